@@ -2,20 +2,37 @@ import { createRequire } from "node:module";
 import { defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
+// Solidity comes from the npm package `solc` (no compiler download); its version is read from the same
+// package so that the declared version and the compiler in use cannot disagree.
 const require = createRequire(import.meta.url);
-const solcVersion: string = (require("solc/package.json") as { version: string }).version;
+const solcVersion = (require("solc/package.json") as { version: string }).version;
 const solcPath = require.resolve("solc/soljson.js");
+
+// Cancun for transient-storage reentrancy locks.
+const evmVersion = "cancun";
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
     profiles: {
-      default: { version: solcVersion, path: solcPath },
+      default: { version: solcVersion, path: solcPath, settings: { evmVersion } },
       production: {
         version: solcVersion,
         path: solcPath,
-        settings: { optimizer: { enabled: true, runs: 200 } },
+        settings: { evmVersion, optimizer: { enabled: true, runs: 200 } },
       },
+    },
+  },
+  networks: {
+    // The unoptimized test build of ClearingHouse exceeds 24 KiB; the production build stays under it
+    // (checked by scripts/check-contract-sizes.ts).
+    default: { type: "edr-simulated", allowUnlimitedContractSize: true },
+  },
+  typechain: { outDir: "typechain-types" },
+  test: {
+    solidity: {
+      fuzz: { runs: 256 },
+      invariant: { runs: 64, depth: 40 },
     },
   },
 });

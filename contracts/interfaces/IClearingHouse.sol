@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AggregatorV3Interface} from "./external/AggregatorV3Interface.sol";
+
+/// @notice What happens to bad debt the insurance fund cannot pay, chosen when a market is listed.
+enum LossPolicy {
+    AutoDeleverage,
+    Socialized
+}
+
+/// @notice Risk parameters of one market. Ratios are 18-decimal fractions (1e18 = 100%).
+/// @dev Packed into four storage slots; every field is kept inside the hard bounds of {MarketParamsLib}.
+struct MarketParams {
+    /// Chainlink-compatible price feed of the market's base asset in the collateral's unit.
+    AggregatorV3Interface oracleFeed;
+    /// Longest accepted age of an oracle answer, in seconds.
+    uint32 oracleHeartbeat;
+    /// Bad-debt policy once the insurance fund is exhausted; fixed at listing.
+    LossPolicy lossPolicy;
+    /// Initial margin as a fraction of position notional: required after a risk-increasing fill or a withdrawal.
+    uint64 initialMarginRatio;
+    /// Maintenance margin as a fraction of notional: below it the account is liquidatable.
+    uint64 maintenanceMarginRatio;
+    /// Price concession to the liquidator, as a fraction of the oracle price.
+    uint64 liquidationDiscount;
+    /// Fee paid to the insurance fund on liquidated notional.
+    uint64 liquidationFeeRatio;
+    /// Fee charged to the maker of a fill, on its notional.
+    uint64 makerFeeRatio;
+    /// Fee charged to the taker of a fill, on its notional.
+    uint64 takerFeeRatio;
+    /// Largest relative distance between a fill price and the oracle price.
+    uint64 priceBand;
+    /// Clamp on the funding rate, per day.
+    uint64 maxFundingRate;
+    /// Cap on the open interest of each side, in base units with 18 decimals.
+    uint128 maxOpenInterest;
+}
+
+/// @notice Mutable state of one market.
+struct MarketState {
+    /// Cumulative funding paid per unit of long size since listing (18 decimals, collateral units).
+    int128 fundingIndex;
+    /// Exponential average of fill premiums over the oracle, an 18-decimal fraction; drives the funding rate.
+    int128 premiumEma;
+    /// Sum of all long sizes.
+    uint128 longOpenInterest;
+    /// Sum of the absolute values of all short sizes.
+    uint128 shortOpenInterest;
+    /// Last time `fundingIndex` was brought up to date.
+    uint64 lastFundingTime;
+    /// Last time `premiumEma` took in a fill.
+    uint64 lastPremiumTime;
+}
+
+/// @notice One account's position in one market.
+struct Position {
+    /// Signed size in base units (18 decimals): positive long, negative short.
+    int128 size;
+    /// Signed cost basis: Σ size × fill price of the open part, same sign as `size`.
+    int128 openNotional;
+    /// Market funding index when funding was last settled for this position.
+    int128 lastFundingIndex;
+}
+
+/// @notice A maker's signed order (EIP-712 type `Order`). The fill price is `limitPrice`.
+struct Order {
+    address maker;
+    uint256 marketId;
+    bool isBuy;
+    uint256 size;
+    uint256 limitPrice;
+    uint256 expiry;
+    uint256 nonce;
+    bool reduceOnly;
+}
+
+/// @notice Margin summary of an account at oracle prices, pending funding included.
+struct AccountHealth {
+    /// Settled collateral (18 decimals).
+    int256 collateral;
+    /// collateral + Σ unrealized PnL − Σ funding owed.
+    int256 equity;
+    /// Σ |size| × price × initialMarginRatio.
+    uint256 initialMargin;
+    /// Σ |size| × price × maintenanceMarginRatio.
+    uint256 maintenanceMargin;
+    /// What `withdraw` would accept now, in 18 decimals: min(collateral − funding owed, equity − initialMargin), ≥ 0.
+    uint256 freeCollateral;
+}
+
+/// @notice A position valued at the oracle price.
+struct PositionView {
+    int256 size;
+    int256 openNotional;
+    /// Oracle price used for the valuation (18 decimals).
+    uint256 markPrice;
+    /// size × markPrice − openNotional, rounded down.
+    int256 unrealizedPnl;
+    /// Funding the position owes since its last settlement (negative: it is owed funding).
+    int256 fundingOwed;
+}
+
+/// @title IClearingHouse
+/// @notice The single entry point of Backstop for traders: collateral, signed-order trading, funding, views.
+/// @dev Amounts of the collateral token in calls are in the token's own decimals; all internal accounting,
+/// events about balances and views use 18 decimals. Rounding always favours the protocol.
+interface IClearingHouse {
+    // ---------------------------------------------------------------- errors
+
+    /// @notice An amount or size of zero was given.
+    error ZeroAmount();
+    /// @notice The zero address was given where an account or receiver is required.
+    error InvalidAddress(address account);
+    /// @notice The collateral token has more than 18 decimals.
+    error UnsupportedTokenDecimals(uint8 decimals);
+    /// @notice The token moved a different amount than asked (fee-on-transfer or rebasing token).
+    error TransferAmountMismatch(uint256 expected, uint256 received);
+    /// @notice No market with this id is listed.
+    error UnknownMarket(uint256 marketId);
+    /// @notice A market parameter is outside its hard bounds.
+    error MarketParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
+    /// @notice The loss policy of a listed market cannot change.
+    error LossPolicyImmutable(uint256 marketId);
+    /// @notice The insurance share of fees exceeds 100%.
+    error InsuranceFeeShareOutOfBounds(uint256 share);
+    /// @notice The account's settled collateral is smaller than the amount asked for.
+    error InsufficientCollateral(address account, int256 available, uint256 requested);
+    /// @notice After the operation the account's equity would be below its initial margin.
+    error InsufficientMargin(address account, int256 equity, uint256 initialMargin);
+    /// @notice Protocol fees held are smaller than the amount asked for.
+    error InsufficientProtocolFees(uint256 available, uint256 requested);
+    /// @notice The order's expiry has passed.
+    error OrderExpired(bytes32 orderHash, uint256 expiry);
+    /// @notice The order was cancelled by its maker.
+    error OrderCancelled(bytes32 orderHash);
+    /// @notice The order's nonce is below the maker's minimum valid nonce.
+    error OrderNonceInvalidated(address maker, uint256 nonce, uint256 minValidNonce);
+    /// @notice The fill would exceed the order's size.
+    error OrderOverfill(bytes32 orderHash, uint256 filled, uint256 requested, uint256 size);
+    /// @notice The signature is not the maker's (neither ECDSA nor ERC-1271).
+    error InvalidSignature(address maker, bytes32 orderHash);
+    /// @notice Only the maker may cancel its order.
+    error NotOrderMaker(address caller, address maker);
+    /// @notice A new minimum nonce must be above the current one.
+    error NonceNotIncreasing(uint256 current, uint256 requested);
+    /// @notice Maker and taker are the same account.
+    error SelfTrade(address account);
+    /// @notice A reduce-only order would increase or flip the maker's position.
+    error ReduceOnlyViolated(bytes32 orderHash, int256 positionSize, int256 sizeDelta);
+    /// @notice The fill price lies outside the band around the oracle price.
+    error PriceOutsideBand(uint256 price, uint256 oraclePrice, uint256 band);
+    /// @notice The fill would push a side's open interest above the market's cap.
+    error OpenInterestCapExceeded(uint256 marketId, uint256 openInterest, uint256 cap);
+    /// @notice The account already holds positions in the maximum number of markets.
+    error TooManyOpenMarkets(address account, uint256 max);
+
+    // ---------------------------------------------------------------- events
+
+    event Deposited(address indexed account, address indexed from, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
+    event MarketListed(uint256 indexed marketId, MarketParams params);
+    event MarketParamsUpdated(uint256 indexed marketId, MarketParams params);
+    event InsuranceFeeShareUpdated(uint256 share);
+    /// @param fundingIndex The new cumulative index. @param fundingRate The clamped daily rate applied.
+    event FundingAccrued(uint256 indexed marketId, int256 fundingIndex, int256 fundingRate, uint256 oraclePrice);
+    /// @param amount Funding the account paid (negative: received), 18 decimals.
+    event FundingSettled(address indexed account, uint256 indexed marketId, int256 amount);
+    /// @notice A position changed through a fill. `realizedPnl` and `fee` are already applied to collateral.
+    event PositionChanged(
+        address indexed account,
+        uint256 indexed marketId,
+        int256 size,
+        int256 openNotional,
+        int256 realizedPnl,
+        uint256 fee
+    );
+    event OrderFilled(
+        bytes32 indexed orderHash,
+        address indexed maker,
+        address indexed taker,
+        uint256 marketId,
+        bool makerIsBuy,
+        uint256 size,
+        uint256 price
+    );
+    event OrderCancelledByMaker(bytes32 indexed orderHash, address indexed maker);
+    event NoncesInvalidated(address indexed maker, uint256 minValidNonce);
+    /// @param toInsurance Part of `fee` set aside for the insurance fund; the rest is protocol revenue.
+    event FeesCollected(uint256 indexed marketId, uint256 fee, uint256 toInsurance);
+    event ProtocolFeesWithdrawn(address indexed to, uint256 amount);
+
+    // ---------------------------------------------------------------- collateral
+
+    /// @notice Deposits `amount` of the collateral token (token decimals) from the caller into its own account.
+    function deposit(uint256 amount) external;
+
+    /// @notice Deposits `amount` (token decimals) from the caller into `account`.
+    /// @dev Reverts with {TransferAmountMismatch} if the contract receives anything but `amount`.
+    function depositFor(address account, uint256 amount) external;
+
+    /// @notice Withdraws `amount` (token decimals) to the caller. Settles funding in all the caller's markets
+    /// first; the caller must keep `equity ≥ initialMargin` and non-negative collateral. Never paused.
+    function withdraw(uint256 amount) external;
+
+    // ---------------------------------------------------------------- trading
+
+    /// @notice Fills `fillSize` of a maker's signed order at its limit price; the caller is the taker.
+    /// @dev The price must lie within the market's band around the oracle; both sides must meet initial
+    /// margin afterwards unless the fill only reduces their position.
+    /// @return orderHash The EIP-712 digest of the order.
+    function fillOrder(Order calldata order, bytes calldata signature, uint256 fillSize)
+        external
+        returns (bytes32 orderHash);
+
+    /// @notice Cancels one order; only its maker may.
+    function cancelOrder(Order calldata order) external;
+
+    /// @notice Invalidates every order of the caller with a nonce below `minValidNonce`.
+    function cancelOrdersBelowNonce(uint256 minValidNonce) external;
+
+    // ---------------------------------------------------------------- administration
+
+    /// @notice Lists a market; risk-manager role. Checks every parameter's bounds and that the feed answers.
+    /// @return marketId The new market's id (ids count up from zero).
+    function listMarket(MarketParams calldata params) external returns (uint256 marketId);
+
+    /// @notice Replaces a market's parameters inside their bounds; the loss policy stays. Risk-manager role.
+    function updateMarketParams(uint256 marketId, MarketParams calldata params) external;
+
+    /// @notice Sets the share of trading fees set aside for the insurance fund. Risk-manager role.
+    function setInsuranceFeeShare(uint256 share) external;
+
+    /// @notice Sends protocol fee revenue (token decimals) to `to`. Treasury role.
+    function withdrawProtocolFees(address to, uint256 amount) external;
+
+    /// @notice Pauses deposits and trading (never withdrawals). Pauser role.
+    function pause() external;
+
+    /// @notice Lifts the pause. Pauser role.
+    function unpause() external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The collateral token of this deployment.
+    function collateralToken() external view returns (address);
+
+    /// @notice The oracle adapter all markets read through.
+    function oracle() external view returns (address);
+
+    /// @notice The account's margin summary at current oracle prices, pending funding included.
+    function accountHealth(address account) external view returns (AccountHealth memory);
+
+    /// @notice The account's position in a market valued at the oracle price, pending funding included.
+    function positionOf(address account, uint256 marketId) external view returns (PositionView memory);
+
+    /// @notice Market ids in which the account holds a non-zero position.
+    function openMarketsOf(address account) external view returns (uint256[] memory);
+
+    /// @notice Settled collateral of an account (18 decimals); pending funding not applied.
+    function collateralOf(address account) external view returns (int256);
+
+    /// @notice A market's parameters.
+    function marketParams(uint256 marketId) external view returns (MarketParams memory);
+
+    /// @notice A market's state with funding brought up to the current block.
+    function marketState(uint256 marketId) external view returns (MarketState memory);
+
+    /// @notice The market's current funding rate per day, clamped (positive: longs pay shorts).
+    function fundingRate(uint256 marketId) external view returns (int256);
+
+    /// @notice Number of listed markets.
+    function marketCount() external view returns (uint256);
+
+    /// @notice EIP-712 digest of an order, the value a maker signs.
+    function hashOrder(Order calldata order) external view returns (bytes32);
+
+    /// @notice Size already filled of an order and whether it was cancelled.
+    function orderStatus(bytes32 orderHash) external view returns (uint256 filled, bool cancelled);
+
+    /// @notice Orders of `maker` with a nonce below this are invalid.
+    function minValidNonce(address maker) external view returns (uint256);
+
+    /// @notice Protocol fee revenue held (18 decimals).
+    function protocolFees() external view returns (uint256);
+
+    /// @notice Fees set aside for the insurance fund and not yet paid to it (18 decimals).
+    function insuranceFees() external view returns (uint256);
+
+    /// @notice Share of trading fees set aside for the insurance fund (18 decimals).
+    function insuranceFeeShare() external view returns (uint256);
+}

@@ -1,0 +1,125 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { network } from "hardhat";
+
+import type {
+  ChainlinkOracleAdapter,
+  ClearingHouse,
+  MockAggregatorV3,
+  MockERC20,
+} from "../../typechain-types/index.js";
+import type { MarketParamsStruct, OrderStruct } from "../../typechain-types/ClearingHouse.js";
+
+export const WAD = 10n ** 18n;
+export const USD = 10n ** 6n; // one unit of the 6-decimal collateral token
+export const SCALE = 10n ** 12n; // token units → 18-decimal internal units
+export const ETH_MARKET = 0n;
+export const BTC_MARKET = 1n;
+export const LOSS_POLICY_ADL = 0n;
+export const LOSS_POLICY_SOCIALIZED = 1n;
+
+export const { ethers, networkHelpers } = await network.getOrCreate();
+
+/** Parameters of a market inside every hard bound: 10x initial, 20x maintenance leverage. */
+export function marketParams(feed: string, overrides: Partial<MarketParamsStruct> = {}): MarketParamsStruct {
+  return {
+    oracleFeed: feed,
+    oracleHeartbeat: 3600n,
+    lossPolicy: LOSS_POLICY_ADL,
+    initialMarginRatio: WAD / 10n,
+    maintenanceMarginRatio: WAD / 20n,
+    liquidationDiscount: WAD / 100n,
+    liquidationFeeRatio: WAD / 100n,
+    makerFeeRatio: WAD / 5000n, // 2 bp
+    takerFeeRatio: WAD / 2000n, // 5 bp
+    priceBand: WAD / 20n, // 5%
+    maxFundingRate: WAD / 100n, // 1% a day
+    maxOpenInterest: 1_000_000n * WAD,
+    ...overrides,
+  };
+}
+
+export interface System {
+  clearingHouse: ClearingHouse;
+  token: MockERC20;
+  adapter: ChainlinkOracleAdapter;
+  ethFeed: MockAggregatorV3;
+  btcFeed: MockAggregatorV3;
+  admin: HardhatEthersSigner;
+  riskManager: HardhatEthersSigner;
+  pauser: HardhatEthersSigner;
+  treasury: HardhatEthersSigner;
+  traders: HardhatEthersSigner[];
+}
+
+export const INSURANCE_FEE_SHARE = (WAD * 3n) / 10n; // 30%
+export const ETH_PRICE = 2000n; // whole dollars
+export const BTC_PRICE = 60000n;
+
+/**
+ * Deploys the system with two markets (ETH-USD with the ADL policy, BTC-USD socialized; 8-decimal feeds)
+ * and gives each trader 1,000,000 USD of the token, approved to the clearing house.
+ */
+export async function deploySystem(): Promise<System> {
+  const [admin, riskManager, pauser, treasury, ...traders] = await ethers.getSigners();
+  const token = await ethers.deployContract("MockERC20", ["Mock USD", "mUSD", 6]);
+  const adapter = await ethers.deployContract("ChainlinkOracleAdapter");
+  const ethFeed = await ethers.deployContract("MockAggregatorV3", [8, "ETH / USD", ETH_PRICE * 10n ** 8n]);
+  const btcFeed = await ethers.deployContract("MockAggregatorV3", [8, "BTC / USD", BTC_PRICE * 10n ** 8n]);
+  const clearingHouse = await ethers.deployContract("ClearingHouse", [
+    await token.getAddress(),
+    await adapter.getAddress(),
+    admin.address,
+    INSURANCE_FEE_SHARE,
+  ]);
+  await clearingHouse.grantRole(await clearingHouse.RISK_MANAGER_ROLE(), riskManager.address);
+  await clearingHouse.grantRole(await clearingHouse.PAUSER_ROLE(), pauser.address);
+  await clearingHouse.grantRole(await clearingHouse.TREASURY_ROLE(), treasury.address);
+  await clearingHouse.connect(riskManager).listMarket(marketParams(await ethFeed.getAddress()));
+  await clearingHouse
+    .connect(riskManager)
+    .listMarket(marketParams(await btcFeed.getAddress(), { lossPolicy: LOSS_POLICY_SOCIALIZED }));
+  for (const trader of traders.slice(0, 8)) {
+    await token.mint(trader.address, 1_000_000n * USD);
+    await token.connect(trader).approve(await clearingHouse.getAddress(), ethers.MaxUint256);
+  }
+  return { clearingHouse, token, adapter, ethFeed, btcFeed, admin, riskManager, pauser, treasury, traders };
+}
+
+/** An order valid for one day from the latest block, with defaults that tests override. */
+export async function makeOrder(maker: string, fields: Partial<OrderStruct> = {}): Promise<OrderStruct> {
+  const now = BigInt(await networkHelpers.time.latest());
+  return {
+    maker,
+    marketId: ETH_MARKET,
+    isBuy: true,
+    size: WAD,
+    limitPrice: ETH_PRICE * WAD,
+    expiry: now + 86_400n,
+    nonce: 0n,
+    reduceOnly: false,
+    ...fields,
+  };
+}
+
+/** The maker's EIP-712 signature of `order` for this clearing house. */
+export async function signOrder(
+  clearingHouse: ClearingHouse,
+  signer: HardhatEthersSigner,
+  order: OrderStruct,
+): Promise<string> {
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = { name: "Backstop", version: "1", chainId, verifyingContract: await clearingHouse.getAddress() };
+  const types = {
+    Order: [
+      { name: "maker", type: "address" },
+      { name: "marketId", type: "uint256" },
+      { name: "isBuy", type: "bool" },
+      { name: "size", type: "uint256" },
+      { name: "limitPrice", type: "uint256" },
+      { name: "expiry", type: "uint256" },
+      { name: "nonce", type: "uint256" },
+      { name: "reduceOnly", type: "bool" },
+    ],
+  };
+  return signer.signTypedData(domain, types, order);
+}
