@@ -25,6 +25,7 @@ import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {FundingMath} from "./libraries/FundingMath.sol";
 import {MarketParamsLib} from "./libraries/MarketParamsLib.sol";
+import {MarketSet} from "./libraries/MarketSet.sol";
 import {OrderLib} from "./libraries/OrderLib.sol";
 import {PositionMath} from "./libraries/PositionMath.sol";
 
@@ -48,6 +49,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @notice Most markets one account may hold positions in; bounds the cost of every margin check.
     uint256 public constant MAX_OPEN_MARKETS = 16;
+    /// @notice Most markets that can be listed: ids must fit the 256-bit {MarketSet}.
+    uint256 public constant MAX_MARKETS = 256;
 
     IERC20 private immutable _token;
     IOracleAdapter private immutable _oracle;
@@ -59,19 +62,17 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     mapping(address account => int256) private _collateral;
     mapping(address account => mapping(uint256 marketId => Position)) private _positions;
-    mapping(address account => uint256[]) private _openMarkets;
-    /// @dev Position of a market in `_openMarkets[account]`, plus one; zero when absent.
-    mapping(address account => mapping(uint256 marketId => uint256)) private _openMarketSlot;
+    /// @dev Markets in which the account has a non-zero position, as a {MarketSet} bitmap.
+    mapping(address account => uint256) private _openMarkets;
 
     mapping(bytes32 orderHash => uint256) private _filled;
     mapping(bytes32 orderHash => bool) private _cancelled;
     /// @inheritdoc IClearingHouse
     mapping(address maker => uint256) public minValidNonce;
 
-    /// @inheritdoc IClearingHouse
-    uint256 public protocolFees;
-    /// @inheritdoc IClearingHouse
-    uint256 public insuranceFees;
+    /// @dev Both fee pots share a slot: every fill writes both.
+    uint128 private _protocolFees;
+    uint128 private _insuranceFees;
     /// @inheritdoc IClearingHouse
     uint256 public insuranceFeeShare;
 
@@ -165,6 +166,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function listMarket(MarketParams calldata params) external onlyRole(RISK_MANAGER_ROLE) returns (uint256 marketId) {
+        if (_marketParams.length == MAX_MARKETS) revert MarketLimitReached(MAX_MARKETS);
         params.validate();
         // A feed that cannot answer now would make the market untradeable; refuse it at listing.
         _oracle.getPrice(params.oracleFeed, params.oracleHeartbeat);
@@ -208,8 +210,9 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         if (amount == 0) revert ZeroAmount();
         if (to == address(0)) revert InvalidAddress(to);
         uint256 debit = amount * _scale;
-        if (debit > protocolFees) revert InsufficientProtocolFees(protocolFees, debit);
-        protocolFees -= debit;
+        uint256 available = _protocolFees;
+        if (debit > available) revert InsufficientProtocolFees(available, debit);
+        _protocolFees = uint128(available - debit);
         _token.safeTransfer(to, amount);
         emit ProtocolFeesWithdrawn(to, amount);
     }
@@ -261,7 +264,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function openMarketsOf(address account) external view returns (uint256[] memory) {
-        return _openMarkets[account];
+        return MarketSet.toArray(_openMarkets[account]);
     }
 
     /// @inheritdoc IClearingHouse
@@ -297,6 +300,16 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearingHouse
     function hashOrder(Order calldata order) external view returns (bytes32) {
         return _hashTypedDataV4(OrderLib.structHash(order));
+    }
+
+    /// @inheritdoc IClearingHouse
+    function protocolFees() external view returns (uint256) {
+        return _protocolFees;
+    }
+
+    /// @inheritdoc IClearingHouse
+    function insuranceFees() external view returns (uint256) {
+        return _insuranceFees;
     }
 
     /// @inheritdoc IClearingHouse
@@ -376,8 +389,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     function _collectFee(uint256 marketId, uint256 fee) private {
         if (fee == 0) return;
         uint256 toInsurance = fee.mulWad(insuranceFeeShare);
-        insuranceFees += toInsurance;
-        protocolFees += fee - toInsurance;
+        _insuranceFees += toInsurance.toUint128();
+        _protocolFees += (fee - toInsurance).toUint128();
         emit FeesCollected(marketId, fee, toInsurance);
     }
 
@@ -400,18 +413,11 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     function _updateOpenMarkets(address account, uint256 marketId, int256 sizeBefore, int256 sizeAfter) private {
         if (sizeBefore == 0 && sizeAfter != 0) {
-            uint256[] storage list = _openMarkets[account];
-            if (list.length == MAX_OPEN_MARKETS) revert TooManyOpenMarkets(account, MAX_OPEN_MARKETS);
-            list.push(marketId);
-            _openMarketSlot[account][marketId] = list.length;
+            uint256 open = _openMarkets[account];
+            if (MarketSet.count(open) == MAX_OPEN_MARKETS) revert TooManyOpenMarkets(account, MAX_OPEN_MARKETS);
+            _openMarkets[account] = MarketSet.add(open, marketId);
         } else if (sizeBefore != 0 && sizeAfter == 0) {
-            uint256[] storage list = _openMarkets[account];
-            uint256 slot = _openMarketSlot[account][marketId];
-            uint256 last = list[list.length - 1];
-            list[slot - 1] = last;
-            _openMarketSlot[account][last] = slot;
-            list.pop();
-            delete _openMarketSlot[account][marketId];
+            _openMarkets[account] = MarketSet.remove(_openMarkets[account], marketId);
         }
     }
 
@@ -446,9 +452,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     function _settleAllFunding(address account) private {
-        uint256[] storage list = _openMarkets[account];
-        for (uint256 i = 0; i < list.length; ++i) {
-            uint256 marketId = list[i];
+        for (uint256 open = _openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
+            uint256 marketId = MarketSet.first(open);
             MarketParams memory params = _marketParams[marketId];
             _accrueFunding(marketId, params, _oracle.getPrice(params.oracleFeed, params.oracleHeartbeat));
             _settleFunding(account, marketId, _positions[account][marketId], _marketStates[marketId].fundingIndex);
@@ -475,9 +480,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         returns (int256 equity, uint256 initialMargin, uint256 maintenanceMargin, int256 fundingOwed)
     {
         equity = _collateral[account];
-        uint256[] storage list = _openMarkets[account];
-        for (uint256 i = 0; i < list.length; ++i) {
-            uint256 marketId = list[i];
+        for (uint256 open = _openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
+            uint256 marketId = MarketSet.first(open);
             MarketParams memory params = _marketParams[marketId];
             Position memory position = _positions[account][marketId];
             uint256 price = _oracle.getPrice(params.oracleFeed, params.oracleHeartbeat);

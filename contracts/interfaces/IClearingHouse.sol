@@ -119,6 +119,8 @@ interface IClearingHouse {
     error TransferAmountMismatch(uint256 expected, uint256 received);
     /// @notice No market with this id is listed.
     error UnknownMarket(uint256 marketId);
+    /// @notice Every market id is taken.
+    error MarketLimitReached(uint256 max);
     /// @notice A market parameter is outside its hard bounds.
     error MarketParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
     /// @notice The loss policy of a listed market cannot change.
