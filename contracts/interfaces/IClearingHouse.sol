@@ -104,8 +104,9 @@ struct PositionView {
 
 /// @title IClearingHouse
 /// @notice The single entry point of Backstop for traders: collateral, signed-order trading, funding, views.
-/// @dev Amounts of the collateral token in calls are in the token's own decimals; all internal accounting,
-/// events about balances and views use 18 decimals. Rounding always favours the protocol.
+/// @dev Token amounts passed in calls, and in the events that mirror them (Deposited, Withdrawn,
+/// ProtocolFeesWithdrawn), are in the token's own decimals; internal accounting, every other event and all
+/// views use 18 decimals. Rounding always favours the protocol.
 interface IClearingHouse {
     // ---------------------------------------------------------------- errors
 

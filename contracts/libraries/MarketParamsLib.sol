@@ -19,8 +19,8 @@ library MarketParamsLib {
     uint256 internal constant MAX_HEARTBEAT = 2 days;
 
     /// @notice Reverts with {IClearingHouse.MarketParamOutOfBounds} naming the first parameter out of bounds.
-    /// @dev The maintenance ratio must stay above discount + fee, so that a liquidation at the maintenance
-    /// threshold leaves the account's equity non-negative; the initial ratio must stay above maintenance.
+    /// @dev The maintenance ratio must stay at or above discount + fee, so that a liquidation at the
+    /// maintenance threshold leaves the account's equity non-negative; the initial ratio must stay above it.
     function validate(MarketParams calldata p) internal pure {
         _check("oracleFeed", address(p.oracleFeed) == address(0) ? 0 : 1, 1, 1);
         _check("oracleHeartbeat", p.oracleHeartbeat, MIN_HEARTBEAT, MAX_HEARTBEAT);
