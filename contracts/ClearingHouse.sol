@@ -342,6 +342,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         _requireInsideBand(order.limitPrice, oraclePrice, params.priceBand);
         _accrueFunding(order.marketId, params, oraclePrice);
 
+        uint256 openInterestBefore = _marketStates[order.marketId].longOpenInterest;
         uint256 notional = fillSize.mulWad(order.limitPrice);
         int256 makerDelta = order.isBuy ? fillSize.toInt256() : -fillSize.toInt256();
         (int256 makerBefore, bool makerReduces) =
@@ -349,8 +350,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         if (order.reduceOnly && !makerReduces) revert ReduceOnlyViolated(orderHash, makerBefore, makerDelta);
         (, bool takerReduces) = _applyFill(msg.sender, order.marketId, -makerDelta, notional, params.takerFeeRatio);
 
-        _requireOpenInterestCap(order.marketId, params.maxOpenInterest);
-        _takePremium(order.marketId, order.limitPrice, oraclePrice);
+        _requireOpenInterestCap(order.marketId, openInterestBefore, params.maxOpenInterest);
+        _takePremium(order.marketId, order.limitPrice, oraclePrice, fillSize, openInterestBefore);
         if (!makerReduces) _requireInitialMargin(order.maker);
         if (!takerReduces) _requireInitialMargin(msg.sender);
     }
@@ -405,10 +406,13 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         ).toUint128();
     }
 
-    function _requireOpenInterestCap(uint256 marketId, uint256 cap) private view {
+    /// @dev A fill may not raise open interest above the cap; one that lowers it passes even above a lowered cap.
+    function _requireOpenInterestCap(uint256 marketId, uint256 openInterestBefore, uint256 cap) private view {
         // Both sides are equal after a complete fill, so checking one suffices.
         uint256 openInterest = _marketStates[marketId].longOpenInterest;
-        if (openInterest > cap) revert OpenInterestCapExceeded(marketId, openInterest, cap);
+        if (openInterest > cap && openInterest > openInterestBefore) {
+            revert OpenInterestCapExceeded(marketId, openInterest, cap);
+        }
     }
 
     function _updateOpenMarkets(address account, uint256 marketId, int256 sizeBefore, int256 sizeAfter) private {
@@ -435,11 +439,19 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         emit FundingAccrued(marketId, index, rate, oraclePrice);
     }
 
-    function _takePremium(uint256 marketId, uint256 fillPrice, uint256 oraclePrice) private {
+    function _takePremium(
+        uint256 marketId,
+        uint256 fillPrice,
+        uint256 oraclePrice,
+        uint256 fillSize,
+        uint256 openInterestBefore
+    ) private {
         MarketState storage state = _marketStates[marketId];
         uint256 elapsed = block.timestamp - state.lastPremiumTime;
         if (elapsed == 0) return;
-        state.premiumEma = FundingMath.nextPremiumEma(state.premiumEma, fillPrice, oraclePrice, elapsed).toInt128();
+        state.premiumEma = FundingMath
+            .nextPremiumEma(state.premiumEma, fillPrice, oraclePrice, elapsed, fillSize, openInterestBefore)
+            .toInt128();
         state.lastPremiumTime = uint64(block.timestamp);
     }
 

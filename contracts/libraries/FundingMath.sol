@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 
@@ -11,9 +12,9 @@ import {FixedPointMath} from "./FixedPointMath.sol";
 ///
 ///     rate × oraclePrice × elapsed / 1 day,   rate = clamp(premiumEma, ±maxFundingRate)
 ///
-/// where `premiumEma` is a time-weighted average of (fillPrice − oracle) / oracle over recent fills: each fill
-/// moves it toward its premium by elapsed / PREMIUM_WINDOW (at most all the way), so fills in the same block
-/// cannot move it. A position owes size × (index − lastIndex): longs pay shorts when the index rises.
+/// where `premiumEma` is an average of (fillPrice − oracle) / oracle over recent fills: each fill moves it
+/// toward its premium by min(elapsed, PREMIUM_WINDOW) / PREMIUM_WINDOW × fillSize / (fillSize + openInterest),
+/// so fills in the same block cannot move it and a fill small against the open interest barely does. A position owes size × (index − lastIndex): longs pay shorts when the index rises.
 /// Because Σ size = 0 in every market, payments sum to zero; each is rounded toward +∞ (against the
 /// account), so the dust stays with the protocol.
 library FundingMath {
@@ -37,19 +38,27 @@ library FundingMath {
         return FixedPointMath.mulDivFloor(rate, (price * elapsed).toInt256(), FixedPointMath.WAD * FUNDING_PERIOD);
     }
 
-    /// @notice The premium average after taking in a fill at `fillPrice`.
-    function nextPremiumEma(int256 premiumEma, uint256 fillPrice, uint256 oraclePrice, uint256 elapsed)
-        internal
-        pure
-        returns (int256)
-    {
+    /// @notice The premium average after taking in a fill of `fillSize` at `fillPrice`.
+    /// @param elapsed Seconds since the average last took in a fill.
+    /// @param openInterest One side's open interest before the fill.
+    function nextPremiumEma(
+        int256 premiumEma,
+        uint256 fillPrice,
+        uint256 oraclePrice,
+        uint256 elapsed,
+        uint256 fillSize,
+        uint256 openInterest
+    ) internal pure returns (int256) {
         int256 premium = FixedPointMath.mulDivFloor(
             fillPrice.toInt256() - oraclePrice.toInt256(),
             int256(FixedPointMath.WAD),
             oraclePrice
         );
-        uint256 weight = elapsed < PREMIUM_WINDOW ? elapsed : PREMIUM_WINDOW;
-        return premiumEma + FixedPointMath.mulDivFloor(premium - premiumEma, int256(weight), PREMIUM_WINDOW);
+        // Weighted by time, so that fills in one block cannot move it twice, and by size against the open
+        // interest, so that a dust fill at the band's edge cannot set the rate for everyone.
+        uint256 timeWeight = elapsed < PREMIUM_WINDOW ? elapsed : PREMIUM_WINDOW;
+        uint256 weight = Math.mulDiv(timeWeight, fillSize, fillSize + openInterest);
+        return premiumEma + FixedPointMath.mulDivFloor(premium - premiumEma, weight.toInt256(), PREMIUM_WINDOW);
     }
 
     /// @notice Funding a position of `size` owes for an index move from `lastIndex` to `index`, rounded up.
