@@ -10,7 +10,6 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
 import {
     IClearingHouse,
@@ -43,8 +42,11 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     using FixedPointMath for uint256;
     using MarketParamsLib for MarketParams;
 
+    /// @notice Lists markets and moves their parameters inside the hard bounds.
     bytes32 public constant RISK_MANAGER_ROLE = keccak256("RISK_MANAGER_ROLE");
+    /// @notice Pauses and unpauses deposits and trading.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Withdraws protocol fee revenue.
     bytes32 public constant TREASURY_ROLE = keccak256("TREASURY_ROLE");
 
     /// @notice Most markets one account may hold positions in; bounds the cost of every margin check.
@@ -80,9 +82,12 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @param oracle_ The oracle adapter.
     /// @param admin Receives the admin role, which grants the others.
     /// @param insuranceFeeShare_ Share of trading fees set aside for the insurance fund (18 decimals).
-    constructor(IERC20Metadata token_, IOracleAdapter oracle_, address admin, uint256 insuranceFeeShare_)
-        EIP712("Backstop", "1")
-    {
+    constructor(
+        IERC20Metadata token_,
+        IOracleAdapter oracle_,
+        address admin,
+        uint256 insuranceFeeShare_
+    ) EIP712("Backstop", "1") {
         if (address(token_) == address(0)) revert InvalidAddress(address(0));
         if (address(oracle_) == address(0)) revert InvalidAddress(address(0));
         if (admin == address(0)) revert InvalidAddress(address(0));
@@ -130,12 +135,11 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     // ================================================================ trading
 
     /// @inheritdoc IClearingHouse
-    function fillOrder(Order calldata order, bytes calldata signature, uint256 fillSize)
-        external
-        nonReentrant
-        whenNotPaused
-        returns (bytes32 orderHash)
-    {
+    function fillOrder(
+        Order calldata order,
+        bytes calldata signature,
+        uint256 fillSize
+    ) external nonReentrant whenNotPaused returns (bytes32 orderHash) {
         if (fillSize == 0) revert ZeroAmount();
         MarketParams memory params = _market(order.marketId);
         if (msg.sender == order.maker) revert SelfTrade(msg.sender);
@@ -186,10 +190,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IClearingHouse
-    function updateMarketParams(uint256 marketId, MarketParams calldata params)
-        external
-        onlyRole(RISK_MANAGER_ROLE)
-    {
+    function updateMarketParams(uint256 marketId, MarketParams calldata params) external onlyRole(RISK_MANAGER_ROLE) {
         MarketParams memory current = _market(marketId);
         if (params.lossPolicy != current.lossPolicy) revert LossPolicyImmutable(marketId);
         params.validate();
@@ -258,8 +259,11 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         view_.openNotional = position.openNotional;
         view_.markPrice = price;
         view_.unrealizedPnl = PositionMath.unrealizedPnl(position.size, position.openNotional, price);
-        view_.fundingOwed =
-            FundingMath.owed(position.size, position.lastFundingIndex, _currentFundingIndex(marketId, params, price));
+        view_.fundingOwed = FundingMath.owed(
+            position.size,
+            position.lastFundingIndex,
+            _currentFundingIndex(marketId, params, price)
+        );
     }
 
     /// @inheritdoc IClearingHouse
@@ -319,9 +323,12 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     // ================================================================ internal: orders
 
-    function _consumeOrder(Order calldata order, bytes32 orderHash, bytes calldata signature, uint256 fillSize)
-        private
-    {
+    function _consumeOrder(
+        Order calldata order,
+        bytes32 orderHash,
+        bytes calldata signature,
+        uint256 fillSize
+    ) private {
         if (block.timestamp > order.expiry) revert OrderExpired(orderHash, order.expiry);
         if (_cancelled[orderHash]) revert OrderCancelled(orderHash);
         uint256 minNonce = minValidNonce[order.maker];
@@ -335,9 +342,12 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @dev Moves `fillSize` between maker and taker (the caller) at the order's price.
-    function _executeFill(Order calldata order, bytes32 orderHash, MarketParams memory params, uint256 fillSize)
-        private
-    {
+    function _executeFill(
+        Order calldata order,
+        bytes32 orderHash,
+        MarketParams memory params,
+        uint256 fillSize
+    ) private {
         uint256 oraclePrice = _oracle.getPrice(params.oracleFeed, params.oracleHeartbeat);
         _requireInsideBand(order.limitPrice, oraclePrice, params.priceBand);
         _accrueFunding(order.marketId, params, oraclePrice);
@@ -345,8 +355,13 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         uint256 openInterestBefore = _marketStates[order.marketId].longOpenInterest;
         uint256 notional = fillSize.mulWad(order.limitPrice);
         int256 makerDelta = order.isBuy ? fillSize.toInt256() : -fillSize.toInt256();
-        (int256 makerBefore, bool makerReduces) =
-            _applyFill(order.maker, order.marketId, makerDelta, notional, params.makerFeeRatio);
+        (int256 makerBefore, bool makerReduces) = _applyFill(
+            order.maker,
+            order.marketId,
+            makerDelta,
+            notional,
+            params.makerFeeRatio
+        );
         if (order.reduceOnly && !makerReduces) revert ReduceOnlyViolated(orderHash, makerBefore, makerDelta);
         (, bool takerReduces) = _applyFill(msg.sender, order.marketId, -makerDelta, notional, params.takerFeeRatio);
 
@@ -365,16 +380,23 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @dev Settles funding, applies the fill and its fee to one side, and keeps open interest and the
     /// account's list of open markets in step. Returns the size before and whether the fill only reduced it.
-    function _applyFill(address account, uint256 marketId, int256 sizeDelta, uint256 notional, uint256 feeRatio)
-        private
-        returns (int256 sizeBefore, bool onlyReduces)
-    {
+    function _applyFill(
+        address account,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 notional,
+        uint256 feeRatio
+    ) private returns (int256 sizeBefore, bool onlyReduces) {
         Position storage position = _positions[account][marketId];
         _settleFunding(account, marketId, position, _marketStates[marketId].fundingIndex);
 
         sizeBefore = position.size;
-        (int256 sizeAfter, int256 openNotional, int256 realizedPnl) =
-            PositionMath.applyFill(sizeBefore, position.openNotional, sizeDelta, notional);
+        (int256 sizeAfter, int256 openNotional, int256 realizedPnl) = PositionMath.applyFill(
+            sizeBefore,
+            position.openNotional,
+            sizeDelta,
+            notional
+        );
         uint256 fee = notional.mulWadUp(feeRatio);
 
         position.size = sizeAfter.toInt128();
@@ -397,13 +419,12 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     function _updateOpenInterest(uint256 marketId, int256 sizeBefore, int256 sizeAfter) private {
         MarketState storage state = _marketStates[marketId];
-        state.longOpenInterest = (
-            state.longOpenInterest + FixedPointMath.positivePart(sizeAfter) - FixedPointMath.positivePart(sizeBefore)
-        ).toUint128();
-        state.shortOpenInterest = (
-            state.shortOpenInterest + FixedPointMath.positivePart(-sizeAfter)
-                - FixedPointMath.positivePart(-sizeBefore)
-        ).toUint128();
+        state.longOpenInterest = (state.longOpenInterest +
+            FixedPointMath.positivePart(sizeAfter) -
+            FixedPointMath.positivePart(sizeBefore)).toUint128();
+        state.shortOpenInterest = (state.shortOpenInterest +
+            FixedPointMath.positivePart(-sizeAfter) -
+            FixedPointMath.positivePart(-sizeBefore)).toUint128();
     }
 
     /// @dev A fill may not raise open interest above the cap; one that lowers it passes even above a lowered cap.
@@ -473,11 +494,11 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @dev The funding index a market would have if accrued now.
-    function _currentFundingIndex(uint256 marketId, MarketParams memory params, uint256 oraclePrice)
-        private
-        view
-        returns (int256)
-    {
+    function _currentFundingIndex(
+        uint256 marketId,
+        MarketParams memory params,
+        uint256 oraclePrice
+    ) private view returns (int256) {
         MarketState storage state = _marketStates[marketId];
         int256 rate = FundingMath.clampedRate(state.premiumEma, params.maxFundingRate);
         return state.fundingIndex + FundingMath.indexGrowth(rate, oraclePrice, block.timestamp - state.lastFundingTime);
@@ -486,11 +507,9 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     // ================================================================ internal: margin
 
     /// @dev Equity, requirements and total funding owed of an account at oracle prices, pending funding included.
-    function _health(address account)
-        private
-        view
-        returns (int256 equity, uint256 initialMargin, uint256 maintenanceMargin, int256 fundingOwed)
-    {
+    function _health(
+        address account
+    ) private view returns (int256 equity, uint256 initialMargin, uint256 maintenanceMargin, int256 fundingOwed) {
         equity = _collateral[account];
         for (uint256 open = _openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
             uint256 marketId = MarketSet.first(open);
@@ -511,7 +530,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     function _requireInitialMargin(address account) private view {
-        (int256 equity, uint256 initialMargin,,) = _health(account);
+        (int256 equity, uint256 initialMargin, , ) = _health(account);
         if (equity < initialMargin.toInt256()) revert InsufficientMargin(account, equity, initialMargin);
     }
 

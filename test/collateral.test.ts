@@ -11,12 +11,7 @@ import {
   ethers,
   networkHelpers,
 } from "./helpers/fixture.js";
-import {
-  blockTimestampOf,
-  collateralSnapshot,
-  fill,
-  positionsSnapshot,
-} from "./helpers/collateral.js";
+import { blockTimestampOf, collateralSnapshot, fill, positionsSnapshot } from "./helpers/collateral.js";
 
 // Role ids, computed here rather than read from the contract.
 const PAUSER_ROLE = ethers.id("PAUSER_ROLE");
@@ -79,38 +74,29 @@ describe("ClearingHouse collateral", () => {
       await clearingHouse.connect(alice).deposit(100n * USD);
       const before = await collateralSnapshot(clearingHouse, token, [alice.address, bob.address]);
 
-      await expect(clearingHouse.connect(alice).deposit(0n)).to.be.revertedWithCustomError(
+      await expect(clearingHouse.connect(alice).deposit(0n)).to.be.revertedWithCustomError(clearingHouse, "ZeroAmount");
+      await expect(clearingHouse.connect(alice).depositFor(bob.address, 0n)).to.be.revertedWithCustomError(
         clearingHouse,
         "ZeroAmount",
       );
-      await expect(
-        clearingHouse.connect(alice).depositFor(bob.address, 0n),
-      ).to.be.revertedWithCustomError(clearingHouse, "ZeroAmount");
       await expect(clearingHouse.connect(alice).withdraw(0n)).to.be.revertedWithCustomError(
         clearingHouse,
         "ZeroAmount",
       );
 
-      expect(
-        await collateralSnapshot(clearingHouse, token, [alice.address, bob.address]),
-      ).to.deep.equal(before);
+      expect(await collateralSnapshot(clearingHouse, token, [alice.address, bob.address])).to.deep.equal(before);
     });
 
     it("rejects depositFor(address(0)) with InvalidAddress", async () => {
       const { clearingHouse, token, traders } = await networkHelpers.loadFixture(deploySystem);
       const [alice] = traders;
-      const before = await collateralSnapshot(clearingHouse, token, [
-        alice.address,
-        ethers.ZeroAddress,
-      ]);
+      const before = await collateralSnapshot(clearingHouse, token, [alice.address, ethers.ZeroAddress]);
 
       await expect(clearingHouse.connect(alice).depositFor(ethers.ZeroAddress, USD))
         .to.be.revertedWithCustomError(clearingHouse, "InvalidAddress")
         .withArgs(ethers.ZeroAddress);
 
-      expect(
-        await collateralSnapshot(clearingHouse, token, [alice.address, ethers.ZeroAddress]),
-      ).to.deep.equal(before);
+      expect(await collateralSnapshot(clearingHouse, token, [alice.address, ethers.ZeroAddress])).to.deep.equal(before);
     });
   });
 
@@ -135,10 +121,7 @@ describe("ClearingHouse collateral", () => {
       const { clearingHouse, token, traders } = await networkHelpers.loadFixture(deploySystem);
       const [alice, stranger] = traders;
       await clearingHouse.connect(alice).deposit(100n * USD);
-      const before = await collateralSnapshot(clearingHouse, token, [
-        alice.address,
-        stranger.address,
-      ]);
+      const before = await collateralSnapshot(clearingHouse, token, [alice.address, stranger.address]);
 
       // One token unit more than the 100 USD held: 100,000,001 × 1e12 asked against 100e18.
       await expect(clearingHouse.connect(alice).withdraw(100n * USD + 1n))
@@ -149,9 +132,7 @@ describe("ClearingHouse collateral", () => {
         .to.be.revertedWithCustomError(clearingHouse, "InsufficientCollateral")
         .withArgs(stranger.address, 0n, SCALE);
 
-      expect(
-        await collateralSnapshot(clearingHouse, token, [alice.address, stranger.address]),
-      ).to.deep.equal(before);
+      expect(await collateralSnapshot(clearingHouse, token, [alice.address, stranger.address])).to.deep.equal(before);
 
       // The whole balance is withdrawable.
       await clearingHouse.connect(alice).withdraw(100n * USD);
@@ -160,8 +141,7 @@ describe("ClearingHouse collateral", () => {
     });
 
     it("withdraws exactly down to initial margin and no further", async () => {
-      const { clearingHouse, token, ethFeed, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, token, ethFeed, traders } = await networkHelpers.loadFixture(deploySystem);
       const [maker, taker] = traders;
       await clearingHouse.connect(maker).deposit(10_000n * USD);
       await clearingHouse.connect(taker).deposit(10_000n * USD);
@@ -185,9 +165,7 @@ describe("ClearingHouse collateral", () => {
         .to.be.revertedWithCustomError(clearingHouse, "InsufficientMargin")
         .withArgs(maker.address, 209_999_999n * SCALE, 210n * WAD);
       expect(await collateralSnapshot(clearingHouse, token, [maker.address])).to.deep.equal(before);
-      expect(await positionsSnapshot(clearingHouse, [maker.address], [ETH_MARKET])).to.deep.equal(
-        positionsBefore,
-      );
+      expect(await positionsSnapshot(clearingHouse, [maker.address], [ETH_MARKET])).to.deep.equal(positionsBefore);
 
       // Exactly the free collateral goes through and leaves equity == IM.
       await expect(clearingHouse.connect(maker).withdraw(free))
@@ -208,8 +186,7 @@ describe("ClearingHouse collateral", () => {
     });
 
     it("never pays out unrealized profit: free collateral is capped by settled collateral", async () => {
-      const { clearingHouse, token, ethFeed, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, token, ethFeed, traders } = await networkHelpers.loadFixture(deploySystem);
       const [maker, taker] = traders;
       await clearingHouse.connect(maker).deposit(10_000n * USD);
       await clearingHouse.connect(taker).deposit(10_000n * USD);
@@ -219,9 +196,7 @@ describe("ClearingHouse collateral", () => {
       // collateral 9,999.6; uPnL 500; equity 10,499.6; IM 250; equity − IM = 10,249.6 > collateral.
       // free = min(9,999.6, 10,249.6) = 9,999.6 USD.
       const free = 9_999_600_000n;
-      expect((await clearingHouse.accountHealth(maker.address)).freeCollateral).to.equal(
-        free * SCALE,
-      );
+      expect((await clearingHouse.accountHealth(maker.address)).freeCollateral).to.equal(free * SCALE);
 
       const before = await collateralSnapshot(clearingHouse, token, [maker.address]);
       await expect(clearingHouse.connect(maker).withdraw(free + 1n))
@@ -238,8 +213,7 @@ describe("ClearingHouse collateral", () => {
     });
 
     it("settles funding before checking margin; free collateral is net of funding owed", async () => {
-      const { clearingHouse, token, ethFeed, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, token, ethFeed, traders } = await networkHelpers.loadFixture(deploySystem);
       const [maker, taker] = traders;
       // Let the premium window pass entirely so that the next fill sets the premium average outright.
       await networkHelpers.time.increase(3600);
@@ -308,9 +282,7 @@ describe("ClearingHouse collateral", () => {
         .to.be.revertedWithCustomError(house, "TransferAmountMismatch")
         .withArgs(100n * USD, 99n * USD);
 
-      expect(await collateralSnapshot(house, feeToken, [alice.address, bob.address])).to.deep.equal(
-        before,
-      );
+      expect(await collateralSnapshot(house, feeToken, [alice.address, bob.address])).to.deep.equal(before);
       expect(before.tokenBalances[0]).to.equal(1000n * USD);
       expect(before.clearingHouseBalance).to.equal(0n);
     });
@@ -319,12 +291,7 @@ describe("ClearingHouse collateral", () => {
       const { adapter, admin } = await networkHelpers.loadFixture(deploySystem);
       const args = async (decimals: number) => {
         const token = await ethers.deployContract("MockERC20", ["T", "T", decimals]);
-        return [
-          await token.getAddress(),
-          await adapter.getAddress(),
-          admin.address,
-          INSURANCE_FEE_SHARE,
-        ];
+        return [await token.getAddress(), await adapter.getAddress(), admin.address, INSURANCE_FEE_SHARE];
       };
       const reference = await ethers.deployContract("ClearingHouse", await args(18));
 
@@ -361,8 +328,7 @@ describe("ClearingHouse collateral", () => {
     });
 
     it("refuses zero addresses and an insurance share above 100% in the constructor", async () => {
-      const { clearingHouse, token, adapter, admin } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, token, adapter, admin } = await networkHelpers.loadFixture(deploySystem);
       const tokenAddress = await token.getAddress();
       const adapterAddress = await adapter.getAddress();
       const zero = ethers.ZeroAddress;
@@ -376,14 +342,7 @@ describe("ClearingHouse collateral", () => {
           .to.be.revertedWithCustomError(clearingHouse, "InvalidAddress")
           .withArgs(zero);
       }
-      await expect(
-        ethers.deployContract("ClearingHouse", [
-          tokenAddress,
-          adapterAddress,
-          admin.address,
-          WAD + 1n,
-        ]),
-      )
+      await expect(ethers.deployContract("ClearingHouse", [tokenAddress, adapterAddress, admin.address, WAD + 1n]))
         .to.be.revertedWithCustomError(clearingHouse, "InsuranceFeeShareOutOfBounds")
         .withArgs(WAD + 1n);
     });
@@ -391,14 +350,11 @@ describe("ClearingHouse collateral", () => {
 
   describe("pause", () => {
     it("blocks deposit and depositFor with EnforcedPause; withdraw still works", async () => {
-      const { clearingHouse, token, pauser, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, token, pauser, traders } = await networkHelpers.loadFixture(deploySystem);
       const [alice, bob] = traders;
       await clearingHouse.connect(alice).deposit(1000n * USD);
 
-      await expect(clearingHouse.connect(pauser).pause())
-        .to.emit(clearingHouse, "Paused")
-        .withArgs(pauser.address);
+      await expect(clearingHouse.connect(pauser).pause()).to.emit(clearingHouse, "Paused").withArgs(pauser.address);
       expect(await clearingHouse.paused()).to.equal(true);
 
       const before = await collateralSnapshot(clearingHouse, token, [alice.address, bob.address]);
@@ -406,12 +362,11 @@ describe("ClearingHouse collateral", () => {
         clearingHouse,
         "EnforcedPause",
       );
-      await expect(
-        clearingHouse.connect(alice).depositFor(bob.address, USD),
-      ).to.be.revertedWithCustomError(clearingHouse, "EnforcedPause");
-      expect(
-        await collateralSnapshot(clearingHouse, token, [alice.address, bob.address]),
-      ).to.deep.equal(before);
+      await expect(clearingHouse.connect(alice).depositFor(bob.address, USD)).to.be.revertedWithCustomError(
+        clearingHouse,
+        "EnforcedPause",
+      );
+      expect(await collateralSnapshot(clearingHouse, token, [alice.address, bob.address])).to.deep.equal(before);
 
       await expect(clearingHouse.connect(alice).withdraw(400n * USD))
         .to.emit(clearingHouse, "Withdrawn")
@@ -419,16 +374,13 @@ describe("ClearingHouse collateral", () => {
       expect(await clearingHouse.collateralOf(alice.address)).to.equal(600n * WAD);
       expect(await token.balanceOf(alice.address)).to.equal(START_BALANCE - 600n * USD);
 
-      await expect(clearingHouse.connect(pauser).unpause())
-        .to.emit(clearingHouse, "Unpaused")
-        .withArgs(pauser.address);
+      await expect(clearingHouse.connect(pauser).unpause()).to.emit(clearingHouse, "Unpaused").withArgs(pauser.address);
       await clearingHouse.connect(alice).depositFor(bob.address, USD);
       expect(await clearingHouse.collateralOf(bob.address)).to.equal(WAD);
     });
 
     it("lets only PAUSER_ROLE pause and unpause", async () => {
-      const { clearingHouse, admin, pauser, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, admin, pauser, traders } = await networkHelpers.loadFixture(deploySystem);
       const [alice] = traders;
 
       for (const caller of [admin, alice]) {
@@ -447,10 +399,7 @@ describe("ClearingHouse collateral", () => {
       expect(await clearingHouse.paused()).to.equal(true);
 
       // Pausing twice or unpausing an unpaused house are refused by OpenZeppelin's Pausable.
-      await expect(clearingHouse.connect(pauser).pause()).to.be.revertedWithCustomError(
-        clearingHouse,
-        "EnforcedPause",
-      );
+      await expect(clearingHouse.connect(pauser).pause()).to.be.revertedWithCustomError(clearingHouse, "EnforcedPause");
       await clearingHouse.connect(pauser).unpause();
       expect(await clearingHouse.paused()).to.equal(false);
       await expect(clearingHouse.connect(pauser).unpause()).to.be.revertedWithCustomError(
@@ -462,8 +411,7 @@ describe("ClearingHouse collateral", () => {
 
   describe("account views with positions in both markets (cross margin)", () => {
     it("accountHealth, freeCollateral and collateralOf match a hand computation", async () => {
-      const { clearingHouse, token, ethFeed, btcFeed, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, token, ethFeed, btcFeed, traders } = await networkHelpers.loadFixture(deploySystem);
       const [alice, bob, carol] = traders;
       await clearingHouse.connect(alice).deposit(10_000n * USD);
       await clearingHouse.connect(bob).deposit(100_000n * USD);
@@ -498,10 +446,7 @@ describe("ClearingHouse collateral", () => {
       expect(health.initialMargin).to.equal(1010n * WAD);
       expect(health.maintenanceMargin).to.equal(505n * WAD);
       expect(health.freeCollateral).to.equal(92_862n * 10n ** 17n);
-      expect([...(await clearingHouse.openMarketsOf(alice.address))]).to.deep.equal([
-        ETH_MARKET,
-        BTC_MARKET,
-      ]);
+      expect([...(await clearingHouse.openMarketsOf(alice.address))]).to.deep.equal([ETH_MARKET, BTC_MARKET]);
 
       // Bob: short 2 ETH at 2000; collateral 100,000 − 2 = 99,998; uPnL −200; equity 99,798;
       //   IM 420, MM 210; free = min(99,998, 99,378) = 99,378.
@@ -567,8 +512,7 @@ describe("ClearingHouse collateral", () => {
     });
 
     it("lets the treasury withdraw protocol fees in token units, up to what is held", async () => {
-      const { clearingHouse, token, treasury, traders } =
-        await networkHelpers.loadFixture(tradedSystem);
+      const { clearingHouse, token, treasury, traders } = await networkHelpers.loadFixture(tradedSystem);
       const receiver = traders[14];
       const chAddress = await clearingHouse.getAddress();
       const chBalance = await token.balanceOf(chAddress);
@@ -586,9 +530,7 @@ describe("ClearingHouse collateral", () => {
       await expect(clearingHouse.connect(treasury).withdrawProtocolFees(receiver.address, 477_351n))
         .to.be.revertedWithCustomError(clearingHouse, "InsufficientProtocolFees")
         .withArgs(477_350n * SCALE, 477_351n * SCALE);
-      expect(await collateralSnapshot(clearingHouse, token, [receiver.address])).to.deep.equal(
-        before,
-      );
+      expect(await collateralSnapshot(clearingHouse, token, [receiver.address])).to.deep.equal(before);
 
       await clearingHouse.connect(treasury).withdrawProtocolFees(receiver.address, 477_350n);
       expect(await clearingHouse.protocolFees()).to.equal(0n);
@@ -599,14 +541,10 @@ describe("ClearingHouse collateral", () => {
     });
 
     it("rejects a zero amount, the zero address and callers without TREASURY_ROLE", async () => {
-      const { clearingHouse, token, admin, treasury, traders } =
-        await networkHelpers.loadFixture(tradedSystem);
+      const { clearingHouse, token, admin, treasury, traders } = await networkHelpers.loadFixture(tradedSystem);
       const [maker] = traders;
       const receiver = traders[14];
-      const before = await collateralSnapshot(clearingHouse, token, [
-        receiver.address,
-        maker.address,
-      ]);
+      const before = await collateralSnapshot(clearingHouse, token, [receiver.address, maker.address]);
 
       await expect(
         clearingHouse.connect(treasury).withdrawProtocolFees(receiver.address, 0n),
@@ -620,9 +558,7 @@ describe("ClearingHouse collateral", () => {
           .withArgs(caller.address, TREASURY_ROLE);
       }
 
-      expect(
-        await collateralSnapshot(clearingHouse, token, [receiver.address, maker.address]),
-      ).to.deep.equal(before);
+      expect(await collateralSnapshot(clearingHouse, token, [receiver.address, maker.address])).to.deep.equal(before);
     });
   });
 });

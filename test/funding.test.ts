@@ -68,13 +68,7 @@ async function fundingFixture(): Promise<Ctx> {
 /** At t0 + 30: alice (maker) buys S at `price` in market 2 from bob (taker). */
 async function openAt30(c: Ctx, price: bigint, isBuy = true): Promise<void> {
   await nextBlockAt(c.t0 + 30n);
-  await trade(
-    c.clearingHouse,
-    c.alice,
-    c.bob,
-    { marketId: M2, isBuy, size: S, limitPrice: price },
-    S,
-  );
+  await trade(c.clearingHouse, c.alice, c.bob, { marketId: M2, isBuy, size: S, limitPrice: price }, S);
 }
 
 describe("ClearingHouse funding", () => {
@@ -82,13 +76,7 @@ describe("ClearingHouse funding", () => {
     const c = await networkHelpers.loadFixture(fundingFixture);
     const { clearingHouse, alice, bob, t0 } = c;
     await nextBlockAt(t0 + 30n);
-    const receipt = await trade(
-      clearingHouse,
-      alice,
-      bob,
-      { marketId: M2, size: S, limitPrice: 2020n * WAD },
-      S,
-    );
+    const receipt = await trade(clearingHouse, alice, bob, { marketId: M2, size: S, limitPrice: 2020n * WAD }, S);
 
     // the index accrues first, over 30 s at the old (zero) rate
     expect(clearingHouseEvents(clearingHouse, receipt)[0]).to.deep.equal({
@@ -159,13 +147,7 @@ describe("ClearingHouse funding", () => {
     // ema = 0.000083333333333333 + ⌊(0.05 − 0.000083333333333333) × 1611 / 3600⌋ = 0.022421041666666666
     const t2 = t0 + 30n + 3700n;
     await nextBlockAt(t2);
-    const r2 = await trade(
-      clearingHouse,
-      carol,
-      dave,
-      { marketId: M2, limitPrice: 2100n * WAD },
-      WAD,
-    );
+    const r2 = await trade(clearingHouse, carol, dave, { marketId: M2, limitPrice: 2100n * WAD }, WAD);
     // index growth over 3700 s at the old rate: ⌊0.000083333333333333 × 2000 × 3700 / 86400⌋ = 0.007137345679012317
     const index2 = 7137345679012317n;
     expect(clearingHouseEvents(clearingHouse, r2)[0]).to.deep.equal({
@@ -233,12 +215,8 @@ describe("ClearingHouse funding", () => {
     const state = await clearingHouse.marketState(M2, PENDING);
     expect(state.fundingIndex).to.equal(index);
     expect(state.lastFundingTime).to.equal(t2);
-    expect((await clearingHouse.positionOf(alice.address, M2, PENDING)).fundingOwed).to.equal(
-      aliceOwed,
-    );
-    expect((await clearingHouse.positionOf(bob.address, M2, PENDING)).fundingOwed).to.equal(
-      bobOwed,
-    );
+    expect((await clearingHouse.positionOf(alice.address, M2, PENDING)).fundingOwed).to.equal(aliceOwed);
+    expect((await clearingHouse.positionOf(bob.address, M2, PENDING)).fundingOwed).to.equal(bobOwed);
     // unrealized at 2000: ∓S × 20 = ∓24.69135780246913578
     const aliceHealth = await clearingHouse.accountHealth(alice.address, PENDING);
     expect(aliceHealth.collateral).to.equal(aliceCollateral);
@@ -300,12 +278,8 @@ describe("ClearingHouse funding", () => {
     const aliceOwed = 7144490104881174n;
     const bobOwed = -7144490104881173n;
     expect((await clearingHouse.marketState(M2, PENDING)).fundingIndex).to.equal(index);
-    expect((await clearingHouse.positionOf(alice.address, M2, PENDING)).fundingOwed).to.equal(
-      aliceOwed,
-    );
-    expect((await clearingHouse.positionOf(bob.address, M2, PENDING)).fundingOwed).to.equal(
-      bobOwed,
-    );
+    expect((await clearingHouse.positionOf(alice.address, M2, PENDING)).fundingOwed).to.equal(aliceOwed);
+    expect((await clearingHouse.positionOf(bob.address, M2, PENDING)).fundingOwed).to.equal(bobOwed);
     // unrealized at 2000: short from 1980 loses S × 20
     expect((await clearingHouse.accountHealth(alice.address, PENDING)).equity).to.equal(
       aliceCollateral - 24691357802469135780n - aliceOwed,
@@ -319,9 +293,7 @@ describe("ClearingHouse funding", () => {
       { marketId: M2, size: WAD / 2n, limitPrice: P2000, nonce: 1n },
       WAD / 2n,
     );
-    const settled = clearingHouseEvents(clearingHouse, receipt).filter(
-      (e) => e.name === "FundingSettled",
-    );
+    const settled = clearingHouseEvents(clearingHouse, receipt).filter((e) => e.name === "FundingSettled");
     expect(settled).to.deep.equal([
       { name: "FundingSettled", args: [alice.address, M2, aliceOwed] },
       { name: "FundingSettled", args: [bob.address, M2, bobOwed] },
@@ -344,13 +316,7 @@ describe("ClearingHouse funding", () => {
     await nextBlockAt(t0 + 30n);
     await trade(clearingHouse, alice, bob, { marketId: M2, limitPrice: 2020n * WAD }, WAD);
     await nextBlockAt(t0 + 31n);
-    await trade(
-      clearingHouse,
-      alice,
-      bob,
-      { marketId: M3, size: WAD / 10n, limitPrice: 60_600n * WAD },
-      WAD / 10n,
-    );
+    await trade(clearingHouse, alice, bob, { marketId: M3, size: WAD / 10n, limitPrice: 60_600n * WAD }, WAD / 10n);
     // maker fees 2020 × 0.0002 = 0.404 and 6060 × 0.0002 = 1.212
     const collateral = 99_998_384n * 10n ** 15n;
     expect(await clearingHouse.collateralOf(alice.address)).to.equal(collateral);
@@ -366,21 +332,15 @@ describe("ClearingHouse funding", () => {
     expect(afterFunding).to.equal(99998368805169753086480n);
 
     await nextBlockAt(t);
-    expect((await clearingHouse.positionOf(alice.address, M2, PENDING)).fundingOwed).to.equal(
-      owed2,
-    );
-    expect((await clearingHouse.positionOf(alice.address, M3, PENDING)).fundingOwed).to.equal(
-      owed3,
-    );
+    expect((await clearingHouse.positionOf(alice.address, M2, PENDING)).fundingOwed).to.equal(owed2);
+    expect((await clearingHouse.positionOf(alice.address, M3, PENDING)).fundingOwed).to.equal(owed3);
 
     // all the settled collateral is more than what remains once funding is paid: refused, with the settled figure
     const before = await captureState(clearingHouse, token, [alice.address, bob.address], [M2, M3]);
     await expect(clearingHouse.connect(alice).withdraw(collateral / 10n ** 12n))
       .to.be.revertedWithCustomError(clearingHouse, "InsufficientCollateral")
       .withArgs(alice.address, afterFunding, collateral);
-    expect(
-      await captureState(clearingHouse, token, [alice.address, bob.address], [M2, M3]),
-    ).to.deep.equal(before);
+    expect(await captureState(clearingHouse, token, [alice.address, bob.address], [M2, M3])).to.deep.equal(before);
 
     await nextBlockAt(t);
     const tokensBefore = await token.balanceOf(alice.address);
@@ -428,8 +388,6 @@ describe("ClearingHouse funding", () => {
     expect(state.fundingIndex).to.equal(4243827160493810n);
     expect(state.lastFundingTime).to.equal(t1 + 2000n);
     // alice (long S) owes ⌈S × 0.00424382716049381⌉
-    expect((await clearingHouse.positionOf(alice.address, M2, PENDING)).fundingOwed).to.equal(
-      5239292743579464n,
-    );
+    expect((await clearingHouse.positionOf(alice.address, M2, PENDING)).fundingOwed).to.equal(5239292743579464n);
   });
 });

@@ -16,13 +16,7 @@ import {
   marketParams,
   networkHelpers,
 } from "./helpers/fixture.js";
-import {
-  blockTimestampOf,
-  fill,
-  latestTimestamp,
-  paramsTuple,
-  readParams,
-} from "./helpers/collateral.js";
+import { blockTimestampOf, fill, latestTimestamp, paramsTuple, readParams } from "./helpers/collateral.js";
 
 const RISK_MANAGER_ROLE = ethers.id("RISK_MANAGER_ROLE");
 const ETH_ANSWER = ETH_PRICE * 10n ** 8n;
@@ -229,30 +223,20 @@ describe("ClearingHouse markets", () => {
       const { clearingHouse, riskManager } = await networkHelpers.loadFixture(deploySystem);
       expect(await clearingHouse.marketCount()).to.equal(2n);
 
-      const solFeed = await ethers.deployContract("MockAggregatorV3", [
-        8,
-        "SOL / USD",
-        150n * 10n ** 8n,
-      ]);
+      const solFeed = await ethers.deployContract("MockAggregatorV3", [8, "SOL / USD", 150n * 10n ** 8n]);
       const solParams = marketParams(await solFeed.getAddress(), {
         lossPolicy: LOSS_POLICY_SOCIALIZED,
         initialMarginRatio: WAD / 5n,
         maxOpenInterest: 12_345n * WAD,
       });
-      expect(await clearingHouse.connect(riskManager).listMarket.staticCall(solParams)).to.equal(
-        2n,
-      );
+      expect(await clearingHouse.connect(riskManager).listMarket.staticCall(solParams)).to.equal(2n);
       await expect(clearingHouse.connect(riskManager).listMarket(solParams))
         .to.emit(clearingHouse, "MarketListed")
         .withArgs(2n, paramsTuple(solParams));
       expect(await clearingHouse.marketCount()).to.equal(3n);
       expect(await readParams(clearingHouse, 2n)).to.deep.equal(paramsTuple(solParams));
 
-      const dogeFeed = await ethers.deployContract("MockAggregatorV3", [
-        18,
-        "DOGE / USD",
-        WAD / 10n,
-      ]);
+      const dogeFeed = await ethers.deployContract("MockAggregatorV3", [18, "DOGE / USD", WAD / 10n]);
       const dogeParams = marketParams(await dogeFeed.getAddress(), { priceBand: WAD / 10n });
       await expect(clearingHouse.connect(riskManager).listMarket(dogeParams))
         .to.emit(clearingHouse, "MarketListed")
@@ -266,14 +250,11 @@ describe("ClearingHouse markets", () => {
       expect([...state]).to.deep.equal([0n, 0n, 0n, 0n, listedAt, listedAt]);
       // The fixture's markets are untouched.
       expect((await clearingHouse.marketParams(ETH_MARKET)).lossPolicy).to.equal(LOSS_POLICY_ADL);
-      expect((await clearingHouse.marketParams(BTC_MARKET)).lossPolicy).to.equal(
-        LOSS_POLICY_SOCIALIZED,
-      );
+      expect((await clearingHouse.marketParams(BTC_MARKET)).lossPolicy).to.equal(LOSS_POLICY_SOCIALIZED);
     });
 
     it("is restricted to RISK_MANAGER_ROLE", async () => {
-      const { clearingHouse, ethFeed, admin, pauser, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, ethFeed, admin, pauser, traders } = await networkHelpers.loadFixture(deploySystem);
       const params = marketParams(await ethFeed.getAddress());
       for (const caller of [admin, pauser, traders[0]]) {
         await expect(clearingHouse.connect(caller).listMarket(params))
@@ -293,8 +274,7 @@ describe("ClearingHouse markets", () => {
 
     for (const c of OUT_OF_BOUNDS) {
       it(`refuses ${c.name} = ${c.value} (bounds [${c.min}, ${c.max}])`, async () => {
-        const { clearingHouse, ethFeed, riskManager } =
-          await networkHelpers.loadFixture(deploySystem);
+        const { clearingHouse, ethFeed, riskManager } = await networkHelpers.loadFixture(deploySystem);
         const params = marketParams(await ethFeed.getAddress(), c.overrides);
         await expect(clearingHouse.connect(riskManager).listMarket(params))
           .to.be.revertedWithCustomError(clearingHouse, "MarketParamOutOfBounds")
@@ -305,8 +285,7 @@ describe("ClearingHouse markets", () => {
 
     for (const c of IN_BOUNDS) {
       it(`accepts the boundary ${c.label}`, async () => {
-        const { clearingHouse, ethFeed, riskManager } =
-          await networkHelpers.loadFixture(deploySystem);
+        const { clearingHouse, ethFeed, riskManager } = await networkHelpers.loadFixture(deploySystem);
         // A fresh answer, so that even the 60-second heartbeat is met.
         await ethFeed.setAnswer(ETH_ANSWER);
         const params = marketParams(await ethFeed.getAddress(), c.overrides);
@@ -319,8 +298,7 @@ describe("ClearingHouse markets", () => {
     }
 
     it("refuses a feed that cannot answer (stale, non-positive, incomplete) with the adapter's error", async () => {
-      const { clearingHouse, adapter, riskManager } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, adapter, riskManager } = await networkHelpers.loadFixture(deploySystem);
       const feed = await ethers.deployContract("MockAggregatorV3", [8, "X / USD", ETH_ANSWER]);
       const feedAddress = await feed.getAddress();
       const params = marketParams(feedAddress); // heartbeat 3600
@@ -362,8 +340,7 @@ describe("ClearingHouse markets", () => {
 
   describe("updateMarketParams", () => {
     it("replaces the params of either market and emits MarketParamsUpdated", async () => {
-      const { clearingHouse, ethFeed, btcFeed, riskManager } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, ethFeed, btcFeed, riskManager } = await networkHelpers.loadFixture(deploySystem);
       const ethParams = marketParams(await ethFeed.getAddress(), {
         initialMarginRatio: WAD / 8n,
         maintenanceMarginRatio: WAD / 16n,
@@ -393,8 +370,7 @@ describe("ClearingHouse markets", () => {
     });
 
     it("refuses a change of loss policy (LossPolicyImmutable) in both directions", async () => {
-      const { clearingHouse, ethFeed, btcFeed, riskManager } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, ethFeed, btcFeed, riskManager } = await networkHelpers.loadFixture(deploySystem);
       const ethBefore = await readParams(clearingHouse, ETH_MARKET);
       const btcBefore = await readParams(clearingHouse, BTC_MARKET);
 
@@ -411,10 +387,7 @@ describe("ClearingHouse markets", () => {
       await expect(
         clearingHouse
           .connect(riskManager)
-          .updateMarketParams(
-            BTC_MARKET,
-            marketParams(await btcFeed.getAddress(), { lossPolicy: LOSS_POLICY_ADL }),
-          ),
+          .updateMarketParams(BTC_MARKET, marketParams(await btcFeed.getAddress(), { lossPolicy: LOSS_POLICY_ADL })),
       )
         .to.be.revertedWithCustomError(clearingHouse, "LossPolicyImmutable")
         .withArgs(BTC_MARKET);
@@ -424,8 +397,7 @@ describe("ClearingHouse markets", () => {
     });
 
     it("refuses an unknown market id and callers without RISK_MANAGER_ROLE", async () => {
-      const { clearingHouse, ethFeed, admin, traders, riskManager } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, ethFeed, admin, traders, riskManager } = await networkHelpers.loadFixture(deploySystem);
       const params = marketParams(await ethFeed.getAddress(), { priceBand: WAD / 10n });
       const before = await readParams(clearingHouse, ETH_MARKET);
 
@@ -443,24 +415,15 @@ describe("ClearingHouse markets", () => {
     });
 
     it("enforces the same bounds as listing", async () => {
-      const { clearingHouse, ethFeed, riskManager } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, ethFeed, riskManager } = await networkHelpers.loadFixture(deploySystem);
       const feed = await ethFeed.getAddress();
       const before = await readParams(clearingHouse, ETH_MARKET);
 
-      await expect(
-        clearingHouse
-          .connect(riskManager)
-          .updateMarketParams(ETH_MARKET, marketParams(ethers.ZeroAddress)),
-      )
+      await expect(clearingHouse.connect(riskManager).updateMarketParams(ETH_MARKET, marketParams(ethers.ZeroAddress)))
         .to.be.revertedWithCustomError(clearingHouse, "MarketParamOutOfBounds")
         .withArgs("oracleFeed", 0n, 1n, 1n);
       for (const c of OUT_OF_BOUNDS) {
-        await expect(
-          clearingHouse
-            .connect(riskManager)
-            .updateMarketParams(ETH_MARKET, marketParams(feed, c.overrides)),
-        )
+        await expect(clearingHouse.connect(riskManager).updateMarketParams(ETH_MARKET, marketParams(feed, c.overrides)))
           .to.be.revertedWithCustomError(clearingHouse, "MarketParamOutOfBounds")
           .withArgs(c.name, c.value, c.min, c.max);
       }
@@ -476,44 +439,30 @@ describe("ClearingHouse markets", () => {
     });
 
     it("reads the price through the new feed: a dead feed can be replaced, a dead replacement is refused", async () => {
-      const { clearingHouse, adapter, ethFeed, riskManager } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, adapter, ethFeed, riskManager } = await networkHelpers.loadFixture(deploySystem);
       const oldFeed = await ethFeed.getAddress();
       await ethFeed.setAnswer(-5n);
       const deadFeed = await ethers.deployContract("MockAggregatorV3", [8, "dead", 0n]);
       const deadAddress = await deadFeed.getAddress();
       const before = await readParams(clearingHouse, ETH_MARKET);
 
-      await expect(
-        clearingHouse
-          .connect(riskManager)
-          .updateMarketParams(ETH_MARKET, marketParams(deadAddress)),
-      )
+      await expect(clearingHouse.connect(riskManager).updateMarketParams(ETH_MARKET, marketParams(deadAddress)))
         .to.be.revertedWithCustomError(adapter, "OracleAnswerNotPositive")
         .withArgs(deadAddress, 0n);
-      await expect(
-        clearingHouse.connect(riskManager).updateMarketParams(ETH_MARKET, marketParams(oldFeed)),
-      )
+      await expect(clearingHouse.connect(riskManager).updateMarketParams(ETH_MARKET, marketParams(oldFeed)))
         .to.be.revertedWithCustomError(adapter, "OracleAnswerNotPositive")
         .withArgs(oldFeed, -5n);
       expect(await readParams(clearingHouse, ETH_MARKET)).to.deep.equal(before);
 
-      const newFeed = await ethers.deployContract("MockAggregatorV3", [
-        18,
-        "ETH / USD",
-        2001n * WAD,
-      ]);
+      const newFeed = await ethers.deployContract("MockAggregatorV3", [18, "ETH / USD", 2001n * WAD]);
       const newParams = marketParams(await newFeed.getAddress());
       await clearingHouse.connect(riskManager).updateMarketParams(ETH_MARKET, newParams);
       expect(await readParams(clearingHouse, ETH_MARKET)).to.deep.equal(paramsTuple(newParams));
-      expect((await clearingHouse.positionOf(ethers.ZeroAddress, ETH_MARKET)).markPrice).to.equal(
-        2001n * WAD,
-      );
+      expect((await clearingHouse.positionOf(ethers.ZeroAddress, ETH_MARKET)).markPrice).to.equal(2001n * WAD);
     });
 
     it("accrues funding up to the update at the old clamp, then runs at the new one", async () => {
-      const { clearingHouse, ethFeed, riskManager, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, ethFeed, riskManager, traders } = await networkHelpers.loadFixture(deploySystem);
       const [maker, taker] = traders;
       // Let the premium window pass so that the next fill sets the premium average outright.
       await networkHelpers.time.increase(3600);
@@ -552,9 +501,7 @@ describe("ClearingHouse markets", () => {
       // 600 s more at 3% (the new clamp no longer binds): + 3% × 2000 × 600 / 86400 = 0.41666… floored.
       await networkHelpers.time.increaseTo(filledAt + 2400n);
       const growth = (((3n * WAD) / 100n) * 2000n * 600n) / DAY;
-      expect((await clearingHouse.marketState(ETH_MARKET)).fundingIndex).to.equal(
-        indexAtUpdate + growth,
-      );
+      expect((await clearingHouse.marketState(ETH_MARKET)).fundingIndex).to.equal(indexAtUpdate + growth);
       expect(indexAtUpdate + growth).to.equal(833_333_333_333_333_332n);
     });
   });
@@ -590,8 +537,7 @@ describe("ClearingHouse markets", () => {
     });
 
     it("applies the new share to the next fill", async () => {
-      const { clearingHouse, riskManager, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, riskManager, traders } = await networkHelpers.loadFixture(deploySystem);
       const [maker, taker] = traders;
       await clearingHouse.connect(maker).deposit(10_000n * USD);
       await clearingHouse.connect(taker).deposit(10_000n * USD);
@@ -625,17 +571,14 @@ describe("ClearingHouse markets", () => {
     });
 
     it("marketState tracks open interest of both markets after fills", async () => {
-      const { clearingHouse, ethFeed, btcFeed, traders } =
-        await networkHelpers.loadFixture(deploySystem);
+      const { clearingHouse, ethFeed, btcFeed, traders } = await networkHelpers.loadFixture(deploySystem);
       const [alice, bob, carol] = traders;
       for (const t of [alice, bob, carol]) await clearingHouse.connect(t).deposit(100_000n * USD);
       expect(await readParams(clearingHouse, ETH_MARKET)).to.deep.equal(
         paramsTuple(marketParams(await ethFeed.getAddress())),
       );
       expect(await readParams(clearingHouse, BTC_MARKET)).to.deep.equal(
-        paramsTuple(
-          marketParams(await btcFeed.getAddress(), { lossPolicy: LOSS_POLICY_SOCIALIZED }),
-        ),
+        paramsTuple(marketParams(await btcFeed.getAddress(), { lossPolicy: LOSS_POLICY_SOCIALIZED })),
       );
 
       // ETH: Alice long 3, Bob short 2, Carol short 1. BTC: Bob long 0.5, Carol short 0.5.

@@ -1,15 +1,7 @@
 import { expect } from "chai";
 
 import type { ClearingHouse, MockAggregatorV3 } from "../typechain-types/index.js";
-import {
-  ETH_MARKET,
-  ETH_PRICE,
-  USD,
-  WAD,
-  deploySystem,
-  ethers,
-  networkHelpers,
-} from "./helpers/fixture.js";
+import { ETH_MARKET, ETH_PRICE, USD, WAD, deploySystem, ethers, networkHelpers } from "./helpers/fixture.js";
 import {
   blockTimestampOf,
   collateralSnapshot,
@@ -26,10 +18,7 @@ async function deployFeed(decimals: number, answer: bigint): Promise<MockAggrega
 }
 
 /** Stored market state (the view's lastFundingTime is always "now", so it is left out). */
-async function storedMarketState(
-  clearingHouse: ClearingHouse,
-  marketId: bigint,
-): Promise<bigint[]> {
+async function storedMarketState(clearingHouse: ClearingHouse, marketId: bigint): Promise<bigint[]> {
   const s = await clearingHouse.marketState(marketId);
   return [s.fundingIndex, s.premiumEma, s.longOpenInterest, s.shortOpenInterest, s.lastPremiumTime];
 }
@@ -279,13 +268,7 @@ describe("Oracle", () => {
       const deployedAt = await latestTimestamp();
       expect(await feed.decimals()).to.equal(8n);
       expect(await feed.description()).to.equal("TEST / USD");
-      expect([...(await feed.latestRoundData())]).to.deep.equal([
-        1n,
-        1234n,
-        deployedAt,
-        deployedAt,
-        1n,
-      ]);
+      expect([...(await feed.latestRoundData())]).to.deep.equal([1n, 1234n, deployedAt, deployedAt, 1n]);
     });
 
     it("setAnswer opens the next complete round dated now", async () => {

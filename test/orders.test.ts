@@ -96,9 +96,7 @@ describe("ClearingHouse orders", () => {
       const makerToInsurance = 84063n * 10n ** 12n;
       const takerToInsurance = 2101575n * 10n ** 11n;
 
-      expect(
-        await clearingHouse.connect(bob).fillOrder.staticCall(so.order, so.signature, fillSize),
-      ).to.equal(so.hash);
+      expect(await clearingHouse.connect(bob).fillOrder.staticCall(so.order, so.signature, fillSize)).to.equal(so.hash);
       const tx = fill(clearingHouse, bob, so, fillSize);
       await expect(tx)
         .to.emit(clearingHouse, "OrderFilled")
@@ -396,32 +394,18 @@ describe("ClearingHouse orders", () => {
         .withArgs(digest, walletAddress, bob.address, ETH_MARKET, true, WAD, P2000);
       await expectPosition(clearingHouse, walletAddress, ETH_MARKET, WAD, P2000);
       // maker fee 2000 × 0.0002 = 0.4
-      expect(await clearingHouse.collateralOf(walletAddress)).to.equal(
-        10_000n * WAD - 4n * 10n ** 17n,
-      );
+      expect(await clearingHouse.collateralOf(walletAddress)).to.equal(10_000n * WAD - 4n * 10n ** 17n);
 
       // a signature by anyone but the owner is refused
       const order2 = await makeOrder(walletAddress, { nonce: 1n });
       const digest2 = ethers.TypedDataEncoder.hash(domain, ORDER_TYPES, order2);
       const strangerSignature = await stranger.signTypedData(domain, ORDER_TYPES, order2);
-      const before = await captureState(
-        clearingHouse,
-        c.token,
-        [walletAddress, bob.address],
-        [ETH_MARKET],
-        [digest2],
-      );
+      const before = await captureState(clearingHouse, c.token, [walletAddress, bob.address], [ETH_MARKET], [digest2]);
       await expect(clearingHouse.connect(bob).fillOrder(order2, strangerSignature, WAD))
         .to.be.revertedWithCustomError(clearingHouse, "InvalidSignature")
         .withArgs(walletAddress, digest2);
       expect(
-        await captureState(
-          clearingHouse,
-          c.token,
-          [walletAddress, bob.address],
-          [ETH_MARKET],
-          [digest2],
-        ),
+        await captureState(clearingHouse, c.token, [walletAddress, bob.address], [ETH_MARKET], [digest2]),
       ).to.deep.equal(before);
     });
   });
@@ -566,13 +550,7 @@ describe("ClearingHouse orders", () => {
       await underwaterDave(c);
 
       // dave sells 0.1 at 1850 as maker: closes 1/10 of 2000 cost → realized 185 − 200 = −15, fee 0.037
-      await trade(
-        clearingHouse,
-        dave,
-        bob,
-        { isBuy: false, limitPrice: 1850n * WAD, nonce: 1n },
-        WAD / 10n,
-      );
+      await trade(clearingHouse, dave, bob, { isBuy: false, limitPrice: 1850n * WAD, nonce: 1n }, WAD / 10n);
       await expectPosition(clearingHouse, dave.address, ETH_MARKET, (WAD * 9n) / 10n, 1800n * WAD);
       const health = await clearingHouse.accountHealth(dave.address);
       // collateral = 299.6 − 15 − 0.037 = 284.563; equity = 284.563 + (0.9 × 1850 − 1800) = 149.563 < IM 166.5
@@ -659,9 +637,7 @@ describe("ClearingHouse orders", () => {
       const c = await networkHelpers.loadFixture(ordersFixture);
       const { clearingHouse, riskManager, ethFeed, alice, bob } = c;
       const feed = await ethFeed.getAddress();
-      await clearingHouse
-        .connect(riskManager)
-        .listMarket(marketParams(feed, { maxOpenInterest: 5n * WAD }));
+      await clearingHouse.connect(riskManager).listMarket(marketParams(feed, { maxOpenInterest: 5n * WAD }));
       const capped = 2n;
       await trade(clearingHouse, alice, bob, { marketId: capped, size: 5n * WAD }, 5n * WAD);
       // the risk manager lowers the cap to 3 while 5 are open
@@ -695,8 +671,7 @@ describe("ClearingHouse orders", () => {
       const { clearingHouse, riskManager, ethFeed, alice, bob, carol, dave } = c;
       expect(await clearingHouse.MAX_OPEN_MARKETS()).to.equal(16n);
       const feed = await ethFeed.getAddress();
-      for (let i = 0; i < 16; i++)
-        await clearingHouse.connect(riskManager).listMarket(marketParams(feed));
+      for (let i = 0; i < 16; i++) await clearingHouse.connect(riskManager).listMarket(marketParams(feed));
       expect(await clearingHouse.marketCount()).to.equal(18n);
       await clearingHouse.connect(dave).deposit(10_000n * USD);
 
@@ -705,13 +680,7 @@ describe("ClearingHouse orders", () => {
       const first16 = Array.from({ length: 16 }, (_, i) => BigInt(i));
       for (const marketId of first16) {
         const limitPrice = marketId === BTC_MARKET ? 60_000n * WAD : P2000;
-        await trade(
-          clearingHouse,
-          alice,
-          marketId < 8n ? bob : carol,
-          { marketId, limitPrice },
-          WAD,
-        );
+        await trade(clearingHouse, alice, marketId < 8n ? bob : carol, { marketId, limitPrice }, WAD);
       }
       expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal(first16);
 
@@ -745,9 +714,7 @@ describe("ClearingHouse orders", () => {
 
       // closing market 3 frees a slot (ids are listed ascending)
       await trade(clearingHouse, alice, bob, { marketId: 3n, isBuy: false, nonce: 2n }, WAD);
-      expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal(
-        first16.filter((id) => id !== 3n),
-      );
+      expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal(first16.filter((id) => id !== 3n));
       await mined(fill(clearingHouse, alice, daveSells, WAD));
       expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([
         ...first16.filter((id) => id !== 3n),

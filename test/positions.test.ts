@@ -34,10 +34,7 @@ interface Ctx extends System {
 }
 
 /** PositionChanged and FeesCollected events of a fill, in order (funding events left out). */
-function tradeEvents(
-  clearingHouse: ClearingHouse,
-  receipt: ContractTransactionReceipt,
-): DecodedEvent[] {
+function tradeEvents(clearingHouse: ClearingHouse, receipt: ContractTransactionReceipt): DecodedEvent[] {
   return clearingHouseEvents(clearingHouse, receipt).filter(
     (e) => e.name === "PositionChanged" || e.name === "FeesCollected",
   );
@@ -62,10 +59,7 @@ async function noFundingFixture(): Promise<Ctx> {
   const { clearingHouse, riskManager } = c;
   await clearingHouse
     .connect(riskManager)
-    .updateMarketParams(
-      ETH_MARKET,
-      marketParams(await c.ethFeed.getAddress(), { maxFundingRate: 0n }),
-    );
+    .updateMarketParams(ETH_MARKET, marketParams(await c.ethFeed.getAddress(), { maxFundingRate: 0n }));
   await clearingHouse.connect(riskManager).updateMarketParams(
     BTC_MARKET,
     marketParams(await c.btcFeed.getAddress(), {
@@ -80,13 +74,7 @@ async function noFundingFixture(): Promise<Ctx> {
 
 /** alice buys 3 ETH at 2000 from bob; alice sells 0.25 BTC at 60,000 to carol. */
 async function stepOpen(c: Ctx): Promise<[ContractTransactionReceipt, ContractTransactionReceipt]> {
-  const eth = await trade(
-    c.clearingHouse,
-    c.alice,
-    c.bob,
-    { size: 3n * WAD, limitPrice: 2000n * WAD },
-    3n * WAD,
-  );
+  const eth = await trade(c.clearingHouse, c.alice, c.bob, { size: 3n * WAD, limitPrice: 2000n * WAD }, 3n * WAD);
   const btc = await trade(
     c.clearingHouse,
     c.carol,
@@ -99,13 +87,7 @@ async function stepOpen(c: Ctx): Promise<[ContractTransactionReceipt, ContractTr
 
 /** alice buys 4 more ETH at 2030. */
 function stepAdd(c: Ctx): Promise<ContractTransactionReceipt> {
-  return trade(
-    c.clearingHouse,
-    c.alice,
-    c.bob,
-    { size: 4n * WAD, limitPrice: 2030n * WAD, nonce: 1n },
-    4n * WAD,
-  );
+  return trade(c.clearingHouse, c.alice, c.bob, { size: 4n * WAD, limitPrice: 2030n * WAD, nonce: 1n }, 4n * WAD);
 }
 
 /** alice sells 2 ETH at 2060. */
@@ -202,10 +184,7 @@ describe("ClearingHouse positions", () => {
     expect(await clearingHouse.collateralOf(carol.address)).to.equal(99_997n * WAD);
     await expectOpenInterest(clearingHouse, ETH_MARKET, 3n * WAD);
     await expectOpenInterest(clearingHouse, BTC_MARKET, WAD / 4n);
-    expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([
-      ETH_MARKET,
-      BTC_MARKET,
-    ]);
+    expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([ETH_MARKET, BTC_MARKET]);
     expect(await clearingHouse.openMarketsOf(bob.address)).to.deep.equal([ETH_MARKET]);
     expect(await clearingHouse.openMarketsOf(carol.address)).to.deep.equal([BTC_MARKET]);
   });
@@ -251,26 +230,12 @@ describe("ClearingHouse positions", () => {
       { name: "FeesCollected", args: [ETH_MARKET, 824n * MILLI, 2472n * 10n ** 14n] },
       {
         name: "PositionChanged",
-        args: [
-          alice.address,
-          ETH_MARKET,
-          5n * WAD,
-          ALICE_ON_AFTER_REDUCE,
-          ALICE_REALIZED_REDUCE,
-          824n * MILLI,
-        ],
+        args: [alice.address, ETH_MARKET, 5n * WAD, ALICE_ON_AFTER_REDUCE, ALICE_REALIZED_REDUCE, 824n * MILLI],
       },
       { name: "FeesCollected", args: [ETH_MARKET, 206n * 10n ** 16n, 618n * MILLI] },
       {
         name: "PositionChanged",
-        args: [
-          bob.address,
-          ETH_MARKET,
-          -5n * WAD,
-          BOB_ON_AFTER_REDUCE,
-          BOB_REALIZED_REDUCE,
-          206n * 10n ** 16n,
-        ],
+        args: [bob.address, ETH_MARKET, -5n * WAD, BOB_ON_AFTER_REDUCE, BOB_REALIZED_REDUCE, 206n * 10n ** 16n],
       },
     ]);
     // the two sides' realized PnL sum to −1 wei: the rounding dust stays with the protocol
@@ -365,37 +330,17 @@ describe("ClearingHouse positions", () => {
     const closing = 6015000000000000000020n;
     const makerFee = 1336666666666666667n; // ⌈notional × 0.0002⌉
     const takerFee = 3341666666666666667n; // ⌈notional × 0.0005⌉
-    const back = await trade(
-      clearingHouse,
-      alice,
-      bob,
-      { size, limitPrice: price, nonce: 2n },
-      size,
-    );
+    const back = await trade(clearingHouse, alice, bob, { size, limitPrice: price, nonce: 2n }, size);
     const events = tradeEvents(clearingHouse, back).filter((e) => e.name === "PositionChanged");
     expect(events).to.deep.equal([
       // alice: realized 6030 − closing = 14.99999999999999998; long 333333333333333333 at cost notional − closing
       {
         name: "PositionChanged",
-        args: [
-          alice.address,
-          ETH_MARKET,
-          333333333333333333n,
-          notional - closing,
-          6030n * WAD - closing,
-          makerFee,
-        ],
+        args: [alice.address, ETH_MARKET, 333333333333333333n, notional - closing, 6030n * WAD - closing, makerFee],
       },
       {
         name: "PositionChanged",
-        args: [
-          bob.address,
-          ETH_MARKET,
-          -333333333333333333n,
-          closing - notional,
-          closing - 6030n * WAD,
-          takerFee,
-        ],
+        args: [bob.address, ETH_MARKET, -333333333333333333n, closing - notional, closing - 6030n * WAD, takerFee],
       },
     ]);
     expect(notional - closing).to.equal(668333333333333332668n);
@@ -430,16 +375,12 @@ describe("ClearingHouse positions", () => {
     expect(aliceEth.unrealizedPnl).to.equal(414285714285714285715n);
     expect(aliceEth.fundingOwed).to.equal(0n);
     // −5 × 2100 + 10085.714285714285714286 = −414.285714285714285714
-    expect((await clearingHouse.positionOf(bob.address, ETH_MARKET)).unrealizedPnl).to.equal(
-      -414285714285714285714n,
-    );
+    expect((await clearingHouse.positionOf(bob.address, ETH_MARKET)).unrealizedPnl).to.equal(-414285714285714285714n);
     // short 0.25 BTC from 60000 to 59000: +250; carol's long −250
     const aliceBtc = await clearingHouse.positionOf(alice.address, BTC_MARKET);
     expect(aliceBtc.markPrice).to.equal(59_000n * WAD);
     expect(aliceBtc.unrealizedPnl).to.equal(250n * WAD);
-    expect((await clearingHouse.positionOf(carol.address, BTC_MARKET)).unrealizedPnl).to.equal(
-      -250n * WAD,
-    );
+    expect((await clearingHouse.positionOf(carol.address, BTC_MARKET)).unrealizedPnl).to.equal(-250n * WAD);
 
     const health = await clearingHouse.accountHealth(alice.address);
     expect(health.collateral).to.equal(ALICE_COLLATERAL_AFTER_REDUCE);

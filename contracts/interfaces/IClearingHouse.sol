@@ -161,13 +161,21 @@ interface IClearingHouse {
 
     // ---------------------------------------------------------------- events
 
+    /// @notice `from` paid `amount` (token decimals) into `account`.
     event Deposited(address indexed account, address indexed from, uint256 amount);
+    /// @notice `account` took `amount` (token decimals) out.
     event Withdrawn(address indexed account, uint256 amount);
+    /// @notice A market was listed with these parameters.
     event MarketListed(uint256 indexed marketId, MarketParams params);
+    /// @notice A market's parameters were replaced.
     event MarketParamsUpdated(uint256 indexed marketId, MarketParams params);
+    /// @notice The insurance share of trading fees changed.
     event InsuranceFeeShareUpdated(uint256 share);
-    /// @param fundingIndex The new cumulative index. @param fundingRate The clamped daily rate applied.
+    /// @notice A market's funding index was brought up to date.
+    /// @param fundingIndex The new cumulative index.
+    /// @param fundingRate The clamped daily rate applied.
     event FundingAccrued(uint256 indexed marketId, int256 fundingIndex, int256 fundingRate, uint256 oraclePrice);
+    /// @notice Funding of one position was settled into its account's collateral.
     /// @param amount Funding the account paid (negative: received), 18 decimals.
     event FundingSettled(address indexed account, uint256 indexed marketId, int256 amount);
     /// @notice A position changed through a fill. `realizedPnl` and `fee` are already applied to collateral.
@@ -179,6 +187,7 @@ interface IClearingHouse {
         int256 realizedPnl,
         uint256 fee
     );
+    /// @notice `size` of an order was filled at `price` (the order's limit price).
     event OrderFilled(
         bytes32 indexed orderHash,
         address indexed maker,
@@ -188,10 +197,14 @@ interface IClearingHouse {
         uint256 size,
         uint256 price
     );
+    /// @notice The maker cancelled one order.
     event OrderCancelledByMaker(bytes32 indexed orderHash, address indexed maker);
+    /// @notice The maker invalidated every order with a nonce below `minValidNonce`.
     event NoncesInvalidated(address indexed maker, uint256 minValidNonce);
+    /// @notice Trading fees were charged on a fill.
     /// @param toInsurance Part of `fee` set aside for the insurance fund; the rest is protocol revenue.
     event FeesCollected(uint256 indexed marketId, uint256 fee, uint256 toInsurance);
+    /// @notice Protocol fee revenue (token decimals) left for `to`.
     event ProtocolFeesWithdrawn(address indexed to, uint256 amount);
 
     // ---------------------------------------------------------------- collateral
@@ -213,9 +226,11 @@ interface IClearingHouse {
     /// @dev The price must lie within the market's band around the oracle; both sides must meet initial
     /// margin afterwards unless the fill only reduces their position.
     /// @return orderHash The EIP-712 digest of the order.
-    function fillOrder(Order calldata order, bytes calldata signature, uint256 fillSize)
-        external
-        returns (bytes32 orderHash);
+    function fillOrder(
+        Order calldata order,
+        bytes calldata signature,
+        uint256 fillSize
+    ) external returns (bytes32 orderHash);
 
     /// @notice Cancels one order; only its maker may.
     function cancelOrder(Order calldata order) external;

@@ -12,18 +12,19 @@ library OrderLib {
 
     /// @notice The EIP-712 struct hash of `order` (to be wrapped with the domain separator).
     function structHash(Order calldata order) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                ORDER_TYPEHASH,
-                order.maker,
-                order.marketId,
-                order.isBuy,
-                order.size,
-                order.limitPrice,
-                order.expiry,
-                order.nonce,
-                order.reduceOnly
-            )
-        );
+        return
+            keccak256(
+                abi.encode(
+                    ORDER_TYPEHASH,
+                    order.maker,
+                    order.marketId,
+                    order.isBuy,
+                    order.size,
+                    order.limitPrice,
+                    order.expiry,
+                    order.nonce,
+                    order.reduceOnly
+                )
+            );
     }
 }

@@ -29,11 +29,12 @@ library PositionMath {
     /// @return newSize The size after the fill.
     /// @return newOpenNotional The cost basis after the fill.
     /// @return realizedPnl PnL realized by the closing part of the fill.
-    function applyFill(int256 size, int256 openNotional, int256 sizeDelta, uint256 notional)
-        internal
-        pure
-        returns (int256 newSize, int256 newOpenNotional, int256 realizedPnl)
-    {
+    function applyFill(
+        int256 size,
+        int256 openNotional,
+        int256 sizeDelta,
+        uint256 notional
+    ) internal pure returns (int256 newSize, int256 newOpenNotional, int256 realizedPnl) {
         int256 signedNotional = sizeDelta > 0 ? notional.toInt256() : -notional.toInt256();
         newSize = size + sizeDelta;
 

@@ -6,7 +6,9 @@ import {AggregatorV3Interface} from "../interfaces/external/AggregatorV3Interfac
 /// @title MockAggregatorV3
 /// @notice Settable Chainlink-style feed for local networks and tests.
 contract MockAggregatorV3 is AggregatorV3Interface {
+    /// @notice Decimals of the answers.
     uint8 public immutable decimals;
+    /// @notice Label of the feed.
     string public description;
 
     uint80 private _roundId;
@@ -31,9 +33,13 @@ contract MockAggregatorV3 is AggregatorV3Interface {
     }
 
     /// @notice Sets every field of the latest round, to simulate stale or incomplete rounds.
-    function setRoundData(uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
-        external
-    {
+    function setRoundData(
+        uint80 roundId,
+        int256 answer,
+        uint256 startedAt,
+        uint256 updatedAt,
+        uint80 answeredInRound
+    ) external {
         _roundId = roundId;
         _answer = answer;
         _startedAt = startedAt;

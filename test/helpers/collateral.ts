@@ -75,10 +75,7 @@ export function paramsTuple(p: MarketParamsStruct): unknown[] {
 }
 
 /** A market's stored parameters as a plain tuple, comparable with `paramsTuple`. */
-export async function readParams(
-  clearingHouse: ClearingHouse,
-  marketId: bigint,
-): Promise<unknown[]> {
+export async function readParams(clearingHouse: ClearingHouse, marketId: bigint): Promise<unknown[]> {
   const p = await clearingHouse.marketParams(marketId);
   return [
     p.oracleFeed,

@@ -39,10 +39,7 @@ export async function orderDomain(clearingHouse: ClearingHouse): Promise<OrderDo
 }
 
 /** The EIP-712 digest of an order, computed by ethers (not by the contract). */
-export async function orderDigest(
-  clearingHouse: ClearingHouse,
-  order: OrderStruct,
-): Promise<string> {
+export async function orderDigest(clearingHouse: ClearingHouse, order: OrderStruct): Promise<string> {
   return ethers.TypedDataEncoder.hash(await orderDomain(clearingHouse), ORDER_TYPES, order);
 }
 
@@ -86,9 +83,7 @@ export async function trade(
 }
 
 /** Waits for a transaction and returns its receipt (never null on a mined transaction). */
-export async function mined(
-  tx: Promise<ContractTransactionResponse>,
-): Promise<ContractTransactionReceipt> {
+export async function mined(tx: Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
   const receipt = await (await tx).wait();
   if (receipt === null) throw new Error("transaction not mined");
   return receipt;
@@ -117,10 +112,7 @@ export interface DecodedEvent {
 }
 
 /** Every event the clearing house emitted in a transaction, in order, with decoded arguments. */
-export function clearingHouseEvents(
-  clearingHouse: ClearingHouse,
-  receipt: ContractTransactionReceipt,
-): DecodedEvent[] {
+export function clearingHouseEvents(clearingHouse: ClearingHouse, receipt: ContractTransactionReceipt): DecodedEvent[] {
   const target = clearingHouse.target;
   if (typeof target !== "string") throw new Error("clearing house without a resolved address");
   const address = target.toLowerCase();
@@ -210,9 +202,7 @@ export async function captureState(
     tokenBalances: await Promise.all(accounts.map((a) => token.balanceOf(a))),
     clearingHouseBalance: await token.balanceOf(await clearingHouse.getAddress()),
     positions,
-    openMarkets: await Promise.all(
-      accounts.map(async (a) => [...(await clearingHouse.openMarketsOf(a))]),
-    ),
+    openMarkets: await Promise.all(accounts.map(async (a) => [...(await clearingHouse.openMarketsOf(a))])),
     markets,
     orders,
     nonces: await Promise.all(accounts.map((a) => clearingHouse.minValidNonce(a))),

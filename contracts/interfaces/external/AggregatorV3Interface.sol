@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+// solhint-disable interface-starts-with-i
 /// @title AggregatorV3Interface
 /// @notice The part of Chainlink's price-feed interface that Backstop reads. Declared here because the
 /// npm package that ships it either pulls a GitHub-only dependency or ~170 packages for this one file.
