@@ -367,8 +367,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
         _requireOpenInterestCap(order.marketId, openInterestBefore, params.maxOpenInterest);
         _takePremium(order.marketId, order.limitPrice, oraclePrice, fillSize, openInterestBefore);
-        if (!makerReduces) _requireInitialMargin(order.maker);
-        if (!takerReduces) _requireInitialMargin(msg.sender);
+        _requireMarginAfterFill(order.maker, makerReduces);
+        _requireMarginAfterFill(msg.sender, takerReduces);
     }
 
     function _requireInsideBand(uint256 price, uint256 oraclePrice, uint256 band) private pure {
@@ -527,6 +527,15 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
             initialMargin += notional.mulWadUp(params.initialMarginRatio);
             maintenanceMargin += notional.mulWadUp(params.maintenanceMarginRatio);
         }
+    }
+
+    /// @dev A fill that only reduces a position is allowed below initial margin, so that traders can cut risk,
+    /// but never into negative equity: a bankrupt account could otherwise close at the band's far edge and
+    /// hand unbacked value to a colluding counterparty. Its losses belong to liquidation.
+    function _requireMarginAfterFill(address account, bool onlyReduces) private view {
+        if (!onlyReduces) return _requireInitialMargin(account);
+        (int256 equity, , , ) = _health(account);
+        if (equity < 0) revert NegativeEquity(account, equity);
     }
 
     function _requireInitialMargin(address account) private view {

@@ -571,6 +571,22 @@ describe("ClearingHouse orders", () => {
       });
     });
 
+    it("refuses a reducing fill that leaves the account with negative equity: bankrupt accounts are liquidated", async () => {
+      const c = await networkHelpers.loadFixture(ordersFixture);
+      const { clearingHouse, dave, bob, ethFeed } = c;
+      await underwaterDave(c);
+      await ethFeed.setAnswer(1650n * 10n ** 8n); // equity = 299.6 + (1650 − 2000) = −50.4
+
+      // dave sells 0.1 at 1650 to bob: realized 165 − 200 = −35, maker fee 0.033 → collateral 264.567;
+      // the 0.9 left (cost 1800) is worth 1485: equity = 264.567 − 315 = −50.433
+      const sell = await signedOrder(clearingHouse, dave, { isBuy: false, limitPrice: 1650n * WAD, nonce: 1n });
+      await expectNoChange(c, [sell.hash], async () => {
+        await expect(fill(clearingHouse, bob, sell, WAD / 10n))
+          .to.be.revertedWithCustomError(clearingHouse, "NegativeEquity")
+          .withArgs(dave.address, -50433n * MILLI);
+      });
+    });
+
     it("allows a taker's reducing fill below initial margin after a price move, not an increasing one", async () => {
       const c = await networkHelpers.loadFixture(ordersFixture);
       const { clearingHouse, dave, alice } = c;

@@ -132,6 +132,8 @@ interface IClearingHouse {
     error InsufficientCollateral(address account, int256 available, uint256 requested);
     /// @notice After the operation the account's equity would be below its initial margin.
     error InsufficientMargin(address account, int256 equity, uint256 initialMargin);
+    /// @notice A position-reducing fill would leave the account with negative equity.
+    error NegativeEquity(address account, int256 equity);
     /// @notice Protocol fees held are smaller than the amount asked for.
     error InsufficientProtocolFees(uint256 available, uint256 requested);
     /// @notice The order's expiry has passed.
