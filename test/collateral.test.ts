@@ -1,6 +1,7 @@
 import { expect } from "chai";
 
 import {
+  deployClearingHouse,
   BTC_MARKET,
   ETH_MARKET,
   INSURANCE_FEE_SHARE,
@@ -264,7 +265,7 @@ describe("ClearingHouse collateral", () => {
       const { adapter, admin, traders } = await networkHelpers.loadFixture(deploySystem);
       const [alice, bob] = traders;
       const feeToken = await ethers.deployContract("FeeOnTransferERC20");
-      const house = await ethers.deployContract("ClearingHouse", [
+      const house = await deployClearingHouse([
         await feeToken.getAddress(),
         await adapter.getAddress(),
         admin.address,
@@ -293,12 +294,12 @@ describe("ClearingHouse collateral", () => {
         const token = await ethers.deployContract("MockERC20", ["T", "T", decimals]);
         return [await token.getAddress(), await adapter.getAddress(), admin.address, INSURANCE_FEE_SHARE];
       };
-      const reference = await ethers.deployContract("ClearingHouse", await args(18));
+      const reference = await deployClearingHouse(await args(18));
 
-      await expect(ethers.deployContract("ClearingHouse", await args(19)))
+      await expect(deployClearingHouse(await args(19)))
         .to.be.revertedWithCustomError(reference, "UnsupportedTokenDecimals")
         .withArgs(19);
-      await expect(ethers.deployContract("ClearingHouse", await args(24)))
+      await expect(deployClearingHouse(await args(24)))
         .to.be.revertedWithCustomError(reference, "UnsupportedTokenDecimals")
         .withArgs(24);
     });
@@ -311,7 +312,7 @@ describe("ClearingHouse collateral", () => {
         [0, 3n, 3n * WAD], // scale 1e18
       ] as const) {
         const token = await ethers.deployContract("MockERC20", ["T", "T", decimals]);
-        const house = await ethers.deployContract("ClearingHouse", [
+        const house = await deployClearingHouse([
           await token.getAddress(),
           await adapter.getAddress(),
           admin.address,
@@ -338,11 +339,11 @@ describe("ClearingHouse collateral", () => {
         [tokenAddress, zero, admin.address, INSURANCE_FEE_SHARE],
         [tokenAddress, adapterAddress, zero, INSURANCE_FEE_SHARE],
       ]) {
-        await expect(ethers.deployContract("ClearingHouse", args))
+        await expect(deployClearingHouse(args))
           .to.be.revertedWithCustomError(clearingHouse, "InvalidAddress")
           .withArgs(zero);
       }
-      await expect(ethers.deployContract("ClearingHouse", [tokenAddress, adapterAddress, admin.address, WAD + 1n]))
+      await expect(deployClearingHouse([tokenAddress, adapterAddress, admin.address, WAD + 1n]))
         .to.be.revertedWithCustomError(clearingHouse, "InsuranceFeeShareOutOfBounds")
         .withArgs(WAD + 1n);
     });

@@ -244,10 +244,10 @@ describe("ClearingHouse markets", () => {
       expect(await clearingHouse.marketCount()).to.equal(4n);
       expect(await readParams(clearingHouse, 3n)).to.deep.equal(paramsTuple(dogeParams));
 
-      // A fresh market's state: everything zero, times at the listing block.
+      // A fresh market's state: everything zero, times at the listing block, no deleverage case, no social loss.
       const listedAt = await latestTimestamp();
       const state = await clearingHouse.marketState(3n);
-      expect([...state]).to.deep.equal([0n, 0n, 0n, 0n, listedAt, listedAt]);
+      expect([...state]).to.deep.equal([0n, 0n, 0n, 0n, listedAt, listedAt, 0n, 0n, 0n, 0n]);
       // The fixture's markets are untouched.
       expect((await clearingHouse.marketParams(ETH_MARKET)).lossPolicy).to.equal(LOSS_POLICY_ADL);
       expect((await clearingHouse.marketParams(BTC_MARKET)).lossPolicy).to.equal(LOSS_POLICY_SOCIALIZED);

@@ -52,6 +52,14 @@ struct MarketState {
     uint64 lastFundingTime;
     /// Last time `premiumEma` took in a fill.
     uint64 lastPremiumTime;
+    /// Open deleverage cases whose counterparties are long: long accounts cannot withdraw meanwhile.
+    uint32 longDeleverageCases;
+    /// Open deleverage cases whose counterparties are short.
+    uint32 shortDeleverageCases;
+    /// Cumulative socialized loss charged per unit of long size (18 decimals).
+    uint256 longSocialLossIndex;
+    /// Cumulative socialized loss charged per unit of short size (18 decimals).
+    uint256 shortSocialLossIndex;
 }
 
 /// @notice One account's position in one market.
@@ -62,6 +70,8 @@ struct Position {
     int128 openNotional;
     /// Market funding index when funding was last settled for this position.
     int128 lastFundingIndex;
+    /// Social-loss index of the position's side when its social loss was last settled.
+    uint256 lastSocialLossIndex;
 }
 
 /// @notice A maker's signed order (EIP-712 type `Order`). The fill price is `limitPrice`.
@@ -100,6 +110,33 @@ struct PositionView {
     int256 unrealizedPnl;
     /// Funding the position owes since its last settlement (negative: it is owed funding).
     int256 fundingOwed;
+    /// Socialized loss charged to the position and not yet settled into collateral.
+    uint256 socialLossOwed;
+}
+
+/// @notice Bad debt of a bankrupt account waiting for auto-deleveraging.
+struct DeleverageCase {
+    bool open;
+    /// Side of the counterparties (opposite to the bankrupt position); their withdrawals wait.
+    bool longCounterparties;
+    uint32 marketId;
+    uint64 startedAt;
+    /// The deficit when the case opened (18 decimals).
+    uint128 initialShortfall;
+    /// Paid so far by the insurance fund toward the deficit.
+    uint128 fundPaid;
+    /// Taken so far from counterparties by auto-deleveraging.
+    uint128 deleveraged;
+}
+
+/// @notice Inputs of a position's place in the ADL queue (18 decimals).
+struct AdlRank {
+    /// unrealizedPnl / collateral × notional / equity for a profitable position; 0 otherwise.
+    uint256 score;
+    int256 unrealizedPnl;
+    int256 collateral;
+    uint256 notional;
+    int256 equity;
 }
 
 /// @title IClearingHouse
@@ -160,6 +197,32 @@ interface IClearingHouse {
     error OpenInterestCapExceeded(uint256 marketId, uint256 openInterest, uint256 cap);
     /// @notice The account already holds positions in the maximum number of markets.
     error TooManyOpenMarkets(address account, uint256 max);
+    /// @notice The account's equity is at or above its maintenance margin.
+    error NotLiquidatable(address account, int256 equity, uint256 maintenanceMargin);
+    /// @notice An account cannot liquidate or deleverage against itself.
+    error SelfLiquidation(address account);
+    /// @notice The account has no position in the market.
+    error NoPosition(address account, uint256 marketId);
+    /// @notice The account's bad debt is being deleveraged; use autoDeleverage (or socializeAfterTimeout).
+    error DeleverageInProgress(address account, uint256 marketId);
+    /// @notice The account has no open deleverage case in this market.
+    error NoDeleverageCase(address account, uint256 marketId);
+    /// @notice The account's equity is not negative.
+    error NotBankrupt(address account, int256 equity);
+    /// @notice The counterparty has no position on the other side of the bankrupt position.
+    error CounterpartyWrongSide(address counterparty, int256 size);
+    /// @notice The counterparty's position is not in profit.
+    error CounterpartyNotProfitable(address counterparty, int256 unrealizedPnl);
+    /// @notice Deleveraging this counterparty would take more than the unrealized profit of the closed part.
+    error DeleverageExceedsProfit(address counterparty, uint256 loss, uint256 profit);
+    /// @notice The deleverage case has not been open long enough to switch to socialization.
+    error DeleverageTimeoutNotReached(address account, uint256 readyAt);
+    /// @notice Withdrawals of accounts on the side that may be deleveraged wait until the case is resolved.
+    error WithdrawalLockedByDeleverage(address account, uint256 marketId);
+    /// @notice The insurance fund is set once.
+    error InsuranceFundAlreadySet(address fund);
+    /// @notice The deleverage timeout is outside its bounds.
+    error DeleverageTimeoutOutOfBounds(uint256 timeout, uint256 min, uint256 max);
 
     // ---------------------------------------------------------------- events
 
@@ -208,6 +271,57 @@ interface IClearingHouse {
     event FeesCollected(uint256 indexed marketId, uint256 fee, uint256 toInsurance);
     /// @notice Protocol fee revenue (token decimals) left for `to`.
     event ProtocolFeesWithdrawn(address indexed to, uint256 amount);
+    /// @notice Step 1 of the waterfall: `liquidator` took `size` (signed, the account's side) of the account's
+    /// position at the oracle price moved by `reward` in its favour; `fee` went to the insurance fund. For a
+    /// bankrupt account the price is the oracle's and `reward` is what the fund paid the liquidator, after the
+    /// deficit.
+    event Liquidated(
+        address indexed account,
+        address indexed liquidator,
+        uint256 indexed marketId,
+        int256 size,
+        uint256 oraclePrice,
+        uint256 reward,
+        uint256 fee,
+        bool bankrupt
+    );
+    /// @notice Step 2: the insurance fund paid `amount` to `recipient`: the bankrupt account's deficit, or
+    /// the liquidator's reward for a bankrupt account.
+    event InsuranceFundDrawn(address indexed account, address indexed recipient, uint256 amount);
+    /// @notice The fund could not pay a bankrupt account's deficit in an ADL market: the rest waits for
+    /// autoDeleverage. Withdrawals on the counterparties' side wait meanwhile.
+    event DeleverageRequired(address indexed account, uint256 indexed marketId, uint256 shortfall, uint256 fundPaid);
+    /// @notice Step 3 (ADL): `size` of the bankrupt position closed against `counterparty` at `price`; the
+    /// counterparty gave up `loss` against the oracle. `score` is its ADL score before the trade.
+    event Deleveraged(
+        address indexed account,
+        address indexed counterparty,
+        uint256 indexed marketId,
+        uint256 size,
+        uint256 price,
+        uint256 loss,
+        uint256 score
+    );
+    /// @notice Step 3 (socialized): `amount` charged to every position of one side, `indexDelta` per unit.
+    event LossSocialized(uint256 indexed marketId, bool longSide, uint256 amount, uint256 indexDelta);
+    /// @notice A position's share of socialized losses was settled into its account's collateral.
+    event SocialLossSettled(address indexed account, uint256 indexed marketId, uint256 amount);
+    /// @notice Receipt of one bad-debt resolution: shortfall = fundPaid + deleveraged + socialized, to the wei.
+    event BadDebtResolved(
+        address indexed account,
+        uint256 indexed marketId,
+        uint256 shortfall,
+        uint256 fundPaid,
+        uint256 deleveraged,
+        uint256 socialized,
+        uint256 socializedPerUnit
+    );
+    /// @notice Fees set aside for the insurance fund were paid to it (token decimals).
+    event InsuranceFeesSwept(uint256 amount);
+    /// @notice The insurance fund was connected.
+    event InsuranceFundSet(address fund);
+    /// @notice The time after which a stuck deleverage case may be socialized changed.
+    event DeleverageTimeoutUpdated(uint256 timeout);
 
     // ---------------------------------------------------------------- collateral
 
@@ -240,7 +354,40 @@ interface IClearingHouse {
     /// @notice Invalidates every order of the caller with a nonce below `minValidNonce`.
     function cancelOrdersBelowNonce(uint256 minValidNonce) external;
 
+    // ---------------------------------------------------------------- loss waterfall
+
+    /// @notice Liquidates `account` in `marketId`; anyone may call when equity < maintenance margin. The
+    /// caller takes over the position and must stay above initial margin.
+    /// @dev Solvent account: at most `size`, and no more than restores maintenance margin (all of it when
+    /// the rest would be dust), at the oracle price moved against the account by the liquidation discount
+    /// (the caller's reward); a liquidation fee goes to the insurance fund; reward and fee never push equity
+    /// below zero. Bankrupt account (equity < 0): the whole position passes to the caller at the oracle
+    /// price and the fund pays the caller's reward. When it was the account's last position the deficit is
+    /// realized at once: the fund pays what it can; the rest is socialized over the other side of the market
+    /// (policy Socialized) or, in an ADL market, waits for autoDeleverage — then this call opens a
+    /// deleverage case instead of moving the position, and later calls revert {DeleverageInProgress}.
+    function liquidate(address account, uint256 marketId, uint256 size) external;
+
+    /// @notice Closes up to `size` of a bankrupt account's position against a profitable opposite position at
+    /// the bankruptcy price, after the insurance fund has paid what it can. Anyone may call.
+    /// @dev Checks: an open deleverage case in `marketId`, negative equity, the counterparty on the other side
+    /// and in profit, and that the counterparty gives up no more than the unrealized profit of the part closed.
+    function autoDeleverage(address account, uint256 marketId, address counterparty, uint256 size) external;
+
+    /// @notice After the deleverage timeout, hands the rest of a stuck case to the caller at the oracle price
+    /// and socializes what the fund cannot pay over the counterparties' side.
+    function socializeAfterTimeout(address account) external;
+
+    /// @notice Pays the fees set aside for the insurance fund to it (whole token units). Anyone may call.
+    function sweepInsuranceFees() external;
+
     // ---------------------------------------------------------------- administration
+
+    /// @notice Connects the insurance fund, once. Admin role.
+    function setInsuranceFund(address fund) external;
+
+    /// @notice Sets how long a deleverage case may stay open before anyone may socialize it. Risk-manager role.
+    function setDeleverageTimeout(uint256 timeout) external;
 
     /// @notice Lists a market; risk-manager role. Checks every parameter's bounds and that the feed answers.
     /// @return marketId The new market's id (ids count up from zero).
@@ -310,4 +457,23 @@ interface IClearingHouse {
 
     /// @notice Share of trading fees set aside for the insurance fund (18 decimals).
     function insuranceFeeShare() external view returns (uint256);
+
+    /// @notice The insurance fund (zero until connected).
+    function insuranceFund() external view returns (address);
+
+    /// @notice Seconds a deleverage case stays open before it may be socialized.
+    function deleverageTimeout() external view returns (uint256);
+
+    /// @notice The account's deleverage case (open or the last one closed).
+    function deleverageCaseOf(address account) external view returns (DeleverageCase memory);
+
+    /// @notice Number of open deleverage cases across all markets; the fund's unstakes wait while non-zero.
+    function openDeleverageCases() external view returns (uint256);
+
+    /// @notice ADL score and its inputs for the account's position in a market, at oracle prices.
+    function adlRank(address account, uint256 marketId) external view returns (AdlRank memory);
+
+    /// @notice Price at which closing the account's whole position in `marketId` leaves its equity at zero,
+    /// its other positions valued at the oracle; zero without a position.
+    function bankruptcyPrice(address account, uint256 marketId) external view returns (int256);
 }

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IInsuranceFund
+/// @notice ERC-4626 vault over the collateral token that backs the clearing house. Stakers deposit
+/// (stake), earn the fee share and liquidation fees the clearing house sends, and carry bad debt before
+/// anyone else. Leaving takes a request, a cooldown and a final unstake that pays the smaller of the value
+/// at request and the value at the end, and waits while bad debt is being deleveraged.
+interface IInsuranceFund {
+    /// @notice Only the clearing house may draw.
+    error OnlyClearingHouse(address caller);
+    /// @notice Plain ERC-4626 withdraw and redeem are closed: use requestUnstake, then unstake.
+    error CooldownRequired();
+    /// @notice The staker has no pending unstake request.
+    error NoUnstakeRequest(address staker);
+    /// @notice The cooldown of the request has not elapsed.
+    error CooldownNotElapsed(address staker, uint256 readyAt);
+    /// @notice A market has bad debt waiting for auto-deleveraging; unstakes wait until it is resolved.
+    error BadDebtPending();
+    /// @notice A parameter is outside its bounds.
+    error FundParamOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
+    /// @notice An amount of zero was given.
+    error ZeroUnstake();
+    /// @notice The clearing house address was zero.
+    error InvalidClearingHouse();
+
+    /// @notice The clearing house drew `amount` (token decimals).
+    event Drawn(uint256 amount, uint256 balanceAfter);
+    /// @notice `staker` escrowed `shares` worth `assets` for unstaking after `readyAt`.
+    event UnstakeRequested(address indexed staker, uint256 shares, uint256 assets, uint256 readyAt);
+    /// @notice `staker` unstaked `shares` for `assets` (the smaller of the value at request and now).
+    event Unstaked(address indexed staker, uint256 shares, uint256 assets);
+    /// @notice `staker` took back the shares of a pending request.
+    event UnstakeCancelled(address indexed staker, uint256 shares);
+    /// @notice Fund parameters changed.
+    event FundParamsUpdated(uint256 cooldown, uint256 floor, uint256 drawCap, uint256 drawWindow);
+
+    /// @notice Pays up to `amount` (token decimals) to the clearing house, within the floor and the window cap.
+    /// @return paid What was transferred.
+    function draw(uint256 amount) external returns (uint256 paid);
+
+    /// @notice What a draw could pay now (token decimals): the balance above the floor, capped by what is left
+    /// of the current window's draw cap.
+    function availableForDraw() external view returns (uint256);
+
+    /// @notice Escrows `shares` of the caller for unstaking; adds to a pending request and restarts its cooldown.
+    function requestUnstake(uint256 shares) external;
+
+    /// @notice Completes the caller's request after the cooldown, paying min(value at request, value now).
+    /// @return assets What was paid (token decimals).
+    function unstake() external returns (uint256 assets);
+
+    /// @notice Returns the escrowed shares of the caller's pending request.
+    function cancelUnstake() external;
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+
+import {IClearingHouse, AccountHealth, AdlRank, PositionView} from "../interfaces/IClearingHouse.sol";
+import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
+
+/// @title BackstopLens
+/// @notice Batched reads for keepers and UIs: many accounts' health, positions, ADL ranks and bankruptcy
+/// prices, and the insurance fund, each in one call. Holds nothing.
+contract BackstopLens {
+    /// @notice One account's margin at oracle prices.
+    struct AccountRow {
+        address account;
+        int256 collateral;
+        int256 equity;
+        uint256 initialMargin;
+        uint256 maintenanceMargin;
+        bool liquidatable;
+        bool bankrupt;
+    }
+
+    /// @notice One open position with its ADL rank and the account's bankruptcy price in that market.
+    struct PositionRow {
+        uint256 marketId;
+        PositionView position;
+        AdlRank rank;
+        int256 bankruptcyPrice;
+    }
+
+    /// @notice The insurance fund and the bad debt waiting on it.
+    struct FundState {
+        address fund;
+        uint256 totalAssets;
+        uint256 totalSupply;
+        uint256 availableForDraw;
+        /// Fees set aside in the clearing house for the fund (18 decimals).
+        uint256 pendingFees;
+        uint256 openDeleverageCases;
+    }
+
+    /// @notice The clearing house read.
+    IClearingHouse public immutable clearingHouse;
+
+    constructor(IClearingHouse clearingHouse_) {
+        clearingHouse = clearingHouse_;
+    }
+
+    /// @notice Health of each account: equity, requirements, liquidatable (equity < maintenance), bankrupt (< 0).
+    function healthOf(address[] calldata accounts) external view returns (AccountRow[] memory rows) {
+        rows = new AccountRow[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            AccountHealth memory h = clearingHouse.accountHealth(accounts[i]);
+            rows[i] = AccountRow({
+                account: accounts[i],
+                collateral: h.collateral,
+                equity: h.equity,
+                initialMargin: h.initialMargin,
+                maintenanceMargin: h.maintenanceMargin,
+                liquidatable: h.equity < int256(h.maintenanceMargin),
+                bankrupt: h.equity < 0
+            });
+        }
+    }
+
+    /// @notice Every open position of `account`, with its ADL rank and bankruptcy price.
+    function positionsOf(address account) external view returns (PositionRow[] memory rows) {
+        uint256[] memory markets = clearingHouse.openMarketsOf(account);
+        rows = new PositionRow[](markets.length);
+        for (uint256 i = 0; i < markets.length; ++i) {
+            rows[i] = PositionRow({
+                marketId: markets[i],
+                position: clearingHouse.positionOf(account, markets[i]),
+                rank: clearingHouse.adlRank(account, markets[i]),
+                bankruptcyPrice: clearingHouse.bankruptcyPrice(account, markets[i])
+            });
+        }
+    }
+
+    /// @notice ADL rank of each account's position in `marketId`.
+    function adlRanks(uint256 marketId, address[] calldata accounts) external view returns (AdlRank[] memory ranks) {
+        ranks = new AdlRank[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            ranks[i] = clearingHouse.adlRank(accounts[i], marketId);
+        }
+    }
+
+    /// @notice Bankruptcy price of each account's position in `marketId` (zero without a position).
+    function bankruptcyPrices(
+        uint256 marketId,
+        address[] calldata accounts
+    ) external view returns (int256[] memory prices) {
+        prices = new int256[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            prices[i] = clearingHouse.bankruptcyPrice(accounts[i], marketId);
+        }
+    }
+
+    /// @notice The insurance fund's balance, shares, what it could pay now, and the bad debt waiting.
+    function fundState() external view returns (FundState memory state) {
+        state.fund = clearingHouse.insuranceFund();
+        state.pendingFees = clearingHouse.insuranceFees();
+        state.openDeleverageCases = clearingHouse.openDeleverageCases();
+        if (state.fund == address(0)) return state;
+        state.totalAssets = IERC4626(state.fund).totalAssets();
+        state.totalSupply = IERC4626(state.fund).totalSupply();
+        state.availableForDraw = IInsuranceFund(state.fund).availableForDraw();
+    }
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
+
+import {IClearingHouse, DeleverageCase, MarketParams, MarketState, Position} from "../interfaces/IClearingHouse.sol";
+import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
+import {FixedPointMath} from "./FixedPointMath.sol";
+import {FundingMath} from "./FundingMath.sol";
+import {MarketSet} from "./MarketSet.sol";
+import {PositionMath} from "./PositionMath.sol";
+
+/// @notice All state of the clearing house, in one struct so that the contract and its external
+/// {LiquidationLogic} library work on the same storage.
+struct Ledger {
+    MarketParams[] marketParams;
+    MarketState[] marketStates;
+    mapping(address account => int256) collateral;
+    mapping(address account => mapping(uint256 marketId => Position)) positions;
+    /// Markets in which the account has a non-zero position, as a {MarketSet} bitmap.
+    mapping(address account => uint256) openMarkets;
+    mapping(address account => DeleverageCase) deleverageCases;
+    mapping(bytes32 orderHash => uint256) filled;
+    mapping(bytes32 orderHash => bool) cancelled;
+    mapping(address maker => uint256) minValidNonce;
+    /// Both fee pots share a slot: every fill writes both.
+    uint128 protocolFees;
+    uint128 insuranceFees;
+    uint256 insuranceFeeShare;
+    IInsuranceFund insuranceFund;
+    uint32 openDeleverageCases;
+    uint64 deleverageTimeout;
+}
+
+/// @notice Margin summary computed from the ledger at oracle prices, pending funding and social loss included.
+struct Health {
+    int256 equity;
+    uint256 initialMargin;
+    uint256 maintenanceMargin;
+    /// Funding plus social loss owed and not yet settled.
+    int256 pendingCharges;
+}
+
+/// @title LedgerLib
+/// @notice Accounting shared by trading and liquidation: pricing, funding accrual, settlement of funding and
+/// socialized loss on touch, position changes with open interest, and margin.
+/// @dev Social loss. Each market keeps a cumulative loss index per side: socializing an amount R over a side
+/// with open interest OI raises that side's index by ⌈R / OI⌉ per unit, in constant gas. A position owes
+/// ⌈|size| × (index − lastIndex)⌉ and pays it the next time it is touched; views show it before. Rounding
+/// up in both places means the side pays at least R in total, never less.
+library LedgerLib {
+    using SafeCast for uint256;
+    using SafeCast for int256;
+    using FixedPointMath for uint256;
+
+    /// @dev Most markets one account may hold positions in; bounds the cost of every margin check.
+    uint256 internal constant MAX_OPEN_MARKETS = 16;
+
+    function market(Ledger storage ledger, uint256 marketId) internal view returns (MarketParams memory) {
+        if (marketId >= ledger.marketParams.length) revert IClearingHouse.UnknownMarket(marketId);
+        return ledger.marketParams[marketId];
+    }
+
+    function price(IOracleAdapter oracle, MarketParams memory params) internal view returns (uint256) {
+        return oracle.getPrice(params.oracleFeed, params.oracleHeartbeat);
+    }
+
+    // ---------------------------------------------------------------- funding and social loss
+
+    /// @dev Brings a market's funding index up to now at the current premium average.
+    function accrueFunding(
+        Ledger storage ledger,
+        uint256 marketId,
+        MarketParams memory params,
+        uint256 oraclePrice
+    ) internal {
+        MarketState storage state = ledger.marketStates[marketId];
+        uint256 elapsed = block.timestamp - state.lastFundingTime;
+        if (elapsed == 0) return;
+        int256 rate = FundingMath.clampedRate(state.premiumEma, params.maxFundingRate);
+        int256 index = state.fundingIndex + FundingMath.indexGrowth(rate, oraclePrice, elapsed);
+        state.fundingIndex = index.toInt128();
+        state.lastFundingTime = uint64(block.timestamp);
+        emit IClearingHouse.FundingAccrued(marketId, index, rate, oraclePrice);
+    }
+
+    /// @dev The funding index a market would have if accrued now.
+    function currentFundingIndex(
+        Ledger storage ledger,
+        uint256 marketId,
+        MarketParams memory params,
+        uint256 oraclePrice
+    ) internal view returns (int256) {
+        MarketState storage state = ledger.marketStates[marketId];
+        int256 rate = FundingMath.clampedRate(state.premiumEma, params.maxFundingRate);
+        return state.fundingIndex + FundingMath.indexGrowth(rate, oraclePrice, block.timestamp - state.lastFundingTime);
+    }
+
+    function socialLossIndex(MarketState storage state, int256 size) internal view returns (uint256) {
+        return size > 0 ? state.longSocialLossIndex : state.shortSocialLossIndex;
+    }
+
+    /// @notice Social loss a position owes since its last settlement, rounded up.
+    function socialLossOwed(Position memory position, uint256 index) internal pure returns (uint256) {
+        if (position.size == 0) return 0;
+        return SignedMath.abs(position.size).mulWadUp(index - position.lastSocialLossIndex);
+    }
+
+    /// @dev Settles funding (the market must be accrued) and social loss of one position into collateral.
+    function settle(Ledger storage ledger, address account, uint256 marketId) internal {
+        Position storage position = ledger.positions[account][marketId];
+        MarketState storage state = ledger.marketStates[marketId];
+        int256 size = position.size;
+        int256 index = state.fundingIndex;
+        int256 fundingOwed = FundingMath.owed(size, position.lastFundingIndex, index);
+        position.lastFundingIndex = index.toInt128();
+        if (fundingOwed != 0) {
+            ledger.collateral[account] -= fundingOwed;
+            emit IClearingHouse.FundingSettled(account, marketId, fundingOwed);
+        }
+        if (size == 0) return;
+        uint256 lossIndex = socialLossIndex(state, size);
+        uint256 lastLossIndex = position.lastSocialLossIndex;
+        if (lossIndex == lastLossIndex) return;
+        uint256 loss = SignedMath.abs(size).mulWadUp(lossIndex - lastLossIndex);
+        position.lastSocialLossIndex = lossIndex;
+        ledger.collateral[account] -= loss.toInt256();
+        emit IClearingHouse.SocialLossSettled(account, marketId, loss);
+    }
+
+    /// @dev Accrues every market the account holds and settles its positions there.
+    function settleAll(Ledger storage ledger, IOracleAdapter oracle, address account) internal {
+        for (uint256 open = ledger.openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
+            uint256 marketId = MarketSet.first(open);
+            MarketParams memory params = ledger.marketParams[marketId];
+            accrueFunding(ledger, marketId, params, price(oracle, params));
+            settle(ledger, account, marketId);
+        }
+    }
+
+    // ---------------------------------------------------------------- positions
+
+    /// @dev Settles the position, then moves it by `sizeDelta` at `notional` and charges `fee`; keeps open
+    /// interest, the open-market set and the social-loss snapshot in step. The market's funding must be
+    /// accrued. Returns the size before and whether the change only reduced the position.
+    function applyFill(
+        Ledger storage ledger,
+        address account,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 notional,
+        uint256 fee
+    ) internal returns (int256 sizeBefore, bool onlyReduces) {
+        settle(ledger, account, marketId);
+        Position storage position = ledger.positions[account][marketId];
+        sizeBefore = position.size;
+        (int256 sizeAfter, int256 openNotional, int256 realizedPnl) = PositionMath.applyFill(
+            sizeBefore,
+            position.openNotional,
+            sizeDelta,
+            notional
+        );
+
+        position.size = sizeAfter.toInt128();
+        position.openNotional = openNotional.toInt128();
+        // A position that opens or changes side starts owing that side's social loss from now on.
+        if (sizeAfter != 0 && (sizeBefore > 0) != (sizeAfter > 0)) {
+            position.lastSocialLossIndex = socialLossIndex(ledger.marketStates[marketId], sizeAfter);
+        }
+        ledger.collateral[account] += realizedPnl - fee.toInt256();
+        _updateOpenInterest(ledger.marketStates[marketId], sizeBefore, sizeAfter);
+        _updateOpenMarkets(ledger, account, marketId, sizeBefore, sizeAfter);
+        emit IClearingHouse.PositionChanged(account, marketId, sizeAfter, openNotional, realizedPnl, fee);
+        onlyReduces = PositionMath.isReducing(sizeBefore, sizeAfter);
+    }
+
+    function _updateOpenInterest(MarketState storage state, int256 sizeBefore, int256 sizeAfter) private {
+        state.longOpenInterest = (state.longOpenInterest +
+            FixedPointMath.positivePart(sizeAfter) -
+            FixedPointMath.positivePart(sizeBefore)).toUint128();
+        state.shortOpenInterest = (state.shortOpenInterest +
+            FixedPointMath.positivePart(-sizeAfter) -
+            FixedPointMath.positivePart(-sizeBefore)).toUint128();
+    }
+
+    function _updateOpenMarkets(
+        Ledger storage ledger,
+        address account,
+        uint256 marketId,
+        int256 sizeBefore,
+        int256 sizeAfter
+    ) private {
+        if (sizeBefore == 0 && sizeAfter != 0) {
+            uint256 open = ledger.openMarkets[account];
+            if (MarketSet.count(open) == MAX_OPEN_MARKETS) {
+                revert IClearingHouse.TooManyOpenMarkets(account, MAX_OPEN_MARKETS);
+            }
+            ledger.openMarkets[account] = MarketSet.add(open, marketId);
+        } else if (sizeBefore != 0 && sizeAfter == 0) {
+            ledger.openMarkets[account] = MarketSet.remove(ledger.openMarkets[account], marketId);
+        }
+    }
+
+    // ---------------------------------------------------------------- margin
+
+    /// @dev Equity and requirements of an account at oracle prices, pending funding and social loss included.
+    function health(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        address account
+    ) internal view returns (Health memory h) {
+        h.equity = ledger.collateral[account];
+        for (uint256 open = ledger.openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
+            uint256 marketId = MarketSet.first(open);
+            MarketParams memory params = ledger.marketParams[marketId];
+            Position memory position = ledger.positions[account][marketId];
+            uint256 oraclePrice = price(oracle, params);
+            int256 charges =
+                FundingMath.owed(
+                    position.size,
+                    position.lastFundingIndex,
+                    currentFundingIndex(ledger, marketId, params, oraclePrice)
+                ) + socialLossOwed(position, socialLossIndex(ledger.marketStates[marketId], position.size)).toInt256();
+            uint256 notional = PositionMath.notionalAt(position.size, oraclePrice);
+            h.equity += PositionMath.unrealizedPnl(position.size, position.openNotional, oraclePrice) - charges;
+            h.pendingCharges += charges;
+            h.initialMargin += notional.mulWadUp(params.initialMarginRatio);
+            h.maintenanceMargin += notional.mulWadUp(params.maintenanceMarginRatio);
+        }
+    }
+
+    function requireInitialMargin(Ledger storage ledger, IOracleAdapter oracle, address account) internal view {
+        Health memory h = health(ledger, oracle, account);
+        if (h.equity < h.initialMargin.toInt256()) {
+            revert IClearingHouse.InsufficientMargin(account, h.equity, h.initialMargin);
+        }
+    }
+
+    /// @dev A change that only reduces a position is allowed below initial margin, so that traders can cut
+    /// risk, but never into negative equity: a bankrupt account could otherwise close at the band's far edge
+    /// and hand unbacked value to a colluding counterparty. Its losses belong to liquidation.
+    function requireMarginAfterFill(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        address account,
+        bool onlyReduces
+    ) internal view {
+        if (!onlyReduces) return requireInitialMargin(ledger, oracle, account);
+        Health memory h = health(ledger, oracle, account);
+        if (h.equity < 0) revert IClearingHouse.NegativeEquity(account, h.equity);
+    }
+
+    /// @dev Whether withdrawals of `account` must wait for a deleverage case on its side of any market.
+    function requireNoDeleverageLock(Ledger storage ledger, address account) internal view {
+        for (uint256 open = ledger.openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
+            uint256 marketId = MarketSet.first(open);
+            MarketState storage state = ledger.marketStates[marketId];
+            uint256 cases =
+                ledger.positions[account][marketId].size > 0 ? state.longDeleverageCases : state.shortDeleverageCases;
+            if (cases != 0) revert IClearingHouse.WithdrawalLockedByDeleverage(account, marketId);
+        }
+    }
+}
