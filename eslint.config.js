@@ -16,7 +16,7 @@ export default defineConfig(
     "ignition/deployments/",
   ]),
   {
-    files: ["*.ts", "scripts/**/*.ts", "test/**/*.ts", "deploy/**/*.ts", "keeper/**/*.ts"],
+    files: ["*.ts", "scripts/**/*.ts", "test/**/*.ts", "deploy/**/*.ts", "keeper/**/*.ts", "bench/**/*.ts"],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       globals: globals.node,
