@@ -221,6 +221,8 @@ interface IClearingHouse {
     error WithdrawalLockedByDeleverage(address account, uint256 marketId);
     /// @notice The insurance fund is set once.
     error InsuranceFundAlreadySet(address fund);
+    /// @notice Nobody is left on the side a loss would be socialized over: the liquidator was its last position.
+    error NoPositionsToCharge(uint256 marketId, bool longSide);
     /// @notice The deleverage timeout is outside its bounds.
     error DeleverageTimeoutOutOfBounds(uint256 timeout, uint256 min, uint256 max);
 
@@ -288,9 +290,16 @@ interface IClearingHouse {
     /// @notice Step 2: the insurance fund paid `amount` to `recipient`: the bankrupt account's deficit, or
     /// the liquidator's reward for a bankrupt account.
     event InsuranceFundDrawn(address indexed account, address indexed recipient, uint256 amount);
-    /// @notice The fund could not pay a bankrupt account's deficit in an ADL market: the rest waits for
-    /// autoDeleverage. Withdrawals on the counterparties' side wait meanwhile.
-    event DeleverageRequired(address indexed account, uint256 indexed marketId, uint256 shortfall, uint256 fundPaid);
+    /// @notice The fund could not pay a bankrupt account's deficit in an ADL market: it waits for
+    /// autoDeleverage, each step of which first draws what the fund can pay then. Withdrawals on the
+    /// counterparties' side wait meanwhile.
+    /// @param fundAvailable What the fund (with the fees set aside for it) could have paid when the case opened.
+    event DeleverageRequired(
+        address indexed account,
+        uint256 indexed marketId,
+        uint256 shortfall,
+        uint256 fundAvailable
+    );
     /// @notice Step 3 (ADL): `size` of the bankrupt position closed against `counterparty` at `price`; the
     /// counterparty gave up `loss` against the oracle. `score` is its ADL score before the trade.
     event Deleveraged(
@@ -365,7 +374,9 @@ interface IClearingHouse {
     /// price and the fund pays the caller's reward. When it was the account's last position the deficit is
     /// realized at once: the fund pays what it can; the rest is socialized over the other side of the market
     /// (policy Socialized) or, in an ADL market, waits for autoDeleverage — then this call opens a
-    /// deleverage case instead of moving the position, and later calls revert {DeleverageInProgress}.
+    /// deleverage case instead of moving the position, and later calls revert {DeleverageInProgress} while the
+    /// account is bankrupt. Once it has recovered, a call closes the case (and stops there if the account is
+    /// no longer liquidatable).
     function liquidate(address account, uint256 marketId, uint256 size) external;
 
     /// @notice Closes up to `size` of a bankrupt account's position against a profitable opposite position at

@@ -73,8 +73,10 @@ library LiquidationLogic {
         DeleverageCase storage deleverage = ledger.deleverageCases[account];
         if (deleverage.open) {
             if (h.equity < 0) revert IClearingHouse.DeleverageInProgress(account, deleverage.marketId);
-            // The account recovered (a deposit or the price): its case ends with nothing socialized.
+            // The account recovered (a deposit or the price): its case ends with nothing socialized, and a
+            // healthy account stops here instead of reverting, which would keep the case (and its locks) open.
             _closeCase(ledger, account, deleverage.fundPaid, deleverage.deleveraged, 0, 0);
+            if (h.equity >= h.maintenanceMargin.toInt256()) return;
         }
         if (h.equity >= h.maintenanceMargin.toInt256()) {
             revert IClearingHouse.NotLiquidatable(account, h.equity, h.maintenanceMargin);
@@ -183,9 +185,9 @@ library LiquidationLogic {
         DeleverageCase storage deleverage = ledger.deleverageCases[account];
         uint256 marketId = deleverage.marketId;
         if (!deleverage.open) revert IClearingHouse.NoDeleverageCase(account, marketId);
+        if (msg.sender == account) revert IClearingHouse.SelfLiquidation(account);
         uint256 readyAt = uint256(deleverage.startedAt) + ledger.deleverageTimeout;
         if (block.timestamp < readyAt) revert IClearingHouse.DeleverageTimeoutNotReached(account, readyAt);
-        if (msg.sender == account) revert IClearingHouse.SelfLiquidation(account);
 
         MarketParams memory params = ledger.market(marketId);
         ledger.settleAll(oracle, account);
@@ -291,10 +293,12 @@ library LiquidationLogic {
         uint256 positionAbs = SignedMath.abs(t.positionSize);
         uint256 reward = positionAbs.mulWad(t.price).mulWad(params.liquidationDiscount);
         bool lastPosition = ledger.openMarkets[t.account] == (1 << t.marketId);
+        // Only the deficit decides: a fund that can pay it resolves the case now, and the reward is
+        // whatever it can still pay afterwards.
         if (
             lastPosition &&
             params.lossPolicy == LossPolicy.AutoDeleverage &&
-            _availableForDraw(ledger, scale) < uint256(-h.equity) + reward
+            _availableForDraw(ledger, scale) < uint256(-h.equity)
         ) {
             _openCase(ledger, scale, t, uint256(-h.equity));
             return;
@@ -387,7 +391,8 @@ library LiquidationLogic {
         }
         DeleverageCase storage deleverage = ledger.deleverageCases[t.account];
         if (deleverage.open) {
-            _closeCase(ledger, t.account, deleverage.fundPaid + paid, deleverage.deleveraged, remainder, perUnit);
+            deleverage.fundPaid += paid.toUint128();
+            _closeCase(ledger, t.account, deleverage.fundPaid, deleverage.deleveraged, remainder, perUnit);
         } else if (deficit != 0) {
             emit IClearingHouse.BadDebtResolved(t.account, t.marketId, deficit, paid, 0, remainder, perUnit);
         }
@@ -402,15 +407,17 @@ library LiquidationLogic {
     ) private returns (uint256 perUnit) {
         MarketState storage state = ledger.marketStates[marketId];
         uint256 openInterest = longSide ? state.longOpenInterest : state.shortOpenInterest;
+        // Only when the liquidator was the last position on that side: it must leave the loss to another caller.
+        if (openInterest == 0) revert IClearingHouse.NoPositionsToCharge(marketId, longSide);
         perUnit = Math.mulDiv(amount, FixedPointMath.WAD, openInterest, Math.Rounding.Ceil);
         if (longSide) state.longSocialLossIndex += perUnit;
         else state.shortSocialLossIndex += perUnit;
         emit IClearingHouse.LossSocialized(marketId, longSide, amount, perUnit);
     }
 
-    /// @dev The fund pays what it can now and the rest waits for autoDeleverage.
+    /// @dev Records the case; nothing is drawn yet. Each autoDeleverage step first draws what the fund can
+    /// pay then, so an account that recovers before any step keeps no insurance money.
     function _openCase(Ledger storage ledger, uint256 scale, Liquidation memory t, uint256 deficit) private {
-        uint256 paid = _drawFund(ledger, scale, t.account, t.account, deficit);
         bool longCounterparties = t.positionSize < 0;
         ledger.deleverageCases[t.account] = DeleverageCase({
             open: true,
@@ -418,14 +425,14 @@ library LiquidationLogic {
             marketId: uint32(t.marketId),
             startedAt: uint64(block.timestamp),
             initialShortfall: deficit.toUint128(),
-            fundPaid: paid.toUint128(),
+            fundPaid: 0,
             deleveraged: 0
         });
         MarketState storage state = ledger.marketStates[t.marketId];
         if (longCounterparties) state.longDeleverageCases += 1;
         else state.shortDeleverageCases += 1;
         ledger.openDeleverageCases += 1;
-        emit IClearingHouse.DeleverageRequired(t.account, t.marketId, deficit, paid);
+        emit IClearingHouse.DeleverageRequired(t.account, t.marketId, deficit, _availableForDraw(ledger, scale));
     }
 
     /// @dev Ends the account's deleverage case and emits its receipt.
