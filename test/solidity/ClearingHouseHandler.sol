@@ -303,7 +303,11 @@ contract ClearingHouseHandler is CheatCodes {
             return true;
         } catch (bytes memory reason) {
             _lastFillRevert = reason;
-            _lastFillWasMarginSkip = bytes4(reason) == IClearingHouse.InsufficientMargin.selector;
+            // A bankrupt account may not even reduce (NegativeEquity): also a margin refusal, not a failure.
+            bytes4 selector = bytes4(reason);
+            _lastFillWasMarginSkip =
+                selector == IClearingHouse.InsufficientMargin.selector ||
+                selector == IClearingHouse.NegativeEquity.selector;
             if (_lastFillWasMarginSkip) {
                 ++marginSkips;
             } else {
