@@ -27,6 +27,8 @@ export default defineConfig({
     // The unoptimized test build of ClearingHouse exceeds 24 KiB; the production build stays under it
     // (checked by scripts/check-contract-sizes.ts).
     default: { type: "edr-simulated", allowUnlimitedContractSize: true },
+    // `npx hardhat node` runs this network, not `default`.
+    node: { type: "edr-simulated", allowUnlimitedContractSize: true },
   },
   typechain: { outDir: "typechain-types" },
   test: {

@@ -674,6 +674,32 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
     ]);
   });
 
+  it("closes the case without a trade when the fund, refilled since the case opened, covers the whole deficit", async function () {
+    const c = await networkHelpers.loadFixture(adlCaseFixture);
+    const { clearingHouse, fund, alice, bob, carol } = c;
+    // The fund may now pay 1,000 USD a day: pot 1.68 + 199.52 USD (199,520,000 token units, exact) cover the
+    // 201.2 deficit; the pot is empty afterwards.
+    await setFundLimits(c, 0n, 1_000n * USD, 60n);
+    const receipt = await mined(clearingHouse.connect(carol).autoDeleverage(alice.address, ETH_MARKET, bob.address, E));
+    expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
+      quietFunding(ETH_MARKET, 1700n * E),
+      ev("Drawn", 19_952n * (USD / 100n), 980_048n * (USD / 100n)),
+      ev("InsuranceFundDrawn", alice.address, alice.address, (2012n * E) / 10n),
+      ev("BadDebtResolved", alice.address, ETH_MARKET, (2012n * E) / 10n, (2012n * E) / 10n, 0n, 0n, 0n),
+    ]);
+    // No trade: alice still long 3 at a cost of 6,000, equity 698.8 + 201.2 − 900 = 0; bob untouched.
+    await expectPosition(clearingHouse, alice.address, ETH_MARKET, 3n * E, 6000n * E);
+    expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal(0n);
+    await expectPosition(clearingHouse, bob.address, ETH_MARKET, -2n * E, -4000n * E);
+    expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
+    expect(await clearingHouse.insuranceFees()).to.equal(0n);
+    // What is left is an ordinary liquidation at zero equity: no reward, no fee, the position at the oracle.
+    await mined(clearingHouse.connect(carol).liquidate(alice.address, ETH_MARKET, ethers.MaxUint256));
+    await expectPosition(clearingHouse, alice.address, ETH_MARKET, 0n, 0n);
+    await expectPosition(clearingHouse, carol.address, ETH_MARKET, 3n * E, 5100n * E);
+    await expectCollateral(clearingHouse, alice.address, 0n);
+  });
+
   it("deleverages the two counterparties in score order; the case closes with its receipt", async function () {
     const c = await networkHelpers.loadFixture(adlCaseFixture);
     const { clearingHouse, fund, alice, bob, carol, dave, erin, frank } = c;

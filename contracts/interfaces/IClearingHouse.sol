@@ -383,6 +383,7 @@ interface IClearingHouse {
     /// the bankruptcy price, after the insurance fund has paid what it can. Anyone may call.
     /// @dev Checks: an open deleverage case in `marketId`, negative equity, the counterparty on the other side
     /// and in profit, and that the counterparty gives up no more than the unrealized profit of the part closed.
+    /// When the fund's draw covers the whole deficit, the case closes without a trade.
     function autoDeleverage(address account, uint256 marketId, address counterparty, uint256 size) external;
 
     /// @notice After the deleverage timeout, hands the rest of a stuck case to the caller at the oracle price

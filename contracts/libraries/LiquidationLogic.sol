@@ -114,9 +114,14 @@ library LiquidationLogic {
         Health memory h = ledger.health(oracle, account);
         if (h.equity >= 0) revert IClearingHouse.NotBankrupt(account, h.equity);
 
-        // The fund pays first, as much as it can now.
+        // The fund pays first, as much as it can now. If that covers everything (it may have been refilled since
+        // the case opened), no bad debt is left: the case closes and the position is an ordinary liquidation.
         uint256 paid = _drawFund(ledger, scale, account, account, uint256(-h.equity));
         deleverage.fundPaid += paid.toUint128();
+        if (paid == uint256(-h.equity)) {
+            _closeCase(ledger, account, deleverage.fundPaid, deleverage.deleveraged, 0, 0);
+            return;
+        }
 
         Liquidation memory t = Liquidation({
             account: account,
