@@ -131,7 +131,7 @@ struct DeleverageCase {
 
 /// @notice Inputs of a position's place in the ADL queue (18 decimals).
 struct AdlRank {
-    /// unrealizedPnl / collateral × notional / equity for a profitable position; 0 otherwise.
+    /// unrealizedPnl / collateral × notional / equity for a profitable position of a solvent account; 0 otherwise.
     uint256 score;
     int256 unrealizedPnl;
     int256 collateral;
@@ -213,7 +213,8 @@ interface IClearingHouse {
     error CounterpartyWrongSide(address counterparty, int256 size);
     /// @notice The counterparty's position is not in profit.
     error CounterpartyNotProfitable(address counterparty, int256 unrealizedPnl);
-    /// @notice Deleveraging this counterparty would take more than the unrealized profit of the closed part.
+    /// @notice Deleveraging this counterparty would take more than the unrealized profit of the closed part,
+    /// or more than its equity; `profit` is the smaller of the two (zero for an insolvent counterparty).
     error DeleverageExceedsProfit(address counterparty, uint256 loss, uint256 profit);
     /// @notice The deleverage case has not been open long enough to switch to socialization.
     error DeleverageTimeoutNotReached(address account, uint256 readyAt);

@@ -166,7 +166,7 @@ library LedgerLib {
         position.size = sizeAfter.toInt128();
         position.openNotional = openNotional.toInt128();
         // A position that opens or changes side starts owing that side's social loss from now on.
-        if (sizeAfter != 0 && (sizeBefore > 0) != (sizeAfter > 0)) {
+        if (sizeAfter != 0 && (sizeBefore == 0 || (sizeBefore > 0) != (sizeAfter > 0))) {
             position.lastSocialLossIndex = socialLossIndex(ledger.marketStates[marketId], sizeAfter);
         }
         ledger.collateral[account] += realizedPnl - fee.toInt256();

@@ -110,6 +110,7 @@ library LiquidationLogic {
             revert IClearingHouse.NoDeleverageCase(account, marketId);
         }
         MarketParams memory params = ledger.market(marketId);
+        if (_closeIfNoLongerLast(ledger, account, marketId)) return;
         ledger.settleAll(oracle, account);
         Health memory h = ledger.health(oracle, account);
         if (h.equity >= 0) revert IClearingHouse.NotBankrupt(account, h.equity);
@@ -147,11 +148,15 @@ library LiquidationLogic {
         uint256 deficit
     ) private returns (uint256 loss) {
         uint256 q;
-        (q, loss) = _deleverageTerms(ledger, t, size, deficit);
+        (q, loss) = _deleverageTerms(ledger, oracle, t, size, deficit);
         uint256 score = _adlRank(ledger, oracle, t.liquidator, t.marketId).score;
-        // The bankrupt side closes at the bankruptcy price: a long sells above the oracle, a short buys below.
+        // The bankrupt side closes at the bankruptcy price: a long sells above the oracle, a short buys below. The
+        // base notional leaves its mark-to-market value unchanged, so its equity rises by exactly `loss`.
         int256 accountDelta = t.positionSize > 0 ? -q.toInt256() : q.toInt256();
-        uint256 notional = t.positionSize > 0 ? q.mulWadUp(t.price) + loss : q.mulWad(t.price) - loss;
+        uint256 notional =
+            t.positionSize > 0
+                ? PositionMath.closingNotional(t.positionSize, q, t.price) + loss
+                : PositionMath.closingNotional(t.positionSize, q, t.price) - loss;
         ledger.applyFill(t.account, t.marketId, accountDelta, notional, 0);
         ledger.applyFill(t.liquidator, t.marketId, -accountDelta, notional, 0);
         emit IClearingHouse.Deleveraged(t.account, t.liquidator, t.marketId, q, notional.divWad(q), loss, score);
@@ -160,6 +165,7 @@ library LiquidationLogic {
     /// @dev Checks the counterparty (`t.liquidator`) and returns the size it takes back and what it gives up.
     function _deleverageTerms(
         Ledger storage ledger,
+        IOracleAdapter oracle,
         Liquidation memory t,
         uint256 size,
         uint256 deficit
@@ -177,7 +183,11 @@ library LiquidationLogic {
         q = Math.min(size, Math.min(accountAbs, otherAbs));
         loss = q == accountAbs ? deficit : Math.mulDiv(deficit, q, accountAbs);
         uint256 profit = Math.mulDiv(uint256(otherPnl), q, otherAbs);
-        if (loss > profit) revert IClearingHouse.DeleverageExceedsProfit(t.liquidator, loss, profit);
+        // Nor more than the counterparty's equity: an account bankrupt through its other markets must not be
+        // left flat with negative collateral and no position through which its deficit could be realized.
+        int256 otherEquity = ledger.health(oracle, t.liquidator).equity;
+        uint256 cap = otherEquity <= 0 ? 0 : Math.min(profit, uint256(otherEquity));
+        if (loss > cap) revert IClearingHouse.DeleverageExceedsProfit(t.liquidator, loss, cap);
     }
 
     /// @notice See {IClearingHouse.socializeAfterTimeout}.
@@ -195,6 +205,7 @@ library LiquidationLogic {
         if (block.timestamp < readyAt) revert IClearingHouse.DeleverageTimeoutNotReached(account, readyAt);
 
         MarketParams memory params = ledger.market(marketId);
+        if (_closeIfNoLongerLast(ledger, account, marketId)) return;
         ledger.settleAll(oracle, account);
         Health memory h = ledger.health(oracle, account);
         if (h.equity >= 0) {
@@ -440,6 +451,15 @@ library LiquidationLogic {
         emit IClearingHouse.DeleverageRequired(t.account, t.marketId, deficit, _availableForDraw(ledger, scale));
     }
 
+    /// @dev A case is about an account's last position. An account that recovered and traded into other markets
+    /// meanwhile is no longer that case: it closes, and any new deficit goes through liquidate again.
+    function _closeIfNoLongerLast(Ledger storage ledger, address account, uint256 marketId) private returns (bool) {
+        if (ledger.openMarkets[account] == (1 << marketId)) return false;
+        DeleverageCase storage deleverage = ledger.deleverageCases[account];
+        _closeCase(ledger, account, deleverage.fundPaid, deleverage.deleveraged, 0, 0);
+        return true;
+    }
+
     /// @dev Ends the account's deleverage case and emits its receipt.
     function _closeCase(
         Ledger storage ledger,
@@ -513,11 +533,8 @@ library LiquidationLogic {
         rank.collateral = ledger.collateral[account];
         rank.notional = PositionMath.notionalAt(position.size, price);
         rank.equity = ledger.health(oracle, account).equity;
-        if (rank.unrealizedPnl <= 0) return rank;
-        if (rank.collateral <= 0 || rank.equity <= 0) {
-            rank.score = type(uint256).max;
-            return rank;
-        }
+        // Only profitable positions of solvent accounts rank (see _deleverageTerms).
+        if (rank.unrealizedPnl <= 0 || rank.collateral <= 0 || rank.equity <= 0) return rank;
         uint256 pnlRatio = Math.mulDiv(uint256(rank.unrealizedPnl), FixedPointMath.WAD, uint256(rank.collateral));
         rank.score = Math.mulDiv(pnlRatio, rank.notional, uint256(rank.equity));
     }

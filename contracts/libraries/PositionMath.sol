@@ -52,8 +52,8 @@ library PositionMath {
         }
 
         // Flipping: close everything at the share of the fill's notional that closes, open the rest.
-        uint256 closingNotional = (notional * absSize) / absDelta;
-        int256 signedClosing = sizeDelta > 0 ? closingNotional.toInt256() : -closingNotional.toInt256();
+        uint256 closingPart = (notional * absSize) / absDelta;
+        int256 signedClosing = sizeDelta > 0 ? closingPart.toInt256() : -closingPart.toInt256();
         realizedPnl = -signedClosing - openNotional;
         newOpenNotional = signedNotional - signedClosing;
     }
@@ -67,6 +67,17 @@ library PositionMath {
     /// @notice size × price − openNotional, rounded down.
     function unrealizedPnl(int256 size, int256 openNotional, uint256 price) internal pure returns (int256) {
         return FixedPointMath.mulDivFloor(size, price.toInt256(), FixedPointMath.WAD) - openNotional;
+    }
+
+    /// @notice The notional at which closing `q` of a position leaves its mark-to-market value unchanged:
+    /// |⌊size × price⌋ − ⌊(size ∓ q) × price⌋|, the same floors that {unrealizedPnl} uses.
+    function closingNotional(int256 size, uint256 q, uint256 price) internal pure returns (uint256) {
+        int256 signedPrice = price.toInt256();
+        int256 rest = size > 0 ? size - q.toInt256() : size + q.toInt256();
+        int256 difference =
+            FixedPointMath.mulDivFloor(size, signedPrice, FixedPointMath.WAD) -
+                FixedPointMath.mulDivFloor(rest, signedPrice, FixedPointMath.WAD);
+        return SignedMath.abs(difference);
     }
 
     /// @notice |size| × price, rounded up (margin requirements are charged on it).
