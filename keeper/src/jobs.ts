@@ -1,0 +1,116 @@
+import type { Provider } from "ethers";
+
+import type { Executor, ExecResult, SignerSlot } from "./executor.js";
+import type { Indexer } from "./indexer.js";
+import type { Logger } from "./logger.js";
+import type { Reader } from "./reader.js";
+import { nextDeleverageStep, type DeleverageJob, type Job, type LiquidateJob } from "./strategy.js";
+
+/** Most ADL steps one job takes before handing the case back to the next cycle. */
+const MAX_DELEVERAGE_STEPS = 64;
+
+export interface JobContext {
+  provider: Provider;
+  executor: Executor;
+  reader: Reader;
+  indexer: Indexer;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/** Runs one job on one signer, step after step; returns every step's result. */
+export async function runJob(ctx: JobContext, slot: SignerSlot, job: Job): Promise<ExecResult[]> {
+  switch (job.type) {
+    case "liquidate":
+      return runLiquidation(ctx, slot, job);
+    case "deleverage":
+      return runDeleverage(ctx, slot, job);
+    case "socialize":
+      return [await ctx.executor.execute(slot, job.action, { signal: ctx.signal })];
+  }
+}
+
+const NOT_NEEDED = new Set(["NotLiquidatable"]);
+/** After a step of our own, the fund may have paid the rest (not bankrupt) or the case may be closed. */
+const CASE_DONE = new Set(["NotBankrupt", "NoDeleverageCase"]);
+
+async function runLiquidation(ctx: JobContext, slot: SignerSlot, job: LiquidateJob): Promise<ExecResult[]> {
+  const results: ExecResult[] = [];
+  let done = false;
+  for (const action of job.steps) {
+    if (ctx.signal.aborted) break;
+    // Once one step went through, "not liquidatable" on the next means the account is healthy again.
+    const result = await ctx.executor.execute(slot, action, {
+      signal: ctx.signal,
+      quiet: done ? NOT_NEEDED : undefined,
+    });
+    results.push(result);
+    if (result.outcome === "confirmed" || result.outcome === "dry_run") {
+      done = true;
+      continue;
+    }
+    // Another keeper took this market: the account's other positions may still be ours to liquidate.
+    if (result.outcome === "lost_race" && result.revert?.name === "NoPosition") {
+      ctx.indexer.markUnknown(job.account);
+      continue;
+    }
+    break;
+  }
+  return results;
+}
+
+async function runDeleverage(ctx: JobContext, slot: SignerSlot, job: DeleverageJob): Promise<ExecResult[]> {
+  const results: ExecResult[] = [];
+  const excluded = new Set<string>();
+  let stepped = false;
+  const log = ctx.logger.child({ module: "adl", account: job.account, marketId: job.marketId });
+  for (let step = 0; step < MAX_DELEVERAGE_STEPS && !ctx.signal.aborted; step++) {
+    const candidates = ctx.indexer
+      .accountsOnSide(job.marketId, job.longCounterparties)
+      .filter((a) => a !== job.account && !excluded.has(a));
+    // Scores move with every price and trade: read them right before choosing.
+    const [ranks, bankruptSize, latest] = await Promise.all([
+      ctx.reader.ranks(job.marketId, candidates, "latest"),
+      ctx.reader.positionSize(job.account, job.marketId, "latest"),
+      ctx.provider.getBlock("latest"),
+    ]);
+    const sizes = new Map<string, bigint>();
+    for (const a of candidates) {
+      const p = ctx.indexer.positionsOf(a)?.find((x) => x.marketId === job.marketId);
+      if (p !== undefined) sizes.set(a, p.size);
+    }
+    const decision = nextDeleverageStep({
+      account: job.account,
+      marketId: job.marketId,
+      caseStart: job.caseStart,
+      bankruptSize,
+      ranks,
+      sizes,
+      excluded,
+      now: BigInt(latest?.timestamp ?? 0),
+      socializeAt: job.socializeAt,
+    });
+    if (decision.kind === "done") break;
+    if (decision.kind === "wait") {
+      log.info({ candidates: candidates.length }, "no eligible counterparty yet; waiting for the timeout");
+      break;
+    }
+    const quiet = stepped ? CASE_DONE : undefined;
+    const result = await ctx.executor.execute(slot, decision.action, { signal: ctx.signal, quiet });
+    results.push(result);
+    if (decision.kind === "socialize") break;
+    if (result.revert !== undefined && CASE_DONE.has(result.revert.name)) break;
+    if (result.outcome === "rejected" && decision.action.counterparty !== undefined) {
+      excluded.add(decision.action.counterparty);
+      continue;
+    }
+    if (result.outcome === "confirmed") {
+      stepped = true;
+      log.info({ counterparty: decision.action.counterparty, score: decision.score.toString() }, "deleveraged");
+      // Its position is now smaller or gone; the next ranks tell.
+      continue;
+    }
+    break;
+  }
+  return results;
+}

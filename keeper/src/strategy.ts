@@ -1,0 +1,255 @@
+/**
+ * Pure decisions: from a snapshot of chain state (read at one block) to the jobs the keeper runs, and, inside
+ * an ADL job, from freshly read ranks to the next step. No I/O here.
+ */
+import type { Action } from "./executor.js";
+import { MAX_UINT256, notionalAt, orderQueue, shortfall, type TrackedPosition } from "./risk.js";
+
+export interface MarketRule {
+  lossPolicy: "adl" | "socialized";
+  maintenanceMarginRatio: bigint;
+}
+
+export interface AccountSnapshot {
+  account: string;
+  equity: bigint;
+  maintenanceMargin: bigint;
+  /** Open positions at the snapshot's block; `undefined` when unknown (the account cannot be planned). */
+  positions: readonly TrackedPosition[] | undefined;
+  /** Block from which the account has been liquidatable without a confirmed liquidation since. */
+  liquidatableSince: number;
+}
+
+export interface CaseSnapshot {
+  account: string;
+  marketId: number;
+  startedAt: bigint;
+  longCounterparties: boolean;
+}
+
+export interface Snapshot {
+  block: number;
+  timestamp: bigint;
+  deleverageTimeout: bigint;
+  markets: ReadonlyMap<number, MarketRule>;
+  prices: ReadonlyMap<number, bigint>;
+  /** Every account read at this block (healthy ones are ignored). */
+  accounts: readonly AccountSnapshot[];
+  /** Open deleverage cases. */
+  cases: readonly CaseSnapshot[];
+  /** Accounts a running job is handling: nothing new is planned for them. */
+  busy: ReadonlySet<string>;
+  /** Action ids already confirmed: never sent again. */
+  confirmed: ReadonlySet<string>;
+  /** Solvent accounts short of maintenance by less than this share of it (bps) are not worth a transaction. */
+  minShortfallBps: number;
+}
+
+export interface LiquidateJob {
+  type: "liquidate";
+  account: string;
+  bankrupt: boolean;
+  /** In order; a bankrupt account's last step is the one that realizes its deficit. */
+  steps: Action[];
+}
+
+export interface DeleverageJob {
+  type: "deleverage";
+  account: string;
+  marketId: number;
+  caseStart: bigint;
+  longCounterparties: boolean;
+  /** Timestamp from which `socializeAfterTimeout` is allowed. */
+  socializeAt: bigint;
+}
+
+export interface SocializeJob {
+  type: "socialize";
+  account: string;
+  action: Action;
+}
+
+export type Job = LiquidateJob | DeleverageJob | SocializeJob;
+
+export const liquidateId = (account: string, marketId: number, since: number): string =>
+  `liquidate:${account}:${marketId}:${since}`;
+export const deleverageId = (account: string, marketId: number, caseStart: bigint, counterparty: string): string =>
+  `deleverage:${account}:${marketId}:${caseStart}:${counterparty}`;
+export const socializeId = (account: string, marketId: number, caseStart: bigint): string =>
+  `socialize:${account}:${marketId}:${caseStart}`;
+
+const byId = (a: TrackedPosition, b: TrackedPosition): number => a.marketId - b.marketId;
+
+function notional(p: TrackedPosition, prices: ReadonlyMap<number, bigint>): bigint {
+  return notionalAt(p.size, prices.get(p.marketId) ?? 0n);
+}
+
+/**
+ * Markets to liquidate, in order. Solvent: the largest maintenance requirement first, since the contract
+ * stops at what restores maintenance and later steps may be unnecessary. Bankrupt: every market, the largest
+ * notional last — the last position's market policy decides what the fund cannot pay, and the position that
+ * carries most of the loss is the natural owner of that decision.
+ */
+export function liquidationOrder(
+  positions: readonly TrackedPosition[],
+  bankrupt: boolean,
+  prices: ReadonlyMap<number, bigint>,
+  markets: ReadonlyMap<number, MarketRule>,
+): TrackedPosition[] {
+  const open = positions.filter((p) => p.size !== 0n).sort(byId);
+  if (bankrupt) {
+    return open.sort((a, b) => {
+      const d = notional(a, prices) - notional(b, prices);
+      return d === 0n ? a.marketId - b.marketId : d < 0n ? -1 : 1;
+    });
+  }
+  const requirement = (p: TrackedPosition): bigint =>
+    notional(p, prices) * (markets.get(p.marketId)?.maintenanceMarginRatio ?? 0n);
+  return open.sort((a, b) => {
+    const d = requirement(b) - requirement(a);
+    return d === 0n ? a.marketId - b.marketId : d < 0n ? -1 : 1;
+  });
+}
+
+/** Short of maintenance by less than `bps` of it: the next liquidation would be dust. */
+export function isDust(a: { equity: bigint; maintenanceMargin: bigint }, bps: number): boolean {
+  return shortfall(a) * 10_000n < a.maintenanceMargin * BigInt(bps);
+}
+
+/**
+ * The jobs for one snapshot, most urgent first: every liquidatable account by shortfall (largest first) —
+ * a liquidation, or the ADL of its open deleverage case — then cases to close after their timeout.
+ */
+export function planJobs(s: Snapshot): Job[] {
+  const cases = new Map(s.cases.map((c) => [c.account, c]));
+  const jobs: Job[] = [];
+  const planned = new Set<string>();
+  for (const a of orderQueue(s.accounts)) {
+    if (s.busy.has(a.account)) continue;
+    const open = cases.get(a.account);
+    const bankrupt = a.equity < 0n;
+    if (!bankrupt && isDust(a, s.minShortfallBps)) continue;
+    if (open !== undefined && bankrupt) {
+      jobs.push({
+        type: "deleverage",
+        account: a.account,
+        marketId: open.marketId,
+        caseStart: open.startedAt,
+        longCounterparties: open.longCounterparties,
+        socializeAt: open.startedAt + s.deleverageTimeout,
+      });
+      planned.add(a.account);
+      continue;
+    }
+    // A recovered account with a case: `liquidate` closes the case first, then liquidates what is left.
+    if (a.positions === undefined) continue;
+    const steps = liquidationOrder(a.positions, bankrupt, s.prices, s.markets)
+      .map((p) => ({
+        id: liquidateId(a.account, p.marketId, a.liquidatableSince),
+        kind: "liquidate" as const,
+        account: a.account,
+        marketId: p.marketId,
+        size: MAX_UINT256,
+      }))
+      .filter((action) => !s.confirmed.has(action.id));
+    if (steps.length === 0) continue;
+    jobs.push({ type: "liquidate", account: a.account, bankrupt, steps });
+    planned.add(a.account);
+  }
+  for (const c of s.cases) {
+    if (planned.has(c.account) || s.busy.has(c.account)) continue;
+    if (s.timestamp < c.startedAt + s.deleverageTimeout) continue;
+    // Not liquidatable any more (recovered) and past the timeout: the socialized path closes the case.
+    const id = socializeId(c.account, c.marketId, c.startedAt);
+    if (s.confirmed.has(id)) continue;
+    jobs.push({
+      type: "socialize",
+      account: c.account,
+      action: { id, kind: "socialize", account: c.account, marketId: c.marketId },
+    });
+  }
+  return jobs;
+}
+
+export interface DeleverageInput {
+  account: string;
+  marketId: number;
+  caseStart: bigint;
+  /** The bankrupt position's signed size now. */
+  bankruptSize: bigint;
+  /** Fresh ADL ranks of accounts on the counterparties' side. */
+  ranks: readonly {
+    account: string;
+    score: bigint;
+    unrealizedPnl: bigint;
+    notional: bigint;
+  }[];
+  /** Counterparties' signed sizes, where known. */
+  sizes: ReadonlyMap<string, bigint>;
+  /** Counterparties the simulation already ruled out in this job. */
+  excluded: ReadonlySet<string>;
+  now: bigint;
+  socializeAt: bigint;
+}
+
+export type DeleverageStep =
+  | { kind: "deleverage"; action: Action; score: bigint }
+  | { kind: "socialize"; action: Action }
+  | { kind: "wait" }
+  | { kind: "done" };
+
+/** Profitable counterparties in descending ADL score; ties by address for a deterministic order. */
+export function rankCounterparties<
+  T extends { account: string; score: bigint; unrealizedPnl: bigint; notional: bigint },
+>(ranks: readonly T[], exclude: (account: string) => boolean): T[] {
+  return ranks
+    .filter((r) => r.unrealizedPnl > 0n && r.notional > 0n && r.score > 0n && !exclude(r.account))
+    .sort((a, b) => {
+      if (a.score !== b.score) return a.score > b.score ? -1 : 1;
+      const x = a.account.toLowerCase();
+      const y = b.account.toLowerCase();
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+}
+
+/**
+ * The next step of an ADL case: the highest-scoring eligible counterparty for min(both sizes); when none is
+ * eligible, the socialized path once the timeout has passed, else wait.
+ */
+export function nextDeleverageStep(input: DeleverageInput): DeleverageStep {
+  if (input.bankruptSize === 0n) return { kind: "done" };
+  const bankruptAbs = input.bankruptSize < 0n ? -input.bankruptSize : input.bankruptSize;
+  const [best] = rankCounterparties(
+    input.ranks,
+    (account) => account.toLowerCase() === input.account.toLowerCase() || input.excluded.has(account),
+  );
+  if (best !== undefined) {
+    const theirs = input.sizes.get(best.account);
+    const theirAbs = theirs === undefined ? bankruptAbs : theirs < 0n ? -theirs : theirs;
+    const size = theirAbs !== 0n && theirAbs < bankruptAbs ? theirAbs : bankruptAbs;
+    return {
+      kind: "deleverage",
+      score: best.score,
+      action: {
+        id: deleverageId(input.account, input.marketId, input.caseStart, best.account),
+        kind: "deleverage",
+        account: input.account,
+        marketId: input.marketId,
+        counterparty: best.account,
+        size,
+      },
+    };
+  }
+  if (input.now >= input.socializeAt) {
+    return {
+      kind: "socialize",
+      action: {
+        id: socializeId(input.account, input.marketId, input.caseStart),
+        kind: "socialize",
+        account: input.account,
+        marketId: input.marketId,
+      },
+    };
+  }
+  return { kind: "wait" };
+}
