@@ -16,7 +16,15 @@ export default defineConfig(
     "ignition/deployments/",
   ]),
   {
-    files: ["*.ts", "scripts/**/*.ts", "test/**/*.ts", "deploy/**/*.ts", "keeper/**/*.ts", "bench/**/*.ts"],
+    files: [
+      "*.ts",
+      "scripts/**/*.ts",
+      "test/**/*.ts",
+      "deploy/**/*.ts",
+      "keeper/**/*.ts",
+      "cli/**/*.ts",
+      "bench/**/*.ts",
+    ],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       globals: globals.node,

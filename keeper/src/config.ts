@@ -154,7 +154,8 @@ function parseGwei(name: string, raw: string): bigint {
   return wei;
 }
 
-function parseRpcUrl(raw: string): string {
+/** Checks that `raw` is an http(s) URL; the keeper and the trader CLI both take it from `--rpc`. */
+export function parseRpcUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -167,26 +168,28 @@ function parseRpcUrl(raw: string): string {
   return raw;
 }
 
-function parsePrivateKeys(raw: string): Secret<string[]> {
+/** Comma-separated private keys from the environment variable `variable`; messages name the variable. */
+export function parsePrivateKeys(raw: string, variable = "KEEPER_PRIVATE_KEYS"): Secret<string[]> {
   const parts = raw.split(",").map((k) => k.trim());
   const keys: string[] = [];
   parts.forEach((key, i) => {
     // The key itself never appears in the message: only its position.
     if (!PRIVATE_KEY.test(key)) {
-      throw new ConfigError(`KEEPER_PRIVATE_KEYS: key ${i + 1} is not a 32-byte hex string`);
+      throw new ConfigError(`${variable}: key ${i + 1} is not a 32-byte hex string`);
     }
     const normalized = key.startsWith("0x") ? key : `0x${key}`;
     const scalar = BigInt(normalized);
     if (scalar === 0n || scalar >= CURVE_ORDER) {
-      throw new ConfigError(`KEEPER_PRIVATE_KEYS: key ${i + 1} is not a valid secp256k1 private key`);
+      throw new ConfigError(`${variable}: key ${i + 1} is not a valid secp256k1 private key`);
     }
     keys.push(normalized.toLowerCase());
   });
-  if (new Set(keys).size !== keys.length) throw new ConfigError("KEEPER_PRIVATE_KEYS: the same key is given twice");
+  if (new Set(keys).size !== keys.length) throw new ConfigError(`${variable}: the same key is given twice`);
   return new Secret(keys);
 }
 
-function checkKeystore(file: string): void {
+/** Checks that `file` exists and holds an encrypted JSON wallet, before any password is asked for. */
+export function checkKeystore(file: string): void {
   if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`keystore file not found: ${file}`);
   let parsed: unknown;
   try {

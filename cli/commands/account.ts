@@ -1,0 +1,220 @@
+import { AggregatorV3Interface__factory } from "../../typechain-types/index.js";
+import { parsePositive } from "../amounts.js";
+import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
+import { marketLabel, targetAccount } from "../connection.js";
+import { InputError } from "../errors.js";
+import { fields, qty, table, usd, wad } from "../format.js";
+import { liquidationPrice, type MarketPosition } from "../liquidation.js";
+import { transact } from "../tx.js";
+import { adlPlace, indexAccounts } from "./adl.js";
+import { formatToken, tokenInfo } from "./token.js";
+
+const WAD = 10n ** 18n;
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+
+/** `deposit <amount>`: approves the clearing house when its allowance is short, then deposits. */
+export async function deposit(ctx: CommandContext): Promise<CommandResult> {
+  const signer = requireSigner(ctx);
+  const { clearingHouse, token } = ctx.conn.contracts;
+  const info = await tokenInfo(token);
+  const amount = parsePositive(ctx.parsed.args.amount ?? "", info.decimals, "amount");
+  const balance = await token.balanceOf(signer.address);
+  if (balance < amount) {
+    throw new InputError(
+      `amount ${formatToken(amount, info)} is more than the wallet holds (${formatToken(balance, info)})`,
+    );
+  }
+  const spender = await clearingHouse.getAddress();
+  const txs: string[] = [];
+  if ((await token.allowance(signer.address, spender)) < amount) {
+    const approval = await transact("approve", ctx.conn.interfaces, token.connect(signer).approve, spender, amount);
+    txs.push(approval.hash);
+  }
+  const receipt = await transact("deposit", ctx.conn.interfaces, clearingHouse.connect(signer).deposit, amount);
+  txs.push(receipt.hash);
+  const collateral = await clearingHouse.collateralOf(signer.address);
+  return {
+    text: `deposited ${formatToken(amount, info)}; collateral now ${usd(collateral)} (tx ${receipt.hash})`,
+    json: {
+      action: "deposit",
+      account: signer.address,
+      amount: formatToken(amount, info, true),
+      collateral: wad(collateral),
+      txs,
+    },
+  };
+}
+
+/** `withdraw <amount>`. */
+export async function withdraw(ctx: CommandContext): Promise<CommandResult> {
+  const signer = requireSigner(ctx);
+  const { clearingHouse, token } = ctx.conn.contracts;
+  const info = await tokenInfo(token);
+  const amount = parsePositive(ctx.parsed.args.amount ?? "", info.decimals, "amount");
+  const receipt = await transact("withdraw", ctx.conn.interfaces, clearingHouse.connect(signer).withdraw, amount);
+  const collateral = await clearingHouse.collateralOf(signer.address);
+  return {
+    text: `withdrew ${formatToken(amount, info)}; collateral now ${usd(collateral)} (tx ${receipt.hash})`,
+    json: {
+      action: "withdraw",
+      account: signer.address,
+      amount: formatToken(amount, info, true),
+      collateral: wad(collateral),
+      txs: [receipt.hash],
+    },
+  };
+}
+
+/** Average entry price of an open position: |openNotional| / |size|. */
+export function entryPrice(size: bigint, openNotional: bigint): bigint {
+  return size === 0n ? 0n : (abs(openNotional) * WAD) / abs(size);
+}
+
+/** `positions [address]`: every open position valued at the oracle. */
+export async function positions(ctx: CommandContext): Promise<CommandResult> {
+  const account = targetAccount(ctx.parsed.args.address, ctx.signer);
+  const rows = await ctx.conn.contracts.lens.positionsOf(account);
+  const list = rows.map((r) => {
+    const p = r.position;
+    return {
+      marketId: Number(r.marketId),
+      market: marketLabel(ctx.conn.deployment, r.marketId),
+      side: p.size > 0n ? "long" : "short",
+      size: p.size,
+      entryPrice: entryPrice(p.size, p.openNotional),
+      markPrice: p.markPrice,
+      notional: (abs(p.size) * p.markPrice) / WAD,
+      unrealizedPnl: p.unrealizedPnl,
+      fundingOwed: p.fundingOwed,
+      socialLossOwed: p.socialLossOwed,
+    };
+  });
+  const text =
+    list.length === 0
+      ? `${account}: no open positions`
+      : `${account}\n${table([
+          ["market", "side", "size", "entry", "mark", "notional", "unrealized PnL", "funding owed", "social loss owed"],
+          ...list.map((p) => [
+            p.market,
+            p.side,
+            qty(p.size),
+            usd(p.entryPrice),
+            usd(p.markPrice),
+            usd(p.notional),
+            usd(p.unrealizedPnl),
+            usd(p.fundingOwed),
+            usd(p.socialLossOwed),
+          ]),
+        ])}`;
+  const json = {
+    account,
+    positions: list.map((p) => ({
+      ...p,
+      size: wad(p.size),
+      entryPrice: wad(p.entryPrice),
+      markPrice: wad(p.markPrice),
+      notional: wad(p.notional),
+      unrealizedPnl: wad(p.unrealizedPnl),
+      fundingOwed: wad(p.fundingOwed),
+      socialLossOwed: wad(p.socialLossOwed),
+    })),
+  };
+  return { text, json };
+}
+
+/** 10^(18 − feed decimals): the smallest step of an oracle price in 18 decimals. */
+async function priceTick(ctx: CommandContext, feed: string): Promise<bigint> {
+  const decimals = await AggregatorV3Interface__factory.connect(feed, ctx.conn.provider).decimals();
+  return 10n ** (18n - decimals);
+}
+
+/** `health [address]`: equity, margins, and per market the liquidation price and the ADL queue place. */
+export async function health(ctx: CommandContext): Promise<CommandResult> {
+  const account = targetAccount(ctx.parsed.args.address, ctx.signer);
+  const { clearingHouse, lens } = ctx.conn.contracts;
+  const [h, rows] = await Promise.all([clearingHouse.accountHealth(account), lens.positionsOf(account)]);
+  const params = await Promise.all(rows.map((r) => clearingHouse.marketParams(r.marketId)));
+  const inputs: MarketPosition[] = rows.map((r, i) => ({
+    marketId: Number(r.marketId),
+    size: r.position.size,
+    openNotional: r.position.openNotional,
+    price: r.position.markPrice,
+    charges: r.position.fundingOwed + r.position.socialLossOwed,
+    initialMarginRatio: params[i].initialMarginRatio,
+    maintenanceMarginRatio: params[i].maintenanceMarginRatio,
+  }));
+  const indexer = rows.length === 0 ? undefined : await indexAccounts(ctx);
+  const markets = await Promise.all(
+    rows.map(async (r, i) => {
+      const marketId = Number(r.marketId);
+      const tick = await priceTick(ctx, params[i].oracleFeed);
+      const place =
+        indexer === undefined
+          ? { rank: undefined, queue: 0 }
+          : await adlPlace(ctx, indexer, account, marketId, r.position.size > 0n);
+      return {
+        marketId,
+        market: marketLabel(ctx.conn.deployment, marketId),
+        side: r.position.size > 0n ? "long" : "short",
+        size: r.position.size,
+        markPrice: r.position.markPrice,
+        liquidationPrice: liquidationPrice(h.collateral, inputs, marketId, tick),
+        bankruptcyPrice: r.bankruptcyPrice,
+        adlScore: r.rank.score,
+        adlRank: place.rank,
+        adlQueue: place.queue,
+      };
+    }),
+  );
+  const liquidatable = h.equity < BigInt(h.maintenanceMargin);
+  const bankrupt = h.equity < 0n;
+  const state = bankrupt ? "BANKRUPT" : liquidatable ? "LIQUIDATABLE" : "healthy";
+  const summary = fields([
+    ["account", account],
+    ["state", state],
+    ["collateral", usd(h.collateral)],
+    ["equity", usd(h.equity)],
+    ["initial margin", usd(h.initialMargin)],
+    ["maintenance margin", usd(h.maintenanceMargin)],
+    ["free collateral", usd(h.freeCollateral)],
+  ]);
+  const perMarket =
+    markets.length === 0
+      ? "no open positions"
+      : table([
+          ["market", "side", "size", "mark", "liquidation price", "bankruptcy price", "ADL score", "ADL rank"],
+          ...markets.map((m) => [
+            m.market,
+            m.side,
+            qty(m.size),
+            usd(m.markPrice),
+            m.liquidationPrice === undefined ? "none" : usd(m.liquidationPrice),
+            usd(m.bankruptcyPrice),
+            qty(m.adlScore),
+            m.adlRank === undefined ? `not queued (of ${m.adlQueue})` : `${m.adlRank} of ${m.adlQueue}`,
+          ]),
+        ]);
+  return {
+    text: `${summary}\n\n${perMarket}`,
+    json: {
+      account,
+      state,
+      liquidatable,
+      bankrupt,
+      collateral: wad(h.collateral),
+      equity: wad(h.equity),
+      initialMargin: wad(h.initialMargin),
+      maintenanceMargin: wad(h.maintenanceMargin),
+      freeCollateral: wad(h.freeCollateral),
+      markets: markets.map((m) => ({
+        ...m,
+        size: wad(m.size),
+        markPrice: wad(m.markPrice),
+        liquidationPrice: m.liquidationPrice === undefined ? null : wad(m.liquidationPrice),
+        bankruptcyPrice: wad(m.bankruptcyPrice),
+        adlScore: wad(m.adlScore),
+        adlRank: m.adlRank ?? null,
+      })),
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { parsePositive } from "../amounts.js";
+import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
+import { targetAccount } from "../connection.js";
+import { InputError } from "../errors.js";
+import { fields, timestamp, usd, wad } from "../format.js";
+import { transact } from "../tx.js";
+import { formatToken, tokenInfo, type TokenInfo } from "./token.js";
+
+async function shareInfo(ctx: CommandContext): Promise<TokenInfo> {
+  const { fund } = ctx.conn.contracts;
+  const [decimals, symbol] = await Promise.all([fund.decimals(), fund.symbol()]);
+  return { decimals: Number(decimals), symbol };
+}
+
+/** `fund stake <amount>`: approves the fund when needed, then deposits into it for shares. */
+export async function stake(ctx: CommandContext): Promise<CommandResult> {
+  const signer = requireSigner(ctx);
+  const { fund, token } = ctx.conn.contracts;
+  const [info, shares] = await Promise.all([tokenInfo(token), shareInfo(ctx)]);
+  const amount = parsePositive(ctx.parsed.args.amount ?? "", info.decimals, "amount");
+  const balance = await token.balanceOf(signer.address);
+  if (balance < amount) {
+    throw new InputError(
+      `amount ${formatToken(amount, info)} is more than the wallet holds (${formatToken(balance, info)})`,
+    );
+  }
+  const spender = await fund.getAddress();
+  const txs: string[] = [];
+  if ((await token.allowance(signer.address, spender)) < amount) {
+    txs.push((await transact("approve", ctx.conn.interfaces, token.connect(signer).approve, spender, amount)).hash);
+  }
+  const before = await fund.balanceOf(signer.address);
+  const receipt = await transact("stake", ctx.conn.interfaces, fund.connect(signer).deposit, amount, signer.address);
+  txs.push(receipt.hash);
+  const minted = (await fund.balanceOf(signer.address)) - before;
+  return {
+    text: `staked ${formatToken(amount, info)} for ${formatToken(minted, shares)} (tx ${receipt.hash})`,
+    json: {
+      action: "stake",
+      amount: formatToken(amount, info, true),
+      shares: formatToken(minted, shares, true),
+      txs,
+    },
+  };
+}
+
+/** `fund request-unstake <shares|--all>`: escrows shares and starts the cooldown. */
+export async function requestUnstake(ctx: CommandContext): Promise<CommandResult> {
+  const signer = requireSigner(ctx);
+  const { fund } = ctx.conn.contracts;
+  const shares = await shareInfo(ctx);
+  const text = ctx.parsed.args.shares;
+  const all = ctx.parsed.flags.has("--all");
+  if (all === (text !== undefined))
+    throw new InputError("'fund request-unstake' needs <shares> or --all (one of them)");
+  let amount: bigint;
+  if (all) {
+    amount = await fund.balanceOf(signer.address);
+    if (amount === 0n) throw new InputError("--all: you hold no fund shares");
+  } else {
+    amount = parsePositive(text ?? "", shares.decimals, "shares");
+  }
+  const receipt = await transact("requestUnstake", ctx.conn.interfaces, fund.connect(signer).requestUnstake, amount);
+  const request = await fund.unstakeRequests(signer.address);
+  return {
+    text: `requested unstake of ${formatToken(amount, shares)}; pending ${formatToken(request.shares, shares)}, ready at ${timestamp(request.readyAt)} (tx ${receipt.hash})`,
+    json: {
+      action: "request-unstake",
+      shares: formatToken(amount, shares, true),
+      pendingShares: formatToken(request.shares, shares, true),
+      readyAt: Number(request.readyAt),
+      txs: [receipt.hash],
+    },
+  };
+}
+
+/** `fund unstake`: finishes a request whose cooldown has passed. */
+export async function unstake(ctx: CommandContext): Promise<CommandResult> {
+  const signer = requireSigner(ctx);
+  const { fund, token } = ctx.conn.contracts;
+  const info = await tokenInfo(token);
+  const before = await token.balanceOf(signer.address);
+  const receipt = await transact("unstake", ctx.conn.interfaces, fund.connect(signer).unstake);
+  const received = (await token.balanceOf(signer.address)) - before;
+  return {
+    text: `unstaked: received ${formatToken(received, info)} (tx ${receipt.hash})`,
+    json: { action: "unstake", received: formatToken(received, info, true), txs: [receipt.hash] },
+  };
+}
+
+/** `fund status [address]`: the fund, its limits, and the stake of the address (or the key's owner). */
+export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
+  const { fund, token, lens } = ctx.conn.contracts;
+  const [info, shares, state, head] = await Promise.all([
+    tokenInfo(token),
+    shareInfo(ctx),
+    lens.fundState(),
+    ctx.conn.provider.getBlock("latest"),
+  ]);
+  if (head === null) throw new Error("the node returned no latest block");
+  const [floor, drawCap, drawnInWindow, windowStart, drawWindow, cooldown, sharePrice] = await Promise.all([
+    fund.floor(),
+    fund.drawCap(),
+    fund.drawnInWindow(),
+    fund.windowStart(),
+    fund.drawWindow(),
+    fund.cooldown(),
+    fund.convertToAssets(10n ** BigInt(shares.decimals)),
+  ]);
+  const now = BigInt(head.timestamp);
+  const windowEnd = windowStart + drawWindow;
+  // The contract rolls the window lazily: once it has ended, nothing counts as drawn in it.
+  const drawn = now >= windowEnd ? 0n : drawnInWindow;
+  const tok = (v: bigint): string => formatToken(v, info);
+  const raw = (v: bigint): string => formatToken(v, info, true);
+  const status = {
+    fund: state.fund,
+    totalAssets: raw(state.totalAssets),
+    totalShares: formatToken(state.totalSupply, shares, true),
+    sharePrice: raw(sharePrice),
+    floor: raw(floor),
+    drawCap: raw(drawCap),
+    drawnInWindow: raw(drawn),
+    windowEnd: now >= windowEnd ? null : Number(windowEnd),
+    availableForDraw: raw(state.availableForDraw),
+    pendingFees: wad(state.pendingFees),
+    cooldownSeconds: Number(cooldown),
+    openDeleverageCases: Number(state.openDeleverageCases),
+  };
+  const lines: [string, string][] = [
+    ["fund", state.fund],
+    ["assets", tok(state.totalAssets)],
+    ["shares", formatToken(state.totalSupply, shares)],
+    ["share price", `${tok(sharePrice)} per share`],
+    ["floor", tok(floor)],
+    ["draw cap", `${tok(drawCap)} per ${drawWindow} s window`],
+    [
+      "drawn in window",
+      `${tok(drawn)}${now >= windowEnd ? " (window over)" : `, window ends ${timestamp(windowEnd)}`}`,
+    ],
+    ["available to draw", tok(state.availableForDraw)],
+    ["fees set aside", usd(state.pendingFees)],
+    ["unstake cooldown", `${cooldown} s`],
+    ["open ADL cases", state.openDeleverageCases.toString()],
+  ];
+  const given = ctx.parsed.args.address;
+  let staker: Record<string, unknown> | null = null;
+  if (given !== undefined || ctx.signer !== undefined) {
+    const account = targetAccount(given, ctx.signer);
+    const [balance, request] = await Promise.all([fund.balanceOf(account), fund.unstakeRequests(account)]);
+    const value = await fund.previewRedeem(balance);
+    staker = {
+      account,
+      shares: formatToken(balance, shares, true),
+      value: raw(value),
+      pendingUnstakeShares: formatToken(request.shares, shares, true),
+      pendingUnstakeAssets: raw(request.assets),
+      cooldownEnd: request.shares === 0n ? null : Number(request.readyAt),
+    };
+    lines.push(
+      ["account", account],
+      ["your shares", `${formatToken(balance, shares)} (worth ${tok(value)})`],
+      [
+        "pending unstake",
+        request.shares === 0n
+          ? "none"
+          : `${formatToken(request.shares, shares)} for at most ${tok(request.assets)}, cooldown ends ${timestamp(request.readyAt)}${request.readyAt <= now ? " (ready)" : ""}`,
+      ],
+    );
+  }
+  return { text: fields(lines), json: { ...status, staker } };
+}

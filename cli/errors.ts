@@ -1,0 +1,54 @@
+import type { Interface } from "ethers";
+
+import { decodeRevert, describeError, type DecodedRevert } from "../keeper/src/errors.js";
+
+/** Bad input from the user: a wrong argument, flag, file or number. The message is one line naming what. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
+/** A transaction or call the chain refused; `decoded` is the custom error, when the ABI knows it. */
+export class RevertError extends Error {
+  constructor(
+    message: string,
+    readonly decoded: DecodedRevert | undefined,
+  ) {
+    super(message);
+    this.name = "RevertError";
+  }
+}
+
+function formatArg(value: unknown): string {
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "string") return value;
+  return String(value);
+}
+
+/** `Name(arg=value, …)`, with the parameter names from whichever interface declares the error. */
+export function formatDecoded(decoded: DecodedRevert, interfaces: readonly Interface[]): string {
+  for (const iface of interfaces) {
+    const fragment = iface.getError(decoded.name);
+    if (fragment === null || fragment.inputs.length !== decoded.args.length) continue;
+    const args = fragment.inputs.map((input, i) => `${input.name || `arg${i}`}=${formatArg(decoded.args[i])}`);
+    return `${decoded.name}(${args.join(", ")})`;
+  }
+  return `${decoded.name}(${decoded.args.map(formatArg).join(", ")})`;
+}
+
+/**
+ * What `action` failed with: the decoded custom error when there is revert data, the provider's one-line
+ * message otherwise.
+ */
+export function revertError(action: string, error: unknown, interfaces: readonly Interface[]): RevertError {
+  let decoded: DecodedRevert | undefined;
+  try {
+    decoded = decodeRevert(error, interfaces);
+  } catch {
+    decoded = undefined;
+  }
+  const what = decoded === undefined ? describeError(error) : formatDecoded(decoded, interfaces);
+  return new RevertError(`${action} reverted: ${what}`, decoded);
+}

@@ -1,0 +1,53 @@
+import { formatDisplay, formatUnitsExact } from "./amounts.js";
+
+/** 18-decimal fixed point, as the clearing house's views and events use it. */
+export const WAD_DECIMALS = 18;
+
+/** Exact decimal string of an 18-decimal value (for `--json`). */
+export const wad = (value: bigint): string => formatUnitsExact(value, WAD_DECIMALS);
+
+/** An 18-decimal USD value for people: two decimals. */
+export const usd = (value: bigint): string => formatDisplay(value, WAD_DECIMALS, 2);
+
+/** An 18-decimal size for people: up to six decimals. */
+export const qty = (value: bigint): string => formatDisplay(value, WAD_DECIMALS, 6);
+
+/** An 18-decimal ratio as a percentage with up to four decimals: 5e16 → `5%`. */
+export function percent(ratio: bigint): string {
+  return `${formatUnitsExact((ratio * 100n) / 10n ** 14n, 4)}%`;
+}
+
+/** Left-aligned columns separated by two spaces; the first row is the header. */
+export function table(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return "";
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** `label: value` lines with the values aligned. */
+export function fields(pairs: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
+  return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join("\n");
+}
+
+/** Unix seconds as an ISO date-time (UTC). */
+export function timestamp(seconds: bigint): string {
+  return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** Turns bigints into decimal strings, recursively, for JSON output. */
+export function jsonSafe(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));
+  }
+  return value;
+}
