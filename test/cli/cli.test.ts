@@ -1,0 +1,526 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { Wallet, encryptKeystoreJsonSync } from "ethers";
+
+import { ORDER_TYPES, orderDomain, orderHash, serializeOrderFile } from "../../cli/order-file.js";
+import { CHAIN_ID, ETH_MARKET, SCALE, USD, WAD } from "../keeper/support/constants.js";
+import { deploySystemOverRpc, type DeployedSystem } from "../keeper/support/deploy.js";
+import { devWallet } from "../keeper/support/keys.js";
+import { PROJECT_ROOT, childEnv, startHardhatNode, type HardhatNode } from "../keeper/support/node.js";
+import { advanceTime, fundKeepers, takeSnapshot } from "../keeper/support/scenario.js";
+
+const FEED_UNIT = 10n ** 8n;
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * End to end: the CLI spawned as `node --import tsx cli/main.ts` against one `hardhat node`. The base state, built
+ * once with plain ethers: traders 1–3 hold 1000 each in the clearing house and trade ETH-USD at the oracle price
+ * 2000 (trader 2 sells 1.5 by a signed order, trader 1 takes 1 and trader 3 takes 0.5), so that the funding
+ * rate stays zero; traders 4 and 5 hold 10,000 mUSD in their wallets. Each test starts from that state.
+ */
+describe("trader and staker CLI against a node", function () {
+  this.timeout(180_000);
+
+  let node: HardhatNode;
+  let system: DeployedSystem;
+  let snapshot: { restore(): Promise<void> };
+  let dir: string;
+  const [t1, t2, t3, t4, t5, t6, t7] = [1, 2, 3, 4, 5, 6, 7].map((i) => devWallet(i));
+
+  function cli(args: readonly string[], key?: Wallet, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+    const env: NodeJS.ProcessEnv = { ...childEnv(), BACKSTOP_RPC_URL: node.url };
+    delete env.BACKSTOP_PRIVATE_KEY;
+    delete env.BACKSTOP_KEYSTORE_PASSWORD;
+    if (key !== undefined) env.BACKSTOP_PRIVATE_KEY = key.privateKey;
+    Object.assign(env, extraEnv);
+    const argv = [...args, "--deployment", system.path];
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...argv], {
+        cwd: PROJECT_ROOT,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      child.once("error", reject);
+      child.once("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  /** Runs a command that must succeed and returns its stdout. */
+  async function ok(args: readonly string[], key?: Wallet, extraEnv?: NodeJS.ProcessEnv): Promise<string> {
+    const run = await cli(args, key, extraEnv);
+    expect(run.stderr, `${args.join(" ")}: stderr`).to.equal("");
+    expect(run.code, `${args.join(" ")}: exit code`).to.equal(0);
+    return run.stdout;
+  }
+
+  async function okJson<T>(args: readonly string[], key?: Wallet): Promise<T> {
+    return JSON.parse(await ok([...args, "--json"], key)) as T;
+  }
+
+  /** Runs a command that must fail: non-zero exit, nothing on stdout, exactly one line on stderr; returns it. */
+  async function refused(args: readonly string[], key?: Wallet, extraEnv?: NodeJS.ProcessEnv): Promise<string> {
+    const run = await cli(args, key, extraEnv);
+    expect(run.code, `${args.join(" ")}: exit code`).to.not.equal(0);
+    expect(run.stdout, `${args.join(" ")}: stdout`).to.equal("");
+    const lines = run.stderr.split("\n");
+    expect(lines, `${args.join(" ")}: stderr ${JSON.stringify(run.stderr)}`).to.have.length(2);
+    expect(lines[1]).to.equal("");
+    return lines[0];
+  }
+
+  /** What a refused command must leave as it was: the head block (nothing mined), collateral, wallets, fund. */
+  async function chainState(): Promise<unknown> {
+    const { clearingHouse, collateralToken, insuranceFund } = system.contracts;
+    const accounts = [t1, t2, t3, t4, t5].map((w) => w.address);
+    return {
+      block: await system.provider.getBlockNumber(),
+      collateral: await Promise.all(accounts.map((a) => clearingHouse.collateralOf(a))),
+      positions: await Promise.all(accounts.map(async (a) => (await clearingHouse.positionOf(a, ETH_MARKET)).size)),
+      wallets: await Promise.all(accounts.map((a) => collateralToken.balanceOf(a))),
+      shares: await Promise.all(accounts.map((a) => insuranceFund.balanceOf(a))),
+      minNonces: await Promise.all(accounts.map((a) => clearingHouse.minValidNonce(a))),
+    };
+  }
+
+  async function signDirect(maker: Wallet, isBuy: boolean, size: bigint, price: bigint, nonce: bigint) {
+    const head = await system.provider.getBlock("latest");
+    if (head === null) throw new Error("no latest block");
+    const order = {
+      maker: maker.address,
+      marketId: ETH_MARKET,
+      isBuy,
+      size,
+      limitPrice: price,
+      expiry: BigInt(head.timestamp) + 3600n,
+      nonce,
+      reduceOnly: false,
+    };
+    const domain = orderDomain(CHAIN_ID, await system.contracts.clearingHouse.getAddress());
+    return { order, signature: await maker.signTypedData(domain, ORDER_TYPES, order) };
+  }
+
+  /** Signs an order with plain ethers and writes it as the CLI would, for tests about other commands. */
+  async function writeOrder(maker: Wallet, isBuy: boolean, size: bigint, nonce: bigint, file: string): Promise<string> {
+    const { order, signature } = await signDirect(maker, isBuy, size, 2000n * WAD, nonce);
+    const clearingHouse = await system.contracts.clearingHouse.getAddress();
+    const hash = orderHash(order, CHAIN_ID, clearingHouse);
+    writeFileSync(
+      file,
+      serializeOrderFile({ chainId: CHAIN_ID, clearingHouse, market: "ETH-USD", order, hash, signature }),
+    );
+    return hash;
+  }
+
+  async function setEthPrice(answer: bigint): Promise<void> {
+    await (await system.contracts.ethFeed.setAnswer(answer)).wait();
+  }
+
+  before(async function () {
+    node = await startHardhatNode();
+    system = await deploySystemOverRpc(node.url, devWallet(0));
+    dir = mkdtempSync(path.join(tmpdir(), "cli-test-"));
+    const { clearingHouse, collateralToken } = system.contracts;
+    await fundKeepers(system, [t1.address, t2.address, t3.address], 1000n * USD);
+    for (const w of [t4, t5]) await (await collateralToken.mint(w.address, 10_000n * USD)).wait();
+    const sell = await signDirect(t2, false, (3n * WAD) / 2n, 2000n * WAD, 1n);
+    for (const [taker, size] of [
+      [t1, WAD],
+      [t3, WAD / 2n],
+    ] as const) {
+      const connected = clearingHouse.connect(taker.connect(system.provider));
+      await (await connected.fillOrder(sell.order, sell.signature, size)).wait();
+    }
+    snapshot = await takeSnapshot(system);
+  });
+
+  afterEach(async function () {
+    await snapshot.restore();
+  });
+
+  after(async function () {
+    system?.provider.destroy();
+    await node?.stop();
+  });
+
+  it("deposit approves and pays in 1500.25; withdraw takes 500.25 out; a keystore key works too", async function () {
+    const { clearingHouse, collateralToken } = system.contracts;
+    const out = await ok(["deposit", "1500.25"], t5);
+    expect(out).to.match(/^deposited 1500\.25 mUSD; collateral now 1,500\.25 \(tx 0x[0-9a-f]{64}\)\n$/);
+    expect(await clearingHouse.collateralOf(t5.address)).to.equal(1_500_250_000n * SCALE);
+    expect(await collateralToken.balanceOf(t5.address)).to.equal(10_000n * USD - 1_500_250_000n);
+
+    await ok(["withdraw", "500.25"], t5);
+    expect(await clearingHouse.collateralOf(t5.address)).to.equal(1000n * USD * SCALE);
+    expect(await collateralToken.balanceOf(t5.address)).to.equal(9000n * USD);
+
+    // A cheap scrypt so that the test does not spend seconds decrypting.
+    const keystore = path.join(dir, "t5.json");
+    const password = "correct horse";
+    writeFileSync(
+      keystore,
+      encryptKeystoreJsonSync({ address: t5.address, privateKey: t5.privateKey }, password, { scrypt: { N: 1 << 10 } }),
+    );
+    await ok(["deposit", "1", "--keystore", keystore], undefined, { BACKSTOP_KEYSTORE_PASSWORD: password });
+    expect(await clearingHouse.collateralOf(t5.address)).to.equal(1001n * USD * SCALE);
+    const wrong = await refused(["deposit", "1", "--keystore", keystore], undefined, {
+      BACKSTOP_KEYSTORE_PASSWORD: "nope",
+    });
+    expect(wrong).to.equal(
+      `backstop: cannot decrypt keystore ${keystore}: wrong BACKSTOP_KEYSTORE_PASSWORD or damaged file`,
+    );
+  });
+
+  it("an order signed by one trader is filled by another through the CLI, partly then fully", async function () {
+    const { clearingHouse } = system.contracts;
+    await fundKeepers(system, [t6.address, t7.address], 1000n * USD);
+    const file = path.join(dir, "buy.json");
+    const signed = await ok(
+      [
+        "order",
+        "sign",
+        "--market",
+        "eth-usd",
+        "--side",
+        "buy",
+        "--size",
+        "1",
+        "--price",
+        "2000",
+        "--nonce",
+        "3",
+        "--out",
+        file,
+      ],
+      t6,
+    );
+    expect(signed).to.include("signed buy 1.000000 ETH-USD at 2,000.00 (nonce 3");
+    const written = JSON.parse(readFileSync(file, "utf8")) as { hash: string; order: { maker: string } };
+    expect(written.order.maker).to.equal(t6.address);
+
+    const partial = await ok(["order", "fill", file, "--size", "0.4"], t7);
+    expect(partial).to.match(/^sold 0\.400000 ETH-USD at 2,000\.00; your position now -0\.400000 /);
+    expect((await clearingHouse.positionOf(t6.address, ETH_MARKET)).size).to.equal((4n * WAD) / 10n);
+    expect((await clearingHouse.positionOf(t7.address, ETH_MARKET)).size).to.equal((-4n * WAD) / 10n);
+    expect((await clearingHouse.orderStatus(written.hash)).filled).to.equal((4n * WAD) / 10n);
+
+    // Without --size: what is left, 0.6.
+    await ok(["order", "fill", file], t7);
+    expect((await clearingHouse.positionOf(t6.address, ETH_MARKET)).size).to.equal(WAD);
+    expect((await clearingHouse.positionOf(t7.address, ETH_MARKET)).size).to.equal(-WAD);
+    // Fees on 2000 of notional: maker 0.02% = 0.4, taker 0.05% = 1.
+    expect(await clearingHouse.collateralOf(t6.address)).to.equal(999_600_000n * SCALE);
+    expect(await clearingHouse.collateralOf(t7.address)).to.equal(999n * USD * SCALE);
+  });
+
+  it("after cancel and cancel-below, fills are refused with the decoded error and change nothing", async function () {
+    const a = path.join(dir, "a.json");
+    const b = path.join(dir, "b.json");
+    await ok(
+      [
+        "order",
+        "sign",
+        "--market",
+        "ETH-USD",
+        "--side",
+        "sell",
+        "--size",
+        "0.1",
+        "--price",
+        "2000",
+        "--nonce",
+        "5",
+        "--out",
+        a,
+      ],
+      t1,
+    );
+    await writeOrder(t1, false, WAD / 10n, 10n, b);
+    const hashA = (JSON.parse(readFileSync(a, "utf8")) as { hash: string }).hash;
+
+    expect(await ok(["order", "cancel", a], t1)).to.include(`cancelled order ${hashA}`);
+    expect((await system.contracts.clearingHouse.orderStatus(hashA)).cancelled).to.equal(true);
+    let before = await chainState();
+    expect(await refused(["order", "fill", a], t3)).to.equal(
+      `backstop: fillOrder reverted: OrderCancelled(orderHash=${hashA})`,
+    );
+    expect(await chainState()).to.deep.equal(before);
+
+    await ok(["order", "cancel-below", "11"], t1);
+    expect(await system.contracts.clearingHouse.minValidNonce(t1.address)).to.equal(11n);
+    before = await chainState();
+    expect(await refused(["order", "fill", b], t3)).to.equal(
+      `backstop: fillOrder reverted: OrderNonceInvalidated(maker=${t1.address}, nonce=10, minValidNonce=11)`,
+    );
+    expect(await chainState()).to.deep.equal(before);
+  });
+
+  it("positions and health print the right numbers, and the liquidation price is where the contract liquidates", async function () {
+    interface PositionsJson {
+      positions: {
+        market: string;
+        side: string;
+        size: string;
+        entryPrice: string;
+        notional: string;
+        unrealizedPnl: string;
+      }[];
+    }
+    const positions = await okJson<PositionsJson>(["positions", t1.address]);
+    expect(positions.positions).to.have.length(1);
+    expect(positions.positions[0]).to.include({
+      market: "ETH-USD",
+      side: "long",
+      size: "1",
+      entryPrice: "2000",
+      notional: "2000",
+      unrealizedPnl: "0",
+    });
+
+    interface HealthJson {
+      state: string;
+      collateral: string;
+      equity: string;
+      initialMargin: string;
+      maintenanceMargin: string;
+      freeCollateral: string;
+      markets: {
+        market: string;
+        liquidationPrice: string | null;
+        bankruptcyPrice: string;
+        adlRank: number | null;
+        adlQueue: number;
+        adlScore: string;
+      }[];
+    }
+    // Trader 1: 1000 − taker fee 1 = 999 collateral, long 1 at 2000: IM 200, MM 100, free min(999, 999 − 200).
+    // Liquidatable when 999 + p − 2000 < 0.05·p ⇔ p < 1001/0.95 = 1053.684210526…: last tick 1053.68421052.
+    // Bankrupt below 1001.
+    const h1 = await okJson<HealthJson>(["health"], t1);
+    expect(h1).to.include({
+      state: "healthy",
+      collateral: "999",
+      equity: "999",
+      initialMargin: "200",
+      maintenanceMargin: "100",
+      freeCollateral: "799",
+    });
+    // At the entry price nobody is in profit: the ADL queue is empty.
+    expect(h1.markets[0]).to.include({
+      market: "ETH-USD",
+      liquidationPrice: "1053.68421052",
+      bankruptcyPrice: "1001",
+      adlRank: null,
+      adlQueue: 0,
+    });
+    // Trader 2: 1000 − maker fee 0.6 (0.02% of 3000) = 999.4, short 1.5 at 2000. Liquidatable when
+    // 999.4 + 3000 − 1.5·p < 0.075·p ⇔ p > 3999.4/1.575 = 2539.301587301…: first tick 2539.30158731.
+    const h2 = await okJson<HealthJson>(["health", t2.address]);
+    expect(h2.markets[0].liquidationPrice).to.equal("2539.30158731");
+    expect(h2.maintenanceMargin).to.equal("150");
+
+    const { clearingHouse } = system.contracts;
+    const liquidatable = async (account: string): Promise<boolean> => {
+      const h = await clearingHouse.accountHealth(account);
+      return h.equity < BigInt(h.maintenanceMargin);
+    };
+    // Feed answers have 8 decimals: 1053.68421052 is 105368421052.
+    await setEthPrice(105_368_421_052n);
+    expect(await liquidatable(t1.address)).to.equal(true);
+    await setEthPrice(105_368_421_053n);
+    expect(await liquidatable(t1.address)).to.equal(false);
+    await setEthPrice(253_930_158_731n);
+    expect(await liquidatable(t2.address)).to.equal(true);
+    await setEthPrice(253_930_158_730n);
+    expect(await liquidatable(t2.address)).to.equal(false);
+
+    // At 2100 both longs profit. Scores (unrealizedPnl/collateral × notional/equity): trader 1 100/999 ×
+    // 2100/1099 ≈ 0.191, trader 3 (collateral 1000 − taker fee 0.5) 50/999.5 × 1050/1049.5 ≈ 0.050.
+    await setEthPrice(2100n * FEED_UNIT);
+    const s1 = (((100n * WAD * WAD) / (999n * WAD)) * 2100n * WAD) / (1099n * WAD);
+    const s3 = (((50n * WAD * WAD) / ((9995n * WAD) / 10n)) * 1050n * WAD) / ((10_495n * WAD) / 10n);
+    const [a1, a3] = await Promise.all([
+      okJson<HealthJson>(["health"], t1),
+      okJson<HealthJson>(["health", t3.address]),
+    ]);
+    expect(a1.markets[0]).to.include({ adlRank: 1, adlQueue: 2, adlScore: fmt(s1) });
+    expect(a3.markets[0]).to.include({ adlRank: 2, adlQueue: 2, adlScore: fmt(s3) });
+
+    const text = await ok(["health"], t1);
+    expect(text).to.match(/equity: +1,099\.00/);
+    expect(text).to.match(/ETH-USD +long +1\.000000 +2,100\.00 +1,053\.68 +1,001\.00 +0\.19\d+ +1 of 2/);
+  });
+
+  it("fund stake, request-unstake, a refused early unstake, then unstake after the cooldown; fund status shows it", async function () {
+    const { insuranceFund, collateralToken } = system.contracts;
+    expect(await ok(["fund", "stake", "1000"], t4)).to.match(/^staked 1000 mUSD for 1000 bINS /);
+    // First stake: 1000e6 × (0 + 10^6 virtual shares) / (0 + 1) = 1e15 share units (12 decimals).
+    expect(await insuranceFund.balanceOf(t4.address)).to.equal(10n ** 15n);
+    expect(await collateralToken.balanceOf(t4.address)).to.equal(9000n * USD);
+
+    await ok(["fund", "request-unstake", "400"], t4);
+    const request = await insuranceFund.unstakeRequests(t4.address);
+    expect(request.shares).to.equal(400n * 10n ** 12n);
+    expect(request.assets).to.equal(400n * USD);
+
+    const before = await chainState();
+    const early = await refused(["fund", "unstake"], t4);
+    expect(early).to.equal(
+      `backstop: unstake reverted: CooldownNotElapsed(staker=${t4.address}, readyAt=${request.readyAt})`,
+    );
+    expect(await chainState()).to.deep.equal(before);
+
+    interface FundJson {
+      totalAssets: string;
+      totalShares: string;
+      sharePrice: string;
+      drawCap: string;
+      drawnInWindow: string;
+      availableForDraw: string;
+      cooldownSeconds: number;
+      staker: {
+        shares: string;
+        value: string;
+        pendingUnstakeShares: string;
+        pendingUnstakeAssets: string;
+        cooldownEnd: number;
+      };
+    }
+    const status = await okJson<FundJson>(["fund", "status"], t4);
+    expect(status).to.include({
+      totalAssets: "1000",
+      totalShares: "1000",
+      sharePrice: "1",
+      drawCap: "1000000000000",
+      drawnInWindow: "0",
+      availableForDraw: "1000",
+      cooldownSeconds: 86_400,
+    });
+    expect(status.staker).to.deep.include({
+      shares: "600",
+      value: "600",
+      pendingUnstakeShares: "400",
+      pendingUnstakeAssets: "400",
+      cooldownEnd: Number(request.readyAt),
+    });
+
+    await advanceTime(system, 86_400);
+    expect(await ok(["fund", "unstake"], t4)).to.match(/^unstaked: received 400 mUSD /);
+    expect(await collateralToken.balanceOf(t4.address)).to.equal(9400n * USD);
+    expect(await insuranceFund.balanceOf(t4.address)).to.equal(600n * 10n ** 12n);
+
+    await ok(["fund", "request-unstake", "--all"], t4);
+    expect((await insuranceFund.unstakeRequests(t4.address)).shares).to.equal(600n * 10n ** 12n);
+    expect(await insuranceFund.balanceOf(t4.address)).to.equal(0n);
+  });
+
+  it("market status shows the oracle price, open interest, funding, parameters and loss policy", async function () {
+    interface MarketJson {
+      markets: {
+        market: string;
+        oraclePrice: string;
+        longOpenInterest: string;
+        shortOpenInterest: string;
+        fundingRatePerDay: string;
+        lossPolicy: string;
+        openDeleverageCases: number;
+        params: Record<string, string | number>;
+      }[];
+    }
+    const all = await okJson<MarketJson>(["market", "status"]);
+    expect(all.markets.map((m) => [m.market, m.lossPolicy])).to.deep.equal([
+      ["ETH-USD", "adl"],
+      ["BTC-USD", "socialized"],
+    ]);
+    const eth = all.markets[0];
+    expect(eth).to.include({
+      oraclePrice: "2000",
+      longOpenInterest: "1.5",
+      shortOpenInterest: "1.5",
+      fundingRatePerDay: "0",
+      openDeleverageCases: 0,
+    });
+    expect(eth.params).to.include({
+      initialMarginRatio: "0.1",
+      maintenanceMarginRatio: "0.05",
+      makerFeeRatio: "0.0002",
+      takerFeeRatio: "0.0005",
+      priceBand: "0.05",
+      oracleHeartbeat: 86_400,
+    });
+    expect(all.markets[1].oraclePrice).to.equal("60000");
+    const text = await ok(["market", "status", "BTC-USD"]);
+    expect(text).to.match(/oracle price: +60,000\.00/);
+    expect(text).to.match(/loss policy: +socialized loss/);
+  });
+
+  it("bad input prints one line naming what was wrong, exits non-zero and changes nothing", async function () {
+    const signedFile = path.join(dir, "edited.json");
+    await writeOrder(t1, true, WAD / 10n, 1n, signedFile);
+    const edited = JSON.parse(readFileSync(signedFile, "utf8")) as { order: { size: string } };
+    edited.order.size = "5000000000000000000";
+    writeFileSync(signedFile, JSON.stringify(edited));
+
+    const before = await chainState();
+    const sign = [
+      "order",
+      "sign",
+      "--side",
+      "buy",
+      "--size",
+      "1",
+      "--price",
+      "2000",
+      "--out",
+      path.join(dir, "x.json"),
+    ];
+    const cases: [string[], Wallet | undefined, RegExp][] = [
+      [
+        [...sign, "--market", "DOGE-USD"],
+        t1,
+        /^backstop: unknown market 'DOGE-USD' \(this deployment has ETH-USD, BTC-USD\)$/,
+      ],
+      [["frobnicate"], t1, /^backstop: unknown command 'frobnicate' \(try 'help'\)$/],
+      [["order", "fill", signedFile], t3, /^backstop: order file .*edited\.json: hash does not match the order/],
+      [["withdraw", "-5"], t1, /^backstop: amount must not be negative: -5$/],
+      [["deposit", "1.0000001"], t5, /^backstop: amount has more than 6 decimals: 1\.0000001$/],
+      [["deposit", "lots"], t5, /^backstop: amount is not a number: 'lots'$/],
+      [["deposit", "20000"], t5, /^backstop: amount 20000 mUSD is more than the wallet holds \(10000 mUSD\)$/],
+      // Trader 1 holds 999 against an initial margin of 200: withdrawing 900 leaves equity 99.
+      [
+        ["withdraw", "900"],
+        t1,
+        new RegExp(
+          `^backstop: withdraw reverted: InsufficientMargin\\(account=${t1.address}, equity=99000000000000000000, initialMargin=200000000000000000000\\)$`,
+        ),
+      ],
+      [["fund", "unstake"], t5, new RegExp(`^backstop: unstake reverted: NoUnstakeRequest\\(staker=${t5.address}\\)$`)],
+      [
+        ["deposit", "1"],
+        undefined,
+        /^backstop: 'deposit' needs a key: set BACKSTOP_PRIVATE_KEY or give --keystore <file>$/,
+      ],
+    ];
+    const lines = await Promise.all(cases.map(([args, key]) => refused(args, key)));
+    lines.forEach((line, i) => expect(line, cases[i][0].join(" ")).to.match(cases[i][2]));
+    expect(await chainState()).to.deep.equal(before);
+  });
+});
+
+function fmt(value: bigint): string {
+  const whole = value / WAD;
+  const fraction = (value % WAD).toString().padStart(18, "0").replace(/0+$/, "");
+  return fraction === "" ? whole.toString() : `${whole}.${fraction}`;
+}
