@@ -30,11 +30,18 @@ function formatArg(value: unknown): string {
 /** `Name(arg=value, …)`, with the parameter names from whichever interface declares the error. */
 export function formatDecoded(decoded: DecodedRevert, interfaces: readonly Interface[]): string {
   for (const iface of interfaces) {
-    const fragment = iface.getError(decoded.name);
+    let fragment;
+    try {
+      fragment = iface.getError(decoded.name);
+    } catch {
+      // Not an error name at all: decodeRevert's `unknown(0x…)` for a selector no ABI knows.
+      break;
+    }
     if (fragment === null || fragment.inputs.length !== decoded.args.length) continue;
     const args = fragment.inputs.map((input, i) => `${input.name || `arg${i}`}=${formatArg(decoded.args[i])}`);
     return `${decoded.name}(${args.join(", ")})`;
   }
+  if (decoded.args.length === 0 && decoded.name.endsWith(")")) return decoded.name;
   return `${decoded.name}(${decoded.args.map(formatArg).join(", ")})`;
 }
 

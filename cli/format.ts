@@ -41,13 +41,3 @@ export function fields(pairs: readonly (readonly [string, string])[]): string {
 export function timestamp(seconds: bigint): string {
   return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
 }
-
-/** Turns bigints into decimal strings, recursively, for JSON output. */
-export function jsonSafe(value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return value.map(jsonSafe);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));
-  }
-  return value;
-}

@@ -24,6 +24,8 @@ export async function deposit(ctx: CommandContext): Promise<CommandResult> {
       `amount ${formatToken(amount, info)} is more than the wallet holds (${formatToken(balance, info)})`,
     );
   }
+  // The deposit can only be simulated once the allowance is there: refuse what would make the approval useless.
+  if (await clearingHouse.paused()) throw new InputError("deposits are paused");
   const spender = await clearingHouse.getAddress();
   const txs: string[] = [];
   if ((await token.allowance(signer.address, spender)) < amount) {

@@ -1,0 +1,71 @@
+import { expect } from "chai";
+
+import { ClearingHouse__factory, InsuranceFund__factory } from "../../typechain-types/index.js";
+import { entryPrice } from "../../cli/commands/account.js";
+import { RevertError, revertError } from "../../cli/errors.js";
+import { fields, percent, table } from "../../cli/format.js";
+
+const WAD = 10n ** 18n;
+const ACCOUNT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+describe("cli formatting", function () {
+  it("percent shows an 18-decimal ratio with up to four decimals", function () {
+    expect(percent(WAD / 20n)).to.equal("5%");
+    expect(percent(WAD / 5000n)).to.equal("0.02%");
+    expect(percent(-WAD / 100n)).to.equal("-1%");
+    expect(percent(0n)).to.equal("0%");
+  });
+
+  it("table and fields align columns", function () {
+    expect(
+      table([
+        ["a", "bb"],
+        ["ccc", "d"],
+      ]),
+    ).to.equal("a    bb\nccc  d");
+    expect(
+      fields([
+        ["x", "1"],
+        ["long name", "2"],
+      ]),
+    ).to.equal("x:         1\nlong name: 2");
+  });
+
+  it("entry price is |open notional| / |size|", function () {
+    // Short 1.5 with a cost basis of −3000: 2000.
+    expect(entryPrice((-3n * WAD) / 2n, -3000n * WAD)).to.equal(2000n * WAD);
+    // Long 3 for 6001: 2000.333… rounded down.
+    expect(entryPrice(3n * WAD, 6001n * WAD)).to.equal(2000_333_333_333_333_333_333n);
+    expect(entryPrice(0n, 0n)).to.equal(0n);
+  });
+});
+
+describe("cli revert messages", function () {
+  const interfaces = [ClearingHouse__factory.createInterface(), InsuranceFund__factory.createInterface()];
+
+  it("decodes a custom error with its parameter names, from whichever ABI declares it", function () {
+    const margin = interfaces[0].encodeErrorResult("InsufficientMargin", [ACCOUNT, -5n, 7n]);
+    // ethers nests revert data differently per provider; here as a CALL_EXCEPTION carries it.
+    const error = revertError("withdraw", { code: "CALL_EXCEPTION", info: { error: { data: margin } } }, interfaces);
+    expect(error).to.be.instanceOf(RevertError);
+    expect(error.message).to.equal(
+      `withdraw reverted: InsufficientMargin(account=${ACCOUNT}, equity=-5, initialMargin=7)`,
+    );
+    expect(error.decoded?.name).to.equal("InsufficientMargin");
+
+    const cooldown = interfaces[1].encodeErrorResult("CooldownNotElapsed", [ACCOUNT, 123n]);
+    expect(revertError("unstake", { data: cooldown }, interfaces).message).to.equal(
+      `unstake reverted: CooldownNotElapsed(staker=${ACCOUNT}, readyAt=123)`,
+    );
+  });
+
+  it("names an unknown selector, and falls back to the provider's first line without revert data", function () {
+    expect(revertError("fill", { data: "0xdeadbeef" }, interfaces).message).to.equal(
+      "fill reverted: unknown(0xdeadbeef)",
+    );
+    const transport = { code: "SERVER_ERROR", shortMessage: "connection refused\nmore" };
+    expect(revertError("deposit", transport, interfaces).message).to.equal(
+      "deposit reverted: SERVER_ERROR: connection refused",
+    );
+  });
+});
