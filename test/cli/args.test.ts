@@ -1,6 +1,10 @@
+import path from "node:path";
+
 import { expect } from "chai";
+import { ZeroAddress as ZERO } from "ethers";
 
 import { parseArgs, usage } from "../../cli/args.js";
+import { deploymentPath, findMarket, rpcUrl } from "../../cli/connection.js";
 import { InputError } from "../../cli/errors.js";
 
 function refusal(argv: string[]): string {
@@ -60,5 +64,67 @@ describe("cli arguments", function () {
     ]) {
       expect(text).to.include(command);
     }
+  });
+});
+
+describe("cli connection options", function () {
+  const deployment = {
+    network: "localhost",
+    chainId: 31337,
+    startBlock: 1,
+    contracts: {
+      clearingHouse: ZERO,
+      liquidationLogic: ZERO,
+      insuranceFund: ZERO,
+      lens: ZERO,
+      oracleAdapter: ZERO,
+      collateralToken: ZERO,
+    },
+    markets: [
+      { id: 0, symbol: "ETH-USD", feed: ZERO, lossPolicy: "adl" as const },
+      { id: 1, symbol: "BTC-USD", feed: ZERO, lossPolicy: "socialized" as const },
+    ],
+  };
+
+  it("reads the deployment from --deployment or deployments/<network>.json, one of them", function () {
+    expect(deploymentPath(parseArgs(["health", "--deployment", "x/y.json"]), "/repo")).to.equal("x/y.json");
+    expect(deploymentPath(parseArgs(["health", "--network", "sepolia"]), "/repo")).to.equal(
+      path.join("/repo", "deployments", "sepolia.json"),
+    );
+    expect(() => deploymentPath(parseArgs(["health"]), "/repo")).to.throw(
+      InputError,
+      "no deployment: give --deployment <file> or --network <name>",
+    );
+    expect(() => deploymentPath(parseArgs(["health", "--network", "a", "--deployment", "b"]), "/repo")).to.throw(
+      InputError,
+      "give --deployment or --network, not both",
+    );
+    expect(() => deploymentPath(parseArgs(["health", "--network", "../etc"]), "/repo")).to.throw(
+      InputError,
+      "--network is not a network name: '../etc'",
+    );
+  });
+
+  it("takes the RPC URL from --rpc before BACKSTOP_RPC_URL, and checks it", function () {
+    const env = { BACKSTOP_RPC_URL: "http://env:8545" };
+    expect(rpcUrl(parseArgs(["health", "--rpc", "http://flag:8545"]), env)).to.equal("http://flag:8545");
+    expect(rpcUrl(parseArgs(["health"]), env)).to.equal("http://env:8545");
+    expect(() => rpcUrl(parseArgs(["health"]), {})).to.throw(
+      InputError,
+      "no RPC URL: give --rpc <url> or set BACKSTOP_RPC_URL",
+    );
+    expect(() => rpcUrl(parseArgs(["health", "--rpc", "ws://x"]), {})).to.throw(
+      InputError,
+      "--rpc must be an http(s) URL",
+    );
+  });
+
+  it("finds a market by symbol in any case or by id, and names the known ones otherwise", function () {
+    expect(findMarket(deployment, "eth-usd").id).to.equal(0);
+    expect(findMarket(deployment, "1").symbol).to.equal("BTC-USD");
+    expect(() => findMarket(deployment, "DOGE-USD")).to.throw(
+      InputError,
+      "unknown market 'DOGE-USD' (this deployment has ETH-USD, BTC-USD)",
+    );
   });
 });
