@@ -45,46 +45,44 @@ export interface CommandSpec {
   /** Positional arguments after the command words; a `?` suffix marks an optional one. */
   args: string[];
   flags: string[];
-  /** Sends transactions or signs, so needs a key. */
-  signs: boolean;
   summary: string;
+  /** Arguments and flags as the help shows them, when generating them from `args` and `flags` is not enough. */
+  synopsis?: string;
 }
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
-  deposit: { args: ["amount"], flags: [], signs: true, summary: "pay collateral tokens into your account" },
-  withdraw: { args: ["amount"], flags: [], signs: true, summary: "take collateral out of your account" },
+  deposit: { args: ["amount"], flags: [], summary: "pay collateral tokens into your account" },
+  withdraw: { args: ["amount"], flags: [], summary: "take collateral out of your account" },
   "order sign": {
     args: [],
     flags: ["--market", "--side", "--size", "--price", "--expiry-s", "--nonce", "--reduce-only", "--out"],
-    signs: true,
     summary: "sign an order (EIP-712) into a JSON file",
+    synopsis:
+      "--market <m> --side buy|sell --size <s> --price <p> --out <file> [--expiry-s <n>] [--nonce <n>] [--reduce-only]",
   },
-  "order fill": { args: ["file"], flags: ["--size"], signs: true, summary: "fill a signed order as the taker" },
-  "order cancel": { args: ["file"], flags: [], signs: true, summary: "cancel one of your signed orders" },
+  "order fill": { args: ["file"], flags: ["--size"], summary: "fill a signed order as the taker" },
+  "order cancel": { args: ["file"], flags: [], summary: "cancel one of your signed orders" },
   "order cancel-below": {
     args: ["nonce"],
     flags: [],
-    signs: true,
     summary: "cancel all your orders with a lower nonce",
   },
-  positions: { args: ["address?"], flags: [], signs: false, summary: "open positions with PnL and charges" },
+  positions: { args: ["address?"], flags: [], summary: "open positions with PnL and charges" },
   health: {
     args: ["address?"],
     flags: [],
-    signs: false,
     summary: "equity, margins, liquidation prices, ADL rank",
   },
-  "fund stake": { args: ["amount"], flags: [], signs: true, summary: "stake collateral in the insurance fund" },
+  "fund stake": { args: ["amount"], flags: [], summary: "stake collateral in the insurance fund" },
   "fund request-unstake": {
     args: ["shares?"],
     flags: ["--all"],
-    signs: true,
     summary: "start the unstake cooldown for some shares",
   },
-  "fund unstake": { args: [], flags: [], signs: true, summary: "finish an unstake after the cooldown" },
-  "fund status": { args: ["address?"], flags: [], signs: false, summary: "insurance fund state and your stake" },
-  "market status": { args: ["market?"], flags: [], signs: false, summary: "price, open interest, funding, params" },
-  help: { args: [], flags: [], signs: false, summary: "this text" },
+  "fund unstake": { args: [], flags: [], summary: "finish an unstake after the cooldown" },
+  "fund status": { args: ["address?"], flags: [], summary: "insurance fund state and your stake" },
+  "market status": { args: ["market?"], flags: [], summary: "price, open interest, funding, params" },
+  help: { args: [], flags: [], summary: "this text" },
 };
 
 const GROUPS = new Set(["order", "fund", "market"]);
@@ -189,7 +187,11 @@ export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, spec]) => {
     const args = spec.args.map((a) => (a.endsWith("?") ? `[${a.slice(0, -1)}]` : `<${a}>`));
     const flags = spec.flags.map((f) => (FLAG_TAKES_VALUE[f] ? `[${f} <v>]` : `[${f}]`));
-    return `  ${[name, ...args, ...flags].join(" ").padEnd(58)} ${spec.summary}`;
+    const synopsis = [name, ...(spec.synopsis === undefined ? [...args, ...flags] : [spec.synopsis])].join(" ");
+    // A long synopsis gets its summary on the next line.
+    return synopsis.length > 56
+      ? `  ${synopsis}\n  ${"".padEnd(58)} ${spec.summary}`
+      : `  ${synopsis.padEnd(58)} ${spec.summary}`;
   });
   return [
     "usage: npm run cli -- <command> [options]",
