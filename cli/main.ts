@@ -53,10 +53,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise
 }
 
 function fail(error: unknown): number {
-  const message =
-    error instanceof Error && (error instanceof InputError || error instanceof RevertError)
-      ? error.message
-      : describeError(error);
+  const known = error instanceof InputError || error instanceof RevertError;
+  const message = known ? error.message : describeError(error);
   process.stderr.write(`backstop: ${message.split("\n")[0]}\n`);
   return error instanceof InputError ? EXIT_INPUT : EXIT_REVERT;
 }

@@ -168,7 +168,7 @@ export async function health(ctx: CommandContext): Promise<CommandResult> {
       };
     }),
   );
-  const liquidatable = h.equity < BigInt(h.maintenanceMargin);
+  const liquidatable = h.equity < h.maintenanceMargin;
   const bankrupt = h.equity < 0n;
   const state = bankrupt ? "BANKRUPT" : liquidatable ? "LIQUIDATABLE" : "healthy";
   const summary = fields([
