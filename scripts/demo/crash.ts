@@ -275,7 +275,7 @@ export async function fundKeepers(system: CrashSystem, accounts: readonly string
  * on revert, so a new one is taken each time). Lets a suite deploy and build a crash once and start each test
  * from the same state. Anything holding chain state (a keeper's nonces, a checkpoint) must start afresh.
  */
-export async function takeSnapshot(system: CrashSystem): Promise<{ restore(): Promise<void> }> {
+export async function takeSnapshot(system: Pick<CrashSystem, "provider">): Promise<{ restore(): Promise<void> }> {
   let id = (await system.provider.send("evm_snapshot", [])) as string;
   return {
     restore: async () => {
@@ -287,7 +287,7 @@ export async function takeSnapshot(system: CrashSystem): Promise<{ restore(): Pr
 }
 
 /** Moves the node's clock forward and mines a block with the new time. */
-export async function advanceTime(system: CrashSystem, seconds: number): Promise<void> {
+export async function advanceTime(system: Pick<CrashSystem, "provider">, seconds: number): Promise<void> {
   await system.provider.send("evm_increaseTime", [seconds]);
   await system.provider.send("evm_mine", []);
 }
