@@ -10,8 +10,7 @@ export type FeedParams =
 
 /** A collateral token to deploy (MockERC20) or an existing 6-decimal stablecoin. */
 export type CollateralParams =
-  | { kind: "mock"; name: string; symbol: string; decimals: number }
-  | { kind: "existing"; address: string };
+  { kind: "mock"; name: string; symbol: string; decimals: number } | { kind: "existing"; address: string };
 
 /** A market's risk parameters without its feed and policy, which come from the network's market entry. */
 export type RiskParams = Omit<MarketParamsStruct, "oracleFeed" | "lossPolicy">;

@@ -85,7 +85,10 @@ export async function deployBackstop(
   const { chainId } = await provider.getNetwork();
   const network = options.network ?? params.name;
 
-  const deploy = async <C extends BaseContract>(label: string, pending: Promise<C>): Promise<[C, TransactionReceipt]> => {
+  const deploy = async <C extends BaseContract>(
+    label: string,
+    pending: Promise<C>,
+  ): Promise<[C, TransactionReceipt]> => {
     const contract = await pending;
     const receipt = await mined(label, contract.deploymentTransaction());
     log(`${label}: ${await contract.getAddress()} (block ${receipt.blockNumber})`);

@@ -7,7 +7,6 @@ import type { Signer } from "ethers";
 
 import { localhost } from "../../../deploy/networks/local.js";
 import { deployBackstop } from "../../../deploy/system.js";
-import type { Deployment } from "../../../keeper/src/deployment.js";
 import type {
   BackstopLens,
   ChainlinkOracleAdapter,
@@ -19,8 +18,21 @@ import type {
 } from "../../../typechain-types/index.js";
 import { CHAIN_ID } from "./constants.js";
 
-/** The deployment file the keeper reads (keeper/src/deployment.ts validates it). */
-export type DeploymentFile = Deployment;
+/** The deployment file the keeper reads (keeper/src/deployment.ts validates the same shape). */
+export interface DeploymentFile {
+  network: string;
+  chainId: number;
+  startBlock: number;
+  contracts: {
+    clearingHouse: string;
+    liquidationLogic: string;
+    insuranceFund: string;
+    lens: string;
+    oracleAdapter: string;
+    collateralToken: string;
+  };
+  markets: { id: number; symbol: string; feed: string; lossPolicy: "adl" | "socialized" }[];
+}
 
 export interface SystemContracts {
   clearingHouse: ClearingHouse;
