@@ -55,8 +55,11 @@ describe("demo", function () {
         seed: "ci",
         prices: { eth: 2000n * WAD, btc: 60_000n * WAD },
         gap: { ethPct: -15, btcPct: -15 },
+        stakers: 3,
       });
-      expect(report.fundBefore.assets).to.equal(plan.stakes[0] + plan.stakes[1]);
+      expect(plan.stakes).to.have.length(3);
+      expect(report.setup.stakers.map((s) => s.stake)).to.deep.equal(plan.stakes);
+      expect(report.fundBefore.assets).to.equal(plan.stakes[0] + plan.stakes[1] + plan.stakes[2]);
 
       // ADL in ETH-USD with positive scores, socialization in BTC-USD, each receipt adding up.
       const adl = report.lossEvents.filter((e) => e.adlSteps.length > 0);

@@ -80,7 +80,7 @@ const ORDER_TYPES = {
 
 /**
  * Sets up the crash of plan.ts on a freshly deployed system: funds every trader (gas through hardhat_setBalance,
- * collateral minted to the admin and paid in with depositFor), stakes the insurance fund with two stakers, and
+ * collateral minted to the admin and paid in with depositFor), stakes the insurance fund with the plan's stakers, and
  * opens every position through signed orders filled by the winners. Two batches of transactions, each mined in
  * one or two blocks. The price gap is left to priceGap().
  */

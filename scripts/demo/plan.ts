@@ -74,9 +74,9 @@ export interface CrashPlan {
   accounts: PlannedAccount[];
   orders: PlannedOrder[];
   fills: PlannedFill[];
-  /** Two stakers' deposits into the insurance fund (token units). */
-  stakes: [bigint, bigint];
-  stakerKeys: [string, string];
+  /** The stakers' deposits into the insurance fund (token units), largest first. */
+  stakes: bigint[];
+  stakerKeys: string[];
 }
 
 /** Oracle prices of both markets, 18 decimals. */
@@ -120,6 +120,8 @@ export interface PlanOptions {
   prices: MarketPrices;
   /** Total fund stake in token units; default a quarter of the smaller market's expected bad debt. */
   fundStake?: bigint;
+  /** Stakers sharing it; default 2 (60/40), more in shares n : n−1 : … : 1. */
+  stakers?: number;
   /** Share of the accounts on the losing side, in (0, 1); default 0.5. */
   loserShare?: number;
   /**
@@ -155,7 +157,9 @@ export function planCrash(options: PlanOptions): CrashPlan {
   planLosers(loserCount, cycle, options.prices, losing, random, keyOf, accounts, orders);
   const fills = planWinners(options.accounts - loserCount, options.prices, losing, random, keyOf, accounts, orders);
   applyFills(accounts, orders, fills);
-  const stakes = splitStake(options.fundStake ?? defaultFundStake(accounts, options.prices, gap));
+  const stakerCount = options.stakers ?? 2;
+  if (!Number.isInteger(stakerCount) || stakerCount < 1) throw new Error("plan: stakers must be a whole number ≥ 1");
+  const stakes = splitStake(options.fundStake ?? defaultFundStake(accounts, options.prices, gap), stakerCount);
   return {
     seed,
     prices: options.prices,
@@ -163,7 +167,7 @@ export function planCrash(options: PlanOptions): CrashPlan {
     orders,
     fills,
     stakes,
-    stakerKeys: [keyOf("staker", 0), keyOf("staker", 1)],
+    stakerKeys: stakes.map((_, i) => keyOf("staker", i)),
   };
 }
 
@@ -334,9 +338,13 @@ function priceOf(prices: MarketPrices, marketId: bigint): bigint {
   return marketId === ETH_MARKET ? prices.eth : prices.btc;
 }
 
-function splitStake(total: bigint): [bigint, bigint] {
-  const first = (total * 6n) / 10n;
-  return [first, total - first];
+/** Shares n : n−1 : … : 1 (60/40 for two), the last taking the rounding. */
+function splitStake(total: bigint, count: number): bigint[] {
+  const weights = count === 2 ? [6n, 4n] : Array.from({ length: count }, (_, i) => BigInt(count - i));
+  const weightSum = weights.reduce((a, b) => a + b, 0n);
+  const stakes = weights.map((w) => (total * w) / weightSum);
+  stakes[count - 1] = total - stakes.slice(0, -1).reduce((a, b) => a + b, 0n);
+  return stakes;
 }
 
 /** Prices after a gap, rounded to the 8 decimals of the feeds. */

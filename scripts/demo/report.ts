@@ -21,6 +21,8 @@ export interface StepReport {
   liquidatable: number;
   bankrupt: number;
   keeper: SettleReport;
+  /** Bad debt resolved during the step (BadDebtResolved receipts), 18 decimals. */
+  badDebt: { receipts: number; fundPaid: bigint; deleveraged: bigint; socialized: bigint };
   /** Fund assets after the keeper settled, token units. */
   fundAssets: bigint;
 }
@@ -92,11 +94,18 @@ export function stepLine(s: StepReport): string {
   const a = s.keeper.actions;
   const n = (kind: keyof typeof a): number => a[kind].confirmed ?? 0;
   const extra = s.keeper.timeoutsWaited > 0 ? `, waited out the deleverage timeout ${s.keeper.timeoutsWaited}×` : "";
+  const b = s.badDebt;
+  const debt =
+    b.receipts === 0
+      ? "no bad debt"
+      : `${b.receipts} bad debts resolved: fund ${usd(b.fundPaid)}, ADL ${usd(b.deleveraged)}, ` +
+        `socialized ${usd(b.socialized)} USD`;
   return (
     `step ${s.step.index + 1} (${s.step.kind}, −${s.step.cumulativePct}%): ETH ${usd(s.step.prices.eth)}, ` +
-    `BTC ${usd(s.step.prices.btc)}; ${s.liquidatable} liquidatable (${s.bankrupt} bankrupt) → keeper: ` +
-    `${n("liquidate")} liquidations, ${n("deleverage")} ADL steps, ${n("socialize")} socializations in ` +
-    `${s.keeper.cycles} cycle${s.keeper.cycles === 1 ? "" : "s"}${extra}; fund ${tokenUsd(s.fundAssets)} USD${s.keeper.settled ? "" : " — NOT SETTLED"}`
+    `BTC ${usd(s.step.prices.btc)}; ${s.liquidatable} liquidatable (${s.bankrupt} bankrupt) → keeper sent ` +
+    `${n("liquidate")} liquidate, ${n("deleverage")} autoDeleverage, ${n("socialize")} socializeAfterTimeout in ` +
+    `${s.keeper.cycles} cycle${s.keeper.cycles === 1 ? "" : "s"}${extra}; ${debt}; fund ${tokenUsd(s.fundAssets)} USD` +
+    (s.keeper.settled ? "" : " — NOT SETTLED")
   );
 }
 

@@ -35,6 +35,7 @@ export interface DemoResult {
 }
 
 const KEEPER_SIGNERS = 3;
+const STAKERS = 3;
 const DEPLOYER_GAS = 1000n * 10n ** 18n;
 
 /**
@@ -61,6 +62,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       accounts: options.accounts,
       seed: options.seed,
       gap: { ethPct: -options.crashPct, btcPct: -options.crashPct },
+      stakers: STAKERS,
     });
     print(
       `${crash.traders.length} traders opened ${crash.plan.fills.length} fills through ${crash.plan.orders.length} ` +
@@ -78,6 +80,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
 
     const stepReports: StepReport[] = [];
     for (const step of steps) {
+      const fromBlock = (await provider.getBlockNumber()) + 1;
       await setPrices(system, step.prices);
       const health = await deployed.contracts.lens.healthOf(crash.accounts);
       const keeperReport = await settle(keeper, provider, hardhat.deleverageTimeout);
@@ -86,6 +89,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
         liquidatable: health.filter((h) => h.liquidatable).length,
         bankrupt: health.filter((h) => h.bankrupt).length,
         keeper: keeperReport,
+        badDebt: badDebtOf(await readWaterfallEvents(deployed.contracts, fromBlock)),
         fundAssets: (await readFund(deployed)).assets,
       };
       stepReports.push(report);
@@ -179,6 +183,16 @@ function solventLiquidations(events: WaterfallEvents): DemoReport["liquidations"
     count: solvent.length,
     keeperRewards: tokenSum(solvent.map((l) => l.reward)),
     fundFees: tokenSum(solvent.map((l) => l.fee)),
+  };
+}
+
+function badDebtOf(events: WaterfallEvents): StepReport["badDebt"] {
+  const r = events.receipts;
+  return {
+    receipts: r.length,
+    fundPaid: tokenSum(r.map((x) => x.fundPaid)),
+    deleveraged: tokenSum(r.map((x) => x.deleveraged)),
+    socialized: tokenSum(r.map((x) => x.socialized)),
   };
 }
 
