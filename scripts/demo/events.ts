@@ -1,4 +1,5 @@
 import type { BackstopContracts } from "../../deploy/system.js";
+import { sum } from "./units.js";
 
 /** The loss waterfall as the chain's events tell it, grouped into one record per bad-debt receipt. */
 
@@ -136,7 +137,6 @@ export async function readWaterfallEvents(contracts: Contracts, fromBlock: numbe
     fund.queryFilter(fund.filters.Drawn(), fromBlock),
   ]);
   const byChainOrder = (a: ChainRef, b: ChainRef): number => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
-  const sum = (values: bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
   return {
     liquidations: liquidated
       .map((l) => ({

@@ -1,7 +1,7 @@
 import { id } from "ethers";
 
 import { LOCAL_RISK } from "../../deploy/networks/local.js";
-import { BTC_MARKET, ETH_MARKET, SCALE, USD, WAD } from "./units.js";
+import { BTC_MARKET, ETH_MARKET, SCALE, USD, WAD, sum } from "./units.js";
 
 /**
  * The crash, as data: who trades what with whom before the price gap, and what the margin math says each account
@@ -341,9 +341,8 @@ function priceOf(prices: MarketPrices, marketId: bigint): bigint {
 /** Shares n : n−1 : … : 1 (60/40 for two), the last taking the rounding. */
 function splitStake(total: bigint, count: number): bigint[] {
   const weights = count === 2 ? [6n, 4n] : Array.from({ length: count }, (_, i) => BigInt(count - i));
-  const weightSum = weights.reduce((a, b) => a + b, 0n);
-  const stakes = weights.map((w) => (total * w) / weightSum);
-  stakes[count - 1] = total - stakes.slice(0, -1).reduce((a, b) => a + b, 0n);
+  const stakes = weights.map((w) => (total * w) / sum(weights));
+  stakes[count - 1] = total - sum(stakes.slice(0, -1));
   return stakes;
 }
 

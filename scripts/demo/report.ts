@@ -3,6 +3,7 @@ import { fixed, tokenUsd, usd, wad } from "./format.js";
 import type { SettleReport } from "./keeper.js";
 import type { InvariantResult } from "./solvency.js";
 import type { PriceStep } from "./steps.js";
+import { sum } from "./units.js";
 
 /** The demo's report: what happened, who paid, and whether the system stayed solvent. */
 
@@ -21,8 +22,8 @@ export interface StepReport {
   liquidatable: number;
   bankrupt: number;
   keeper: SettleReport;
-  /** Bad debt resolved during the step (BadDebtResolved receipts), 18 decimals. */
-  badDebt: { receipts: number; fundPaid: bigint; deleveraged: bigint; socialized: bigint };
+  /** Bad debt resolved during the step (BadDebtResolved receipts). */
+  badDebt: ReceiptTotals;
   /** Fund assets after the keeper settled, token units. */
   fundAssets: bigint;
 }
@@ -34,14 +35,18 @@ export interface FundSnapshot {
   pendingFees: bigint;
 }
 
-export interface MarketTotals {
-  symbol: string;
-  policy: string;
+/** Sums over BadDebtResolved receipts, 18 decimals. */
+export interface ReceiptTotals {
   receipts: number;
   shortfall: bigint;
   fundPaid: bigint;
   deleveraged: bigint;
   socialized: bigint;
+}
+
+export interface MarketTotals extends ReceiptTotals {
+  symbol: string;
+  policy: string;
 }
 
 export interface DemoReport {
@@ -83,10 +88,6 @@ export function missedSteps(report: DemoReport): string[] {
   return (Object.keys(STEP_NAMES) as (keyof DemoReport["reached"])[])
     .filter((k) => !report.reached[k])
     .map((k) => STEP_NAMES[k]);
-}
-
-function sumOf(values: readonly bigint[]): bigint {
-  return values.reduce((a, b) => a + b, 0n);
 }
 
 /** One line of progress for a price step. */
@@ -140,8 +141,8 @@ export function renderMarkdown(r: DemoReport): string {
     "",
     `- before the crash: ${tokenUsd(r.fundBefore.assets)} USD staked, ${usd(r.fundBefore.pendingFees)} USD of fees set aside`,
     `- after: ${tokenUsd(r.fundAfter.assets)} USD, ${usd(r.fundAfter.pendingFees)} USD of fees set aside`,
-    `- paid out: ${usd(sumOf(r.lossEvents.map((e) => e.receipt.fundPaid)))} USD toward deficits, ` +
-      `${usd(sumOf(r.lossEvents.flatMap((e) => e.rewardDraws.map((d) => d.amount))))} USD of rewards to the ` +
+    `- paid out: ${usd(sum(r.lossEvents.map((e) => e.receipt.fundPaid)))} USD toward deficits, ` +
+      `${usd(sum(r.lossEvents.flatMap((e) => e.rewardDraws.map((d) => d.amount))))} USD of rewards to the ` +
       "liquidators of bankrupt positions",
     `- solvent liquidations: ${r.liquidations.count}, paying keepers ${usd(r.liquidations.keeperRewards)} USD ` +
       `(discount) and the fund ${usd(r.liquidations.fundFees)} USD (fees)`,

@@ -7,18 +7,19 @@ import type { Eip1193Provider } from "ethers";
 import { hardhat } from "../../deploy/networks/local.js";
 import { deployBackstop } from "../../deploy/system.js";
 import type { DeployedBackstop } from "../../deploy/system.js";
-import { buildCrash, setPrices } from "./crash.js";
+import { buildCrash, readPrices, setPrices } from "./crash.js";
 import type { Crash, CrashSystem } from "./crash.js";
 import { groupLossEvents, readWaterfallEvents } from "./events.js";
-import type { WaterfallEvents } from "./events.js";
+import type { ReceiptEvent, WaterfallEvents } from "./events.js";
 import type { DemoOptions } from "./flags.js";
 import { toJson } from "./format.js";
 import { settle, startKeeper } from "./keeper.js";
 import { renderMarkdown, stepLine } from "./report.js";
-import type { DemoReport, FundSnapshot, MarketTotals, StepReport } from "./report.js";
+import type { DemoReport, FundSnapshot, MarketTotals, ReceiptTotals, StepReport } from "./report.js";
 import { NOT_CHECKED_HERE, checkSolvency, failures } from "./solvency.js";
 import { readBeforeEvents, readSystemState } from "./state.js";
 import { priceSteps } from "./steps.js";
+import { sum } from "./units.js";
 
 export interface DemoIo {
   /** The chain: the in-process network's EIP-1193 provider (`(await network.create()).provider`). */
@@ -56,7 +57,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     print(`deployed Backstop (clearing house ${deployed.deployment.contracts.clearingHouse}) → ${deploymentFile}`);
     const system = crashSystem(deployed, provider, deployer);
 
-    const startPrices = await readStartPrices(system);
+    const startPrices = await readPrices(system);
     const steps = priceSteps(startPrices, options.crashPct);
     const crash = await buildCrash(system, {
       accounts: options.accounts,
@@ -66,7 +67,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     });
     print(
       `${crash.traders.length} traders opened ${crash.plan.fills.length} fills through ${crash.plan.orders.length} ` +
-        `signed orders; ${crash.stakers.length} stakers put ${tokenSum(crash.plan.stakes)} token units in the fund`,
+        `signed orders; ${crash.stakers.length} stakers put ${sum(crash.plan.stakes)} token units in the fund`,
     );
     const { keeper, addresses: keepers } = await startKeeper(
       system,
@@ -89,7 +90,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
         liquidatable: health.filter((h) => h.liquidatable).length,
         bankrupt: health.filter((h) => h.bankrupt).length,
         keeper: keeperReport,
-        badDebt: badDebtOf(await readWaterfallEvents(deployed.contracts, fromBlock)),
+        badDebt: receiptTotals((await readWaterfallEvents(deployed.contracts, fromBlock)).receipts),
         fundAssets: (await readFund(deployed)).assets,
       };
       stepReports.push(report);
@@ -138,22 +139,9 @@ function crashSystem(deployed: DeployedBackstop, provider: BrowserProvider, admi
   return { provider, admin, contracts: { ...deployed.contracts, ethFeed, btcFeed } };
 }
 
-async function readStartPrices(system: CrashSystem): Promise<{ eth: bigint; btc: bigint }> {
-  const { oracleAdapter, ethFeed, btcFeed } = system.contracts;
-  const heartbeat = hardhat.markets[0].risk.oracleHeartbeat;
-  return {
-    eth: await oracleAdapter.getPrice(await ethFeed.getAddress(), heartbeat),
-    btc: await oracleAdapter.getPrice(await btcFeed.getAddress(), heartbeat),
-  };
-}
-
 async function readFund(deployed: DeployedBackstop): Promise<FundSnapshot> {
   const state = await deployed.contracts.lens.fundState();
   return { assets: state.totalAssets, pendingFees: state.pendingFees };
-}
-
-function tokenSum(values: readonly bigint[]): bigint {
-  return values.reduce((a, b) => a + b, 0n);
 }
 
 function setupSummary(crash: Crash, keepers: string[]): DemoReport["setup"] {
@@ -170,7 +158,7 @@ function setupSummary(crash: Crash, keepers: string[]): DemoReport["setup"] {
         policy: market.lossPolicy,
         longs: longs.length,
         shorts: legs.length - longs.length,
-        openInterest: tokenSum(longs.map((l) => l.size)),
+        openInterest: sum(longs.map((l) => l.size)),
       };
     }),
     leverage: { min: Math.min(...leverages), max: Math.max(...leverages) },
@@ -181,34 +169,27 @@ function solventLiquidations(events: WaterfallEvents): DemoReport["liquidations"
   const solvent = events.liquidations.filter((l) => !l.bankrupt);
   return {
     count: solvent.length,
-    keeperRewards: tokenSum(solvent.map((l) => l.reward)),
-    fundFees: tokenSum(solvent.map((l) => l.fee)),
+    keeperRewards: sum(solvent.map((l) => l.reward)),
+    fundFees: sum(solvent.map((l) => l.fee)),
   };
 }
 
-function badDebtOf(events: WaterfallEvents): StepReport["badDebt"] {
-  const r = events.receipts;
+function receiptTotals(receipts: readonly ReceiptEvent[]): ReceiptTotals {
   return {
-    receipts: r.length,
-    fundPaid: tokenSum(r.map((x) => x.fundPaid)),
-    deleveraged: tokenSum(r.map((x) => x.deleveraged)),
-    socialized: tokenSum(r.map((x) => x.socialized)),
+    receipts: receipts.length,
+    shortfall: sum(receipts.map((r) => r.shortfall)),
+    fundPaid: sum(receipts.map((r) => r.fundPaid)),
+    deleveraged: sum(receipts.map((r) => r.deleveraged)),
+    socialized: sum(receipts.map((r) => r.socialized)),
   };
 }
 
 function marketTotals(events: WaterfallEvents): MarketTotals[] {
-  return hardhat.markets.map((market, id) => {
-    const receipts = events.receipts.filter((r) => r.marketId === id);
-    return {
-      symbol: market.symbol,
-      policy: market.lossPolicy,
-      receipts: receipts.length,
-      shortfall: tokenSum(receipts.map((r) => r.shortfall)),
-      fundPaid: tokenSum(receipts.map((r) => r.fundPaid)),
-      deleveraged: tokenSum(receipts.map((r) => r.deleveraged)),
-      socialized: tokenSum(receipts.map((r) => r.socialized)),
-    };
-  });
+  return hardhat.markets.map((market, id) => ({
+    symbol: market.symbol,
+    policy: market.lossPolicy,
+    ...receiptTotals(events.receipts.filter((r) => r.marketId === id)),
+  }));
 }
 
 function labels(crash: Crash, keepers: string[]): Record<string, string> {

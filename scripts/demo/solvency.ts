@@ -1,5 +1,6 @@
 import { groupLossEvents } from "./events.js";
 import type { SolvencyInput } from "./state.js";
+import { WAD, sum } from "./units.js";
 
 /**
  * The invariants of DESIGN.md that can be checked from outside the contracts, over state and events read from
@@ -12,8 +13,6 @@ export interface InvariantResult {
   /** The numbers compared, or what broke it. */
   detail: string;
 }
-
-const WAD = 10n ** 18n;
 
 /** Invariants of the design that this check cannot see from outside, and where they are tested instead. */
 export const NOT_CHECKED_HERE = [
@@ -55,10 +54,6 @@ function result(name: string, problems: string[], okDetail: string): InvariantRe
         ok: false,
         detail: problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; … ${problems.length} in all` : ""),
       };
-}
-
-function sum(values: readonly bigint[]): bigint {
-  return values.reduce((a, b) => a + b, 0n);
 }
 
 function short(address: string): string {

@@ -8,3 +8,8 @@ export const SCALE = 10n ** 12n;
 /** Market ids in the order deploy/networks/local.ts lists them. */
 export const ETH_MARKET = 0n;
 export const BTC_MARKET = 1n;
+
+/** Σ of bigints (0 for none). */
+export function sum(values: readonly bigint[]): bigint {
+  return values.reduce((a, b) => a + b, 0n);
+}
