@@ -93,6 +93,27 @@ describe("demo", function () {
     });
   });
 
+  describe("runDemo with a crash too small for bad debt", function () {
+    this.timeout(120_000);
+
+    it("says which waterfall steps it did not reach", async function () {
+      const connection = await network.create();
+      const outDir = await mkdtemp(path.join(tmpdir(), "backstop-demo-"));
+      // A 5% fall: the most leveraged trader (9x) keeps 1 − 9 × 0.05 = 55% of its margin against a 43% need.
+      const options = { ...DEFAULT_OPTIONS, seed: "ci", accounts: 12, crashPct: 5, outDir, quiet: true };
+      const { report, ok, files } = await runDemo(options, { ethereum: connection.provider });
+      expect(ok).to.equal(true);
+      expect(report.reached).to.deep.equal({ liquidation: false, fundDraw: false, adl: false, socialization: false });
+      expect(report.lossEvents).to.deep.equal([]);
+      expect(report.fundAfter.assets).to.equal(report.fundBefore.assets);
+      expect(await readFile(files.markdown, "utf8")).to.include(
+        "Not reached in this run: liquidations of solvent accounts, insurance-fund draws, " +
+          "auto-deleveraging (ETH-USD), socialized loss (BTC-USD).",
+      );
+      await connection.close();
+    });
+  });
+
   describe("checkSolvency", function () {
     it("passes a consistent state and fails exactly the invariant each breakage violates", function () {
       expect(failures(checkSolvency(consistentInput()))).to.deep.equal([]);
