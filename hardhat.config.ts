@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
 // Solidity comes from the npm package `solc` (no compiler download); its version is read from the same
@@ -29,6 +29,15 @@ export default defineConfig({
     default: { type: "edr-simulated", allowUnlimitedContractSize: true },
     // `npx hardhat node` runs this network, not `default`.
     node: { type: "edr-simulated", allowUnlimitedContractSize: true },
+    // A `npx hardhat node` started separately; deploy with `npm run deploy -- --network localhost`.
+    localhost: { type: "http", url: "http://127.0.0.1:8545" },
+    // Secrets only through config variables: `npx hardhat keystore set SEPOLIA_RPC_URL` (or the environment).
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
+    },
   },
   typechain: { outDir: "typechain-types" },
   test: {

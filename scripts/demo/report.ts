@@ -1,0 +1,221 @@
+import type { LossEvent } from "./events.js";
+import { fixed, tokenUsd, usd, wad } from "./format.js";
+import type { SettleReport } from "./keeper.js";
+import type { InvariantResult } from "./solvency.js";
+import type { PriceStep } from "./steps.js";
+import { sum } from "./units.js";
+
+/** The demo's report: what happened, who paid, and whether the system stayed solvent. */
+
+export interface MarketSetup {
+  symbol: string;
+  policy: string;
+  longs: number;
+  shorts: number;
+  /** Open interest per side, 18 decimals. */
+  openInterest: bigint;
+}
+
+export interface StepReport {
+  step: PriceStep;
+  /** Traders' health right after the move, before the keeper acts. */
+  liquidatable: number;
+  bankrupt: number;
+  keeper: SettleReport;
+  /** Bad debt resolved during the step (BadDebtResolved receipts). */
+  badDebt: ReceiptTotals;
+  /** Fund assets after the keeper settled, token units. */
+  fundAssets: bigint;
+}
+
+export interface FundSnapshot {
+  /** Token units. */
+  assets: bigint;
+  /** Fees set aside in the clearing house for the fund, 18 decimals. */
+  pendingFees: bigint;
+}
+
+/** Sums over BadDebtResolved receipts, 18 decimals. */
+export interface ReceiptTotals {
+  receipts: number;
+  shortfall: bigint;
+  fundPaid: bigint;
+  deleveraged: bigint;
+  socialized: bigint;
+}
+
+export interface MarketTotals extends ReceiptTotals {
+  symbol: string;
+  policy: string;
+}
+
+export interface DemoReport {
+  options: { seed: string; accounts: number; crashPct: number };
+  chainId: number;
+  deploymentFile: string;
+  setup: {
+    traders: number;
+    stakers: { label: string; stake: bigint }[];
+    keepers: string[];
+    markets: MarketSetup[];
+    leverage: { min: number; max: number };
+  };
+  fundBefore: FundSnapshot;
+  fundAfter: FundSnapshot;
+  steps: StepReport[];
+  /** Liquidations of solvent accounts (step 1 of the waterfall). */
+  liquidations: { count: number; keeperRewards: bigint; fundFees: bigint };
+  lossEvents: LossEvent[];
+  totals: MarketTotals[];
+  reached: { liquidation: boolean; fundDraw: boolean; adl: boolean; socialization: boolean };
+  solvency: InvariantResult[];
+  notChecked: string[];
+  ok: boolean;
+  durationMs: number;
+  /** Address → readable name ("#12 short ETH-USD 4x", "keeper 1"). */
+  labels: Record<string, string>;
+}
+
+const STEP_NAMES: Record<keyof DemoReport["reached"], string> = {
+  liquidation: "liquidations of solvent accounts",
+  fundDraw: "insurance-fund draws",
+  adl: "auto-deleveraging (ETH-USD)",
+  socialization: "socialized loss (BTC-USD)",
+};
+
+/** The waterfall steps the run did not reach, by name. */
+export function missedSteps(report: DemoReport): string[] {
+  return (Object.keys(STEP_NAMES) as (keyof DemoReport["reached"])[])
+    .filter((k) => !report.reached[k])
+    .map((k) => STEP_NAMES[k]);
+}
+
+/** One line of progress for a price step. */
+export function stepLine(s: StepReport): string {
+  const a = s.keeper.actions;
+  const n = (kind: keyof typeof a): number => a[kind].confirmed ?? 0;
+  const extra = s.keeper.timeoutsWaited > 0 ? `, waited out the deleverage timeout ${s.keeper.timeoutsWaited}×` : "";
+  const b = s.badDebt;
+  const debt =
+    b.receipts === 0
+      ? "no bad debt"
+      : `${b.receipts} bad debts resolved: fund ${usd(b.fundPaid)}, ADL ${usd(b.deleveraged)}, ` +
+        `socialized ${usd(b.socialized)} USD`;
+  return (
+    `step ${s.step.index + 1} (${s.step.kind}, −${s.step.cumulativePct}%): ETH ${usd(s.step.prices.eth)}, ` +
+    `BTC ${usd(s.step.prices.btc)}; ${s.liquidatable} liquidatable (${s.bankrupt} bankrupt) → keeper sent ` +
+    `${n("liquidate")} liquidate, ${n("deleverage")} autoDeleverage, ${n("socialize")} socializeAfterTimeout in ` +
+    `${s.keeper.cycles} cycle${s.keeper.cycles === 1 ? "" : "s"}${extra}; ${debt}; fund ${tokenUsd(s.fundAssets)} USD` +
+    (s.keeper.settled ? "" : " — NOT SETTLED")
+  );
+}
+
+/** The whole report as Markdown (also what the console shows at the end). */
+export function renderMarkdown(r: DemoReport): string {
+  const name = (address: string): string => r.labels[address.toLowerCase()] ?? address;
+  const lines: string[] = [];
+  const push = (...more: string[]): void => {
+    lines.push(...more);
+  };
+  push(
+    "# Backstop demo report",
+    "",
+    `seed \`${r.options.seed}\`, ${r.options.accounts} traders, crash −${r.options.crashPct}%, chain ${r.chainId}, ` +
+      `${(r.durationMs / 1000).toFixed(1)} s; deployment \`${r.deploymentFile}\``,
+    "",
+    "## Set-up",
+    "",
+    `${r.setup.traders} traders at ${r.setup.leverage.min}x–${r.setup.leverage.max}x, trading through signed orders; ` +
+      `${r.setup.stakers.length} stakers (${r.setup.stakers.map((s) => `${s.label} ${tokenUsd(s.stake)}`).join(", ")} USD); ` +
+      `keepers ${r.setup.keepers.join(", ")}.`,
+    "",
+    "| market | loss policy | longs | shorts | open interest per side |",
+    "| --- | --- | ---: | ---: | ---: |",
+    ...r.setup.markets.map((m) => `| ${m.symbol} | ${m.policy} | ${m.longs} | ${m.shorts} | ${wad(m.openInterest)} |`),
+    "",
+    "## Price steps",
+    "",
+    ...r.steps.map((s) => `- ${stepLine(s)}`),
+    "",
+    "## Insurance fund",
+    "",
+    `- before the crash: ${tokenUsd(r.fundBefore.assets)} USD staked, ${usd(r.fundBefore.pendingFees)} USD of fees set aside`,
+    `- after: ${tokenUsd(r.fundAfter.assets)} USD, ${usd(r.fundAfter.pendingFees)} USD of fees set aside`,
+    `- paid out: ${usd(sum(r.lossEvents.map((e) => e.receipt.fundPaid)))} USD toward deficits, ` +
+      `${usd(sum(r.lossEvents.flatMap((e) => e.rewardDraws.map((d) => d.amount))))} USD of rewards to the ` +
+      "liquidators of bankrupt positions",
+    `- solvent liquidations: ${r.liquidations.count}, paying keepers ${usd(r.liquidations.keeperRewards)} USD ` +
+      `(discount) and the fund ${usd(r.liquidations.fundFees)} USD (fees)`,
+    "",
+    "## Bad debt by market",
+    "",
+    "| market | policy | receipts | shortfall | fund paid | ADL | socialized |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ...r.totals.map(
+      (t) =>
+        `| ${t.symbol} | ${t.policy} | ${t.receipts} | ${usd(t.shortfall)} | ${usd(t.fundPaid)} | ` +
+        `${usd(t.deleveraged)} | ${usd(t.socialized)} |`,
+    ),
+    "",
+    "## Loss events (from the chain's events)",
+    "",
+  );
+  if (r.lossEvents.length === 0) push("No account went bankrupt.", "");
+  r.lossEvents.forEach((e, i) => {
+    const t = e.receipt;
+    const market = r.totals[t.marketId]?.symbol ?? `market ${t.marketId}`;
+    push(
+      `### ${i + 1}. ${name(t.account)} in ${market}, block ${t.blockNumber}`,
+      "",
+      `shortfall **${usd(t.shortfall)}** USD = fund ${usd(t.fundPaid)} + ADL ${usd(t.deleveraged)} + ` +
+        `socialized ${usd(t.socialized)} (BadDebtResolved, tx \`${t.txHash.slice(0, 10)}…\`)`,
+      "",
+    );
+    for (const l of e.liquidations) {
+      const symbol = r.totals[l.marketId]?.symbol ?? `market ${l.marketId}`;
+      push(`- bankrupt position handed to ${name(l.liquidator)}: ${wad(l.size)} ${symbol} at ${usd(l.oraclePrice)}`);
+    }
+    if (e.caseOpened !== undefined) {
+      push(
+        `- deleverage case opened: deficit ${usd(e.caseOpened.shortfall)}, the fund could pay ` +
+          `${usd(e.caseOpened.fundAvailable)}`,
+      );
+    }
+    for (const d of e.fundDraws) push(`- insurance fund paid ${usd(d.amount)} toward the deficit`);
+    for (const d of e.rewardDraws) push(`- insurance fund paid ${name(d.recipient)} a reward of ${usd(d.amount)}`);
+    for (const s of e.adlSteps) {
+      push(
+        `- ADL: ${name(s.counterparty)} (score ${wad(s.score)}) closed ${wad(s.size)} at ${usd(s.price)}, ` +
+          `gave up ${usd(s.loss)}`,
+      );
+    }
+    if (e.socialization !== undefined) {
+      const side = e.socialization.longSide ? "long" : "short";
+      push(
+        `- socialized ${usd(e.socialization.amount)} over every ${side} position: ` +
+          `${fixed(e.socialization.indexDelta, 18, 6)} USD per unit of size`,
+      );
+    }
+    push("");
+  });
+  const missed = missedSteps(r);
+  push(
+    "## Waterfall steps reached",
+    "",
+    missed.length === 0
+      ? "All of them: liquidations, insurance-fund draws, ADL in ETH-USD and socialization in BTC-USD."
+      : `Not reached in this run: ${missed.join(", ")}. (A larger --crash or another --seed changes that.)`,
+    "",
+    "## Solvency check",
+    "",
+    "| invariant | result | detail |",
+    "| --- | --- | --- |",
+    ...r.solvency.map((s) => `| ${s.name} | ${s.ok ? "ok" : "**FAILED**"} | ${s.detail} |`),
+    "",
+    `Not checked from outside: ${r.notChecked.join("; ")}.`,
+    "",
+    r.ok ? "**Solvency check passed.**" : "**Solvency check FAILED.**",
+    "",
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,211 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import { BrowserProvider, Wallet, id, toQuantity } from "ethers";
+import type { Eip1193Provider } from "ethers";
+
+import { hardhat } from "../../deploy/networks/local.js";
+import { deployBackstop } from "../../deploy/system.js";
+import type { DeployedBackstop } from "../../deploy/system.js";
+import { buildCrash, readPrices, setPrices } from "./crash.js";
+import type { Crash, CrashSystem } from "./crash.js";
+import { groupLossEvents, readWaterfallEvents } from "./events.js";
+import type { ReceiptEvent, WaterfallEvents } from "./events.js";
+import type { DemoOptions } from "./flags.js";
+import { toJson } from "./format.js";
+import { settle, startKeeper } from "./keeper.js";
+import { renderMarkdown, stepLine } from "./report.js";
+import type { DemoReport, FundSnapshot, MarketTotals, ReceiptTotals, StepReport } from "./report.js";
+import { NOT_CHECKED_HERE, checkSolvency, failures } from "./solvency.js";
+import { readBeforeEvents, readSystemState } from "./state.js";
+import { priceSteps } from "./steps.js";
+import { sum } from "./units.js";
+
+export interface DemoIo {
+  /** The chain: the in-process network's EIP-1193 provider (`(await network.create()).provider`). */
+  ethereum: Eip1193Provider;
+  /** Progress lines; nothing when absent. */
+  print?: (line: string) => void;
+}
+
+export interface DemoResult {
+  report: DemoReport;
+  /** True when every invariant held. */
+  ok: boolean;
+  files: { json: string; markdown: string };
+}
+
+const KEEPER_SIGNERS = 3;
+const STAKERS = 3;
+const DEPLOYER_GAS = 1000n * 10n ** 18n;
+
+/**
+ * The demo: deploys Backstop, builds the crash scenario (stakers, traders, signed orders), moves both prices
+ * down in steps while the keeper works through the waterfall, then reads every loss event and checks solvency.
+ * Writes report.json and report.md to `options.outDir`.
+ */
+export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoResult> {
+  const started = Date.now();
+  const print = io.print ?? ((): void => undefined);
+  const provider = new BrowserProvider(io.ethereum, undefined, { cacheTimeout: -1, pollingInterval: 20 });
+  try {
+    const { chainId } = await provider.getNetwork();
+    const deployer = new Wallet(id(`backstop-demo/${options.seed}/deployer`), provider);
+    await provider.send("hardhat_setBalance", [deployer.address, toQuantity(DEPLOYER_GAS)]);
+    const deployed = await deployBackstop(deployer, hardhat, { dir: options.outDir });
+    const deploymentFile = deployed.path ?? "";
+    print(`deployed Backstop (clearing house ${deployed.deployment.contracts.clearingHouse}) → ${deploymentFile}`);
+    const system = crashSystem(deployed, provider, deployer);
+
+    const startPrices = await readPrices(system);
+    const steps = priceSteps(startPrices, options.crashPct);
+    const crash = await buildCrash(system, {
+      accounts: options.accounts,
+      seed: options.seed,
+      gap: { ethPct: -options.crashPct, btcPct: -options.crashPct },
+      stakers: STAKERS,
+    });
+    print(
+      `${crash.traders.length} traders opened ${crash.plan.fills.length} fills through ${crash.plan.orders.length} ` +
+        `signed orders; ${crash.stakers.length} stakers put ${sum(crash.plan.stakes)} token units in the fund`,
+    );
+    const { keeper, addresses: keepers } = await startKeeper(
+      system,
+      deployed.deployment,
+      deploymentFile,
+      options.seed,
+      KEEPER_SIGNERS,
+    );
+    await keeper.runOnce(); // indexes the set-up; nothing is liquidatable yet
+    const fundBefore = await readFund(deployed);
+
+    const stepReports: StepReport[] = [];
+    for (const step of steps) {
+      const fromBlock = (await provider.getBlockNumber()) + 1;
+      await setPrices(system, step.prices);
+      const health = await deployed.contracts.lens.healthOf(crash.accounts);
+      const keeperReport = await settle(keeper, provider, hardhat.deleverageTimeout);
+      const report: StepReport = {
+        step,
+        liquidatable: health.filter((h) => h.liquidatable).length,
+        bankrupt: health.filter((h) => h.bankrupt).length,
+        keeper: keeperReport,
+        badDebt: receiptTotals((await readWaterfallEvents(deployed.contracts, fromBlock)).receipts),
+        fundAssets: (await readFund(deployed)).assets,
+      };
+      stepReports.push(report);
+      print(stepLine(report));
+    }
+    await keeper.stop();
+
+    const events = await readWaterfallEvents(deployed.contracts, deployed.deployment.startBlock);
+    const [state, before] = await Promise.all([
+      readSystemState(deployed.contracts, events.accounts),
+      readBeforeEvents(deployed.contracts, events.adlSteps, events.socializations),
+    ]);
+    const solvency = checkSolvency({ state, events, ...before });
+    const report: DemoReport = {
+      options: { seed: options.seed, accounts: options.accounts, crashPct: options.crashPct },
+      chainId: Number(chainId),
+      deploymentFile,
+      setup: setupSummary(crash, keepers),
+      fundBefore,
+      fundAfter: await readFund(deployed),
+      steps: stepReports,
+      liquidations: solventLiquidations(events),
+      lossEvents: groupLossEvents(events),
+      totals: marketTotals(events),
+      reached: {
+        liquidation: events.liquidations.some((l) => !l.bankrupt),
+        fundDraw: events.receipts.some((r) => r.fundPaid > 0n),
+        adl: events.adlSteps.length > 0,
+        socialization: events.receipts.some((r) => r.socialized > 0n),
+      },
+      solvency,
+      notChecked: NOT_CHECKED_HERE,
+      ok: failures(solvency).length === 0 && stepReports.every((s) => s.keeper.settled),
+      durationMs: Date.now() - started,
+      labels: labels(crash, keepers),
+    };
+    const files = await writeReport(report, options.outDir);
+    return { report, ok: report.ok, files };
+  } finally {
+    provider.destroy();
+  }
+}
+
+function crashSystem(deployed: DeployedBackstop, provider: BrowserProvider, admin: Wallet): CrashSystem {
+  const [ethFeed, btcFeed] = deployed.contracts.feeds;
+  return { provider, admin, contracts: { ...deployed.contracts, ethFeed, btcFeed } };
+}
+
+async function readFund(deployed: DeployedBackstop): Promise<FundSnapshot> {
+  const state = await deployed.contracts.lens.fundState();
+  return { assets: state.totalAssets, pendingFees: state.pendingFees };
+}
+
+function setupSummary(crash: Crash, keepers: string[]): DemoReport["setup"] {
+  const leverages = crash.traders.map((t) => t.leverage);
+  return {
+    traders: crash.traders.length,
+    stakers: crash.plan.stakes.map((stake, i) => ({ label: `staker ${i + 1}`, stake })),
+    keepers: keepers.map((_, i) => `keeper ${i + 1}`),
+    markets: hardhat.markets.map((market, id) => {
+      const legs = crash.traders.flatMap((t) => t.legs.filter((l) => l.marketId === BigInt(id)));
+      const longs = legs.filter((l) => l.side === "long");
+      return {
+        symbol: market.symbol,
+        policy: market.lossPolicy,
+        longs: longs.length,
+        shorts: legs.length - longs.length,
+        openInterest: sum(longs.map((l) => l.size)),
+      };
+    }),
+    leverage: { min: Math.min(...leverages), max: Math.max(...leverages) },
+  };
+}
+
+function solventLiquidations(events: WaterfallEvents): DemoReport["liquidations"] {
+  const solvent = events.liquidations.filter((l) => !l.bankrupt);
+  return {
+    count: solvent.length,
+    keeperRewards: sum(solvent.map((l) => l.reward)),
+    fundFees: sum(solvent.map((l) => l.fee)),
+  };
+}
+
+function receiptTotals(receipts: readonly ReceiptEvent[]): ReceiptTotals {
+  return {
+    receipts: receipts.length,
+    shortfall: sum(receipts.map((r) => r.shortfall)),
+    fundPaid: sum(receipts.map((r) => r.fundPaid)),
+    deleveraged: sum(receipts.map((r) => r.deleveraged)),
+    socialized: sum(receipts.map((r) => r.socialized)),
+  };
+}
+
+function marketTotals(events: WaterfallEvents): MarketTotals[] {
+  return hardhat.markets.map((market, id) => ({
+    symbol: market.symbol,
+    policy: market.lossPolicy,
+    ...receiptTotals(events.receipts.filter((r) => r.marketId === id)),
+  }));
+}
+
+function labels(crash: Crash, keepers: string[]): Record<string, string> {
+  const entries: [string, string][] = crash.traders.map((t) => {
+    const legs = t.legs.map((l) => `${l.side} ${l.marketId === 0n ? "ETH" : "BTC"}`).join(" + ");
+    return [t.address.toLowerCase(), `#${t.index} (${legs}, ${t.leverage}x)`];
+  });
+  keepers.forEach((k, i) => entries.push([k.toLowerCase(), `keeper ${i + 1}`]));
+  crash.stakers.forEach((s, i) => entries.push([s.address.toLowerCase(), `staker ${i + 1}`]));
+  return Object.fromEntries(entries);
+}
+
+async function writeReport(report: DemoReport, dir: string): Promise<{ json: string; markdown: string }> {
+  await mkdir(dir, { recursive: true });
+  const json = path.join(dir, "report.json");
+  const markdown = path.join(dir, "report.md");
+  await Promise.all([writeFile(json, toJson(report)), writeFile(markdown, renderMarkdown(report))]);
+  return { json, markdown };
+}
