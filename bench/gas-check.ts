@@ -12,7 +12,8 @@ try {
   if (snapshotFails(diff)) {
     console.error(`gas:check failed against ${SNAPSHOT_FILE} (tolerance ${SNAPSHOT_TOLERANCE * 100}%)`);
     process.exitCode = 1;
-  } else console.log(`gas:check passed: every operation within ${SNAPSHOT_TOLERANCE * 100}% of ${SNAPSHOT_FILE} or cheaper`);
+  } else
+    console.log(`gas:check passed: every operation within ${SNAPSHOT_TOLERANCE * 100}% of ${SNAPSHOT_FILE} or cheaper`);
 } catch (error) {
   console.error(`gas:check: ${(error as Error).message}`);
   process.exitCode = 1;

@@ -18,7 +18,6 @@ const MARKET_COUNTS = [1, 5, 10];
 /** A figure that must stay flat may be this much (as a fraction) above the smallest case. */
 const FLAT_TOLERANCE = 0.01;
 
-
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 const bench = await createBench();
@@ -61,7 +60,13 @@ const operations: OperationFigure[] = OPERATIONS.map((op) => ({
   ...summarize(samples.get(op.name)?.get(baselineKey) ?? []),
 }));
 
-const scalingRows = (ops: readonly Operation[], ns: number[], key: (n: number) => string, flat: boolean, note: (op: Operation) => string): ScalingRow[] =>
+const scalingRows = (
+  ops: readonly Operation[],
+  ns: number[],
+  key: (n: number) => string,
+  flat: boolean,
+  note: (op: Operation) => string,
+): ScalingRow[] =>
   ops.map((op) => {
     // The smallest case of either scale is the baseline: one other position and one market.
     const points = scalePoints(new Map(ns.map((n) => [n, medianAt(op.name, n === ns[0] ? baselineKey : key(n))])));
@@ -94,7 +99,9 @@ console.log(`   ${liquidationsBlock.included} included, predicted ${liquidations
 await base.restore();
 console.log(`-- lens capacity (${elapsed()})`);
 const lensHealth = await lensCapacity(bench, BLOCK_GAS_LIMIT);
-console.log(`   ${lensHealth.accountsAtCap} accounts at the call cap, ${lensHealth.accountsAtBudget} at ${BLOCK_GAS_LIMIT}`);
+console.log(
+  `   ${lensHealth.accountsAtCap} accounts at the call cap, ${lensHealth.accountsAtBudget} at ${BLOCK_GAS_LIMIT}`,
+);
 
 const results: GasResults = {
   ...runInfo(),

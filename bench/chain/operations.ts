@@ -46,7 +46,9 @@ export const PARTIAL_BPS = 9_250n; // equity above the 2% of notional a partial 
 const FULL_BPS = 9_075n; // equity positive but too small for a partial close
 const BANKRUPT_BPS = 8_500n; // equity below zero
 
-async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<{ gas: bigint; receipt: ContractTransactionReceipt }> {
+async function gasOf(
+  tx: Promise<ContractTransactionResponse>,
+): Promise<{ gas: bigint; receipt: ContractTransactionReceipt }> {
   const receipt = await mined(tx);
   return { gas: receipt.gasUsed, receipt };
 }
@@ -59,7 +61,8 @@ function check(condition: boolean, scenario: string, what: string): void {
 async function holdExtraMarkets(bench: Bench, account: HardhatEthersSigner, count: number): Promise<void> {
   if (count > bench.extraMarkets.length) throw new Error(`only ${bench.extraMarkets.length} extra markets listed`);
   if (count > 0) await mined(bench.system.clearingHouse.connect(account).deposit(BigInt(count) * EXTRA_MARGIN));
-  for (const marketId of bench.extraMarkets.slice(0, count)) await tradeWithMaker(bench, account, marketId, EXTRA_POSITION);
+  for (const marketId of bench.extraMarkets.slice(0, count))
+    await tradeWithMaker(bench, account, marketId, EXTRA_POSITION);
 }
 
 /** A trader with 10,000 USD, `ethLong` ETH, and 1 unit in each of markets − 1 extra markets. */
@@ -82,7 +85,10 @@ async function victim(s: Scenario, marketId: bigint, bps: bigint): Promise<bigin
 }
 
 /** The keeper liquidates every extra market of a bankrupt actor, then `marketId`: the sum of the calls' gas. */
-async function liquidateBankrupt(s: Scenario, marketId: bigint): Promise<{ gas: bigint; receipt: ContractTransactionReceipt }> {
+async function liquidateBankrupt(
+  s: Scenario,
+  marketId: bigint,
+): Promise<{ gas: bigint; receipt: ContractTransactionReceipt }> {
   const { clearingHouse } = s.bench.system;
   let gas = 0n;
   for (const extra of s.bench.extraMarkets.slice(0, s.markets - 1)) {
@@ -173,7 +179,9 @@ export const OPERATIONS: readonly Operation[] = [
     mustStayFlat: true,
     run: async (s) => {
       const size = await victim(s, ETH_MARKET, PARTIAL_BPS);
-      const { gas } = await gasOf(s.bench.system.clearingHouse.connect(s.bench.keeper).liquidate(s.actor.address, ETH_MARKET, ALL));
+      const { gas } = await gasOf(
+        s.bench.system.clearingHouse.connect(s.bench.keeper).liquidate(s.actor.address, ETH_MARKET, ALL),
+      );
       const left = (await s.bench.system.clearingHouse.positionOf(s.actor.address, ETH_MARKET)).size;
       check(left > 0n && left < size, OP.partialLiquidation, "leave part of the position");
       return gas;
@@ -191,7 +199,11 @@ export const OPERATIONS: readonly Operation[] = [
       );
       const left = (await s.bench.system.clearingHouse.positionOf(s.actor.address, ETH_MARKET)).size;
       const liquidated = eventArgs(s, receipt, "Liquidated");
-      check(left === 0n && liquidated?.[7] === false, OP.fullLiquidation, "close the whole position of a solvent account");
+      check(
+        left === 0n && liquidated?.[7] === false,
+        OP.fullLiquidation,
+        "close the whole position of a solvent account",
+      );
       return gas;
     },
   },
@@ -205,7 +217,11 @@ export const OPERATIONS: readonly Operation[] = [
       await victim(s, ETH_MARKET, BANKRUPT_BPS);
       const { gas, receipt } = await liquidateBankrupt(s, ETH_MARKET);
       const resolved = eventArgs(s, receipt, "BadDebtResolved");
-      check(resolved !== undefined && resolved[3] === resolved[2] && resolved[5] === 0n, OP.bankruptCovered, "have the fund pay the whole deficit");
+      check(
+        resolved !== undefined && resolved[3] === resolved[2] && resolved[5] === 0n,
+        OP.bankruptCovered,
+        "have the fund pay the whole deficit",
+      );
       return gas;
     },
   },
@@ -218,7 +234,11 @@ export const OPERATIONS: readonly Operation[] = [
       await victim(s, BTC_MARKET, BANKRUPT_BPS);
       const { gas, receipt } = await liquidateBankrupt(s, BTC_MARKET);
       const resolved = eventArgs(s, receipt, "BadDebtResolved");
-      check(resolved !== undefined && (resolved[5] as bigint) > 0n, OP.bankruptSocialized, "socialize part of the deficit");
+      check(
+        resolved !== undefined && (resolved[5] as bigint) > 0n,
+        OP.bankruptSocialized,
+        "socialize part of the deficit",
+      );
       return gas;
     },
   },
@@ -241,7 +261,11 @@ export const OPERATIONS: readonly Operation[] = [
         clearingHouse.connect(bench.keeper).autoDeleverage(actor.address, ETH_MARKET, bench.counterparty.address, ALL),
       );
       const closed = !(await clearingHouse.deleverageCaseOf(actor.address)).open;
-      check(eventArgs(s, receipt, "Deleveraged") !== undefined && closed, OP.adl, "deleverage the whole position in one step");
+      check(
+        eventArgs(s, receipt, "Deleveraged") !== undefined && closed,
+        OP.adl,
+        "deleverage the whole position in one step",
+      );
       return gas;
     },
   },

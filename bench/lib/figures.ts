@@ -40,7 +40,8 @@ export function figuresOf(results: ResultFigures): Map<string, number> {
       out.set(`keeper cold start ms @ ${r.accounts} accounts`, r.ms);
       out.set(`keeper cold start RPC calls @ ${r.accounts} accounts`, r.rpcCalls);
     }
-    for (const r of keeper.idle) out.set(`keeper idle RPC calls per block @ ${r.accounts} accounts`, r.rpcCallsPerBlock);
+    for (const r of keeper.idle)
+      out.set(`keeper idle RPC calls per block @ ${r.accounts} accounts`, r.rpcCallsPerBlock);
     for (const r of keeper.crash) {
       const at = `@ ${r.accounts} accounts, ${r.liquidatable} liquidatable`;
       out.set(`keeper crash blocks ${at}`, r.blocks);
@@ -76,7 +77,8 @@ export function formatComparison(rows: readonly Comparison[]): string[] {
   return [
     `${"figure".padEnd(width)} ${"a".padStart(12)} ${"b".padStart(12)}      b/a`,
     ...rows.map(
-      (r) => `${r.figure.padEnd(width)} ${num(r.a)} ${num(r.b)} ${(r.ratio === undefined ? "—" : r.ratio.toFixed(3)).padStart(8)}`,
+      (r) =>
+        `${r.figure.padEnd(width)} ${num(r.a)} ${num(r.b)} ${(r.ratio === undefined ? "—" : r.ratio.toFixed(3)).padStart(8)}`,
     ),
   ];
 }

@@ -7,7 +7,7 @@ export function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new Error(`${what}: not valid JSON (${(error as Error).message})`);
+    throw new Error(`${what}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
 }
 
@@ -25,7 +25,7 @@ export async function readJsonIfPresent(file: string): Promise<unknown> {
     text = await readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new Error(`${file}: cannot read (${String(error)})`);
+    throw new Error(`${file}: cannot read (${String(error)})`, { cause: error });
   }
   return parseJson(text, file);
 }

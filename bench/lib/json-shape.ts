@@ -14,7 +14,10 @@ function fail(at: At, expected: string, value: unknown): never {
 }
 
 export function child(at: At, key: string | number): At {
-  return { source: at.source, path: typeof key === "number" ? `${at.path}[${key}]` : at.path ? `${at.path}.${key}` : key };
+  return {
+    source: at.source,
+    path: typeof key === "number" ? `${at.path}[${key}]` : at.path ? `${at.path}.${key}` : key,
+  };
 }
 
 export function asObject(value: unknown, at: At): JsonObject {

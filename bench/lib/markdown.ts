@@ -9,7 +9,11 @@ function escapeCell(cell: string): string {
 }
 
 /** A GitHub-flavoured markdown table; every row must have one cell per header. */
-export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[], align?: readonly Align[]): string {
+export function markdownTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  align?: readonly Align[],
+): string {
   if (headers.length === 0) throw new Error("markdownTable: no columns");
   if (align !== undefined && align.length !== headers.length) {
     throw new Error(`markdownTable: ${align.length} alignments for ${headers.length} columns`);

@@ -89,7 +89,11 @@ export interface LatestResults {
 
 function runInfo(v: unknown, at: At): RunInfo {
   const o = asObject(v, at);
-  return { commit: field(o, "commit", at, asString), date: field(o, "date", at, asString), machine: field(o, "machine", at, asString) };
+  return {
+    commit: field(o, "commit", at, asString),
+    date: field(o, "date", at, asString),
+    machine: field(o, "machine", at, asString),
+  };
 }
 
 function operationFigure(v: unknown, at: At): OperationFigure {
@@ -114,7 +118,11 @@ function scalingRow(v: unknown, at: At): ScalingRow {
     points: field(o, "points", at, (p, pat) =>
       asArray(p, pat, (x, xat) => {
         const q = asObject(x, xat);
-        return { n: field(q, "n", xat, asNumber), gas: field(q, "gas", xat, asNumber), ratio: field(q, "ratio", xat, asNumber) };
+        return {
+          n: field(q, "n", xat, asNumber),
+          gas: field(q, "gas", xat, asNumber),
+          ratio: field(q, "ratio", xat, asNumber),
+        };
       }),
     ),
   };

@@ -12,7 +12,8 @@ export function parseSnapshot(value: unknown, source: string): GasSnapshot {
   const out: GasSnapshot = {};
   for (const [operation, gas] of Object.entries(obj)) {
     const n = asNumber(gas, child(at, operation));
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${source}: ${operation} must be a positive whole gas figure, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new Error(`${source}: ${operation} must be a positive whole gas figure, got ${n}`);
     out[operation] = n;
   }
   if (Object.keys(out).length === 0) throw new Error(`${source}: the snapshot is empty`);
@@ -73,7 +74,9 @@ export function formatDiff(diff: SnapshotDiff, tolerance: number): string[] {
     `${what} ${c.operation}: ${c.measured} gas, snapshot ${c.snapshot} (${percent(c.change)})`;
   return [
     ...diff.regressions.map((c) => line(c, `FAIL  more than ${tol} above the snapshot:`)),
-    ...diff.improvements.map((c) => line(c, `CHEAPER by more than ${tol}, update the snapshot (npm run gas:snapshot):`)),
+    ...diff.improvements.map((c) =>
+      line(c, `CHEAPER by more than ${tol}, update the snapshot (npm run gas:snapshot):`),
+    ),
     ...diff.withinTolerance.map((c) => line(c, "ok   ")),
     ...diff.missing.map((op) => `FAIL  ${op}: measured but not in the snapshot (npm run gas:snapshot)`),
     ...diff.stale.map((op) => `FAIL  ${op}: in the snapshot but no longer measured (npm run gas:snapshot)`),
