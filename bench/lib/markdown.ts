@@ -102,7 +102,8 @@ function gasSection(gas: GasResults): string[] {
           `${block.operation}s in one ${formatInt(block.blockGasLimit)}-gas block`,
           `${formatInt(block.included)} (predicted ${formatInt(block.predicted)})`,
           `${formatInt(block.gasEach)} gas each; ${formatInt(block.sent)} sent with automine off, one block mined: ` +
-            `${formatInt(block.included)} included, ${formatInt(block.blockGasUsed)} gas used ` +
+            `${formatInt(block.included)} included, ${formatInt(block.blockGasUsed)} gas used, ` +
+            `${formatInt(block.blockGasUsed / block.included)} on average ` +
             `(per-transaction gas limit ${formatInt(block.txGasLimit)})`,
         ],
         [
