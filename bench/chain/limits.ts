@@ -8,7 +8,7 @@ import { OP } from "../lib/operation-names.js";
 import type { BlockLimit, LensLimit } from "../lib/results.js";
 import { largestWithin, quadraticThrough } from "../lib/stats.js";
 import { ALL, PARTIAL_BPS, POSITION_USD, VICTIM_MARGIN } from "./operations.js";
-import { addOtherAccounts, openWalletLong, seededWallet } from "./setup.js";
+import { addOtherAccounts, openWalletLong, refreshAllFeeds, seededWallet } from "./setup.js";
 import type { Bench } from "./setup.js";
 
 export const BLOCK_GAS_LIMIT = 30_000_000;
@@ -39,6 +39,7 @@ export async function liquidationsPerBlock(bench: Bench, gasEach: number): Promi
   const { clearingHouse } = bench.system;
   const provider = ethers.provider;
   const predicted = Math.floor(BLOCK_GAS_LIMIT / gasEach);
+  await refreshAllFeeds(bench);
   const victims = Array.from({ length: Math.ceil(predicted * VICTIMS_PER_PREDICTED) }, (_, i) =>
     seededWallet("block-victim", i),
   );

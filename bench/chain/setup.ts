@@ -19,6 +19,7 @@ import {
   marketParams,
 } from "../../test/helpers/fixture.js";
 import type { System } from "../../test/helpers/fixture.js";
+import { refreshFeeds } from "../../test/helpers/fund.js";
 import { ORDER_TYPES, mined, orderDomain } from "../../test/helpers/trading.js";
 import type { OrderDomain } from "../../test/helpers/trading.js";
 
@@ -47,6 +48,8 @@ export interface Bench {
   actors: HardhatEthersSigner[];
   extraMarkets: bigint[];
   feedOf: (marketId: bigint) => MockAggregatorV3;
+  /** Every market's feed. */
+  feeds: MockAggregatorV3[];
   /** Oracle price at deployment (18 decimals). */
   priceOf: (marketId: bigint) => bigint;
   /** Other accounts, each long in the ETH and in the BTC market. */
@@ -111,6 +114,7 @@ export async function createBench(): Promise<Bench> {
     actors,
     extraMarkets,
     feedOf: (marketId) => lookup(feeds, marketId, "feed"),
+    feeds: [...feeds.values()],
     priceOf: (marketId) => lookup(prices, marketId, "price"),
     others: [],
     domain: await orderDomain(clearingHouse),
@@ -179,12 +183,22 @@ export async function openWalletLong(
   await fillAgainst(bench, whale, wallet, marketId, false, size);
 }
 
-/** Adds `count` other accounts, each long 20 USD of ETH and 60 USD of BTC. */
+/** Blocks come at least a second apart, so a long set-up outlives the feeds' one-hour heartbeat. */
+const ACCOUNTS_PER_REFRESH = 500;
+
+/** Re-publishes every feed's answer, so that the prices are fresh again after many blocks. */
+export async function refreshAllFeeds(bench: Bench): Promise<void> {
+  await refreshFeeds(...bench.feeds);
+}
+
+/** Adds `count` other accounts, each long 20 USD of ETH and 60 USD of BTC; the feeds are fresh afterwards. */
 export async function addOtherAccounts(bench: Bench, count: number): Promise<void> {
   for (let k = 0; k < count; k += 1) {
     const wallet = seededWallet("other", bench.others.length);
     await openWalletLong(bench, wallet, ETH_MARKET, 20n, OTHER_ACCOUNT_DEPOSIT);
     await openWalletLong(bench, wallet, BTC_MARKET, 60n, 0n);
     bench.others.push(wallet.address);
+    if ((k + 1) % ACCOUNTS_PER_REFRESH === 0) await refreshAllFeeds(bench);
   }
+  await refreshAllFeeds(bench);
 }
