@@ -73,15 +73,15 @@ const scalingRows = (
     const mustStayFlat = flat && op.mustStayFlat;
     return { operation: op.name, note: note(op), mustStayFlat, grows: grows(points, FLAT_TOLERANCE), points };
   });
-const positions = scalingRows(OPERATIONS, POSITION_COUNTS, positionsKey, true, () => "");
-const markets = scalingRows(
+const positionScaling = scalingRows(OPERATIONS, POSITION_COUNTS, positionsKey, true, () => "");
+const marketScaling = scalingRows(
   OPERATIONS.filter((op) => op.marketsNote !== null),
   MARKET_COUNTS,
   marketsKey,
   false,
   (op) => op.marketsNote ?? "",
 );
-const flags = positions
+const flags = positionScaling
   .filter((row) => row.mustStayFlat && row.grows)
   .map((row) => {
     const worst = row.points.reduce((a, b) => (b.ratio > a.ratio ? b : a));
@@ -89,14 +89,14 @@ const flags = positions
   });
 for (const flag of flags) console.log(`FLAG: ${flag}`);
 
-// Limits, from the largest market.
+// Limits, with the most other positions in the market.
 const partial = operations.find((o) => o.operation === OP.partialLiquidation);
 if (partial === undefined) throw new Error("partial liquidation was not measured");
 console.log(`-- liquidations in one block (${elapsed()})`);
-const base = await saveState();
+const largestMarket = await saveState();
 const liquidationsBlock = await liquidationsPerBlock(bench, partial.median);
 console.log(`   ${liquidationsBlock.included} included, predicted ${liquidationsBlock.predicted}`);
-await base.restore();
+await largestMarket.restore();
 console.log(`-- lens capacity (${elapsed()})`);
 const lensHealth = await lensCapacity(bench, BLOCK_GAS_LIMIT);
 console.log(
@@ -108,7 +108,7 @@ const results: GasResults = {
   buildProfile: "production",
   runs: RUNS,
   operations,
-  scaling: { positions, markets },
+  scaling: { positions: positionScaling, markets: marketScaling },
   limits: { liquidationsPerBlock: liquidationsBlock, lensHealth },
   flags,
 };
