@@ -1,0 +1,92 @@
+import { expect } from "chai";
+
+import {
+  grows,
+  largestWithin,
+  median,
+  quadraticThrough,
+  ratio,
+  scalePoints,
+  summarize,
+} from "../../bench/lib/stats.js";
+
+describe("bench stats", function () {
+  it("takes the middle sample, or the mean of the two middle ones", function () {
+    expect(median([300, 100, 200])).to.equal(200);
+    expect(median([4, 1, 3, 2])).to.equal(2.5);
+    expect(median([7])).to.equal(7);
+  });
+
+  it("refuses no samples and non-numbers", function () {
+    expect(() => median([])).to.throw("median of no samples");
+    expect(() => median([1, Number.NaN])).to.throw("sample NaN is not a finite number");
+  });
+
+  it("summarizes median, min, max and the number of runs", function () {
+    expect(summarize([5, 1, 9, 3, 7])).to.deep.equal({ median: 5, min: 1, max: 9, runs: 5 });
+  });
+
+  it("divides by a positive baseline only", function () {
+    expect(ratio(150, 100)).to.equal(1.5);
+    expect(() => ratio(1, 0)).to.throw("baseline 0 is not positive");
+  });
+
+  it("orders scale points by n with ratios to the smallest n", function () {
+    const points = scalePoints(
+      new Map([
+        [1000, 110],
+        [1, 100],
+        [100, 100],
+      ]),
+    );
+    expect(points).to.deep.equal([
+      { n: 1, gas: 100, ratio: 1 },
+      { n: 100, gas: 100, ratio: 1 },
+      { n: 1000, gas: 110, ratio: 1.1 },
+    ]);
+  });
+
+  it("calls a curve growing only above the tolerance", function () {
+    // 101,000 / 100,000 is exactly 1% above: not more than the tolerance.
+    const atEdge = scalePoints(
+      new Map([
+        [1, 100_000],
+        [1000, 101_000],
+      ]),
+    );
+    const overEdge = scalePoints(
+      new Map([
+        [1, 100_000],
+        [1000, 101_001],
+      ]),
+    );
+    expect(grows(atEdge, 0.01)).to.equal(false);
+    expect(grows(overEdge, 0.01)).to.equal(true);
+    expect(() => grows(atEdge, -0.1)).to.throw("negative tolerance");
+  });
+
+  it("fits a parabola through three points and finds the largest x under a limit", function () {
+    // y = 5 + 2x + 0.5x²: (1, 7.5), (2, 11), (4, 21).
+    const fit = quadraticThrough([
+      { x: 1, y: 7.5 },
+      { x: 2, y: 11 },
+      { x: 4, y: 21 },
+    ]);
+    expect(fit.a).to.be.closeTo(5, 1e-9);
+    expect(fit.b).to.be.closeTo(2, 1e-9);
+    expect(fit.c).to.be.closeTo(0.5, 1e-9);
+    // At x = 10: 5 + 20 + 50 = 75.
+    expect(largestWithin({ a: 5, b: 2, c: 0.5 }, 75)).to.equal(10);
+    expect(largestWithin({ a: 5, b: 2, c: 0.5 }, 74.9)).to.equal(9);
+    expect(largestWithin({ a: 5, b: 2, c: 0.5 }, 4)).to.equal(0);
+    // Linear: 3x ≤ 10 → 3.
+    expect(largestWithin({ a: 0, b: 3, c: 0 }, 10)).to.equal(3);
+    expect(() =>
+      quadraticThrough([
+        { x: 1, y: 1 },
+        { x: 1, y: 2 },
+        { x: 3, y: 3 },
+      ]),
+    ).to.throw("the x values must differ");
+  });
+});
