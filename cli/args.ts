@@ -52,7 +52,7 @@ export interface CommandSpec {
 }
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
-  faucet: { args: ["amount"], flags: [], summary: "mint mock collateral tokens to your wallet (local networks)" },
+  faucet: { args: ["amount"], flags: [], summary: "mint mock collateral to your wallet (local only)" },
   deposit: { args: ["amount"], flags: [], summary: "pay collateral tokens into your account" },
   withdraw: { args: ["amount"], flags: [], summary: "take collateral out of your account" },
   "order sign": {
