@@ -26,6 +26,7 @@ const GLOBAL_FLAGS = ["--rpc", "--deployment", "--network", "--keystore", "--jso
 const KEY_FLAGS = new Set(["--private-key", "--private-keys", "--key", "--mnemonic", "--password"]);
 
 export type CommandName =
+  | "faucet"
   | "deposit"
   | "withdraw"
   | "order sign"
@@ -51,6 +52,7 @@ export interface CommandSpec {
 }
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
+  faucet: { args: ["amount"], flags: [], summary: "mint mock collateral to your wallet (local only)" },
   deposit: { args: ["amount"], flags: [], summary: "pay collateral tokens into your account" },
   withdraw: { args: ["amount"], flags: [], summary: "take collateral out of your account" },
   "order sign": {

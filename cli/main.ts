@@ -6,6 +6,7 @@
 import { parseArgs, usage, type CommandName, type ParsedArgs } from "./args.js";
 import { deposit, health, positions, withdraw } from "./commands/account.js";
 import { fundStatus, requestUnstake, stake, unstake } from "./commands/fund.js";
+import { faucet } from "./commands/faucet.js";
 import { marketStatus } from "./commands/market.js";
 import { cancelBelow, cancelOrder, fillOrder, signOrder } from "./commands/orders.js";
 import type { CommandContext, CommandResult } from "./command.js";
@@ -19,6 +20,7 @@ const EXIT_INPUT = 2;
 type Handler = (ctx: CommandContext) => Promise<CommandResult>;
 
 const HANDLERS: Record<Exclude<CommandName, "help">, Handler> = {
+  faucet,
   deposit,
   withdraw,
   positions,

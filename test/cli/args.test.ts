@@ -56,6 +56,7 @@ describe("cli arguments", function () {
   it("lists every command in the help text", function () {
     const text = usage();
     for (const command of [
+      "faucet <amount>",
       "deposit <amount>",
       "order sign",
       "order cancel-below <nonce>",

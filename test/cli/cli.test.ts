@@ -42,7 +42,8 @@ describe("trader and staker CLI against a node", function () {
     delete env.BACKSTOP_KEYSTORE_PASSWORD;
     if (key !== undefined) env.BACKSTOP_PRIVATE_KEY = key.privateKey;
     Object.assign(env, extraEnv);
-    const argv = [...args, "--deployment", system.path];
+    // A test about another deployment file gives its own --deployment.
+    const argv = args.includes("--deployment") ? [...args] : [...args, "--deployment", system.path];
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...argv], {
         cwd: PROJECT_ROOT,
@@ -70,10 +71,19 @@ describe("trader and staker CLI against a node", function () {
     return JSON.parse(await ok([...args, "--json"], key)) as T;
   }
 
-  /** Runs a command that must fail: non-zero exit, nothing on stdout, exactly one line on stderr; returns it. */
-  async function refused(args: readonly string[], key?: Wallet, extraEnv?: NodeJS.ProcessEnv): Promise<string> {
+  /**
+   * Runs a command that must fail: non-zero exit (`exitCode` when given), nothing on stdout, exactly one line on
+   * stderr; returns it.
+   */
+  async function refused(
+    args: readonly string[],
+    key?: Wallet,
+    extraEnv?: NodeJS.ProcessEnv,
+    exitCode?: number,
+  ): Promise<string> {
     const run = await cli(args, key, extraEnv);
-    expect(run.code, `${args.join(" ")}: exit code`).to.not.equal(0);
+    if (exitCode === undefined) expect(run.code, `${args.join(" ")}: exit code`).to.not.equal(0);
+    else expect(run.code, `${args.join(" ")}: exit code`).to.equal(exitCode);
     expect(run.stdout, `${args.join(" ")}: stdout`).to.equal("");
     const lines = run.stderr.split("\n");
     expect(lines, `${args.join(" ")}: stderr ${JSON.stringify(run.stderr)}`).to.have.length(2);
@@ -181,6 +191,69 @@ describe("trader and staker CLI against a node", function () {
     expect(wrong).to.equal(
       `backstop: cannot decrypt keystore ${keystore}: wrong BACKSTOP_KEYSTORE_PASSWORD or damaged file`,
     );
+  });
+
+  it("faucet mints mock tokens to the key's wallet and prints the new balance; a deposit can follow", async function () {
+    const { clearingHouse, collateralToken } = system.contracts;
+    expect(await collateralToken.balanceOf(t6.address)).to.equal(0n);
+    interface FaucetJson {
+      action: string;
+      account: string;
+      amount: string;
+      balance: string;
+      txs: string[];
+    }
+    const minted = await okJson<FaucetJson>(["faucet", "10000"], t6);
+    expect(minted).to.deep.include({ action: "faucet", account: t6.address, amount: "10000", balance: "10000" });
+    expect(minted.txs).to.have.length(1);
+    expect(minted.txs[0]).to.match(/^0x[0-9a-f]{64}$/);
+    expect(await collateralToken.balanceOf(t6.address)).to.equal(10_000n * USD);
+
+    // 10000 + 0.5 = 10000.5 mUSD = 10_000_500_000 units of 6 decimals.
+    expect(await ok(["faucet", "0.5"], t6)).to.match(
+      /^minted 0\.5 mUSD; wallet balance now 10000\.5 mUSD \(tx 0x[0-9a-f]{64}\)\n$/,
+    );
+    expect(await collateralToken.balanceOf(t6.address)).to.equal(10_000_500_000n);
+
+    await ok(["deposit", "10000"], t6);
+    expect(await clearingHouse.collateralOf(t6.address)).to.equal(10_000n * USD * SCALE);
+    expect(await collateralToken.balanceOf(t6.address)).to.equal(USD / 2n);
+  });
+
+  it("faucet refuses bad amounts, a missing key and a deployment not made for a local network, sending nothing", async function () {
+    const deployment = JSON.parse(readFileSync(system.path, "utf8")) as { network: string; chainId: number };
+    // Same contracts and chain id, so connect's chain check passes and the faucet's own network check refuses.
+    const sepoliaLabel = path.join(dir, "sepolia-label.json");
+    writeFileSync(sepoliaLabel, JSON.stringify({ ...deployment, network: "sepolia" }));
+    // A file for another chain id never reaches the faucet: connect refuses the node first.
+    const sepoliaChain = path.join(dir, "sepolia-chain.json");
+    writeFileSync(sepoliaChain, JSON.stringify({ ...deployment, network: "sepolia", chainId: 11_155_111 }));
+
+    const before = await chainState();
+    const cases: [string[], Wallet | undefined, string][] = [
+      [
+        ["faucet", "100", "--deployment", sepoliaLabel],
+        t4,
+        "backstop: 'faucet' only runs on a local network (chain 31337, deployment hardhat or localhost); this is chain 31337, deployment sepolia",
+      ],
+      [
+        ["faucet", "100", "--deployment", sepoliaChain],
+        t4,
+        `backstop: the node at ${node.url} runs chain 31337, the deployment is for chain 11155111`,
+      ],
+      [["faucet", "-5"], t4, "backstop: amount must not be negative: -5"],
+      [["faucet", "0"], t4, "backstop: amount must be above zero: 0"],
+      [["faucet", "1.0000001"], t4, "backstop: amount has more than 6 decimals: 1.0000001"],
+      [["faucet", "lots"], t4, "backstop: amount is not a number: 'lots'"],
+      [
+        ["faucet", "1"],
+        undefined,
+        "backstop: 'faucet' needs a key: set BACKSTOP_PRIVATE_KEY or give --keystore <file>",
+      ],
+    ];
+    const lines = await Promise.all(cases.map(([args, key]) => refused(args, key, {}, 2)));
+    lines.forEach((line, i) => expect(line, cases[i][0].join(" ")).to.equal(cases[i][2]));
+    expect(await chainState()).to.deep.equal(before);
   });
 
   it("an order signed by one trader is filled by another through the CLI, partly then fully", async function () {
