@@ -246,6 +246,70 @@ contract WaterfallInvariantTest is WaterfallSetup {
         assertGt(handler.ghostSocialized(), int256(0), "losses socialized");
     }
 
+    /// A sequence the fuzzer found (CI run of 2026-11-21): an ETH case opens; prices recover and the account trades
+    /// again, so its ETH position is no longer its last; the prices gap down again and socializeAfterTimeout closes
+    /// the case without settling anything (the case is about the last position only). The handler used to assume
+    /// every waterfall call settles the subject's funding first and saw a negative credit.
+    function test_caseClosedBeforeSettlementCreditsNothing() public {
+        handler.trade(
+            3166,
+            15467,
+            539870827,
+            false,
+            2166,
+            111369887473982945697897258602409287065386435722986207154590940387224246097690
+        );
+        handler.trade(1051, 12171, 15136, true, 15464, 14230);
+        handler.trade(
+            1168411735506661811742110087801918863070291604039924928506196396893378933,
+            1260453273787228,
+            347116398933640331523583658655833010268520,
+            true,
+            16919986333354244150684229007,
+            43966037069718258576433447
+        );
+        handler.trade(
+            20535272172678192,
+            263615357094710860162,
+            440392362851999043465277286579278263269487231602019,
+            true,
+            3717247811854684081636320725785754368606574270904826,
+            5135814833788369109800297893564991179384745365147688138144613801742690978
+        );
+        handler.gapPrice(2, 548815500298587483327717);
+        handler.gapPrice(8878614450720093, 1397659952140291297496236194371187525386697984122960890725403638363);
+        handler.liquidate(
+            8387844102235504430021397838752649758762,
+            1785,
+            15295568780829137724550,
+            35237723743683800185061547308495447215001026728348628641939063143700009176
+        );
+        handler.warp(1542);
+        handler.liquidate(
+            741929898055282309076342752720285083638518627865251181061505308270002371,
+            3761464396772301391383892,
+            3749143478885741735368210243342204,
+            1178511150263831955447667919316676600813347590330248582015384952153779
+        );
+        handler.gapPrice(
+            444174255389287349276441333430593743358980088812569688306995403625540,
+            340909176459680559191142041829382792188220813607703464208097776
+        );
+        handler.trade(
+            8190917525570042619945919933,
+            0,
+            49799,
+            false,
+            29432809777967378032983568975961600331105197728122672897650353698507,
+            154622280032980790424995123453851017212185800108013532036046096168
+        );
+        handler.gapPrice(2929262007717633791747716338, 36551052018735558262311537);
+        handler.socializeAfterTimeout(24242, 21684, 2880);
+        _checkAll();
+        assertEq(handler.casesOpened(), 1, "one case opened");
+        assertEq(clearingHouse.openDeleverageCases(), 0, "and closed");
+    }
+
     function _checkAll() internal view {
         invariant_lossWaterfallAddsUpToTheWei();
         invariant_fundOutflowEqualsDrawnEvents();

@@ -334,7 +334,7 @@ contract WaterfallHandler is CheatCodes {
         int256 collateral;
         int256 size;
         int256 openNotional;
-        /// Funding and social loss the call settles before moving the position.
+        /// Funding and social loss owed before the call.
         int256 pending;
         int256 unrealizedPnl;
     }
@@ -748,7 +748,10 @@ contract WaterfallHandler is CheatCodes {
                 ? int256(WaterfallMath.adlNotional(c.subject.size, e.q, c.price))
                 : int256(WaterfallMath.closeNotional(c.subject.size > 0, e.q, c.price));
         int256 received = c.subject.size > 0 ? notional : -notional; // by the subject, paid by the other party
-        e.credited = _cashValue(c.subject.account, c.marketId) - (_cashValue(c.subject) - c.subject.pending + received);
+        // What the call settled of the subject's pending charges: all of them, unless it returned before settling
+        // (a case closed because its position is no longer the account's last one).
+        int256 settled = c.subject.pending - _party(c.subject.account, c.marketId, true).pending;
+        e.credited = _cashValue(c.subject.account, c.marketId) - (_cashValue(c.subject) - settled + received);
         int256 expectedOther = e.q == 0 ? _cashValue(c.other) : _cashValue(c.other) - c.other.pending - received;
         e.otherDeviation = _cashValue(c.other.account, c.marketId) - expectedOther;
         uint256 fundAfter = token.balanceOf(address(fund));
