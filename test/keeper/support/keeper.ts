@@ -130,3 +130,14 @@ export function notCleared(rows: readonly HealthRow[], minShortfallBps: number):
         (r.maintenanceMargin - r.equity) * 10_000n >= r.maintenanceMargin * BigInt(minShortfallBps)),
   );
 }
+
+/** Polls `read` every 20 ms until it returns a value other than `undefined`; throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
