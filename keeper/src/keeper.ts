@@ -312,13 +312,14 @@ export class Keeper {
       throw error;
     });
     await this.#init;
-    const headNumber = await this.#d.provider.getBlockNumber();
+    // One call for the head's number, hash and time: eth_blockNumber then the header would be two per block.
+    const block = await this.#d.provider.getBlock("latest");
+    if (block === null) throw new Error("no latest block");
+    const headNumber = block.number;
     if (headNumber === this.#lastHeadNumber && this.#queue.length === 0 && this.#orphans.size === 0 && !waitForJobs) {
       this.#succeeded();
       return this.#report(started, { skipped: true, fromBlock: headNumber + 1, toBlock: headNumber });
     }
-    const block = await this.#d.provider.getBlock(headNumber);
-    if (block === null) throw new Error(`block ${headNumber} not found`);
     const head = toHeader(block);
     const sync = await this.#indexer.sync(head);
     this.#head = head;

@@ -10,7 +10,7 @@ import type { WaterfallLogs } from "../support/chain.js";
 import { BTC_MARKET, ETH_MARKET, USD } from "../support/constants.js";
 import { deploySystemOverRpc } from "../support/deploy.js";
 import type { DeployedSystem } from "../support/deploy.js";
-import { actionCount, createTestKeeper, notCleared, runUntilQuiet } from "../support/keeper.js";
+import { actionCount, createTestKeeper, notCleared, rpcCalls, runUntilQuiet } from "../support/keeper.js";
 import type { TestKeeper } from "../support/keeper.js";
 import { devWallet } from "../support/keys.js";
 import { startHardhatNode } from "../support/node.js";
@@ -209,6 +209,21 @@ describe("keeper integration: crash", function () {
     // Every confirmed action is one mined transaction of its signers, nothing sent in vain.
     const nonces = await Promise.all(k.addresses.map((a) => system.provider.getTransactionCount(a)));
     expect(nonces.reduce((a, b) => a + b, 0)).to.equal(await actionCount(k, "confirmed"));
+
+    // Afterwards a block with nothing to do costs five calls: the head, its logs, the two oracle prices and one
+    // lens batch for the accounts left near maintenance (liquidated back to it exactly), re-read every block.
+    const before = await rpcCalls(k.metrics);
+    for (let i = 0; i < 3; ++i) {
+      await node.rpc("evm_mine");
+      expect((await k.cycle()).jobs).to.equal(0);
+    }
+    const after = await rpcCalls(k.metrics);
+    const spent: Record<string, number> = {};
+    for (const [method, n] of Object.entries(after.byMethod)) {
+      const delta = n - (before.byMethod[method] ?? 0);
+      if (delta !== 0) spent[method] = delta;
+    }
+    expect(spent).to.deep.equal({ eth_getBlockByNumber: 3, eth_getLogs: 3, eth_call: 9 });
   });
 
   it("two keepers racing on the same crash: nothing twice, no failures, lost races counted as such", async function () {

@@ -36,6 +36,8 @@ export interface TestKeeperOptions {
   deployment: string;
   /** Indexes into DEV_KEYS; default [1]. */
   devKeys?: readonly number[];
+  /** Keys instead of dev keys. */
+  privateKeys?: readonly string[];
   /** More flags, e.g. ["--checkpoint", file]. */
   args?: readonly string[];
   /** pino level; `silent` by default so that test output stays readable. */
@@ -47,7 +49,7 @@ export interface TestKeeperOptions {
  * its own metrics registry and provider, so that two of them in one process stay apart.
  */
 export function createTestKeeper(options: TestKeeperOptions): TestKeeper {
-  const keys = (options.devKeys ?? [1]).map((i) => DEV_KEYS[i]);
+  const keys = options.privateKeys ?? (options.devKeys ?? [1]).map((i) => DEV_KEYS[i]);
   const config = parseConfig(
     ["--rpc", options.url, "--deployment", options.deployment, "--log-level", options.logLevel ?? "silent"].concat(
       options.args ?? [],

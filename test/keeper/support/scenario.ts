@@ -1,4 +1,5 @@
 import { Wallet, toQuantity } from "ethers";
+import type { JsonRpcProvider, TransactionReceipt } from "ethers";
 
 import type { OrderStruct } from "../../../typechain-types/ClearingHouse.js";
 import { sendBatch } from "./batch.js";
@@ -81,7 +82,7 @@ export async function buildCrash(system: DeployedSystem, options: CrashOptions):
     ),
   );
   const collateral = traders.reduce((sum, t) => sum + t.collateral, 0n);
-  await sendBatch(provider, [
+  await sendInChunks(provider, [
     ...mintAndDeposit(system, adminAddress, chAddress, tokenAddress, collateral),
     ...traders.map((t): BatchCall => ({
       signer: admin,
@@ -118,7 +119,7 @@ export async function buildCrash(system: DeployedSystem, options: CrashOptions):
   const signatures = await Promise.all(
     orders.map((order, i) => traders[plan.orders[i].makerIndex].wallet.signTypedData(domain, ORDER_TYPES, order)),
   );
-  const receipts = await sendBatch(provider, [
+  const receipts = await sendInChunks(provider, [
     ...stakers.flatMap((s, i): BatchCall[] => [
       {
         signer: s,
@@ -241,6 +242,20 @@ export async function takeSnapshot(system: DeployedSystem): Promise<{ restore():
 export async function advanceTime(system: DeployedSystem, seconds: number): Promise<void> {
   await system.provider.send("evm_increaseTime", [seconds]);
   await system.provider.send("evm_mine", []);
+}
+
+/**
+ * Calls per sendBatch: a block holds about 60M gas, so 1,000 order fills at their 600k limit take ten blocks,
+ * within the batch's limit of twenty. Larger crashes (the keeper benchmark's 10,000 accounts) go in several
+ * batches, one after the other, which keeps the order of each signer's calls.
+ */
+const CHUNK = 1_000;
+
+async function sendInChunks(provider: JsonRpcProvider, calls: readonly BatchCall[]): Promise<TransactionReceipt[]> {
+  const receipts: TransactionReceipt[] = [];
+  for (let i = 0; i < calls.length; i += CHUNK)
+    receipts.push(...(await sendBatch(provider, calls.slice(i, i + CHUNK))));
+  return receipts;
 }
 
 /** The admin mints `amount` to itself and lets the clearing house pull it. */
