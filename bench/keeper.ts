@@ -132,6 +132,8 @@ async function measure(node: HardhatNode, opts: ReturnType<typeof options>): Pro
       deployment: system.path,
       privateKeys: keys,
       args: ["--poll-ms", "100", "--block-stale-after-s", "0"],
+      // A batch of 20 lens calls over 200 accounts each takes seconds on a loaded machine's node.
+      timeoutMs: 300_000,
     });
     try {
       const cold = await coldStart(keeper, opts.accounts);

@@ -42,6 +42,8 @@ export interface TestKeeperOptions {
   args?: readonly string[];
   /** pino level; `silent` by default so that test output stays readable. */
   logLevel?: string;
+  /** Per-request timeout of the keeper's provider; 5 s by default, so that an outage shows quickly. */
+  timeoutMs?: number;
 }
 
 /**
@@ -58,7 +60,11 @@ export function createTestKeeper(options: TestKeeperOptions): TestKeeper {
   );
   const deployment = readDeployment(config.deploymentPath);
   const metrics = createMetrics();
-  const provider = createProvider(config.rpcUrl, { chainId: deployment.chainId, metrics, timeoutMs: 5_000 });
+  const provider = createProvider(config.rpcUrl, {
+    chainId: deployment.chainId,
+    metrics,
+    timeoutMs: options.timeoutMs ?? 5_000,
+  });
   const signers = keys.map((key) => new Wallet(key, provider));
   const keeper = new Keeper({
     provider,
