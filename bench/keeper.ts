@@ -68,6 +68,7 @@ function options() {
       "idle-blocks": { type: "string" },
       signers: { type: "string" },
       "block-ms": { type: "string" },
+      "crash-timeout-s": { type: "string" },
     },
   });
   const accounts = positiveInt("accounts", values.accounts, 1000);
@@ -83,6 +84,7 @@ function options() {
     signers: positiveInt("signers", values.signers, 10),
     /** Block time of the node during the crash (interval mining). */
     blockMs: positiveInt("block-ms", values["block-ms"], 1000),
+    crashTimeoutS: positiveInt("crash-timeout-s", values["crash-timeout-s"], 900),
   };
 }
 
@@ -197,18 +199,16 @@ async function crashRun(
     const started = performance.now();
     const { clearingHouse } = system.contracts;
     const pending = new Set(expected);
-    const timeout = Math.max(120_000, (expected.length / opts.signers) * opts.blockMs * 3);
     let lastBlock = gapBlock;
-    while (pending.size > 0) {
-      if (performance.now() - started > timeout) {
-        throw new Error(`crash: ${pending.size} accounts not liquidated after ${timeout} ms`);
-      }
-      await sleep(100);
+    // A node that cannot keep up is a result too: stop at the time limit and report how many were handled.
+    while (pending.size > 0 && performance.now() - started < opts.crashTimeoutS * 1000) {
+      await sleep(250);
       const events = await clearingHouse.queryFilter(clearingHouse.filters.Liquidated(), gapBlock + 1, "latest");
       for (const e of events) {
         if (pending.delete(e.args.account)) lastBlock = Math.max(lastBlock, e.blockNumber);
       }
     }
+    if (pending.size > 0) log(`crash: ${pending.size} accounts not liquidated after ${opts.crashTimeoutS} s`);
     const seconds = Math.round((performance.now() - started) / 10) / 100;
     const handled = expected.length - pending.size;
     return {

@@ -242,13 +242,12 @@ describe("keeper integration: crash", function () {
     // They did race: at least one simulation found the work already done by the other.
     const lost = (await actionCount(a, "lost_race")) + (await actionCount(b, "lost_race"));
     expect(lost).to.be.greaterThan(0);
-    // Both took part, and each liquidation event is one confirmed action of one of them.
-    const confirmed = [await actionCount(a, "confirmed", "liquidate"), await actionCount(b, "confirmed", "liquidate")];
-    expect(confirmed[0]).to.be.greaterThan(0);
-    expect(confirmed[1]).to.be.greaterThan(0);
-    // A confirmed liquidate either moved a position (Liquidated) or opened an ADL case (DeleverageRequired).
+    // Each liquidation effect is one confirmed action of one of them (which one wins is down to timing): a
+    // confirmed liquidate either moved a position (Liquidated) or opened an ADL case (DeleverageRequired).
+    const confirmed =
+      (await actionCount(a, "confirmed", "liquidate")) + (await actionCount(b, "confirmed", "liquidate"));
     const cases = await readDeleverageCases(system, gap.blockNumber);
-    expect(confirmed[0] + confirmed[1]).to.equal(logs.liquidated.length + cases.length);
+    expect(confirmed).to.equal(logs.liquidated.length + cases.length);
   });
 
   it("a keeper restarted from its checkpoint mid-crash misses nothing and repeats nothing", async function () {
