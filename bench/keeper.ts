@@ -241,7 +241,7 @@ function merge(results: Results | undefined, cold: ColdStart, idle: Idle, crash:
   };
 }
 
-function markdown(r: Results): string {
+function markdown(r: Results, opts: ReturnType<typeof options>): string {
   const lines = [
     `# Keeper benchmark (commit ${r.commit}, ${r.date})`,
     "",
@@ -266,6 +266,8 @@ function markdown(r: Results): string {
     "",
     "## Crash (price gap to the last liquidation mined)",
     "",
+    `Last run: ${opts.signers} keeper signers (one transaction in flight each), a block every ${opts.blockMs} ms.`,
+    "",
     "| accounts | liquidatable | handled | blocks | seconds |",
     "| -------: | -----------: | ------: | -----: | ------: |",
     ...r.crash.map((c) => `| ${c.accounts} | ${c.liquidatable} | ${c.handled} | ${c.blocks} | ${c.seconds} |`),
@@ -282,8 +284,8 @@ try {
   const results = merge(previous, cold, idle, crash);
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(JSON_PATH, `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(MD_PATH, markdown(results));
-  process.stdout.write(markdown(results));
+  await writeFile(MD_PATH, markdown(results, opts));
+  process.stdout.write(markdown(results, opts));
 } finally {
   await node.stop();
 }

@@ -15,8 +15,8 @@ import type { TestKeeper } from "../support/keeper.js";
 import { devWallet } from "../support/keys.js";
 import { startHardhatNode } from "../support/node.js";
 import type { HardhatNode } from "../support/node.js";
-import { DEFAULT_GAP, modelHealth } from "../support/plan.js";
-import type { MarketPrices, RiskClass } from "../support/plan.js";
+import { DEFAULT_GAP, gapPrices, modelHealth } from "../support/plan.js";
+import type { RiskClass } from "../support/plan.js";
 import { buildCrash, fundKeepers, priceGap, takeSnapshot } from "../support/scenario.js";
 import type { Crash } from "../support/scenario.js";
 
@@ -24,7 +24,7 @@ import type { Crash } from "../support/scenario.js";
 const MIN_SHORTFALL_BPS = 1;
 const KEEPER_COLLATERAL = 10_000_000n * USD;
 /** Dev accounts the keepers sign with. */
-const KEEPER_KEYS = [1, 2, 3];
+const KEEPER_KEYS = [1, 2];
 
 /**
  * A 60-account crash in both markets (ETH: ADL, BTC: socialized) handled by keepers run in process against a
@@ -37,7 +37,7 @@ describe("keeper integration: crash", function () {
   let node: HardhatNode;
   let system: DeployedSystem;
   let crash: Crash;
-  let gap: { prices: MarketPrices; blockNumber: number };
+  let gap: { blockNumber: number };
   let snapshot: { restore(): Promise<void> };
   let fundBefore: bigint;
   /** Designed class of every trader at the gap, from the plan's own margin math (not from the chain). */
@@ -56,10 +56,13 @@ describe("keeper integration: crash", function () {
     );
     fundBefore = await fundBalance();
     gap = await priceGap(system, DEFAULT_GAP);
+    // The model's prices, not the chain's: ETH 2000 → 1700, BTC 60,000 → 69,000.
+    const prices = gapPrices(crash.plan.prices, DEFAULT_GAP);
+    expect(prices).to.deep.equal({ eth: 1700n * 10n ** 18n, btc: 69_000n * 10n ** 18n });
     classes = new Map();
     deficits = new Map();
     for (const trader of crash.traders) {
-      const model = modelHealth(trader, gap.prices);
+      const model = modelHealth(trader, prices);
       classes.set(trader.address, model.riskClass);
       if (model.equity < 0n) deficits.set(trader.address, -model.equity);
     }
