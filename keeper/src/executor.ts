@@ -373,13 +373,18 @@ export class Executor {
       marketId: pending.marketId,
       counterparty: pending.counterparty,
     };
+    // A receipt can only appear with a new block: while the head stands still a poll costs one call, not two.
+    let checkedAt: number | undefined;
     for (;;) {
-      const receipt = await this.#findReceipt(pending.hashes);
-      if (receipt !== null) {
-        this.#o.onPending(pending.id, undefined);
-        return this.#fromReceipt(action, pending, receipt, slot.address);
-      }
       const head = await this.#o.provider.getBlockNumber();
+      if (head !== checkedAt) {
+        checkedAt = head;
+        const receipt = await this.#findReceipt(pending.hashes);
+        if (receipt !== null) {
+          this.#o.onPending(pending.id, undefined);
+          return this.#fromReceipt(action, pending, receipt, slot.address);
+        }
+      }
       if (head >= pending.sentBlock + this.#o.feeBumpBlocks) {
         const mined = await this.#o.provider.getTransactionCount(slot.address, "latest");
         if (mined > pending.nonce) {

@@ -1,4 +1,4 @@
-import { getAddress, type Block, type Interface, type Log, type Provider } from "ethers";
+import { getAddress, type Block, type EventFragment, type Interface, type Log, type Provider } from "ethers";
 
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
@@ -103,6 +103,8 @@ export class Indexer {
   readonly #o: IndexerOptions;
   readonly #log: Logger;
   readonly #topics: string[];
+  /** topic0 → event: Interface.parseLog hashes every event signature again for each log it parses. */
+  readonly #events = new Map<string, EventFragment>();
   #lastBlock: number;
   readonly #hashes = new Map<number, string>();
   readonly #accounts = new Set<string>();
@@ -116,6 +118,7 @@ export class Indexer {
     this.#topics = EVENTS.map((name) => {
       const event = options.iface.getEvent(name);
       if (event === null) throw new Error(`clearing-house ABI lacks event ${name}`);
+      this.#events.set(event.topicHash, event);
       return event.topicHash;
     });
     this.#lastBlock = options.startBlock - 1;
@@ -333,10 +336,10 @@ export class Indexer {
   }
 
   #apply(log: Log, result: SyncResult): void {
-    const parsed = this.#o.iface.parseLog(log);
-    if (parsed === null) return;
-    const a = parsed.args;
-    switch (parsed.name) {
+    const event = this.#events.get(log.topics[0]);
+    if (event === undefined) return;
+    const a = this.#o.iface.decodeEventLog(event, log.data, log.topics);
+    switch (event.name) {
       case "Deposited":
       case "Withdrawn":
       case "FundingSettled":

@@ -85,6 +85,8 @@ export class Keeper {
   #init: Promise<void> | undefined;
   #markets: MarketInfo[] = [];
   #timeout = 0n;
+  /** Markets and the deleverage timeout have been read once. */
+  #paramsLoaded = false;
   #cases: CaseRow[] = [];
   #head: BlockHeader | undefined;
   #lastHeadNumber = -1;
@@ -251,17 +253,6 @@ export class Keeper {
       logger: this.#d.logger,
       onPending: (id, pending) => this.#onPending(id, pending),
     });
-    [this.#markets, this.#timeout] = await Promise.all([this.#reader.markets(), this.#reader.deleverageTimeout()]);
-    for (const m of deployment.markets) {
-      const onChain = this.#markets.find((x) => x.id === m.id);
-      if (onChain === undefined) this.#log.warn({ market: m.symbol }, "market of the deployment file not listed");
-      else if (onChain.lossPolicy !== m.lossPolicy) {
-        this.#log.warn(
-          { market: m.symbol, onChain: onChain.lossPolicy },
-          "loss policy differs from the deployment file",
-        );
-      }
-    }
     this.#restore();
     this.#log.info(
       {
@@ -273,6 +264,20 @@ export class Keeper {
       },
       "keeper ready",
     );
+  }
+
+  /** Warns when the deployment file's markets disagree with the chain (once, at the first read of the markets). */
+  #checkMarkets(): void {
+    for (const m of this.#d.deployment.markets) {
+      const onChain = this.#markets.find((x) => x.id === m.id);
+      if (onChain === undefined) this.#log.warn({ market: m.symbol }, "market of the deployment file not listed");
+      else if (onChain.lossPolicy !== m.lossPolicy) {
+        this.#log.warn(
+          { market: m.symbol, onChain: onChain.lossPolicy },
+          "loss policy differs from the deployment file",
+        );
+      }
+    }
   }
 
   #restore(): void {
@@ -312,13 +317,14 @@ export class Keeper {
       throw error;
     });
     await this.#init;
-    const headNumber = await this.#d.provider.getBlockNumber();
+    // One call for the head's number, hash and time: eth_blockNumber then the header would be two per block.
+    const block = await this.#d.provider.getBlock("latest");
+    if (block === null) throw new Error("no latest block");
+    const headNumber = block.number;
     if (headNumber === this.#lastHeadNumber && this.#queue.length === 0 && this.#orphans.size === 0 && !waitForJobs) {
       this.#succeeded();
       return this.#report(started, { skipped: true, fromBlock: headNumber + 1, toBlock: headNumber });
     }
-    const block = await this.#d.provider.getBlock(headNumber);
-    if (block === null) throw new Error(`block ${headNumber} not found`);
     const head = toHeader(block);
     const sync = await this.#indexer.sync(head);
     this.#head = head;
@@ -331,11 +337,17 @@ export class Keeper {
     for (const { marketId, longSide } of sync.socialized) {
       this.#book.markDirty(this.#indexer.accountsInMarket(marketId, longSide));
     }
-    if (sync.marketsChanged.size > 0) {
-      this.#markets = await this.#reader.markets(head.number);
-      for (const m of sync.marketsChanged) this.#book.markDirty(this.#indexer.accountsInMarket(m));
-    }
-    if (sync.timeoutChanged) this.#timeout = await this.#reader.deleverageTimeout(head.number);
+    // Read at the first cycle's head rather than at start-up: a backfill always finds the markets' listing
+    // events, and reading them before it as well would cost the same calls twice.
+    const readMarkets = !this.#paramsLoaded || sync.marketsChanged.size > 0;
+    const readTimeout = !this.#paramsLoaded || sync.timeoutChanged;
+    [this.#markets, this.#timeout] = await Promise.all([
+      readMarkets ? this.#reader.markets(head.number) : this.#markets,
+      readTimeout ? this.#reader.deleverageTimeout(head.number) : this.#timeout,
+    ]);
+    if (!this.#paramsLoaded) this.#checkMarkets();
+    this.#paramsLoaded = true;
+    for (const m of sync.marketsChanged) this.#book.markDirty(this.#indexer.accountsInMarket(m));
 
     const tag = head.number;
     const unknown = this.#indexer.unknownPositions;

@@ -10,7 +10,7 @@ import type {
   MockERC20,
 } from "../../typechain-types/index.js";
 import type { OrderStruct } from "../../typechain-types/ClearingHouse.js";
-import { sendBatch } from "./batch.js";
+import { sendBatch, sendInChunks } from "./batch.js";
 import type { BatchCall } from "./batch.js";
 import { planCrash } from "./plan.js";
 import type { CrashPlan, MarketPrices, PlanOptions, PlannedAccount, PriceGap } from "./plan.js";
@@ -105,7 +105,7 @@ export async function buildCrash(system: CrashSystem, options: CrashOptions): Pr
     ),
   );
   const collateral = traders.reduce((sum, t) => sum + t.collateral, 0n);
-  await sendBatch(provider, [
+  await sendInChunks(provider, [
     ...mintAndDeposit(system, adminAddress, chAddress, tokenAddress, collateral),
     ...traders.map((t): BatchCall => ({
       signer: admin,
@@ -143,7 +143,7 @@ export async function buildCrash(system: CrashSystem, options: CrashOptions): Pr
   const signatures = await Promise.all(
     orders.map((order, i) => traders[plan.orders[i].makerIndex].wallet.signTypedData(domain, ORDER_TYPES, order)),
   );
-  const receipts = await sendBatch(provider, [
+  const receipts = await sendInChunks(provider, [
     ...stakers.flatMap((s, i): BatchCall[] => [
       {
         signer: s,

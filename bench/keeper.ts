@@ -1,0 +1,291 @@
+// The keeper's figures on a local `hardhat node`: `npm run bench:keeper -- --accounts 1000 --liquidatable 100`.
+// Measures a cold start (a fresh keeper loading every account), the RPC calls per block while nothing is
+// liquidatable, and a crash: blocks and seconds from the price gap to the last liquidation mined. Merges its
+// entries into bench/results/keeper.json (by size) and rewrites bench/results/keeper.md.
+import { execSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { parseArgs } from "node:util";
+
+import { Wallet, toQuantity } from "ethers";
+
+import { USD } from "../test/keeper/support/constants.js";
+import { deploySystemOverRpc } from "../test/keeper/support/deploy.js";
+import type { DeployedSystem } from "../test/keeper/support/deploy.js";
+import { createTestKeeper, rpcCalls } from "../test/keeper/support/keeper.js";
+import type { TestKeeper } from "../test/keeper/support/keeper.js";
+import { DEV_KEYS, devWallet } from "../test/keeper/support/keys.js";
+import { startHardhatNode } from "../test/keeper/support/node.js";
+import type { HardhatNode } from "../test/keeper/support/node.js";
+import { DEFAULT_GAP } from "../test/keeper/support/plan.js";
+import { buildCrash, fundKeepers, priceGap } from "../test/keeper/support/scenario.js";
+
+const RESULTS_DIR = "bench/results";
+const JSON_PATH = `${RESULTS_DIR}/keeper.json`;
+const MD_PATH = `${RESULTS_DIR}/keeper.md`;
+const KEEPER_COLLATERAL = 100_000_000n * USD;
+
+interface ColdStart {
+  accounts: number;
+  ms: number;
+  rpcCalls: number;
+  rpcByMethod: Record<string, number>;
+}
+interface Idle {
+  accounts: number;
+  blocks: number;
+  rpcCallsPerBlock: number;
+}
+interface CrashRun {
+  accounts: number;
+  liquidatable: number;
+  blocks: number;
+  seconds: number;
+  handled: number;
+}
+interface Results {
+  commit: string;
+  date: string;
+  machine: string;
+  coldStart: ColdStart[];
+  idle: Idle[];
+  crash: CrashRun[];
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got '${raw}'`);
+  return n;
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      accounts: { type: "string" },
+      liquidatable: { type: "string" },
+      "idle-blocks": { type: "string" },
+      signers: { type: "string" },
+      "block-ms": { type: "string" },
+      "crash-timeout-s": { type: "string" },
+    },
+  });
+  const accounts = positiveInt("accounts", values.accounts, 1000);
+  const liquidatable = positiveInt("liquidatable", values.liquidatable, 100);
+  if (accounts < 12) throw new Error("--accounts must be at least 12");
+  if (liquidatable * 2 > accounts) throw new Error("--liquidatable must be at most half of --accounts");
+  return {
+    accounts,
+    liquidatable,
+    // As many as the keeper's default --refresh-blocks, so that the figure includes one full re-read.
+    idleBlocks: positiveInt("idle-blocks", values["idle-blocks"], 50),
+    /** Keeper signers: one transaction in flight each, so they bound liquidations per block. */
+    signers: positiveInt("signers", values.signers, 10),
+    /** Block time of the node during the crash (interval mining). */
+    blockMs: positiveInt("block-ms", values["block-ms"], 1000),
+    crashTimeoutS: positiveInt("crash-timeout-s", values["crash-timeout-s"], 900),
+  };
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  const gib = Math.round(os.totalmem() / 2 ** 30);
+  return `${cpus.length} × ${cpus[0]?.model ?? "?"}, ${gib} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
+}
+
+const log = (message: string): void => void process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Keeper signer keys: the dev accounts #1… first, then derived ones funded with ETH. */
+async function signerKeys(system: DeployedSystem, count: number): Promise<string[]> {
+  const keys = DEV_KEYS.slice(1, 1 + count);
+  for (let i = keys.length; i < count; ++i) {
+    const wallet = Wallet.createRandom();
+    await system.provider.send("hardhat_setBalance", [wallet.address, toQuantity(10n ** 21n)]);
+    keys.push(wallet.privateKey);
+  }
+  return keys;
+}
+
+async function measure(node: HardhatNode, opts: ReturnType<typeof options>): Promise<[ColdStart, Idle, CrashRun]> {
+  const system = await deploySystemOverRpc(node.url, devWallet(0));
+  try {
+    log(`setting up ${opts.accounts} accounts (${opts.liquidatable} to become liquidatable)`);
+    const crash = await buildCrash(system, {
+      accounts: opts.accounts,
+      seed: `bench-${opts.accounts}`,
+      classCycle: ["liquidatable"],
+      // Every loser is built liquidatable at the gap, the rest are winners on the other side: a share just
+      // above liquidatable/accounts makes floor(accounts × share) exactly the liquidatable count.
+      loserShare: (opts.liquidatable + 0.5) / opts.accounts,
+    });
+    log(`set up in ${crash.timings.fund + crash.timings.trade} ms`);
+    const keys = await signerKeys(system, opts.signers);
+    await fundKeepers(
+      system,
+      keys.map((k) => new Wallet(k).address),
+      KEEPER_COLLATERAL,
+    );
+    const expected = crash.traders.filter((t) => t.role === "loser").map((t) => t.address);
+
+    const keeper = createTestKeeper({
+      url: node.url,
+      deployment: system.path,
+      privateKeys: keys,
+      args: ["--poll-ms", "100", "--block-stale-after-s", "0"],
+      // A batch of 20 lens calls over 200 accounts each takes seconds on a loaded machine's node.
+      timeoutMs: 300_000,
+    });
+    try {
+      const cold = await coldStart(keeper, opts.accounts);
+      log(`cold start: ${cold.ms} ms, ${cold.rpcCalls} calls`);
+      const idle = await idleBlocks(keeper, node, opts);
+      log(`idle: ${idle.rpcCallsPerBlock} calls per block`);
+      const run = await crashRun(keeper, node, system, opts, expected);
+      log(`crash: ${run.handled}/${opts.liquidatable} in ${run.blocks} blocks, ${run.seconds} s`);
+      return [cold, idle, run];
+    } finally {
+      await keeper.close();
+    }
+  } finally {
+    system.provider.destroy();
+  }
+}
+
+/** The first cycle of a fresh keeper: backfill every event, read every account, plan. */
+async function coldStart(keeper: TestKeeper, accounts: number): Promise<ColdStart> {
+  const started = performance.now();
+  const report = await keeper.cycle();
+  const ms = Math.round(performance.now() - started);
+  if (report.liquidatable !== 0) throw new Error(`cold start: ${report.liquidatable} liquidatable before the gap`);
+  if (report.accounts < accounts) throw new Error(`cold start: ${report.accounts} of ${accounts} accounts found`);
+  const calls = await rpcCalls(keeper.metrics);
+  return { accounts, ms, rpcCalls: calls.total, rpcByMethod: calls.byMethod };
+}
+
+/** A cycle per mined empty block, as a keeper polling once per block does. */
+async function idleBlocks(keeper: TestKeeper, node: HardhatNode, opts: ReturnType<typeof options>): Promise<Idle> {
+  const before = (await rpcCalls(keeper.metrics)).total;
+  for (let i = 0; i < opts.idleBlocks; ++i) {
+    await node.rpc("evm_mine");
+    const report = await keeper.cycle();
+    if (report.jobs !== 0) throw new Error("idle: the keeper found work");
+  }
+  const calls = (await rpcCalls(keeper.metrics)).total - before;
+  return {
+    accounts: opts.accounts,
+    blocks: opts.idleBlocks,
+    rpcCallsPerBlock: Math.round((calls / opts.idleBlocks) * 100) / 100,
+  };
+}
+
+/**
+ * The node mines a block every `blockMs` (automine off) with the keeper's loop running; the gap goes in, and
+ * the run ends when every account built to be liquidatable has a Liquidated event.
+ */
+async function crashRun(
+  keeper: TestKeeper,
+  node: HardhatNode,
+  system: DeployedSystem,
+  opts: ReturnType<typeof options>,
+  expected: readonly string[],
+): Promise<CrashRun> {
+  const loop = keeper.keeper.start();
+  await node.rpc("evm_setAutomine", [false]);
+  await node.rpc("evm_setIntervalMining", [opts.blockMs]);
+  try {
+    const { blockNumber: gapBlock } = await priceGap(system, DEFAULT_GAP);
+    const started = performance.now();
+    const { clearingHouse } = system.contracts;
+    const pending = new Set(expected);
+    let lastBlock = gapBlock;
+    // A node that cannot keep up is a result too: stop at the time limit and report how many were handled.
+    while (pending.size > 0 && performance.now() - started < opts.crashTimeoutS * 1000) {
+      await sleep(250);
+      const events = await clearingHouse.queryFilter(clearingHouse.filters.Liquidated(), gapBlock + 1, "latest");
+      for (const e of events) {
+        if (pending.delete(e.args.account)) lastBlock = Math.max(lastBlock, e.blockNumber);
+      }
+    }
+    if (pending.size > 0) log(`crash: ${pending.size} accounts not liquidated after ${opts.crashTimeoutS} s`);
+    const seconds = Math.round((performance.now() - started) / 10) / 100;
+    const handled = expected.length - pending.size;
+    return {
+      accounts: opts.accounts,
+      liquidatable: expected.length,
+      blocks: lastBlock - gapBlock,
+      seconds,
+      handled,
+    };
+  } finally {
+    await node.rpc("evm_setIntervalMining", [0]);
+    await node.rpc("evm_setAutomine", [true]);
+    await keeper.close();
+    await loop;
+  }
+}
+
+function merge(results: Results | undefined, cold: ColdStart, idle: Idle, crash: CrashRun): Results {
+  const sameSize = <T extends { accounts: number }>(list: T[] | undefined, entry: T, also = (_: T) => true): T[] =>
+    [...(list ?? []).filter((e) => e.accounts !== entry.accounts || !also(e)), entry].sort(
+      (a, b) => a.accounts - b.accounts,
+    );
+  return {
+    commit: execSync("git rev-parse --short HEAD").toString().trim(),
+    date: new Date().toISOString(),
+    machine: machine(),
+    coldStart: sameSize(results?.coldStart, cold),
+    idle: sameSize(results?.idle, idle),
+    crash: sameSize(results?.crash, crash, (e) => e.liquidatable === crash.liquidatable),
+  };
+}
+
+function markdown(r: Results, opts: ReturnType<typeof options>): string {
+  const lines = [
+    `# Keeper benchmark (commit ${r.commit}, ${r.date})`,
+    "",
+    `Machine: ${r.machine}. Local \`hardhat node\`; \`npm run bench:keeper -- --accounts <n> --liquidatable <n>\`.`,
+    "",
+    "## Cold start (a fresh keeper: backfill, read every account, plan)",
+    "",
+    "| accounts | ms | RPC calls | by method |",
+    "| -------: | -: | --------: | --------- |",
+    ...r.coldStart.map(
+      (c) =>
+        `| ${c.accounts} | ${c.ms} | ${c.rpcCalls} | ${Object.entries(c.rpcByMethod)
+          .map(([m, n]) => `${m} ${n}`)
+          .join(", ")} |`,
+    ),
+    "",
+    "## Idle (one cycle per new block, nothing liquidatable; every account is re-read once per 50 blocks)",
+    "",
+    "| accounts | blocks | RPC calls per block |",
+    "| -------: | -----: | ------------------: |",
+    ...r.idle.map((i) => `| ${i.accounts} | ${i.blocks} | ${i.rpcCallsPerBlock} |`),
+    "",
+    "## Crash (price gap to the last liquidation mined)",
+    "",
+    `Last run: ${opts.signers} keeper signers (one transaction in flight each), a block every ${opts.blockMs} ms.`,
+    "",
+    "| accounts | liquidatable | handled | blocks | seconds |",
+    "| -------: | -----------: | ------: | -----: | ------: |",
+    ...r.crash.map((c) => `| ${c.accounts} | ${c.liquidatable} | ${c.handled} | ${c.blocks} | ${c.seconds} |`),
+    "",
+  ];
+  return lines.join("\n");
+}
+
+const opts = options();
+const node = await startHardhatNode({ timeoutMs: 120_000 });
+try {
+  const [cold, idle, crash] = await measure(node, opts);
+  const previous = existsSync(JSON_PATH) ? (JSON.parse(await readFile(JSON_PATH, "utf8")) as Results) : undefined;
+  const results = merge(previous, cold, idle, crash);
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(JSON_PATH, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(MD_PATH, markdown(results, opts));
+  process.stdout.write(markdown(results, opts));
+} finally {
+  await node.stop();
+}
