@@ -165,6 +165,27 @@ describe("BackstopLens", () => {
       .withArgs(2n);
   });
 
+  it("oraclePrices: every market's price in one call; a refused feed reads 0 and not ok; an unknown market reverts", async () => {
+    const { lens, clearingHouse, ethFeed, btcFeed } = await networkHelpers.loadFixture(deploySystem);
+    // 8-decimal answers scaled to 18 decimals: 2,000 and 60,000.
+    const [prices, ok] = await lens.oraclePrices([ETH_MARKET, BTC_MARKET, ETH_MARKET]);
+    expect(prices).to.deep.equal([2000n * WAD, 60_000n * WAD, 2000n * WAD]);
+    expect(ok).to.deep.equal([true, true, true]);
+
+    // BTC's answer turns non-positive: the adapter refuses it, ETH still reads.
+    await mined(btcFeed.setAnswer(0n));
+    await mined(ethFeed.setAnswer(2100n * 10n ** 8n));
+    const [after, okAfter] = await lens.oraclePrices([ETH_MARKET, BTC_MARKET]);
+    expect(after).to.deep.equal([2100n * WAD, 0n]);
+    expect(okAfter).to.deep.equal([true, false]);
+
+    await expect(lens.oraclePrices([ETH_MARKET, 2n]))
+      .to.be.revertedWithCustomError(clearingHouse, "UnknownMarket")
+      .withArgs(2n);
+    const [none, okNone] = await lens.oraclePrices([]);
+    expect([none, okNone]).to.deep.equal([[], []]);
+  });
+
   it("fundState: a clearing house without a fund, then with one connected", async () => {
     const { token, adapter, admin, traders } = await networkHelpers.loadFixture(lensFixture);
     const staker = traders[0];

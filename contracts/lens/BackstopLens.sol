@@ -3,8 +3,9 @@ pragma solidity ^0.8.24;
 
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 
-import {IClearingHouse, AccountHealth, AdlRank, PositionView} from "../interfaces/IClearingHouse.sol";
+import {IClearingHouse, AccountHealth, AdlRank, MarketParams, PositionView} from "../interfaces/IClearingHouse.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 
 /// @title BackstopLens
 /// @notice Batched reads for keepers and UIs: many accounts' health, positions, ADL ranks and bankruptcy
@@ -94,6 +95,25 @@ contract BackstopLens {
         prices = new int256[](accounts.length);
         for (uint256 i = 0; i < accounts.length; ++i) {
             prices[i] = clearingHouse.bankruptcyPrice(accounts[i], marketId);
+        }
+    }
+
+    /// @notice The oracle price of each market as the clearing house reads it (18 decimals), in one call. A market
+    /// whose feed the adapter refuses (stale, incomplete, non-positive) gets price 0 and `ok` false instead of
+    /// reverting the whole batch, so one bad feed does not blind a keeper to the other markets.
+    function oraclePrices(
+        uint256[] calldata marketIds
+    ) external view returns (uint256[] memory prices, bool[] memory ok) {
+        IOracleAdapter oracle = IOracleAdapter(clearingHouse.oracle());
+        prices = new uint256[](marketIds.length);
+        ok = new bool[](marketIds.length);
+        for (uint256 i = 0; i < marketIds.length; ++i) {
+            MarketParams memory params = clearingHouse.marketParams(marketIds[i]);
+            try oracle.getPrice(params.oracleFeed, params.oracleHeartbeat) returns (uint256 price) {
+                (prices[i], ok[i]) = (price, true);
+            } catch {
+                ok[i] = false; // price stays 0
+            }
         }
     }
 
