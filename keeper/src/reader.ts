@@ -2,10 +2,8 @@ import type { BlockTag, Provider } from "ethers";
 
 import {
   BackstopLens__factory,
-  ChainlinkOracleAdapter__factory,
   ClearingHouse__factory,
   type BackstopLens,
-  type ChainlinkOracleAdapter,
   type ClearingHouse,
 } from "../../typechain-types/index.js";
 import type { TrackedPosition } from "./risk.js";
@@ -79,7 +77,6 @@ export class Reader {
   readonly lens: BackstopLens;
   readonly #provider: Provider;
   readonly #batchSize: number;
-  #adapter: ChainlinkOracleAdapter | undefined;
   #scale: bigint | undefined;
 
   constructor(options: ReaderOptions) {
@@ -126,27 +123,21 @@ export class Reader {
     return this.#scale;
   }
 
-  async #oracle(): Promise<ChainlinkOracleAdapter> {
-    if (this.#adapter === undefined) {
-      const address = await this.clearingHouse.oracle();
-      this.#adapter = ChainlinkOracleAdapter__factory.connect(address, this.#provider);
-    }
-    return this.#adapter;
-  }
-
-  /** Oracle prices through the clearing house's adapter; a market whose feed reverts (stale) is left out. */
+  /**
+   * Oracle prices of every market in one lens call, however many markets there are; a market whose feed the
+   * adapter refuses (stale, incomplete, non-positive) is left out, so that one feed cannot blind the keeper to
+   * the other markets.
+   */
   async prices(markets: readonly MarketInfo[], blockTag: BlockTag): Promise<Map<number, bigint>> {
-    const adapter = await this.#oracle();
     const prices = new Map<number, bigint>();
-    await Promise.all(
-      markets.map(async (m) => {
-        try {
-          prices.set(m.id, await adapter.getPrice(m.feed, m.heartbeat, { blockTag }));
-        } catch (error) {
-          if (!isCallException(error)) throw error;
-        }
-      }),
+    if (markets.length === 0) return prices;
+    const [values, ok] = await this.lens.oraclePrices(
+      markets.map((m) => m.id),
+      { blockTag },
     );
+    markets.forEach((m, i) => {
+      if (ok[i]) prices.set(m.id, values[i]);
+    });
     return prices;
   }
 
