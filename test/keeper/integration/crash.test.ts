@@ -213,8 +213,9 @@ describe("keeper integration: crash", function () {
     const nonces = await Promise.all(k.addresses.map((a) => system.provider.getTransactionCount(a)));
     expect(nonces.reduce((a, b) => a + b, 0)).to.equal(await actionCount(k, "confirmed"));
 
-    // Afterwards a block with nothing to do costs five calls: the head, its logs, the two oracle prices and one
-    // lens batch for the accounts left near maintenance (liquidated back to it exactly), re-read every block.
+    // Afterwards a block with nothing to do costs four calls: the head, its logs, one lens call for both markets'
+    // oracle prices and one lens batch for the accounts left near maintenance (liquidated back to it exactly),
+    // re-read every block.
     const before = await rpcCalls(k.metrics);
     for (let i = 0; i < 3; ++i) {
       await node.rpc("evm_mine");
@@ -226,7 +227,53 @@ describe("keeper integration: crash", function () {
       const delta = n - (before.byMethod[method] ?? 0);
       if (delta !== 0) spent[method] = delta;
     }
-    expect(spent).to.deep.equal({ eth_getBlockByNumber: 3, eth_getLogs: 3, eth_call: 9 });
+    expect(spent).to.deep.equal({ eth_getBlockByNumber: 3, eth_getLogs: 3, eth_call: 6 });
+  });
+
+  it("a feed the adapter refuses in one market leaves the other market's accounts handled", async function () {
+    const { btcFeed, lens } = system.contracts;
+    // The latest BTC round answered in an earlier round: the adapter refuses it as incomplete (time plays no part),
+    // so no account holding BTC can be read or liquidated until the round is complete again.
+    const [roundId, answer, startedAt, updatedAt, answeredInRound] = await btcFeed.latestRoundData();
+    await (await btcFeed.setRoundData(roundId, answer, startedAt, updatedAt, answeredInRound - 1n)).wait();
+    const [prices, ok] = await lens.oraclePrices([ETH_MARKET, BTC_MARKET]);
+    expect([prices, ok]).to.deep.equal([
+      [1700n * 10n ** 18n, 0n],
+      [true, false],
+    ]);
+
+    const ethOnly = crash.traders.filter((t) => t.legs.every((l) => l.marketId === ETH_MARKET)).map((t) => t.address);
+    const holdsBtc = crash.accounts.filter((a) => !ethOnly.includes(a));
+    // A liquidatable account is liquidated; a bankrupt one may be closed by ADL alone, but always gets a receipt.
+    const handled = (logs: WaterfallLogs, account: string): boolean =>
+      classes.get(account) === "bankrupt"
+        ? logs.badDebtResolved.some((r) => r.account === account)
+        : logs.liquidated.some((l) => l.account === account);
+    const due = (accounts: string[]): string[] => accounts.filter((a) => classes.get(a) !== "safe");
+    expect(due(ethOnly).length).to.be.greaterThan(5);
+    expect(due(holdsBtc).length).to.be.greaterThan(5);
+
+    const k = keeper([1, 2]);
+    await runUntilQuiet(k);
+    expect(notCleared(await readHealth(system, ethOnly), MIN_SHORTFALL_BPS).map((r) => r.account)).to.deep.equal([]);
+    const during = await readWaterfall(system, gap.blockNumber);
+    expect(due(ethOnly).filter((a) => !handled(during, a))).to.deep.equal([]);
+    const touched = (logs: WaterfallLogs): string[] => [
+      ...new Set(
+        [...logs.liquidated, ...logs.badDebtResolved].map((e) => e.account).filter((a) => holdsBtc.includes(a)),
+      ),
+    ];
+    expect(touched(during)).to.deep.equal([]);
+    expect(await actionCount(k, "failed")).to.equal(0);
+
+    // The round is complete again: the same keeper reads the accounts it could not and handles them too.
+    await (await btcFeed.setRoundData(roundId, answer, startedAt, updatedAt, answeredInRound)).wait();
+    await runUntilQuiet(k);
+    const rows = await readHealth(system, [...crash.accounts, ...k.addresses]);
+    expect(notCleared(rows, MIN_SHORTFALL_BPS).map((r) => r.account)).to.deep.equal([]);
+    const after = await readWaterfall(system, gap.blockNumber);
+    expect(due(holdsBtc).filter((a) => !handled(after, a))).to.deep.equal([]);
+    expect(await actionCount(k, "failed")).to.equal(0);
   });
 
   it("two keepers racing on the same crash: nothing twice, no failures, lost races counted as such", async function () {
