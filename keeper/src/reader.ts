@@ -11,8 +11,6 @@ import type { TrackedPosition } from "./risk.js";
 /** A market as the keeper needs it, read from the clearing house. */
 export interface MarketInfo {
   id: number;
-  feed: string;
-  heartbeat: bigint;
   lossPolicy: "adl" | "socialized";
   initialMarginRatio: bigint;
   maintenanceMarginRatio: bigint;
@@ -99,8 +97,6 @@ export class Reader {
         const p = await this.clearingHouse.marketParams(id, { blockTag });
         return {
           id,
-          feed: p.oracleFeed,
-          heartbeat: p.oracleHeartbeat,
           lossPolicy: p.lossPolicy === 0n ? "adl" : "socialized",
           initialMarginRatio: p.initialMarginRatio,
           maintenanceMarginRatio: p.maintenanceMarginRatio,
