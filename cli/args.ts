@@ -40,6 +40,7 @@ export type CommandName =
   | "fund unstake"
   | "fund status"
   | "market status"
+  | "market set-price"
   | "help";
 
 export interface CommandSpec {
@@ -84,6 +85,11 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   "fund unstake": { args: [], flags: [], summary: "finish an unstake after the cooldown" },
   "fund status": { args: ["address?"], flags: [], summary: "insurance fund state and your stake" },
   "market status": { args: ["market?"], flags: [], summary: "price, open interest, funding, params" },
+  "market set-price": {
+    args: ["market", "price"],
+    flags: [],
+    summary: "publish a price on a mock feed (local only)",
+  },
   help: { args: [], flags: [], summary: "this text" },
 };
 

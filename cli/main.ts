@@ -9,6 +9,7 @@ import { fundStatus, requestUnstake, stake, unstake } from "./commands/fund.js";
 import { faucet } from "./commands/faucet.js";
 import { marketStatus } from "./commands/market.js";
 import { cancelBelow, cancelOrder, fillOrder, signOrder } from "./commands/orders.js";
+import { setPrice } from "./commands/set-price.js";
 import type { CommandContext, CommandResult } from "./command.js";
 import { connect, loadKey } from "./connection.js";
 import { InputError, RevertError } from "./errors.js";
@@ -34,6 +35,7 @@ const HANDLERS: Record<Exclude<CommandName, "help">, Handler> = {
   "fund unstake": unstake,
   "fund status": fundStatus,
   "market status": marketStatus,
+  "market set-price": setPrice,
 };
 
 async function run(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {

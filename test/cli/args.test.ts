@@ -62,6 +62,7 @@ describe("cli arguments", function () {
       "order cancel-below <nonce>",
       "fund status",
       "market status",
+      "market set-price <market> <price>",
     ]) {
       expect(text).to.include(command);
     }

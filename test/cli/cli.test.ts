@@ -256,6 +256,57 @@ describe("trader and staker CLI against a node", function () {
     expect(await chainState()).to.deep.equal(before);
   });
 
+  it("market set-price publishes a mock feed answer the clearing house then reads; bad input sends nothing", async function () {
+    const { clearingHouse, oracleAdapter } = system.contracts;
+    const oraclePrice = async (marketId: bigint): Promise<bigint> => {
+      const params = await clearingHouse.marketParams(marketId);
+      return oracleAdapter.getPrice(params.oracleFeed, params.oracleHeartbeat);
+    };
+    interface SetPriceJson {
+      action: string;
+      market: string;
+      price: string;
+      txs: string[];
+    }
+    // 1,812.34567891 with the feed's 8 decimals → 1812.34567891e18 through the adapter.
+    const set = await okJson<SetPriceJson>(["market", "set-price", "eth-usd", "1812.34567891"], t4);
+    expect(set).to.deep.include({ action: "set-price", market: "ETH-USD", price: "1812.34567891" });
+    expect(set.txs[0]).to.match(/^0x[0-9a-f]{64}$/);
+    expect(await oraclePrice(0n)).to.equal(181_234_567_891n * 10n ** 10n);
+    expect(await ok(["market", "set-price", "BTC-USD", "51000"], t4)).to.match(
+      /^BTC-USD oracle price now 51,000\.00 \(tx 0x[0-9a-f]{64}\)\n$/,
+    );
+    expect(await oraclePrice(1n)).to.equal(51_000n * 10n ** 18n);
+
+    const deployment = JSON.parse(readFileSync(system.path, "utf8")) as { network: string };
+    const sepoliaLabel = path.join(dir, "sepolia-label-price.json");
+    writeFileSync(sepoliaLabel, JSON.stringify({ ...deployment, network: "sepolia" }));
+    const before = await chainState();
+    const cases: [string[], Wallet | undefined, string][] = [
+      [
+        ["market", "set-price", "ETH-USD", "1000", "--deployment", sepoliaLabel],
+        t4,
+        "backstop: 'market set-price' only runs on a local network (chain 31337, deployment hardhat or localhost); this is chain 31337, deployment sepolia",
+      ],
+      [
+        ["market", "set-price", "DOGE-USD", "1"],
+        t4,
+        "backstop: unknown market 'DOGE-USD' (this deployment has ETH-USD, BTC-USD)",
+      ],
+      [["market", "set-price", "ETH-USD", "0"], t4, "backstop: price must be above zero: 0"],
+      [["market", "set-price", "ETH-USD", "1.123456789"], t4, "backstop: price has more than 8 decimals: 1.123456789"],
+      [
+        ["market", "set-price", "ETH-USD", "1000"],
+        undefined,
+        "backstop: 'market set-price' needs a key: set BACKSTOP_PRIVATE_KEY or give --keystore <file>",
+      ],
+    ];
+    const lines = await Promise.all(cases.map(([args, key]) => refused(args, key, {}, 2)));
+    lines.forEach((line, i) => expect(line, cases[i][0].join(" ")).to.equal(cases[i][2]));
+    expect(await chainState()).to.deep.equal(before);
+    expect(await oraclePrice(1n)).to.equal(51_000n * 10n ** 18n);
+  });
+
   it("an order signed by one trader is filled by another through the CLI, partly then fully", async function () {
     const { clearingHouse } = system.contracts;
     await fundKeepers(system, [t6.address, t7.address], 1000n * USD);
