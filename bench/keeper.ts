@@ -2,14 +2,14 @@
 // Measures a cold start (a fresh keeper loading every account), the RPC calls per block while nothing is
 // liquidatable, and a crash: blocks and seconds from the price gap to the last liquidation mined. Merges its
 // entries into bench/results/keeper.json (by size) and rewrites bench/results/keeper.md.
-import { execSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
 import { parseArgs } from "node:util";
 
 import { Wallet, toQuantity } from "ethers";
 
+import { runInfo } from "./lib/run-info.js";
+import type { RunInfo } from "./lib/results.js";
 import { USD } from "../test/keeper/support/constants.js";
 import { deploySystemOverRpc } from "../test/keeper/support/deploy.js";
 import type { DeployedSystem } from "../test/keeper/support/deploy.js";
@@ -44,10 +44,7 @@ interface CrashRun {
   seconds: number;
   handled: number;
 }
-interface Results {
-  commit: string;
-  date: string;
-  machine: string;
+interface Results extends RunInfo {
   coldStart: ColdStart[];
   idle: Idle[];
   crash: CrashRun[];
@@ -86,12 +83,6 @@ function options() {
     blockMs: positiveInt("block-ms", values["block-ms"], 1000),
     crashTimeoutS: positiveInt("crash-timeout-s", values["crash-timeout-s"], 900),
   };
-}
-
-function machine(): string {
-  const cpus = os.cpus();
-  const gib = Math.round(os.totalmem() / 2 ** 30);
-  return `${cpus.length} × ${cpus[0]?.model ?? "?"}, ${gib} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
 }
 
 const log = (message: string): void => void process.stderr.write(`${new Date().toISOString()} ${message}\n`);
@@ -232,9 +223,7 @@ function merge(results: Results | undefined, cold: ColdStart, idle: Idle, crash:
       (a, b) => a.accounts - b.accounts,
     );
   return {
-    commit: execSync("git rev-parse --short HEAD").toString().trim(),
-    date: new Date().toISOString(),
-    machine: machine(),
+    ...runInfo(),
     coldStart: sameSize(results?.coldStart, cold),
     idle: sameSize(results?.idle, idle),
     crash: sameSize(results?.crash, crash, (e) => e.liquidatable === crash.liquidatable),

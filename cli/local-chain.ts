@@ -1,8 +1,5 @@
-import { hardhat, localhost } from "../deploy/networks/local.js";
+import { LOCAL_CHAIN_ID, hardhat, localhost } from "../deploy/networks/local.js";
 import { InputError } from "./errors.js";
-
-/** The chain id of the in-process network and of `hardhat node`. */
-export const LOCAL_CHAIN_ID = 31337;
 
 /** The deployment networks whose collateral is the freely mintable mock (deploy/networks/local.ts). */
 export const LOCAL_NETWORKS: readonly string[] = [hardhat.name, localhost.name];

@@ -6,11 +6,11 @@
 import { artifacts, network } from "hardhat";
 
 import { networkParams } from "./networks/index.js";
+import { LOCAL_CHAIN_ID } from "./networks/local.js";
 import { deployBackstop } from "./system.js";
 
 /** EIP-170. The local networks allow more (hardhat.config.ts) so that the unoptimized test build deploys. */
 const RUNTIME_LIMIT = 24_576;
-const LOCAL_CHAIN_ID = 31337n;
 
 const connection = await network.getOrCreate();
 const params = networkParams(connection.networkName);
@@ -18,7 +18,7 @@ const [deployer] = await connection.ethers.getSigners();
 if (deployer === undefined) throw new Error(`network ${connection.networkName} has no account to deploy from`);
 const { chainId } = await connection.ethers.provider.getNetwork();
 const runtime = ((await artifacts.readArtifact("ClearingHouse")).deployedBytecode.length - 2) / 2;
-if (chainId !== LOCAL_CHAIN_ID && runtime > RUNTIME_LIMIT) {
+if (chainId !== BigInt(LOCAL_CHAIN_ID) && runtime > RUNTIME_LIMIT) {
   throw new Error(
     `ClearingHouse is ${runtime} bytes in this build, over the ${RUNTIME_LIMIT}-byte limit of chain ${chainId}: ` +
       "deploy with --build-profile production",

@@ -12,6 +12,7 @@ import { sepolia } from "../deploy/networks/sepolia.js";
 import { deployBackstop } from "../deploy/system.js";
 import type { NetworkParams } from "../deploy/params.js";
 import { readDeployment } from "../keeper/src/deployment.js";
+import { readParams } from "./helpers/collateral.js";
 
 const WAD = 10n ** 18n;
 const ADMIN_ROLE = "0x" + "00".repeat(32);
@@ -80,21 +81,7 @@ describe("deployBackstop", function () {
       [0, 0n],
       [1, 1n],
     ] as const) {
-      const p = await ch.marketParams(marketId);
-      expect([
-        p.oracleFeed,
-        p.oracleHeartbeat,
-        p.lossPolicy,
-        p.initialMarginRatio,
-        p.maintenanceMarginRatio,
-        p.liquidationDiscount,
-        p.liquidationFeeRatio,
-        p.makerFeeRatio,
-        p.takerFeeRatio,
-        p.priceBand,
-        p.maxFundingRate,
-        p.maxOpenInterest,
-      ]).to.deep.equal([
+      expect(await readParams(ch, BigInt(marketId))).to.deep.equal([
         deployment.markets[marketId].feed,
         86_400n,
         policy,

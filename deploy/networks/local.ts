@@ -14,6 +14,8 @@ const USD = 10n ** 6n;
 export const LOCAL_ETH_PRICE = 2000n;
 export const LOCAL_BTC_PRICE = 60000n;
 export const LOCAL_FEED_DECIMALS = 8;
+/** The chain id of the in-process network and of `hardhat node`. */
+export const LOCAL_CHAIN_ID = 31337;
 
 /** 10x initial, 20x maintenance leverage, 1% discount and fee, 2/5 bp maker/taker fees, 5% band, 1%/day funding. */
 export const LOCAL_RISK: RiskParams = {

@@ -1,4 +1,5 @@
 import type { NetworkParams, RiskParams } from "../params.js";
+import { LOCAL_RISK } from "./local.js";
 
 /**
  * Sepolia: Chainlink's ETH/USD and BTC/USD feeds (8 decimals) and Circle's test USDC (6 decimals). The RPC URL
@@ -11,18 +12,8 @@ const USDC = 10n ** 6n;
 /** Chainlink updates both feeds at least hourly on Sepolia; 75 minutes leaves room for a late round. */
 const HEARTBEAT = 4_500n;
 
-const RISK: RiskParams = {
-  oracleHeartbeat: HEARTBEAT,
-  initialMarginRatio: WAD / 10n,
-  maintenanceMarginRatio: WAD / 20n,
-  liquidationDiscount: WAD / 100n,
-  liquidationFeeRatio: WAD / 100n,
-  makerFeeRatio: WAD / 5000n,
-  takerFeeRatio: WAD / 2000n,
-  priceBand: WAD / 20n,
-  maxFundingRate: WAD / 100n,
-  maxOpenInterest: 1_000_000n * WAD,
-};
+/** The local networks' risk parameters; only the heartbeat follows the real feeds. */
+const RISK: RiskParams = { ...LOCAL_RISK, oracleHeartbeat: HEARTBEAT };
 
 export const sepolia: NetworkParams = {
   name: "sepolia",

@@ -1,6 +1,7 @@
 import { Wallet, toQuantity } from "ethers";
 import type { JsonRpcApiProvider, Signer } from "ethers";
 
+import { ORDER_TYPES, orderDomain } from "../../cli/order-file.js";
 import { LOCAL_FEED_DECIMALS, LOCAL_RISK } from "../../deploy/networks/local.js";
 import type {
   ChainlinkOracleAdapter,
@@ -65,19 +66,6 @@ const GAS = {
 } as const;
 const ORDER_LIFETIME = 86_400n;
 
-const ORDER_TYPES = {
-  Order: [
-    { name: "maker", type: "address" },
-    { name: "marketId", type: "uint256" },
-    { name: "isBuy", type: "bool" },
-    { name: "size", type: "uint256" },
-    { name: "limitPrice", type: "uint256" },
-    { name: "expiry", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "reduceOnly", type: "bool" },
-  ],
-};
-
 /**
  * Sets up the crash of plan.ts on a freshly deployed system: funds every trader (gas through hardhat_setBalance,
  * collateral minted to the admin and paid in with depositFor), stakes the insurance fund with the plan's stakers, and
@@ -129,7 +117,7 @@ export async function buildCrash(system: CrashSystem, options: CrashOptions): Pr
   if (latest === null) throw new Error("no latest block");
   const expiry = BigInt(latest.timestamp) + ORDER_LIFETIME;
   const { chainId } = await provider.getNetwork();
-  const domain = { name: "Backstop", version: "1", chainId, verifyingContract: chAddress };
+  const domain = orderDomain(Number(chainId), chAddress);
   const orders = plan.orders.map((order): OrderStruct => ({
     maker: traders[order.makerIndex].address,
     marketId: order.marketId,

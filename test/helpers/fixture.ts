@@ -10,6 +10,7 @@ import type {
   MockERC20,
 } from "../../typechain-types/index.js";
 import type { MarketParamsStruct, OrderStruct } from "../../typechain-types/ClearingHouse.js";
+import { ORDER_TYPES, orderDomain } from "../../cli/order-file.js";
 
 export const WAD = 10n ** 18n;
 export const USD = 10n ** 6n; // one unit of the 6-decimal collateral token
@@ -137,18 +138,5 @@ export async function signOrder(
   order: OrderStruct,
 ): Promise<string> {
   const { chainId } = await ethers.provider.getNetwork();
-  const domain = { name: "Backstop", version: "1", chainId, verifyingContract: await clearingHouse.getAddress() };
-  const types = {
-    Order: [
-      { name: "maker", type: "address" },
-      { name: "marketId", type: "uint256" },
-      { name: "isBuy", type: "bool" },
-      { name: "size", type: "uint256" },
-      { name: "limitPrice", type: "uint256" },
-      { name: "expiry", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "reduceOnly", type: "bool" },
-    ],
-  };
-  return signer.signTypedData(domain, types, order);
+  return signer.signTypedData(orderDomain(Number(chainId), await clearingHouse.getAddress()), ORDER_TYPES, order);
 }
