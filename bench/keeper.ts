@@ -9,7 +9,8 @@ import { parseArgs } from "node:util";
 import { Wallet, toQuantity } from "ethers";
 
 import { runInfo } from "./lib/run-info.js";
-import type { RunInfo } from "./lib/results.js";
+import { parseKeeperResults } from "./lib/results.js";
+import type { KeeperResults } from "./lib/results.js";
 import { USD } from "../test/keeper/support/constants.js";
 import { deploySystemOverRpc } from "../test/keeper/support/deploy.js";
 import type { DeployedSystem } from "../test/keeper/support/deploy.js";
@@ -26,29 +27,10 @@ const JSON_PATH = `${RESULTS_DIR}/keeper.json`;
 const MD_PATH = `${RESULTS_DIR}/keeper.md`;
 const KEEPER_COLLATERAL = 100_000_000n * USD;
 
-interface ColdStart {
-  accounts: number;
-  ms: number;
-  rpcCalls: number;
-  rpcByMethod: Record<string, number>;
-}
-interface Idle {
-  accounts: number;
-  blocks: number;
-  rpcCallsPerBlock: number;
-}
-interface CrashRun {
-  accounts: number;
-  liquidatable: number;
-  blocks: number;
-  seconds: number;
-  handled: number;
-}
-interface Results extends RunInfo {
-  coldStart: ColdStart[];
-  idle: Idle[];
-  crash: CrashRun[];
-}
+/** The shape bench/lib/results.ts reads back (the report merges it into latest.json). */
+type ColdStart = KeeperResults["coldStart"][number];
+type Idle = KeeperResults["idle"][number];
+type CrashRun = KeeperResults["crash"][number];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -217,7 +199,7 @@ async function crashRun(
   }
 }
 
-function merge(results: Results | undefined, cold: ColdStart, idle: Idle, crash: CrashRun): Results {
+function merge(results: KeeperResults | undefined, cold: ColdStart, idle: Idle, crash: CrashRun): KeeperResults {
   const sameSize = <T extends { accounts: number }>(list: T[] | undefined, entry: T, also = (_: T) => true): T[] =>
     [...(list ?? []).filter((e) => e.accounts !== entry.accounts || !also(e)), entry].sort(
       (a, b) => a.accounts - b.accounts,
@@ -230,7 +212,7 @@ function merge(results: Results | undefined, cold: ColdStart, idle: Idle, crash:
   };
 }
 
-function markdown(r: Results, opts: ReturnType<typeof options>): string {
+function markdown(r: KeeperResults, opts: ReturnType<typeof options>): string {
   const lines = [
     `# Keeper benchmark (commit ${r.commit}, ${r.date})`,
     "",
@@ -269,7 +251,9 @@ const opts = options();
 const node = await startHardhatNode({ timeoutMs: 120_000 });
 try {
   const [cold, idle, crash] = await measure(node, opts);
-  const previous = existsSync(JSON_PATH) ? (JSON.parse(await readFile(JSON_PATH, "utf8")) as Results) : undefined;
+  const previous = existsSync(JSON_PATH)
+    ? parseKeeperResults(JSON.parse(await readFile(JSON_PATH, "utf8")), JSON_PATH)
+    : undefined;
   const results = merge(previous, cold, idle, crash);
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(JSON_PATH, `${JSON.stringify(results, null, 2)}\n`);
