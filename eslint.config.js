@@ -24,6 +24,7 @@ export default defineConfig(
       "keeper/**/*.ts",
       "cli/**/*.ts",
       "bench/**/*.ts",
+      "stress/**/*.ts",
     ],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
