@@ -18,7 +18,8 @@ import {
   studentTLossVaR,
   type Kupiec,
 } from "./risk.js";
-import type { MarketModel } from "./simulate.js";
+import { checkSeed } from "./rng.js";
+import { simulatePath, type MarketModel } from "./simulate.js";
 import { fitStudentT, type StudentTFit } from "./student-t.js";
 
 /** One asset's input: its name (e.g. "BTC"), where its prices came from, and the parsed series. */
@@ -40,6 +41,11 @@ export interface CalibrationSettings {
   backtestLevel: number;
   /** Window of the rolling historical-simulation VaR in the backtest. */
   historicalWindow: number;
+  /** Seed and length of the simulated check of the joint model against history. */
+  checkSeed: number;
+  checkDays: number;
+  /** Open-to-low drops whose frequency the check compares, e.g. 0.1 for days falling 10% from the open. */
+  gapLevels: number[];
 }
 
 export const DEFAULT_SETTINGS: CalibrationSettings = {
@@ -48,6 +54,9 @@ export const DEFAULT_SETTINGS: CalibrationSettings = {
   tailDependenceLevels: [0.01, 0.05, 0.1],
   backtestLevel: 0.99,
   historicalWindow: 500,
+  checkSeed: 20200312,
+  checkDays: 20_000,
+  gapLevels: [0.1, 0.2],
 };
 
 /** VaR and ES of the one-day loss (a fraction of the position, log-return units) at one level, by each method. */
@@ -133,11 +142,30 @@ export interface PublishedRange {
   source: string;
 }
 
+/** One figure of the simulated check, on history and in the simulation. */
+export interface CheckRow {
+  measure: string;
+  historical: number;
+  simulated: number;
+}
+
+/**
+ * The joint model (t margins, t copula, bootstrapped intraday excursions) simulated for `days`
+ * independent days and compared with the days both assets have.
+ */
+export interface SimulationCheck {
+  seed: number;
+  days: number;
+  historicalDays: number;
+  rows: CheckRow[];
+}
+
 export interface Calibration {
   schema: "backstop-stress-calibration/1";
   settings: CalibrationSettings;
   assets: AssetCalibration[];
   dependence: DependenceCalibration | null;
+  check: SimulationCheck | null;
   published: PublishedRange[];
 }
 
@@ -172,6 +200,10 @@ function checkSettings(s: CalibrationSettings): void {
   if (!Number.isInteger(s.historicalWindow) || s.historicalWindow < 50) {
     throw new Error(`historical window ${s.historicalWindow} is not an integer ≥ 50`);
   }
+  checkSeed(s.checkSeed, "check seed");
+  if (!Number.isInteger(s.checkDays) || s.checkDays < 100)
+    throw new Error(`check days ${s.checkDays} is not an integer ≥ 100`);
+  for (const g of s.gapLevels) if (!inUnit(g)) throw new Error(`gap level ${g} is not in (0, 1)`);
 }
 
 /** A backtest row from per-day VaR forecasts and realized losses over the same days. */
@@ -324,13 +356,80 @@ export function calibrateDependence(
 export function calibrate(inputs: readonly AssetInput[], s: CalibrationSettings = DEFAULT_SETTINGS): Calibration {
   if (inputs.length === 0) throw new Error("calibrate: no assets");
   checkSettings(s);
-  return {
+  const c: Calibration = {
     schema: "backstop-stress-calibration/1",
     settings: s,
     assets: inputs.map((input) => calibrateAsset(input, s)),
     dependence: inputs.length >= 2 ? calibrateDependence(inputs[0], inputs[1], s) : null,
+    check: null,
     published: PUBLISHED,
   };
+  if (inputs.length >= 2) c.check = simulationCheck([inputs[0], inputs[1]], c, s);
+  return c;
+}
+
+/**
+ * Simulates the joint model with t margins (independent days, so one long path is as good as many
+ * one-day paths) and compares it with the days both assets have: each asset's one-day VaR, how often
+ * a day falls more than each gap level from its open, and how often both assets do on the same day.
+ */
+function simulationCheck(
+  inputs: readonly [AssetInput, AssetInput],
+  c: Calibration,
+  s: CalibrationSettings,
+): SimulationCheck {
+  const model = marketModel(inputs, c, "t");
+  const [a, b] = simulatePath(model, { seed: s.checkSeed, days: s.checkDays, startPrices: [1, 1] }, 0);
+  const simulated = [a, b].map((p) =>
+    p.close.map((close, t) => ({ r: Math.log(close / p.open[t]), drop: 1 - p.low[t] / p.open[t] })),
+  );
+  const moves = inputs.map((input) => new Map(intradayMoves(input.series.days).map((m) => [m.date, m.openToLow])));
+  const returnsB = new Map(logReturns(inputs[1].series.days).map((r) => [r.date, r.value]));
+  const historical = logReturns(inputs[0].series.days).flatMap((ra) => {
+    const rb = returnsB.get(ra.date);
+    const dropA = moves[0].get(ra.date);
+    const dropB = moves[1].get(ra.date);
+    return rb === undefined || dropA === undefined || dropB === undefined
+      ? []
+      : [
+          [
+            { r: ra.value, drop: dropA },
+            { r: rb, drop: dropB },
+          ],
+        ];
+  });
+  const share = (days: number, hits: number): number => hits / days;
+  const rows: CheckRow[] = [];
+  model.assets.forEach((asset, k) => {
+    const hist = historical.map((d) => d[k]);
+    const sim = simulated[k];
+    rows.push({
+      measure: `${asset} one-day VaR ${s.backtestLevel * 100}%`,
+      historical: empiricalVaR(
+        hist.map((d) => -d.r),
+        s.backtestLevel,
+      ),
+      simulated: empiricalVaR(
+        sim.map((d) => -d.r),
+        s.backtestLevel,
+      ),
+    });
+    for (const g of s.gapLevels) {
+      rows.push({
+        measure: `${asset} days falling more than ${g * 100}% from the open`,
+        historical: share(hist.length, hist.filter((d) => d.drop > g).length),
+        simulated: share(sim.length, sim.filter((d) => d.drop > g).length),
+      });
+    }
+  });
+  for (const g of s.gapLevels) {
+    rows.push({
+      measure: `both falling more than ${g * 100}% from the open on the same day`,
+      historical: share(historical.length, historical.filter(([x, y]) => x.drop > g && y.drop > g).length),
+      simulated: share(s.checkDays, simulated[0].filter((d, t) => d.drop > g && simulated[1][t].drop > g).length),
+    });
+  }
+  return { seed: s.checkSeed, days: s.checkDays, historicalDays: historical.length, rows };
 }
 
 /**

@@ -194,6 +194,22 @@ export function calibrationMarkdown(c: Calibration): string {
       "",
     );
   }
+  if (c.check !== null) {
+    const k = c.check;
+    lines.push(
+      "## Model check: simulated days against history",
+      "",
+      `The joint model (Student-t margins, the t copula above, intraday lows and highs bootstrapped from`,
+      `the same historical day for both assets) simulated for ${k.days} independent days with seed ${k.seed},`,
+      `against the ${k.historicalDays} days both assets have. This is the simulator the scenario stage will use.`,
+      "",
+      ...table(
+        ["measure", "history", "simulated"],
+        k.rows.map((r) => [r.measure, pct(r.historical), pct(r.simulated)]),
+      ),
+      "",
+    );
+  }
   lines.push(
     "## One-day VaR and expected shortfall of a long position",
     "",

@@ -97,5 +97,12 @@ export function calibrationSummary(c: Calibration): string[] {
       `  t copula rho ${d.tCopula.rho.toFixed(3)}  nu ${d.tCopula.nu.toFixed(2)}  tail dependence ${d.tCopula.tailDependence.toFixed(3)}`,
     );
   }
+  if (c.check !== null) {
+    lines.push(
+      `simulated check (${c.check.days} days, seed ${c.check.seed}) against ${c.check.historicalDays} historical days:`,
+    );
+    for (const r of c.check.rows)
+      lines.push(`  ${r.measure}: history ${pct(r.historical)}, simulated ${pct(r.simulated)}`);
+  }
   return lines;
 }

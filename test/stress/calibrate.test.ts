@@ -11,6 +11,9 @@ import { simulatePaths } from "../../stress/lib/simulate.js";
 
 const run = promisify(execFile);
 
+/** Defaults with a short simulated check, to keep the tests quick. */
+const TINY = { ...DEFAULT_SETTINGS, checkDays: 2000 };
+
 /** The header and the 2019 rows of a shipped price file: a year both assets have. */
 async function slice2019(file: string): Promise<string> {
   const lines = (await readFile(path.join("stress/data", file), "utf8")).split("\n");
@@ -35,8 +38,8 @@ describe("stress calibrate", function () {
   });
 
   it("writes the same calibration.json and calibration.md twice from the same data", async function () {
-    const a = await runCalibrate({ dataDir: data, outDir: path.join(dir, "a") });
-    const b = await runCalibrate({ dataDir: data, outDir: path.join(dir, "b") });
+    const a = await runCalibrate({ dataDir: data, outDir: path.join(dir, "a"), settings: TINY });
+    const b = await runCalibrate({ dataDir: data, outDir: path.join(dir, "b"), settings: TINY });
     for (const name of ["calibration.json", "calibration.md"]) {
       const first = await readFile(path.join(dir, "a", name), "utf8");
       expect(first).to.equal(await readFile(path.join(dir, "b", name), "utf8"));
@@ -55,7 +58,7 @@ describe("stress calibrate", function () {
   });
 
   it("backtests every model over the days it forecast, with Kupiec's test of the count", async function () {
-    const c = calibrate(await readAssets(data));
+    const c = calibrate(await readAssets(data), TINY);
     for (const asset of c.assets) {
       expect(asset.backtest.map((b) => b.model)).to.deep.equal(["normal", "Student-t", "GPD tail", "GARCH-t"]);
       for (const b of asset.backtest) {
@@ -78,12 +81,35 @@ describe("stress calibrate", function () {
 
   it("builds a market model the simulator runs", async function () {
     const inputs = await readAssets(data);
-    const c = calibrate(inputs);
+    const c = calibrate(inputs, TINY);
     const model = marketModel([inputs[0], inputs[1]], c, "garch-t");
     expect(model.intraday).to.have.length(364);
     const paths = simulatePaths(model, { seed: 1, days: 3, startPrices: [7_000, 130] }, 2);
     expect(paths).to.have.length(2);
     expect(paths[0][1].close).to.have.length(3);
+  });
+
+  it("checks the simulated joint model against the days both assets have", async function () {
+    const inputs = await readAssets(data);
+    const c = calibrate(inputs, TINY);
+    const check = c.check;
+    expect(check?.days).to.equal(2000);
+    expect(check?.historicalDays).to.equal(364);
+    expect(check?.rows.map((r) => r.measure)).to.deep.equal([
+      "BTC one-day VaR 99%",
+      "BTC days falling more than 10% from the open",
+      "BTC days falling more than 20% from the open",
+      "ETH one-day VaR 99%",
+      "ETH days falling more than 10% from the open",
+      "ETH days falling more than 20% from the open",
+      "both falling more than 10% from the open on the same day",
+      "both falling more than 20% from the open on the same day",
+    ]);
+    // BTC's largest fall from the open in 2019 was 19.4% (2019-06-27); 10% was passed on 5 of 364 days.
+    expect(check?.rows[2].historical).to.equal(0);
+    expect(check?.rows[1].historical).to.equal(5 / 364);
+    expect(check?.rows[0].simulated).to.be.within(0.02, 0.2);
+    expect(() => calibrate(inputs, { ...TINY, checkDays: 5 })).to.throw("check days 5 is not an integer ≥ 100");
   });
 
   it("names a missing price file", async function () {
@@ -92,23 +118,16 @@ describe("stress calibrate", function () {
     expect(message).to.equal(`cannot read ${path.join(dir, "absent", "btc-usd-daily.csv")}: ENOENT`);
   });
 
-  it("runs from the command line, and refuses a bad flag with the reason and the usage", async function () {
+  it("runs from the command line: JSON on standard output, the same as the file; a bad flag exits 1", async function () {
     const cli = (args: string[]) => run(process.execPath, ["--import", "tsx", "stress/main.ts", ...args]);
-    const help = await cli(["--help"]);
-    expect(help.stdout).to.include("usage: npm run stress -- calibrate");
-    expect(help.stdout).to.include("not built yet");
-    let stderr = "";
-    let code = 0;
-    await cli(["calibrate", "--threshold", "2"]).catch((error: { stderr: string; code: number }) => {
-      stderr = error.stderr;
-      code = error.code;
-    });
-    expect(code).to.equal(1);
-    expect(stderr).to.include('stress: --threshold "2" is not a number from 0.8 to 0.98');
-    await cli(["scenarios"]).catch((error: { stderr: string }) => (stderr = error.stderr));
-    expect(stderr).to.include('unknown stage "scenarios"; built so far: calibrate');
     const out = path.join(dir, "cli");
-    const json = await cli(["calibrate", "--json", "--data", data, "--out", out]);
+    const json = await cli(["calibrate", "--json", "--data", data, "--out", out, "--seed", "7"]);
     expect(json.stdout).to.equal(await readFile(path.join(out, "calibration.json"), "utf8"));
+    expect((JSON.parse(json.stdout) as Calibration).check?.seed).to.equal(7);
+    let failure = { stderr: "", code: 0 };
+    await cli(["calibrate", "--threshold", "2"]).catch((error: { stderr: string; code: number }) => (failure = error));
+    expect(failure.code).to.equal(1);
+    expect(failure.stderr).to.include('stress: --threshold "2" is not a number from 0.8 to 0.98');
+    expect(failure.stderr).to.include("usage: npm run stress -- calibrate");
   });
 });
