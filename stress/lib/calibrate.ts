@@ -33,6 +33,8 @@ export interface AssetInput {
 export interface CalibrationSettings {
   /** Quantile of the losses used as the peaks-over-threshold threshold. */
   thresholdQuantile: number;
+  /** Thresholds at which ξ is refitted to show how much it depends on the choice (a stability table). */
+  stabilityQuantiles: number[];
   /** Confidence levels of the VaR / ES table. */
   levels: number[];
   /** Levels q of the empirical lower-tail dependence C(q, q)/q. */
@@ -50,6 +52,7 @@ export interface CalibrationSettings {
 
 export const DEFAULT_SETTINGS: CalibrationSettings = {
   thresholdQuantile: 0.95,
+  stabilityQuantiles: [0.9, 0.925, 0.95, 0.975],
   levels: [0.99, 0.995, 0.999],
   tailDependenceLevels: [0.01, 0.05, 0.1],
   backtestLevel: 0.99,
@@ -117,6 +120,8 @@ export interface AssetCalibration {
   studentT: StudentTFit;
   garchT: GarchSummary;
   tail: TailFit;
+  /** ξ refitted at each stability quantile that leaves at least 20 exceedances. */
+  tailStability: { thresholdQuantile: number; threshold: number; exceedances: number; xi: number; seXi: number }[];
   risk: RiskRow[];
   backtest: BacktestRow[];
 }
@@ -197,6 +202,7 @@ function checkSettings(s: CalibrationSettings): void {
   for (const l of [...s.levels, s.backtestLevel])
     if (!inUnit(l)) throw new Error(`confidence level ${l} is not in (0, 1)`);
   for (const q of s.tailDependenceLevels) if (!inUnit(q)) throw new Error(`tail level ${q} is not in (0, 1)`);
+  for (const q of s.stabilityQuantiles) if (!inUnit(q)) throw new Error(`stability quantile ${q} is not in (0, 1)`);
   if (!Number.isInteger(s.historicalWindow) || s.historicalWindow < 50) {
     throw new Error(`historical window ${s.historicalWindow} is not an integer ≥ 50`);
   }
@@ -283,6 +289,12 @@ export function calibrateAsset(input: AssetInput, s: CalibrationSettings = DEFAU
     unconditionalVariance: integrated ? null : garchFit.unconditionalVariance,
   };
   const tail = fitLossTail(losses, s.thresholdQuantile);
+  const tailStability = s.stabilityQuantiles
+    .filter((q) => losses.length * (1 - q) >= 20)
+    .map((q) => {
+      const f = fitLossTail(losses, q);
+      return { thresholdQuantile: q, threshold: f.threshold, exceedances: f.exceedances, xi: f.xi, seXi: f.se.xi };
+    });
   const m = mean(x);
   const sd = standardDeviation(x);
   const risk: RiskRow[] = s.levels.map((level) => {
@@ -323,6 +335,7 @@ export function calibrateAsset(input: AssetInput, s: CalibrationSettings = DEFAU
     studentT,
     garchT,
     tail,
+    tailStability,
     risk,
     backtest: backtests(returns, studentT, { ...garchT, variances }, tail, s),
   };

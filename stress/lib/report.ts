@@ -164,6 +164,20 @@ export function calibrationMarkdown(c: Calibration): string {
     "",
     `ξ > 0 is a power-law tail with index 1/ξ: moments of order 1/ξ and above are infinite. Published: ${xiRange?.source ?? "none"}.`,
     "",
+    "ξ depends on the threshold: fewer, larger losses above a higher one. Refitted at other thresholds",
+    "(a steady ξ across them supports the choice; Coles 2001, §4.3.4):",
+    "",
+    ...table(
+      ["asset", ...c.settings.stabilityQuantiles.map((q) => `ξ at ${pct(q, 1)}`)],
+      c.assets.map((a) => [
+        a.asset,
+        ...c.settings.stabilityQuantiles.map((q) => {
+          const f = a.tailStability.find((t) => t.thresholdQuantile === q);
+          return f === undefined ? "too few losses" : `${withSe(f.xi, f.seXi)} (${f.exceedances})`;
+        }),
+      ]),
+    ),
+    "",
   );
   const d = c.dependence;
   if (d !== null) {

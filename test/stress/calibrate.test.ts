@@ -55,6 +55,7 @@ describe("stress calibrate", function () {
     const md = await readFile(path.join(dir, "a", "calibration.md"), "utf8");
     expect(md).to.include("not built yet");
     expect(md).to.include("## Backtest of the one-day VaR 99%");
+    expect(md).to.include("too few losses");
   });
 
   it("backtests every model over the days it forecast, with Kupiec's test of the count", async function () {
@@ -66,6 +67,11 @@ describe("stress calibrate", function () {
         expect(b.expected).to.be.closeTo(3.64, 1e-9);
         expect(b.pValue).to.be.within(0, 1);
       }
+      // 364 losses leave 36 and 27 above the 90% and 92.5% quantiles, under 20 above 95% and 97.5%.
+      expect(asset.tailStability.map((t) => [t.thresholdQuantile, t.exceedances])).to.deep.equal([
+        [0.9, 37],
+        [0.925, 28],
+      ]);
       // The rows are ordered by level, and the tail fits give more loss farther out.
       const [r99, r995, r999] = asset.risk;
       expect(r99.studentTVaR).to.be.below(r995.studentTVaR);
