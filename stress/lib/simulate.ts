@@ -4,7 +4,7 @@ import tCdf from "@stdlib/stats-base-dists-t-cdf";
 import tQuantile from "@stdlib/stats-base-dists-t-quantile";
 
 import type { GarchT } from "./garch.js";
-import { createRng, type Rng } from "./rng.js";
+import { checkSeed, createRng, type Rng } from "./rng.js";
 import type { StudentT } from "./student-t.js";
 
 /** How one asset's daily log return is drawn. */
@@ -80,6 +80,14 @@ function checkModel(model: MarketModel): number[][] {
   if (!(model.copula.nu > 0)) throw new Error(`copula nu ${model.copula.nu} is not positive`);
   if (!Number.isFinite(model.copula.nu)) throw new Error("copula nu must be finite (a t copula)");
   if (model.intraday.length === 0) throw new Error("market model has no intraday days to draw from");
+  model.intraday.forEach((day, i) => {
+    const ok = [day.down, day.up, day.sigma].every(
+      (v) => v.length === n && v.every((x) => x >= 0 && Number.isFinite(x)),
+    );
+    if (!ok || day.sigma.some((x) => !(x > 0))) {
+      throw new Error(`intraday day ${i} needs ${n} non-negative excursions and ${n} positive sigmas`);
+    }
+  });
   for (const m of model.marginals) {
     if (m.kind === "garch-t" && !(m.params.nu > 2)) throw new Error(`GARCH-t nu ${m.params.nu} must exceed 2`);
   }
@@ -179,7 +187,7 @@ function checkOptions(model: MarketModel, options: SimulationOptions): void {
   if (options.startPrices.length !== model.assets.length || options.startPrices.some((p) => !(p > 0))) {
     throw new Error(`start prices must be ${model.assets.length} positive numbers`);
   }
-  createRng(options.seed);
+  checkSeed(options.seed);
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { expect } from "chai";
 
 import { alignByDate, intradayMoves, logReturns, parseOhlcCsv } from "../../stress/lib/data.js";
+import { expectNear } from "./near.js";
 
 const HEADER = "Date,Open,High,Low,Close,Adj Close,Volume";
 const csv = (...rows: string[]): string => [HEADER, ...rows].join("\n");
@@ -49,15 +50,15 @@ describe("stress price data", function () {
     const r = logReturns(days);
     // 2020 is a leap year: 28 Feb → 29 Feb → 1 Mar are consecutive; 1 Mar → 3 Mar is a gap.
     expect(r.map((d) => d.date)).to.deep.equal(["2020-02-29", "2020-03-01"]);
-    expect(r[0].value).to.be.closeTo(Math.log(1.1), 1e-15);
-    expect(r[1].value).to.be.closeTo(Math.log(0.9), 1e-15);
+    expectNear(r[0].value, Math.log(1.1), 1e-15);
+    expectNear(r[1].value, Math.log(0.9), 1e-15);
   });
 
   it("measures the open-to-low drawdown and the excursions beyond the open–close body", function () {
     const [m] = intradayMoves([{ date: "2020-03-12", open: 100, high: 104, low: 60, close: 80 }]);
-    expect(m.openToLow).to.be.closeTo(0.4, 1e-15);
-    expect(m.down).to.be.closeTo(Math.log(80 / 60), 1e-15);
-    expect(m.up).to.be.closeTo(Math.log(104 / 100), 1e-15);
+    expectNear(m.openToLow, 0.4, 1e-15);
+    expectNear(m.down, Math.log(80 / 60), 1e-15);
+    expectNear(m.up, Math.log(104 / 100), 1e-15);
   });
 
   it("finds the crash days of the shipped data as the data README gives them", async function () {
@@ -65,10 +66,10 @@ describe("stress price data", function () {
     const eth = parseOhlcCsv(await readFile("stress/data/eth-usd-daily.csv", "utf8"), "eth").days;
     const drop = (days: typeof btc, date: string): number =>
       intradayMoves(days.filter((d) => d.date === date))[0].openToLow;
-    expect(drop(btc, "2020-03-12")).to.be.closeTo(0.386, 0.0005);
-    expect(drop(eth, "2020-03-12")).to.be.closeTo(0.429, 0.0005);
-    expect(drop(btc, "2021-05-19")).to.be.closeTo(0.286, 0.0005);
-    expect(drop(eth, "2021-05-19")).to.be.closeTo(0.423, 0.0005);
+    expectNear(drop(btc, "2020-03-12"), 0.386, 0.0005);
+    expectNear(drop(eth, "2020-03-12"), 0.429, 0.0005);
+    expectNear(drop(btc, "2021-05-19"), 0.286, 0.0005);
+    expectNear(drop(eth, "2021-05-19"), 0.423, 0.0005);
     const pairs = alignByDate(logReturns(btc), logReturns(eth));
     expect(pairs.every(([a, b]) => a.date === b.date)).to.equal(true);
     expect(pairs.length).to.equal(logReturns(eth).length);

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { fitGarchT, garchPath, garchTLogLikelihood, garchVariances } from "../../stress/lib/garch.js";
 import { createRng } from "../../stress/lib/rng.js";
 import { standardizedTDraws } from "../../stress/lib/simulate.js";
+import { expectNear } from "./near.js";
 
 describe("stress GARCH(1,1)-t", function () {
   this.timeout(30_000);
@@ -15,10 +16,10 @@ describe("stress GARCH(1,1)-t", function () {
     const v1 = 14e-4 / 3;
     const v2 = 1e-5 + 1e-5 + 0.8 * v1;
     const v3 = 1e-5 + 4e-5 + 0.8 * v2;
-    expect(variances[0]).to.be.closeTo(v1, 1e-18);
-    expect(variances[1]).to.be.closeTo(v2, 1e-18);
-    expect(variances[2]).to.be.closeTo(v3, 1e-18);
-    expect(next).to.be.closeTo(1e-5 + 9e-5 + 0.8 * v3, 1e-18);
+    expectNear(variances[0], v1, 1e-18);
+    expectNear(variances[1], v2, 1e-18);
+    expectNear(variances[2], v3, 1e-18);
+    expectNear(next, 1e-5 + 9e-5 + 0.8 * v3, 1e-18);
   });
 
   it("sums the log-density of unit-variance t residuals", function () {
@@ -30,7 +31,7 @@ describe("stress GARCH(1,1)-t", function () {
       const scale = Math.sqrt(variances[t]) * k;
       return s + tLogpdf((x - p.mu) / scale, p.nu) - Math.log(scale);
     }, 0);
-    expect(garchTLogLikelihood(r, p)).to.be.closeTo(byHand, 1e-9);
+    expectNear(garchTLogLikelihood(r, p), byHand, 1e-9);
     expect(garchTLogLikelihood(r, { ...p, beta: 0.9 })).to.equal(Number.NEGATIVE_INFINITY); // α + β ≥ 1
     expect(garchTLogLikelihood(r, { ...p, nu: 2 })).to.equal(Number.NEGATIVE_INFINITY);
   });
@@ -41,11 +42,11 @@ describe("stress GARCH(1,1)-t", function () {
     const { returns } = garchPath(truth, z, truth.omega / (1 - truth.alpha - truth.beta));
     const fit = fitGarchT(returns);
     expect(fit.converged).to.equal(true);
-    expect(fit.alpha).to.be.closeTo(truth.alpha, 0.035);
-    expect(fit.beta).to.be.closeTo(truth.beta, 0.05);
-    expect(fit.nu).to.be.closeTo(truth.nu, 1.2);
-    expect(fit.persistence).to.be.closeTo(0.95, 0.03);
-    expect(Math.sqrt(fit.unconditionalVariance)).to.be.closeTo(0.02, 0.003);
+    expectNear(fit.alpha, truth.alpha, 0.035);
+    expectNear(fit.beta, truth.beta, 0.05);
+    expectNear(fit.nu, truth.nu, 1.2);
+    expectNear(fit.persistence, 0.95, 0.03);
+    expectNear(Math.sqrt(fit.unconditionalVariance), 0.02, 0.003);
     // The fit beats the truth's likelihood on its own sample, as a maximum must.
     expect(fit.logLikelihood).to.be.at.least(garchTLogLikelihood(returns, truth));
     expect(fit.variances).to.have.length(4000);
@@ -55,10 +56,10 @@ describe("stress GARCH(1,1)-t", function () {
     const p = { mu: 0.001, omega: 1e-5, alpha: 0.1, beta: 0.8, nu: 5 };
     const { returns, variances } = garchPath(p, [1, -2], 4e-4);
     expect(variances[0]).to.equal(4e-4);
-    expect(returns[0]).to.be.closeTo(0.001 + 0.02, 1e-15);
+    expectNear(returns[0], 0.001 + 0.02, 1e-15);
     // σ²₂ = 1e−5 + 0.1·0.02² + 0.8·4e−4 = 3.7e−4.
-    expect(variances[1]).to.be.closeTo(3.7e-4, 1e-18);
-    expect(returns[1]).to.be.closeTo(0.001 - 2 * Math.sqrt(3.7e-4), 1e-15);
+    expectNear(variances[1], 3.7e-4, 1e-18);
+    expectNear(returns[1], 0.001 - 2 * Math.sqrt(3.7e-4), 1e-15);
   });
 
   it("refuses a series too short to fit", function () {

@@ -10,6 +10,7 @@ import {
   type TailFit,
 } from "../../stress/lib/gpd.js";
 import { createRng } from "../../stress/lib/rng.js";
+import { expectNear } from "./near.js";
 
 /** GPD draws by inversion: y = β/ξ·(U^(−ξ) − 1), U uniform on (0, 1]. */
 function gpdDraws(seed: number, xi: number, beta: number, n: number): number[] {
@@ -23,9 +24,9 @@ describe("stress generalized Pareto tail", function () {
   it("inverts its own distribution function", function () {
     const g = { xi: 0.3, beta: 0.02 };
     const y = gpdQuantile(0.9, g);
-    expect(1 - Math.pow(1 + (g.xi * y) / g.beta, -1 / g.xi)).to.be.closeTo(0.9, 1e-12);
+    expectNear(1 - Math.pow(1 + (g.xi * y) / g.beta, -1 / g.xi), 0.9, 1e-12);
     // ξ = 0 is the exponential: quantile −β ln(1 − p).
-    expect(gpdQuantile(0.9, { xi: 0, beta: 2 })).to.be.closeTo(-2 * Math.log(0.1), 1e-12);
+    expectNear(gpdQuantile(0.9, { xi: 0, beta: 2 }), -2 * Math.log(0.1), 1e-12);
   });
 
   it("is −∞ outside the support", function () {
@@ -41,9 +42,9 @@ describe("stress generalized Pareto tail", function () {
       const fit = fitGpd(gpdDraws(seed, xi, beta, 4000));
       expect(fit.converged).to.equal(true);
       // The standard error of ξ is about (1 + ξ)/√n ≈ 0.02: tolerance about three of them.
-      expect(fit.xi).to.be.closeTo(xi, 0.06);
-      expect(fit.beta).to.be.closeTo(beta, beta * 0.08);
-      expect(fit.se.xi).to.be.closeTo((1 + xi) / Math.sqrt(4000), 0.01);
+      expectNear(fit.xi, xi, 0.06);
+      expectNear(fit.beta, beta, beta * 0.08);
+      expectNear(fit.se.xi, (1 + xi) / Math.sqrt(4000), 0.01);
     }
   });
 
@@ -73,9 +74,9 @@ describe("stress generalized Pareto tail", function () {
     };
     // VaR_0.99 = u + β/ξ·(((n/N_u)(1 − 0.99))^(−ξ) − 1) = 0.06 + 0.12·((20·0.01)^(−0.25) − 1).
     const v = 0.06 + 0.12 * (Math.pow(0.2, -0.25) - 1);
-    expect(tailVaR(tail, 0.99)).to.be.closeTo(v, 1e-15);
+    expectNear(tailVaR(tail, 0.99), v, 1e-15);
     // ES = VaR/(1 − ξ) + (β − ξu)/(1 − ξ).
-    expect(tailES(tail, 0.99)).to.be.closeTo(v / 0.75 + (0.03 - 0.25 * 0.06) / 0.75, 1e-15);
+    expectNear(tailES(tail, 0.99), v / 0.75 + (0.03 - 0.25 * 0.06) / 0.75, 1e-15);
     expect(() => tailVaR(tail, 0.9)).to.throw("not beyond the threshold quantile 0.95");
     expect(() => tailES({ ...tail, xi: 1.2 }, 0.99)).to.throw("the expected shortfall is infinite");
   });

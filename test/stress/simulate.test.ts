@@ -5,6 +5,7 @@ import { kendallTau } from "../../stress/lib/dependence.js";
 import { ascending, quantileSorted } from "../../stress/lib/moments.js";
 import { createRng } from "../../stress/lib/rng.js";
 import { cholesky, simulatePath, simulatePaths, type MarketModel } from "../../stress/lib/simulate.js";
+import { expectNear } from "./near.js";
 
 const model: MarketModel = {
   assets: ["A", "B"],
@@ -73,9 +74,9 @@ describe("stress path simulator", function () {
     const ra = a.close.map((c, t) => Math.log(c / a.open[t]));
     const rb = b.close.map((c, t) => Math.log(c / b.open[t]));
     // 99% quantile of 0.02·t₃ is 0.02·4.541 = 0.0908; sampling error at n = 6,000 is about 6%.
-    expect(quantileSorted(ascending(ra), 0.99)).to.be.closeTo(0.02 * tQuantile(0.99, 3), 0.0908 * 0.15);
-    expect(quantileSorted(ascending(rb), 0.01)).to.be.closeTo(0.03 * tQuantile(0.01, 5), 0.101 * 0.15);
-    expect(kendallTau(ra.slice(0, 3000), rb.slice(0, 3000))).to.be.closeTo((2 / Math.PI) * Math.asin(0.6), 0.03);
+    expectNear(quantileSorted(ascending(ra), 0.99), 0.02 * tQuantile(0.99, 3), 0.0908 * 0.15);
+    expectNear(quantileSorted(ascending(rb), 0.01), 0.03 * tQuantile(0.01, 5), 0.101 * 0.15);
+    expectNear(kendallTau(ra.slice(0, 3000), rb.slice(0, 3000)), (2 / Math.PI) * Math.asin(0.6), 0.03);
   });
 
   it("factors a correlation matrix by Cholesky", function () {
@@ -107,6 +108,9 @@ describe("stress path simulator", function () {
     expect(() => simulatePaths({ ...model, marginals: [model.marginals[0]] }, options, 1)).to.throw(
       "1 marginals for 2 assets",
     );
+    expect(() =>
+      simulatePaths({ ...model, intraday: [{ down: [0.01], up: [0, 0], sigma: [1, 1] }] }, options, 1),
+    ).to.throw("intraday day 0 needs 2 non-negative excursions and 2 positive sigmas");
     expect(() => createRng([])).to.throw("seed list is empty");
   });
 });
