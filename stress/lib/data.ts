@@ -25,11 +25,12 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
  * naming the source and line, because a silently dropped crash day would bias every tail fit.
  */
 export function parseOhlcCsv(text: string, source: string): OhlcSeries {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
+  const lines = text.split(/\r?\n/);
   if (lines[0] !== HEADER) throw new Error(`${source}: header is not "${HEADER}"`);
   const days: OhlcDay[] = [];
   const skippedNullDates: string[] = [];
   for (let i = 1; i < lines.length; i++) {
+    if (lines[i].trim() === "") continue;
     const where = `${source} line ${i + 1}`;
     const cells = lines[i].split(",");
     if (cells.length !== 7) throw new Error(`${where}: expected 7 columns, got ${cells.length}`);

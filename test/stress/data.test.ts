@@ -34,6 +34,8 @@ describe("stress price data", function () {
       "x.csv line 3: date 2020-01-01 is not after 2020-01-02",
     );
     expect(() => parseOhlcCsv(csv("2020-01-01,1,1,1,1,1"), "x.csv")).to.throw("expected 7 columns, got 6");
+    // Blank lines are skipped but still counted, so the line number is the file's.
+    expect(() => parseOhlcCsv(csv("", "2020-01-01,1,1,1,1,1"), "x.csv")).to.throw("x.csv line 3: expected 7 columns");
     expect(() => parseOhlcCsv(csv("2020-01-01,1,1,1,1,1,1"), "x.csv")).to.throw("fewer than two days");
   });
 
