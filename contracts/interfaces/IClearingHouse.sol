@@ -224,6 +224,13 @@ interface IClearingHouse {
     error InsuranceFundAlreadySet(address fund);
     /// @notice Nobody is left on the side a loss would be socialized over: the liquidator was its last position.
     error NoPositionsToCharge(uint256 marketId, bool longSide);
+    /// @notice A bankrupt account's largest position (by notional) is liquidated last: its deficit is realized
+    /// there, over a side at least that large.
+    error LargestPositionGoesLast(address account, uint256 marketId);
+    /// @notice A deleverage case is open on this side of the market: until it is resolved, fills can neither
+    /// add to the side nor leave it, so that what was on it when the case opened stays charged and nobody
+    /// who joins later is.
+    error SideFrozenByDeleverage(uint256 marketId, bool longSide);
     /// @notice The deleverage timeout is outside its bounds.
     error DeleverageTimeoutOutOfBounds(uint256 timeout, uint256 min, uint256 max);
 
