@@ -29,12 +29,14 @@ import {PositionMath} from "./PositionMath.sol";
 /// @dev Accounting model of a bad-debt resolution. Positions move between accounts only through
 /// LedgerLib.applyFill, with one notional shared by both sides, so realized PnL stays zero-sum. A bankrupt
 /// account's last position is handed over at the oracle price, rounded in the account's favour, which leaves
-/// its equity unchanged (or up to 1 wei higher); what is then missing, D = −collateral, is paid in this order:
-/// the fees set aside for the fund, the fund itself (within its floor and window cap), and then either every
-/// position on the other side through the social-loss index (⌈R / OI⌉ per unit) or, in an ADL market,
-/// counterparties chosen by the caller, each giving up ⌊D × q / size⌋ against the oracle for the part q it
-/// takes back (the last part takes exactly what is left). The receipt event states
-/// shortfall = fundPaid + deleveraged + socialized to the wei.
+/// its equity unchanged (or up to 1 wei higher). What will then be missing, D = −(collateral + the PnL the
+/// hand-over realizes), is paid before the position moves, in this order: the fees set aside for the fund, the
+/// fund itself (within its floor and window cap), and then either every position on the other side through the
+/// social-loss index (⌈R / OI⌉ per unit, OI as it stands before the hand-over, the caller's own position
+/// included) or, in an ADL market, counterparties chosen by the caller, each giving up ⌊(D − A) × q / size⌋
+/// against the oracle for the part q it takes back, A being what the fund can pay (the last part takes all
+/// but A, which the fund then pays to the flat account). The receipt event states
+/// shortfall = fundPaid + deleveraged + socialized to the wei. A bankrupt account's liquidator gets no reward.
 library LiquidationLogic {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
