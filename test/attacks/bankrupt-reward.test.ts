@@ -42,7 +42,10 @@ async function liquidateAt(dollars: bigint, cents: bigint): Promise<{ gain: bigi
   const before = await wealth(c, attacker);
   const fundBefore = await c.fund.totalAssets();
   await (await c.clearingHouse.connect(c.keeper).liquidate(c.owner.address, ETH_MARKET, ethers.MaxUint256)).wait();
-  return { gain: (await wealth(c, attacker)) - before, fundLoss: (fundBefore - (await c.fund.totalAssets())) * 10n ** 12n };
+  return {
+    gain: (await wealth(c, attacker)) - before,
+    fundLoss: (fundBefore - (await c.fund.totalAssets())) * 10n ** 12n,
+  };
 }
 
 describe("Attack: the keeper reward on a bankrupt account (issue 9, finding 2)", function () {

@@ -37,7 +37,9 @@ describe("Attack: a refilled fund lets the bankrupt owner keep the upside (issue
     const start = await wealth(c, [owner]); // its wallet; its equity is negative
     // Stakers refill the fund; one autoDeleverage call now finds enough to pay the whole 5,000.
     await stake(fund, refiller, 10_000n * USD);
-    await (await clearingHouse.connect(keeper).autoDeleverage(owner.address, ETH_MARKET, counterparty.address, WAD)).wait();
+    await (
+      await clearingHouse.connect(keeper).autoDeleverage(owner.address, ETH_MARKET, counterparty.address, WAD)
+    ).wait();
     expect((await clearingHouse.deleverageCaseOf(owner.address)).open).to.equal(false);
     // ETH recovers to 2,000 and the owner takes out what it can.
     await setPrice(c.ethFeed, 2_000n);

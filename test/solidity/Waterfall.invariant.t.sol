@@ -176,11 +176,15 @@ contract WaterfallInvariantTest is WaterfallSetup {
         }
     }
 
-    /// Issue 9, findings 1 and 2: every socialized charge is spread over the side as it stood when the transaction
-    /// began (nobody, the liquidator included, leaves it in the transaction that creates the charge), and a bankrupt
-    /// liquidation pays no reward.
-    function invariant_chargeCoversTheWholeSideAndNoBankruptReward() public view {
+    /// Issue 9, finding 1: every socialized charge is spread over the side as it stood when the transaction began
+    /// (nobody, the liquidator included, leaves it in the transaction that creates the charge).
+    function invariant_chargeCoversTheWholeSide() public view {
         _noFailure(handler.F_CHARGED_SIDE());
+    }
+
+    /// Issue 9, finding 2: a bankrupt liquidation pays no reward.
+    function invariant_noRewardOnBankruptLiquidation() public view {
+        _noFailure(handler.F_BANKRUPT_REWARD());
     }
 
     /// Conservation of tokens: the clearing house holds exactly what was deposited, less what was withdrawn, plus
@@ -347,7 +351,8 @@ contract WaterfallInvariantTest is WaterfallSetup {
         invariant_resolutionNeverStuck();
         invariant_openCaseCounterMatchesCases();
         invariant_noUnexpectedRevert();
-        invariant_chargeCoversTheWholeSideAndNoBankruptReward();
+        invariant_chargeCoversTheWholeSide();
+        invariant_noRewardOnBankruptLiquidation();
         invariant_tokensConserved();
     }
 

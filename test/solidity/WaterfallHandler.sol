@@ -334,9 +334,11 @@ contract WaterfallHandler is CheatCodes {
     uint256 public constant F_UNEXPECTED = 5; // any other revert the handler did not expect
     uint256 public constant F_PENALTY = 6; // a solvent liquidation that took more than equity
     /// A socialized charge spread over other than the side as it stood when the transaction began (the liquidator
-    /// stepped out of it first), or a bankrupt liquidation that paid a reward (issue 9, findings 1 and 2).
+    /// stepped out of it first: issue 9, finding 1).
     uint256 public constant F_CHARGED_SIDE = 7;
-    uint256 public constant CATEGORIES = 8;
+    /// A bankrupt liquidation that paid a reward (issue 9, finding 2).
+    uint256 public constant F_BANKRUPT_REWARD = 8;
+    uint256 public constant CATEGORIES = 9;
 
     /// @dev The state a waterfall call starts from.
     struct Party {
@@ -581,8 +583,7 @@ contract WaterfallHandler is CheatCodes {
         if (ok) {
             ++withdrawals;
             ghostWithdrawn += amount;
-        }
-        else if (bytes4(reason) != IClearingHouse.WithdrawalLockedByDeleverage.selector) {
+        } else if (bytes4(reason) != IClearingHouse.WithdrawalLockedByDeleverage.selector) {
             _fail(F_UNEXPECTED, string.concat("withdraw reverted: ", _hex(reason)));
         }
     }
@@ -649,7 +650,13 @@ contract WaterfallHandler is CheatCodes {
     // ------------------------------------------------------------ adversarial moves (issue 9)
 
     /// A dust position: 1 to 1,000 wei traded at the oracle between two traders, so that a side can be near-empty.
-    function dustTrade(uint256 makerSeed, uint256 takerSeed, uint256 marketSeed, bool makerBuys, uint256 sizeSeed) public {
+    function dustTrade(
+        uint256 makerSeed,
+        uint256 takerSeed,
+        uint256 marketSeed,
+        bool makerBuys,
+        uint256 sizeSeed
+    ) public {
         ++calls;
         (bool found, uint256 maker, uint256 taker) = _tradingPair(makerSeed, takerSeed);
         if (!found) return;
@@ -660,7 +667,13 @@ contract WaterfallHandler is CheatCodes {
     }
 
     /// A trade and its exact reverse in the same block (a same-block round trip).
-    function roundTrip(uint256 makerSeed, uint256 takerSeed, uint256 marketSeed, bool makerBuys, uint256 sizeSeed) public {
+    function roundTrip(
+        uint256 makerSeed,
+        uint256 takerSeed,
+        uint256 marketSeed,
+        bool makerBuys,
+        uint256 sizeSeed
+    ) public {
         ++calls;
         (bool found, uint256 maker, uint256 taker) = _tradingPair(makerSeed, takerSeed);
         if (!found) return;
@@ -857,7 +870,10 @@ contract WaterfallHandler is CheatCodes {
         int256 expectedOther =
             e.q == 0
                 ? _cashValue(c.other)
-                : _cashValue(c.other) - c.other.funding - _socialSettled(logs.raw, c.other.account, c.marketId) - received;
+                : _cashValue(c.other) -
+                    c.other.funding -
+                    _socialSettled(logs.raw, c.other.account, c.marketId) -
+                    received;
         e.otherDeviation = _cashValue(c.other.account, c.marketId) - expectedOther;
         uint256 fundAfter = token.balanceOf(address(fund));
         uint256 outflow = c.fundBalance - fundAfter; // waterfall calls only pay out of the fund
@@ -868,7 +884,11 @@ contract WaterfallHandler is CheatCodes {
     }
 
     /// @dev Σ SocialLossSettled of `a` in `marketId` among `logs`.
-    function _socialSettled(WaterfallVm.Log[] memory logs, address a, uint256 marketId) internal view returns (int256 total) {
+    function _socialSettled(
+        WaterfallVm.Log[] memory logs,
+        address a,
+        uint256 marketId
+    ) internal view returns (int256 total) {
         for (uint256 i = 0; i < logs.length; ++i) {
             WaterfallVm.Log memory log = logs[i];
             if (log.emitter != address(clearingHouse) || log.topics.length < 3) continue;
@@ -920,7 +940,7 @@ contract WaterfallHandler is CheatCodes {
         if (c.kind != DELEVERAGE && loss != 0) _fail(F_BALANCE, "a keeper lost in a handover");
         if (c.kind == TIMEOUT && reward != 0) _fail(F_BALANCE, "socializeAfterTimeout paid a reward");
         if (c.kind == TAKEOVER && reward != 0) _fail(F_BALANCE, "a fund-covered autoDeleverage paid a reward");
-        if (c.kind == LIQUIDATE && reward != 0) _fail(F_CHARGED_SIDE, "a bankrupt liquidation paid a reward");
+        if (c.kind == LIQUIDATE && reward != 0) _fail(F_BANKRUPT_REWARD, "a bankrupt liquidation paid a reward");
         if (e.credited < 0 || fundPaid < 0) _fail(F_BALANCE, "negative credit or fund payment");
         if (e.credited != fundPaid + loss + int256(e.socialized)) {
             _fail(
