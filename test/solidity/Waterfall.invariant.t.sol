@@ -340,6 +340,31 @@ contract WaterfallInvariantTest is WaterfallSetup {
         assertEq(clearingHouse.openDeleverageCases(), 0, "and closed");
     }
 
+    /// The adversarial moves of issue 9 reach their branches: a dust trade, a same-block round trip, and a bankrupt
+    /// BTC long liquidated by the short on the other side, which pays the socialized charge on its whole position
+    /// before it takes the long over. Every invariant is checked after each step.
+    function test_adversarialMovesReachTheirBranches() public {
+        // Trader 0 buys 9 × 20,000 / 60,000 = 3 BTC from trader 1 at the oracle (size seed 300, price seed 0).
+        handler.trade(0, 1, 1, true, 300, 0);
+        handler.dustTrade(2, 3, 1, true, 443);
+        handler.roundTrip(2, 3, 0, false, 150);
+        _checkAll();
+        assertEq(handler.dustTrades(), 1, "a dust trade");
+        assertEq(handler.roundTrips(), 1, "a round trip");
+        // BTC gaps down 40% (seed 6,001: 1,000 + 3,000 bp, odd: down): trader 0 is bankrupt far beyond what the
+        // fund may pay in a day (10,000), so the rest is socialized over the shorts: trader 1 and the dust short.
+        handler.gapPrice(1, 6001);
+        assertLt(clearingHouse.accountHealth(handler.account(0)).equity, int256(-10_000e18), "deeply bankrupt");
+        address short = handler.account(1);
+        handler.liquidateByCounterparty(0, 0);
+        _checkAll();
+        assertEq(handler.counterpartyLiquidations(), 1, "liquidated by its counterparty");
+        assertEq(_size(handler.account(0), BTC), 0, "bankrupt account flat");
+        assertEq(_size(short, BTC), 0, "the short took the long over and is flat");
+        assertTrue(clearingHouse.marketState(BTC).shortSocialLossIndex > 0, "the shorts were charged");
+        assertGe(clearingHouse.accountHealth(short).equity, int256(0), "and could pay");
+    }
+
     function _checkAll() internal view {
         invariant_lossWaterfallAddsUpToTheWei();
         invariant_fundOutflowEqualsDrawnEvents();
