@@ -455,7 +455,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     ) private returns (int256 sizeBefore, bool onlyReduces) {
         uint256 fee = notional.mulWadUp(feeRatio);
         _collectFee(marketId, fee);
-        return _ledger.applyFill(account, marketId, sizeDelta, notional, fee);
+        (sizeBefore, onlyReduces) = _ledger.applyFill(account, marketId, sizeDelta, notional, fee);
+        _ledger.requireSideNotFrozen(marketId, sizeBefore, sizeBefore + sizeDelta);
     }
 
     function _requireInsideBand(uint256 price, uint256 oraclePrice, uint256 band) private pure {

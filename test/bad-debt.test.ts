@@ -96,7 +96,7 @@ async function ethCoveredFixture(): Promise<Ctx> {
 }
 
 describe("Bad debt: a bankrupt account fully covered by the insurance fund", function () {
-  it("socialized market (BTC): position to the liquidator at the oracle, pot then fund in whole units, reward after", async function () {
+  it("socialized market (BTC): pot then fund in whole units before the position moves at the oracle; no reward", async function () {
     const c = await networkHelpers.loadFixture(btcCoveredFixture);
     const { clearingHouse, fund, alice, bob, carol } = c;
 
@@ -113,147 +113,124 @@ describe("Bad debt: a bankrupt account fully covered by the insurance fund", fun
 
     const receipt = await mined(clearingHouse.connect(carol).liquidate(alice.address, BTC_MARKET, ethers.MaxUint256));
 
-    // Hand-over at the oracle: alice sells 1/3 BTC for ⌈1/3 × 53000⌉ = 17666.666666666666649, realizing
-    // 17666.666666666666649 − 19999.99999999999998 = −2333.333333333333331 → collateral −237.333333333333330996.
+    // The deficit is the collateral alice will have once her position has passed at the oracle: she sells 1/3
+    // BTC for ⌈1/3 × 53000⌉ = 17666.666666666666649, realizing 17666.666666666666649 − 19999.99999999999998 =
+    // −2333.333333333333331 → collateral −237.333333333333330996. It is paid before the position moves.
     // Pot (fees set aside): 30% of 3.999999999999999996 → 1.199999999999999998, of 9.99999999999999999 →
     // 2.999999999999999997; pot = 4.199999999999999995, paid first.
     // Fund: ⌈(237.333333333333330996 − 4.199999999999999995) / 10^-6⌉ = ⌈233.133333333333331001⌉ → 233,133,334
     // units; the excess 233.133334 − 233.133333333333331001 = 0.000000666666668999 goes back to the pot.
-    // Reward = ⌊17666.666666666666649 × 1%⌋ = 176.66666666666666649: pot 0.000000666666668999 first, then
-    // ⌈176.666665999999997491 / 10^-6⌉ = 176,666,666 units; excess 0.000000000000002509 stays in the pot.
-    const reward = 176_666_666_666_666_666_490n;
+    // No reward on a bankrupt account (issue 9, finding 2): the fund pays the deficit and nothing else.
     expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
       quietFunding(BTC_MARKET, 53_000n * E),
-      ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -2_333_333_333_333_333_331_000n, 0n),
-      ev("PositionChanged", carol.address, BTC_MARKET, THIRD, THIRD_AT_53K, 0n, 0n),
       ev("Drawn", 233_133_334n, 9_766_866_666n), // 10,000,000,000 − 233,133,334
       ev("InsuranceFundDrawn", alice.address, alice.address, deficit),
       ev("BadDebtResolved", alice.address, BTC_MARKET, deficit, deficit, 0n, 0n, 0n),
-      ev("Drawn", 176_666_666n, 9_590_200_000n), // 9,766,866,666 − 176,666,666
-      ev("InsuranceFundDrawn", alice.address, carol.address, reward),
-      ev("Liquidated", alice.address, carol.address, BTC_MARKET, THIRD, 53_000n * E, reward, 0n, true),
+      ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -2_333_333_333_333_333_331_000n, 0n),
+      ev("PositionChanged", carol.address, BTC_MARKET, THIRD, THIRD_AT_53K, 0n, 0n),
+      ev("Liquidated", alice.address, carol.address, BTC_MARKET, THIRD, 53_000n * E, 0n, 0n, true),
     ]);
 
     const h = await clearingHouse.accountHealth(alice.address);
     expect([h.collateral, h.equity, h.maintenanceMargin]).to.deep.equal([0n, 0n, 0n]);
     expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([]);
     await expectPosition(clearingHouse, alice.address, BTC_MARKET, 0n, 0n);
-    // carol holds 1/3 BTC at the oracle and got the reward in collateral.
+    // carol holds 1/3 BTC at the oracle and got no reward.
     await expectPosition(clearingHouse, carol.address, BTC_MARKET, THIRD, THIRD_AT_53K);
-    await expectCollateral(clearingHouse, carol.address, 100_000n * E + reward);
+    await expectCollateral(clearingHouse, carol.address, 100_000n * E);
     // bob untouched: 100000 − 9.99999999999999999.
     await expectPosition(clearingHouse, bob.address, BTC_MARKET, -THIRD, -THIRD_AT_60K);
     await expectCollateral(clearingHouse, bob.address, 99_990_000_000_000_000_000_010n);
     await expectMarket(clearingHouse, BTC_MARKET, plainMarket(THIRD));
-    // Token balance: 2,100 + 100,000 + 100,000 deposited + 233.133334 + 176.666666 drawn.
+    // Token balance: 2,100 + 100,000 + 100,000 deposited + 233.133334 drawn; the draw's excess is the pot.
     // Protocol fees: 3.999999999999999996 + 9.99999999999999999 − 4.199999999999999995 = 9.799999999999999991.
     await expectClearingHouseFunds(c, {
-      tokenBalance: 202_509_800_000n,
-      insuranceFees: 2_509n,
+      tokenBalance: 202_333_133_334n,
+      insuranceFees: 666_666_668_999n,
       protocolFees: 9_799_999_999_999_999_991n,
     });
-    await expectFund(c, { totalAssets: 9_590_200_000n, totalSupply: FUND_SHARES, availableForDraw: 9_590_200_000n });
+    await expectFund(c, { totalAssets: 9_766_866_666n, totalSupply: FUND_SHARES, availableForDraw: 9_766_866_666n });
     expect(await caseOf(clearingHouse, alice.address)).to.deep.equal([false, false, 0n, 0n, 0n, 0n, 0n]);
     expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
   });
 
-  it("ADL market (ETH) with a fund holding exactly deficit + reward: handed over like a socialized market", async function () {
+  it("ADL market (ETH) with a fund holding more than the deficit: handed over like a socialized market, no reward", async function () {
     const c = await networkHelpers.loadFixture(ethCoveredFixture);
     const { clearingHouse, fund, alice, bob, carol } = c;
-    // alice (short 3 at 2,000): equity = 620 − 1.2 + 3 × (2000 − 2250) = −131.2; reward = 3 × 2250 × 1% = 67.5.
-    // Pot = 30% × (1.2 + 3) = 1.26. Cap the fund's draws at 131.2 + 67.5 − 1.26 = 197.44 USD: exactly enough.
+    // alice (short 3 at 2,000): equity = 620 − 1.2 + 3 × (2000 − 2250) = −131.2. Pot = 30% × (1.2 + 3) = 1.26.
+    // The fund's cap, 197.44 USD, would also have paid the old reward 3 × 2250 × 1% = 67.5; it now pays only
+    // the deficit.
     await setFundLimits(c, 0n, 197_440_000n);
     expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal((-1312n * E) / 10n);
     // Short: bankruptcy price = 2250 − 131.2 / 3 = 2206.266666666666666666 (rounded down for a short).
     expect(await clearingHouse.bankruptcyPrice(alice.address, ETH_MARKET)).to.equal(2_206_266_666_666_666_666_666n);
 
     const receipt = await mined(clearingHouse.connect(carol).liquidate(alice.address, ETH_MARKET, ethers.MaxUint256));
-    // alice buys back 3 at 2250 = 6750: realized 6000 − 6750 = −750 → collateral −131.2.
-    // Deficit: pot 1.26, then 129.94 USD = 129,940,000 units (no excess); reward 67.5 from the fund.
+    // alice will buy back 3 at 2250 = 6750: realized 6000 − 6750 = −750 → collateral −131.2.
+    // Deficit: pot 1.26, then 129.94 USD = 129,940,000 units (no excess), before the hand-over; no reward.
     expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
       quietFunding(ETH_MARKET, 2250n * E),
-      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -750n * E, 0n),
-      ev("PositionChanged", carol.address, ETH_MARKET, -3n * E, -6750n * E, 0n, 0n),
       ev("Drawn", 129_940_000n, 9_870_060_000n),
       ev("InsuranceFundDrawn", alice.address, alice.address, (1312n * E) / 10n),
       ev("BadDebtResolved", alice.address, ETH_MARKET, (1312n * E) / 10n, (1312n * E) / 10n, 0n, 0n, 0n),
-      ev("Drawn", 67_500_000n, 9_802_560_000n),
-      ev("InsuranceFundDrawn", alice.address, carol.address, (675n * E) / 10n),
-      ev("Liquidated", alice.address, carol.address, ETH_MARKET, -3n * E, 2250n * E, (675n * E) / 10n, 0n, true),
+      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -750n * E, 0n),
+      ev("PositionChanged", carol.address, ETH_MARKET, -3n * E, -6750n * E, 0n, 0n),
+      ev("Liquidated", alice.address, carol.address, ETH_MARKET, -3n * E, 2250n * E, 0n, 0n, true),
     ]);
 
     await expectCollateral(clearingHouse, alice.address, 0n);
     expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([]);
     await expectPosition(clearingHouse, carol.address, ETH_MARKET, -3n * E, -6750n * E);
-    await expectCollateral(clearingHouse, carol.address, 100_067_500_000_000_000_000_000n); // 100000 + 67.5
+    await expectCollateral(clearingHouse, carol.address, 100_000n * E);
     await expectPosition(clearingHouse, bob.address, ETH_MARKET, 3n * E, 6000n * E);
     await expectCollateral(clearingHouse, bob.address, 99_997n * E); // 100000 − 3
     await expectMarket(clearingHouse, ETH_MARKET, plainMarket(3n * E));
-    // 200,620 deposited + 197.44 drawn; protocol fees 1.2 + 3 − 1.26 = 2.94.
+    // 200,620 deposited + 129.94 drawn; protocol fees 1.2 + 3 − 1.26 = 2.94.
     await expectClearingHouseFunds(c, {
-      tokenBalance: 200_817_440_000n,
+      tokenBalance: 200_749_940_000n,
       insuranceFees: 0n,
       protocolFees: (294n * E) / 100n,
     });
-    // 10,000 − 197.44 = 9,802.56; the window's cap is used up.
-    await expectFund(c, { totalAssets: 9_802_560_000n, totalSupply: FUND_SHARES, availableForDraw: 0n });
+    // 10,000 − 129.94 = 9,870.06; 197.44 − 129.94 = 67.5 of the window's cap is left.
+    await expectFund(c, { totalAssets: 9_870_060_000n, totalSupply: FUND_SHARES, availableForDraw: 67_500_000n });
     expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
   });
 
-  it("ADL market (ETH) whose fund covers the deficit but not all of the reward: handed over, reward what is left", async function () {
-    // Only the deficit decides whether a case opens: the fund can pay all of it here, so the position is handed
-    // over, the deficit paid, and the reward is whatever the fund can still pay.
+  it("a bankrupt liquidation pays no reward whatever the fund holds; a solvent one is paid from the account", async function () {
+    // The reward is continuous across the solvency boundary: a solvent account's penalty is scaled down to its
+    // equity, so it tends to 0 as equity does, and a bankrupt account's is 0 (issue 9, finding 2).
     const c = await networkHelpers.loadFixture(ethCoveredFixture);
-    const { clearingHouse, fund, alice, bob, carol } = c;
-    // Cap 197.439999 USD + pot 1.26 = 198.699999: the deficit 131.2 in full, and 67.499999 of the 67.5 reward.
-    await setFundLimits(c, 0n, 197_439_999n);
+    const { clearingHouse, fund, alice, carol } = c;
     const receipt = await mined(clearingHouse.connect(carol).liquidate(alice.address, ETH_MARKET, ethers.MaxUint256));
-    const reward = 67_499_999n * 10n ** 12n; // 67,499,999 units
-    expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
-      quietFunding(ETH_MARKET, 2250n * E),
-      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -750n * E, 0n),
-      ev("PositionChanged", carol.address, ETH_MARKET, -3n * E, -6750n * E, 0n, 0n),
-      ev("Drawn", 129_940_000n, 9_870_060_000n),
+    const events = waterfallEvents(clearingHouse, fund, receipt);
+    // One draw, for alice's deficit 131.2 − pot 1.26 = 129.94 USD; none to carol.
+    expect(events.filter((e) => e.name === "InsuranceFundDrawn")).to.deep.equal([
       ev("InsuranceFundDrawn", alice.address, alice.address, (1312n * E) / 10n),
-      ev("BadDebtResolved", alice.address, ETH_MARKET, (1312n * E) / 10n, (1312n * E) / 10n, 0n, 0n, 0n),
-      ev("Drawn", 67_499_999n, 9_802_560_001n),
-      ev("InsuranceFundDrawn", alice.address, carol.address, reward),
-      ev("Liquidated", alice.address, carol.address, ETH_MARKET, -3n * E, 2250n * E, reward, 0n, true),
     ]);
-    await expectCollateral(clearingHouse, alice.address, 0n);
-    expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([]);
-    await expectPosition(clearingHouse, carol.address, ETH_MARKET, -3n * E, -6750n * E);
-    await expectCollateral(clearingHouse, carol.address, 100_000n * E + reward);
-    await expectPosition(clearingHouse, bob.address, ETH_MARKET, 3n * E, 6000n * E);
-    expect(await caseOf(clearingHouse, alice.address)).to.deep.equal([false, false, 0n, 0n, 0n, 0n, 0n]);
-    expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
-    await expectMarket(clearingHouse, ETH_MARKET, plainMarket(3n * E));
-    await expectClearingHouseFunds(c, {
-      tokenBalance: 200_817_439_999n, // 200,620 USD deposited + 197.439999 drawn
-      insuranceFees: 0n,
-      protocolFees: (294n * E) / 100n,
-    });
-    await expectFund(c, { totalAssets: 9_802_560_001n, totalSupply: FUND_SHARES, availableForDraw: 0n });
+    expect(events.at(-1)).to.deep.equal(
+      ev("Liquidated", alice.address, carol.address, ETH_MARKET, -3n * E, 2250n * E, 0n, 0n, true),
+    );
+    await expectCollateral(clearingHouse, carol.address, 100_000n * E);
+    await expectFund(c, { totalAssets: 9_870_060_000n, totalSupply: FUND_SHARES, availableForDraw: 9_870_060_000n });
   });
 });
 
 describe("Bad debt: in an ADL market the deficit alone decides whether a deleverage case opens", function () {
-  it("pot + fund exactly the deficit: handed over, deficit paid in full, the reward finds nothing", async function () {
+  it("pot + fund exactly the deficit: deficit paid in full, then handed over", async function () {
     const c = await networkHelpers.loadFixture(ethCoveredFixture);
     const { clearingHouse, fund, alice, bob, carol } = c;
     // Deficit 131.2 (see above); pot 1.26; cap the fund at 131.2 − 1.26 = 129.94 USD: available = the deficit.
     await setFundLimits(c, 0n, 129_940_000n);
     expect(await fund.availableForDraw()).to.equal(129_940_000n);
     const receipt = await mined(clearingHouse.connect(carol).liquidate(alice.address, ETH_MARKET, ethers.MaxUint256));
-    // 131.2 is not below 131.2: hand-over at 2250 (realized −750), pot 1.26 + 129,940,000 units; the reward
-    // (67.5) then draws on an empty pot and a fund with nothing left in its window: no draw, reward 0.
+    // 131.2 is not below 131.2: pot 1.26 + 129,940,000 units, then the hand-over at 2250 (realized −750).
     expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
       quietFunding(ETH_MARKET, 2250n * E),
-      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -750n * E, 0n),
-      ev("PositionChanged", carol.address, ETH_MARKET, -3n * E, -6750n * E, 0n, 0n),
       ev("Drawn", 129_940_000n, 9_870_060_000n), // 10,000,000,000 − 129,940,000
       ev("InsuranceFundDrawn", alice.address, alice.address, (1312n * E) / 10n),
       ev("BadDebtResolved", alice.address, ETH_MARKET, (1312n * E) / 10n, (1312n * E) / 10n, 0n, 0n, 0n),
+      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -750n * E, 0n),
+      ev("PositionChanged", carol.address, ETH_MARKET, -3n * E, -6750n * E, 0n, 0n),
       ev("Liquidated", alice.address, carol.address, ETH_MARKET, -3n * E, 2250n * E, 0n, 0n, true),
     ]);
     await expectCollateral(clearingHouse, alice.address, 0n);
@@ -343,17 +320,17 @@ describe("Bad debt: partly covered by the fund, the rest socialized (BTC)", func
     expect(await fund.availableForDraw()).to.equal(100n * USD);
 
     const receipt = await mined(clearingHouse.connect(carol).liquidate(alice.address, BTC_MARKET, ethers.MaxUint256));
-    // Pot 4.41 + fund 100 (down to its floor) = 104.41; R = 604.2 − 104.41 = 499.79 over the shorts' OI 0.35:
-    // ⌈499.79 / 0.35⌉ = 1427.971428571428571429 per BTC. The reward (0.35 × 52000 × 1% = 182) finds nothing
-    // left to pay: no draw, reward 0.
+    // Pot 4.41 + fund 100 (down to its floor) = 104.41; R = 604.2 − 104.41 = 499.79 over the shorts' OI 0.35
+    // (carol, flat before, is not on that side): ⌈499.79 / 0.35⌉ = 1427.971428571428571429 per BTC. All of it
+    // before the hand-over; no reward.
     expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
       quietFunding(BTC_MARKET, 52_000n * E),
-      ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -2800n * E, 0n),
-      ev("PositionChanged", carol.address, BTC_MARKET, BTC_SOCIAL_SIZE, 18_200n * E, 0n, 0n),
       ev("Drawn", 100n * USD, 9_900n * USD),
       ev("InsuranceFundDrawn", alice.address, alice.address, (10_441n * E) / 100n),
       ev("LossSocialized", BTC_MARKET, false, R_B, PER_UNIT_B),
       ev("BadDebtResolved", alice.address, BTC_MARKET, (6042n * E) / 10n, (10_441n * E) / 100n, 0n, R_B, PER_UNIT_B),
+      ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -2800n * E, 0n),
+      ev("PositionChanged", carol.address, BTC_MARKET, BTC_SOCIAL_SIZE, 18_200n * E, 0n, 0n),
       ev("Liquidated", alice.address, carol.address, BTC_MARKET, BTC_SOCIAL_SIZE, 52_000n * E, 0n, 0n, true),
     ]);
 
@@ -674,40 +651,47 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
     ]);
   });
 
-  it("closes the case without a trade when the fund, refilled since the case opened, covers the whole deficit", async function () {
+  it("when the fund, refilled since the case opened, covers the whole deficit, the caller takes the position over", async function () {
     const c = await networkHelpers.loadFixture(adlCaseFixture);
     const { clearingHouse, fund, alice, bob, carol } = c;
     // The fund may now pay 1,000 USD a day: pot 1.68 + 199.52 USD (199,520,000 token units, exact) cover the
-    // 201.2 deficit; the pot is empty afterwards.
+    // 201.2 deficit; the pot is empty afterwards. An account whose deficit the fund paid keeps no position
+    // (issue 9, finding 7): the caller, carol, takes alice's 3 ETH at the oracle as in a liquidation, and bob
+    // (the named counterparty) is not touched.
     await setFundLimits(c, 0n, 1_000n * USD, 60n);
     const receipt = await mined(clearingHouse.connect(carol).autoDeleverage(alice.address, ETH_MARKET, bob.address, E));
+    // alice sells 3 at ⌈3 × 1700⌉ = 5100: realized 5100 − 6000 = −900; collateral 698.8 + 201.2 − 900 = 0.
     expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
       quietFunding(ETH_MARKET, 1700n * E),
       ev("Drawn", 19_952n * (USD / 100n), 980_048n * (USD / 100n)),
       ev("InsuranceFundDrawn", alice.address, alice.address, (2012n * E) / 10n),
       ev("BadDebtResolved", alice.address, ETH_MARKET, (2012n * E) / 10n, (2012n * E) / 10n, 0n, 0n, 0n),
+      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -900n * E, 0n),
+      ev("PositionChanged", carol.address, ETH_MARKET, 3n * E, 5100n * E, 0n, 0n),
+      ev("Liquidated", alice.address, carol.address, ETH_MARKET, 3n * E, 1700n * E, 0n, 0n, true),
     ]);
-    // No trade: alice still long 3 at a cost of 6,000, equity 698.8 + 201.2 − 900 = 0; bob untouched.
-    await expectPosition(clearingHouse, alice.address, ETH_MARKET, 3n * E, 6000n * E);
-    expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal(0n);
+    await expectPosition(clearingHouse, alice.address, ETH_MARKET, 0n, 0n);
+    await expectCollateral(clearingHouse, alice.address, 0n);
+    expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([]);
+    await expectPosition(clearingHouse, carol.address, ETH_MARKET, 3n * E, 5100n * E);
+    await expectCollateral(clearingHouse, carol.address, 100_000n * E);
     await expectPosition(clearingHouse, bob.address, ETH_MARKET, -2n * E, -4000n * E);
     expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
     expect(await clearingHouse.insuranceFees()).to.equal(0n);
-    // What is left is an ordinary liquidation at zero equity: no reward, no fee, the position at the oracle.
-    await mined(clearingHouse.connect(carol).liquidate(alice.address, ETH_MARKET, ethers.MaxUint256));
-    await expectPosition(clearingHouse, alice.address, ETH_MARKET, 0n, 0n);
-    await expectPosition(clearingHouse, carol.address, ETH_MARKET, 3n * E, 5100n * E);
-    await expectCollateral(clearingHouse, alice.address, 0n);
+    // A price recovery is now carol's, not alice's.
+    await setPrice(c.ethFeed, 2000n * E);
+    expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal(0n);
   });
 
   it("deleverages the two counterparties in score order; the case closes with its receipt", async function () {
     const c = await networkHelpers.loadFixture(adlCaseFixture);
     const { clearingHouse, fund, alice, bob, carol, dave, erin, frank } = c;
 
-    // bob first (higher score). The step first draws the fund's part of the deficit 201.2: the pot's 1.68, then
-    // ⌈199.52⌉ = 199,520,000 units asked of the fund, which pays the 49 USD left in its window: 50.68 in all.
-    // Deficit left 150.52; bob takes back 2 of alice's 3 ETH and gives up ⌊150.52 × 2/3⌋ =
-    // 100.346666666666666666 against the oracle: alice sells at (2 × 1700 + 100.3466…) / 2.
+    // bob first (higher score). The fund's part of the deficit 201.2 is what it can pay now: the pot's 1.68 and
+    // the 49 USD left in its window, 50.68; it is kept for the end, so that the fund pays nothing while alice
+    // still holds a position (issue 9, finding 7). bob takes back 2 of alice's 3 ETH and gives up his share of
+    // the rest, ⌊(201.2 − 50.68) × 2/3⌋ = 100.346666666666666666, against the oracle: alice sells at
+    // (2 × 1700 + 100.3466…) / 2.
     const first = await mined(
       clearingHouse.connect(carol).autoDeleverage(alice.address, ETH_MARKET, bob.address, 2n * E),
     );
@@ -715,8 +699,6 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
     // alice: realized 3500.346666666666666666 − 4000 = −499.653333333333333334; bob: +499.653333333333333334.
     expect(waterfallEvents(clearingHouse, fund, first)).to.deep.equal([
       quietFunding(ETH_MARKET, 1700n * E),
-      ev("Drawn", 49n * USD, 9_951n * USD), // 10,000 − 49
-      ev("InsuranceFundDrawn", alice.address, alice.address, (5068n * E) / 100n),
       ev("PositionChanged", alice.address, ETH_MARKET, E, 2000n * E, notional1 - 4000n * E, 0n),
       ev("PositionChanged", bob.address, ETH_MARKET, 0n, 0n, 4000n * E - notional1, 0n),
       // price = ⌊3500.346666666666666666 / 2⌋ = 1750.173333333333333333
@@ -731,9 +713,10 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
         SCORE_BOB,
       ),
     ]);
-    // alice: 698.8 + 50.68 − 499.653333333333333334 = 249.826666666666666666; equity −50.173333333333333334.
-    await expectCollateral(clearingHouse, alice.address, 249_826_666_666_666_666_666n);
-    expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal(-LOSS_2);
+    // alice: 698.8 − 499.653333333333333334 = 199.146666666666666666; equity 199.14666… − 1 × (2000 − 1700) =
+    // −100.853333333333333334 = −(50.68 + LOSS_2): the fund's part is still owed.
+    await expectCollateral(clearingHouse, alice.address, 199_146_666_666_666_666_666n);
+    expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal(-((5068n * E) / 100n + LOSS_2));
     await expectCollateral(clearingHouse, bob.address, 1_497_653_333_333_333_333_334n); // 998 + 499.65…
     await expectPosition(clearingHouse, bob.address, ETH_MARKET, 0n, 0n);
     expect(await caseOf(clearingHouse, alice.address)).to.deep.equal([
@@ -742,22 +725,23 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
       ETH_MARKET,
       c.openedAt,
       (2012n * E) / 10n,
-      (5068n * E) / 100n,
+      0n,
       LOSS_1,
     ]);
     await expectMarket(clearingHouse, ETH_MARKET, { ...plainMarket(2n * E), shortDeleverageCases: 1n });
-    // The pot is spent and the fund's window is used up: 121,700 + 49 in the clearing house.
+    // Nothing drawn yet: the pot keeps its 1.68 and the fund its 49 for the window.
     await expectClearingHouseFunds(c, {
-      tokenBalance: 121_749n * USD,
-      insuranceFees: 0n,
+      tokenBalance: 121_700n * USD,
+      insuranceFees: (168n * E) / 100n,
       protocolFees: (392n * E) / 100n,
     });
-    await expectFund(c, { totalAssets: 9_951n * USD, totalSupply: FUND_SHARES, availableForDraw: 0n });
+    await expectFund(c, { totalAssets: 10_000n * USD, totalSupply: FUND_SHARES, availableForDraw: 49n * USD });
     // erin's rank has not moved.
     expect((await clearingHouse.adlRank(erin.address, ETH_MARKET)).score).to.equal(SCORE_ERIN);
 
-    // erin second: the fund has nothing left to draw (no Drawn, no InsuranceFundDrawn); she asks for 2 but
-    // only alice's last 1 ETH is left; the last part takes the rest, 50.173333….
+    // erin second: she asks for 2 but only alice's last 1 ETH is left; the last part takes all but the fund's
+    // part, 100.853333333333333334 − 50.68 = 50.173333…. alice is then flat at −50.68 and the fund pays it:
+    // pot 1.68, then 49 units.
     const second = await mined(
       clearingHouse.connect(carol).autoDeleverage(alice.address, ETH_MARKET, erin.address, 2n * E),
     );
@@ -768,6 +752,8 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
       ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, notional2 - 2000n * E, 0n),
       ev("PositionChanged", erin.address, ETH_MARKET, -E, -2000n * E, 2000n * E - notional2, 0n),
       ev("Deleveraged", alice.address, erin.address, ETH_MARKET, E, notional2, LOSS_2, SCORE_ERIN),
+      ev("Drawn", 49n * USD, 9_951n * USD), // 10,000 − 49
+      ev("InsuranceFundDrawn", alice.address, alice.address, (5068n * E) / 100n),
       // shortfall 201.2 = fund 50.68 + deleveraged 150.52
       ev(
         "BadDebtResolved",
@@ -782,7 +768,7 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
     ]);
     expect(LOSS_1 + LOSS_2).to.equal((15_052n * E) / 100n);
 
-    // alice: 249.826666666666666666 − 249.826666666666666666 = 0, nothing open.
+    // alice: 199.146666666666666666 − 249.826666666666666666 + 50.68 = 0, nothing open.
     const h = await clearingHouse.accountHealth(alice.address);
     expect([h.collateral, h.equity]).to.deep.equal([0n, 0n]);
     expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([]);
@@ -845,15 +831,13 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
     await networkHelpers.time.increaseTo(readyAt);
     await setPrice(c.ethFeed, 1700n * E); // a fresh round: the feed's heartbeat is also one hour
     const receipt = await mined(clearingHouse.connect(carol).socializeAfterTimeout(alice.address));
-    // carol takes 3 ETH at 1700 = 5100; alice realizes 5100 − 6000 = −900 → collateral 698.8 − 900 = −201.2.
-    // Nothing was drawn when the case opened, so the fund's part is drawn now: pot 1.68, then the fund is asked
+    // carol will take 3 ETH at 1700 = 5100; alice realizes 5100 − 6000 = −900 → collateral 698.8 − 900 = −201.2.
+    // That deficit is paid first, while the shorts still hold all they held: pot 1.68, then the fund is asked
     // for ⌈199.52⌉ units and pays the 49 USD of its window (still the window in which the case opened): 50.68.
-    // 201.2 − 50.68 = 150.52 over the shorts' OI 4 (bob 2, erin 2): 37.63 per ETH.
+    // 201.2 − 50.68 = 150.52 over the shorts' OI 4 (bob 2, erin 2): 37.63 per ETH. Then the hand-over.
     // Receipt: 201.2 = fund 50.68 + socialized 150.52.
     expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
       quietFunding(ETH_MARKET, 1700n * E),
-      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -900n * E, 0n),
-      ev("PositionChanged", carol.address, ETH_MARKET, 3n * E, 5100n * E, 0n, 0n),
       ev("Drawn", 49n * USD, 9_951n * USD), // 10,000 − 49
       ev("InsuranceFundDrawn", alice.address, alice.address, (5068n * E) / 100n),
       ev("LossSocialized", ETH_MARKET, false, (15_052n * E) / 100n, (3763n * E) / 100n),
@@ -867,6 +851,8 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
         (15_052n * E) / 100n,
         (3763n * E) / 100n,
       ),
+      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -900n * E, 0n),
+      ev("PositionChanged", carol.address, ETH_MARKET, 3n * E, 5100n * E, 0n, 0n),
       ev("Liquidated", alice.address, carol.address, ETH_MARKET, 3n * E, 1700n * E, 0n, 0n, true),
     ]);
     await expectCollateral(clearingHouse, alice.address, 0n);
@@ -936,46 +922,45 @@ async function twoMarketFixture(): Promise<Ctx> {
 }
 
 describe("Bad debt: a bankrupt account with positions in both markets", function () {
-  it("ETH first is handed over without realizing the deficit; BTC last realizes it and socializes the rest", async function () {
+  it("ETH (the smaller) first is handed over without realizing the deficit; BTC last realizes it and socializes the rest", async function () {
     const c = await networkHelpers.loadFixture(twoMarketFixture);
     const { clearingHouse, fund, alice, bob, carol, erin } = c;
+    // The fund may pay 64 USD: with the pot's 2.1, 66.1 of the deficit 102.
+    await setFundLimits(c, 0n, 64n * USD);
     expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal(-102n * E);
     // oracle − equity / size with the other position at its oracle: ETH 1800 + 102 / 2; BTC 52000 + 102 / 0.1.
     expect(await clearingHouse.bankruptcyPrice(alice.address, ETH_MARKET)).to.equal(1851n * E);
     expect(await clearingHouse.bankruptcyPrice(alice.address, BTC_MARKET)).to.equal(53_020n * E);
 
-    // ETH: not alice's last position, so it is handed over at 1800 (realized 3600 − 4000 = −400) and only the
-    // reward 2 × 1800 × 1% = 36 is paid: pot 2.1 + 33.9 USD from the fund.
+    // ETH (notional 3600, below BTC's 5200): not alice's last position, so it is handed over at 1800 (realized
+    // 3600 − 4000 = −400) with no reward and nothing drawn.
     const first = await mined(clearingHouse.connect(carol).liquidate(alice.address, ETH_MARKET, ethers.MaxUint256));
     expect(waterfallEvents(clearingHouse, fund, first)).to.deep.equal([
       quietFunding(ETH_MARKET, 1800n * E),
       quietFunding(BTC_MARKET, 52_000n * E),
       ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -400n * E, 0n),
       ev("PositionChanged", carol.address, ETH_MARKET, 2n * E, 3600n * E, 0n, 0n),
-      ev("Drawn", 33_900_000n, 9_966_100_000n),
-      ev("InsuranceFundDrawn", alice.address, carol.address, 36n * E),
-      ev("Liquidated", alice.address, carol.address, ETH_MARKET, 2n * E, 1800n * E, 36n * E, 0n, true),
+      ev("Liquidated", alice.address, carol.address, ETH_MARKET, 2n * E, 1800n * E, 0n, 0n, true),
     ]);
     // alice: collateral 1098 − 400 = 698, equity still 698 − 800 = −102; no receipt yet.
     await expectCollateral(clearingHouse, alice.address, 698n * E);
     expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal(-102n * E);
     expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([BTC_MARKET]);
     expect(await clearingHouse.bankruptcyPrice(alice.address, BTC_MARKET)).to.equal(53_020n * E);
-    await expectCollateral(clearingHouse, carol.address, 100_036n * E);
-    await expectFund(c, { totalAssets: 9_966_100_000n, totalSupply: FUND_SHARES, availableForDraw: 66_100_000n });
+    await expectCollateral(clearingHouse, carol.address, 100_000n * E);
+    await expectFund(c, { totalAssets: 10_000n * USD, totalSupply: FUND_SHARES, availableForDraw: 64n * USD });
 
-    // BTC, the last position: hand-over at 52,000 (realized 5200 − 6000 = −800 → collateral −102); the fund
-    // pays the 66.1 left in its window; 35.9 over the shorts' OI 0.1 = 359 per BTC; the reward (52) finds
-    // nothing left.
+    // BTC, the last position: it will pass at 52,000 (realized 5200 − 6000 = −800 → collateral −102). Before it
+    // does, the pot's 2.1 and the fund's 64 pay 66.1, and 35.9 goes over the shorts' OI 0.1 = 359 per BTC.
     const second = await mined(clearingHouse.connect(carol).liquidate(alice.address, BTC_MARKET, ethers.MaxUint256));
     expect(waterfallEvents(clearingHouse, fund, second)).to.deep.equal([
       quietFunding(BTC_MARKET, 52_000n * E),
-      ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -800n * E, 0n),
-      ev("PositionChanged", carol.address, BTC_MARKET, E / 10n, 5200n * E, 0n, 0n),
-      ev("Drawn", 66_100_000n, 9_900_000_000n),
+      ev("Drawn", 64n * USD, 9_936n * USD),
       ev("InsuranceFundDrawn", alice.address, alice.address, (661n * E) / 10n),
       ev("LossSocialized", BTC_MARKET, false, (359n * E) / 10n, 359n * E),
       ev("BadDebtResolved", alice.address, BTC_MARKET, 102n * E, (661n * E) / 10n, 0n, (359n * E) / 10n, 359n * E),
+      ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -800n * E, 0n),
+      ev("PositionChanged", carol.address, BTC_MARKET, E / 10n, 5200n * E, 0n, 0n),
       ev("Liquidated", alice.address, carol.address, BTC_MARKET, E / 10n, 52_000n * E, 0n, 0n, true),
     ]);
     const h = await clearingHouse.accountHealth(alice.address);
@@ -983,7 +968,7 @@ describe("Bad debt: a bankrupt account with positions in both markets", function
     expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([]);
     await expectPosition(clearingHouse, carol.address, ETH_MARKET, 2n * E, 3600n * E);
     await expectPosition(clearingHouse, carol.address, BTC_MARKET, E / 10n, 5200n * E);
-    await expectCollateral(clearingHouse, carol.address, 100_036n * E);
+    await expectCollateral(clearingHouse, carol.address, 100_000n * E);
     await expectPosition(clearingHouse, bob.address, ETH_MARKET, -2n * E, -4000n * E);
     await expectCollateral(clearingHouse, bob.address, 99_998n * E);
     await expectPosition(clearingHouse, erin.address, BTC_MARKET, -E / 10n, -6000n * E);
@@ -992,98 +977,26 @@ describe("Bad debt: a bankrupt account with positions in both markets", function
     expect((await clearingHouse.positionOf(bob.address, ETH_MARKET)).socialLossOwed).to.equal(0n);
     await expectMarket(clearingHouse, ETH_MARKET, plainMarket(2n * E));
     await expectMarket(clearingHouse, BTC_MARKET, { ...plainMarket(E / 10n), shortSocialLossIndex: 359n * E });
-    // 301,100 deposited + 100 drawn; protocol fees 7 − 2.1 = 4.9.
+    // 301,100 deposited + 64 drawn; protocol fees 7 − 2.1 = 4.9.
     await expectClearingHouseFunds(c, {
-      tokenBalance: 301_200n * USD,
+      tokenBalance: 301_164n * USD,
       insuranceFees: 0n,
       protocolFees: (49n * E) / 10n,
     });
-    await expectFund(c, { totalAssets: 9_900n * USD, totalSupply: FUND_SHARES, availableForDraw: 0n });
+    await expectFund(c, { totalAssets: 9_936n * USD, totalSupply: FUND_SHARES, availableForDraw: 0n });
   });
 
-  it("BTC first is handed over; ETH last opens a case drawing nothing; the ADL step draws the fund and closes it against bob", async function () {
+  it("BTC (the larger) first reverts LargestPositionGoesLast and changes nothing", async function () {
+    // The deficit is realized with the last position and charged over the other side of its market, which is at
+    // least as large as that position: realizing it with the smallest (a dust market) would let a thin side
+    // carry the whole deficit (issue 9, finding 1). BTC's notional 5200 is above ETH's 3600.
     const c = await networkHelpers.loadFixture(twoMarketFixture);
-    const { clearingHouse, fund, alice, bob, carol } = c;
-
-    // BTC, not the last: hand-over at 52,000 (realized −800), reward 0.1 × 52000 × 1% = 52: pot 2.1 + 49.9 USD.
-    const first = await mined(clearingHouse.connect(carol).liquidate(alice.address, BTC_MARKET, ethers.MaxUint256));
-    expect(waterfallEvents(clearingHouse, fund, first)).to.deep.equal([
-      quietFunding(ETH_MARKET, 1800n * E),
-      quietFunding(BTC_MARKET, 52_000n * E),
-      ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -800n * E, 0n),
-      ev("PositionChanged", carol.address, BTC_MARKET, E / 10n, 5200n * E, 0n, 0n),
-      ev("Drawn", 49_900_000n, 9_950_100_000n),
-      ev("InsuranceFundDrawn", alice.address, carol.address, 52n * E),
-      ev("Liquidated", alice.address, carol.address, BTC_MARKET, E / 10n, 52_000n * E, 52n * E, 0n, true),
-    ]);
-    await expectCollateral(clearingHouse, alice.address, 298n * E); // 1098 − 800
-    expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal(-102n * E);
-    expect(await clearingHouse.bankruptcyPrice(alice.address, ETH_MARKET)).to.equal(1851n * E);
-
-    // ETH, the last, ADL: the pot is empty (its 2.1 paid the BTC reward) and the fund has 100 − 49.9 = 50.1
-    // left in its window: 50.1 < the deficit 102, so a case opens, reporting 50.1 available and drawing nothing.
-    const openedAt = (await latestTime()) + 10n;
-    await nextBlockAt(openedAt);
-    const second = await mined(clearingHouse.connect(carol).liquidate(alice.address, ETH_MARKET, ethers.MaxUint256));
-    expect(waterfallEvents(clearingHouse, fund, second)).to.deep.equal([
-      quietFunding(ETH_MARKET, 1800n * E),
-      ev("DeleverageRequired", alice.address, ETH_MARKET, 102n * E, (501n * E) / 10n),
-    ]);
-    expect(await caseOf(clearingHouse, alice.address)).to.deep.equal([
-      true,
-      false,
-      ETH_MARKET,
-      openedAt,
-      102n * E,
-      0n,
-      0n,
-    ]);
-    await expectPosition(clearingHouse, alice.address, ETH_MARKET, 2n * E, 4000n * E);
-    await expectCollateral(clearingHouse, alice.address, 298n * E); // unchanged
-    // Nothing paid yet: the bankruptcy price is still 1800 + 102 / 2 = 1851.
-    expect(await clearingHouse.bankruptcyPrice(alice.address, ETH_MARKET)).to.equal(1851n * E);
-    await expectFund(c, { totalAssets: 9_950_100_000n, totalSupply: FUND_SHARES, availableForDraw: 50_100_000n });
-
-    // bob (short 2, unrealized 400, collateral 99998, notional 3600, equity 100398):
-    // score = ⌊⌊400 / 99998⌋ × 3600 / 100398⌋ = ⌊0.004000080001600032 × 3600 / 100398⌋ = 0.000143432020615551.
-    const score = 143_432_020_615_551n;
-    expect([...(await clearingHouse.adlRank(bob.address, ETH_MARKET))]).to.deep.equal([
-      score,
-      400n * E,
-      99_998n * E,
-      3600n * E,
-      100_398n * E,
-    ]);
-    // The step first draws the fund's part of 102: the pot is empty, the fund is asked for 102 USD and pays the
-    // 50.1 left in its window (alice's collateral 298 + 50.1 = 348.1). Then all 2 ETH against bob; loss = the
-    // whole 102 − 50.1 = 51.9: alice sells at 3600 + 51.9 = 3651.9 (1825.95 each).
-    const third = await mined(
-      clearingHouse.connect(carol).autoDeleverage(alice.address, ETH_MARKET, bob.address, 2n * E),
-    );
-    expect(waterfallEvents(clearingHouse, fund, third)).to.deep.equal([
-      quietFunding(ETH_MARKET, 1800n * E),
-      ev("Drawn", 50_100_000n, 9_900_000_000n), // 9,950,100,000 − 50,100,000
-      ev("InsuranceFundDrawn", alice.address, alice.address, (501n * E) / 10n),
-      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, (-3481n * E) / 10n, 0n),
-      ev("PositionChanged", bob.address, ETH_MARKET, 0n, 0n, (3481n * E) / 10n, 0n),
-      ev("Deleveraged", alice.address, bob.address, ETH_MARKET, 2n * E, (182_595n * E) / 100n, (519n * E) / 10n, score),
-      ev("BadDebtResolved", alice.address, ETH_MARKET, 102n * E, (501n * E) / 10n, (519n * E) / 10n, 0n, 0n),
-    ]);
-    const h = await clearingHouse.accountHealth(alice.address);
-    expect([h.collateral, h.equity]).to.deep.equal([0n, 0n]);
-    expect(await clearingHouse.openMarketsOf(alice.address)).to.deep.equal([]);
-    await expectCollateral(clearingHouse, bob.address, (1_003_461n * E) / 10n); // 99998 + 348.1
-    await expectPosition(clearingHouse, bob.address, ETH_MARKET, 0n, 0n);
-    await expectCollateral(clearingHouse, carol.address, 100_052n * E);
-    await expectPosition(clearingHouse, carol.address, BTC_MARKET, E / 10n, 5200n * E);
-    await expectMarket(clearingHouse, ETH_MARKET, plainMarket(0n));
-    await expectMarket(clearingHouse, BTC_MARKET, plainMarket(E / 10n));
-    expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
-    await expectClearingHouseFunds(c, {
-      tokenBalance: 301_200n * USD,
-      insuranceFees: 0n,
-      protocolFees: (49n * E) / 10n,
-    });
-    await expectFund(c, { totalAssets: 9_900n * USD, totalSupply: FUND_SHARES, availableForDraw: 0n });
+    const { clearingHouse, alice, carol } = c;
+    const accounts = accountsOf(c);
+    const before = await waterfallSnapshot(c, accounts);
+    await expect(clearingHouse.connect(carol).liquidate(alice.address, BTC_MARKET, ethers.MaxUint256))
+      .to.be.revertedWithCustomError(clearingHouse, "LargestPositionGoesLast")
+      .withArgs(alice.address, BTC_MARKET);
+    expect(await waterfallSnapshot(c, accounts)).to.deep.equal(before);
   });
 });

@@ -60,7 +60,7 @@ async function btcFixture() {
 
 /**
  * alice (860.4 USD) buys 1 ETH at 2000 from bob (1,000 USD); the pot holds 0.42 USD. At 1100 alice's
- * equity is 860 − 900 = −40 and the keeper's reward is 1% of 1100 = 11.
+ * equity is 860 − 900 = −40; a bankrupt liquidation pays the keeper no reward.
  */
 async function ethBankruptcy(c: Ctx) {
   const [alice, bob, keeper] = c.traders;
@@ -205,29 +205,27 @@ describe("InsuranceFund", () => {
         .to.emit(fund, "UnstakeRequested")
         .withArgs(s1.address, 10n ** 15n, 1000n * USD, (await blockTime(request)) + FUND_COOLDOWN);
 
-      // The clearing house draws during the cooldown: alice's deficit 40 less the 0.42 pot = 39.58, then
-      // the keeper's 11 reward. 2,000 − 50.58 = 1,949.42 USD remain.
+      // The clearing house draws during the cooldown: alice's deficit 40 less the 0.42 pot = 39.58 (no reward
+      // on a bankrupt account). 2,000 − 39.58 = 1,960.42 USD remain.
       await setPrice(ethFeed, 1100n);
       await expect(clearingHouse.connect(keeper).liquidate(alice.address, ETH_MARKET, WAD))
         .to.emit(fund, "Drawn")
         .withArgs(39_580_000n, 1_960_420_000n)
-        .and.to.emit(fund, "Drawn")
-        .withArgs(11n * USD, 1_949_420_000n)
         .and.to.emit(clearingHouse, "BadDebtResolved")
         .withArgs(alice.address, ETH_MARKET, 40n * WAD, 40n * WAD, 0n, 0n, 0n);
-      expect(await fund.totalAssets()).to.equal(1_949_420_000n);
+      expect(await fund.totalAssets()).to.equal(1_960_420_000n);
 
-      // The escrowed shares carry their half of the loss: 1e15 × (1,949,420,000 + 1) / (2e15 + 1e6) =
-      // 974,710,000.0… → 974.71 USD (1,000 − 50.58 / 2).
+      // The escrowed shares carry their half of the loss: 1e15 × (1,960,420,000 + 1) / (2e15 + 1e6) =
+      // 980,210,000.0… → 980.21 USD (1,000 − 39.58 / 2).
       await networkHelpers.time.increase(FUND_COOLDOWN);
       const balance = await token.balanceOf(s1.address);
       await expect(fund.connect(s1).unstake())
         .to.emit(fund, "Unstaked")
-        .withArgs(s1.address, 10n ** 15n, 974_710_000n);
-      expect(await token.balanceOf(s1.address)).to.equal(balance + 974_710_000n);
-      // s2 bears the same loss, no more: 1e15 × (974,710,000 + 1) / (1e15 + 1e6) = 974,710,000.
-      expect(await fund.totalAssets()).to.equal(974_710_000n);
-      expect(await fund.previewRedeem(await fund.balanceOf(s2.address))).to.equal(974_710_000n);
+        .withArgs(s1.address, 10n ** 15n, 980_210_000n);
+      expect(await token.balanceOf(s1.address)).to.equal(balance + 980_210_000n);
+      // s2 bears the same loss, no more: 1e15 × (980,210,000 + 1) / (1e15 + 1e6) = 980,210,000.
+      expect(await fund.totalAssets()).to.equal(980_210_000n);
+      expect(await fund.previewRedeem(await fund.balanceOf(s2.address))).to.equal(980_210_000n);
     });
 
     it("a gain during the cooldown does not raise the payout and stays with the other stakers", async () => {

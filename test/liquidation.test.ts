@@ -168,8 +168,10 @@ describe("Liquidation of a solvent account (step 1 of the waterfall)", function 
       90_481_481_481_481_481_479n,
     ]);
     const notional = 1_809_629_629_629_629_629_565n;
-    const reward = 18_096_296_296_296_296_295n; // ⌊notional × 1%⌋; the fee is the same
-    // reward + fee = 36.19259259259259259 ≤ equity: no scaling.
+    const reward = 18_096_296_296_296_296_295n; // ⌊notional × 1%⌋, paid to carol: rounded down
+    // The fee is charged to alice, so it rounds up (issue 9): ⌈18.09629629629629629565⌉ = 18.096296296296296296.
+    const fee = reward + 1n;
+    // reward + fee = 36.192592592592592591 ≤ equity: no scaling.
     const handover = notional - reward; // 1791.53333333333333327
     const realized = handover - COST_1; // −282.54074074074074073
     expect(realized).to.equal(-282_540_740_740_740_740_730n);
@@ -179,14 +181,14 @@ describe("Liquidation of a solvent account (step 1 of the waterfall)", function 
     expect(carolCost).to.equal(7_071_533_333_333_333_333_336n);
     expect(waterfallEvents(clearingHouse, c.fund, receipt)).to.deep.equal([
       quietFunding(ETH_MARKET, 1745n * E),
-      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, realized, reward),
+      ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, realized, fee),
       ev("PositionChanged", carol.address, ETH_MARKET, 4n * E, carolCost, 0n, 0n),
-      ev("Liquidated", alice.address, carol.address, ETH_MARKET, SIZE_1, 1745n * E, reward, reward, false),
+      ev("Liquidated", alice.address, carol.address, ETH_MARKET, SIZE_1, 1745n * E, reward, fee, false),
     ]);
 
-    // alice: 300.740740740740740732 − 282.54074074074074073 − 18.096296296296296295 = 0.103703703703703707
-    // (= equity − reward − fee = 36.296296296296296297 − 36.19259259259259259), and nothing left open.
-    const collateral = 103_703_703_703_703_707n;
+    // alice: 300.740740740740740732 − 282.54074074074074073 − 18.096296296296296296 = 0.103703703703703706
+    // (= equity − reward − fee = 36.296296296296296297 − 36.192592592592592591), and nothing left open.
+    const collateral = 103_703_703_703_703_706n;
     const after = await clearingHouse.accountHealth(alice.address);
     expect([after.collateral, after.equity, after.initialMargin, after.maintenanceMargin]).to.deep.equal([
       collateral,
@@ -200,10 +202,10 @@ describe("Liquidation of a solvent account (step 1 of the waterfall)", function 
     await expectCollateral(clearingHouse, carol.address, 100_000n * E);
     await expectPosition(clearingHouse, c.bob.address, ETH_MARKET, -4n * E, -8000n * E);
     await expectMarket(clearingHouse, ETH_MARKET, plainMarket(4n * E));
-    // pot = 53.333333333333333334 + 18.096296296296296295
+    // pot = 53.333333333333333334 + 18.096296296296296296
     await expectClearingHouseFunds(c, {
       tokenBalance: 201_000n * USD,
-      insuranceFees: 71_429_629_629_629_629_629n,
+      insuranceFees: 71_429_629_629_629_629_630n,
       protocolFees: 0n,
     });
     await expectFund(c, { totalAssets: FUND_STAKE, totalSupply: FUND_SHARES, availableForDraw: FUND_STAKE });

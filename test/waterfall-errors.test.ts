@@ -224,7 +224,8 @@ describe("Loss waterfall errors", () => {
     it("reverts DeleverageExceedsProfit when profit per unit is below the deficit per unit; bob is accepted", async () => {
       const { clearingHouse, fund, alice, bob, frank, keeper, snap } = await networkHelpers.loadFixture(caseFixture);
       const before = await snap();
-      // The step draws the pot's 0.8652 first (undone by the revert), so the deficit it checks is 39.1348.
+      // The fund's part (the pot's 0.8652; the fund is empty) is kept for the end, so the counterparties' part
+      // it checks is 40 − 0.8652 = 39.1348.
       // frank sold 1 at 1120: profit 20 per unit against a deficit of 39.1348 per unit.
       await expect(clearingHouse.connect(keeper).autoDeleverage(alice.address, ETH_MARKET, frank.address, WAD))
         .to.be.revertedWithCustomError(clearingHouse, "DeleverageExceedsProfit")
@@ -242,11 +243,10 @@ describe("Loss waterfall errors", () => {
       const receipt = await mined(
         clearingHouse.connect(keeper).autoDeleverage(alice.address, ETH_MARKET, bob.address, WAD),
       );
-      // The pot pays 0.8652 into alice's collateral (the empty fund pays nothing: no Drawn); alice sells at
-      // 1139.1348: realized 1139.1348 − 2000 = −860.8652, which takes her 860 + 0.8652 to 0; bob +860.8652.
+      // alice sells at 1139.1348: realized 1139.1348 − 2000 = −860.8652, which takes her 860 to −0.8652; bob
+      // +860.8652. Flat, she owes the fund's part: the pot pays 0.8652 (the empty fund nothing: no Drawn).
       expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
         ev("FundingAccrued", ETH_MARKET, 0n, 0n, 1100n * WAD),
-        ev("InsuranceFundDrawn", alice.address, alice.address, POT_AT_CASE),
         ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -(860n * WAD + POT_AT_CASE), 0n),
         ev("PositionChanged", bob.address, ETH_MARKET, 0n, 0n, 860n * WAD + POT_AT_CASE, 0n),
         ev(
@@ -259,6 +259,7 @@ describe("Loss waterfall errors", () => {
           DEFICIT_AFTER_POT,
           521848863081090568n,
         ),
+        ev("InsuranceFundDrawn", alice.address, alice.address, POT_AT_CASE),
         ev("BadDebtResolved", alice.address, ETH_MARKET, 40n * WAD, POT_AT_CASE, DEFICIT_AFTER_POT, 0n, 0n),
       ]);
       expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
@@ -336,14 +337,13 @@ describe("Loss waterfall errors", () => {
         .withArgs(alice.address);
       expect(await snap()).to.deep.equal(atTimeout);
 
-      // The keeper takes 1 ETH at 1100: alice realizes 1100 − 2000 = −900 → collateral −40. Only now is the
-      // fund's part drawn: the pot's 0.8652 (the empty fund adds nothing, no Drawn). The 39.1348 left spreads
-      // over the 3 ETH of shorts (bob, erin, frank): ⌈39.1348 / 3⌉ = 13.044933333333333334 per unit.
+      // The keeper will take 1 ETH at 1100: alice realizes 1100 − 2000 = −900 → collateral −40. Before the
+      // position moves, the fund's part is drawn: the pot's 0.8652 (the empty fund adds nothing, no Drawn). The
+      // 39.1348 left spreads over the 3 ETH of shorts (bob, erin, frank): ⌈39.1348 / 3⌉ = 13.044933333333333334
+      // per unit.
       const receipt = await mined(clearingHouse.connect(keeper).socializeAfterTimeout(alice.address));
       expect(waterfallEvents(clearingHouse, c.fund, receipt)).to.deep.equal([
         ev("FundingAccrued", ETH_MARKET, 0n, 0n, 1100n * WAD),
-        ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -900n * WAD, 0n),
-        ev("PositionChanged", keeper.address, ETH_MARKET, WAD, 1100n * WAD, 0n, 0n),
         ev("InsuranceFundDrawn", alice.address, alice.address, POT_AT_CASE),
         ev("LossSocialized", ETH_MARKET, false, DEFICIT_AFTER_POT, 13044933333333333334n),
         ev(
@@ -356,6 +356,8 @@ describe("Loss waterfall errors", () => {
           DEFICIT_AFTER_POT,
           13044933333333333334n,
         ),
+        ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -900n * WAD, 0n),
+        ev("PositionChanged", keeper.address, ETH_MARKET, WAD, 1100n * WAD, 0n, 0n),
         ev("Liquidated", alice.address, keeper.address, ETH_MARKET, WAD, 1100n * WAD, 0n, 0n, true),
       ]);
       expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
@@ -402,51 +404,41 @@ describe("Loss waterfall errors", () => {
       return { ...system, alice, bob, carol, keeper, dave, erin, frank, gina, everyone, snap };
     }
 
-    it("reverts NoPositionsToCharge when the liquidator is the last short; another keeper's liquidation charges bob", async () => {
-      const { clearingHouse, fund, alice, bob, keeper, snap } = await networkHelpers.loadFixture(btcOnlyFixture);
+    it("the last short liquidating pays the whole charge on its own short before taking the long over", async () => {
+      // Issue 9, finding 1: the charge is made while the side still holds everything it held, the liquidator's
+      // own position included, so a liquidator cannot step out of the charged side by taking the position over
+      // (and NoPositionsToCharge, which this used to hit, can no longer be reached).
+      const { clearingHouse, fund, alice, bob, keeper } = await networkHelpers.loadFixture(btcOnlyFixture);
       expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal((-1012n * WAD) / 10n);
       expect(await fund.availableForDraw()).to.equal(0n);
-      const before = await snap();
-      // bob takes alice's long, which closes his own short: the shorts' open interest is 0 when the 101.2 −
-      // 1.26 (pot) = 99.94 left would be socialized over it.
-      await expect(clearingHouse.connect(bob).liquidate(alice.address, BTC_MARKET, WAD))
-        .to.be.revertedWithCustomError(clearingHouse, "NoPositionsToCharge")
-        .withArgs(BTC_MARKET, false);
-      expect(await snap()).to.deep.equal(before);
-
-      // The keeper takes 0.1 BTC at 52,000 = 5,200: alice realizes 5200 − 6000 = −800 → collateral −101.2. The
-      // pot pays 1.26, the empty fund nothing; 99.94 over bob's 0.1: ⌈99.94 / 0.1⌉ = 999.4 per BTC. The reward
-      // (0.1 × 52,000 × 1% = 52) finds nothing to draw.
-      const receipt = await mined(clearingHouse.connect(keeper).liquidate(alice.address, BTC_MARKET, WAD));
+      // alice will sell 0.1 BTC at 52,000 = 5,200: realized 5200 − 6000 = −800 → collateral −101.2. The pot
+      // pays 1.26, the empty fund nothing; 99.94 over the shorts' 0.1 — bob's own: ⌈99.94 / 0.1⌉ = 999.4 per
+      // BTC. Then bob takes the long, which closes his short: he settles ⌈0.1 × 999.4⌉ = 99.94 first and
+      // realizes −5200 + 6000 = 800.
+      const receipt = await mined(clearingHouse.connect(bob).liquidate(alice.address, BTC_MARKET, WAD));
       expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
         ev("FundingAccrued", BTC_MARKET, 0n, 0n, 52_000n * WAD),
-        ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -800n * WAD, 0n),
-        ev("PositionChanged", keeper.address, BTC_MARKET, WAD / 10n, 5200n * WAD, 0n, 0n),
         ev("InsuranceFundDrawn", alice.address, alice.address, 126n * CENT),
         ev("LossSocialized", BTC_MARKET, false, 9994n * CENT, 9994n * CENT * 10n),
         ev("BadDebtResolved", alice.address, BTC_MARKET, 10_120n * CENT, 126n * CENT, 0n, 9994n * CENT, 99_940n * CENT),
-        ev("Liquidated", alice.address, keeper.address, BTC_MARKET, WAD / 10n, 52_000n * WAD, 0n, 0n, true),
+        ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -800n * WAD, 0n),
+        ev("SocialLossSettled", bob.address, BTC_MARKET, 9994n * CENT),
+        ev("PositionChanged", bob.address, BTC_MARKET, 0n, 0n, 800n * WAD, 0n),
+        ev("Liquidated", alice.address, bob.address, BTC_MARKET, WAD / 10n, 52_000n * WAD, 0n, 0n, true),
       ]);
       expect(await clearingHouse.collateralOf(alice.address)).to.equal(0n);
       const m = await clearingHouse.marketState(BTC_MARKET);
       expect([m.longOpenInterest, m.shortOpenInterest, m.longSocialLossIndex, m.shortSocialLossIndex]).to.deep.equal([
-        WAD / 10n,
-        WAD / 10n,
+        0n,
+        0n,
         0n,
         99_940n * CENT,
       ]);
       expect(await clearingHouse.insuranceFees()).to.equal(0n);
-
-      // bob owes ⌈0.1 × 999.4⌉ = 99.94: equity 997 + 0.1 × 8,000 − 99.94 = 1,697.06; a withdrawal settles it.
-      expect((await clearingHouse.positionOf(bob.address, BTC_MARKET)).socialLossOwed).to.equal(9994n * CENT);
-      expect((await clearingHouse.accountHealth(bob.address)).equity).to.equal(169_706n * CENT);
-      const withdrawal = await mined(clearingHouse.connect(bob).withdraw(USD));
-      expect(waterfallEvents(clearingHouse, fund, withdrawal)).to.deep.equal([
-        ev("FundingAccrued", BTC_MARKET, 0n, 0n, 52_000n * WAD),
-        ev("SocialLossSettled", bob.address, BTC_MARKET, 9994n * CENT),
-        ev("Withdrawn", bob.address, USD),
-      ]);
-      expect(await clearingHouse.collateralOf(bob.address)).to.equal(89_606n * CENT); // 997 − 99.94 − 1
+      // bob: 997 − 99.94 + 800 = 1,697.06, flat; the keeper was not needed.
+      expect(await clearingHouse.collateralOf(bob.address)).to.equal(169_706n * CENT);
+      expect(await clearingHouse.openMarketsOf(bob.address)).to.deep.equal([]);
+      expect(await clearingHouse.collateralOf(keeper.address)).to.equal(2000n * WAD);
     });
   });
 

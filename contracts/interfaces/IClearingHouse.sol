@@ -224,6 +224,13 @@ interface IClearingHouse {
     error InsuranceFundAlreadySet(address fund);
     /// @notice Nobody is left on the side a loss would be socialized over: the liquidator was its last position.
     error NoPositionsToCharge(uint256 marketId, bool longSide);
+    /// @notice A bankrupt account's largest position (by notional) is liquidated last: its deficit is realized
+    /// there, over a side at least that large.
+    error LargestPositionGoesLast(address account, uint256 marketId);
+    /// @notice A deleverage case is open on this side of the market: until it is resolved, fills can neither
+    /// add to the side nor leave it, so that what was on it when the case opened stays charged and nobody
+    /// who joins later is.
+    error SideFrozenByDeleverage(uint256 marketId, bool longSide);
     /// @notice The deleverage timeout is outside its bounds.
     error DeleverageTimeoutOutOfBounds(uint256 timeout, uint256 min, uint256 max);
 
@@ -372,23 +379,28 @@ interface IClearingHouse {
     /// the rest would be dust), at the oracle price moved against the account by the liquidation discount
     /// (the caller's reward); a liquidation fee goes to the insurance fund; reward and fee never push equity
     /// below zero. Bankrupt account (equity < 0): the whole position passes to the caller at the oracle
-    /// price and the fund pays the caller's reward. When it was the account's last position the deficit is
-    /// realized at once: the fund pays what it can; the rest is socialized over the other side of the market
-    /// (policy Socialized) or, in an ADL market, waits for autoDeleverage — then this call opens a
+    /// price with no reward; a position that is not the account's last must not be its largest by notional
+    /// ({LargestPositionGoesLast}). When it is the last, the deficit is realized first, before the position
+    /// moves: the fund pays what it can; the rest is socialized over the other side of the market as it stands
+    /// (the caller's own position included; policy Socialized) or, in an ADL market, waits for
+    /// autoDeleverage — then this call opens a
     /// deleverage case instead of moving the position, and later calls revert {DeleverageInProgress} while the
     /// account is bankrupt. Once it has recovered, a call closes the case (and stops there if the account is
     /// no longer liquidatable).
     function liquidate(address account, uint256 marketId, uint256 size) external;
 
-    /// @notice Closes up to `size` of a bankrupt account's position against a profitable opposite position at
-    /// the bankruptcy price, after the insurance fund has paid what it can. Anyone may call.
+    /// @notice Closes up to `size` of a bankrupt account's position against a profitable opposite position,
+    /// which gives up its pro rata share of what the insurance fund cannot pay. Anyone may call.
     /// @dev Checks: an open deleverage case in `marketId`, negative equity, the counterparty on the other side
     /// and in profit, and that the counterparty gives up no more than the unrealized profit of the part closed.
-    /// When the fund's draw covers the whole deficit, the case closes without a trade.
+    /// The fund pays only once the account holds no position: after the last part, or at once when what it can
+    /// pay covers the whole deficit — then the caller takes the whole position over at the oracle price, as in
+    /// a liquidation (and must meet the same margin), and the case closes.
     function autoDeleverage(address account, uint256 marketId, address counterparty, uint256 size) external;
 
-    /// @notice After the deleverage timeout, hands the rest of a stuck case to the caller at the oracle price
-    /// and socializes what the fund cannot pay over the counterparties' side.
+    /// @notice After the deleverage timeout, socializes what the fund cannot pay over the counterparties' side
+    /// as it stands (the caller's own position included), then hands the rest of the stuck position to the
+    /// caller at the oracle price.
     function socializeAfterTimeout(address account) external;
 
     /// @notice Pays the fees set aside for the insurance fund to it (whole token units). Anyone may call.

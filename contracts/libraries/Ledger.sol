@@ -252,6 +252,24 @@ library LedgerLib {
         if (h.equity < 0) revert IClearingHouse.NegativeEquity(account, h.equity);
     }
 
+    /// @dev A fill may neither change a position on a side with an open deleverage case (add to it, reduce it,
+    /// leave it or join it): the case's counterparties are those on the side when it opened, and they stay
+    /// there, locked, until autoDeleverage or the timeout's socialization charges them.
+    function requireSideNotFrozen(
+        Ledger storage ledger,
+        uint256 marketId,
+        int256 sizeBefore,
+        int256 sizeAfter
+    ) internal view {
+        MarketState storage state = ledger.marketStates[marketId];
+        bool longChanges = FixedPointMath.positivePart(sizeBefore) != FixedPointMath.positivePart(sizeAfter);
+        if (longChanges && state.longDeleverageCases != 0) revert IClearingHouse.SideFrozenByDeleverage(marketId, true);
+        bool shortChanges = FixedPointMath.positivePart(-sizeBefore) != FixedPointMath.positivePart(-sizeAfter);
+        if (shortChanges && state.shortDeleverageCases != 0) {
+            revert IClearingHouse.SideFrozenByDeleverage(marketId, false);
+        }
+    }
+
     /// @dev Whether withdrawals of `account` must wait for a deleverage case on its side of any market.
     function requireNoDeleverageLock(Ledger storage ledger, address account) internal view {
         for (uint256 open = ledger.openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {

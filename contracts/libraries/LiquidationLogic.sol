@@ -20,6 +20,7 @@ import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {Health, Ledger, LedgerLib} from "./Ledger.sol";
+import {MarketSet} from "./MarketSet.sol";
 import {PositionMath} from "./PositionMath.sol";
 
 /// @title LiquidationLogic
@@ -28,12 +29,14 @@ import {PositionMath} from "./PositionMath.sol";
 /// @dev Accounting model of a bad-debt resolution. Positions move between accounts only through
 /// LedgerLib.applyFill, with one notional shared by both sides, so realized PnL stays zero-sum. A bankrupt
 /// account's last position is handed over at the oracle price, rounded in the account's favour, which leaves
-/// its equity unchanged (or up to 1 wei higher); what is then missing, D = −collateral, is paid in this order:
-/// the fees set aside for the fund, the fund itself (within its floor and window cap), and then either every
-/// position on the other side through the social-loss index (⌈R / OI⌉ per unit) or, in an ADL market,
-/// counterparties chosen by the caller, each giving up ⌊D × q / size⌋ against the oracle for the part q it
-/// takes back (the last part takes exactly what is left). The receipt event states
-/// shortfall = fundPaid + deleveraged + socialized to the wei.
+/// its equity unchanged (or up to 1 wei higher). What will then be missing, D = −(collateral + the PnL the
+/// hand-over realizes), is paid before the position moves, in this order: the fees set aside for the fund, the
+/// fund itself (within its floor and window cap), and then either every position on the other side through the
+/// social-loss index (⌈R / OI⌉ per unit, OI as it stands before the hand-over, the caller's own position
+/// included) or, in an ADL market, counterparties chosen by the caller, each giving up ⌊(D − A) × q / size⌋
+/// against the oracle for the part q it takes back, A being what the fund can pay (the last part takes all
+/// but A, which the fund then pays to the flat account). The receipt event states
+/// shortfall = fundPaid + deleveraged + socialized to the wei. A bankrupt account's liquidator gets no reward.
 library LiquidationLogic {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -115,15 +118,12 @@ library LiquidationLogic {
         Health memory h = ledger.health(oracle, account);
         if (h.equity >= 0) revert IClearingHouse.NotBankrupt(account, h.equity);
 
-        // The fund pays first, as much as it can now. If that covers everything (it may have been refilled since
-        // the case opened), no bad debt is left: the case closes and the position is an ordinary liquidation.
-        uint256 paid = _drawFund(ledger, scale, account, account, uint256(-h.equity));
-        deleverage.fundPaid += paid.toUint128();
-        if (paid == uint256(-h.equity)) {
-            _closeCase(ledger, account, deleverage.fundPaid, deleverage.deleveraged, 0, 0);
-            return;
-        }
-
+        // The fund's part is kept for the end, so that the fund never pays while the account still holds a
+        // position: when what it can pay now covers the deficit (it may have been refilled since the case
+        // opened), the caller takes the whole position over, as in a liquidation, and the case closes; otherwise
+        // the counterparty gives up its pro rata share of what the fund cannot pay.
+        uint256 deficit = uint256(-h.equity);
+        uint256 available = _availableForDraw(ledger, scale);
         Liquidation memory t = Liquidation({
             account: account,
             liquidator: counterparty,
@@ -131,11 +131,16 @@ library LiquidationLogic {
             positionSize: ledger.positions[account][marketId].size,
             price: LedgerLib.price(oracle, params)
         });
-        uint256 loss = _deleverageStep(ledger, oracle, t, size, uint256(-h.equity) - paid);
-        deleverage.deleveraged += loss.toUint128();
-        if (ledger.positions[account][marketId].size == 0) {
-            _closeCase(ledger, account, deleverage.fundPaid, deleverage.deleveraged, 0, 0);
+        if (available >= deficit) {
+            if (msg.sender == account) revert IClearingHouse.SelfLiquidation(account);
+            t.liquidator = msg.sender;
+            _takeOver(ledger, oracle, scale, t);
+            return;
         }
+        uint256 loss = _deleverageStep(ledger, oracle, t, size, deficit - available);
+        deleverage.deleveraged += loss.toUint128();
+        // After the last part the account is flat and owes exactly what the fund can pay: it pays now.
+        if (ledger.positions[account][marketId].size == 0) _realizeDeficit(ledger, scale, t);
     }
 
     /// @dev Closes part of the bankrupt position against `t.liquidator`, the counterparty, which gives up
@@ -219,10 +224,7 @@ library LiquidationLogic {
             positionSize: ledger.positions[account][marketId].size,
             price: LedgerLib.price(oracle, params)
         });
-        bool onlyReduces = _handOver(ledger, t, 0);
-        _realizeDeficit(ledger, scale, t);
-        ledger.requireMarginAfterFill(oracle, msg.sender, onlyReduces);
-        emit IClearingHouse.Liquidated(t.account, t.liquidator, marketId, t.positionSize, t.price, 0, 0, true);
+        _takeOver(ledger, oracle, scale, t);
     }
 
     /// @notice See {IClearingHouse.sweepInsuranceFees}.
@@ -296,8 +298,11 @@ library LiquidationLogic {
         );
     }
 
-    /// @dev Steps 2 and 3 for a bankrupt account: the position passes at the oracle price and the fund pays the
-    /// liquidator's reward; the last position realizes the deficit, unless an ADL market's fund is short.
+    /// @dev Steps 2 and 3 for a bankrupt account: the whole position passes at the oracle price with no reward,
+    /// so that nobody gains by letting an account go bankrupt (the solvent reward already tends to zero with
+    /// equity). A position that is not the account's last must not be its largest: the deficit is realized with
+    /// the largest, so that it is charged over a side at least that large. On the last position the deficit is
+    /// paid before the position moves, unless an ADL market's fund is short (a case opens instead).
     function _liquidateBankrupt(
         Ledger storage ledger,
         IOracleAdapter oracle,
@@ -306,34 +311,44 @@ library LiquidationLogic {
         Liquidation memory t,
         Health memory h
     ) private {
-        uint256 positionAbs = SignedMath.abs(t.positionSize);
-        uint256 reward = positionAbs.mulWad(t.price).mulWad(params.liquidationDiscount);
-        bool lastPosition = ledger.openMarkets[t.account] == (1 << t.marketId);
-        // Only the deficit decides: a fund that can pay it resolves the case now, and the reward is
-        // whatever it can still pay afterwards.
-        if (
-            lastPosition &&
-            params.lossPolicy == LossPolicy.AutoDeleverage &&
-            _availableForDraw(ledger, scale) < uint256(-h.equity)
-        ) {
+        if (ledger.openMarkets[t.account] != (1 << t.marketId)) {
+            _requireNotLargest(ledger, oracle, t);
+            bool onlyReduces = _handOver(ledger, t, 0);
+            ledger.requireMarginAfterFill(oracle, t.liquidator, onlyReduces);
+            emit IClearingHouse.Liquidated(t.account, t.liquidator, t.marketId, t.positionSize, t.price, 0, 0, true);
+            return;
+        }
+        if (params.lossPolicy == LossPolicy.AutoDeleverage && _availableForDraw(ledger, scale) < uint256(-h.equity)) {
             _openCase(ledger, scale, t, uint256(-h.equity));
             return;
         }
+        _takeOver(ledger, oracle, scale, t);
+    }
+
+    /// @dev The account's last position: its deficit is paid (fund, then the other side) while the charged side
+    /// still holds everything it held, the liquidator's own position included; only then does the position pass
+    /// to the liquidator at the oracle price. Nobody can thus leave the charged side in the transaction that
+    /// creates the charge, and the charged side is at least as large as the position (both sides are equal).
+    function _takeOver(Ledger storage ledger, IOracleAdapter oracle, uint256 scale, Liquidation memory t) private {
+        _realizeDeficit(ledger, scale, t);
         bool onlyReduces = _handOver(ledger, t, 0);
-        // The deficit comes before the reward: the reward is whatever the fund can still pay.
-        if (lastPosition) _realizeDeficit(ledger, scale, t);
-        uint256 rewardPaid = _drawFund(ledger, scale, t.account, t.liquidator, reward);
         ledger.requireMarginAfterFill(oracle, t.liquidator, onlyReduces);
-        emit IClearingHouse.Liquidated(
-            t.account,
-            t.liquidator,
-            t.marketId,
-            t.positionSize,
-            t.price,
-            rewardPaid,
-            0,
-            true
-        );
+        emit IClearingHouse.Liquidated(t.account, t.liquidator, t.marketId, t.positionSize, t.price, 0, 0, true);
+    }
+
+    /// @dev Reverts when the account's position in `t.marketId` is larger in notional than each of its others.
+    function _requireNotLargest(Ledger storage ledger, IOracleAdapter oracle, Liquidation memory t) private view {
+        uint256 notional = PositionMath.notionalAt(t.positionSize, t.price);
+        for (uint256 open = ledger.openMarkets[t.account]; open != 0; open = MarketSet.dropFirst(open)) {
+            uint256 marketId = MarketSet.first(open);
+            if (marketId == t.marketId) continue;
+            uint256 other = PositionMath.notionalAt(
+                ledger.positions[t.account][marketId].size,
+                LedgerLib.price(oracle, ledger.marketParams[marketId])
+            );
+            if (other >= notional) return;
+        }
+        revert IClearingHouse.LargestPositionGoesLast(t.account, t.marketId);
     }
 
     /// @dev Discount (the liquidator's reward) and fee on `notional`, scaled down together so that they never
@@ -343,8 +358,9 @@ library LiquidationLogic {
         uint256 notional,
         uint256 equity
     ) private pure returns (uint256 reward, uint256 fee) {
+        // The reward is paid to the liquidator (rounded down); the fee is charged to the account (rounded up).
         reward = notional.mulWad(params.liquidationDiscount);
-        fee = notional.mulWad(params.liquidationFeeRatio);
+        fee = notional.mulWadUp(params.liquidationFeeRatio);
         if (reward + fee <= equity) return (reward, fee);
         reward = Math.mulDiv(
             equity,
@@ -385,18 +401,28 @@ library LiquidationLogic {
         uint256 reward,
         uint256 fee
     ) private returns (bool liquidatorOnlyReduces) {
-        int256 accountDelta = t.positionSize > 0 ? -q.toInt256() : q.toInt256();
-        uint256 notional = t.positionSize > 0 ? q.mulWadUp(t.price) - reward : q.mulWad(t.price) + reward;
+        (int256 accountDelta, uint256 notional) = _handOverTerms(t, q, reward);
         ledger.applyFill(t.account, t.marketId, accountDelta, notional, fee);
         (, liquidatorOnlyReduces) = ledger.applyFill(t.liquidator, t.marketId, -accountDelta, notional, 0);
     }
 
+    /// @dev The account's size change and the notional of a hand-over of `q` (see {_handOver}).
+    function _handOverTerms(
+        Liquidation memory t,
+        uint256 q,
+        uint256 reward
+    ) private pure returns (int256 accountDelta, uint256 notional) {
+        accountDelta = t.positionSize > 0 ? -q.toInt256() : q.toInt256();
+        notional = t.positionSize > 0 ? q.mulWadUp(t.price) - reward : q.mulWad(t.price) + reward;
+    }
+
     // ================================================================ bad debt
 
-    /// @dev The account has no position left: the fund pays what it can of −collateral and the rest is
-    /// socialized over the side opposite to the position just closed. Emits the receipt.
+    /// @dev Pays the deficit the account will have once its position in `t.marketId` (its last, or none) has
+    /// passed at the oracle price: the fund pays what it can, and the rest is socialized over the side opposite
+    /// to the position, as that side stands now. Emits the receipt.
     function _realizeDeficit(Ledger storage ledger, uint256 scale, Liquidation memory t) private {
-        int256 collateral = ledger.collateral[t.account];
+        int256 collateral = ledger.collateral[t.account] + _handOverPnl(ledger, t);
         uint256 deficit = collateral < 0 ? uint256(-collateral) : 0;
         uint256 paid = _drawFund(ledger, scale, t.account, t.account, deficit);
         uint256 remainder = deficit - paid;
@@ -414,6 +440,15 @@ library LiquidationLogic {
         }
     }
 
+    /// @dev The PnL the account realizes when its whole position in `t.marketId` passes at the oracle price
+    /// ({_handOver} with no reward), computed before it does. The position must be settled.
+    function _handOverPnl(Ledger storage ledger, Liquidation memory t) private view returns (int256 realizedPnl) {
+        Position memory position = ledger.positions[t.account][t.marketId];
+        if (position.size == 0) return 0;
+        (int256 accountDelta, uint256 notional) = _handOverTerms(t, SignedMath.abs(position.size), 0);
+        (, , realizedPnl) = PositionMath.applyFill(position.size, position.openNotional, accountDelta, notional);
+    }
+
     /// @dev Raises one side's social-loss index so that its open interest pays at least `amount`.
     function _socialize(
         Ledger storage ledger,
@@ -423,7 +458,7 @@ library LiquidationLogic {
     ) private returns (uint256 perUnit) {
         MarketState storage state = ledger.marketStates[marketId];
         uint256 openInterest = longSide ? state.longOpenInterest : state.shortOpenInterest;
-        // Only when the liquidator was the last position on that side: it must leave the loss to another caller.
+        // Unreachable while the charge comes before the hand-over (both sides are equal); kept as a guard.
         if (openInterest == 0) revert IClearingHouse.NoPositionsToCharge(marketId, longSide);
         perUnit = Math.mulDiv(amount, FixedPointMath.WAD, openInterest, Math.Rounding.Ceil);
         if (longSide) state.longSocialLossIndex += perUnit;

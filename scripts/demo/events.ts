@@ -66,10 +66,8 @@ export interface LossEvent {
   receipt: ReceiptEvent;
   /** The bankrupt liquidation(s) of the account that led to it. */
   liquidations: LiquidationEvent[];
-  /** Fund payments toward the deficit (recipient = the account). */
+  /** Fund payments toward the deficit (recipient = the account; a bankrupt liquidation pays no reward). */
   fundDraws: FundDrawEvent[];
-  /** The fund's rewards to the liquidators of the bankrupt positions (paid after the deficit). */
-  rewardDraws: FundDrawEvent[];
   caseOpened?: CaseOpenedEvent;
   adlSteps: DeleverageStepEvent[];
   socialization?: SocializedEvent;
@@ -229,7 +227,6 @@ export function groupLossEvents(events: WaterfallEvents): LossEvent[] {
       receipt,
       liquidations: mine(events.liquidations).filter((l) => l.bankrupt),
       fundDraws: mine(events.fundDraws).filter((d) => d.recipient === receipt.account),
-      rewardDraws: mine(events.fundDraws).filter((d) => d.recipient !== receipt.account),
       caseOpened: mine(events.casesOpened).at(-1),
       adlSteps: mine(events.adlSteps),
       socialization: events.socializations.find((s) => s.txHash === receipt.txHash && s.marketId === receipt.marketId),

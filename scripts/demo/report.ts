@@ -141,9 +141,8 @@ export function renderMarkdown(r: DemoReport): string {
     "",
     `- before the crash: ${tokenUsd(r.fundBefore.assets)} USD staked, ${usd(r.fundBefore.pendingFees)} USD of fees set aside`,
     `- after: ${tokenUsd(r.fundAfter.assets)} USD, ${usd(r.fundAfter.pendingFees)} USD of fees set aside`,
-    `- paid out: ${usd(sum(r.lossEvents.map((e) => e.receipt.fundPaid)))} USD toward deficits, ` +
-      `${usd(sum(r.lossEvents.flatMap((e) => e.rewardDraws.map((d) => d.amount))))} USD of rewards to the ` +
-      "liquidators of bankrupt positions",
+    `- paid out: ${usd(sum(r.lossEvents.map((e) => e.receipt.fundPaid)))} USD toward deficits (a bankrupt ` +
+      "position passes at the oracle price with no reward)",
     `- solvent liquidations: ${r.liquidations.count}, paying keepers ${usd(r.liquidations.keeperRewards)} USD ` +
       `(discount) and the fund ${usd(r.liquidations.fundFees)} USD (fees)`,
     "",
@@ -182,7 +181,6 @@ export function renderMarkdown(r: DemoReport): string {
       );
     }
     for (const d of e.fundDraws) push(`- insurance fund paid ${usd(d.amount)} toward the deficit`);
-    for (const d of e.rewardDraws) push(`- insurance fund paid ${name(d.recipient)} a reward of ${usd(d.amount)}`);
     for (const s of e.adlSteps) {
       push(
         `- ADL: ${name(s.counterparty)} (score ${wad(s.score)}) closed ${wad(s.size)} at ${usd(s.price)}, ` +

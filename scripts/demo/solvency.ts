@@ -31,6 +31,7 @@ export function checkSolvency(input: SolvencyInput): InvariantResult[] {
     openInterestMatchesPositions(input),
     receiptsAddUp(input),
     fundDrawsMatchReceipts(input),
+    fundPaysNoReward(input),
     adlLossesMatchReceipts(input),
     socializedMatchesReceipts(input),
     adlWithinProfit(input),
@@ -155,6 +156,14 @@ function fundDrawsMatchReceipts({ events }: SolvencyInput): InvariantResult {
         `${short(e.receipt.account)}: draws ${sum(e.fundDraws.map((d) => d.amount))} ≠ fundPaid ${e.receipt.fundPaid}`,
     );
   return result("fund draws = receipt's fundPaid", problems, `${events.fundDraws.length} draws`);
+}
+
+/** Every fund draw goes to the bankrupt account itself: a bankrupt liquidation pays its caller no reward. */
+function fundPaysNoReward({ events }: SolvencyInput): InvariantResult {
+  const problems = events.fundDraws
+    .filter((d) => d.recipient !== d.account)
+    .map((d) => `${short(d.account)}: ${d.amount} drawn for ${short(d.recipient)}`);
+  return result("the fund pays deficits only, never a reward", problems, `${events.fundDraws.length} draws`);
 }
 
 function adlLossesMatchReceipts({ events }: SolvencyInput): InvariantResult {

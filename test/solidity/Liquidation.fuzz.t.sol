@@ -95,7 +95,7 @@ contract LiquidationFuzzTest is WaterfallSetup {
     /// A position of 1,000 to 2,000,000 USD at 2x to 9.5x, long or short, ETH or BTC; the price moves until equity
     /// is 0.1% to 4.9% of the notional (liquidatable at 5%, solvent). A liquidation of size max takes exactly
     /// q = ⌈(maintenance − equity) / (price × (mmr − discount − fee))⌉ (all when less than 10 USD would remain), pays
-    /// reward = fee = 1% of ⌊q × price⌋ (scaled to equity when they exceed it), leaves equity ≥ maintenance margin or
+    /// reward = ⌊1% of q × price⌋, fee = ⌈1% of q × price⌉ (scaled to equity when they exceed it), leaves equity ≥ maintenance margin or
     /// no position, never negative equity, and reward + fee ≤ equity before.
     /// hardhat-config: fuzz.runs = 128
     function testFuzz_solventLiquidationRestoresMaintenanceOrCloses(
@@ -193,7 +193,8 @@ contract LiquidationFuzzTest is WaterfallSetup {
                 (o.isLong ? received : -received);
         assertLt(collateralAfterHandOver, int256(0), "precondition: a deficit to realize");
         uint256 deficit = uint256(-collateralAfterHandOver);
-        FundPlan memory f = _planFund(deficit, Math.mulDiv(Math.mulDiv(o.size, price, WAD), DISCOUNT, WAD));
+        // No reward on a bankrupt account (issue 9, finding 2): the fund pays the deficit only.
+        FundPlan memory f = _planFund(deficit, 0);
         uint256 socialized = deficit - f.deficitPaid;
         uint256 perUnit = Math.mulDiv(socialized, WAD, o.size, Math.Rounding.Ceil);
         int256 keeperCollateral = clearingHouse.collateralOf(keeper);
@@ -215,13 +216,13 @@ contract LiquidationFuzzTest is WaterfallSetup {
         assertEq(receipts[0].shortfall, receipts[0].fundPaid + receipts[0].socialized, "receipt adds up");
         assertEq(receipts[0].perUnit, perUnit, "receipt: per unit");
 
-        // The reward is whatever the fund can still pay after the deficit; the keeper took the position at the oracle.
+        // No reward: the keeper took the position at the oracle, the fund paid the deficit and nothing else.
         WaterfallEvents.Liquidation[] memory events = WaterfallEvents.liquidations(logs, address(clearingHouse));
         assertEq(events.length, 1, "one Liquidated event");
         assertTrue(events[0].bankrupt, "bankrupt liquidation");
-        assertEq(events[0].reward, f.rewardPaid, "reward paid by the fund");
-        assertEq(clearingHouse.collateralOf(keeper) - keeperCollateral, int256(f.rewardPaid), "keeper got the reward");
-        assertEq(f.balance - token.balanceOf(address(fund)), f.deficitDrawn + f.rewardDrawn, "fund outflow");
+        assertEq(events[0].reward, 0, "no reward on a bankrupt account");
+        assertEq(clearingHouse.collateralOf(keeper), keeperCollateral, "keeper's collateral unchanged");
+        assertEq(f.balance - token.balanceOf(address(fund)), f.deficitDrawn, "fund outflow: the deficit only");
         _checkSocialCharges(o, perUnit, socialized);
     }
 
@@ -345,8 +346,9 @@ contract LiquidationFuzzTest is WaterfallSetup {
         x.q = Math.min(needed, positionAbs);
         if (Math.mulDiv(positionAbs - x.q, t.price, WAD) < MIN_REMAINING_NOTIONAL) x.q = positionAbs;
         uint256 notional = Math.mulDiv(x.q, t.price, WAD);
+        // The reward is paid to the keeper (rounded down), the fee charged to the account (rounded up).
         x.reward = Math.mulDiv(notional, DISCOUNT, WAD);
-        x.fee = Math.mulDiv(notional, LIQUIDATION_FEE, WAD);
+        x.fee = Math.mulDiv(notional, LIQUIDATION_FEE, WAD, Math.Rounding.Ceil);
         if (x.reward + x.fee > uint256(t.equity)) {
             x.reward = Math.mulDiv(uint256(t.equity), DISCOUNT, DISCOUNT + LIQUIDATION_FEE);
             x.fee = uint256(t.equity) - x.reward;

@@ -34,7 +34,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trades, gaps and liquidations weigh more: positions must build up and prices gap for bad debt to appear
         // within a run.
-        bytes4[] memory s = new bytes4[](21);
+        bytes4[] memory s = new bytes4[](26);
         s[0] = WaterfallHandler.trade.selector;
         s[1] = WaterfallHandler.trade.selector;
         s[2] = WaterfallHandler.trade.selector;
@@ -56,6 +56,13 @@ contract WaterfallInvariantTest is WaterfallSetup {
         s[18] = WaterfallHandler.unstake.selector;
         s[19] = WaterfallHandler.sweepInsuranceFees.selector;
         s[20] = WaterfallHandler.deposit.selector;
+        // The adversarial moves of issue 9: dust sides, same-block round trips, liquidating with one's own opposite
+        // position, refills of the fund while a case is open.
+        s[21] = WaterfallHandler.dustTrade.selector;
+        s[22] = WaterfallHandler.roundTrip.selector;
+        s[23] = WaterfallHandler.liquidateByCounterparty.selector;
+        s[24] = WaterfallHandler.liquidateByCounterparty.selector;
+        s[25] = WaterfallHandler.refillDuringCase.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
@@ -167,6 +174,29 @@ contract WaterfallInvariantTest is WaterfallSetup {
             assertEq(uint256(state.longDeleverageCases), perSide[m][1], "long-side cases");
             assertEq(uint256(state.shortDeleverageCases), perSide[m][0], "short-side cases");
         }
+    }
+
+    /// Issue 9, finding 1: every socialized charge is spread over the side as it stood when the transaction began
+    /// (nobody, the liquidator included, leaves it in the transaction that creates the charge).
+    function invariant_chargeCoversTheWholeSide() public view {
+        _noFailure(handler.F_CHARGED_SIDE());
+    }
+
+    /// Issue 9, finding 2: a bankrupt liquidation pays no reward.
+    function invariant_noRewardOnBankruptLiquidation() public view {
+        _noFailure(handler.F_BANKRUPT_REWARD());
+    }
+
+    /// Conservation of tokens: the clearing house holds exactly what was deposited, less what was withdrawn, plus
+    /// what the fund paid in, less what was swept to the fund; so Σ withdrawn ≤ Σ deposited + fund payouts.
+    function invariant_tokensConserved() public view {
+        uint256 inflow = handler.ghostDeposited() + handler.ghostFundOutflow();
+        assertEq(
+            token.balanceOf(address(clearingHouse)) + handler.ghostWithdrawn() + handler.ghostSwept(),
+            inflow,
+            "balance + withdrawn + swept == deposited + fund payouts"
+        );
+        assertLe(handler.ghostWithdrawn(), inflow, "withdrawn <= deposited + fund payouts");
     }
 
     /// No trade, withdrawal, unstake or waterfall call reverted for a reason the handler did not expect, and no
@@ -310,6 +340,31 @@ contract WaterfallInvariantTest is WaterfallSetup {
         assertEq(clearingHouse.openDeleverageCases(), 0, "and closed");
     }
 
+    /// The adversarial moves of issue 9 reach their branches: a dust trade, a same-block round trip, and a bankrupt
+    /// BTC long liquidated by the short on the other side, which pays the socialized charge on its whole position
+    /// before it takes the long over. Every invariant is checked after each step.
+    function test_adversarialMovesReachTheirBranches() public {
+        // Trader 0 buys 9 × 20,000 / 60,000 = 3 BTC from trader 1 at the oracle (size seed 300, price seed 0).
+        handler.trade(0, 1, 1, true, 300, 0);
+        handler.dustTrade(2, 3, 1, true, 443);
+        handler.roundTrip(2, 3, 0, false, 150);
+        _checkAll();
+        assertEq(handler.dustTrades(), 1, "a dust trade");
+        assertEq(handler.roundTrips(), 1, "a round trip");
+        // BTC gaps down 40% (seed 6,001: 1,000 + 3,000 bp, odd: down): trader 0 is bankrupt far beyond what the
+        // fund may pay in a day (10,000), so the rest is socialized over the shorts: trader 1 and the dust short.
+        handler.gapPrice(1, 6001);
+        assertLt(clearingHouse.accountHealth(handler.account(0)).equity, int256(-10_000e18), "deeply bankrupt");
+        address short = handler.account(1);
+        handler.liquidateByCounterparty(0, 0);
+        _checkAll();
+        assertEq(handler.counterpartyLiquidations(), 1, "liquidated by its counterparty");
+        assertEq(_size(handler.account(0), BTC), 0, "bankrupt account flat");
+        assertEq(_size(short, BTC), 0, "the short took the long over and is flat");
+        assertTrue(clearingHouse.marketState(BTC).shortSocialLossIndex > 0, "the shorts were charged");
+        assertGe(clearingHouse.accountHealth(short).equity, int256(0), "and could pay");
+    }
+
     function _checkAll() internal view {
         invariant_lossWaterfallAddsUpToTheWei();
         invariant_fundOutflowEqualsDrawnEvents();
@@ -321,6 +376,9 @@ contract WaterfallInvariantTest is WaterfallSetup {
         invariant_resolutionNeverStuck();
         invariant_openCaseCounterMatchesCases();
         invariant_noUnexpectedRevert();
+        invariant_chargeCoversTheWholeSide();
+        invariant_noRewardOnBankruptLiquidation();
+        invariant_tokensConserved();
     }
 
     function _noFailure(uint256 category) internal view {
@@ -328,16 +386,16 @@ contract WaterfallInvariantTest is WaterfallSetup {
     }
 }
 
-/// @notice Many socializations in a row over an opposite side of 3 wei, with an empty fund: every liquidation goes
-/// through, the social-loss index grows by exactly ⌈deficit × 1e18 / 3⌉ each time without overflowing, and the
-/// accounts it charges can be liquidated in turn (their own deficits socialized over the other tiny side).
+/// @notice Issue 9, finding 1, kept as a unit test (the invariant campaign's counterexample on the old
+/// LiquidationLogic, shortened): the keeper holds the long side and takes a bankrupt short over. The old code divided
+/// the deficit by what was left of the longs after the hand-over, 3 wei, which then owed it all; now the charge comes
+/// first, over the 1 BTC + 3 wei that were long when the transaction began, and the keeper pays its share.
 contract TinySideSocializationTest is WaterfallSetup {
     uint256 internal constant KEEPER_KEY = 0x4EE9;
-    uint256 internal constant ROUNDS = 50;
-    /// Each round's deficit: 6,500 deposited − 30 taker fee − 9,000 lost on 1 BTC from 60,000 to 69,000.
+    /// 6,500 deposited − 30 taker fee − 9,000 lost on 1 BTC from 60,000 to 69,000.
     uint256 internal constant DEFICIT = 2_530e18;
-    /// ⌈2,530e18 × 1e18 / 3⌉ = ⌈843,333…333.33e36⌉.
-    uint256 internal constant PER_UNIT = 843333333333333333333333333333333333334;
+    /// ⌈2,530e18 × 1e18 / (1e18 + 3)⌉.
+    uint256 internal constant PER_UNIT = 2529999999999999992411;
 
     function setUp() public {
         // Nobody stakes, so the fund is empty, and no fee is set aside for it.
@@ -345,73 +403,37 @@ contract TinySideSocializationTest is WaterfallSetup {
         clearingHouse.setInsuranceFeeShare(0);
     }
 
-    function test_manySocializationsOverATinySideNeverRevert() public {
+    function test_liquidatorOnTheChargedSidePaysItsShare() public {
         address tinyLong = _trader(0x71, 1_000e6);
-        address tinyShort = _trader(0x72, 1_000e6);
+        _trader(0x72, 1_000e6);
         address keeper = _trader(KEEPER_KEY, 10_000_000e6);
-        // tinyShort sells 3 wei of BTC to tinyLong at 60,000: notional 180,000 wei, fees 36 and 90 wei.
+        // 0x72 sells 3 wei of BTC to tinyLong at 60,000; a fresh account sells 1 BTC to the keeper at 60,000 with
+        // 6,500 USD (6,470 after the fee, IM 6,000).
         _fill(0x72, tinyLong, BTC, false, 3, 60_000e18);
-
-        for (uint256 i = 1; i <= ROUNDS; ++i) {
-            // A fresh account sells 1 BTC to the keeper at 60,000 with 6,500 USD (6,470 after the fee, IM 6,000).
-            address bankrupt = _trader(0x1000 + i, 6_500e6);
-            _fill(KEEPER_KEY, bankrupt, BTC, true, 1e18, 60_000e18);
-            // +15%: equity 6,470 − 9,000 = −2,530.
-            _setAnswer(BTC, 69_000e8);
-            wvm.recordLogs();
-            vm.prank(keeper);
-            clearingHouse.liquidate(bankrupt, BTC, type(uint256).max);
-            WaterfallEvents.Receipt[] memory r = WaterfallEvents.receipts(
-                wvm.getRecordedLogs(),
-                address(clearingHouse)
-            );
-            // The keeper took the short back and is flat: the long side is tinyLong's 3 wei, which owes it all.
-            assertEq(r.length, 1, "one receipt");
-            assertEq(r[0].shortfall, DEFICIT, "shortfall");
-            assertEq(r[0].fundPaid, 0, "empty fund");
-            assertEq(r[0].socialized, DEFICIT, "all socialized");
-            assertEq(r[0].perUnit, PER_UNIT, "per unit");
-            assertEq(_size(bankrupt, BTC), 0, "bankrupt flat");
-            assertEq(clearingHouse.collateralOf(bankrupt), 0, "bankrupt at zero");
-            MarketState memory state = clearingHouse.marketState(BTC);
-            assertEq(state.longSocialLossIndex, i * PER_UNIT, "long index");
-            assertEq(uint256(state.longOpenInterest), 3, "3 wei long");
-            _setAnswer(BTC, 60_000e8);
-        }
-
-        // tinyLong owes ⌈3 × 50 × PER_UNIT / 1e18⌉ = ⌈126,500e18 + 1e-16⌉ = 126,500e18 + 1.
-        assertEq(clearingHouse.positionOf(tinyLong, BTC).socialLossOwed, 126_500e18 + 1, "tinyLong owes");
-
-        // Another keeper liquidates tinyLong: collateral 1,000e18 − 90 − (126,500e18 + 1), no PnL at 60,000, so the
-        // deficit is 125,500e18 + 91, socialized over tinyShort's 3 wei: ⌈(125,500e18 + 91) × 1e18 / 3⌉.
-        uint256 deficitLong = 125_500e18 + 91;
-        uint256 perUnitShort = 41833333333333333333363666666666666666667;
-        _liquidateCharged(_trader(0x4EEA, 10_000_000e6), tinyLong, deficitLong, perUnitShort);
-        assertEq(clearingHouse.marketState(BTC).shortSocialLossIndex, perUnitShort, "short index");
-
-        // tinyShort now owes ⌈3 × perUnitShort / 1e18⌉ = 125,500e18 + 92: deficit 1,000e18 − 36 − that =
-        // −(124,500e18 + 128), socialized over the 3 wei long the second keeper took over.
-        uint256 deficitShort = 124_500e18 + 128;
-        uint256 perUnitLong = 41500000000000000000042666666666666666667;
-        _liquidateCharged(_trader(0x4EEB, 10_000_000e6), tinyShort, deficitShort, perUnitLong);
-        assertEq(
-            clearingHouse.marketState(BTC).longSocialLossIndex,
-            ROUNDS * PER_UNIT + perUnitLong,
-            "long index after all"
-        );
-    }
-
-    function _liquidateCharged(address liquidator, address charged, uint256 deficit, uint256 perUnit) internal {
+        address bankrupt = _trader(0x1001, 6_500e6);
+        _fill(KEEPER_KEY, bankrupt, BTC, true, 1e18, 60_000e18);
+        // +15%: equity 6,470 − 9,000 = −2,530.
+        _setAnswer(BTC, 69_000e8);
         wvm.recordLogs();
-        vm.prank(liquidator);
-        clearingHouse.liquidate(charged, BTC, type(uint256).max);
+        vm.prank(keeper);
+        clearingHouse.liquidate(bankrupt, BTC, type(uint256).max);
         WaterfallEvents.Receipt[] memory r = WaterfallEvents.receipts(wvm.getRecordedLogs(), address(clearingHouse));
         assertEq(r.length, 1, "one receipt");
-        assertEq(r[0].shortfall, deficit, "charged account's deficit");
-        assertEq(r[0].socialized, deficit, "socialized");
-        assertEq(r[0].perUnit, perUnit, "per unit");
-        assertEq(_size(charged, BTC), 0, "charged account flat");
-        assertEq(clearingHouse.collateralOf(charged), 0, "charged account at zero");
+        assertEq(r[0].shortfall, DEFICIT, "shortfall");
+        assertEq(r[0].fundPaid, 0, "empty fund");
+        assertEq(r[0].socialized, DEFICIT, "all socialized");
+        assertEq(r[0].perUnit, PER_UNIT, "per unit over the side as it stood before the hand-over");
+        assertEq(_size(bankrupt, BTC), 0, "bankrupt flat");
+        assertEq(clearingHouse.collateralOf(bankrupt), 0, "bankrupt at zero");
+        // The keeper settled ⌈1e18 × PER_UNIT / 1e18⌉ when it took the short over (its long closed): 2,530 less
+        // 7,589 wei; tinyLong owes ⌈3 × PER_UNIT / 1e18⌉ = 7,590 wei. Together the deficit and 1 wei.
+        assertEq(_size(keeper, BTC), 0, "keeper flat");
+        assertEq(clearingHouse.collateralOf(keeper), 10_000_000e18 - 12e18 - int256(PER_UNIT) + 9_000e18, "keeper");
+        assertEq(clearingHouse.positionOf(tinyLong, BTC).socialLossOwed, 7_590, "tinyLong owes dust");
+        assertGe(_equity(tinyLong), int256(0), "tinyLong can pay");
+        MarketState memory state = clearingHouse.marketState(BTC);
+        assertEq(state.longSocialLossIndex, PER_UNIT, "long index");
+        assertEq(uint256(state.longOpenInterest), 3, "3 wei long left");
     }
 }
 
@@ -471,28 +493,29 @@ contract WaterfallDefectsTest is WaterfallSetup {
     /// profitable position leaves it flat with negative collateral and no case, a deficit nobody can realize any more
     /// (DESIGN invariant 4). Today adlRank even ranks such accounts first (score = max when collateral or equity ≤ 0).
     function test_adlNeverLeavesCounterpartyFlatBelowZero() public {
-        address x = _trader(0xA, 10_000e6);
-        address y = _trader(0xB, 2_500e6);
+        address x = _trader(0xA, 13_000e6);
+        address y = _trader(0xB, 6_500e6);
         _trader(0xD, 1_000_000e6);
-        // x buys 1 BTC at 60,000 (fee 30) and sells 10 ETH at 2,000 to y (fee 10; y's maker fee 4):
-        // x: 9,960 ≥ IM 8,000; y: 2,496 ≥ IM 2,000.
+        // x buys 1 BTC at 60,000 (fee 30) and sells 30 ETH at 2,000 to y (fee 30; y's maker fee 12):
+        // x: 12,940 ≥ IM 12,000; y: 6,488 ≥ IM 6,000.
         _fill(0xD, x, BTC, false, 1e18, 60_000e18);
-        _fill(0xB, x, ETH, true, 10e18, 2_000e18);
-        // ETH 1,600, BTC 45,000: x = 9,960 + 4,000 − 15,000 = −1,040 (bankrupt, its ETH short in profit);
-        // y = 2,496 − 4,000 = −1,504.
+        _fill(0xB, x, ETH, true, 30e18, 2_000e18);
+        // ETH 1,600, BTC 30,000: x = 12,940 + 12,000 − 30,000 = −5,060 (bankrupt, its ETH short in profit);
+        // y = 6,488 − 12,000 = −5,512.
         _setAnswer(ETH, 1_600e8);
-        _setAnswer(BTC, 45_000e8);
-        assertEq(_equity(x), -1_040e18, "x bankrupt");
-        assertEq(_equity(y), -1_504e18, "y bankrupt");
-        // x's BTC goes to the keeper (not its last position: nothing realized): x holds collateral −5,040 and a
-        // short worth +4,000. y's liquidation opens a case: the fund is empty.
+        _setAnswer(BTC, 30_000e8);
+        assertEq(_equity(x), -5_060e18, "x bankrupt");
+        assertEq(_equity(y), -5_512e18, "y bankrupt");
+        // x's BTC (notional 30,000, below its ETH's 48,000) goes to the keeper (not its last position: nothing
+        // realized): x holds collateral −17,060 and a short worth +12,000. y's liquidation opens a case: the fund
+        // is empty.
         vm.startPrank(keeper);
         clearingHouse.liquidate(x, BTC, type(uint256).max);
         clearingHouse.liquidate(y, ETH, type(uint256).max);
         vm.stopPrank();
-        assertEq(clearingHouse.collateralOf(x), -5_040e18, "x collateral");
+        assertEq(clearingHouse.collateralOf(x), -17_060e18, "x collateral");
         assertTrue(clearingHouse.deleverageCaseOf(y).open, "y's case open");
-        assertEq(clearingHouse.adlRank(x, ETH).unrealizedPnl, 4_000e18, "x in profit");
+        assertEq(clearingHouse.adlRank(x, ETH).unrealizedPnl, 12_000e18, "x in profit");
 
         vm.prank(keeper);
         (bool ok, ) = address(clearingHouse).call(

@@ -317,6 +317,13 @@ contract WaterfallHandler is CheatCodes {
     uint256 internal constant LIQUIDATE = 0;
     uint256 internal constant DELEVERAGE = 1;
     uint256 internal constant TIMEOUT = 2;
+    /// autoDeleverage when the fund can pay the whole deficit: the caller takes the position over (issue 9, finding 7).
+    uint256 internal constant TAKEOVER = 3;
+
+    // Errors of the issue-9 rules, by selector so that this handler also compiles against the contracts before them
+    // (the campaign is run against the old LiquidationLogic to show that it finds finding 1).
+    bytes4 internal constant LARGEST_POSITION_GOES_LAST = bytes4(keccak256("LargestPositionGoesLast(address,uint256)"));
+    bytes4 internal constant SIDE_FROZEN_BY_DELEVERAGE = bytes4(keccak256("SideFrozenByDeleverage(uint256,bool)"));
 
     // Failure categories, one per invariant.
     uint256 public constant F_BALANCE = 0; // a call or receipt that does not add up
@@ -326,7 +333,12 @@ contract WaterfallHandler is CheatCodes {
     uint256 public constant F_STUCK = 4; // Panic, SafeCast or empty revert in the waterfall
     uint256 public constant F_UNEXPECTED = 5; // any other revert the handler did not expect
     uint256 public constant F_PENALTY = 6; // a solvent liquidation that took more than equity
-    uint256 public constant CATEGORIES = 7;
+    /// A socialized charge spread over other than the side as it stood when the transaction began (the liquidator
+    /// stepped out of it first: issue 9, finding 1).
+    uint256 public constant F_CHARGED_SIDE = 7;
+    /// A bankrupt liquidation that paid a reward (issue 9, finding 2).
+    uint256 public constant F_BANKRUPT_REWARD = 8;
+    uint256 public constant CATEGORIES = 9;
 
     /// @dev The state a waterfall call starts from.
     struct Party {
@@ -336,6 +348,8 @@ contract WaterfallHandler is CheatCodes {
         int256 openNotional;
         /// Funding and social loss owed before the call.
         int256 pending;
+        /// Funding alone, in the market of the call.
+        int256 funding;
         int256 unrealizedPnl;
     }
 
@@ -350,6 +364,8 @@ contract WaterfallHandler is CheatCodes {
         uint256 fundBalance;
         /// Collateral of every handler account: a call touches only its two parties.
         int256[ACCOUNTS] collaterals;
+        /// A trader, not a keeper, calls (and may lack the margin to take the position).
+        bool traderCaller;
     }
 
     /// @dev What one call was observed to do.
@@ -376,6 +392,8 @@ contract WaterfallHandler is CheatCodes {
         uint256[2] perUnit; // per market
         WaterfallEvents.Receipt[] receipts;
         uint256 deleveragedLoss;
+        /// Social loss settled per account in this action (SocialLossSettled), by market.
+        WaterfallVm.Log[] raw;
     }
 
     IClearingHouse public immutable clearingHouse;
@@ -413,6 +431,16 @@ contract WaterfallHandler is CheatCodes {
     uint256 public ghostSwept;
 
     mapping(address account => Pending) internal _pending;
+    /// Open interest [market][1 long, 0 short] when the current waterfall call began.
+    uint256[2][2] internal _openInterestBefore;
+    /// Tokens deposited into and withdrawn from the clearing house by the handler's accounts.
+    uint256 public ghostDeposited;
+    uint256 public ghostWithdrawn;
+    /// Adversarial moves that went through.
+    uint256 public dustTrades;
+    uint256 public roundTrips;
+    uint256 public counterpartyLiquidations;
+    uint256 public refillsDuringCase;
 
     // ------------------------------------------------------------ ghosts: the social-loss index (d)
 
@@ -465,6 +493,7 @@ contract WaterfallHandler is CheatCodes {
             token.approve(address(clearingHouse_), type(uint256).max);
             clearingHouse_.deposit(amount);
             vm.stopPrank();
+            ghostDeposited += amount;
         }
         for (uint256 i = 0; i < STAKERS; ++i) {
             address staker = vm.addr(0x57A4E + i);
@@ -497,8 +526,10 @@ contract WaterfallHandler is CheatCodes {
     function deposit(uint256 accountSeed, uint256 amountSeed) public {
         ++calls;
         address a = _accounts[accountSeed % TRADERS];
+        uint256 amount = amountSeed.bound(1_000e6, 20_000e6);
         vm.prank(a);
-        clearingHouse.deposit(amountSeed.bound(1_000e6, 20_000e6));
+        clearingHouse.deposit(amount);
+        ghostDeposited += amount;
     }
 
     /// A trader signs an order at up to 2% off the oracle and another fills it, both with at least 100 USD free; the
@@ -544,14 +575,15 @@ contract WaterfallHandler is CheatCodes {
         address a = _accounts[accountSeed % TRADERS];
         uint256 maxUnits = clearingHouse.accountHealth(a).freeCollateral / SCALE;
         if (maxUnits == 0) return;
+        uint256 amount = amountSeed.bound(1, maxUnits);
         _beginLogs();
         vm.prank(a);
-        (bool ok, bytes memory reason) = address(clearingHouse).call(
-            abi.encodeCall(IClearingHouse.withdraw, (amountSeed.bound(1, maxUnits)))
-        );
+        (bool ok, bytes memory reason) = address(clearingHouse).call(abi.encodeCall(IClearingHouse.withdraw, (amount)));
         _endLogs(ok);
-        if (ok) ++withdrawals;
-        else if (bytes4(reason) != IClearingHouse.WithdrawalLockedByDeleverage.selector) {
+        if (ok) {
+            ++withdrawals;
+            ghostWithdrawn += amount;
+        } else if (bytes4(reason) != IClearingHouse.WithdrawalLockedByDeleverage.selector) {
             _fail(F_UNEXPECTED, string.concat("withdraw reverted: ", _hex(reason)));
         }
     }
@@ -587,9 +619,14 @@ contract WaterfallHandler is CheatCodes {
         if (counterparty == address(0)) return;
         uint256 positionAbs = WaterfallMath.abs(clearingHouse.positionOf(a, c.marketId).size);
         uint256 size = sizeSeed % 3 == 0 ? (sizeSeed / 3).bound(1, positionAbs) : type(uint256).max;
+        address keeper = _accounts[TRADERS + (keeperSeed % 2)];
+        // When the fund (refilled since the case opened) can pay the whole deficit, the caller takes the position.
+        int256 equity = clearingHouse.accountHealth(a).equity;
+        uint256 available = clearingHouse.insuranceFees() + fund.availableForDraw() * SCALE;
+        bool takeover = equity < 0 && available >= uint256(-equity);
         _waterfallCall(
-            _snapshot(DELEVERAGE, a, counterparty, c.marketId),
-            _accounts[TRADERS + (keeperSeed % 2)],
+            takeover ? _snapshot(TAKEOVER, a, keeper, c.marketId) : _snapshot(DELEVERAGE, a, counterparty, c.marketId),
+            keeper,
             abi.encodeCall(IClearingHouse.autoDeleverage, (a, c.marketId, counterparty, size))
         );
     }
@@ -608,6 +645,76 @@ contract WaterfallHandler is CheatCodes {
             keeper,
             abi.encodeCall(IClearingHouse.socializeAfterTimeout, (a))
         );
+    }
+
+    // ------------------------------------------------------------ adversarial moves (issue 9)
+
+    /// A dust position: 1 to 1,000 wei traded at the oracle between two traders, so that a side can be near-empty.
+    function dustTrade(
+        uint256 makerSeed,
+        uint256 takerSeed,
+        uint256 marketSeed,
+        bool makerBuys,
+        uint256 sizeSeed
+    ) public {
+        ++calls;
+        (bool found, uint256 maker, uint256 taker) = _tradingPair(makerSeed, takerSeed);
+        if (!found) return;
+        uint256 marketId = marketSeed % MARKETS;
+        Order memory order = _order(maker, taker, marketId, makerBuys, 0, 0);
+        order.size = sizeSeed.bound(1, 1_000);
+        if (_submit(order, maker, taker)) ++dustTrades;
+    }
+
+    /// A trade and its exact reverse in the same block (a same-block round trip).
+    function roundTrip(
+        uint256 makerSeed,
+        uint256 takerSeed,
+        uint256 marketSeed,
+        bool makerBuys,
+        uint256 sizeSeed
+    ) public {
+        ++calls;
+        (bool found, uint256 maker, uint256 taker) = _tradingPair(makerSeed, takerSeed);
+        if (!found) return;
+        Order memory order = _order(maker, taker, marketSeed % MARKETS, makerBuys, sizeSeed, 0);
+        if (!_submit(order, maker, taker)) return;
+        Order memory back = _order(maker, taker, order.marketId, !makerBuys, 0, 0);
+        back.size = order.size;
+        if (_submit(back, maker, taker)) ++roundTrips;
+    }
+
+    /// A liquidatable account is liquidated by the trader holding the largest position on the other side of the
+    /// market: the attacker who owns both sides takes its own bankrupt position over with its opposite position.
+    function liquidateByCounterparty(uint256 accountSeed, uint256 marketSeed) public {
+        ++calls;
+        (bool found, address a) = _findLiquidatable(accountSeed, address(0));
+        if (!found) return;
+        uint256[] memory markets = clearingHouse.openMarketsOf(a);
+        uint256 marketId = markets[marketSeed % markets.length];
+        bool longSide = clearingHouse.positionOf(a, marketId).size < 0;
+        address liquidator;
+        uint256 largest;
+        for (uint256 i = 0; i < TRADERS; ++i) {
+            address t = _accounts[i];
+            int256 size = clearingHouse.positionOf(t, marketId).size;
+            if (t == a || size == 0 || (size > 0) != longSide) continue;
+            if (WaterfallMath.abs(size) > largest) (liquidator, largest) = (t, WaterfallMath.abs(size));
+        }
+        if (liquidator == address(0)) return;
+        Call memory c = _snapshot(LIQUIDATE, a, liquidator, marketId);
+        c.traderCaller = true;
+        uint256 before = liquidationsBankrupt + liquidationsSolvent;
+        _waterfallCall(c, liquidator, abi.encodeCall(IClearingHouse.liquidate, (a, marketId, type(uint256).max)));
+        if (liquidationsBankrupt + liquidationsSolvent != before) ++counterpartyLiquidations;
+    }
+
+    /// Stakers refill the fund while a deleverage case is open.
+    function refillDuringCase(uint256 stakerSeed, uint256 amountSeed) public {
+        ++calls;
+        if (clearingHouse.openDeleverageCases() == 0) return;
+        _stakeFor(_stakers[stakerSeed % STAKERS], amountSeed.bound(1_000e6, 50_000e6));
+        ++refillsDuringCase;
     }
 
     // ------------------------------------------------------------ actions: the insurance fund
@@ -699,10 +806,16 @@ contract WaterfallHandler is CheatCodes {
                 p.unrealizedPnl = v.unrealizedPnl;
             }
             if (v.size != 0 && (allMarkets || m == marketId)) p.pending += v.fundingOwed + int256(v.socialLossOwed);
+            if (m == marketId) p.funding = v.fundingOwed;
         }
     }
 
     function _waterfallCall(Call memory c, address caller, bytes memory data) internal {
+        for (uint256 m = 0; m < MARKETS; ++m) {
+            MarketState memory state = clearingHouse.marketState(m);
+            _openInterestBefore[m][1] = state.longOpenInterest;
+            _openInterestBefore[m][0] = state.shortOpenInterest;
+        }
         _beginLogs();
         vm.prank(caller);
         (bool ok, bytes memory reason) = address(clearingHouse).call(data);
@@ -752,7 +865,15 @@ contract WaterfallHandler is CheatCodes {
         // (a case closed because its position is no longer the account's last one).
         int256 settled = c.subject.pending - _party(c.subject.account, c.marketId, true).pending;
         e.credited = _cashValue(c.subject.account, c.marketId) - (_cashValue(c.subject) - settled + received);
-        int256 expectedOther = e.q == 0 ? _cashValue(c.other) : _cashValue(c.other) - c.other.pending - received;
+        // The other party, when it trades, settles its funding and its social loss, which may include a share of a
+        // charge this very call made (it was on the charged side when the call began): read it from the logs.
+        int256 expectedOther =
+            e.q == 0
+                ? _cashValue(c.other)
+                : _cashValue(c.other) -
+                    c.other.funding -
+                    _socialSettled(logs.raw, c.other.account, c.marketId) -
+                    received;
         e.otherDeviation = _cashValue(c.other.account, c.marketId) - expectedOther;
         uint256 fundAfter = token.balanceOf(address(fund));
         uint256 outflow = c.fundBalance - fundAfter; // waterfall calls only pay out of the fund
@@ -760,6 +881,21 @@ contract WaterfallHandler is CheatCodes {
         e.fundOut = int256(outflow * SCALE) + int256(c.pot) - int256(clearingHouse.insuranceFees());
         e.socialized = logs.socialized[c.marketId];
         e.perUnit = logs.perUnit[c.marketId];
+    }
+
+    /// @dev Σ SocialLossSettled of `a` in `marketId` among `logs`.
+    function _socialSettled(
+        WaterfallVm.Log[] memory logs,
+        address a,
+        uint256 marketId
+    ) internal view returns (int256 total) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            WaterfallVm.Log memory log = logs[i];
+            if (log.emitter != address(clearingHouse) || log.topics.length < 3) continue;
+            if (log.topics[0] != WaterfallEvents.SOCIAL_LOSS_SETTLED) continue;
+            if (address(uint160(uint256(log.topics[1]))) != a || uint256(log.topics[2]) != marketId) continue;
+            total += int256(abi.decode(log.data, (uint256)));
+        }
     }
 
     function _cashValue(Party memory p) internal pure returns (int256) {
@@ -803,6 +939,8 @@ contract WaterfallHandler is CheatCodes {
         if (c.kind == DELEVERAGE && reward != 0) _fail(F_BALANCE, "an ADL counterparty gained");
         if (c.kind != DELEVERAGE && loss != 0) _fail(F_BALANCE, "a keeper lost in a handover");
         if (c.kind == TIMEOUT && reward != 0) _fail(F_BALANCE, "socializeAfterTimeout paid a reward");
+        if (c.kind == TAKEOVER && reward != 0) _fail(F_BALANCE, "a fund-covered autoDeleverage paid a reward");
+        if (c.kind == LIQUIDATE && reward != 0) _fail(F_BANKRUPT_REWARD, "a bankrupt liquidation paid a reward");
         if (e.credited < 0 || fundPaid < 0) _fail(F_BALANCE, "negative credit or fund payment");
         if (e.credited != fundPaid + loss + int256(e.socialized)) {
             _fail(
@@ -911,27 +1049,22 @@ contract WaterfallHandler is CheatCodes {
             _fail(F_STUCK, string.concat(_kindName(c.kind), " stuck: ", _hex(reason)));
             return;
         }
-        bool expected =
-            c.kind == DELEVERAGE
-                ? selector == IClearingHouse.DeleverageExceedsProfit.selector ||
-                    selector == IClearingHouse.NotBankrupt.selector
-                : selector == IClearingHouse.NoPositionsToCharge.selector && _callerHoldsWholeSide(c);
-        if (!expected) _fail(F_UNEXPECTED, string.concat(_kindName(c.kind), " reverted: ", _hex(reason)));
-    }
-
-    /// @dev NoPositionsToCharge is right only when the caller, taking the bankrupt position over, closes the last
-    /// position on the side the loss would be socialized over.
-    function _callerHoldsWholeSide(Call memory c) internal view returns (bool) {
-        bool otherSideLong = c.subject.size < 0;
-        if (c.other.size == 0 || (c.other.size > 0) != otherSideLong) return false;
-        if (WaterfallMath.abs(c.other.size) > WaterfallMath.abs(c.subject.size)) return false;
-        for (uint256 i = 0; i < ACCOUNTS; ++i) {
-            address a = _accounts[i];
-            if (a == c.other.account) continue;
-            int256 size = clearingHouse.positionOf(a, c.marketId).size;
-            if (size != 0 && (size > 0) == otherSideLong) return false;
+        bool expected;
+        if (c.kind == DELEVERAGE) {
+            expected =
+                selector == IClearingHouse.DeleverageExceedsProfit.selector ||
+                selector == IClearingHouse.NotBankrupt.selector;
+        } else if (c.kind == LIQUIDATE) {
+            // A bankrupt account's largest position goes last; a trader liquidating may lack the margin to take
+            // the position (or, on the old code, the charged side may be empty once it has).
+            expected =
+                (selector == LARGEST_POSITION_GOES_LAST && c.equity < 0) ||
+                (c.traderCaller &&
+                    (selector == IClearingHouse.InsufficientMargin.selector ||
+                        selector == IClearingHouse.NegativeEquity.selector ||
+                        selector == IClearingHouse.NoPositionsToCharge.selector));
         }
-        return true;
+        if (!expected) _fail(F_UNEXPECTED, string.concat(_kindName(c.kind), " reverted: ", _hex(reason)));
     }
 
     // ------------------------------------------------------------ logs and the social-loss ghost
@@ -968,6 +1101,7 @@ contract WaterfallHandler is CheatCodes {
             }
         }
         out.receipts = WaterfallEvents.receipts(logs, address(clearingHouse));
+        out.raw = logs;
     }
 
     function _onPositionChanged(WaterfallVm.Log memory log) internal {
@@ -1006,10 +1140,20 @@ contract WaterfallHandler is CheatCodes {
     function _onLossSocialized(WaterfallVm.Log memory log, ActionLogs memory out) internal {
         uint256 m = uint256(log.topics[1]);
         (bool longSide, uint256 amount, uint256 indexDelta) = abi.decode(log.data, (bool, uint256, uint256));
-        MarketState memory state = clearingHouse.marketState(m);
-        uint256 openInterest = longSide ? state.longOpenInterest : state.shortOpenInterest;
+        // The charge is spread over the side as it stood when the transaction began: nobody (the liquidator
+        // taking the position over, in particular) can leave it in the transaction that creates the charge.
+        uint256 openInterest = _openInterestBefore[m][longSide ? 1 : 0];
         if (openInterest == 0 || indexDelta != Math.mulDiv(amount, 1e18, openInterest, Math.Rounding.Ceil)) {
-            _fail(F_SOCIAL_CHARGE, "index delta != ceil(amount x 1e18 / open interest)");
+            _fail(
+                F_CHARGED_SIDE,
+                string.concat(
+                    "index delta ",
+                    Strings.toString(indexDelta),
+                    " != ceil(amount x 1e18 / open interest when the call began ",
+                    Strings.toString(openInterest),
+                    ")"
+                )
+            );
         }
         _ghostIndex[m][longSide ? 1 : 0] += indexDelta;
         out.socialized[m] += amount;
@@ -1097,8 +1241,9 @@ contract WaterfallHandler is CheatCodes {
         order.nonce = _nonce++;
     }
 
-    /// @dev The maker signs, the taker fills all of it. Margin refusals are expected; any other revert is not.
-    function _submit(Order memory order, uint256 maker, uint256 taker) internal {
+    /// @dev The maker signs, the taker fills all of it. Margin refusals, and fills touching a side frozen by an open
+    /// deleverage case, are expected; any other revert is not. Returns whether the fill went through.
+    function _submit(Order memory order, uint256 maker, uint256 taker) internal returns (bool) {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[maker], clearingHouse.hashOrder(order));
         _beginLogs();
         vm.prank(_accounts[taker]);
@@ -1110,12 +1255,14 @@ contract WaterfallHandler is CheatCodes {
             ++fills;
         } else if (
             bytes4(reason) == IClearingHouse.InsufficientMargin.selector ||
-            bytes4(reason) == IClearingHouse.NegativeEquity.selector
+            bytes4(reason) == IClearingHouse.NegativeEquity.selector ||
+            bytes4(reason) == SIDE_FROZEN_BY_DELEVERAGE
         ) {
             ++marginSkips;
         } else {
             _fail(F_UNEXPECTED, string.concat("fill reverted: ", _hex(reason)));
         }
+        return ok;
     }
 
     function _findLiquidatable(uint256 seed, address keeper) internal view returns (bool, address) {
@@ -1198,7 +1345,9 @@ contract WaterfallHandler is CheatCodes {
                 ? "liquidate"
                 : kind == DELEVERAGE
                     ? "autoDeleverage"
-                    : "socializeAfterTimeout";
+                    : kind == TAKEOVER
+                        ? "autoDeleverage (fund pays all)"
+                        : "socializeAfterTimeout";
     }
 
     function _hex(bytes memory data) internal pure returns (string memory) {
