@@ -18,6 +18,8 @@ export default defineConfig(
   {
     files: [
       "*.ts",
+      "sdk/**/*.ts",
+      "devnet/**/*.ts",
       "scripts/**/*.ts",
       "test/**/*.ts",
       "deploy/**/*.ts",

@@ -1,4 +1,4 @@
-import { formatDisplay, formatUnitsExact } from "./amounts.js";
+import { formatDisplay, formatUnitsExact } from "#sdk";
 
 /** 18-decimal fixed point, as the clearing house's views and events use it. */
 export const WAD_DECIMALS = 18;

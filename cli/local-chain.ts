@@ -1,4 +1,4 @@
-import { LOCAL_CHAIN_ID, hardhat, localhost } from "../deploy/networks/local.js";
+import { LOCAL_CHAIN_ID, hardhat, localhost } from "#sdk";
 import { InputError } from "./errors.js";
 
 /** The deployment networks whose collateral is the freely mintable mock (deploy/networks/local.ts). */

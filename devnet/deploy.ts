@@ -5,8 +5,7 @@ import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import type { Signer } from "ethers";
 
-import { localhost } from "../../../deploy/networks/local.js";
-import { deployBackstop } from "../../../deploy/system.js";
+import { deployBackstop, localhost } from "#sdk";
 import type {
   BackstopLens,
   ChainlinkOracleAdapter,
@@ -15,10 +14,10 @@ import type {
   LiquidationLogic,
   MockAggregatorV3,
   MockERC20,
-} from "../../../typechain-types/index.js";
+} from "../typechain-types/index.js";
 import { CHAIN_ID } from "./constants.js";
 
-/** The deployment file the keeper reads (keeper/src/deployment.ts validates the same shape). */
+/** The deployment file the keeper reads (sdk/deployment.ts validates the same shape). */
 export interface DeploymentFile {
   network: string;
   chainId: number;

@@ -1,16 +1,20 @@
 import { Wallet } from "ethers";
 import type { JsonRpcProvider } from "ethers";
 
+import { createProvider, readDeployment } from "#sdk";
 import {
-  Keeper,
   counterTotal,
   createLogger,
   createMetrics,
-  createProvider,
+  Keeper,
   parseConfig,
-  readDeployment,
-} from "../../../keeper/src/index.js";
-import type { ActionKind, ActionOutcome, CycleReport, ExecResult, Metrics } from "../../../keeper/src/index.js";
+  rpcCounter,
+  type ActionKind,
+  type ActionOutcome,
+  type CycleReport,
+  type ExecResult,
+  type Metrics,
+} from "#keeper";
 import type { HealthRow } from "./chain.js";
 import { DEV_KEYS } from "./keys.js";
 
@@ -62,7 +66,7 @@ export function createTestKeeper(options: TestKeeperOptions): TestKeeper {
   const metrics = createMetrics();
   const provider = createProvider(config.rpcUrl, {
     chainId: deployment.chainId,
-    metrics,
+    onRequest: rpcCounter(metrics),
     timeoutMs: options.timeoutMs ?? 5_000,
   });
   const signers = keys.map((key) => new Wallet(key, provider));

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { getAddress, isAddress } from "ethers";
 
+import { LOSS_POLICY_NAMES, type LossPolicyName } from "./constants.js";
+
 /** A deployment file could not be used; the message is one line and names the file. */
 export class DeploymentError extends Error {
   constructor(message: string) {
@@ -8,8 +10,6 @@ export class DeploymentError extends Error {
     this.name = "DeploymentError";
   }
 }
-
-export type LossPolicyName = "adl" | "socialized";
 
 export interface DeployedMarket {
   id: number;
@@ -72,14 +72,16 @@ function market(path: string, index: number, value: unknown): DeployedMarket {
   if (typeof symbol !== "string" || symbol === "") {
     throw new DeploymentError(`${path}: ${where}.symbol is missing`);
   }
-  if (lossPolicy !== "adl" && lossPolicy !== "socialized") {
-    throw new DeploymentError(`${path}: ${where}.lossPolicy must be "adl" or "socialized"`);
+  if (!LOSS_POLICY_NAMES.includes(lossPolicy as LossPolicyName)) {
+    throw new DeploymentError(
+      `${path}: ${where}.lossPolicy must be ${LOSS_POLICY_NAMES.map((n) => `"${n}"`).join(" or ")}`,
+    );
   }
   return {
     id: wholeNumber(path, `${where}.id`, value.id),
     symbol,
     feed: address(path, `${where}.feed`, value.feed),
-    lossPolicy,
+    lossPolicy: lossPolicy as LossPolicyName,
   };
 }
 

@@ -1,8 +1,8 @@
 import { getAddress, type Block, type EventFragment, type Interface, type Log, type Provider } from "ethers";
 
-import type { Logger } from "./logger.js";
-import type { Metrics } from "./metrics.js";
-import type { TrackedPosition } from "./risk.js";
+import type { Logger } from "pino";
+
+import type { TrackedPosition } from "./math/position.js";
 
 /** The head block as the keeper uses it: number and hash pin reads, timestamp drives the ADL timeout. */
 export interface BlockHeader {
@@ -47,12 +47,20 @@ interface PositionEntry {
   block: number;
 }
 
+export interface IndexerProgress {
+  accountsTracked: number;
+  /** Head block minus the last block read; absent when no head was read (a restore). */
+  blockLag?: number;
+}
+
 export interface IndexerOptions {
   provider: Provider;
   clearingHouse: string;
   iface: Interface;
-  logger: Logger;
-  metrics: Metrics;
+  /** Warnings (a reorganisation read again) go here; none when absent. */
+  logger?: Logger;
+  /** Told the accounts known and the blocks left to read after each step (the keeper's gauges). */
+  onProgress?: (progress: IndexerProgress) => void;
   startBlock: number;
   logChunk: number;
   reorgDepth: number;
@@ -101,7 +109,7 @@ export function toHeader(block: Block): BlockHeader {
  */
 export class Indexer {
   readonly #o: IndexerOptions;
-  readonly #log: Logger;
+  readonly #log: Logger | undefined;
   readonly #topics: string[];
   /** topic0 → event: Interface.parseLog hashes every event signature again for each log it parses. */
   readonly #events = new Map<string, EventFragment>();
@@ -114,7 +122,7 @@ export class Indexer {
 
   constructor(options: IndexerOptions) {
     this.#o = options;
-    this.#log = options.logger.child({ module: "indexer" });
+    this.#log = options.logger?.child({ module: "indexer" });
     this.#topics = EVENTS.map((name) => {
       const event = options.iface.getEvent(name);
       if (event === null) throw new Error(`clearing-house ABI lacks event ${name}`);
@@ -231,7 +239,7 @@ export class Indexer {
       if (recent) this.#unknown.add(account);
     }
     for (const account of state.accounts) if (!(account in state.positions)) this.#unknown.add(account);
-    this.#o.metrics.accountsTracked.set(this.#accounts.size);
+    this.#o.onProgress?.({ accountsTracked: this.#accounts.size });
   }
 
   /** Reads every event up to `head` (after undoing a reorganisation if the chain changed under us). */
@@ -267,12 +275,11 @@ export class Indexer {
       }
       this.#lastBlock = to;
       result.toBlock = to;
-      this.#o.metrics.blockLag.set(head.number - to);
+      this.#o.onProgress?.({ accountsTracked: this.#accounts.size, blockLag: head.number - to });
     }
     this.#hashes.set(head.number, head.hash);
     for (const n of this.#hashes.keys()) if (n < head.number - this.#o.reorgDepth) this.#hashes.delete(n);
-    this.#o.metrics.accountsTracked.set(this.#accounts.size);
-    this.#o.metrics.blockLag.set(head.number - this.#lastBlock);
+    this.#o.onProgress?.({ accountsTracked: this.#accounts.size, blockLag: head.number - this.#lastBlock });
     return result;
   }
 
@@ -299,7 +306,7 @@ export class Indexer {
     }
     this.#rewind(fork, result);
     result.reorg = { fromBlock: fork + 1, toBlock: last };
-    this.#log.warn({ forkBlock: fork, undoneTo: last, head: head.number }, "chain reorganisation: reading again");
+    this.#log?.warn({ forkBlock: fork, undoneTo: last, head: head.number }, "chain reorganisation: reading again");
   }
 
   async #hashAt(n: number): Promise<string | null> {

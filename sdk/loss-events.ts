@@ -1,5 +1,5 @@
-import type { BackstopContracts } from "../../deploy/system.js";
-import { sum } from "./units.js";
+import type { BackstopBindings } from "./contracts.js";
+import { sum } from "./constants.js";
 
 /** The loss waterfall as the chain's events tell it, grouped into one record per bad-debt receipt. */
 
@@ -101,7 +101,7 @@ export interface WaterfallEvents {
   flows: TokenFlows;
 }
 
-type Contracts = Pick<BackstopContracts, "clearingHouse" | "insuranceFund">;
+type Contracts = Pick<BackstopBindings, "clearingHouse" | "insuranceFund">;
 
 interface RawLog {
   blockNumber: number;

@@ -5,13 +5,14 @@ import {
   ClearingHouse__factory,
   type BackstopLens,
   type ClearingHouse,
-} from "../../typechain-types/index.js";
-import type { TrackedPosition } from "./risk.js";
+} from "../typechain-types/index.js";
+import { lossPolicyName, type LossPolicyName } from "./constants.js";
+import type { TrackedPosition } from "./math/position.js";
 
 /** A market as the keeper needs it, read from the clearing house. */
 export interface MarketInfo {
   id: number;
-  lossPolicy: "adl" | "socialized";
+  lossPolicy: LossPolicyName;
   initialMarginRatio: bigint;
   maintenanceMarginRatio: bigint;
 }
@@ -97,7 +98,7 @@ export class Reader {
         const p = await this.clearingHouse.marketParams(id, { blockTag });
         return {
           id,
-          lossPolicy: p.lossPolicy === 0n ? "adl" : "socialized",
+          lossPolicy: lossPolicyName(p.lossPolicy),
           initialMarginRatio: p.initialMarginRatio,
           maintenanceMarginRatio: p.maintenanceMarginRatio,
         } satisfies MarketInfo;

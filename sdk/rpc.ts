@@ -1,29 +1,32 @@
 import { FetchRequest, JsonRpcProvider, Network, type JsonRpcApiProvider, type JsonRpcPayload } from "ethers";
 
-import type { Metrics } from "./metrics.js";
+import { InputError } from "./errors.js";
 
 type Send = JsonRpcApiProvider["_send"];
 
-// Per provider, the metrics its requests are counted in. A WeakMap instead of a field on the provider keeps
-// the patch visible in one place and lets a provider be shared (each keeper then counts the shared traffic).
-const counted = new WeakMap<JsonRpcApiProvider, Set<Metrics>>();
+/** Told the method of every JSON-RPC request a provider sends. */
+export type RequestHook = (method: string) => void;
+
+// Per provider, the hooks its requests are reported to. A WeakMap instead of a field on the provider keeps
+// the patch visible in one place and lets a provider be shared (each user then sees the shared traffic).
+const observed = new WeakMap<JsonRpcApiProvider, Set<RequestHook>>();
 
 /**
- * Counts every JSON-RPC request the provider sends, by method, including those inside a batch and those its
- * signers send through it. Idempotent per (provider, metrics).
+ * Reports every JSON-RPC request the provider sends to `hook`, by method, including those inside a batch and
+ * those its signers send through it. Idempotent per (provider, hook).
  */
-export function instrumentProvider(provider: JsonRpcApiProvider, metrics: Metrics): void {
-  const existing = counted.get(provider);
+export function observeRequests(provider: JsonRpcApiProvider, hook: RequestHook): void {
+  const existing = observed.get(provider);
   if (existing !== undefined) {
-    existing.add(metrics);
+    existing.add(hook);
     return;
   }
-  const sinks = new Set([metrics]);
-  counted.set(provider, sinks);
+  const hooks = new Set([hook]);
+  observed.set(provider, hooks);
   const original: Send = provider._send.bind(provider);
   const wrapped: Send = (payload: JsonRpcPayload | JsonRpcPayload[]) => {
     for (const request of Array.isArray(payload) ? payload : [payload]) {
-      for (const sink of sinks) sink.rpcCalls.inc({ method: request.method });
+      for (const h of hooks) h(request.method);
     }
     return original(payload);
   };
@@ -32,14 +35,15 @@ export function instrumentProvider(provider: JsonRpcApiProvider, metrics: Metric
 
 export interface ProviderOptions {
   chainId: number;
-  metrics: Metrics;
   /** Per-request timeout; a node that accepts connections but does not answer must not stall the loop. */
   timeoutMs?: number;
+  /** Told of every request (the keeper counts them in its metrics). */
+  onRequest?: RequestHook;
 }
 
 /**
- * A JSON-RPC provider for the keeper: static network (no background chain-id probing, no retry chatter on
- * stderr when the node is down), no result cache, short request timeout, every request counted.
+ * A JSON-RPC provider for every tool: static network (no background chain-id probing, no retry chatter on
+ * stderr when the node is down), no result cache, short request timeout, every request shown to `onRequest`.
  */
 export function createProvider(url: string, options: ProviderOptions): JsonRpcProvider {
   const request = new FetchRequest(url);
@@ -51,6 +55,20 @@ export function createProvider(url: string, options: ProviderOptions): JsonRpcPr
     batchMaxCount: 20,
     cacheTimeout: -1,
   });
-  instrumentProvider(provider, options.metrics);
+  if (options.onRequest !== undefined) observeRequests(provider, options.onRequest);
   return provider;
+}
+
+/** Checks that `raw` is an http(s) URL; the keeper and the trader CLI both take it from `--rpc`. */
+export function parseRpcUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InputError(`--rpc is not a valid URL: '${raw}'`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InputError(`--rpc must be an http(s) URL, got '${url.protocol}'`);
+  }
+  return raw;
 }

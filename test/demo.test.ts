@@ -8,10 +8,10 @@ import { expect } from "chai";
 import { BrowserProvider } from "ethers";
 import { network } from "hardhat";
 
-import { readDeployment } from "../keeper/src/deployment.js";
+import { readDeployment } from "../sdk/deployment.js";
 import { DEFAULT_OPTIONS, DemoFlagError, parseDemoFlags } from "../scripts/demo/flags.js";
-import type { WaterfallEvents } from "../scripts/demo/events.js";
-import { planCrash } from "../scripts/demo/plan.js";
+import type { WaterfallEvents } from "../sdk/loss-events.js";
+import { planCrash } from "../devnet/scenario/plan.js";
 import { runDemo } from "../scripts/demo/run.js";
 import { checkSolvency, failures } from "../scripts/demo/solvency.js";
 import type { SolvencyInput } from "../scripts/demo/state.js";

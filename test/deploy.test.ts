@@ -6,13 +6,13 @@ import { expect } from "chai";
 import { Wallet, id } from "ethers";
 import { network } from "hardhat";
 
-import { networkParams } from "../deploy/networks/index.js";
-import { hardhat } from "../deploy/networks/local.js";
-import { sepolia } from "../deploy/networks/sepolia.js";
-import { deployBackstop } from "../deploy/system.js";
-import type { NetworkParams } from "../deploy/params.js";
-import { readDeployment } from "../keeper/src/deployment.js";
-import { readParams } from "./helpers/collateral.js";
+import { networkParams } from "../sdk/deploy/networks/index.js";
+import { hardhat } from "../sdk/deploy/networks/local.js";
+import { sepolia } from "../sdk/deploy/networks/sepolia.js";
+import { deployBackstop } from "../sdk/deploy/system.js";
+import type { NetworkParams } from "../sdk/deploy/params.js";
+import { readDeployment } from "../sdk/deployment.js";
+import { readParams } from "../devnet/hardhat/collateral.js";
 
 const WAD = 10n ** 18n;
 const ADMIN_ROLE = "0x" + "00".repeat(32);

@@ -15,8 +15,8 @@ import {
   ethers,
   marketParams,
   networkHelpers,
-} from "./helpers/fixture.js";
-import { blockTimestampOf, fill, latestTimestamp, paramsTuple, readParams } from "./helpers/collateral.js";
+} from "../devnet/hardhat/fixture.js";
+import { blockTimestampOf, fill, latestTimestamp, paramsTuple, readParams } from "../devnet/hardhat/collateral.js";
 
 const RISK_MANAGER_ROLE = ethers.id("RISK_MANAGER_ROLE");
 const ETH_ANSWER = ETH_PRICE * 10n ** 8n;

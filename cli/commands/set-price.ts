@@ -1,5 +1,5 @@
 import { MockAggregatorV3__factory } from "../../typechain-types/index.js";
-import { parsePositive } from "../amounts.js";
+import { parsePositive } from "#sdk";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { findMarket } from "../connection.js";
 import { usd, wad } from "../format.js";

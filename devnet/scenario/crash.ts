@@ -1,8 +1,7 @@
 import { Wallet, toQuantity } from "ethers";
 import type { JsonRpcApiProvider, Signer } from "ethers";
 
-import { ORDER_TYPES, orderDomain } from "../../cli/order-file.js";
-import { LOCAL_FEED_DECIMALS, LOCAL_RISK } from "../../deploy/networks/local.js";
+import { LOCAL_FEED_DECIMALS, LOCAL_RISK, ORDER_TYPES, orderDomain } from "#sdk";
 import type {
   ChainlinkOracleAdapter,
   ClearingHouse,

@@ -1,7 +1,7 @@
 import { id } from "ethers";
 
-import { LOCAL_RISK } from "../../deploy/networks/local.js";
-import { BTC_MARKET, ETH_MARKET, SCALE, USD, WAD, sum } from "./units.js";
+import { LOCAL_RISK, SCALE, USD, WAD, sum } from "#sdk";
+import { BTC_MARKET, ETH_MARKET } from "../constants.js";
 
 /**
  * The crash, as data: who trades what with whom before the price gap, and what the margin math says each account

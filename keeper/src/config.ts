@@ -1,15 +1,10 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { parseUnits } from "ethers";
 
-import { Secret } from "./secret.js";
+import { InputError as ConfigError, Secret, checkKeystore, parsePrivateKeys, parseRpcUrl } from "#sdk";
 
-/** A configuration problem, described in one line fit for an operator's terminal. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+/** A configuration problem, described in one line fit for an operator's terminal: the SDK's input error. */
+export { ConfigError };
 
 /** Where the signing keys come from. Keys are never flags, so that they cannot end up in shell history. */
 export type KeySource =
@@ -98,9 +93,6 @@ const FLAGS: Record<string, FlagSpec> = {
 
 const KEY_FLAGS = new Set(["--private-key", "--private-keys", "--key", "--keys", "--mnemonic"]);
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
-const PRIVATE_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
-// secp256k1 group order: a private key must be in [1, n).
-const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 type RawValues = Map<string, string[]>;
 
@@ -154,55 +146,6 @@ function parseGwei(name: string, raw: string): bigint {
   return wei;
 }
 
-/** Checks that `raw` is an http(s) URL; the keeper and the trader CLI both take it from `--rpc`. */
-export function parseRpcUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`--rpc is not a valid URL: '${raw}'`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`--rpc must be an http(s) URL, got '${url.protocol}'`);
-  }
-  return raw;
-}
-
-/** Comma-separated private keys from the environment variable `variable`; messages name the variable. */
-export function parsePrivateKeys(raw: string, variable = "KEEPER_PRIVATE_KEYS"): Secret<string[]> {
-  const parts = raw.split(",").map((k) => k.trim());
-  const keys: string[] = [];
-  parts.forEach((key, i) => {
-    // The key itself never appears in the message: only its position.
-    if (!PRIVATE_KEY.test(key)) {
-      throw new ConfigError(`${variable}: key ${i + 1} is not a 32-byte hex string`);
-    }
-    const normalized = key.startsWith("0x") ? key : `0x${key}`;
-    const scalar = BigInt(normalized);
-    if (scalar === 0n || scalar >= CURVE_ORDER) {
-      throw new ConfigError(`${variable}: key ${i + 1} is not a valid secp256k1 private key`);
-    }
-    keys.push(normalized.toLowerCase());
-  });
-  if (new Set(keys).size !== keys.length) throw new ConfigError(`${variable}: the same key is given twice`);
-  return new Secret(keys);
-}
-
-/** Checks that `file` exists and holds an encrypted JSON wallet, before any password is asked for. */
-export function checkKeystore(file: string): void {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`keystore file not found: ${file}`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
-  } catch {
-    throw new ConfigError(`keystore file is not JSON: ${file}`);
-  }
-  const wallet = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  if (!("crypto" in wallet || "Crypto" in wallet)) {
-    throw new ConfigError(`keystore file is not an encrypted JSON wallet: ${file}`);
-  }
-}
-
 function keySource(flags: RawValues, env: NodeJS.ProcessEnv): KeySource {
   const keystores = flags.get("--keystore") ?? [];
   const envKeys = env.KEEPER_PRIVATE_KEYS?.trim();
@@ -218,7 +161,7 @@ function keySource(flags: RawValues, env: NodeJS.ProcessEnv): KeySource {
     return { kind: "keystore", files: keystores, password: new Secret(password) };
   }
   if (!envKeys) throw new ConfigError("no signing key: set KEEPER_PRIVATE_KEYS or give --keystore <file>");
-  return { kind: "env", privateKeys: parsePrivateKeys(envKeys) };
+  return { kind: "env", privateKeys: parsePrivateKeys(envKeys, "KEEPER_PRIVATE_KEYS") };
 }
 
 /** The value of a flag, falling back to its environment variable. */

@@ -1,19 +1,25 @@
 import type { JsonRpcApiProvider, Signer } from "ethers";
 
+import {
+  Indexer,
+  Reader,
+  describeError,
+  observeRequests,
+  toHeader,
+  type BlockHeader,
+  type CaseRow,
+  type Deployment,
+  type MarketInfo,
+} from "#sdk";
 import { ClearingHouse__factory, InsuranceFund__factory } from "../../typechain-types/index.js";
 import { AccountBook } from "./book.js";
 import { CheckpointWriter, readCheckpoint, type Checkpoint } from "./checkpoint.js";
 import type { KeeperConfig } from "./config.js";
-import type { Deployment } from "./deployment.js";
-import { describeError } from "./errors.js";
 import { Executor, type ExecResult, type PendingTx, type SignerSlot } from "./executor.js";
 import type { HealthStatus } from "./health.js";
-import { Indexer, toHeader, type BlockHeader } from "./indexer.js";
 import { runJob, type JobContext } from "./jobs.js";
 import type { Logger } from "./logger.js";
-import type { Metrics } from "./metrics.js";
-import { Reader, type CaseRow, type MarketInfo } from "./reader.js";
-import { instrumentProvider } from "./rpc.js";
+import { rpcCounter, type Metrics } from "./metrics.js";
 import { planJobs, type AccountSnapshot, type Job, type MarketRule } from "./strategy.js";
 
 export interface KeeperDeps {
@@ -111,7 +117,7 @@ export class Keeper {
   constructor(deps: KeeperDeps) {
     this.#d = deps;
     this.#log = deps.logger.child({ module: "keeper" });
-    instrumentProvider(deps.provider, deps.metrics);
+    observeRequests(deps.provider, rpcCounter(deps.metrics));
     const startBlock = deps.config.startBlock ?? deps.deployment.startBlock;
     this.#reader = new Reader({
       provider: deps.provider,
@@ -124,7 +130,10 @@ export class Keeper {
       clearingHouse: deps.deployment.contracts.clearingHouse,
       iface: ClearingHouse__factory.createInterface(),
       logger: deps.logger,
-      metrics: deps.metrics,
+      onProgress: ({ accountsTracked, blockLag }) => {
+        deps.metrics.accountsTracked.set(accountsTracked);
+        if (blockLag !== undefined) deps.metrics.blockLag.set(blockLag);
+      },
       startBlock,
       logChunk: deps.config.logChunk,
       reorgDepth: deps.config.reorgDepth,

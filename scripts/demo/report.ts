@@ -1,9 +1,8 @@
-import type { LossEvent } from "./events.js";
+import { sum, type LossEvent } from "#sdk";
 import { fixed, tokenUsd, usd, wad } from "./format.js";
 import type { SettleReport } from "./keeper.js";
 import type { InvariantResult } from "./solvency.js";
 import type { PriceStep } from "./steps.js";
-import { sum } from "./units.js";
 
 /** The demo's report: what happened, who paid, and whether the system stayed solvent. */
 

@@ -1,6 +1,5 @@
-import { groupLossEvents } from "./events.js";
+import { WAD, groupLossEvents, sum } from "#sdk";
 import type { SolvencyInput } from "./state.js";
-import { WAD, sum } from "./units.js";
 
 /**
  * The invariants of DESIGN.md that can be checked from outside the contracts, over state and events read from

@@ -1,4 +1,4 @@
-import { accountHealth, isLiquidatable, type PositionInput } from "../keeper/src/risk.js";
+import { accountHealth, isLiquidatable, type PositionInput } from "./margin.js";
 
 /** An open position in one market, as the account's health depends on it. */
 export interface MarketPosition extends PositionInput {
@@ -26,7 +26,7 @@ export function liquidatableAt(
  * (one tick above it the account is not liquidatable); for a short, the lowest. `undefined` without a
  * position, or for a long that no positive price makes liquidatable.
  *
- * Exact to the contract's rounding (keeper/src/risk.ts mirrors it): a search over ticks of a predicate that
+ * Exact to the contract's rounding (sdk/math/margin.ts mirrors it): a search over ticks of a predicate that
  * is monotone in the price, since maintenance margin grows slower than the position's value (ratio < 1).
  */
 export function liquidationPrice(

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { formatDisplay, formatUnitsExact, parseDecimal, parsePositive, parseWhole } from "../../cli/amounts.js";
+import { formatDisplay, formatUnitsExact, parseDecimal, parsePositive, parseWhole } from "../../sdk/units.js";
 import { InputError } from "../../cli/errors.js";
 
 function refusal(fn: () => unknown): string {

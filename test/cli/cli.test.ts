@@ -6,12 +6,12 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet, encryptKeystoreJsonSync } from "ethers";
 
-import { ORDER_TYPES, orderDomain, orderHash, serializeOrderFile } from "../../cli/order-file.js";
-import { CHAIN_ID, ETH_MARKET, SCALE, USD, WAD } from "../keeper/support/constants.js";
-import { deploySystemOverRpc, type DeployedSystem } from "../keeper/support/deploy.js";
-import { devWallet } from "../keeper/support/keys.js";
-import { PROJECT_ROOT, childEnv, startHardhatNode, type HardhatNode } from "../keeper/support/node.js";
-import { advanceTime, fundKeepers, takeSnapshot } from "../keeper/support/scenario.js";
+import { ORDER_TYPES, orderDomain, orderHash, serializeOrderFile } from "../../sdk/orders.js";
+import { CHAIN_ID, ETH_MARKET, SCALE, USD, WAD } from "../../devnet/constants.js";
+import { deploySystemOverRpc, type DeployedSystem } from "../../devnet/deploy.js";
+import { devWallet } from "../../devnet/keys.js";
+import { PROJECT_ROOT, childEnv, startHardhatNode, type HardhatNode } from "../../devnet/node.js";
+import { advanceTime, fundKeepers, takeSnapshot } from "../../devnet/scenario/crash.js";
 
 const FEED_UNIT = 10n ** 8n;
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { liquidatableAt, liquidationPrice, type MarketPosition } from "../../cli/liquidation.js";
+import { liquidatableAt, liquidationPrice, type MarketPosition } from "../../sdk/math/liquidation-price.js";
 
 const WAD = 10n ** 18n;
 /** An 8-decimal feed's step in 18 decimals. */

@@ -15,7 +15,7 @@ import {
   serializeOrderFile,
   type OrderFile,
   type SignedOrderFields,
-} from "../../cli/order-file.js";
+} from "../../sdk/orders.js";
 
 const WAD = 10n ** 18n;
 const CLEARING_HOUSE = "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707";

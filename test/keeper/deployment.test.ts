@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 
-import { DeploymentError, readDeployment } from "../../keeper/src/index.js";
+import { DeploymentError, readDeployment } from "#sdk";
 
 const dir = mkdtempSync(join(tmpdir(), "keeper-deployment-"));
 

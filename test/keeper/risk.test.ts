@@ -2,30 +2,36 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { ContractTransactionReceipt } from "ethers";
 import { expect } from "chai";
 
-import { BTC_MARKET, ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../helpers/fixture.js";
-import type { System } from "../helpers/fixture.js";
-import { mined, trade } from "../helpers/trading.js";
+import {
+  BTC_MARKET,
+  ETH_MARKET,
+  USD,
+  WAD,
+  deploySystem,
+  ethers,
+  networkHelpers,
+} from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
+import { mined, trade } from "../../devnet/hardhat/trading.js";
 import {
   MAX_UINT256,
   accountHealth,
   adlScore,
   clampedRate,
-  estimateHealth,
   fundingIndexGrowth,
   fundingOwed,
   isBankrupt,
   isLiquidatable,
   mulDivCeil,
   mulDivFloor,
-  nearMaintenance,
   notionalAt,
-  orderQueue,
   shortfall,
   socialLossOwed,
   unrealizedPnl,
   type PositionInput,
   type TrackedPosition,
-} from "../../keeper/src/risk.js";
+} from "#sdk";
+import { estimateHealth, nearMaintenance, orderQueue } from "../../keeper/src/estimate.js";
 
 const E = WAD;
 const MARKETS = [ETH_MARKET, BTC_MARKET];

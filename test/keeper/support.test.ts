@@ -4,18 +4,18 @@ import { connect } from "node:net";
 import { expect } from "chai";
 import { isAddress } from "ethers";
 
-import { readDeleverageCases, readFund, readHealth, readOpenCases, readPositions } from "./support/chain.js";
-import { BTC_MARKET, DELEVERAGE_TIMEOUT, ETH_MARKET, SCALE, USD } from "./support/constants.js";
-import { deploySystemOverRpc } from "./support/deploy.js";
-import type { DeployedSystem, DeploymentFile } from "./support/deploy.js";
-import { devWallet } from "./support/keys.js";
-import { jsonRpc, startHardhatNode } from "./support/node.js";
-import type { HardhatNode } from "./support/node.js";
-import { DEFAULT_GAP, modelHealth } from "./support/plan.js";
-import type { RiskClass } from "./support/plan.js";
-import { startTcpProxy } from "./support/proxy.js";
-import { advanceTime, buildCrash, fundKeepers, priceGap, takeSnapshot } from "./support/scenario.js";
-import type { Crash } from "./support/scenario.js";
+import { readDeleverageCases, readFund, readHealth, readOpenCases, readPositions } from "../../devnet/chain.js";
+import { BTC_MARKET, DELEVERAGE_TIMEOUT, ETH_MARKET, SCALE, USD } from "../../devnet/constants.js";
+import { deploySystemOverRpc } from "../../devnet/deploy.js";
+import type { DeployedSystem, DeploymentFile } from "../../devnet/deploy.js";
+import { devWallet } from "../../devnet/keys.js";
+import { jsonRpc, startHardhatNode } from "../../devnet/node.js";
+import type { HardhatNode } from "../../devnet/node.js";
+import { DEFAULT_GAP, modelHealth } from "../../devnet/scenario/plan.js";
+import type { RiskClass } from "../../devnet/scenario/plan.js";
+import { startTcpProxy } from "../../devnet/proxy.js";
+import { advanceTime, buildCrash, fundKeepers, priceGap, takeSnapshot } from "../../devnet/scenario/crash.js";
+import type { Crash } from "../../devnet/scenario/crash.js";
 
 /** The support code of the keeper tests, on its own: node, proxy, deployment, crash. */
 describe("keeper test support", function () {

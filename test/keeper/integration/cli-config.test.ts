@@ -7,8 +7,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { DEV_KEYS } from "../support/keys.js";
-import { PROJECT_ROOT, childEnv } from "../support/node.js";
+import { DEV_KEYS } from "../../../devnet/keys.js";
+import { PROJECT_ROOT, childEnv } from "../../../devnet/node.js";
 
 /** keeper/README.md: a configuration problem exits with status 2. */
 const EXIT_CONFIG = 2;

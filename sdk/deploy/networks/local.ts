@@ -1,3 +1,4 @@
+import { USD, WAD } from "../../constants.js";
 import type { NetworkParams, RiskParams } from "../params.js";
 
 /**
@@ -6,9 +7,6 @@ import type { NetworkParams, RiskParams } from "../params.js";
  * that feeds stay fresh while a test moves time by minutes, the contract's shortest deleverage timeout, and a
  * fund draw cap that never binds.
  */
-
-const WAD = 10n ** 18n;
-const USD = 10n ** 6n;
 
 /** Whole dollars; the mock feeds start here. */
 export const LOCAL_ETH_PRICE = 2000n;

@@ -1,7 +1,7 @@
-import type { MarketParamsStruct } from "../typechain-types/ClearingHouse.js";
-import type { LossPolicyName } from "../keeper/src/deployment.js";
+import type { MarketParamsStruct } from "../../typechain-types/ClearingHouse.js";
+import type { LossPolicyName } from "../constants.js";
 
-/** What one network's deployment is made of; `deploy/networks/<name>.ts` holds one per network. */
+/** What one network's deployment is made of; `sdk/deploy/networks/<name>.ts` holds one per network. */
 
 /** A feed to deploy (a settable MockAggregatorV3) or an existing Chainlink AggregatorV3 to use. */
 export type FeedParams =
@@ -58,5 +58,3 @@ export interface NetworkParams {
   deleverageTimeout: bigint;
   roles: RoleHolders;
 }
-
-export const LOSS_POLICY: Record<LossPolicyName, bigint> = { adl: 0n, socialized: 1n };

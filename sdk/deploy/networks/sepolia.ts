@@ -1,3 +1,4 @@
+import { WAD } from "../../constants.js";
 import type { NetworkParams, RiskParams } from "../params.js";
 import { LOCAL_RISK } from "./local.js";
 
@@ -6,7 +7,6 @@ import { LOCAL_RISK } from "./local.js";
  * and the deployer's key are Hardhat config variables (hardhat.config.ts), never in this file.
  */
 
-const WAD = 10n ** 18n;
 const USDC = 10n ** 6n;
 
 /** Chainlink updates both feeds at least hourly on Sepolia; 75 minutes leaves room for a late round. */

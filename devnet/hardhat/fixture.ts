@@ -10,15 +10,11 @@ import type {
   MockERC20,
 } from "../../typechain-types/index.js";
 import type { MarketParamsStruct, OrderStruct } from "../../typechain-types/ClearingHouse.js";
-import { ORDER_TYPES, orderDomain } from "../../cli/order-file.js";
+import { ORDER_TYPES, USD, WAD, orderDomain } from "#sdk";
+import { ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from "../constants.js";
 
-export const WAD = 10n ** 18n;
-export const USD = 10n ** 6n; // one unit of the 6-decimal collateral token
-export const SCALE = 10n ** 12n; // token units → 18-decimal internal units
-export const ETH_MARKET = 0n;
-export const BTC_MARKET = 1n;
-export const LOSS_POLICY_ADL = 0n;
-export const LOSS_POLICY_SOCIALIZED = 1n;
+export { SCALE, USD, WAD } from "#sdk";
+export { BTC_MARKET, ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from "../constants.js";
 
 export const { ethers, networkHelpers } = await network.getOrCreate();
 

@@ -1,11 +1,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import { ZeroHash, id } from "ethers";
 import type { BaseContract, ContractTransactionResponse, Signer, TransactionReceipt } from "ethers";
 
-import { parseDeployment } from "../keeper/src/deployment.js";
-import type { DeployedMarket, Deployment } from "../keeper/src/deployment.js";
+import { LOSS_POLICY, ROLES } from "../constants.js";
+import { parseDeployment, type DeployedMarket, type Deployment } from "../deployment.js";
 import {
   BackstopLens__factory,
   ChainlinkOracleAdapter__factory,
@@ -14,7 +13,7 @@ import {
   LiquidationLogic__factory,
   MockAggregatorV3__factory,
   MockERC20__factory,
-} from "../typechain-types/index.js";
+} from "../../typechain-types/index.js";
 import type {
   BackstopLens,
   ChainlinkOracleAdapter,
@@ -23,19 +22,11 @@ import type {
   LiquidationLogic,
   MockAggregatorV3,
   MockERC20,
-} from "../typechain-types/index.js";
-import { LOSS_POLICY } from "./params.js";
+} from "../../typechain-types/index.js";
 import type { FeedParams, NetworkParams } from "./params.js";
 
 /** Where `deployments/<network>.json` lives by default: the repository's `deployments/`. */
-export const DEPLOYMENTS_DIR = path.resolve(import.meta.dirname, "..", "deployments");
-
-export const ROLES = {
-  admin: ZeroHash,
-  riskManager: id("RISK_MANAGER_ROLE"),
-  pauser: id("PAUSER_ROLE"),
-  treasury: id("TREASURY_ROLE"),
-} as const;
+export const DEPLOYMENTS_DIR = path.resolve(import.meta.dirname, "..", "..", "deployments");
 
 export interface BackstopContracts {
   clearingHouse: ClearingHouse;
