@@ -21,7 +21,7 @@ import type {
   InsuranceFund,
   MockERC20,
 } from "../typechain-types/index.js";
-import { flag, type ParsedArgs } from "./args.js";
+import { flag, flagOrEnvOf, type ParsedArgs } from "./args.js";
 import { InputError } from "./errors.js";
 
 /** The deployment's contracts, connected read-only (or to the signer, when there is one). */
@@ -55,7 +55,7 @@ export function deploymentPath(parsed: ParsedArgs, cwd: string): string {
 
 /** The RPC URL from `--rpc` or BACKSTOP_RPC_URL. */
 export function rpcUrl(parsed: ParsedArgs, env: NodeJS.ProcessEnv): string {
-  const raw = flag(parsed, "--rpc") ?? (env.BACKSTOP_RPC_URL || undefined);
+  const raw = flagOrEnvOf(parsed, "--rpc", env);
   if (raw === undefined) throw new InputError("no RPC URL: give --rpc <url> or set BACKSTOP_RPC_URL");
   return parseRpcUrl(raw);
 }

@@ -17,6 +17,16 @@ export {
   type LossPolicyName,
 } from "./constants.js";
 export { InputError } from "./errors.js";
+export {
+  REFUSED_KEY_FLAGS,
+  envValue,
+  flagOrEnv,
+  parseFlags,
+  parseInteger,
+  type FlagSpec,
+  type ParseFlagsOptions,
+  type ParsedFlags,
+} from "./flags.js";
 
 // Where a deployment lives, and its bindings.
 export {
