@@ -66,6 +66,7 @@ export {
   LOCAL_RISK,
   hardhat,
   localhost,
+  localhostUrl,
 } from "./deploy/networks/local.js";
 export { sepolia } from "./deploy/networks/sepolia.js";
 

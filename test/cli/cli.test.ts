@@ -298,7 +298,8 @@ describe("trader and staker CLI against a node", function () {
       [
         ["market", "set-price", "ETH-USD", "1000"],
         undefined,
-        "backstop: 'market set-price' needs a key: set BACKSTOP_PRIVATE_KEY or give --keystore <file>",
+        "backstop: 'market set-price' needs a key: set BACKSTOP_PRIVATE_KEY or give --keystore <file> " +
+          "(any funded account of the local node, e.g. dev account #0 of `npx hardhat node`)",
       ],
     ];
     const lines = await Promise.all(cases.map(([args, key]) => refused(args, key, {}, 2)));
