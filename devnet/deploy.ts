@@ -73,7 +73,7 @@ export function localProvider(url: string): JsonRpcProvider {
 }
 
 /**
- * Deploys the whole system over JSON-RPC through deploy/system.ts with the `localhost` parameters (every role to
+ * Deploys the whole system over JSON-RPC through sdk/deploy/system.ts with the `localhost` parameters (every role to
  * `signer`, both markets, a 60 s deleverage timeout, the fund) and writes the deployment file. `signer` must sign
  * transactions locally (a Wallet); unconnected, it is connected to `url`.
  */

@@ -93,7 +93,7 @@ export interface PriceGap {
 
 export const DEFAULT_GAP: PriceGap = { ethPct: -15, btcPct: 15 };
 
-/** Market parameters the model needs: those of the local networks (deploy/networks/local.ts). */
+/** Market parameters the model needs: those of the local networks (sdk/deploy/networks/local.ts). */
 const MAINTENANCE_MARGIN_RATIO = BigInt(LOCAL_RISK.maintenanceMarginRatio);
 const MAKER_FEE_RATIO = BigInt(LOCAL_RISK.makerFeeRatio);
 const TAKER_FEE_RATIO = BigInt(LOCAL_RISK.takerFeeRatio);

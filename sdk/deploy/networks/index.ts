@@ -17,7 +17,7 @@ export function networkParams(hardhatNetwork: string): NetworkParams {
   if (params === undefined) {
     throw new Error(
       `no deployment parameters for network '${hardhatNetwork}' (known: ${Object.keys(NETWORKS).join(", ")}); ` +
-        "add deploy/networks/<name>.ts and list it in deploy/networks/index.ts",
+        "add sdk/deploy/networks/<name>.ts and list it in sdk/deploy/networks/index.ts",
     );
   }
   return params;

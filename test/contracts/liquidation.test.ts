@@ -1,9 +1,9 @@
 import { expect } from "chai";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../devnet/hardhat/fixture.js";
-import type { System } from "../devnet/hardhat/fixture.js";
-import { expectPosition, mined, trade } from "../devnet/hardhat/trading.js";
+import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
+import { expectPosition, mined, trade } from "../../devnet/hardhat/trading.js";
 import {
   ev,
   expectClearingHouseFunds,
@@ -17,7 +17,7 @@ import {
   stake,
   waterfallEvents,
   waterfallSnapshot,
-} from "../devnet/hardhat/waterfall.js";
+} from "../../devnet/hardhat/waterfall.js";
 
 // Step 1 of the waterfall in the ETH market: maintenance 5%, initial 10%, liquidation discount 1% (the
 // liquidator's reward) and liquidation fee 1% (to the insurance-fees pot). Funding and trading fees are off,

@@ -1,9 +1,25 @@
 import { expect } from "chai";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { BTC_MARKET, ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../devnet/hardhat/fixture.js";
-import type { System } from "../devnet/hardhat/fixture.js";
-import { expectPosition, fill, mined, nextBlockAt, latestTime, signedOrder, trade } from "../devnet/hardhat/trading.js";
+import {
+  BTC_MARKET,
+  ETH_MARKET,
+  USD,
+  WAD,
+  deploySystem,
+  ethers,
+  networkHelpers,
+} from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
+import {
+  expectPosition,
+  fill,
+  mined,
+  nextBlockAt,
+  latestTime,
+  signedOrder,
+  trade,
+} from "../../devnet/hardhat/trading.js";
 import {
   caseOf,
   ev,
@@ -19,7 +35,7 @@ import {
   stake,
   waterfallEvents,
   waterfallSnapshot,
-} from "../devnet/hardhat/waterfall.js";
+} from "../../devnet/hardhat/waterfall.js";
 
 // Steps 2 and 3 of the waterfall. ETH (market 0) is an ADL market, BTC (market 1) a socialized one; both have
 // maintenance 5%, initial 10%, liquidation discount 1%. Funding is off (index and rate stay 0); trading fees

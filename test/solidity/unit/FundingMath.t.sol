@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {FundingMath} from "../../contracts/libraries/FundingMath.sol";
-import {TestBase, Bound} from "./utils/Vm.sol";
+import {FundingMath} from "../../../contracts/libraries/FundingMath.sol";
+import {TestBase, Bound} from "../utils/Vm.sol";
 
 /// @notice Fuzz tests of FundingMath: the rate clamp, index growth, the premium average, the rounding of what a
 /// position owes, and funding over time (settling a position at an intermediate time costs at most 1 wei).

@@ -6,13 +6,13 @@ import { expect } from "chai";
 import { Wallet, id } from "ethers";
 import { network } from "hardhat";
 
-import { networkParams } from "../sdk/deploy/networks/index.js";
-import { hardhat } from "../sdk/deploy/networks/local.js";
-import { sepolia } from "../sdk/deploy/networks/sepolia.js";
-import { deployBackstop } from "../sdk/deploy/system.js";
-import type { NetworkParams } from "../sdk/deploy/params.js";
-import { readDeployment } from "../sdk/deployment.js";
-import { readParams } from "../devnet/hardhat/collateral.js";
+import { networkParams } from "../../sdk/deploy/networks/index.js";
+import { hardhat } from "../../sdk/deploy/networks/local.js";
+import { sepolia } from "../../sdk/deploy/networks/sepolia.js";
+import { deployBackstop } from "../../sdk/deploy/system.js";
+import type { NetworkParams } from "../../sdk/deploy/params.js";
+import { readDeployment } from "../../sdk/deployment.js";
+import { readParams } from "../../devnet/hardhat/collateral.js";
 
 const WAD = 10n ** 18n;
 const ADMIN_ROLE = "0x" + "00".repeat(32);
@@ -21,7 +21,7 @@ const PAUSER_ROLE = id("PAUSER_ROLE");
 const TREASURY_ROLE = id("TREASURY_ROLE");
 const FUND_MANAGER_ROLE = id("FUND_MANAGER_ROLE");
 
-/** deploy/system.ts on the in-process network, checked by reading the deployed state back. */
+/** sdk/deploy/system.ts on the in-process network, checked by reading the deployed state back. */
 // A network of its own: the deployer's nonces and the roles checked here are not shared with other test files.
 const { ethers } = await network.create();
 

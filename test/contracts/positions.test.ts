@@ -2,7 +2,7 @@ import { expect } from "chai";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionReceipt } from "ethers";
-import type { ClearingHouse } from "../typechain-types/index.js";
+import type { ClearingHouse } from "../../typechain-types/index.js";
 import {
   deploySystem,
   marketParams,
@@ -12,8 +12,8 @@ import {
   LOSS_POLICY_SOCIALIZED,
   USD,
   WAD,
-} from "../devnet/hardhat/fixture.js";
-import type { System } from "../devnet/hardhat/fixture.js";
+} from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
 import {
   clearingHouseEvents,
   expectOpenInterest,
@@ -21,8 +21,8 @@ import {
   latestTime,
   nextBlockAt,
   trade,
-} from "../devnet/hardhat/trading.js";
-import type { DecodedEvent } from "../devnet/hardhat/trading.js";
+} from "../../devnet/hardhat/trading.js";
+import type { DecodedEvent } from "../../devnet/hardhat/trading.js";
 
 const MILLI = 10n ** 15n; // 0.001 in 18 decimals
 const FEED = 10n ** 8n; // one unit of an 8-decimal feed answer

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {FixedPointMath} from "../../contracts/libraries/FixedPointMath.sol";
-import {TestBase, Bound} from "./utils/Vm.sol";
+import {FixedPointMath} from "../../../contracts/libraries/FixedPointMath.sol";
+import {TestBase, Bound} from "../utils/Vm.sol";
 
 /// @notice Fuzz tests of FixedPointMath. Where |x|, |y| < 2^126 and d < 2^127 the exact product x·y fits in
 /// int256, so floor and ceil are checked against it directly: f·d ≤ x·y < (f+1)·d and (c−1)·d < x·y ≤ c·d.

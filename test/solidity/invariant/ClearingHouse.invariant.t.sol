@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ClearingHouse} from "../../contracts/ClearingHouse.sol";
+import {ClearingHouse} from "../../../contracts/ClearingHouse.sol";
 import {
     IClearingHouse,
     AccountHealth,
@@ -10,13 +10,13 @@ import {
     MarketState,
     Order,
     PositionView
-} from "../../contracts/interfaces/IClearingHouse.sol";
-import {AggregatorV3Interface} from "../../contracts/interfaces/external/AggregatorV3Interface.sol";
-import {ChainlinkOracleAdapter} from "../../contracts/oracle/ChainlinkOracleAdapter.sol";
-import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
-import {MockAggregatorV3} from "../../contracts/mocks/MockAggregatorV3.sol";
-import {TestBase, Bound} from "./utils/Vm.sol";
-import {ClearingHouseHandler} from "./ClearingHouseHandler.sol";
+} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {AggregatorV3Interface} from "../../../contracts/interfaces/external/AggregatorV3Interface.sol";
+import {ChainlinkOracleAdapter} from "../../../contracts/oracle/ChainlinkOracleAdapter.sol";
+import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
+import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
+import {TestBase, Bound} from "../utils/Vm.sol";
+import {ClearingHouseHandler} from "../handlers/ClearingHouseHandler.sol";
 
 /// @notice Stateful invariant tests of the clearing house, driven by {ClearingHouseHandler} over two markets
 /// (ETH-USD at 2,000 and BTC-USD at 60,000, the parameters of test/helpers/fixture.ts), plus deterministic tests

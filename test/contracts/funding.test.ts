@@ -1,9 +1,9 @@
 import { expect } from "chai";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { MockAggregatorV3 } from "../typechain-types/index.js";
-import { deploySystem, ethers, marketParams, networkHelpers, USD, WAD } from "../devnet/hardhat/fixture.js";
-import type { System } from "../devnet/hardhat/fixture.js";
+import type { MockAggregatorV3 } from "../../typechain-types/index.js";
+import { deploySystem, ethers, marketParams, networkHelpers, USD, WAD } from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
 import {
   blockTime,
   captureState,
@@ -14,7 +14,7 @@ import {
   nextBlockAt,
   signedOrder,
   trade,
-} from "../devnet/hardhat/trading.js";
+} from "../../devnet/hardhat/trading.js";
 
 const FEED = 10n ** 8n; // one unit of an 8-decimal feed answer
 const P2000 = 2000n * WAD;

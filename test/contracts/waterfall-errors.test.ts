@@ -1,13 +1,21 @@
 import { expect } from "chai";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { BTC_MARKET, ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../devnet/hardhat/fixture.js";
-import type { System } from "../devnet/hardhat/fixture.js";
-import { blockTime, mined, trade } from "../devnet/hardhat/trading.js";
-import type { DecodedEvent } from "../devnet/hardhat/trading.js";
-import { depositUsd, openAt, refreshFeeds, setPrice, waterfallSnapshot } from "../devnet/hardhat/fund.js";
-import type { WaterfallSnapshot } from "../devnet/hardhat/fund.js";
-import { ev, waterfallEvents } from "../devnet/hardhat/waterfall.js";
+import {
+  BTC_MARKET,
+  ETH_MARKET,
+  USD,
+  WAD,
+  deploySystem,
+  ethers,
+  networkHelpers,
+} from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
+import { blockTime, mined, trade } from "../../devnet/hardhat/trading.js";
+import type { DecodedEvent } from "../../devnet/hardhat/trading.js";
+import { depositUsd, openAt, refreshFeeds, setPrice, waterfallSnapshot } from "../../devnet/hardhat/fund.js";
+import type { WaterfallSnapshot } from "../../devnet/hardhat/fund.js";
+import { ev, waterfallEvents } from "../../devnet/hardhat/waterfall.js";
 
 // Role ids and amounts written out here rather than read from the contracts.
 const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;

@@ -1,14 +1,14 @@
 import { expect } from "chai";
 
-import type { ClearingHouse, MockAggregatorV3 } from "../typechain-types/index.js";
-import { ETH_MARKET, ETH_PRICE, USD, WAD, deploySystem, ethers, networkHelpers } from "../devnet/hardhat/fixture.js";
+import type { ClearingHouse, MockAggregatorV3 } from "../../typechain-types/index.js";
+import { ETH_MARKET, ETH_PRICE, USD, WAD, deploySystem, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
 import {
   blockTimestampOf,
   collateralSnapshot,
   latestTimestamp,
   positionsSnapshot,
   signedOrder,
-} from "../devnet/hardhat/collateral.js";
+} from "../../devnet/hardhat/collateral.js";
 
 const HEARTBEAT = 3600n;
 const ETH_ANSWER = ETH_PRICE * 10n ** 8n; // the fixture's feeds have 8 decimals

@@ -12,10 +12,10 @@ import {
   deploySystem,
   ethers,
   networkHelpers,
-} from "../devnet/hardhat/fixture.js";
-import type { System } from "../devnet/hardhat/fixture.js";
-import { blockTime, latestTime, mined } from "../devnet/hardhat/trading.js";
-import { depositUsd, fundSnapshot, openAt, refreshFeeds, setPrice } from "../devnet/hardhat/fund.js";
+} from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
+import { blockTime, latestTime, mined } from "../../devnet/hardhat/trading.js";
+import { depositUsd, fundSnapshot, openAt, refreshFeeds, setPrice } from "../../devnet/hardhat/fund.js";
 
 const FUND_MANAGER_ROLE = ethers.id("FUND_MANAGER_ROLE");
 const UINT128_MAX = 2n ** 128n - 1n;

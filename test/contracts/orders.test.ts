@@ -12,8 +12,8 @@ import {
   ETH_MARKET,
   USD,
   WAD,
-} from "../devnet/hardhat/fixture.js";
-import type { System } from "../devnet/hardhat/fixture.js";
+} from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
 import {
   ORDER_TYPES,
   blockTime,
@@ -29,8 +29,8 @@ import {
   orderDomain,
   signedOrder,
   trade,
-} from "../devnet/hardhat/trading.js";
-import type { StateSnapshot } from "../devnet/hardhat/trading.js";
+} from "../../devnet/hardhat/trading.js";
+import type { StateSnapshot } from "../../devnet/hardhat/trading.js";
 
 const P2000 = 2000n * WAD; // the ETH oracle price of the fixture, 18 decimals
 const BAND = WAD / 20n; // 5%

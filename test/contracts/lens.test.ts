@@ -13,11 +13,11 @@ import {
   deploySystem,
   ethers,
   networkHelpers,
-} from "../devnet/hardhat/fixture.js";
-import type { System } from "../devnet/hardhat/fixture.js";
-import type { BackstopLens } from "../typechain-types/index.js";
-import { mined } from "../devnet/hardhat/trading.js";
-import { depositUsd, openAt, setPrice } from "../devnet/hardhat/fund.js";
+} from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
+import type { BackstopLens } from "../../typechain-types/index.js";
+import { mined } from "../../devnet/hardhat/trading.js";
+import { depositUsd, openAt, setPrice } from "../../devnet/hardhat/fund.js";
 
 const DECI = WAD / 10n;
 

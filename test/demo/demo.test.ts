@@ -8,19 +8,19 @@ import { expect } from "chai";
 import { BrowserProvider } from "ethers";
 import { network } from "hardhat";
 
-import { readDeployment } from "../sdk/deployment.js";
-import { DEFAULT_OPTIONS, DemoFlagError, parseDemoFlags } from "../scripts/demo/flags.js";
-import type { WaterfallEvents } from "../sdk/loss-events.js";
-import { planCrash } from "../devnet/scenario/plan.js";
-import { runDemo } from "../scripts/demo/run.js";
-import { checkSolvency, failures } from "../scripts/demo/solvency.js";
-import type { SolvencyInput } from "../scripts/demo/state.js";
-import { priceSteps } from "../scripts/demo/steps.js";
-import { BackstopLens__factory, ClearingHouse__factory } from "../typechain-types/index.js";
+import { readDeployment } from "../../sdk/deployment.js";
+import { DEFAULT_OPTIONS, DemoFlagError, parseDemoFlags } from "../../scripts/demo/flags.js";
+import type { WaterfallEvents } from "../../sdk/loss-events.js";
+import { planCrash } from "../../devnet/scenario/plan.js";
+import { runDemo } from "../../scripts/demo/run.js";
+import { checkSolvency, failures } from "../../scripts/demo/solvency.js";
+import type { SolvencyInput } from "../../scripts/demo/state.js";
+import { priceSteps } from "../../scripts/demo/steps.js";
+import { BackstopLens__factory, ClearingHouse__factory } from "../../typechain-types/index.js";
 
 const WAD = 10n ** 18n;
 const USD = 10n ** 6n;
-const ROOT = path.resolve(import.meta.dirname, "..");
+const ROOT = path.resolve(import.meta.dirname, "../..");
 
 describe("demo", function () {
   describe("runDemo with 16 traders", function () {

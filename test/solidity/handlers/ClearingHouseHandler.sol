@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IClearingHouse, Order, PositionView} from "../../contracts/interfaces/IClearingHouse.sol";
-import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
-import {MockAggregatorV3} from "../../contracts/mocks/MockAggregatorV3.sol";
-import {CheatCodes, Bound} from "./utils/Vm.sol";
+import {IClearingHouse, Order, PositionView} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
+import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
+import {CheatCodes, Bound} from "../utils/Vm.sol";
 
 /// @notice Drives a ClearingHouse through bounded user actions for the invariant fuzzer. It owns a few accounts
 /// (private keys, so that it can sign orders with vm.sign), deploys nothing, and keeps ghost variables:

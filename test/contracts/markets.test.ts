@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import type { MarketParamsStruct } from "../typechain-types/ClearingHouse.js";
+import type { MarketParamsStruct } from "../../typechain-types/ClearingHouse.js";
 import {
   BTC_MARKET,
   BTC_PRICE,
@@ -15,8 +15,8 @@ import {
   ethers,
   marketParams,
   networkHelpers,
-} from "../devnet/hardhat/fixture.js";
-import { blockTimestampOf, fill, latestTimestamp, paramsTuple, readParams } from "../devnet/hardhat/collateral.js";
+} from "../../devnet/hardhat/fixture.js";
+import { blockTimestampOf, fill, latestTimestamp, paramsTuple, readParams } from "../../devnet/hardhat/collateral.js";
 
 const RISK_MANAGER_ROLE = ethers.id("RISK_MANAGER_ROLE");
 const ETH_ANSWER = ETH_PRICE * 10n ** 8n;

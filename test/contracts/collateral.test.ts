@@ -11,8 +11,8 @@ import {
   deploySystem,
   ethers,
   networkHelpers,
-} from "../devnet/hardhat/fixture.js";
-import { blockTimestampOf, collateralSnapshot, fill, positionsSnapshot } from "../devnet/hardhat/collateral.js";
+} from "../../devnet/hardhat/fixture.js";
+import { blockTimestampOf, collateralSnapshot, fill, positionsSnapshot } from "../../devnet/hardhat/collateral.js";
 
 // Role ids, computed here rather than read from the contract.
 const PAUSER_ROLE = ethers.id("PAUSER_ROLE");

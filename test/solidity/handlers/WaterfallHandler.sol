@@ -5,7 +5,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
-import {ClearingHouse} from "../../contracts/ClearingHouse.sol";
+import {ClearingHouse} from "../../../contracts/ClearingHouse.sol";
 import {
     IClearingHouse,
     AccountHealth,
@@ -16,14 +16,14 @@ import {
     MarketState,
     Order,
     PositionView
-} from "../../contracts/interfaces/IClearingHouse.sol";
-import {IInsuranceFund} from "../../contracts/interfaces/IInsuranceFund.sol";
-import {AggregatorV3Interface} from "../../contracts/interfaces/external/AggregatorV3Interface.sol";
-import {InsuranceFund} from "../../contracts/insurance/InsuranceFund.sol";
-import {ChainlinkOracleAdapter} from "../../contracts/oracle/ChainlinkOracleAdapter.sol";
-import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
-import {MockAggregatorV3} from "../../contracts/mocks/MockAggregatorV3.sol";
-import {CheatCodes, TestBase, Bound} from "./utils/Vm.sol";
+} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {IInsuranceFund} from "../../../contracts/interfaces/IInsuranceFund.sol";
+import {AggregatorV3Interface} from "../../../contracts/interfaces/external/AggregatorV3Interface.sol";
+import {InsuranceFund} from "../../../contracts/insurance/InsuranceFund.sol";
+import {ChainlinkOracleAdapter} from "../../../contracts/oracle/ChainlinkOracleAdapter.sol";
+import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
+import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
+import {CheatCodes, TestBase, Bound} from "../utils/Vm.sol";
 
 /// @notice The log-recording cheatcodes (Foundry's interface, implemented by EDR), which utils/Vm.sol does not declare.
 interface WaterfallVm {

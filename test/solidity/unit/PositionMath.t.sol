@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {PositionMath} from "../../contracts/libraries/PositionMath.sol";
-import {TestBase, Bound} from "./utils/Vm.sol";
+import {PositionMath} from "../../../contracts/libraries/PositionMath.sol";
+import {TestBase, Bound} from "../utils/Vm.sol";
 
 /// @notice Fuzz tests of PositionMath: fills (open, add, reduce, close, flip), isReducing, unrealized PnL and
 /// notional rounding. The library is internal, so its functions are inlined into this contract and called

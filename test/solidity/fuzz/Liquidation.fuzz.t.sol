@@ -3,9 +3,9 @@ pragma solidity ^0.8.24;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
-import {AccountHealth, AdlRank, DeleverageCase, MarketState} from "../../contracts/interfaces/IClearingHouse.sol";
-import {Bound} from "./utils/Vm.sol";
-import {WaterfallEvents, WaterfallMath, WaterfallSetup, WaterfallVm} from "./WaterfallHandler.sol";
+import {AccountHealth, AdlRank, DeleverageCase, MarketState} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {Bound} from "../utils/Vm.sol";
+import {WaterfallEvents, WaterfallMath, WaterfallSetup, WaterfallVm} from "../handlers/WaterfallHandler.sol";
 
 /// @notice Fuzz tests of liquidation through a real ClearingHouse (fixture parameters, insurance fund with a one-day
 /// cooldown and a 1,000,000 USD daily cap): a solvent account after a max-size liquidation, a bankrupt account in the

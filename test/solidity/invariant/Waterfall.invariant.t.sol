@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccountHealth, DeleverageCase, MarketState} from "../../contracts/interfaces/IClearingHouse.sol";
-import {WaterfallEvents, WaterfallHandler, WaterfallSetup} from "./WaterfallHandler.sol";
+import {AccountHealth, DeleverageCase, MarketState} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {WaterfallEvents, WaterfallHandler, WaterfallSetup} from "../handlers/WaterfallHandler.sol";
 
 /// @notice Stateful invariant tests of the loss waterfall, driven by {WaterfallHandler}: six traders, two keepers and
 /// two stakers over ETH-USD (ADL) and BTC-USD (socialized) with the fixture's parameters, an insurance fund with a
