@@ -135,7 +135,16 @@ export {
 } from "./orders.js";
 
 // Amounts typed and shown.
-export { formatDisplay, formatUnitsExact, parseDecimal, parsePositive, parseWhole } from "./units.js";
+export {
+  WAD_DECIMALS,
+  formatDisplay,
+  formatUnitsExact,
+  formatUsd,
+  formatWad,
+  parseDecimal,
+  parsePositive,
+  parseWhole,
+} from "./units.js";
 
 // The contracts' math, mirrored to the wei.
 export { abs, mulDiv, mulDivCeil, mulDivFloor, mulWad, mulWadUp } from "./math/fixed-point.js";

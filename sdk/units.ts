@@ -57,3 +57,12 @@ export function formatDisplay(value: bigint, decimals: number, places = 2): stri
   const fraction = shown === 0 ? "" : `.${(magnitude % unit).toString().padStart(shown, "0")}`;
   return `${negative ? "-" : ""}${whole}${fraction}`;
 }
+
+/** 18-decimal fixed point, as the clearing house's views and events use it. */
+export const WAD_DECIMALS = 18;
+
+/** The exact decimal string of an 18-decimal value (`--json`, files): `formatUnitsExact(value, 18)`. */
+export const formatWad = (value: bigint): string => formatUnitsExact(value, WAD_DECIMALS);
+
+/** An 18-decimal USD amount for people: two decimals, rounded toward zero, thousands grouped. */
+export const formatUsd = (value: bigint): string => formatDisplay(value, WAD_DECIMALS, 2);
