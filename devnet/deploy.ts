@@ -5,41 +5,12 @@ import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import type { Signer } from "ethers";
 
-import { deployBackstop, localhost } from "#sdk";
-import type {
-  BackstopLens,
-  ChainlinkOracleAdapter,
-  ClearingHouse,
-  InsuranceFund,
-  LiquidationLogic,
-  MockAggregatorV3,
-  MockERC20,
-} from "../typechain-types/index.js";
+import { deployBackstop, localhost, type BackstopBindings, type Deployment } from "#sdk";
+import type { MockAggregatorV3 } from "../typechain-types/index.js";
 import { CHAIN_ID } from "./constants.js";
 
-/** The deployment file the keeper reads (sdk/deployment.ts validates the same shape). */
-export interface DeploymentFile {
-  network: string;
-  chainId: number;
-  startBlock: number;
-  contracts: {
-    clearingHouse: string;
-    liquidationLogic: string;
-    insuranceFund: string;
-    lens: string;
-    oracleAdapter: string;
-    collateralToken: string;
-  };
-  markets: { id: number; symbol: string; feed: string; lossPolicy: "adl" | "socialized" }[];
-}
-
-export interface SystemContracts {
-  clearingHouse: ClearingHouse;
-  liquidationLogic: LiquidationLogic;
-  insuranceFund: InsuranceFund;
-  lens: BackstopLens;
-  oracleAdapter: ChainlinkOracleAdapter;
-  collateralToken: MockERC20;
+/** The deployment's bindings and the two mock feeds of the local parameters. */
+export interface SystemContracts extends BackstopBindings {
   ethFeed: MockAggregatorV3;
   btcFeed: MockAggregatorV3;
 }
@@ -50,7 +21,7 @@ export interface DeployedSystem {
   provider: JsonRpcProvider;
   /** Deployer, admin, risk manager, pauser and treasury; connected to `provider`. */
   admin: Signer;
-  deployment: DeploymentFile;
+  deployment: Deployment;
   /** Path of the deployment file. */
   path: string;
   contracts: SystemContracts;

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { BaseContract, ContractTransactionResponse, Signer, TransactionReceipt } from "ethers";
 
 import { LOSS_POLICY, ROLES } from "../constants.js";
+import type { BackstopBindings } from "../contracts.js";
 import { parseDeployment, type DeployedMarket, type Deployment } from "../deployment.js";
 import {
   BackstopLens__factory,
@@ -14,28 +15,14 @@ import {
   MockAggregatorV3__factory,
   MockERC20__factory,
 } from "../../typechain-types/index.js";
-import type {
-  BackstopLens,
-  ChainlinkOracleAdapter,
-  ClearingHouse,
-  InsuranceFund,
-  LiquidationLogic,
-  MockAggregatorV3,
-  MockERC20,
-} from "../../typechain-types/index.js";
+import type { ClearingHouse, MockAggregatorV3 } from "../../typechain-types/index.js";
 import type { FeedParams, NetworkParams } from "./params.js";
 
 /** Where `deployments/<network>.json` lives by default: the repository's `deployments/`. */
 export const DEPLOYMENTS_DIR = path.resolve(import.meta.dirname, "..", "..", "deployments");
 
-export interface BackstopContracts {
-  clearingHouse: ClearingHouse;
-  liquidationLogic: LiquidationLogic;
-  insuranceFund: InsuranceFund;
-  lens: BackstopLens;
-  oracleAdapter: ChainlinkOracleAdapter;
-  /** A MockERC20 binding: on a network with an existing stablecoin only its ERC-20 functions work. */
-  collateralToken: MockERC20;
+/** What the deploy made: the deployment's bindings and, per market, its feed. */
+export interface BackstopContracts extends BackstopBindings {
   /** Per market id. A MockAggregatorV3 binding: `setAnswer` works only where the parameters deployed mocks. */
   feeds: MockAggregatorV3[];
 }

@@ -7,7 +7,8 @@ import { isAddress } from "ethers";
 import { readDeleverageCases, readFund, readHealth, readOpenCases, readPositions } from "../../devnet/chain.js";
 import { BTC_MARKET, DELEVERAGE_TIMEOUT, ETH_MARKET, SCALE, USD } from "../../devnet/constants.js";
 import { deploySystemOverRpc } from "../../devnet/deploy.js";
-import type { DeployedSystem, DeploymentFile } from "../../devnet/deploy.js";
+import type { Deployment } from "#sdk";
+import type { DeployedSystem } from "../../devnet/deploy.js";
 import { devWallet } from "../../devnet/keys.js";
 import { jsonRpc, startHardhatNode } from "../../devnet/node.js";
 import type { HardhatNode } from "../../devnet/node.js";
@@ -43,14 +44,14 @@ describe("keeper test support", function () {
 
   it("deploys the system over JSON-RPC and writes a valid deployment file", async function () {
     system = await deploySystemOverRpc(node.url, devWallet(0));
-    const file = JSON.parse(await readFile(system.path, "utf8")) as DeploymentFile;
+    const file = JSON.parse(await readFile(system.path, "utf8")) as Deployment;
     expect(file).to.deep.equal(system.deployment);
     expect(file.network).to.equal("localhost");
     expect(file.chainId).to.equal(31337);
     expect(file.startBlock)
       .to.be.a("number")
       .and.to.be.within(1, await system.provider.getBlockNumber());
-    for (const address of [...Object.values(file.contracts), ...file.markets.map((m) => m.feed)]) {
+    for (const address of [...Object.values({ ...file.contracts }), ...file.markets.map((m) => m.feed)]) {
       expect(isAddress(address), address).to.equal(true);
       expect(await system.provider.getCode(address), address).to.not.equal("0x");
     }
