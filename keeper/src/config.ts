@@ -260,12 +260,15 @@ const SETTINGS = {
 
 type SettingName = keyof typeof SETTINGS;
 
-const FLAG_SPECS: FlagSpec[] = Object.values(SETTINGS).map((s: Setting<unknown>) => ({
+/** A setting as the SDK's flag layer sees it. */
+const flagSpec = (s: Setting<unknown>): FlagSpec => ({
   name: s.flag,
   takesValue: s.arg !== undefined,
   repeatable: s.repeatable,
   env: s.env,
-}));
+});
+
+const FLAG_SPECS: FlagSpec[] = Object.values(SETTINGS).map(flagSpec);
 
 const PRIVATE_KEYS = vars("PRIVATE_KEYS");
 const KEYSTORE_PASSWORD = vars("KEYSTORE_PASSWORD");
@@ -301,10 +304,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KeeperConfi
     positionals: false,
     keyHint: "keys come from BACKSTOP_PRIVATE_KEYS or --keystore, never flags",
   });
-  const spec = new Map(FLAG_SPECS.map((f) => [f.name, f]));
+  // The value of one setting, from its flag or variables through its own parser. (TypeScript cannot tie the
+  // table's entry to its key's type, hence the cast.)
   const read = <K extends SettingName>(name: K): ReturnType<(typeof SETTINGS)[K]["read"]> => {
-    const s = SETTINGS[name];
-    return s.read(flagOrEnv(parsed, spec.get(s.flag)!, env), s.flag) as ReturnType<(typeof SETTINGS)[K]["read"]>;
+    const s: Setting<unknown> = SETTINGS[name];
+    return s.read(flagOrEnv(parsed, flagSpec(s), env), s.flag) as ReturnType<(typeof SETTINGS)[K]["read"]>;
   };
 
   const rpcUrl = read("rpcUrl");

@@ -7,7 +7,7 @@ import { JsonRpcProvider, Network } from "ethers";
 import { ClearingHouse__factory } from "../../typechain-types/index.js";
 import { CheckpointWriter } from "../../keeper/src/checkpoint.js";
 import { Indexer, type IndexerProgress } from "#sdk";
-import { CheckpointError, readCheckpoint, writeCheckpoint, type Checkpoint } from "../../keeper/src/index.js";
+import { CheckpointError, readCheckpoint, writeCheckpoint, type Checkpoint } from "#keeper";
 
 const ACCOUNT_A = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const ACCOUNT_B = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";

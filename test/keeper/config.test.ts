@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { expect } from "chai";
 
-import { ConfigError, parseConfig, type KeeperConfig } from "../../keeper/src/index.js";
+import { ConfigError, parseConfig, type KeeperConfig } from "#keeper";
 
 const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const KEY_2 = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";

@@ -4,7 +4,7 @@ import { ZeroAddress, type Block } from "ethers";
 import { WAD, type AccountRow, type Deployment, type MarketInfo, type SyncResult, type TrackedPosition } from "#sdk";
 import { AccountBook } from "../../keeper/src/book.js";
 import { Cycle, type CycleDeps } from "../../keeper/src/cycle.js";
-import { createLogger, createMetrics } from "../../keeper/src/index.js";
+import { createLogger, createMetrics } from "#keeper";
 import type { ExecResult } from "../../keeper/src/executor.js";
 
 const A = "0x00000000000000000000000000000000000000aa";

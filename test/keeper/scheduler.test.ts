@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { createLogger } from "../../keeper/src/index.js";
+import { createLogger } from "#keeper";
 import type { ExecResult, PendingTx, SignerSlot } from "../../keeper/src/executor.js";
 import { Scheduler, type SignerPool } from "../../keeper/src/scheduler.js";
 import type { Job } from "../../keeper/src/strategy.js";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { InputError, createProvider, observeRequests, parseRpcUrl } from "#sdk";
-import { counterTotal, createMetrics, rpcCounter } from "../../keeper/src/index.js";
+import { counterTotal, createMetrics, rpcCounter } from "#keeper";
 
 /** Sends one request (and a batch of two) to a port nothing listens on: the hooks see them before the failure. */
 async function sendSome(provider: ReturnType<typeof createProvider>): Promise<void> {

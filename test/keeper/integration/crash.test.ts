@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { readCheckpoint } from "../../../keeper/src/index.js";
+import { readCheckpoint } from "#keeper";
 import { readDeleverageCases, readHealth, readPositions, readWaterfall } from "../../../devnet/chain.js";
 import type { WaterfallLogs } from "../../../devnet/chain.js";
 import { BTC_MARKET, ETH_MARKET, USD } from "../../../devnet/constants.js";

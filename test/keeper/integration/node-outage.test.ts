@@ -3,8 +3,7 @@ import type { Server } from "node:http";
 
 import { expect } from "chai";
 
-import { listening, startHealthServer } from "../../../keeper/src/index.js";
-import type { HealthStatus } from "../../../keeper/src/index.js";
+import { listening, startHealthServer, type HealthStatus } from "#keeper";
 import { readHealth, readWaterfall } from "../../../devnet/chain.js";
 import { USD } from "../../../devnet/constants.js";
 import { deploySystemOverRpc } from "../../../devnet/deploy.js";

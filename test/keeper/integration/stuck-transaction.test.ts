@@ -4,8 +4,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { readCheckpoint } from "../../../keeper/src/index.js";
-import type { PendingTx } from "../../../keeper/src/index.js";
+import { readCheckpoint, type PendingTx } from "#keeper";
 import { readWaterfall } from "../../../devnet/chain.js";
 import { USD } from "../../../devnet/constants.js";
 import { deploySystemOverRpc } from "../../../devnet/deploy.js";
