@@ -1,8 +1,75 @@
 // @ts-check
+import path from "node:path";
+
 import js from "@eslint/js";
 import { defineConfig, globalIgnores } from "eslint/config";
 import globals from "globals";
 import tseslint from "typescript-eslint";
+
+// Dependencies point one way (docs/DESIGN-NOTES.md, "One library under every tool"):
+//   sdk/  <-  devnet/  <-  apps (keeper/, cli/, deploy/, scripts/, bench/, and app/, relay/, stress/ to come)  <-  test/
+// sdk/ imports nothing but the bindings and npm packages; apps import #sdk, devnet/ and the bindings, never each
+// other; nobody outside test/ imports test/. The keeper's one public entry, #keeper, is open to what runs a keeper
+// in process: devnet's test keeper, the demo (scripts/) and the keeper benchmark (bench/).
+const APPS = ["keeper", "cli", "deploy", "scripts", "bench", "app", "relay", "stress"];
+const BINDINGS = "typechain-types";
+
+/** What the files under each top-level folder may import, by the imported file's top-level folder. */
+function allowed(from) {
+  if (from === "sdk") return ["sdk", BINDINGS];
+  if (from === "devnet") return ["#sdk", "devnet", "#keeper", BINDINGS];
+  if (APPS.includes(from)) {
+    return ["#sdk", "devnet", BINDINGS, from, ...(from === "scripts" || from === "bench" ? ["#keeper"] : [])];
+  }
+  return undefined; // test/ and the root files: anything
+}
+
+/** Resolves an import specifier to the top-level folder it lands in; undefined for an npm package. */
+function targetOf(spec, filename) {
+  if (spec === "#sdk" || spec === "#keeper") return spec;
+  if (!spec.startsWith(".")) return undefined;
+  const target = path.relative(import.meta.dirname, path.resolve(path.dirname(filename), spec));
+  return target.split(path.sep)[0];
+}
+
+/** Reports imports that break the direction above. */
+export const boundaries = {
+  rules: {
+    imports: {
+      meta: { type: "problem", schema: [], messages: { wrong: "{{from}}/ may not import {{spec}}: {{why}}" } },
+      create(context) {
+        const from = path.relative(import.meta.dirname, context.filename).split(path.sep)[0];
+        const ok = allowed(from);
+        if (ok === undefined) return {};
+        const check = (node) => {
+          const spec = node.source?.value;
+          if (typeof spec !== "string") return;
+          const target = targetOf(spec, context.filename);
+          if (target === undefined || ok.includes(target)) return;
+          const why =
+            target === "test"
+              ? "only test/ imports test/"
+              : target === "sdk"
+                ? "import the SDK through #sdk, its one entry"
+                : target === "#keeper"
+                  ? "only devnet/, the demo and the keeper benchmark run the keeper in process"
+                  : from === "sdk"
+                    ? "sdk/ imports nothing but the bindings and its npm packages"
+                    : from === "devnet"
+                      ? "devnet/ imports #sdk, #keeper and the bindings, not the apps"
+                      : "apps import #sdk, devnet/ and the bindings, never each other";
+          context.report({ node, messageId: "wrong", data: { from, spec, why } });
+        };
+        return {
+          ImportDeclaration: check,
+          ExportNamedDeclaration: check,
+          ExportAllDeclaration: check,
+          ImportExpression: check,
+        };
+      },
+    },
+  },
+};
 
 export default defineConfig(
   globalIgnores([
@@ -18,6 +85,8 @@ export default defineConfig(
   {
     files: [
       "*.ts",
+      "sdk/**/*.ts",
+      "devnet/**/*.ts",
       "scripts/**/*.ts",
       "test/**/*.ts",
       "deploy/**/*.ts",
@@ -41,6 +110,11 @@ export default defineConfig(
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" },
       ],
     },
+  },
+  {
+    files: ["**/*.ts"],
+    plugins: { boundaries },
+    rules: { "boundaries/imports": "error" },
   },
   {
     // chai assertions such as `expect(x).to.be.true` are property accesses.

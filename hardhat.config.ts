@@ -2,6 +2,9 @@ import { createRequire } from "node:module";
 import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
+// Not through #sdk: its index loads the TypeChain bindings, which the build generates from this config.
+import { localhostUrl } from "./sdk/deploy/networks/local.js";
+
 // Solidity comes from the npm package `solc` (no compiler download); its version is read from the same
 // package so that the declared version and the compiler in use cannot disagree.
 const require = createRequire(import.meta.url);
@@ -29,8 +32,9 @@ export default defineConfig({
     default: { type: "edr-simulated", allowUnlimitedContractSize: true },
     // `npx hardhat node` runs this network, not `default`.
     node: { type: "edr-simulated", allowUnlimitedContractSize: true },
-    // A `npx hardhat node` started separately; deploy with `npm run deploy -- --network localhost`.
-    localhost: { type: "http", url: "http://127.0.0.1:8545" },
+    // A `npx hardhat node` started separately; deploy with `npm run deploy -- --network localhost`. A node on
+    // another port or host: BACKSTOP_LOCALHOST_URL=http://127.0.0.1:8546 npm run deploy -- --network localhost.
+    localhost: { type: "http", url: localhostUrl(process.env) },
     // Secrets only through config variables: `npx hardhat keystore set SEPOLIA_RPC_URL` (or the environment).
     sepolia: {
       type: "http",

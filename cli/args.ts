@@ -1,29 +1,32 @@
+import { envValue, parseFlags, type FlagSpec } from "#sdk";
 import { InputError } from "./errors.js";
 
-/** Every flag the CLI knows and whether it takes a value; which command accepts which is in {@link COMMANDS}. */
-const FLAG_TAKES_VALUE: Record<string, boolean> = {
-  "--rpc": true,
-  "--deployment": true,
-  "--network": true,
-  "--keystore": true,
-  "--json": false,
-  "--help": false,
-  "--market": true,
-  "--side": true,
-  "--size": true,
-  "--price": true,
-  "--expiry-s": true,
-  "--nonce": true,
-  "--reduce-only": false,
-  "--out": true,
-  "--all": false,
-};
+const value = (name: string, env?: readonly string[]): FlagSpec => ({ name, takesValue: true, env });
+const toggle = (name: string, short?: string): FlagSpec => ({ name, takesValue: false, short });
+
+/** Every flag the CLI knows, declared once; which command accepts which is in {@link COMMANDS}. */
+export const CLI_FLAGS: readonly FlagSpec[] = [
+  value("--rpc", ["BACKSTOP_RPC_URL"]),
+  value("--deployment"),
+  value("--network"),
+  value("--keystore"),
+  toggle("--json"),
+  toggle("--help", "h"),
+  value("--market"),
+  value("--side"),
+  value("--size"),
+  value("--price"),
+  value("--expiry-s"),
+  value("--nonce"),
+  toggle("--reduce-only"),
+  value("--out"),
+  toggle("--all"),
+];
+
+const SPECS = new Map(CLI_FLAGS.map((f) => [f.name, f]));
 
 /** Accepted by every command. */
 const GLOBAL_FLAGS = ["--rpc", "--deployment", "--network", "--keystore", "--json", "--help"];
-
-/** Flags that would put a key in shell history: refused by name. */
-const KEY_FLAGS = new Set(["--private-key", "--private-keys", "--key", "--mnemonic", "--password"]);
 
 export type CommandName =
   | "faucet"
@@ -103,41 +106,17 @@ export interface ParsedArgs {
   flags: Map<string, string>;
 }
 
-/** Splits argv into command words, positionals and flags (`--flag value` or `--flag=value`), and checks them. */
+/**
+ * Splits argv into command words, positionals and flags (`--flag value` or `--flag=value`, through the SDK's
+ * flag layer), and checks them against the command.
+ */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const words: string[] = [];
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "-h") {
-      flags.set("--help", "true");
-      continue;
-    }
-    // A single dash before a digit is a negative number, left for the amount check to name.
-    if (!arg.startsWith("--")) {
-      words.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (KEY_FLAGS.has(name)) {
-      throw new InputError(`${name} is not accepted: the key comes from BACKSTOP_PRIVATE_KEY or --keystore`);
-    }
-    const takesValue = FLAG_TAKES_VALUE[name];
-    if (takesValue === undefined) throw new InputError(`unknown option ${name}`);
-    if (flags.has(name)) throw new InputError(`${name} given more than once`);
-    if (!takesValue) {
-      if (eq > 0) throw new InputError(`${name} takes no value`);
-      flags.set(name, "true");
-    } else if (eq > 0) {
-      flags.set(name, arg.slice(eq + 1));
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new InputError(`${name} needs a value`);
-      flags.set(name, next);
-      i++;
-    }
-  }
+  const parsed = parseFlags(argv, CLI_FLAGS, {
+    positionals: true,
+    keyHint: "the key comes from BACKSTOP_PRIVATE_KEY or --keystore",
+  });
+  const words = parsed.positionals;
+  const flags = new Map([...parsed.values].map(([name, values]) => [name, values[0]]));
 
   const command = commandOf(words, flags.has("--help"));
   const spec = COMMANDS[command];
@@ -183,6 +162,11 @@ export function flag(parsed: ParsedArgs, name: string): string | undefined {
   return parsed.flags.get(name);
 }
 
+/** The value of a flag, else of its environment variable (`--rpc`, BACKSTOP_RPC_URL), or `undefined`. */
+export function flagOrEnvOf(parsed: ParsedArgs, name: string, env: NodeJS.ProcessEnv): string | undefined {
+  return parsed.flags.get(name) ?? envValue(env, SPECS.get(name)?.env ?? [])?.value;
+}
+
 /** The value of a flag the command cannot do without. */
 export function requiredFlag(parsed: ParsedArgs, name: string): string {
   const value = parsed.flags.get(name);
@@ -194,7 +178,7 @@ export function requiredFlag(parsed: ParsedArgs, name: string): string {
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, spec]) => {
     const args = spec.args.map((a) => (a.endsWith("?") ? `[${a.slice(0, -1)}]` : `<${a}>`));
-    const flags = spec.flags.map((f) => (FLAG_TAKES_VALUE[f] ? `[${f} <v>]` : `[${f}]`));
+    const flags = spec.flags.map((f) => (SPECS.get(f)?.takesValue === true ? `[${f} <v>]` : `[${f}]`));
     const synopsis = [name, ...(spec.synopsis === undefined ? [...args, ...flags] : [spec.synopsis])].join(" ");
     // A long synopsis gets its summary on the next line.
     return synopsis.length > 56

@@ -19,9 +19,12 @@ export interface CommandResult {
   json: unknown;
 }
 
-export function requireSigner(ctx: CommandContext): Wallet {
+export function requireSigner(ctx: CommandContext, whose?: string): Wallet {
   if (ctx.signer === undefined) {
-    throw new InputError(`'${ctx.parsed.command}' needs a key: set BACKSTOP_PRIVATE_KEY or give --keystore <file>`);
+    const hint = whose === undefined ? "" : ` (${whose})`;
+    throw new InputError(
+      `'${ctx.parsed.command}' needs a key: set BACKSTOP_PRIVATE_KEY or give --keystore <file>${hint}`,
+    );
   }
   return ctx.signer;
 }

@@ -2,25 +2,26 @@ import path from "node:path";
 import { Wallet, getAddress, type Interface, type JsonRpcProvider } from "ethers";
 
 import {
-  BackstopLens__factory,
-  ChainlinkOracleAdapter__factory,
-  ClearingHouse__factory,
-  InsuranceFund__factory,
-  MockERC20__factory,
-  type BackstopLens,
-  type ChainlinkOracleAdapter,
-  type ClearingHouse,
-  type InsuranceFund,
-  type MockERC20,
+  Secret,
+  checkKeystore,
+  connectDeployment,
+  createProvider,
+  decryptKeystore,
+  describeError,
+  parsePrivateKeys,
+  parseRpcUrl,
+  readDeployment,
+  type DeployedMarket,
+  type Deployment,
+} from "#sdk";
+import type {
+  BackstopLens,
+  ChainlinkOracleAdapter,
+  ClearingHouse,
+  InsuranceFund,
+  MockERC20,
 } from "../typechain-types/index.js";
-import { ConfigError, checkKeystore, parsePrivateKeys, parseRpcUrl } from "../keeper/src/config.js";
-import { readDeployment, type DeployedMarket, type Deployment } from "../keeper/src/deployment.js";
-import { describeError } from "../keeper/src/errors.js";
-import { createMetrics } from "../keeper/src/metrics.js";
-import { createProvider } from "../keeper/src/rpc.js";
-import { Secret } from "../keeper/src/secret.js";
-import { decryptKeystore } from "../keeper/src/signers.js";
-import { flag, type ParsedArgs } from "./args.js";
+import { flag, flagOrEnvOf, type ParsedArgs } from "./args.js";
 import { InputError } from "./errors.js";
 
 /** The deployment's contracts, connected read-only (or to the signer, when there is one). */
@@ -54,13 +55,9 @@ export function deploymentPath(parsed: ParsedArgs, cwd: string): string {
 
 /** The RPC URL from `--rpc` or BACKSTOP_RPC_URL. */
 export function rpcUrl(parsed: ParsedArgs, env: NodeJS.ProcessEnv): string {
-  const raw = flag(parsed, "--rpc") ?? (env.BACKSTOP_RPC_URL || undefined);
+  const raw = flagOrEnvOf(parsed, "--rpc", env);
   if (raw === undefined) throw new InputError("no RPC URL: give --rpc <url> or set BACKSTOP_RPC_URL");
-  try {
-    return parseRpcUrl(raw);
-  } catch (error) {
-    throw new InputError((error as ConfigError).message);
-  }
+  return parseRpcUrl(raw);
 }
 
 /** Reads the deployment and connects to the node, checking that the node runs the deployment's chain. */
@@ -73,7 +70,7 @@ export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: s
     if (error instanceof InputError) throw error;
     throw new InputError((error as Error).message);
   }
-  const provider = createProvider(url, { chainId: deployment.chainId, metrics: createMetrics() });
+  const provider = createProvider(url, { chainId: deployment.chainId });
   let chainId: bigint;
   try {
     chainId = BigInt((await provider.send("eth_chainId", [])) as string);
@@ -85,13 +82,13 @@ export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: s
     provider.destroy();
     throw new InputError(`the node at ${url} runs chain ${chainId}, the deployment is for chain ${deployment.chainId}`);
   }
-  const c = deployment.contracts;
+  const bound = connectDeployment(deployment, provider);
   const contracts: Contracts = {
-    clearingHouse: ClearingHouse__factory.connect(c.clearingHouse, provider),
-    lens: BackstopLens__factory.connect(c.lens, provider),
-    fund: InsuranceFund__factory.connect(c.insuranceFund, provider),
-    oracle: ChainlinkOracleAdapter__factory.connect(c.oracleAdapter, provider),
-    token: MockERC20__factory.connect(c.collateralToken, provider),
+    clearingHouse: bound.clearingHouse,
+    lens: bound.lens,
+    fund: bound.insuranceFund,
+    oracle: bound.oracleAdapter,
+    token: bound.collateralToken,
   };
   const interfaces = [
     contracts.clearingHouse.interface,
@@ -104,7 +101,7 @@ export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: s
 
 /**
  * The signing key: BACKSTOP_PRIVATE_KEY, or `--keystore <file>` with the password in BACKSTOP_KEYSTORE_PASSWORD.
- * `undefined` when neither is given. Validation and decryption are the keeper's (keeper/src/config.ts).
+ * `undefined` when neither is given. Validation and decryption are the SDK's (sdk/keys.ts).
  */
 export async function loadKey(
   parsed: ParsedArgs,
@@ -113,22 +110,17 @@ export async function loadKey(
 ): Promise<Wallet | undefined> {
   const keystore = flag(parsed, "--keystore");
   const raw = env.BACKSTOP_PRIVATE_KEY?.trim();
-  try {
-    if (keystore !== undefined && raw) throw new InputError("give either --keystore or BACKSTOP_PRIVATE_KEY, not both");
-    if (keystore !== undefined) {
-      checkKeystore(keystore);
-      const password = env.BACKSTOP_KEYSTORE_PASSWORD;
-      if (!password) throw new InputError("--keystore needs the password in BACKSTOP_KEYSTORE_PASSWORD");
-      return await decryptKeystore(keystore, new Secret(password), provider, "BACKSTOP_KEYSTORE_PASSWORD");
-    }
-    if (!raw) return undefined;
-    const keys = parsePrivateKeys(raw, "BACKSTOP_PRIVATE_KEY").reveal();
-    if (keys.length !== 1) throw new InputError("BACKSTOP_PRIVATE_KEY holds more than one key");
-    return new Wallet(keys[0], provider);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new InputError(error.message);
-    throw error;
+  if (keystore !== undefined && raw) throw new InputError("give either --keystore or BACKSTOP_PRIVATE_KEY, not both");
+  if (keystore !== undefined) {
+    checkKeystore(keystore);
+    const password = env.BACKSTOP_KEYSTORE_PASSWORD;
+    if (!password) throw new InputError("--keystore needs the password in BACKSTOP_KEYSTORE_PASSWORD");
+    return await decryptKeystore(keystore, new Secret(password), provider, "BACKSTOP_KEYSTORE_PASSWORD");
   }
+  if (!raw) return undefined;
+  const keys = parsePrivateKeys(raw, "BACKSTOP_PRIVATE_KEY").reveal();
+  if (keys.length !== 1) throw new InputError("BACKSTOP_PRIVATE_KEY holds more than one key");
+  return new Wallet(keys[0], provider);
 }
 
 /** The account a read-only command is about: the address given, else the key's. */

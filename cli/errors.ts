@@ -1,14 +1,9 @@
 import type { Interface } from "ethers";
 
-import { decodeRevert, describeError, type DecodedRevert } from "../keeper/src/errors.js";
+import { decodeRevert, describeError, type DecodedRevert } from "#sdk";
 
-/** Bad input from the user: a wrong argument, flag, file or number. The message is one line naming what. */
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InputError";
-  }
-}
+/** Bad input from the user: a wrong argument, flag, file or number (the SDK's class, which its parsers throw). */
+export { InputError } from "#sdk";
 
 /** A transaction or call the chain refused; `decoded` is the custom error, when the ABI knows it. */
 export class RevertError extends Error {

@@ -1,13 +1,10 @@
-import { formatDisplay, formatUnitsExact } from "./amounts.js";
-
-/** 18-decimal fixed point, as the clearing house's views and events use it. */
-export const WAD_DECIMALS = 18;
+import { WAD_DECIMALS, formatDisplay, formatUnitsExact, formatUsd, formatWad } from "#sdk";
 
 /** Exact decimal string of an 18-decimal value (for `--json`). */
-export const wad = (value: bigint): string => formatUnitsExact(value, WAD_DECIMALS);
+export const wad = formatWad;
 
 /** An 18-decimal USD value for people: two decimals. */
-export const usd = (value: bigint): string => formatDisplay(value, WAD_DECIMALS, 2);
+export const usd = formatUsd;
 
 /** An 18-decimal size for people: up to six decimals. */
 export const qty = (value: bigint): string => formatDisplay(value, WAD_DECIMALS, 6);

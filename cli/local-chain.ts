@@ -1,7 +1,7 @@
-import { LOCAL_CHAIN_ID, hardhat, localhost } from "../deploy/networks/local.js";
+import { LOCAL_CHAIN_ID, hardhat, localhost } from "#sdk";
 import { InputError } from "./errors.js";
 
-/** The deployment networks whose collateral is the freely mintable mock (deploy/networks/local.ts). */
+/** The deployment networks whose collateral is the freely mintable mock (sdk/deploy/networks/local.ts). */
 export const LOCAL_NETWORKS: readonly string[] = [hardhat.name, localhost.name];
 
 /**

@@ -13,7 +13,7 @@ import { setPrice } from "./commands/set-price.js";
 import type { CommandContext, CommandResult } from "./command.js";
 import { connect, loadKey } from "./connection.js";
 import { InputError, RevertError } from "./errors.js";
-import { describeError } from "../keeper/src/errors.js";
+import { describeError } from "#sdk";
 
 const EXIT_REVERT = 1;
 const EXIT_INPUT = 2;

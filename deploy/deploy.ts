@@ -1,13 +1,11 @@
 /**
- * `npm run deploy -- --network <name>`: deploys Backstop with `deploy/networks/<name>.ts` from the network's
+ * `npm run deploy -- --network <name>`: deploys Backstop with `sdk/deploy/networks/<name>.ts` from the network's
  * first account and writes `deployments/<name>.json`. On `sepolia` the account is the config variable
  * SEPOLIA_PRIVATE_KEY (keystore or environment), the endpoint SEPOLIA_RPC_URL; add `--build-profile production`.
  */
 import { artifacts, network } from "hardhat";
 
-import { networkParams } from "./networks/index.js";
-import { LOCAL_CHAIN_ID } from "./networks/local.js";
-import { deployBackstop } from "./system.js";
+import { LOCAL_CHAIN_ID, deployBackstop, networkParams } from "#sdk";
 
 /** EIP-170. The local networks allow more (hardhat.config.ts) so that the unoptimized test build deploys. */
 const RUNTIME_LIMIT = 24_576;

@@ -1,9 +1,9 @@
 // Physical limits: liquidations packed into one 30M-gas block, and accounts the lens reads in one call.
 import { Wallet, toQuantity } from "ethers";
 
-import { ETH_MARKET, ethers, networkHelpers } from "../../test/helpers/fixture.js";
-import { setPrice } from "../../test/helpers/waterfall.js";
-import { DEV_KEYS } from "../../test/keeper/support/keys.js";
+import { ETH_MARKET, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
+import { setPrice } from "../../devnet/hardhat/waterfall.js";
+import { DEV_KEYS } from "../../devnet/keys.js";
 import { OP } from "../lib/operation-names.js";
 import type { BlockLimit, LensLimit } from "../lib/results.js";
 import { largestWithin, quadraticThrough } from "../lib/stats.js";

@@ -1,5 +1,5 @@
 // Runs a scenario repeatedly from one saved state, each time with a different account.
-import { networkHelpers } from "../../test/helpers/fixture.js";
+import { networkHelpers } from "../../devnet/hardhat/fixture.js";
 import type { Operation } from "./operations.js";
 import type { Bench } from "./setup.js";
 

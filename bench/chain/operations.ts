@@ -3,10 +3,10 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 
-import { BTC_MARKET, ETH_MARKET, FUND_COOLDOWN, USD, WAD } from "../../test/helpers/fixture.js";
-import { clearingHouseEvents, mined } from "../../test/helpers/trading.js";
-import { setPrice } from "../../test/helpers/waterfall.js";
-import { networkHelpers } from "../../test/helpers/fixture.js";
+import { BTC_MARKET, ETH_MARKET, FUND_COOLDOWN, USD, WAD } from "../../devnet/hardhat/fixture.js";
+import { clearingHouseEvents, mined } from "../../devnet/hardhat/trading.js";
+import { setPrice } from "../../devnet/hardhat/waterfall.js";
+import { networkHelpers } from "../../devnet/hardhat/fixture.js";
 import { OP } from "../lib/operation-names.js";
 import type { OperationName } from "../lib/operation-names.js";
 import { tradeWithMaker } from "./setup.js";

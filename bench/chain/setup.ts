@@ -17,11 +17,11 @@ import {
   deploySystem,
   ethers,
   marketParams,
-} from "../../test/helpers/fixture.js";
-import type { System } from "../../test/helpers/fixture.js";
-import { refreshFeeds } from "../../test/helpers/fund.js";
-import { ORDER_TYPES, mined, orderDomain } from "../../test/helpers/trading.js";
-import type { OrderDomain } from "../../test/helpers/trading.js";
+} from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
+import { refreshFeeds } from "../../devnet/hardhat/fund.js";
+import { ORDER_TYPES, mined, orderDomain } from "../../devnet/hardhat/trading.js";
+import type { OrderDomain } from "../../devnet/hardhat/trading.js";
 
 /** Extra ADL markets listed after ETH (0) and BTC (1), so that an account can hold up to 11 markets. */
 export const EXTRA_MARKETS = 9;

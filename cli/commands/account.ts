@@ -1,16 +1,12 @@
 import { AggregatorV3Interface__factory } from "../../typechain-types/index.js";
-import { parsePositive } from "../amounts.js";
+import { WAD, abs, liquidationPrice, parsePositive, type MarketPosition } from "#sdk";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { marketLabel, targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";
 import { fields, qty, table, usd, wad } from "../format.js";
-import { liquidationPrice, type MarketPosition } from "../liquidation.js";
 import { transact } from "../tx.js";
 import { adlPlace, indexAccounts } from "./adl.js";
 import { formatToken, tokenInfo } from "./token.js";
-
-const WAD = 10n ** 18n;
-const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
 /** `deposit <amount>`: approves the clearing house when its allowance is short, then deposits. */
 export async function deposit(ctx: CommandContext): Promise<CommandResult> {

@@ -1,9 +1,5 @@
+import { Indexer, Reader, rankCounterparties, toHeader } from "#sdk";
 import { ClearingHouse__factory } from "../../typechain-types/index.js";
-import { Indexer, toHeader } from "../../keeper/src/indexer.js";
-import { createLogger } from "../../keeper/src/logger.js";
-import { createMetrics } from "../../keeper/src/metrics.js";
-import { Reader } from "../../keeper/src/reader.js";
-import { rankCounterparties } from "../../keeper/src/strategy.js";
 import type { CommandContext } from "../command.js";
 
 /** Blocks per eth_getLogs while looking for accounts. */
@@ -16,15 +12,13 @@ export interface AdlPlace {
   queue: number;
 }
 
-/** Finds every account with a position from the clearing house's events, with the keeper's indexer. */
+/** Finds every account with a position from the clearing house's events, with the SDK's indexer. */
 export async function indexAccounts(ctx: CommandContext): Promise<Indexer> {
   const { provider, deployment } = ctx.conn;
   const indexer = new Indexer({
     provider,
     clearingHouse: deployment.contracts.clearingHouse,
     iface: ClearingHouse__factory.createInterface(),
-    logger: createLogger({ level: "silent" }),
-    metrics: createMetrics(),
     startBlock: deployment.startBlock,
     logChunk: LOG_CHUNK,
     reorgDepth: 0,

@@ -1,4 +1,4 @@
-import { parsePositive } from "../amounts.js";
+import { parsePositive } from "#sdk";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { requireLocalChain } from "../local-chain.js";
 import { transact } from "../tx.js";

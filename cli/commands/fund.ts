@@ -1,4 +1,4 @@
-import { parsePositive } from "../amounts.js";
+import { parsePositive } from "#sdk";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";

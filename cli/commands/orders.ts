@@ -1,20 +1,21 @@
 import { writeFileSync } from "node:fs";
 
-import { parsePositive, parseWhole } from "../amounts.js";
+import {
+  ORDER_TYPES,
+  orderDomain,
+  orderHash,
+  parsePositive,
+  parseWhole,
+  readOrderFile,
+  serializeOrderFile,
+  type OrderFile,
+  type SignedOrderFields,
+} from "#sdk";
 import { flag, requiredFlag } from "../args.js";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { findMarket, marketLabel } from "../connection.js";
 import { InputError } from "../errors.js";
 import { qty, usd, wad } from "../format.js";
-import {
-  ORDER_TYPES,
-  orderDomain,
-  orderHash,
-  readOrderFile,
-  serializeOrderFile,
-  type OrderFile,
-  type SignedOrderFields,
-} from "../order-file.js";
 import { transact } from "../tx.js";
 
 const SIZE_DECIMALS = 18;

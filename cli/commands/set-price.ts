@@ -1,5 +1,5 @@
 import { MockAggregatorV3__factory } from "../../typechain-types/index.js";
-import { parsePositive } from "../amounts.js";
+import { parsePositive } from "#sdk";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { findMarket } from "../connection.js";
 import { usd, wad } from "../format.js";
@@ -15,7 +15,8 @@ export async function setPrice(ctx: CommandContext): Promise<CommandResult> {
   const { deployment, contracts, interfaces } = ctx.conn;
   requireLocalChain(ctx.parsed.command, deployment.chainId, deployment.network);
   const market = findMarket(deployment, ctx.parsed.args.market ?? "");
-  const signer = requireSigner(ctx);
+  // The mock feed has no owner: whoever pays the gas may publish, so any funded account of the local node will do.
+  const signer = requireSigner(ctx, "any funded account of the local node, e.g. dev account #0 of `npx hardhat node`");
   const feed = MockAggregatorV3__factory.connect(market.feed, signer);
   const decimals = Number(await feed.decimals());
   const answer = parsePositive(ctx.parsed.args.price ?? "", decimals, "price");

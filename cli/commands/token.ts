@@ -1,5 +1,5 @@
 import type { MockERC20 } from "../../typechain-types/index.js";
-import { formatUnitsExact } from "../amounts.js";
+import { formatUnitsExact } from "#sdk";
 
 export interface TokenInfo {
   decimals: number;

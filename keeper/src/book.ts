@@ -1,5 +1,5 @@
-import type { AccountRow } from "./reader.js";
-import { estimateHealth, isLiquidatable, nearMaintenance, type TrackedPosition } from "./risk.js";
+import { isLiquidatable, type AccountRow, type TrackedPosition } from "#sdk";
+import { estimateHealth, nearMaintenance } from "./estimate.js";
 
 /** The last lens read of an account and what it was judged on. */
 export interface AccountRead {

@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 
 import type { PendingTx } from "./executor.js";
-import type { IndexerState } from "./indexer.js";
+import type { IndexerState } from "#sdk";
 
 export const CHECKPOINT_VERSION = 1;
 

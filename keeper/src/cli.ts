@@ -4,14 +4,12 @@
  */
 import type { Server } from "node:http";
 
+import { DeploymentError, createProvider, describeError, readDeployment, type Deployment } from "#sdk";
 import { ConfigError, USAGE, parseConfig, type KeeperConfig } from "./config.js";
-import { DeploymentError, readDeployment, type Deployment } from "./deployment.js";
-import { describeError } from "./errors.js";
 import { listening, startHealthServer } from "./health.js";
 import { Keeper } from "./keeper.js";
 import { createLogger } from "./logger.js";
-import { createMetrics } from "./metrics.js";
-import { createProvider } from "./rpc.js";
+import { createMetrics, rpcCounter } from "./metrics.js";
 import { loadSigners } from "./signers.js";
 
 const EXIT_CONFIG = 2;
@@ -42,7 +40,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
   const logger = createLogger({ level: config.logLevel });
   const metrics = createMetrics();
-  const provider = createProvider(config.rpcUrl, { chainId: deployment.chainId, metrics });
+  const provider = createProvider(config.rpcUrl, { chainId: deployment.chainId, onRequest: rpcCounter(metrics) });
   let signers;
   try {
     signers = await loadSigners(config, provider);

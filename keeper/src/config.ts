@@ -1,15 +1,22 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { parseUnits } from "ethers";
 
-import { Secret } from "./secret.js";
+import {
+  InputError as ConfigError,
+  Secret,
+  checkKeystore,
+  envValue,
+  flagOrEnv,
+  parseFlags,
+  parseInteger,
+  parsePrivateKeys,
+  parseRpcUrl,
+  type FlagSpec,
+  type ParsedFlags,
+} from "#sdk";
 
-/** A configuration problem, described in one line fit for an operator's terminal. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+/** A configuration problem, described in one line fit for an operator's terminal: the SDK's input error. */
+export { ConfigError };
 
 /** Where the signing keys come from. Keys are never flags, so that they cannot end up in shell history. */
 export type KeySource =
@@ -60,174 +67,228 @@ export interface KeeperConfig {
   logLevel: string;
 }
 
-type FlagKind = "string" | "int" | "gwei" | "bool";
-
-interface FlagSpec {
-  kind: FlagKind;
-  key: keyof KeeperConfig | "keystore";
-  env?: string;
+/**
+ * One keeper setting: its flag, the environment variables that stand in for it (`BACKSTOP_*` first, the older
+ * `KEEPER_*` as an alias), its help line, and how its text becomes a value (given `undefined` when unset).
+ * Declared once here; the parser, the validation and the help text all come from this table.
+ */
+interface Setting<T> {
+  flag: string;
+  /** `<n>` and the like, for the help; none for a switch. */
+  arg?: string;
+  env?: readonly string[];
   repeatable?: boolean;
+  help: string;
+  read(raw: string | undefined, flag: string): T;
 }
 
-const FLAGS: Record<string, FlagSpec> = {
-  "--rpc": { kind: "string", key: "rpcUrl", env: "KEEPER_RPC_URL" },
-  "--keystore": { kind: "string", key: "keystore", repeatable: true },
-  "--deployment": { kind: "string", key: "deploymentPath", env: "KEEPER_DEPLOYMENT" },
-  "--start-block": { kind: "int", key: "startBlock" },
-  "--signers": { kind: "int", key: "signers" },
-  "--max-fee-gwei": { kind: "gwei", key: "maxFeePerGas" },
-  "--max-priority-fee-gwei": { kind: "gwei", key: "maxPriorityFeePerGas" },
-  "--fee-bump-blocks": { kind: "int", key: "feeBumpBlocks" },
-  "--fee-bump-percent": { kind: "int", key: "feeBumpPercent" },
-  "--checkpoint": { kind: "string", key: "checkpointPath", env: "KEEPER_CHECKPOINT" },
-  "--poll-ms": { kind: "int", key: "pollMs" },
-  "--batch-size": { kind: "int", key: "batchSize" },
-  "--log-chunk": { kind: "int", key: "logChunk" },
-  "--reorg-depth": { kind: "int", key: "reorgDepth" },
-  "--refresh-blocks": { kind: "int", key: "refreshBlocks" },
-  "--reread-buffer-bps": { kind: "int", key: "rereadBufferBps" },
-  "--min-shortfall-bps": { kind: "int", key: "minShortfallBps" },
-  "--metrics-port": { kind: "int", key: "metricsPort" },
-  "--metrics-host": { kind: "string", key: "metricsHost" },
-  "--stale-after-s": { kind: "int", key: "staleAfterS" },
-  "--block-stale-after-s": { kind: "int", key: "blockStaleAfterS" },
-  "--log-level": { kind: "string", key: "logLevel", env: "KEEPER_LOG_LEVEL" },
-  "--dry-run": { kind: "bool", key: "dryRun" },
-  "--once": { kind: "bool", key: "once" },
-};
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
-const KEY_FLAGS = new Set(["--private-key", "--private-keys", "--key", "--keys", "--mnemonic"]);
-const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
-const PRIVATE_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
-// secp256k1 group order: a private key must be in [1, n).
-const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+/** The environment variables of a setting: `BACKSTOP_<name>`, then the alias `KEEPER_<name>`. */
+const vars = (name: string): readonly string[] => [`BACKSTOP_${name}`, `KEEPER_${name}`];
 
-type RawValues = Map<string, string[]>;
+const int =
+  (fallback: number, min: number, max?: number) =>
+  (raw: string | undefined, flag: string): number =>
+    raw === undefined ? fallback : parseInteger(flag, raw, min, max);
 
-/** Splits argv into flag values, accepting `--flag value` and `--flag=value`. */
-function collectFlags(argv: string[]): RawValues {
-  const values: RawValues = new Map();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    if (KEY_FLAGS.has(name)) {
-      throw new ConfigError(`${name} is not accepted: keys come from KEEPER_PRIVATE_KEYS or --keystore, never flags`);
-    }
-    const spec = FLAGS[name];
-    if (spec === undefined) {
-      throw new ConfigError(arg.startsWith("-") ? `unknown option ${name}` : `unexpected argument '${arg}'`);
-    }
-    let value: string;
-    if (spec.kind === "bool") {
-      if (eq > 0) throw new ConfigError(`${name} takes no value`);
-      value = "true";
-    } else if (eq > 0) {
-      value = arg.slice(eq + 1);
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new ConfigError(`${name} needs a value`);
-      value = next;
-      i++;
-    }
-    const previous = values.get(name);
-    if (previous !== undefined && !spec.repeatable) throw new ConfigError(`${name} given more than once`);
-    values.set(name, [...(previous ?? []), value]);
-  }
-  return values;
-}
+const optionalInt =
+  (min: number) =>
+  (raw: string | undefined, flag: string): number | undefined =>
+    raw === undefined ? undefined : parseInteger(flag, raw, min);
 
-function parseInteger(name: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got '${raw}'`);
-  const value = Number(raw.trim());
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
-    throw new ConfigError(`${name} must be ${range}, got ${raw}`);
-  }
-  return value;
-}
-
-function parseGwei(name: string, raw: string): bigint {
-  if (!/^\d+(\.\d{1,9})?$/.test(raw.trim())) throw new ConfigError(`${name} must be a number of gwei, got '${raw}'`);
+function gwei(raw: string | undefined, flag: string): bigint | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+(\.\d{1,9})?$/.test(raw.trim())) throw new ConfigError(`${flag} must be a number of gwei, got '${raw}'`);
   const wei = parseUnits(raw.trim(), "gwei");
-  if (wei === 0n) throw new ConfigError(`${name} must be above zero`);
+  if (wei === 0n) throw new ConfigError(`${flag} must be above zero`);
   return wei;
 }
 
-/** Checks that `raw` is an http(s) URL; the keeper and the trader CLI both take it from `--rpc`. */
-export function parseRpcUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`--rpc is not a valid URL: '${raw}'`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`--rpc must be an http(s) URL, got '${url.protocol}'`);
-  }
-  return raw;
-}
+const setting = <T>(s: Setting<T>): Setting<T> => s;
 
-/** Comma-separated private keys from the environment variable `variable`; messages name the variable. */
-export function parsePrivateKeys(raw: string, variable = "KEEPER_PRIVATE_KEYS"): Secret<string[]> {
-  const parts = raw.split(",").map((k) => k.trim());
-  const keys: string[] = [];
-  parts.forEach((key, i) => {
-    // The key itself never appears in the message: only its position.
-    if (!PRIVATE_KEY.test(key)) {
-      throw new ConfigError(`${variable}: key ${i + 1} is not a 32-byte hex string`);
-    }
-    const normalized = key.startsWith("0x") ? key : `0x${key}`;
-    const scalar = BigInt(normalized);
-    if (scalar === 0n || scalar >= CURVE_ORDER) {
-      throw new ConfigError(`${variable}: key ${i + 1} is not a valid secp256k1 private key`);
-    }
-    keys.push(normalized.toLowerCase());
-  });
-  if (new Set(keys).size !== keys.length) throw new ConfigError(`${variable}: the same key is given twice`);
-  return new Secret(keys);
-}
+/** Every setting the keeper reads from flags and environment (keys apart: see {@link keySource}). */
+const SETTINGS = {
+  rpcUrl: setting({
+    flag: "--rpc",
+    arg: "<url>",
+    env: vars("RPC_URL"),
+    help: "JSON-RPC endpoint",
+    read: (raw) => {
+      if (raw === undefined) throw new ConfigError("missing RPC URL: give --rpc <url> or set BACKSTOP_RPC_URL");
+      return parseRpcUrl(raw);
+    },
+  }),
+  deploymentPath: setting({
+    flag: "--deployment",
+    arg: "<file>",
+    env: vars("DEPLOYMENT"),
+    help: "deployments/<network>.json",
+    read: (raw) => {
+      if (raw === undefined) throw new ConfigError("missing deployment file: give --deployment <file>");
+      if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError(`deployment file not found: ${raw}`);
+      return raw;
+    },
+  }),
+  keystores: setting({
+    flag: "--keystore",
+    arg: "<file>",
+    repeatable: true,
+    help: "encrypted JSON wallet (repeatable); password in BACKSTOP_KEYSTORE_PASSWORD",
+    // Declared here for the parser and the help; keySource reads every value, with the private-key variables.
+    read: () => undefined,
+  }),
+  startBlock: setting({
+    flag: "--start-block",
+    arg: "<n>",
+    help: "first block of the event backfill (default: the deployment's startBlock)",
+    read: optionalInt(0),
+  }),
+  signers: setting({
+    flag: "--signers",
+    arg: "<n>",
+    help: "use the first n keys (default: all)",
+    read: optionalInt(1),
+  }),
+  maxFeePerGas: setting({ flag: "--max-fee-gwei", arg: "<n>", help: "cap on maxFeePerGas", read: gwei }),
+  maxPriorityFeePerGas: setting({
+    flag: "--max-priority-fee-gwei",
+    arg: "<n>",
+    help: "cap on maxPriorityFeePerGas",
+    read: gwei,
+  }),
+  feeBumpBlocks: setting({
+    flag: "--fee-bump-blocks",
+    arg: "<n>",
+    help: "replace a transaction unmined after n blocks (default 3)",
+    read: int(3, 1),
+  }),
+  feeBumpPercent: setting({
+    flag: "--fee-bump-percent",
+    arg: "<n>",
+    help: "fee raise per replacement, at least 10 (default 20)",
+    read: int(20, 10, 1000),
+  }),
+  checkpointPath: setting({
+    flag: "--checkpoint",
+    arg: "<file>",
+    env: vars("CHECKPOINT"),
+    help: "restart state (default: none)",
+    read: (raw) => raw,
+  }),
+  pollMs: setting({ flag: "--poll-ms", arg: "<n>", help: "head polling interval (default 1000)", read: int(1000, 10) }),
+  batchSize: setting({
+    flag: "--batch-size",
+    arg: "<n>",
+    help: "accounts per lens call (default 200)",
+    read: int(200, 1, 5000),
+  }),
+  logChunk: setting({
+    flag: "--log-chunk",
+    arg: "<n>",
+    help: "blocks per eth_getLogs (default 2000)",
+    read: int(2000, 1),
+  }),
+  reorgDepth: setting({
+    flag: "--reorg-depth",
+    arg: "<n>",
+    help: "blocks kept to undo a reorg (default 5)",
+    read: int(5, 0, 1000),
+  }),
+  refreshBlocks: setting({
+    flag: "--refresh-blocks",
+    arg: "<n>",
+    help: "re-read every account at least every n blocks (default 50)",
+    read: int(50, 1),
+  }),
+  rereadBufferBps: setting({
+    flag: "--reread-buffer-bps",
+    arg: "<n>",
+    help: "re-read accounts estimated within n bps of maintenance (default 2000)",
+    read: int(2000, 0, 1_000_000),
+  }),
+  minShortfallBps: setting({
+    flag: "--min-shortfall-bps",
+    arg: "<n>",
+    help: "leave solvent accounts less than n bps of maintenance short (default 1)",
+    read: int(1, 0, 10_000),
+  }),
+  metricsPort: setting({
+    flag: "--metrics-port",
+    arg: "<n>",
+    help: "/health and /metrics port, 0 = off (default 0)",
+    read: int(0, 0, 65535),
+  }),
+  metricsHost: setting({
+    flag: "--metrics-host",
+    arg: "<host>",
+    help: "bind address (default 127.0.0.1)",
+    read: (raw) => raw ?? "127.0.0.1",
+  }),
+  staleAfterS: setting({
+    flag: "--stale-after-s",
+    arg: "<n>",
+    help: "/health fails when the loop is older than n s (default 60)",
+    read: int(60, 1),
+  }),
+  blockStaleAfterS: setting({
+    flag: "--block-stale-after-s",
+    arg: "<n>",
+    help: "/health fails when no new block for n s, 0 = never (default: --stale-after-s)",
+    read: optionalInt(0),
+  }),
+  logLevel: setting({
+    flag: "--log-level",
+    arg: "<level>",
+    env: vars("LOG_LEVEL"),
+    help: `${LOG_LEVELS.join("|")} (default info)`,
+    read: (raw, flag) => {
+      const level = raw ?? "info";
+      if (!LOG_LEVELS.includes(level)) {
+        throw new ConfigError(`${flag} must be one of ${LOG_LEVELS.join(", ")}, got '${level}'`);
+      }
+      return level;
+    },
+  }),
+  dryRun: setting({ flag: "--dry-run", help: "simulate every action, send nothing", read: (raw) => raw !== undefined }),
+  once: setting({
+    flag: "--once",
+    help: "run one cycle, wait for its transactions, exit (an ADL case may need more cycles: see keeper/README.md)",
+    read: (raw) => raw !== undefined,
+  }),
+};
 
-/** Checks that `file` exists and holds an encrypted JSON wallet, before any password is asked for. */
-export function checkKeystore(file: string): void {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`keystore file not found: ${file}`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
-  } catch {
-    throw new ConfigError(`keystore file is not JSON: ${file}`);
-  }
-  const wallet = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  if (!("crypto" in wallet || "Crypto" in wallet)) {
-    throw new ConfigError(`keystore file is not an encrypted JSON wallet: ${file}`);
-  }
-}
+type SettingName = keyof typeof SETTINGS;
 
-function keySource(flags: RawValues, env: NodeJS.ProcessEnv): KeySource {
-  const keystores = flags.get("--keystore") ?? [];
-  const envKeys = env.KEEPER_PRIVATE_KEYS?.trim();
-  if (keystores.length > 0 && envKeys) {
-    throw new ConfigError("give either --keystore or KEEPER_PRIVATE_KEYS, not both");
+/** A setting as the SDK's flag layer sees it. */
+const flagSpec = (s: Setting<unknown>): FlagSpec => ({
+  name: s.flag,
+  takesValue: s.arg !== undefined,
+  repeatable: s.repeatable,
+  env: s.env,
+});
+
+const FLAG_SPECS: FlagSpec[] = Object.values(SETTINGS).map(flagSpec);
+
+const PRIVATE_KEYS = vars("PRIVATE_KEYS");
+const KEYSTORE_PASSWORD = vars("KEYSTORE_PASSWORD");
+
+/** Where the keys come from: BACKSTOP_PRIVATE_KEYS (alias KEEPER_PRIVATE_KEYS), or keystores and their password. */
+function keySource(parsed: ParsedFlags, env: NodeJS.ProcessEnv): KeySource {
+  const keystores = parsed.values.get("--keystore") ?? [];
+  const envKeys = envValue(env, PRIVATE_KEYS);
+  const keys = envKeys === undefined || envKeys.value.trim() === "" ? undefined : envKeys;
+  if (keystores.length > 0 && keys !== undefined) {
+    throw new ConfigError(`give either --keystore or ${keys.name}, not both`);
   }
   if (keystores.length > 0) {
     for (const file of keystores) checkKeystore(file);
-    const password = env.KEEPER_KEYSTORE_PASSWORD;
-    if (password === undefined || password === "") {
-      throw new ConfigError("--keystore needs the password in KEEPER_KEYSTORE_PASSWORD");
-    }
-    return { kind: "keystore", files: keystores, password: new Secret(password) };
+    const password = envValue(env, KEYSTORE_PASSWORD);
+    if (password === undefined) throw new ConfigError("--keystore needs the password in BACKSTOP_KEYSTORE_PASSWORD");
+    return { kind: "keystore", files: keystores, password: new Secret(password.value) };
   }
-  if (!envKeys) throw new ConfigError("no signing key: set KEEPER_PRIVATE_KEYS or give --keystore <file>");
-  return { kind: "env", privateKeys: parsePrivateKeys(envKeys) };
-}
-
-/** The value of a flag, falling back to its environment variable. */
-function rawValue(flags: RawValues, name: string, env: NodeJS.ProcessEnv): string | undefined {
-  const fromFlag = flags.get(name)?.[0];
-  if (fromFlag !== undefined) return fromFlag;
-  const variable = FLAGS[name].env;
-  const fromEnv = variable === undefined ? undefined : env[variable];
-  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+  if (keys === undefined) throw new ConfigError("no signing key: set BACKSTOP_PRIVATE_KEYS or give --keystore <file>");
+  return { kind: "env", privateKeys: parsePrivateKeys(keys.value.trim(), keys.name) };
 }
 
 function keyCount(keys: KeySource): number {
@@ -239,100 +300,70 @@ function keyCount(keys: KeySource): number {
  * it before anything connects. Throws {@link ConfigError} with a one-line message on the first problem.
  */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KeeperConfig {
-  const flags = collectFlags(argv);
-  const int = (name: string, fallback: number, min: number, max?: number): number => {
-    const raw = rawValue(flags, name, env);
-    return raw === undefined ? fallback : parseInteger(name, raw, min, max);
-  };
-  const optionalInt = (name: string, min: number): number | undefined => {
-    const raw = rawValue(flags, name, env);
-    return raw === undefined ? undefined : parseInteger(name, raw, min);
-  };
-  const gwei = (name: string): bigint | undefined => {
-    const raw = rawValue(flags, name, env);
-    return raw === undefined ? undefined : parseGwei(name, raw);
+  const parsed = parseFlags(argv, FLAG_SPECS, {
+    positionals: false,
+    keyHint: "keys come from BACKSTOP_PRIVATE_KEYS or --keystore, never flags",
+  });
+  // The value of one setting, from its flag or variables through its own parser. (TypeScript cannot tie the
+  // table's entry to its key's type, hence the cast.)
+  const read = <K extends SettingName>(name: K): ReturnType<(typeof SETTINGS)[K]["read"]> => {
+    const s: Setting<unknown> = SETTINGS[name];
+    return s.read(flagOrEnv(parsed, flagSpec(s), env), s.flag) as ReturnType<(typeof SETTINGS)[K]["read"]>;
   };
 
-  const rpc = rawValue(flags, "--rpc", env);
-  if (rpc === undefined) throw new ConfigError("missing RPC URL: give --rpc <url> or set KEEPER_RPC_URL");
-  const rpcUrl = parseRpcUrl(rpc);
-
-  const deploymentPath = rawValue(flags, "--deployment", env);
-  if (deploymentPath === undefined) throw new ConfigError("missing deployment file: give --deployment <file>");
-  if (!existsSync(deploymentPath) || !statSync(deploymentPath).isFile()) {
-    throw new ConfigError(`deployment file not found: ${deploymentPath}`);
-  }
-
-  const keys = keySource(flags, env);
-  const signers = optionalInt("--signers", 1);
+  const rpcUrl = read("rpcUrl");
+  const deploymentPath = read("deploymentPath");
+  const keys = keySource(parsed, env);
+  const signers = read("signers");
   if (signers !== undefined && signers > keyCount(keys)) {
     throw new ConfigError(`--signers ${signers} asks for more keys than the ${keyCount(keys)} given`);
   }
-
-  const maxFeePerGas = gwei("--max-fee-gwei");
-  const maxPriorityFeePerGas = gwei("--max-priority-fee-gwei");
+  const maxFeePerGas = read("maxFeePerGas");
+  const maxPriorityFeePerGas = read("maxPriorityFeePerGas");
   if (maxFeePerGas !== undefined && maxPriorityFeePerGas !== undefined && maxPriorityFeePerGas > maxFeePerGas) {
     throw new ConfigError("--max-priority-fee-gwei is above --max-fee-gwei");
   }
-
-  const logLevel = rawValue(flags, "--log-level", env) ?? "info";
-  if (!LOG_LEVELS.has(logLevel)) {
-    throw new ConfigError(`--log-level must be one of ${[...LOG_LEVELS].join(", ")}, got '${logLevel}'`);
-  }
-
-  const staleAfterS = int("--stale-after-s", 60, 1);
+  const logLevel = read("logLevel");
+  const staleAfterS = read("staleAfterS");
   return {
     rpcUrl,
     keys,
     deploymentPath,
-    startBlock: optionalInt("--start-block", 0),
+    startBlock: read("startBlock"),
     signers,
     maxFeePerGas,
     maxPriorityFeePerGas,
-    feeBumpBlocks: int("--fee-bump-blocks", 3, 1),
-    feeBumpPercent: int("--fee-bump-percent", 20, 10, 1000),
-    checkpointPath: rawValue(flags, "--checkpoint", env),
-    pollMs: int("--poll-ms", 1000, 10),
-    batchSize: int("--batch-size", 200, 1, 5000),
-    logChunk: int("--log-chunk", 2000, 1),
-    reorgDepth: int("--reorg-depth", 5, 0, 1000),
-    refreshBlocks: int("--refresh-blocks", 50, 1),
-    rereadBufferBps: int("--reread-buffer-bps", 2000, 0, 1_000_000),
-    minShortfallBps: int("--min-shortfall-bps", 1, 0, 10_000),
-    metricsPort: int("--metrics-port", 0, 0, 65535),
-    metricsHost: rawValue(flags, "--metrics-host", env) ?? "127.0.0.1",
+    feeBumpBlocks: read("feeBumpBlocks"),
+    feeBumpPercent: read("feeBumpPercent"),
+    checkpointPath: read("checkpointPath"),
+    pollMs: read("pollMs"),
+    batchSize: read("batchSize"),
+    logChunk: read("logChunk"),
+    reorgDepth: read("reorgDepth"),
+    refreshBlocks: read("refreshBlocks"),
+    rereadBufferBps: read("rereadBufferBps"),
+    minShortfallBps: read("minShortfallBps"),
+    metricsPort: read("metricsPort"),
+    metricsHost: read("metricsHost"),
     staleAfterS,
-    blockStaleAfterS: int("--block-stale-after-s", staleAfterS, 0),
-    dryRun: flags.has("--dry-run"),
-    once: flags.has("--once"),
+    blockStaleAfterS: read("blockStaleAfterS") ?? staleAfterS,
+    dryRun: read("dryRun"),
+    once: read("once"),
     logLevel,
   };
 }
 
-/** Flags and environment, for `--help`. */
-export const USAGE = `usage: npm run keeper -- --rpc <url> --deployment <file> [options]
+/** One help line per setting, from {@link SETTINGS}. */
+function helpLine(s: Setting<unknown>): string {
+  const variables = s.env === undefined ? "" : ` (${s.env[0]}, alias ${s.env.slice(1).join(", ")})`;
+  return `  ${`${s.flag}${s.arg === undefined ? "" : ` ${s.arg}`}`.padEnd(29)}${s.help}${variables}`;
+}
 
-keys:   KEEPER_PRIVATE_KEYS=0x..,0x..   or   --keystore <file> (repeatable) with KEEPER_KEYSTORE_PASSWORD
-  --rpc <url>                  JSON-RPC endpoint (KEEPER_RPC_URL)
-  --deployment <file>          deployments/<network>.json (KEEPER_DEPLOYMENT)
-  --start-block <n>            first block of the event backfill (default: the deployment's startBlock)
-  --signers <n>                use the first n keys (default: all)
-  --max-fee-gwei <n>           cap on maxFeePerGas
-  --max-priority-fee-gwei <n>  cap on maxPriorityFeePerGas
-  --fee-bump-blocks <n>        replace a transaction unmined after n blocks (default 3)
-  --fee-bump-percent <n>       fee raise per replacement, at least 10 (default 20)
-  --checkpoint <file>          restart state (KEEPER_CHECKPOINT; default: none)
-  --poll-ms <n>                head polling interval (default 1000)
-  --batch-size <n>             accounts per lens call (default 200)
-  --log-chunk <n>              blocks per eth_getLogs (default 2000)
-  --reorg-depth <n>            blocks kept to undo a reorg (default 5)
-  --refresh-blocks <n>         re-read every account at least every n blocks (default 50)
-  --reread-buffer-bps <n>      re-read accounts estimated within n bps of maintenance (default 2000)
-  --min-shortfall-bps <n>      leave solvent accounts less than n bps of maintenance short (default 1)
-  --metrics-port <n>           /health and /metrics port, 0 = off (default 0)
-  --metrics-host <host>        bind address (default 127.0.0.1)
-  --stale-after-s <n>          /health fails when the loop is older than n s (default 60)
-  --block-stale-after-s <n>    /health fails when no new block for n s, 0 = never (default: --stale-after-s)
-  --log-level <level>          fatal|error|warn|info|debug|trace|silent (KEEPER_LOG_LEVEL; default info)
-  --dry-run                    simulate every action, send nothing
-  --once                       run one cycle, wait for its transactions, exit`;
+/** Flags and environment, for `--help`. */
+export const USAGE = [
+  "usage: npm run keeper -- --rpc <url> --deployment <file> [options]",
+  "",
+  "keys:   BACKSTOP_PRIVATE_KEYS=0x..,0x..   or   --keystore <file> (repeatable) with BACKSTOP_KEYSTORE_PASSWORD",
+  "        (the KEEPER_ names of every variable are accepted as aliases)",
+  ...Object.values(SETTINGS).map(helpLine),
+].join("\n");

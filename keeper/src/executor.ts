@@ -15,11 +15,11 @@ import {
   findRevertData,
   isNonceError,
   isReplacementUnderpriced,
+  MAX_UINT256,
   type DecodedRevert,
-} from "./errors.js";
+} from "#sdk";
 import type { Logger } from "./logger.js";
 import type { ActionKind, Metrics } from "./metrics.js";
-import { MAX_UINT256 } from "./risk.js";
 
 /** One call the keeper may send to the clearing house. */
 export interface Action {

@@ -2,19 +2,15 @@
 export { Keeper, type CycleReport, type KeeperDeps } from "./keeper.js";
 export { ConfigError, parseConfig, USAGE, type KeeperConfig, type KeySource } from "./config.js";
 export {
-  DeploymentError,
-  parseDeployment,
-  readDeployment,
-  type DeployedContracts,
-  type DeployedMarket,
-  type Deployment,
-  type LossPolicyName,
-} from "./deployment.js";
-export { counterTotal, createMetrics, type ActionKind, type ActionOutcome, type Metrics } from "./metrics.js";
+  counterTotal,
+  createMetrics,
+  rpcCounter,
+  type ActionKind,
+  type ActionOutcome,
+  type Metrics,
+} from "./metrics.js";
 export { listening, startHealthServer, type HealthServerOptions, type HealthStatus } from "./health.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
-export { createProvider, instrumentProvider, type ProviderOptions } from "./rpc.js";
 export { loadSigners } from "./signers.js";
 export { readCheckpoint, writeCheckpoint, CheckpointError, type Checkpoint } from "./checkpoint.js";
 export type { Action, ExecOutcome, ExecResult, PendingTx } from "./executor.js";
-export { Secret } from "./secret.js";

@@ -1,9 +1,8 @@
 import type { Provider } from "ethers";
 
 import type { Executor, ExecResult, SignerSlot } from "./executor.js";
-import type { Indexer } from "./indexer.js";
+import type { Indexer, Reader } from "#sdk";
 import type { Logger } from "./logger.js";
-import type { Reader } from "./reader.js";
 import { nextDeleverageStep, type DeleverageJob, type Job, type LiquidateJob } from "./strategy.js";
 
 /** Most ADL steps one job takes before handing the case back to the next cycle. */

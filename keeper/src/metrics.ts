@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
+import type { RequestHook } from "#sdk";
+
 export type ActionKind = "liquidate" | "deleverage" | "socialize";
 export type ActionOutcome = "sent" | "confirmed" | "lost_race" | "failed" | "dry_run";
 
@@ -56,4 +58,17 @@ export async function counterTotal<T extends string>(
   return values
     .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k as T] === want))
     .reduce((sum, v) => sum + v.value, 0);
+}
+
+// One hook per metrics, so that observing a provider twice for the same keeper counts each request once.
+const counters = new WeakMap<Metrics, RequestHook>();
+
+/** The RPC request hook that counts into `metrics.rpcCalls` by method. */
+export function rpcCounter(metrics: Metrics): RequestHook {
+  let hook = counters.get(metrics);
+  if (hook === undefined) {
+    hook = (method) => metrics.rpcCalls.inc({ method });
+    counters.set(metrics, hook);
+  }
+  return hook;
 }

@@ -3,7 +3,8 @@
  * an ADL job, from freshly read ranks to the next step. No I/O here.
  */
 import type { Action } from "./executor.js";
-import { MAX_UINT256, notionalAt, orderQueue, shortfall, type TrackedPosition } from "./risk.js";
+import { MAX_UINT256, notionalAt, rankCounterparties, shortfall, type TrackedPosition } from "#sdk";
+import { orderQueue } from "./estimate.js";
 
 export interface MarketRule {
   lossPolicy: "adl" | "socialized";
@@ -197,20 +198,6 @@ export type DeleverageStep =
   | { kind: "socialize"; action: Action }
   | { kind: "wait" }
   | { kind: "done" };
-
-/** Profitable counterparties in descending ADL score; ties by address for a deterministic order. */
-export function rankCounterparties<
-  T extends { account: string; score: bigint; unrealizedPnl: bigint; notional: bigint },
->(ranks: readonly T[], exclude: (account: string) => boolean): T[] {
-  return ranks
-    .filter((r) => r.unrealizedPnl > 0n && r.notional > 0n && r.score > 0n && !exclude(r.account))
-    .sort((a, b) => {
-      if (a.score !== b.score) return a.score > b.score ? -1 : 1;
-      const x = a.account.toLowerCase();
-      const y = b.account.toLowerCase();
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
-}
 
 /**
  * The next step of an ADL case: the highest-scoring eligible counterparty for min(both sizes); when none is

@@ -1,3 +1,5 @@
+import { InputError as DemoFlagError, parseFlags, parseInteger, type FlagSpec } from "#sdk";
+
 /** Command-line flags of `npm run demo`, validated before anything starts. */
 
 export interface DemoOptions {
@@ -34,63 +36,43 @@ export const DEMO_USAGE = `usage: npm run demo -- [--seed <text>] [--accounts <n
   --out <dir>          where report.json and report.md go (default ${DEFAULT_OPTIONS.outDir})
   --quiet              no progress lines, only the final report`;
 
-/** A bad flag or value; the message is one line that names it. */
-export class DemoFlagError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DemoFlagError";
-  }
-}
+/** A bad flag or value; the message is one line that names it (the SDK's input error). */
+export { DemoFlagError };
 
-const VALUE_FLAGS = new Set(["--seed", "--accounts", "--crash", "--out"]);
+const FLAGS: readonly FlagSpec[] = [
+  { name: "--seed", takesValue: true },
+  { name: "--accounts", takesValue: true },
+  { name: "--crash", takesValue: true },
+  { name: "--out", takesValue: true },
+  { name: "--quiet", takesValue: false },
+  { name: "--help", takesValue: false, short: "h" },
+];
 
-/** Parses `--flag value` and `--flag=value`; `help` is true for --help or -h. */
+/** Parses `--flag value` and `--flag=value` through the SDK's flag layer; `help` is true for --help or -h. */
 export function parseDemoFlags(argv: readonly string[]): { options: DemoOptions; help: boolean } {
-  const options = { ...DEFAULT_OPTIONS };
-  const seen = new Set<string>();
-  let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") {
-      help = true;
-      continue;
-    }
-    if (arg === "--quiet") {
-      options.quiet = true;
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    if (!VALUE_FLAGS.has(name)) {
-      throw new DemoFlagError(arg.startsWith("-") ? `unknown option ${name}` : `unexpected argument '${arg}'`);
-    }
-    if (seen.has(name)) throw new DemoFlagError(`${name} given more than once`);
-    seen.add(name);
-    let value: string;
-    if (eq > 0) value = arg.slice(eq + 1);
-    else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new DemoFlagError(`${name} needs a value`);
-      value = next;
-      i++;
-    }
-    if (name === "--seed") options.seed = nonEmpty(name, value);
-    else if (name === "--out") options.outDir = nonEmpty(name, value);
-    else if (name === "--accounts") options.accounts = wholeNumber(name, value, ACCOUNTS_RANGE);
-    else options.crashPct = percent(name, value, CRASH_RANGE);
-  }
-  return { options, help };
+  const { values } = parseFlags(argv, FLAGS, { positionals: false, keyHint: "the demo uses the dev accounts" });
+  const given = (name: string): string | undefined => values.get(name)?.[0];
+  const seed = given("--seed");
+  const out = given("--out");
+  const accounts = given("--accounts");
+  const crash = given("--crash");
+  return {
+    options: {
+      seed: seed === undefined ? DEFAULT_OPTIONS.seed : nonEmpty("--seed", seed),
+      accounts:
+        accounts === undefined
+          ? DEFAULT_OPTIONS.accounts
+          : parseInteger("--accounts", accounts, ACCOUNTS_RANGE[0], ACCOUNTS_RANGE[1]),
+      crashPct: crash === undefined ? DEFAULT_OPTIONS.crashPct : percent("--crash", crash, CRASH_RANGE),
+      outDir: out === undefined ? DEFAULT_OPTIONS.outDir : nonEmpty("--out", out),
+      quiet: values.has("--quiet") || DEFAULT_OPTIONS.quiet,
+    },
+    help: values.has("--help"),
+  };
 }
 
 function nonEmpty(name: string, value: string): string {
   if (value.trim() === "") throw new DemoFlagError(`${name} must not be empty`);
-  return value;
-}
-
-function wholeNumber(name: string, raw: string, [min, max]: readonly [number, number]): number {
-  if (!/^\d+$/.test(raw)) throw new DemoFlagError(`${name} must be a whole number, got '${raw}'`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new DemoFlagError(`${name} must be between ${min} and ${max}, got ${raw}`);
   return value;
 }
 

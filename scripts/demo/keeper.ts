@@ -1,11 +1,10 @@
 import { Wallet, id, toQuantity } from "ethers";
 import type { JsonRpcApiProvider } from "ethers";
 
-import { Keeper, createLogger, createMetrics, parseConfig } from "../../keeper/src/index.js";
-import type { ActionKind, Deployment, ExecOutcome } from "../../keeper/src/index.js";
-import { advanceTime, fundKeepers } from "./crash.js";
-import type { CrashSystem } from "./crash.js";
-import { USD } from "./units.js";
+import { createLogger, createMetrics, Keeper, parseConfig, type ActionKind, type ExecOutcome } from "#keeper";
+import { USD, type Deployment } from "#sdk";
+import { advanceTime, fundKeepers } from "../../devnet/scenario/crash.js";
+import type { CrashSystem } from "../../devnet/scenario/crash.js";
 
 /** The project's keeper, run in the demo's process against its in-process chain. */
 

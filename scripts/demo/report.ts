@@ -1,9 +1,8 @@
-import type { LossEvent } from "./events.js";
-import { fixed, tokenUsd, usd, wad } from "./format.js";
+import { sum, type LossEvent } from "#sdk";
+import { amount, tokenUsd, usd } from "./format.js";
 import type { SettleReport } from "./keeper.js";
 import type { InvariantResult } from "./solvency.js";
 import type { PriceStep } from "./steps.js";
-import { sum } from "./units.js";
 
 /** The demo's report: what happened, who paid, and whether the system stayed solvent. */
 
@@ -131,7 +130,9 @@ export function renderMarkdown(r: DemoReport): string {
     "",
     "| market | loss policy | longs | shorts | open interest per side |",
     "| --- | --- | ---: | ---: | ---: |",
-    ...r.setup.markets.map((m) => `| ${m.symbol} | ${m.policy} | ${m.longs} | ${m.shorts} | ${wad(m.openInterest)} |`),
+    ...r.setup.markets.map(
+      (m) => `| ${m.symbol} | ${m.policy} | ${m.longs} | ${m.shorts} | ${amount(m.openInterest)} |`,
+    ),
     "",
     "## Price steps",
     "",
@@ -172,7 +173,7 @@ export function renderMarkdown(r: DemoReport): string {
     );
     for (const l of e.liquidations) {
       const symbol = r.totals[l.marketId]?.symbol ?? `market ${l.marketId}`;
-      push(`- bankrupt position handed to ${name(l.liquidator)}: ${wad(l.size)} ${symbol} at ${usd(l.oraclePrice)}`);
+      push(`- bankrupt position handed to ${name(l.liquidator)}: ${amount(l.size)} ${symbol} at ${usd(l.oraclePrice)}`);
     }
     if (e.caseOpened !== undefined) {
       push(
@@ -183,7 +184,7 @@ export function renderMarkdown(r: DemoReport): string {
     for (const d of e.fundDraws) push(`- insurance fund paid ${usd(d.amount)} toward the deficit`);
     for (const s of e.adlSteps) {
       push(
-        `- ADL: ${name(s.counterparty)} (score ${wad(s.score)}) closed ${wad(s.size)} at ${usd(s.price)}, ` +
+        `- ADL: ${name(s.counterparty)} (score ${amount(s.score)}) closed ${amount(s.size)} at ${usd(s.price)}, ` +
           `gave up ${usd(s.loss)}`,
       );
     }
@@ -191,7 +192,7 @@ export function renderMarkdown(r: DemoReport): string {
       const side = e.socialization.longSide ? "long" : "short";
       push(
         `- socialized ${usd(e.socialization.amount)} over every ${side} position: ` +
-          `${fixed(e.socialization.indexDelta, 18, 6)} USD per unit of size`,
+          `${amount(e.socialization.indexDelta, 6)} USD per unit of size`,
       );
     }
     push("");

@@ -4,13 +4,18 @@ import path from "node:path";
 import { BrowserProvider, Wallet, id, toQuantity } from "ethers";
 import type { Eip1193Provider } from "ethers";
 
-import { hardhat } from "../../deploy/networks/local.js";
-import { deployBackstop } from "../../deploy/system.js";
-import type { DeployedBackstop } from "../../deploy/system.js";
-import { buildCrash, readPrices, setPrices } from "./crash.js";
-import type { Crash, CrashSystem } from "./crash.js";
-import { groupLossEvents, readWaterfallEvents } from "./events.js";
-import type { ReceiptEvent, WaterfallEvents } from "./events.js";
+import {
+  deployBackstop,
+  groupLossEvents,
+  hardhat,
+  readWaterfallEvents,
+  sum,
+  type DeployedBackstop,
+  type ReceiptEvent,
+  type WaterfallEvents,
+} from "#sdk";
+import { buildCrash, readPrices, setPrices } from "../../devnet/scenario/crash.js";
+import type { Crash, CrashSystem } from "../../devnet/scenario/crash.js";
 import type { DemoOptions } from "./flags.js";
 import { toJson } from "./format.js";
 import { settle, startKeeper } from "./keeper.js";
@@ -19,7 +24,6 @@ import type { DemoReport, FundSnapshot, MarketTotals, ReceiptTotals, StepReport 
 import { NOT_CHECKED_HERE, checkSolvency, failures } from "./solvency.js";
 import { readBeforeEvents, readSystemState } from "./state.js";
 import { priceSteps } from "./steps.js";
-import { sum } from "./units.js";
 
 export interface DemoIo {
   /** The chain: the in-process network's EIP-1193 provider (`(await network.create()).provider`). */

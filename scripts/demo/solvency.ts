@@ -1,6 +1,5 @@
-import { groupLossEvents } from "./events.js";
+import { WAD, groupLossEvents, sum } from "#sdk";
 import type { SolvencyInput } from "./state.js";
-import { WAD, sum } from "./units.js";
 
 /**
  * The invariants of DESIGN.md that can be checked from outside the contracts, over state and events read from
@@ -17,7 +16,7 @@ export interface InvariantResult {
 /** Invariants of the design that this check cannot see from outside, and where they are tested instead. */
 export const NOT_CHECKED_HERE = [
   "zero sum of realized PnL and funding (needs every fill's PnL; the Solidity invariant tests check it)",
-  "nobody withdraws below initial margin (nobody withdraws in the demo; test/collateral.test.ts checks it)",
+  "nobody withdraws below initial margin (nobody withdraws in the demo; test/contracts/collateral.test.ts checks it)",
 ];
 
 export function checkSolvency(input: SolvencyInput): InvariantResult[] {

@@ -1,5 +1,4 @@
-import type { BackstopContracts } from "../../deploy/system.js";
-import type { DeleverageStepEvent, SocializedEvent, WaterfallEvents } from "./events.js";
+import type { BackstopContracts, DeleverageStepEvent, SocializedEvent, WaterfallEvents } from "#sdk";
 
 /** What the solvency check needs from the chain: state at one block, and a few reads just before events. */
 

@@ -1,5 +1,5 @@
-import { movePrice } from "./plan.js";
-import type { MarketPrices } from "./plan.js";
+import { movePrice } from "../../devnet/scenario/plan.js";
+import type { MarketPrices } from "../../devnet/scenario/plan.js";
 
 /** The price path of the crash: two slides, then a gap down to the full crash. */
 

@@ -9,10 +9,10 @@
 // odd-sized steps and checks all of that.
 import { expect } from "chai";
 
-import { ETH_MARKET, deploySystem } from "../helpers/fixture.js";
-import { depositUsd, openAt, setPrice } from "../helpers/fund.js";
-import { quietMarkets } from "../helpers/waterfall.js";
-import { mined } from "../helpers/trading.js";
+import { ETH_MARKET, deploySystem } from "../../devnet/hardhat/fixture.js";
+import { depositUsd, openAt, setPrice } from "../../devnet/hardhat/fund.js";
+import { quietMarkets } from "../../devnet/hardhat/waterfall.js";
+import { mined } from "../../devnet/hardhat/trading.js";
 
 describe("Probe: ADL step rounding (issue 9)", function () {
   it("odd-sized steps: no cash moves, Σ equity never above the cash, each side within a wei of the loss", async function () {

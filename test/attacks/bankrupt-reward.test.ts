@@ -5,9 +5,17 @@
 // penalty is scaled down to its equity, so the reward tends to 0 at the boundary from both sides.
 import { expect } from "chai";
 
-import { BTC_MARKET, ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../helpers/fixture.js";
-import { depositUsd, openAt, setPrice } from "../helpers/fund.js";
-import { quietMarkets, stake } from "../helpers/waterfall.js";
+import {
+  BTC_MARKET,
+  ETH_MARKET,
+  USD,
+  WAD,
+  deploySystem,
+  ethers,
+  networkHelpers,
+} from "../../devnet/hardhat/fixture.js";
+import { depositUsd, openAt, setPrice } from "../../devnet/hardhat/fund.js";
+import { quietMarkets, stake } from "../../devnet/hardhat/waterfall.js";
 import { expectNoGain, wealth, withdrawAll } from "./support.js";
 
 const FUND_STAKE = 10_000n * USD;

@@ -5,9 +5,9 @@
 // (locked) until autoDeleverage or the timeout charges it, and nobody who comes later is charged.
 import { expect } from "chai";
 
-import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../helpers/fixture.js";
-import { depositUsd, openAt, refreshFeeds, setPrice } from "../helpers/fund.js";
-import { quietMarkets } from "../helpers/waterfall.js";
+import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
+import { depositUsd, openAt, refreshFeeds, setPrice } from "../../devnet/hardhat/fund.js";
+import { quietMarkets } from "../../devnet/hardhat/waterfall.js";
 import { expectNoGain, wealth, withdrawAll } from "./support.js";
 
 /**

@@ -6,9 +6,17 @@
 // the deficit of a bankrupt account with several positions is realized with its largest.
 import { expect } from "chai";
 
-import { BTC_MARKET, ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../helpers/fixture.js";
-import { depositUsd, openAt, setPrice } from "../helpers/fund.js";
-import { quietMarkets } from "../helpers/waterfall.js";
+import {
+  BTC_MARKET,
+  ETH_MARKET,
+  USD,
+  WAD,
+  deploySystem,
+  ethers,
+  networkHelpers,
+} from "../../devnet/hardhat/fixture.js";
+import { depositUsd, openAt, setPrice } from "../../devnet/hardhat/fund.js";
+import { quietMarkets } from "../../devnet/hardhat/waterfall.js";
 import { expectNoGain, solvencySurplus, wealth, withdrawAll } from "./support.js";
 
 /** Funding and fees off (BTC socialized, ETH ADL); the insurance fund is empty. */

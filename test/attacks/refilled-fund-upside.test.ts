@@ -5,9 +5,9 @@
 // deficit that ADL steps share is paid only after the last step, when the account is flat.
 import { expect } from "chai";
 
-import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../helpers/fixture.js";
-import { depositUsd, openAt, setPrice } from "../helpers/fund.js";
-import { quietMarkets, stake } from "../helpers/waterfall.js";
+import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
+import { depositUsd, openAt, setPrice } from "../../devnet/hardhat/fund.js";
+import { quietMarkets, stake } from "../../devnet/hardhat/waterfall.js";
 import { expectNoGain, wealth, withdrawAll } from "./support.js";
 
 /**

@@ -4,9 +4,9 @@
 // liquidate): the charge is made while the side still holds everything it held, the caller included.
 import { expect } from "chai";
 
-import { ETH_MARKET, USD, WAD, deploySystem, networkHelpers, ethers } from "../helpers/fixture.js";
-import { depositUsd, openAt, refreshFeeds, setPrice } from "../helpers/fund.js";
-import { quietMarkets } from "../helpers/waterfall.js";
+import { ETH_MARKET, USD, WAD, deploySystem, networkHelpers, ethers } from "../../devnet/hardhat/fixture.js";
+import { depositUsd, openAt, refreshFeeds, setPrice } from "../../devnet/hardhat/fund.js";
+import { quietMarkets } from "../../devnet/hardhat/waterfall.js";
 import { expectNoGain, solvencySurplus, wealth, withdrawAll } from "./support.js";
 
 describe("Attack: socializeAfterTimeout hands the position to a profitable counterparty (issue 9)", function () {

@@ -3,9 +3,9 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 
-import { SCALE, USD, ethers } from "../helpers/fixture.js";
-import type { System } from "../helpers/fixture.js";
-import { mined } from "../helpers/trading.js";
+import { SCALE, USD, ethers } from "../../devnet/hardhat/fixture.js";
+import type { System } from "../../devnet/hardhat/fixture.js";
+import { mined } from "../../devnet/hardhat/trading.js";
 
 /** Gives each signer `dollars` of the token, approved to the clearing house and the fund. */
 export async function fundWallets(system: System, dollars: bigint, ...signers: HardhatEthersSigner[]): Promise<void> {

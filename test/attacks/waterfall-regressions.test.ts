@@ -4,10 +4,10 @@
 // to move value between its accounts and leave one bankrupt without any price move.
 import { expect } from "chai";
 
-import { ETH_MARKET, USD, WAD, deploySystem, ethers } from "../helpers/fixture.js";
-import { depositUsd, openAt, setPrice } from "../helpers/fund.js";
-import { mined, trade } from "../helpers/trading.js";
-import { quietMarkets, stake } from "../helpers/waterfall.js";
+import { ETH_MARKET, USD, WAD, deploySystem, ethers } from "../../devnet/hardhat/fixture.js";
+import { depositUsd, openAt, setPrice } from "../../devnet/hardhat/fund.js";
+import { mined, trade } from "../../devnet/hardhat/trading.js";
+import { quietMarkets, stake } from "../../devnet/hardhat/waterfall.js";
 import { expectNoGain, wealth } from "./support.js";
 
 const DUST_STEPS = 20n;

@@ -6,12 +6,12 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet, encryptKeystoreJsonSync } from "ethers";
 
-import { ORDER_TYPES, orderDomain, orderHash, serializeOrderFile } from "../../cli/order-file.js";
-import { CHAIN_ID, ETH_MARKET, SCALE, USD, WAD } from "../keeper/support/constants.js";
-import { deploySystemOverRpc, type DeployedSystem } from "../keeper/support/deploy.js";
-import { devWallet } from "../keeper/support/keys.js";
-import { PROJECT_ROOT, childEnv, startHardhatNode, type HardhatNode } from "../keeper/support/node.js";
-import { advanceTime, fundKeepers, takeSnapshot } from "../keeper/support/scenario.js";
+import { ORDER_TYPES, orderDomain, orderHash, serializeOrderFile } from "../../sdk/orders.js";
+import { CHAIN_ID, ETH_MARKET, SCALE, USD, WAD } from "../../devnet/constants.js";
+import { deploySystemOverRpc, type DeployedSystem } from "../../devnet/deploy.js";
+import { devWallet } from "../../devnet/keys.js";
+import { PROJECT_ROOT, childEnv, startHardhatNode, type HardhatNode } from "../../devnet/node.js";
+import { advanceTime, fundKeepers, takeSnapshot } from "../../devnet/scenario/crash.js";
 
 const FEED_UNIT = 10n ** 8n;
 
@@ -298,7 +298,8 @@ describe("trader and staker CLI against a node", function () {
       [
         ["market", "set-price", "ETH-USD", "1000"],
         undefined,
-        "backstop: 'market set-price' needs a key: set BACKSTOP_PRIVATE_KEY or give --keystore <file>",
+        "backstop: 'market set-price' needs a key: set BACKSTOP_PRIVATE_KEY or give --keystore <file> " +
+          "(any funded account of the local node, e.g. dev account #0 of `npx hardhat node`)",
       ],
     ];
     const lines = await Promise.all(cases.map(([args, key]) => refused(args, key, {}, 2)));

@@ -6,15 +6,8 @@ import { JsonRpcProvider, Network } from "ethers";
 
 import { ClearingHouse__factory } from "../../typechain-types/index.js";
 import { CheckpointWriter } from "../../keeper/src/checkpoint.js";
-import { Indexer } from "../../keeper/src/indexer.js";
-import {
-  CheckpointError,
-  createLogger,
-  createMetrics,
-  readCheckpoint,
-  writeCheckpoint,
-  type Checkpoint,
-} from "../../keeper/src/index.js";
+import { Indexer, type IndexerProgress } from "#sdk";
+import { CheckpointError, readCheckpoint, writeCheckpoint, type Checkpoint } from "#keeper";
 
 const ACCOUNT_A = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const ACCOUNT_B = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
@@ -139,14 +132,13 @@ describe("keeper checkpoint", function () {
   });
 
   it("resumes indexing reorgDepth blocks before the checkpoint, re-reading positions changed since", function () {
-    const metrics = createMetrics();
+    const progress: IndexerProgress[] = [];
     const indexer = new Indexer({
       // Never called: restoring touches no RPC.
       provider: new JsonRpcProvider("http://127.0.0.1:9", Network.from(31337), { staticNetwork: true }),
       clearingHouse: HOUSE,
       iface: ClearingHouse__factory.createInterface(),
-      logger: createLogger({ level: "silent" }),
-      metrics,
+      onProgress: (p) => progress.push(p),
       startBlock: 10,
       logChunk: 2000,
       reorgDepth: 5,
@@ -154,6 +146,8 @@ describe("keeper checkpoint", function () {
     });
     indexer.restore(sample(100).indexer);
     expect(indexer.lastBlock).to.equal(95);
+    // Restoring reads no head: the accounts are reported, the lag is not.
+    expect(progress).to.deep.equal([{ accountsTracked: 3 }]);
     expect(indexer.accounts).to.have.members([ACCOUNT_A, ACCOUNT_B, ACCOUNT_C]);
     expect(indexer.openCases).to.deep.equal([ACCOUNT_A]);
     // A's position last changed at block 98, inside the blocks read again: unknown until read through the lens.
@@ -170,8 +164,7 @@ describe("keeper checkpoint", function () {
       provider: new JsonRpcProvider("http://127.0.0.1:9", Network.from(31337), { staticNetwork: true }),
       clearingHouse: HOUSE,
       iface: ClearingHouse__factory.createInterface(),
-      logger: createLogger({ level: "silent" }),
-      metrics,
+      onProgress: (p) => progress.push(p),
       startBlock: 10,
       logChunk: 2000,
       reorgDepth: 5,

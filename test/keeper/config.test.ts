@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { expect } from "chai";
 
-import { ConfigError, parseConfig, type KeeperConfig } from "../../keeper/src/index.js";
+import { ConfigError, parseConfig, type KeeperConfig } from "#keeper";
 
 const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const KEY_2 = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
@@ -114,6 +114,33 @@ describe("keeper config", function () {
       expect(parse(BASE, env).rpcUrl).to.equal("http://127.0.0.1:8545");
     });
 
+    it("reads BACKSTOP_* variables, the KEEPER_* names as aliases, BACKSTOP_* first", function () {
+      const both = {
+        BACKSTOP_PRIVATE_KEYS: KEY_2,
+        KEEPER_PRIVATE_KEYS: KEY_1,
+        BACKSTOP_RPC_URL: "https://backstop.example.org",
+        KEEPER_RPC_URL: "https://keeper.example.org",
+        BACKSTOP_LOG_LEVEL: "debug",
+        KEEPER_LOG_LEVEL: "warn",
+        KEEPER_CHECKPOINT: "/tmp/keeper-checkpoint.json",
+      };
+      const config = parse(["--deployment", deployment], both);
+      expect(config.rpcUrl).to.equal("https://backstop.example.org");
+      expect(config.keys.kind === "env" && config.keys.privateKeys.reveal()).to.deep.equal([KEY_2]);
+      expect(config.logLevel).to.equal("debug");
+      expect(config.checkpointPath).to.equal("/tmp/keeper-checkpoint.json");
+      const fromDeploymentVariable = parse(["--rpc", "http://127.0.0.1:8545"], {
+        ...ENV,
+        BACKSTOP_DEPLOYMENT: deployment,
+      });
+      expect(fromDeploymentVariable.deploymentPath).to.equal(deployment);
+      const keystoreAlias = parse([...BASE, "--keystore", keystore], { BACKSTOP_KEYSTORE_PASSWORD: "pw" });
+      expect(keystoreAlias.keys.kind === "keystore" && keystoreAlias.keys.password.reveal()).to.equal("pw");
+      // A bad key is named by the variable it came from.
+      rejects(BASE, { BACKSTOP_PRIVATE_KEYS: "0x12" }, /^BACKSTOP_PRIVATE_KEYS: key 1 is not a 32-byte hex string$/);
+      rejects(BASE, { KEEPER_PRIVATE_KEYS: "0x12" }, /^KEEPER_PRIVATE_KEYS: key 1 is not a 32-byte hex string$/);
+    });
+
     it("accepts keys without 0x and a keystore with its password", function () {
       const config = parse(BASE, { KEEPER_PRIVATE_KEYS: KEY_1.slice(2) });
       expect(config.keys.kind === "env" && config.keys.privateKeys.reveal()).to.deep.equal([KEY_1]);
@@ -135,7 +162,7 @@ describe("keeper config", function () {
 
   describe("invalid configurations", function () {
     it("missing RPC URL", function () {
-      rejects(["--deployment", deployment], ENV, /^missing RPC URL: give --rpc <url> or set KEEPER_RPC_URL$/);
+      rejects(["--deployment", deployment], ENV, /^missing RPC URL: give --rpc <url> or set BACKSTOP_RPC_URL$/);
     });
 
     it("malformed RPC URL or a non-HTTP scheme", function () {
@@ -156,7 +183,7 @@ describe("keeper config", function () {
     });
 
     it("no key at all", function () {
-      rejects(BASE, {}, /^no signing key: set KEEPER_PRIVATE_KEYS or give --keystore <file>$/);
+      rejects(BASE, {}, /^no signing key: set BACKSTOP_PRIVATE_KEYS or give --keystore <file>$/);
     });
 
     it("malformed keys, named by position and never echoed", function () {
@@ -168,6 +195,7 @@ describe("keeper config", function () {
       rejects(BASE, { KEEPER_PRIVATE_KEYS: `0x${"00".repeat(32)}` }, /key 1 is not a valid secp256k1 private key/);
       rejects(BASE, { KEEPER_PRIVATE_KEYS: `${KEY_1},${KEY_1}` }, /the same key is given twice/);
       rejects([...BASE, "--private-key", KEY_1], {}, /--private-key is not accepted/);
+      rejects([...BASE, "--mnemonic=test"], {}, /^--mnemonic is not accepted: keys come from BACKSTOP_PRIVATE_KEYS/);
     });
 
     it("keystore problems", function () {
@@ -177,7 +205,7 @@ describe("keeper config", function () {
         /keystore file not found/,
       );
       rejects([...BASE, "--keystore", deployment], { KEEPER_KEYSTORE_PASSWORD: "pw" }, /not an encrypted JSON wallet/);
-      rejects([...BASE, "--keystore", keystore], {}, /needs the password in KEEPER_KEYSTORE_PASSWORD/);
+      rejects([...BASE, "--keystore", keystore], {}, /needs the password in BACKSTOP_KEYSTORE_PASSWORD/);
       rejects([...BASE, "--keystore", keystore], { ...ENV, KEEPER_KEYSTORE_PASSWORD: "pw" }, /not both/);
     });
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { MAX_UINT256, WAD } from "../../keeper/src/risk.js";
+import { MAX_UINT256, WAD } from "#sdk";
 import {
   deleverageId,
   liquidateId,

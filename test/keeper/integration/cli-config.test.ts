@@ -7,8 +7,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { DEV_KEYS } from "../support/keys.js";
-import { PROJECT_ROOT, childEnv } from "../support/node.js";
+import { DEV_KEYS } from "../../../devnet/keys.js";
+import { PROJECT_ROOT, childEnv } from "../../../devnet/node.js";
 
 /** keeper/README.md: a configuration problem exits with status 2. */
 const EXIT_CONFIG = 2;
@@ -19,10 +19,10 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the keeper CLI as an operator would (`tsx keeper/src/cli.ts`), with only the given KEEPER_* variables. */
+/** Runs the keeper CLI as an operator would (`tsx keeper/src/cli.ts`), with only the given variables of its own. */
 function runCli(args: readonly string[], env: Record<string, string>): Promise<Run> {
   const base = childEnv();
-  for (const key of Object.keys(base)) if (key.startsWith("KEEPER_")) delete base[key];
+  for (const key of Object.keys(base)) if (key.startsWith("KEEPER_") || key.startsWith("BACKSTOP_")) delete base[key];
   const child = spawn(process.execPath, ["--import", "tsx", "keeper/src/cli.ts", ...args], {
     cwd: PROJECT_ROOT,
     env: { ...base, ...env },
@@ -70,7 +70,7 @@ describe("keeper integration: CLI configuration errors", function () {
       name: "a missing RPC URL",
       args: () => ["--deployment", deployment],
       env: () => ({ KEEPER_PRIVATE_KEYS: DEV_KEYS[1] }),
-      line: () => "keeper: missing RPC URL: give --rpc <url> or set KEEPER_RPC_URL",
+      line: () => "keeper: missing RPC URL: give --rpc <url> or set BACKSTOP_RPC_URL",
     },
     {
       name: "a malformed key",

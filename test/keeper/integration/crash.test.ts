@@ -4,21 +4,21 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { readCheckpoint } from "../../../keeper/src/index.js";
-import { readDeleverageCases, readHealth, readPositions, readWaterfall } from "../support/chain.js";
-import type { WaterfallLogs } from "../support/chain.js";
-import { BTC_MARKET, ETH_MARKET, USD } from "../support/constants.js";
-import { deploySystemOverRpc } from "../support/deploy.js";
-import type { DeployedSystem } from "../support/deploy.js";
-import { actionCount, createTestKeeper, notCleared, rpcCalls, runUntilQuiet } from "../support/keeper.js";
-import type { TestKeeper } from "../support/keeper.js";
-import { devWallet } from "../support/keys.js";
-import { startHardhatNode } from "../support/node.js";
-import type { HardhatNode } from "../support/node.js";
-import { DEFAULT_GAP, gapPrices, modelHealth } from "../support/plan.js";
-import type { RiskClass } from "../support/plan.js";
-import { buildCrash, fundKeepers, priceGap, takeSnapshot } from "../support/scenario.js";
-import type { Crash } from "../support/scenario.js";
+import { readCheckpoint } from "#keeper";
+import { readDeleverageCases, readHealth, readPositions, readWaterfall } from "../../../devnet/chain.js";
+import type { WaterfallLogs } from "../../../devnet/chain.js";
+import { BTC_MARKET, ETH_MARKET, USD } from "../../../devnet/constants.js";
+import { deploySystemOverRpc } from "../../../devnet/deploy.js";
+import type { DeployedSystem } from "../../../devnet/deploy.js";
+import { actionCount, createTestKeeper, notCleared, rpcCalls, runUntilQuiet } from "../../../devnet/keeper.js";
+import type { TestKeeper } from "../../../devnet/keeper.js";
+import { devWallet } from "../../../devnet/keys.js";
+import { startHardhatNode } from "../../../devnet/node.js";
+import type { HardhatNode } from "../../../devnet/node.js";
+import { DEFAULT_GAP, gapPrices, modelHealth } from "../../../devnet/scenario/plan.js";
+import type { RiskClass } from "../../../devnet/scenario/plan.js";
+import { buildCrash, fundKeepers, priceGap, takeSnapshot } from "../../../devnet/scenario/crash.js";
+import type { Crash } from "../../../devnet/scenario/crash.js";
 
 /** The keeper's default --min-shortfall-bps: solvent accounts short of maintenance by less are left alone. */
 const MIN_SHORTFALL_BPS = 1;

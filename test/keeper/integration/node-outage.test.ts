@@ -3,22 +3,21 @@ import type { Server } from "node:http";
 
 import { expect } from "chai";
 
-import { listening, startHealthServer } from "../../../keeper/src/index.js";
-import type { HealthStatus } from "../../../keeper/src/index.js";
-import { readHealth, readWaterfall } from "../support/chain.js";
-import { USD } from "../support/constants.js";
-import { deploySystemOverRpc } from "../support/deploy.js";
-import type { DeployedSystem } from "../support/deploy.js";
-import { actionCount, createTestKeeper, waitFor } from "../support/keeper.js";
-import type { TestKeeper } from "../support/keeper.js";
-import { devWallet } from "../support/keys.js";
-import { startHardhatNode } from "../support/node.js";
-import type { HardhatNode } from "../support/node.js";
-import { DEFAULT_GAP } from "../support/plan.js";
-import { startTcpProxy } from "../support/proxy.js";
-import type { TcpProxy } from "../support/proxy.js";
-import { buildCrash, fundKeepers, priceGap } from "../support/scenario.js";
-import type { Crash } from "../support/scenario.js";
+import { listening, startHealthServer, type HealthStatus } from "#keeper";
+import { readHealth, readWaterfall } from "../../../devnet/chain.js";
+import { USD } from "../../../devnet/constants.js";
+import { deploySystemOverRpc } from "../../../devnet/deploy.js";
+import type { DeployedSystem } from "../../../devnet/deploy.js";
+import { actionCount, createTestKeeper, waitFor } from "../../../devnet/keeper.js";
+import type { TestKeeper } from "../../../devnet/keeper.js";
+import { devWallet } from "../../../devnet/keys.js";
+import { startHardhatNode } from "../../../devnet/node.js";
+import type { HardhatNode } from "../../../devnet/node.js";
+import { DEFAULT_GAP } from "../../../devnet/scenario/plan.js";
+import { startTcpProxy } from "../../../devnet/proxy.js";
+import type { TcpProxy } from "../../../devnet/proxy.js";
+import { buildCrash, fundKeepers, priceGap } from "../../../devnet/scenario/crash.js";
+import type { Crash } from "../../../devnet/scenario/crash.js";
 
 /** Seconds after which a loop without a successful cycle makes /health fail (the smallest allowed). */
 const STALE_AFTER_S = 1;

@@ -1,16 +1,16 @@
 import { expect } from "chai";
 
-import { readHealth, readWaterfall } from "../support/chain.js";
-import { USD } from "../support/constants.js";
-import { deploySystemOverRpc } from "../support/deploy.js";
-import type { DeployedSystem } from "../support/deploy.js";
-import { actionCount, createTestKeeper, notCleared, runUntilQuiet } from "../support/keeper.js";
-import type { TestKeeper } from "../support/keeper.js";
-import { devWallet } from "../support/keys.js";
-import { startHardhatNode } from "../support/node.js";
-import type { HardhatNode } from "../support/node.js";
-import { DEFAULT_GAP } from "../support/plan.js";
-import { buildCrash, fundKeepers, priceGap, takeSnapshot } from "../support/scenario.js";
+import { readHealth, readWaterfall } from "../../../devnet/chain.js";
+import { USD } from "../../../devnet/constants.js";
+import { deploySystemOverRpc } from "../../../devnet/deploy.js";
+import type { DeployedSystem } from "../../../devnet/deploy.js";
+import { actionCount, createTestKeeper, notCleared, runUntilQuiet } from "../../../devnet/keeper.js";
+import type { TestKeeper } from "../../../devnet/keeper.js";
+import { devWallet } from "../../../devnet/keys.js";
+import { startHardhatNode } from "../../../devnet/node.js";
+import type { HardhatNode } from "../../../devnet/node.js";
+import { DEFAULT_GAP } from "../../../devnet/scenario/plan.js";
+import { buildCrash, fundKeepers, priceGap, takeSnapshot } from "../../../devnet/scenario/crash.js";
 
 const MIN_SHORTFALL_BPS = 1;
 

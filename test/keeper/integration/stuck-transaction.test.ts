@@ -4,18 +4,17 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { readCheckpoint } from "../../../keeper/src/index.js";
-import type { PendingTx } from "../../../keeper/src/index.js";
-import { readWaterfall } from "../support/chain.js";
-import { USD } from "../support/constants.js";
-import { deploySystemOverRpc } from "../support/deploy.js";
-import type { DeployedSystem } from "../support/deploy.js";
-import { actionCount, createTestKeeper, waitFor } from "../support/keeper.js";
-import { devWallet } from "../support/keys.js";
-import { startHardhatNode } from "../support/node.js";
-import type { HardhatNode } from "../support/node.js";
-import { DEFAULT_GAP } from "../support/plan.js";
-import { buildCrash, fundKeepers, priceGap } from "../support/scenario.js";
+import { readCheckpoint, type PendingTx } from "#keeper";
+import { readWaterfall } from "../../../devnet/chain.js";
+import { USD } from "../../../devnet/constants.js";
+import { deploySystemOverRpc } from "../../../devnet/deploy.js";
+import type { DeployedSystem } from "../../../devnet/deploy.js";
+import { actionCount, createTestKeeper, waitFor } from "../../../devnet/keeper.js";
+import { devWallet } from "../../../devnet/keys.js";
+import { startHardhatNode } from "../../../devnet/node.js";
+import type { HardhatNode } from "../../../devnet/node.js";
+import { DEFAULT_GAP } from "../../../devnet/scenario/plan.js";
+import { buildCrash, fundKeepers, priceGap } from "../../../devnet/scenario/crash.js";
 
 const FEE_BUMP_BLOCKS = 2;
 const FEE_BUMP_PERCENT = 20n;

@@ -1,0 +1,138 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { network } from "hardhat";
+
+import type {
+  BackstopLens,
+  ChainlinkOracleAdapter,
+  ClearingHouse,
+  InsuranceFund,
+  MockAggregatorV3,
+  MockERC20,
+} from "../../typechain-types/index.js";
+import type { MarketParamsStruct, OrderStruct } from "../../typechain-types/ClearingHouse.js";
+import { ORDER_TYPES, USD, WAD, orderDomain } from "#sdk";
+import { ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from "../constants.js";
+
+export { SCALE, USD, WAD } from "#sdk";
+export { BTC_MARKET, ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from "../constants.js";
+
+export const { ethers, networkHelpers } = await network.getOrCreate();
+
+/** Deploys the clearing house with a fresh {LiquidationLogic} library linked to it. */
+export async function deployClearingHouse(args: readonly (string | bigint)[]): Promise<ClearingHouse> {
+  const logic = await ethers.deployContract("LiquidationLogic");
+  return ethers.deployContract("ClearingHouse", [...args], {
+    libraries: { LiquidationLogic: await logic.getAddress() },
+  });
+}
+
+/** Parameters of a market inside every hard bound: 10x initial, 20x maintenance leverage. */
+export function marketParams(feed: string, overrides: Partial<MarketParamsStruct> = {}): MarketParamsStruct {
+  return {
+    oracleFeed: feed,
+    oracleHeartbeat: 3600n,
+    lossPolicy: LOSS_POLICY_ADL,
+    initialMarginRatio: WAD / 10n,
+    maintenanceMarginRatio: WAD / 20n,
+    liquidationDiscount: WAD / 100n,
+    liquidationFeeRatio: WAD / 100n,
+    makerFeeRatio: WAD / 5000n, // 2 bp
+    takerFeeRatio: WAD / 2000n, // 5 bp
+    priceBand: WAD / 20n, // 5%
+    maxFundingRate: WAD / 100n, // 1% a day
+    maxOpenInterest: 1_000_000n * WAD,
+    ...overrides,
+  };
+}
+
+export interface System {
+  clearingHouse: ClearingHouse;
+  fund: InsuranceFund;
+  lens: BackstopLens;
+  token: MockERC20;
+  adapter: ChainlinkOracleAdapter;
+  ethFeed: MockAggregatorV3;
+  btcFeed: MockAggregatorV3;
+  admin: HardhatEthersSigner;
+  riskManager: HardhatEthersSigner;
+  pauser: HardhatEthersSigner;
+  treasury: HardhatEthersSigner;
+  traders: HardhatEthersSigner[];
+}
+
+export const FUND_COOLDOWN = 86_400n;
+export const FUND_DRAW_CAP = 1_000_000n * USD;
+export const FUND_DRAW_WINDOW = 86_400n;
+
+export const INSURANCE_FEE_SHARE = (WAD * 3n) / 10n; // 30%
+export const ETH_PRICE = 2000n; // whole dollars
+export const BTC_PRICE = 60000n;
+
+/**
+ * Deploys the system (clearing house, insurance fund with a one-day cooldown and a 1,000,000 USD daily draw
+ * cap and no floor, lens) with two markets (ETH-USD with the ADL policy, BTC-USD socialized; 8-decimal feeds)
+ * and gives each trader 1,000,000 USD of the token, approved to the clearing house.
+ */
+export async function deploySystem(): Promise<System> {
+  const [admin, riskManager, pauser, treasury, ...traders] = await ethers.getSigners();
+  const token = await ethers.deployContract("MockERC20", ["Mock USD", "mUSD", 6]);
+  const adapter = await ethers.deployContract("ChainlinkOracleAdapter");
+  const ethFeed = await ethers.deployContract("MockAggregatorV3", [8, "ETH / USD", ETH_PRICE * 10n ** 8n]);
+  const btcFeed = await ethers.deployContract("MockAggregatorV3", [8, "BTC / USD", BTC_PRICE * 10n ** 8n]);
+  const clearingHouse = await deployClearingHouse([
+    await token.getAddress(),
+    await adapter.getAddress(),
+    admin.address,
+    INSURANCE_FEE_SHARE,
+  ]);
+  const fund = await ethers.deployContract("InsuranceFund", [
+    await token.getAddress(),
+    await clearingHouse.getAddress(),
+    admin.address,
+    FUND_COOLDOWN,
+    0n,
+    FUND_DRAW_CAP,
+    FUND_DRAW_WINDOW,
+  ]);
+  await clearingHouse.setInsuranceFund(await fund.getAddress());
+  const lens = await ethers.deployContract("BackstopLens", [await clearingHouse.getAddress()]);
+  await clearingHouse.grantRole(await clearingHouse.RISK_MANAGER_ROLE(), riskManager.address);
+  await clearingHouse.grantRole(await clearingHouse.PAUSER_ROLE(), pauser.address);
+  await clearingHouse.grantRole(await clearingHouse.TREASURY_ROLE(), treasury.address);
+  await clearingHouse.connect(riskManager).listMarket(marketParams(await ethFeed.getAddress()));
+  await clearingHouse
+    .connect(riskManager)
+    .listMarket(marketParams(await btcFeed.getAddress(), { lossPolicy: LOSS_POLICY_SOCIALIZED }));
+  for (const trader of traders.slice(0, 8)) {
+    await token.mint(trader.address, 1_000_000n * USD);
+    await token.connect(trader).approve(await clearingHouse.getAddress(), ethers.MaxUint256);
+    await token.connect(trader).approve(await fund.getAddress(), ethers.MaxUint256);
+  }
+  return { clearingHouse, fund, lens, token, adapter, ethFeed, btcFeed, admin, riskManager, pauser, treasury, traders };
+}
+
+/** An order valid for one day from the latest block, with defaults that tests override. */
+export async function makeOrder(maker: string, fields: Partial<OrderStruct> = {}): Promise<OrderStruct> {
+  const now = BigInt(await networkHelpers.time.latest());
+  return {
+    maker,
+    marketId: ETH_MARKET,
+    isBuy: true,
+    size: WAD,
+    limitPrice: ETH_PRICE * WAD,
+    expiry: now + 86_400n,
+    nonce: 0n,
+    reduceOnly: false,
+    ...fields,
+  };
+}
+
+/** The maker's EIP-712 signature of `order` for this clearing house. */
+export async function signOrder(
+  clearingHouse: ClearingHouse,
+  signer: HardhatEthersSigner,
+  order: OrderStruct,
+): Promise<string> {
+  const { chainId } = await ethers.provider.getNetwork();
+  return signer.signTypedData(orderDomain(Number(chainId), await clearingHouse.getAddress()), ORDER_TYPES, order);
+}

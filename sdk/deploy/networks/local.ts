@@ -1,0 +1,74 @@
+import { USD, WAD } from "../../constants.js";
+import type { NetworkParams, RiskParams } from "../params.js";
+
+/**
+ * The in-process network and a local `hardhat node`: a mock 6-decimal USD token, mock 8-decimal feeds that a
+ * script can move, every role with the deployer. Parameters chosen for demos and tests: a one-day heartbeat so
+ * that feeds stay fresh while a test moves time by minutes, the contract's shortest deleverage timeout, and a
+ * fund draw cap that never binds.
+ */
+
+/** Whole dollars; the mock feeds start here. */
+export const LOCAL_ETH_PRICE = 2000n;
+export const LOCAL_BTC_PRICE = 60000n;
+export const LOCAL_FEED_DECIMALS = 8;
+/**
+ * The URL of hardhat.config.ts's `localhost` network: BACKSTOP_LOCALHOST_URL when set (a node on another port or
+ * host), else `hardhat node`'s default. Checked here, so that a typo fails before anything connects.
+ */
+export function localhostUrl(env: NodeJS.ProcessEnv): string {
+  const raw = env.BACKSTOP_LOCALHOST_URL;
+  if (raw === undefined || raw === "") return "http://127.0.0.1:8545";
+  const url = URL.parse(raw);
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new Error(`BACKSTOP_LOCALHOST_URL must be an http(s) URL, got '${raw}'`);
+  }
+  return raw;
+}
+
+/** The chain id of the in-process network and of `hardhat node`. */
+export const LOCAL_CHAIN_ID = 31337;
+
+/** 10x initial, 20x maintenance leverage, 1% discount and fee, 2/5 bp maker/taker fees, 5% band, 1%/day funding. */
+export const LOCAL_RISK: RiskParams = {
+  oracleHeartbeat: 86_400n,
+  initialMarginRatio: WAD / 10n,
+  maintenanceMarginRatio: WAD / 20n,
+  liquidationDiscount: WAD / 100n,
+  liquidationFeeRatio: WAD / 100n,
+  makerFeeRatio: WAD / 5000n,
+  takerFeeRatio: WAD / 2000n,
+  priceBand: WAD / 20n,
+  maxFundingRate: WAD / 100n,
+  maxOpenInterest: 1_000_000n * WAD,
+};
+
+function localParams(name: string): NetworkParams {
+  return {
+    name,
+    collateral: { kind: "mock", name: "Mock USD", symbol: "mUSD", decimals: 6 },
+    markets: [
+      {
+        symbol: "ETH-USD",
+        lossPolicy: "adl",
+        feed: { kind: "mock", description: "ETH / USD", decimals: LOCAL_FEED_DECIMALS, price: LOCAL_ETH_PRICE },
+        risk: LOCAL_RISK,
+      },
+      {
+        symbol: "BTC-USD",
+        lossPolicy: "socialized",
+        feed: { kind: "mock", description: "BTC / USD", decimals: LOCAL_FEED_DECIMALS, price: LOCAL_BTC_PRICE },
+        risk: LOCAL_RISK,
+      },
+    ],
+    insuranceFeeShare: (WAD * 3n) / 10n,
+    fund: { cooldown: 86_400n, floor: 0n, drawCap: 10n ** 12n * USD, drawWindow: 86_400n },
+    deleverageTimeout: 60n,
+    roles: {},
+  };
+}
+
+/** `npx hardhat run` without --network, the demo and the in-process tests. */
+export const hardhat = localParams("hardhat");
+/** `npx hardhat node` at http://127.0.0.1:8545. */
+export const localhost = localParams("localhost");

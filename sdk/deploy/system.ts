@@ -1,0 +1,213 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { BaseContract, ContractTransactionResponse, Signer, TransactionReceipt } from "ethers";
+
+import { LOSS_POLICY, ROLES } from "../constants.js";
+import type { BackstopBindings } from "../contracts.js";
+import { parseDeployment, type DeployedMarket, type Deployment } from "../deployment.js";
+import {
+  BackstopLens__factory,
+  ChainlinkOracleAdapter__factory,
+  ClearingHouse__factory,
+  InsuranceFund__factory,
+  LiquidationLogic__factory,
+  MockAggregatorV3__factory,
+  MockERC20__factory,
+} from "../../typechain-types/index.js";
+import type { ClearingHouse, MockAggregatorV3 } from "../../typechain-types/index.js";
+import type { FeedParams, NetworkParams } from "./params.js";
+
+/** Where `deployments/<network>.json` lives by default: the repository's `deployments/`. */
+export const DEPLOYMENTS_DIR = path.resolve(import.meta.dirname, "..", "..", "deployments");
+
+/** What the deploy made: the deployment's bindings and, per market, its feed. */
+export interface BackstopContracts extends BackstopBindings {
+  /** Per market id. A MockAggregatorV3 binding: `setAnswer` works only where the parameters deployed mocks. */
+  feeds: MockAggregatorV3[];
+}
+
+export interface DeployedBackstop {
+  contracts: BackstopContracts;
+  deployment: Deployment;
+  /** The deployment file written, or undefined when writing was turned off. */
+  path: string | undefined;
+}
+
+export interface DeployBackstopOptions {
+  /** Directory of the deployment file; default {@link DEPLOYMENTS_DIR}; `null` writes none. */
+  dir?: string | null;
+  /** Name in the file and of the file; default `params.name`. */
+  network?: string;
+  /** One line per transaction, for scripts that show progress. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Deploys and configures the whole system from `signer`, one transaction after the other (so it works on any
+ * network and any signer): the mock token and feeds where `params` ask for them, the oracle adapter,
+ * LiquidationLogic and the ClearingHouse linked to it, the insurance fund, the lens; then connects the fund,
+ * lists the markets in order, sets the deleverage timeout, hands each role to its holder in `params.roles`,
+ * and writes `<dir>/<network>.json` in the format the keeper reads. The deployer needs configuration rights only
+ * while this runs: a role given to another address is renounced at the end.
+ */
+export async function deployBackstop(
+  signer: Signer,
+  params: NetworkParams,
+  options: DeployBackstopOptions = {},
+): Promise<DeployedBackstop> {
+  const log = options.log ?? ((): void => undefined);
+  const provider = signer.provider;
+  if (provider === null) throw new Error("deployBackstop: the signer is not connected to a provider");
+  const deployer = await signer.getAddress();
+  const { chainId } = await provider.getNetwork();
+  const network = options.network ?? params.name;
+
+  const deploy = async <C extends BaseContract>(
+    label: string,
+    pending: Promise<C>,
+  ): Promise<[C, TransactionReceipt]> => {
+    const contract = await pending;
+    const receipt = await mined(label, contract.deploymentTransaction());
+    log(`${label}: ${await contract.getAddress()} (block ${receipt.blockNumber})`);
+    return [contract, receipt];
+  };
+  const send = async (label: string, pending: Promise<ContractTransactionResponse>): Promise<void> => {
+    const receipt = await mined(label, await pending);
+    log(`${label} (block ${receipt.blockNumber})`);
+  };
+
+  const [token] =
+    params.collateral.kind === "mock"
+      ? await deploy(
+          "MockERC20",
+          new MockERC20__factory(signer).deploy(
+            params.collateral.name,
+            params.collateral.symbol,
+            params.collateral.decimals,
+          ),
+        )
+      : [MockERC20__factory.connect(params.collateral.address, signer)];
+  const tokenAddress = await token.getAddress();
+  const [adapter] = await deploy("ChainlinkOracleAdapter", new ChainlinkOracleAdapter__factory(signer).deploy());
+  const feeds: MockAggregatorV3[] = [];
+  for (const market of params.markets) feeds.push(await feedFor(market.symbol, market.feed, signer, deploy));
+  const [logic] = await deploy("LiquidationLogic", new LiquidationLogic__factory(signer).deploy());
+  const linked = new ClearingHouse__factory(
+    { "project/contracts/libraries/LiquidationLogic.sol:LiquidationLogic": await logic.getAddress() },
+    signer,
+  );
+  const [clearingHouse, chReceipt] = await deploy(
+    "ClearingHouse",
+    linked.deploy(tokenAddress, await adapter.getAddress(), deployer, params.insuranceFeeShare),
+  );
+  const chAddress = await clearingHouse.getAddress();
+  const { fund: f } = params;
+  const [fund] = await deploy(
+    "InsuranceFund",
+    new InsuranceFund__factory(signer).deploy(
+      tokenAddress,
+      chAddress,
+      params.roles.admin ?? deployer,
+      f.cooldown,
+      f.floor,
+      f.drawCap,
+      f.drawWindow,
+    ),
+  );
+  const [lens] = await deploy("BackstopLens", new BackstopLens__factory(signer).deploy(chAddress));
+
+  await send("setInsuranceFund", clearingHouse.setInsuranceFund(await fund.getAddress()));
+  await send("grantRole risk manager to the deployer", clearingHouse.grantRole(ROLES.riskManager, deployer));
+  const markets: DeployedMarket[] = [];
+  for (const [i, market] of params.markets.entries()) {
+    const feed = await feeds[i].getAddress();
+    await send(
+      `listMarket ${market.symbol}`,
+      clearingHouse.listMarket({ ...market.risk, oracleFeed: feed, lossPolicy: LOSS_POLICY[market.lossPolicy] }),
+    );
+    markets.push({ id: i, symbol: market.symbol, feed, lossPolicy: market.lossPolicy });
+  }
+  await send("setDeleverageTimeout", clearingHouse.setDeleverageTimeout(params.deleverageTimeout));
+  await handOverRoles(clearingHouse, deployer, params, send);
+
+  const deployment = parseDeployment(`deployment of ${network}`, {
+    network,
+    chainId: Number(chainId),
+    startBlock: chReceipt.blockNumber,
+    contracts: {
+      clearingHouse: chAddress,
+      liquidationLogic: await logic.getAddress(),
+      insuranceFund: await fund.getAddress(),
+      lens: await lens.getAddress(),
+      oracleAdapter: await adapter.getAddress(),
+      collateralToken: tokenAddress,
+    },
+    markets,
+  });
+  const file = options.dir === null ? undefined : await writeDeployment(deployment, options.dir ?? DEPLOYMENTS_DIR);
+  if (file !== undefined) log(`deployment file: ${file}`);
+  return {
+    contracts: {
+      clearingHouse,
+      liquidationLogic: logic,
+      insuranceFund: fund,
+      lens,
+      oracleAdapter: adapter,
+      collateralToken: token,
+      feeds,
+    },
+    deployment,
+    path: file,
+  };
+}
+
+/** Writes `<dir>/<network>.json` (pretty JSON, newline-terminated) and returns its path. */
+export async function writeDeployment(deployment: Deployment, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${deployment.network}.json`);
+  await writeFile(file, `${JSON.stringify(deployment, null, 2)}\n`);
+  return file;
+}
+
+type Deploy = <C extends BaseContract>(label: string, pending: Promise<C>) => Promise<[C, TransactionReceipt]>;
+
+async function feedFor(symbol: string, feed: FeedParams, signer: Signer, deploy: Deploy): Promise<MockAggregatorV3> {
+  if (feed.kind === "existing") return MockAggregatorV3__factory.connect(feed.address, signer);
+  const answer = feed.price * 10n ** BigInt(feed.decimals);
+  const [mock] = await deploy(
+    `MockAggregatorV3 ${symbol}`,
+    new MockAggregatorV3__factory(signer).deploy(feed.decimals, feed.description, answer),
+  );
+  return mock;
+}
+
+/**
+ * Gives every role to its holder. The deployer got the admin role from the constructor and the risk-manager
+ * role for listing; it keeps a role only where it is the holder (or no holder is named).
+ */
+async function handOverRoles(
+  clearingHouse: ClearingHouse,
+  deployer: string,
+  params: NetworkParams,
+  send: (label: string, pending: Promise<ContractTransactionResponse>) => Promise<void>,
+): Promise<void> {
+  const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+  // The admin role last: renouncing it first would leave the deployer unable to grant the others.
+  for (const name of ["riskManager", "pauser", "treasury", "admin"] as const) {
+    const holder = params.roles[name] ?? deployer;
+    if (name === "pauser" || name === "treasury" || !same(holder, deployer)) {
+      await send(`grantRole ${name} to ${holder}`, clearingHouse.grantRole(ROLES[name], holder));
+    }
+    if (!same(holder, deployer)) {
+      await send(`renounceRole ${name}`, clearingHouse.renounceRole(ROLES[name], deployer));
+    }
+  }
+}
+
+async function mined(label: string, tx: ContractTransactionResponse | null): Promise<TransactionReceipt> {
+  if (tx === null) throw new Error(`deploy: ${label}: no transaction`);
+  const receipt = await tx.wait();
+  if (receipt === null || receipt.status !== 1) throw new Error(`deploy: ${label}: transaction ${tx.hash} failed`);
+  return receipt;
+}

@@ -1,0 +1,124 @@
+import { readFileSync } from "node:fs";
+import { getAddress, isAddress } from "ethers";
+
+import { LOSS_POLICY_NAMES, type LossPolicyName } from "./constants.js";
+
+/** A deployment file could not be used; the message is one line and names the file. */
+export class DeploymentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeploymentError";
+  }
+}
+
+export interface DeployedMarket {
+  id: number;
+  symbol: string;
+  feed: string;
+  lossPolicy: LossPolicyName;
+}
+
+export interface DeployedContracts {
+  clearingHouse: string;
+  liquidationLogic: string;
+  insuranceFund: string;
+  lens: string;
+  oracleAdapter: string;
+  collateralToken: string;
+}
+
+/** `deployments/<network>.json`: where the system lives and from which block its events start. */
+export interface Deployment {
+  network: string;
+  chainId: number;
+  startBlock: number;
+  contracts: DeployedContracts;
+  markets: DeployedMarket[];
+}
+
+const CONTRACT_KEYS: (keyof DeployedContracts)[] = [
+  "clearingHouse",
+  "liquidationLogic",
+  "insuranceFund",
+  "lens",
+  "oracleAdapter",
+  "collateralToken",
+];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function address(path: string, where: string, value: unknown): string {
+  if (value === undefined) throw new DeploymentError(`${path}: ${where} is missing`);
+  if (typeof value !== "string" || !isAddress(value)) {
+    throw new DeploymentError(`${path}: ${where} is not an address: ${JSON.stringify(value)}`);
+  }
+  return getAddress(value);
+}
+
+function wholeNumber(path: string, where: string, value: unknown): number {
+  if (value === undefined) throw new DeploymentError(`${path}: ${where} is missing`);
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new DeploymentError(`${path}: ${where} is not a number: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function market(path: string, index: number, value: unknown): DeployedMarket {
+  const where = `markets[${index}]`;
+  if (!isRecord(value)) throw new DeploymentError(`${path}: ${where} is not an object`);
+  const { symbol, lossPolicy } = value;
+  if (typeof symbol !== "string" || symbol === "") {
+    throw new DeploymentError(`${path}: ${where}.symbol is missing`);
+  }
+  if (!LOSS_POLICY_NAMES.includes(lossPolicy as LossPolicyName)) {
+    throw new DeploymentError(
+      `${path}: ${where}.lossPolicy must be ${LOSS_POLICY_NAMES.map((n) => `"${n}"`).join(" or ")}`,
+    );
+  }
+  return {
+    id: wholeNumber(path, `${where}.id`, value.id),
+    symbol,
+    feed: address(path, `${where}.feed`, value.feed),
+    lossPolicy: lossPolicy as LossPolicyName,
+  };
+}
+
+/** Validates parsed JSON as a deployment; `path` only labels the messages. */
+export function parseDeployment(path: string, json: unknown): Deployment {
+  if (!isRecord(json)) throw new DeploymentError(`${path}: not a JSON object`);
+  const { network, contracts, markets } = json;
+  if (typeof network !== "string" || network === "") throw new DeploymentError(`${path}: network is missing`);
+  const chainId = wholeNumber(path, "chainId", json.chainId);
+  if (chainId === 0) throw new DeploymentError(`${path}: chainId is not a number: 0`);
+  const startBlock = wholeNumber(path, "startBlock", json.startBlock);
+  if (!isRecord(contracts)) throw new DeploymentError(`${path}: contracts is missing`);
+  const parsedContracts = Object.fromEntries(
+    CONTRACT_KEYS.map((key) => [key, address(path, `contracts.${key}`, contracts[key])]),
+  ) as unknown as DeployedContracts;
+  if (!Array.isArray(markets) || markets.length === 0) throw new DeploymentError(`${path}: markets is missing`);
+  const parsedMarkets = markets.map((m, i) => market(path, i, m));
+  const ids = new Set(parsedMarkets.map((m) => m.id));
+  if (ids.size !== parsedMarkets.length) throw new DeploymentError(`${path}: two markets share an id`);
+  return { network, chainId, startBlock, contracts: parsedContracts, markets: parsedMarkets };
+}
+
+/** Reads and validates `deployments/<network>.json`. Throws {@link DeploymentError} with a one-line message. */
+export function readDeployment(path: string): Deployment {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new DeploymentError(`deployment file not found: ${path}`);
+    throw new DeploymentError(`deployment file cannot be read: ${path} (${code ?? "unknown error"})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new DeploymentError(`${path}: bad JSON (${(error as Error).message.split("\n")[0]})`);
+  }
+  return parseDeployment(path, json);
+}

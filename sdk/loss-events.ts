@@ -1,0 +1,235 @@
+import type { BackstopBindings } from "./contracts.js";
+import { sum } from "./constants.js";
+
+/** The loss waterfall as the chain's events tell it, grouped into one record per bad-debt receipt. */
+
+export interface ChainRef {
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+}
+
+export interface LiquidationEvent extends ChainRef {
+  account: string;
+  liquidator: string;
+  marketId: number;
+  /** Signed, the account's side (18 decimals). */
+  size: bigint;
+  oraclePrice: bigint;
+  reward: bigint;
+  fee: bigint;
+  bankrupt: boolean;
+}
+
+export interface FundDrawEvent extends ChainRef {
+  account: string;
+  recipient: string;
+  amount: bigint;
+}
+
+export interface DeleverageStepEvent extends ChainRef {
+  account: string;
+  counterparty: string;
+  marketId: number;
+  size: bigint;
+  price: bigint;
+  loss: bigint;
+  score: bigint;
+}
+
+export interface CaseOpenedEvent extends ChainRef {
+  account: string;
+  marketId: number;
+  shortfall: bigint;
+  fundAvailable: bigint;
+}
+
+export interface SocializedEvent extends ChainRef {
+  marketId: number;
+  longSide: boolean;
+  amount: bigint;
+  indexDelta: bigint;
+}
+
+export interface ReceiptEvent extends ChainRef {
+  account: string;
+  marketId: number;
+  shortfall: bigint;
+  fundPaid: bigint;
+  deleveraged: bigint;
+  socialized: bigint;
+  socializedPerUnit: bigint;
+}
+
+/** One resolved bad debt: its receipt and the events since the account's previous receipt that paid it. */
+export interface LossEvent {
+  receipt: ReceiptEvent;
+  /** The bankrupt liquidation(s) of the account that led to it. */
+  liquidations: LiquidationEvent[];
+  /** Fund payments toward the deficit (recipient = the account; a bankrupt liquidation pays no reward). */
+  fundDraws: FundDrawEvent[];
+  caseOpened?: CaseOpenedEvent;
+  adlSteps: DeleverageStepEvent[];
+  socialization?: SocializedEvent;
+}
+
+export interface TokenFlows {
+  /** Collateral paid into the clearing house (token units). */
+  deposited: bigint;
+  withdrawn: bigint;
+  protocolFeesWithdrawn: bigint;
+  /** Into the fund by stakers, token units. */
+  staked: bigint;
+  unstaked: bigint;
+  /** Fees swept from the clearing house into the fund, token units. */
+  swept: bigint;
+  /** Paid by the fund to the clearing house, token units. */
+  drawn: bigint;
+}
+
+export interface WaterfallEvents {
+  liquidations: LiquidationEvent[];
+  fundDraws: FundDrawEvent[];
+  casesOpened: CaseOpenedEvent[];
+  adlSteps: DeleverageStepEvent[];
+  socializations: SocializedEvent[];
+  receipts: ReceiptEvent[];
+  /** Accounts that ever received collateral: every account that can hold a position. */
+  accounts: string[];
+  flows: TokenFlows;
+}
+
+type Contracts = Pick<BackstopBindings, "clearingHouse" | "insuranceFund">;
+
+interface RawLog {
+  blockNumber: number;
+  index: number;
+  transactionHash: string;
+}
+
+function ref(log: RawLog): ChainRef {
+  return { blockNumber: log.blockNumber, logIndex: log.index, txHash: log.transactionHash };
+}
+
+/** Every waterfall event and token flow from `fromBlock` to the head, in chain order. */
+export async function readWaterfallEvents(contracts: Contracts, fromBlock: number): Promise<WaterfallEvents> {
+  const ch = contracts.clearingHouse;
+  const fund = contracts.insuranceFund;
+  const f = ch.filters;
+  const [liquidated, drawn, opened, steps, socialized, resolved, deposited, withdrawn, feesOut, swept] =
+    await Promise.all([
+      ch.queryFilter(f.Liquidated(), fromBlock),
+      ch.queryFilter(f.InsuranceFundDrawn(), fromBlock),
+      ch.queryFilter(f.DeleverageRequired(), fromBlock),
+      ch.queryFilter(f.Deleveraged(), fromBlock),
+      ch.queryFilter(f.LossSocialized(), fromBlock),
+      ch.queryFilter(f.BadDebtResolved(), fromBlock),
+      ch.queryFilter(f.Deposited(), fromBlock),
+      ch.queryFilter(f.Withdrawn(), fromBlock),
+      ch.queryFilter(f.ProtocolFeesWithdrawn(), fromBlock),
+      ch.queryFilter(f.InsuranceFeesSwept(), fromBlock),
+    ]);
+  const [staked, unstaked, fundDrawn] = await Promise.all([
+    fund.queryFilter(fund.filters.Deposit(), fromBlock),
+    fund.queryFilter(fund.filters.Unstaked(), fromBlock),
+    fund.queryFilter(fund.filters.Drawn(), fromBlock),
+  ]);
+  const byChainOrder = (a: ChainRef, b: ChainRef): number => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
+  return {
+    liquidations: liquidated
+      .map((l) => ({
+        ...ref(l),
+        account: l.args.account,
+        liquidator: l.args.liquidator,
+        marketId: Number(l.args.marketId),
+        size: l.args.size,
+        oraclePrice: l.args.oraclePrice,
+        reward: l.args.reward,
+        fee: l.args.fee,
+        bankrupt: l.args.bankrupt,
+      }))
+      .sort(byChainOrder),
+    fundDraws: drawn
+      .map((l) => ({ ...ref(l), account: l.args.account, recipient: l.args.recipient, amount: l.args.amount }))
+      .sort(byChainOrder),
+    casesOpened: opened
+      .map((l) => ({
+        ...ref(l),
+        account: l.args.account,
+        marketId: Number(l.args.marketId),
+        shortfall: l.args.shortfall,
+        fundAvailable: l.args.fundAvailable,
+      }))
+      .sort(byChainOrder),
+    adlSteps: steps
+      .map((l) => ({
+        ...ref(l),
+        account: l.args.account,
+        counterparty: l.args.counterparty,
+        marketId: Number(l.args.marketId),
+        size: l.args.size,
+        price: l.args.price,
+        loss: l.args.loss,
+        score: l.args.score,
+      }))
+      .sort(byChainOrder),
+    socializations: socialized
+      .map((l) => ({
+        ...ref(l),
+        marketId: Number(l.args.marketId),
+        longSide: l.args.longSide,
+        amount: l.args.amount,
+        indexDelta: l.args.indexDelta,
+      }))
+      .sort(byChainOrder),
+    receipts: resolved
+      .map((l) => ({
+        ...ref(l),
+        account: l.args.account,
+        marketId: Number(l.args.marketId),
+        shortfall: l.args.shortfall,
+        fundPaid: l.args.fundPaid,
+        deleveraged: l.args.deleveraged,
+        socialized: l.args.socialized,
+        socializedPerUnit: l.args.socializedPerUnit,
+      }))
+      .sort(byChainOrder),
+    accounts: [...new Set(deposited.map((l) => l.args.account))],
+    flows: {
+      deposited: sum(deposited.map((l) => l.args.amount)),
+      withdrawn: sum(withdrawn.map((l) => l.args.amount)),
+      protocolFeesWithdrawn: sum(feesOut.map((l) => l.args.amount)),
+      staked: sum(staked.map((l) => l.args.assets)),
+      unstaked: sum(unstaked.map((l) => l.args.assets)),
+      swept: sum(swept.map((l) => l.args.amount)),
+      drawn: sum(fundDrawn.map((l) => l.args.amount)),
+    },
+  };
+}
+
+/**
+ * Groups the events into one {@link LossEvent} per receipt: an event belongs to the receipt of its account in
+ * the same transaction or the first one after it in chain order (a socialization, to the receipt of its
+ * transaction).
+ */
+export function groupLossEvents(events: WaterfallEvents): LossEvent[] {
+  const before = (a: ChainRef, b: ChainRef): boolean =>
+    a.blockNumber < b.blockNumber || (a.blockNumber === b.blockNumber && a.logIndex < b.logIndex);
+  const previous = new Map<string, ChainRef>();
+  return events.receipts.map((receipt) => {
+    const since = previous.get(receipt.account);
+    previous.set(receipt.account, receipt);
+    const belongs = (e: ChainRef): boolean =>
+      e.txHash === receipt.txHash || (before(e, receipt) && (since === undefined || before(since, e)));
+    const mine = <T extends ChainRef & { account: string }>(list: T[]): T[] =>
+      list.filter((e) => e.account === receipt.account && belongs(e) && since?.txHash !== e.txHash);
+    return {
+      receipt,
+      liquidations: mine(events.liquidations).filter((l) => l.bankrupt),
+      fundDraws: mine(events.fundDraws).filter((d) => d.recipient === receipt.account),
+      caseOpened: mine(events.casesOpened).at(-1),
+      adlSteps: mine(events.adlSteps),
+      socialization: events.socializations.find((s) => s.txHash === receipt.txHash && s.marketId === receipt.marketId),
+    };
+  });
+}

@@ -1,0 +1,327 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { BrowserProvider } from "ethers";
+import { network } from "hardhat";
+
+import { readDeployment } from "../../sdk/deployment.js";
+import { DEFAULT_OPTIONS, DemoFlagError, parseDemoFlags } from "../../scripts/demo/flags.js";
+import type { WaterfallEvents } from "../../sdk/loss-events.js";
+import { planCrash } from "../../devnet/scenario/plan.js";
+import { runDemo } from "../../scripts/demo/run.js";
+import { checkSolvency, failures } from "../../scripts/demo/solvency.js";
+import type { SolvencyInput } from "../../scripts/demo/state.js";
+import { priceSteps } from "../../scripts/demo/steps.js";
+import { BackstopLens__factory, ClearingHouse__factory } from "../../typechain-types/index.js";
+
+const WAD = 10n ** 18n;
+const USD = 10n ** 6n;
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+describe("demo", function () {
+  describe("runDemo with 16 traders", function () {
+    // Deployment, 16 traders, three price steps and the keeper: a few seconds on a loaded machine.
+    this.timeout(120_000);
+
+    it("works through the whole waterfall, passes its solvency check and writes the report", async function () {
+      const connection = await network.create();
+      const outDir = await mkdtemp(path.join(tmpdir(), "backstop-demo-"));
+      const lines: string[] = [];
+      const options = { ...DEFAULT_OPTIONS, seed: "ci", accounts: 16, outDir, quiet: true };
+      const { report, ok, files } = await runDemo(options, {
+        ethereum: connection.provider,
+        print: (line) => lines.push(line),
+      });
+
+      expect(failures(report.solvency)).to.deep.equal([]);
+      expect(ok).to.equal(true);
+      expect(report.reached).to.deep.equal({ liquidation: true, fundDraw: true, adl: true, socialization: true });
+      expect(report.steps.map((s) => [s.step.kind, s.keeper.settled])).to.deep.equal([
+        ["slide", true],
+        ["slide", true],
+        ["gap", true],
+      ]);
+      expect(lines.filter((l) => l.startsWith("step "))).to.have.length(3);
+      expect(report.setup.traders).to.equal(16);
+      expect(report.liquidations.count).to.be.greaterThan(0);
+
+      // The fund before the crash holds the plan's stakes (the plan is pure: recomputed here from the seed).
+      const plan = planCrash({
+        accounts: 16,
+        seed: "ci",
+        prices: { eth: 2000n * WAD, btc: 60_000n * WAD },
+        gap: { ethPct: -15, btcPct: -15 },
+        stakers: 3,
+      });
+      expect(plan.stakes).to.have.length(3);
+      expect(report.setup.stakers.map((s) => s.stake)).to.deep.equal(plan.stakes);
+      expect(report.fundBefore.assets).to.equal(plan.stakes[0] + plan.stakes[1] + plan.stakes[2]);
+
+      // ADL in ETH-USD with positive scores, socialization in BTC-USD, each receipt adding up.
+      const adl = report.lossEvents.filter((e) => e.adlSteps.length > 0);
+      const social = report.lossEvents.filter((e) => e.socialization !== undefined);
+      expect(adl.length).to.be.greaterThan(0);
+      expect(social.length).to.be.greaterThan(0);
+      expect(adl.every((e) => e.receipt.marketId === 0 && e.adlSteps.every((s) => s.score > 0n))).to.equal(true);
+      expect(social.every((e) => e.receipt.marketId === 1 && e.receipt.socializedPerUnit > 0n)).to.equal(true);
+      for (const t of report.totals) {
+        expect(t.shortfall, t.symbol).to.equal(t.fundPaid + t.deleveraged + t.socialized);
+      }
+
+      // The chain agrees: no case open, the fund as reported, open interest balanced.
+      const deployment = readDeployment(report.deploymentFile);
+      const provider = new BrowserProvider(connection.provider);
+      const ch = ClearingHouse__factory.connect(deployment.contracts.clearingHouse, provider);
+      const lens = BackstopLens__factory.connect(deployment.contracts.lens, provider);
+      expect(await ch.openDeleverageCases()).to.equal(0n);
+      expect((await lens.fundState()).totalAssets).to.equal(report.fundAfter.assets);
+      for (const marketId of [0, 1]) {
+        const state = await ch.marketState(marketId);
+        expect(state.longOpenInterest, `market ${marketId}`).to.equal(state.shortOpenInterest);
+      }
+      provider.destroy();
+
+      const json = JSON.parse(await readFile(files.json, "utf8")) as { ok: boolean; options: { accounts: number } };
+      expect(json.ok).to.equal(true);
+      expect(json.options.accounts).to.equal(16);
+      expect(await readFile(files.markdown, "utf8")).to.include("**Solvency check passed.**");
+      await connection.close();
+    });
+  });
+
+  describe("runDemo with a crash too small for bad debt", function () {
+    this.timeout(120_000);
+
+    it("says which waterfall steps it did not reach", async function () {
+      const connection = await network.create();
+      const outDir = await mkdtemp(path.join(tmpdir(), "backstop-demo-"));
+      // A 5% fall: the most leveraged trader (9x) keeps 1 − 9 × 0.05 = 55% of its margin against a 43% need.
+      const options = { ...DEFAULT_OPTIONS, seed: "ci", accounts: 12, crashPct: 5, outDir, quiet: true };
+      const { report, ok, files } = await runDemo(options, { ethereum: connection.provider });
+      expect(ok).to.equal(true);
+      expect(report.reached).to.deep.equal({ liquidation: false, fundDraw: false, adl: false, socialization: false });
+      expect(report.lossEvents).to.deep.equal([]);
+      expect(report.fundAfter.assets).to.equal(report.fundBefore.assets);
+      expect(await readFile(files.markdown, "utf8")).to.include(
+        "Not reached in this run: liquidations of solvent accounts, insurance-fund draws, " +
+          "auto-deleveraging (ETH-USD), socialized loss (BTC-USD).",
+      );
+      await connection.close();
+    });
+  });
+
+  describe("checkSolvency", function () {
+    it("passes a consistent state and fails exactly the invariant each breakage violates", function () {
+      expect(failures(checkSolvency(consistentInput()))).to.deep.equal([]);
+      const broken = (change: (input: SolvencyInput) => void): string[] => {
+        const input = consistentInput();
+        change(input);
+        return failures(checkSolvency(input)).map((r) => r.name);
+      };
+      expect(broken((i) => (i.state.markets[0].long += 1n))).to.deep.equal([
+        "long OI = short OI",
+        "OI = Σ position sizes",
+      ]);
+      expect(broken((i) => (i.events.receipts[0].shortfall += 1n))).to.deep.equal([
+        "shortfall = fund + ADL + socialized (per receipt)",
+      ]);
+      expect(broken((i) => (i.state.fundBalance += 1n))).to.deep.equal([
+        "tokens in = tokens held (clearing house + fund)",
+        "fund balance = stakes + swept fees − draws − unstakes",
+      ]);
+      expect(broken((i) => (i.state.accounts[0].equity += 1n))).to.deep.equal([
+        "clearing house balance backs Σ equity + fees",
+        "clearing house balance backs Σ positive equity + fees",
+      ]);
+      expect(broken((i) => (i.adlProfitBefore[0] = 49n * WAD))).to.deep.equal([
+        "ADL loss ≤ counterparty's unrealized profit",
+      ]);
+      expect(broken((i) => (i.events.adlSteps[0].loss -= 1n))).to.deep.equal(["Σ ADL losses = receipt's deleveraged"]);
+      expect(broken((i) => (i.events.fundDraws[0].amount -= 1n))).to.deep.equal(["fund draws = receipt's fundPaid"]);
+      expect(
+        broken((i) => {
+          i.events.socializations[0].indexDelta -= 1n;
+          i.events.receipts[1].socializedPerUnit -= 1n;
+        }),
+      ).to.deep.equal(["socialized per unit = ⌈amount / OI of the charged side⌉"]);
+      expect(broken((i) => (i.state.accounts[2].collateral = -1n))).to.deep.equal([
+        "no negative collateral on flat accounts without a case",
+      ]);
+      expect(broken((i) => (i.state.openDeleverageCases = 1n))).to.deep.equal([
+        "bad debt resolved (no open case, no bankrupt account)",
+      ]);
+      expect(broken((i) => (i.state.fundSharesValue += 1n))).to.deep.equal(["fund balance backs its shares"]);
+    });
+  });
+
+  describe("price steps", function () {
+    it("falls a quarter, a half, then the whole crash at once", function () {
+      const steps = priceSteps({ eth: 2000n * WAD, btc: 60_000n * WAD }, 15);
+      // 2000 × (1 − 0.0375, 0.075, 0.15) and 60000 × the same.
+      expect(steps.map((s) => [s.kind, s.cumulativePct, s.prices.eth / WAD, s.prices.btc / WAD])).to.deep.equal([
+        ["slide", 3.75, 1925n, 57_750n],
+        ["slide", 7.5, 1850n, 55_500n],
+        ["gap", 15, 1700n, 51_000n],
+      ]);
+    });
+  });
+
+  describe("flags", function () {
+    it("parses every flag in both forms, with defaults for the rest", function () {
+      expect(parseDemoFlags([]).options).to.deep.equal(DEFAULT_OPTIONS);
+      expect(
+        parseDemoFlags(["--seed", "x", "--accounts=20", "--crash", "12.5%", "--out", "/tmp/o", "--quiet"]).options,
+      ).to.deep.equal({ seed: "x", accounts: 20, crashPct: 12.5, outDir: "/tmp/o", quiet: true });
+      expect(parseDemoFlags(["--help"]).help).to.equal(true);
+    });
+
+    it("names the bad flag and value", function () {
+      const cases: [string[], string][] = [
+        [["--accounts", "5"], "--accounts must be between 12 and 1000, got 5"],
+        [["--accounts", "ten"], "--accounts must be a whole number, got 'ten'"],
+        [["--crash", "-5"], "--crash must be a percentage such as 15 or 12.5, got '-5'"],
+        [["--crash", "95"], "--crash must be between 1 and 80 percent, got 95"],
+        [["--crash", "1.234"], "--crash must be a percentage such as 15 or 12.5, got '1.234'"],
+        [["--seed"], "--seed needs a value"],
+        [["--seed", ""], "--seed must not be empty"],
+        [["--seed", "a", "--seed", "b"], "--seed given more than once"],
+        [["--accounts-count", "3"], "unknown option --accounts-count"],
+        [["20"], "unexpected argument '20'"],
+      ];
+      for (const [argv, message] of cases) {
+        expect(() => parseDemoFlags(argv), argv.join(" ")).to.throw(DemoFlagError, message);
+      }
+    });
+
+    it("exits with status 2 and one clear line for a bad flag, writing nothing", async function () {
+      this.timeout(60_000);
+      const outDir = path.join(await mkdtemp(path.join(tmpdir(), "backstop-demo-")), "out");
+      const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+      const child = spawn(process.execPath, [tsx, "scripts/demo.ts", "--accounts", "5", "--out", outDir], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(code).to.equal(2);
+      expect(stderr.split("\n")[0]).to.equal("demo: --accounts must be between 12 and 1000, got 5");
+      expect(existsSync(outDir)).to.equal(false);
+    });
+  });
+});
+
+/**
+ * A small state that satisfies every check, written by hand:
+ * - A long 2 ETH (equity 600), B short 2 ETH (equity 390), C and D flat after their bad debt (0);
+ *   fees 5 + 5; clearing house balance 1000 USD → 1000 − 10 − 990 = 0 surplus.
+ * - Fund: 300 staked − 100 drawn = 200; deposits 900: 900 + 300 = 1000 + 200 tokens held.
+ * - C's receipt: 150 = 100 from the fund + 50 from B by ADL (B's profit was 80).
+ * - D's receipt: 10 socialized over 2 units of open interest: ⌈10 / 2⌉ = 5 per unit.
+ */
+function consistentInput(): SolvencyInput {
+  const [a, b, c, d] = ["0xA", "0xB", "0xC", "0xD"].map((x) => x.padEnd(42, "0"));
+  const at = (blockNumber: number, logIndex: number, txHash = `0x${blockNumber}`) => ({
+    blockNumber,
+    logIndex,
+    txHash,
+  });
+  const events: WaterfallEvents = {
+    liquidations: [],
+    fundDraws: [{ ...at(10, 0), account: c, recipient: c, amount: 100n * WAD }],
+    casesOpened: [{ ...at(9, 0), account: c, marketId: 0, shortfall: 150n * WAD, fundAvailable: 100n * WAD }],
+    adlSteps: [
+      {
+        ...at(10, 1),
+        account: c,
+        counterparty: b,
+        marketId: 0,
+        size: WAD,
+        price: 1800n * WAD,
+        loss: 50n * WAD,
+        score: WAD,
+      },
+    ],
+    socializations: [{ ...at(12, 0), marketId: 0, longSide: false, amount: 10n * WAD, indexDelta: 5n * WAD }],
+    receipts: [
+      {
+        ...at(10, 2),
+        account: c,
+        marketId: 0,
+        shortfall: 150n * WAD,
+        fundPaid: 100n * WAD,
+        deleveraged: 50n * WAD,
+        socialized: 0n,
+        socializedPerUnit: 0n,
+      },
+      {
+        ...at(12, 1),
+        account: d,
+        marketId: 0,
+        shortfall: 10n * WAD,
+        fundPaid: 0n,
+        deleveraged: 0n,
+        socialized: 10n * WAD,
+        socializedPerUnit: 5n * WAD,
+      },
+    ],
+    accounts: [a, b, c, d],
+    flows: {
+      deposited: 900n * USD,
+      withdrawn: 0n,
+      protocolFeesWithdrawn: 0n,
+      staked: 300n * USD,
+      unstaked: 0n,
+      swept: 0n,
+      drawn: 100n * USD,
+    },
+  };
+  const flat = (account: string) => ({
+    account,
+    collateral: 0n,
+    equity: 0n,
+    bankrupt: false,
+    positions: [],
+    openCase: false,
+  });
+  return {
+    state: {
+      block: 12,
+      scale: 10n ** 12n,
+      clearingHouseBalance: 1000n * USD,
+      fundBalance: 200n * USD,
+      fundSharesValue: 200n * USD,
+      insuranceFees: 5n * WAD,
+      protocolFees: 5n * WAD,
+      openDeleverageCases: 0n,
+      markets: [{ marketId: 0, long: 2n * WAD, short: 2n * WAD }],
+      accounts: [
+        {
+          account: a,
+          collateral: 600n * WAD,
+          equity: 600n * WAD,
+          bankrupt: false,
+          positions: [{ marketId: 0, size: 2n * WAD }],
+          openCase: false,
+        },
+        {
+          account: b,
+          collateral: 390n * WAD,
+          equity: 390n * WAD,
+          bankrupt: false,
+          positions: [{ marketId: 0, size: -2n * WAD }],
+          openCase: false,
+        },
+        flat(c),
+        flat(d),
+      ],
+    },
+    events,
+    adlProfitBefore: [80n * WAD],
+    chargedOpenInterest: [2n * WAD],
+  };
+}

@@ -1,0 +1,206 @@
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { Wallet, id } from "ethers";
+import { network } from "hardhat";
+
+import { networkParams } from "../../sdk/deploy/networks/index.js";
+import { hardhat } from "../../sdk/deploy/networks/local.js";
+import { sepolia } from "../../sdk/deploy/networks/sepolia.js";
+import { deployBackstop } from "../../sdk/deploy/system.js";
+import type { NetworkParams } from "../../sdk/deploy/params.js";
+import { readDeployment } from "../../sdk/deployment.js";
+import { readParams } from "../../devnet/hardhat/collateral.js";
+
+const WAD = 10n ** 18n;
+const ADMIN_ROLE = "0x" + "00".repeat(32);
+const RISK_MANAGER_ROLE = id("RISK_MANAGER_ROLE");
+const PAUSER_ROLE = id("PAUSER_ROLE");
+const TREASURY_ROLE = id("TREASURY_ROLE");
+const FUND_MANAGER_ROLE = id("FUND_MANAGER_ROLE");
+
+/** sdk/deploy/system.ts on the in-process network, checked by reading the deployed state back. */
+// A network of its own: the deployer's nonces and the roles checked here are not shared with other test files.
+const { ethers } = await network.create();
+
+describe("deployBackstop", function () {
+  async function tempDir(): Promise<string> {
+    return mkdtemp(path.join(tmpdir(), "backstop-deploy-"));
+  }
+
+  it("deploys and wires the whole system, lists both markets, hands every role over and writes the file", async function () {
+    const [deployer, admin, riskManager, pauser, treasury] = await ethers.getSigners();
+    const dir = await tempDir();
+    const params: NetworkParams = {
+      ...hardhat,
+      roles: {
+        admin: admin.address,
+        riskManager: riskManager.address,
+        pauser: pauser.address,
+        treasury: treasury.address,
+      },
+    };
+    const { contracts, deployment, path: file } = await deployBackstop(deployer, params, { dir });
+    const { clearingHouse: ch, insuranceFund: fund, lens, oracleAdapter, collateralToken: token, feeds } = contracts;
+
+    // The file: where it was asked, in the keeper's format, equal to what was returned.
+    expect(file).to.equal(path.join(dir, "hardhat.json"));
+    expect(readDeployment(file ?? "")).to.deep.equal(deployment);
+    expect(deployment.network).to.equal("hardhat");
+    expect(deployment.chainId).to.equal(31337);
+    expect(deployment.markets).to.deep.equal([
+      { id: 0, symbol: "ETH-USD", feed: await feeds[0].getAddress(), lossPolicy: "adl" },
+      { id: 1, symbol: "BTC-USD", feed: await feeds[1].getAddress(), lossPolicy: "socialized" },
+    ]);
+    const chAddress = deployment.contracts.clearingHouse;
+    const created = await ethers.provider.getTransactionReceipt(ch.deploymentTransaction()?.hash ?? "");
+    expect(deployment.startBlock).to.equal(created?.blockNumber);
+
+    // Links between the contracts, and the library linked into the clearing house's code.
+    expect(await ch.collateralToken()).to.equal(deployment.contracts.collateralToken);
+    expect(await ch.oracle()).to.equal(deployment.contracts.oracleAdapter);
+    expect(await ch.insuranceFund()).to.equal(deployment.contracts.insuranceFund);
+    expect(await fund.clearingHouse()).to.equal(chAddress);
+    expect(await fund.asset()).to.equal(deployment.contracts.collateralToken);
+    expect(await lens.clearingHouse()).to.equal(chAddress);
+    const code = await ethers.provider.getCode(chAddress);
+    expect(code).to.include(deployment.contracts.liquidationLogic.slice(2).toLowerCase());
+    expect(await oracleAdapter.getAddress()).to.equal(deployment.contracts.oracleAdapter);
+
+    // The mock token and feeds of the local parameters.
+    expect([await token.name(), await token.symbol(), await token.decimals()]).to.deep.equal(["Mock USD", "mUSD", 6n]);
+    expect(await feeds[0].decimals()).to.equal(8n);
+    expect(await oracleAdapter.getPrice(feeds[0], 86_400n)).to.equal(2000n * WAD);
+    expect(await oracleAdapter.getPrice(feeds[1], 86_400n)).to.equal(60_000n * WAD);
+
+    // Market parameters: 10x initial, 20x maintenance, 1% discount and fee, 2/5 bp fees, 5% band, 1%/day, 1M cap.
+    expect(await ch.marketCount()).to.equal(2n);
+    for (const [marketId, policy] of [
+      [0, 0n],
+      [1, 1n],
+    ] as const) {
+      expect(await readParams(ch, BigInt(marketId))).to.deep.equal([
+        deployment.markets[marketId].feed,
+        86_400n,
+        policy,
+        WAD / 10n,
+        WAD / 20n,
+        WAD / 100n,
+        WAD / 100n,
+        2n * 10n ** 14n,
+        5n * 10n ** 14n,
+        WAD / 20n,
+        WAD / 100n,
+        1_000_000n * WAD,
+      ]);
+    }
+    expect(await ch.deleverageTimeout()).to.equal(60n);
+    expect(await ch.insuranceFeeShare()).to.equal((3n * WAD) / 10n);
+    expect([await fund.cooldown(), await fund.floor(), await fund.drawCap(), await fund.drawWindow()]).to.deep.equal([
+      86_400n,
+      0n,
+      10n ** 18n,
+      86_400n,
+    ]);
+
+    // Roles: each with its holder, none left with the deployer.
+    const holders: [string, string][] = [
+      [ADMIN_ROLE, admin.address],
+      [RISK_MANAGER_ROLE, riskManager.address],
+      [PAUSER_ROLE, pauser.address],
+      [TREASURY_ROLE, treasury.address],
+    ];
+    for (const [role, holder] of holders) {
+      expect(await ch.hasRole(role, holder), `${role} holder`).to.equal(true);
+      expect(await ch.hasRole(role, deployer.address), `${role} deployer`).to.equal(false);
+    }
+    expect(await ch.hasRole(RISK_MANAGER_ROLE, admin.address)).to.equal(false);
+    expect(await fund.hasRole(ADMIN_ROLE, admin.address)).to.equal(true);
+    expect(await fund.hasRole(FUND_MANAGER_ROLE, admin.address)).to.equal(true);
+    expect(await fund.hasRole(ADMIN_ROLE, deployer.address)).to.equal(false);
+    expect(await fund.hasRole(FUND_MANAGER_ROLE, deployer.address)).to.equal(false);
+    // The new risk manager can act; the deployer cannot any more.
+    await ch.connect(riskManager).setDeleverageTimeout(120n);
+    await expect(ch.connect(deployer).setDeleverageTimeout(90n))
+      .to.be.revertedWithCustomError(ch, "AccessControlUnauthorizedAccount")
+      .withArgs(deployer.address, RISK_MANAGER_ROLE);
+  });
+
+  it("leaves every role with the deployer when the parameters name no holder, and can skip the file", async function () {
+    const [deployer] = await ethers.getSigners();
+    const { contracts, path: file } = await deployBackstop(deployer, hardhat, { dir: null });
+    expect(file).to.equal(undefined);
+    for (const role of [ADMIN_ROLE, RISK_MANAGER_ROLE, PAUSER_ROLE, TREASURY_ROLE]) {
+      expect(await contracts.clearingHouse.hasRole(role, deployer.address), role).to.equal(true);
+    }
+    expect(await contracts.insuranceFund.hasRole(FUND_MANAGER_ROLE, deployer.address)).to.equal(true);
+  });
+
+  it("uses an existing token and existing feeds as they are, deploying neither", async function () {
+    const [deployer] = await ethers.getSigners();
+    const token = await ethers.deployContract("MockERC20", ["Test USDC", "USDC", 6]);
+    const ethFeed = await ethers.deployContract("MockAggregatorV3", [8, "ETH / USD", 3000n * 10n ** 8n]);
+    const btcFeed = await ethers.deployContract("MockAggregatorV3", [8, "BTC / USD", 90_000n * 10n ** 8n]);
+    const dir = await tempDir();
+    const params: NetworkParams = {
+      ...hardhat,
+      name: "testnet-like",
+      collateral: { kind: "existing", address: await token.getAddress() },
+      markets: [
+        { ...hardhat.markets[0], feed: { kind: "existing", address: await ethFeed.getAddress() } },
+        { ...hardhat.markets[1], feed: { kind: "existing", address: await btcFeed.getAddress() } },
+      ],
+    };
+    const nonceBefore = await ethers.provider.getTransactionCount(deployer.address);
+    const { deployment, contracts } = await deployBackstop(deployer, params, { dir });
+    expect(deployment.contracts.collateralToken).to.equal(await token.getAddress());
+    expect(deployment.markets.map((m) => m.feed)).to.deep.equal([
+      await ethFeed.getAddress(),
+      await btcFeed.getAddress(),
+    ]);
+    expect(await contracts.clearingHouse.collateralToken()).to.equal(await token.getAddress());
+    expect(await contracts.oracleAdapter.getPrice(deployment.markets[1].feed, 86_400n)).to.equal(90_000n * WAD);
+    // adapter, library, clearing house, fund, lens; then setInsuranceFund, grantRole, 2 × listMarket,
+    // setDeleverageTimeout, grant pauser, grant treasury: 12 transactions, no token or feed among them.
+    expect((await ethers.provider.getTransactionCount(deployer.address)) - nonceBefore).to.equal(12);
+    expect(await readdir(dir)).to.deep.equal(["testnet-like.json"]);
+  });
+
+  it("refuses a signer without a provider, before sending anything", async function () {
+    const [deployer] = await ethers.getSigners();
+    const offline = new Wallet(id("offline"));
+    const nonce = await ethers.provider.getTransactionCount(deployer.address);
+    await expect(deployBackstop(offline, hardhat, { dir: null })).to.be.rejectedWith(
+      "deployBackstop: the signer is not connected to a provider",
+    );
+    expect(await ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
+  });
+});
+
+describe("deployment parameters", function () {
+  it("names the networks hardhat.config.ts knows, the in-process one under both of its names", function () {
+    expect(networkParams("default")).to.equal(hardhat);
+    expect(networkParams("hardhat")).to.equal(hardhat);
+    expect(networkParams("localhost").name).to.equal("localhost");
+    expect(networkParams("sepolia")).to.equal(sepolia);
+  });
+
+  it("rejects an unknown network with the list of known ones", function () {
+    expect(() => networkParams("mainnet")).to.throw(
+      "no deployment parameters for network 'mainnet' (known: hardhat, localhost, sepolia)",
+    );
+  });
+
+  it("points sepolia at Chainlink's feeds and Circle's USDC, with no secret in the file", function () {
+    expect(sepolia.collateral).to.deep.equal({
+      kind: "existing",
+      address: "0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238",
+    });
+    expect(sepolia.markets.map((m) => [m.symbol, m.lossPolicy, m.feed])).to.deep.equal([
+      ["ETH-USD", "adl", { kind: "existing", address: "0x694AA1769357215DE4FAC081bf1f309aDC325306" }],
+      ["BTC-USD", "socialized", { kind: "existing", address: "0x1b44F3514812d835EB1BDB0acB33d3fA3351Ee43" }],
+    ]);
+  });
+});

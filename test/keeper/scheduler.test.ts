@@ -1,0 +1,234 @@
+import { expect } from "chai";
+import { Wallet } from "ethers";
+
+import { createLogger } from "#keeper";
+import type { ExecResult, PendingTx, SignerSlot } from "../../keeper/src/executor.js";
+import { Scheduler, type SignerPool } from "../../keeper/src/scheduler.js";
+import type { Job } from "../../keeper/src/strategy.js";
+
+const A = "0x00000000000000000000000000000000000000aa";
+const B = "0x00000000000000000000000000000000000000bb";
+const C = "0x00000000000000000000000000000000000000cc";
+
+/** `n` signer slots handed out in order, as the executor does. */
+function pool(n: number): SignerPool & { slots: SignerSlot[] } {
+  const slots: SignerSlot[] = Array.from({ length: n }, () => {
+    const wallet = Wallet.createRandom();
+    return { signer: wallet, address: wallet.address, nonce: 7, busy: false };
+  });
+  return {
+    slots,
+    acquire: () => {
+      const slot = slots.find((s) => !s.busy);
+      if (slot !== undefined) slot.busy = true;
+      return slot;
+    },
+    release: (slot) => {
+      slot.busy = false;
+    },
+    slotOf: (address) => slots.find((s) => s.address === address),
+  };
+}
+
+const socialize = (account: string): Job => ({
+  type: "socialize",
+  account,
+  action: { id: `socialize:${account}`, kind: "socialize", account, marketId: 0 },
+});
+const deleverage = (account: string, marketId: number): Job => ({
+  type: "deleverage",
+  account,
+  marketId,
+  caseStart: 1n,
+  longCounterparties: true,
+  socializeAt: 2n,
+});
+
+const confirmed = (job: Job, signer: string): ExecResult => ({
+  action: { id: `${job.type}:${job.account}`, kind: "socialize", account: job.account, marketId: 0 },
+  outcome: "confirmed",
+  signer,
+  block: 10,
+});
+
+/** A job run the test finishes by hand: `finish(account)` resolves it, `fail(account)` throws in it. */
+function manualRuns() {
+  const started: { account: string; signer: string }[] = [];
+  const waiting = new Map<string, { resolve: (r: ExecResult[]) => void; reject: (e: Error) => void }>();
+  const run = (slot: SignerSlot, job: Job): Promise<ExecResult[]> => {
+    started.push({ account: job.account, signer: slot.address });
+    return new Promise((resolve, reject) => waiting.set(job.account, { resolve, reject }));
+  };
+  const finish = (job: Job, signer: string): void => waiting.get(job.account)!.resolve([confirmed(job, signer)]);
+  const fail = (account: string): void => waiting.get(account)!.reject(new Error("node went away"));
+  return { started, run, finish, fail };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function pendingTx(id: string, account: string, signer: string): PendingTx {
+  return {
+    id,
+    kind: "liquidate",
+    account,
+    marketId: 0,
+    signer,
+    nonce: 3,
+    to: C,
+    data: "0x",
+    gasLimit: "100000",
+    maxFeePerGas: "1",
+    maxPriorityFeePerGas: "1",
+    hashes: ["0x01"],
+    sentBlock: 5,
+    sentAt: 0,
+  };
+}
+
+describe("keeper scheduler", function () {
+  const logger = createLogger({ level: "silent" });
+
+  it("runs jobs on free signers in plan order, queues the rest, and reports every result once", async function () {
+    const signers = pool(2);
+    const runs = manualRuns();
+    const results: ExecResult[] = [];
+    const scheduler = new Scheduler({
+      logger,
+      run: runs.run,
+      adopt: () => Promise.reject(new Error("no orphans here")),
+      onResult: (r) => results.push(r),
+    });
+    scheduler.attach(signers);
+    const [a, b, c] = [socialize(A), socialize(B), socialize(C)];
+    const done = scheduler.schedule([a, b, c]);
+    expect(runs.started.map((s) => s.account)).to.deep.equal([A, B]);
+    expect(scheduler.inFlight).to.equal(2);
+    expect(scheduler.hasWork).to.equal(true);
+    expect([...scheduler.busyAccounts()]).to.have.members([A, B]);
+
+    runs.finish(a, signers.slots[0].address);
+    await tick();
+    // C takes the signer A's job gave back.
+    expect(runs.started[2]).to.deep.equal({ account: C, signer: signers.slots[0].address });
+    runs.finish(b, signers.slots[1].address);
+    runs.finish(c, signers.slots[0].address);
+    const all = await done;
+    expect(all.map((r) => r.map((x) => x.action.account))).to.deep.equal([[A], [B], [C]]);
+    expect(results.map((r) => r.action.account)).to.have.members([A, B, C]);
+    expect(scheduler.inFlight).to.equal(0);
+    expect(scheduler.hasWork).to.equal(false);
+    expect(signers.slots.every((s) => !s.busy)).to.equal(true);
+  });
+
+  it("runs one ADL job per market at a time and drops jobs for an account already handled", async function () {
+    const signers = pool(3);
+    const runs = manualRuns();
+    const scheduler = new Scheduler({
+      logger,
+      run: runs.run,
+      adopt: () => Promise.reject(new Error("no orphans here")),
+      onResult: () => {},
+    });
+    scheduler.attach(signers);
+    const first = deleverage(A, 0);
+    const sameMarket = deleverage(B, 0);
+    const otherMarket = deleverage(C, 1);
+    const done = scheduler.schedule([first, sameMarket, otherMarket]);
+    expect(runs.started.map((s) => s.account)).to.deep.equal([A, C]);
+
+    // A new plan replaces the waiting jobs (B's resolves empty); A's job is still running, so its new one is
+    // dropped at once; B's new one waits for market 0.
+    const again = scheduler.schedule([deleverage(A, 0), deleverage(B, 0)]);
+    expect(runs.started.map((s) => s.account)).to.deep.equal([A, C]);
+    runs.finish(first, signers.slots[0].address);
+    await tick();
+    expect(runs.started.map((s) => s.account)).to.deep.equal([A, C, B]);
+    runs.finish(deleverage(B, 0), signers.slots[0].address);
+    runs.finish(otherMarket, signers.slots[1].address);
+    const [firstPlan, secondPlan] = await Promise.all([done, again]);
+    expect(firstPlan.map((r) => r.map((x) => x.action.account))).to.deep.equal([[A], [], [C]]);
+    expect(secondPlan.map((r) => r.map((x) => x.action.account))).to.deep.equal([[], [B]]);
+  });
+
+  it("keeps an interrupted job's unmined transaction as an orphan and adopts it on its own signer", async function () {
+    const signers = pool(1);
+    const runs = manualRuns();
+    const adopted: PendingTx[] = [];
+    const scheduler = new Scheduler({
+      logger,
+      run: runs.run,
+      adopt: (pending) => {
+        adopted.push(pending);
+        return Promise.resolve({
+          action: { id: pending.id, kind: pending.kind, account: pending.account, marketId: pending.marketId },
+          outcome: "confirmed",
+          signer: pending.signer,
+          block: 12,
+        });
+      },
+      onResult: () => {},
+    });
+    scheduler.attach(signers);
+    const signer = signers.slots[0].address;
+    const done = scheduler.schedule([socialize(A)]);
+    scheduler.onPending("tx-a", pendingTx("tx-a", A, signer));
+    expect(Object.keys(scheduler.unmined())).to.deep.equal(["tx-a"]);
+    runs.fail(A);
+    expect(await done).to.deep.equal([[]]);
+    // The signer's nonce is read again before its next transaction; the transaction waits to be adopted.
+    expect(signers.slots[0].nonce).to.equal(undefined);
+    expect(scheduler.hasWork).to.equal(true);
+    expect([...scheduler.busyAccounts()]).to.deep.equal([A]);
+
+    const results = await Promise.all(scheduler.adoptOrphans());
+    expect(adopted.map((p) => p.id)).to.deep.equal(["tx-a"]);
+    expect(results.flat().map((r) => r.outcome)).to.deep.equal(["confirmed"]);
+    expect(scheduler.hasWork).to.equal(false);
+  });
+
+  it("adopts a checkpoint's transactions only once their signer and account are free", async function () {
+    const signers = pool(1);
+    const runs = manualRuns();
+    const adopted: string[] = [];
+    const scheduler = new Scheduler({
+      logger,
+      run: runs.run,
+      adopt: (pending) => {
+        adopted.push(pending.id);
+        return Promise.resolve({ action: { ...pending }, outcome: "confirmed", signer: pending.signer });
+      },
+      onResult: () => {},
+    });
+    scheduler.attach(signers);
+    const signer = signers.slots[0].address;
+    scheduler.restorePending({ "tx-b": pendingTx("tx-b", B, signer) });
+    const job = socialize(A);
+    const done = scheduler.schedule([job]);
+    expect(scheduler.adoptOrphans()).to.deep.equal([]);
+    runs.finish(job, signer);
+    await done;
+    await Promise.all(scheduler.adoptOrphans());
+    expect(adopted).to.deep.equal(["tx-b"]);
+  });
+
+  it("starts nothing once halted, and drains the jobs in flight", async function () {
+    const signers = pool(1);
+    const runs = manualRuns();
+    const scheduler = new Scheduler({
+      logger,
+      run: runs.run,
+      adopt: () => Promise.reject(new Error("no orphans here")),
+      onResult: () => {},
+    });
+    scheduler.attach(signers);
+    const first = socialize(A);
+    const done = scheduler.schedule([first, socialize(B)]);
+    scheduler.halt();
+    const drained = scheduler.drain();
+    runs.finish(first, signers.slots[0].address);
+    await drained;
+    expect(await done).to.deep.equal([[confirmed(first, signers.slots[0].address)], []]);
+    expect(await scheduler.schedule([socialize(C)])).to.deep.equal([[]]);
+    expect(runs.started.map((s) => s.account)).to.deep.equal([A]);
+  });
+});

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IClearingHouse, Order, PositionView} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
+import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
+import {CheatCodes, Bound} from "../utils/Vm.sol";
+
+/// @notice Drives a ClearingHouse through bounded user actions for the invariant fuzzer. It owns a few accounts
+/// (private keys, so that it can sign orders with vm.sign), deploys nothing, and keeps ghost variables:
+/// net tokens deposited, number of funding settlements (each may round by < 1 wei), outcome counters, and flags
+/// that invariants check (a withdrawal that left an account under initial margin, an overdraw that was accepted,
+/// a call that reverted for a reason the handler did not expect).
+contract ClearingHouseHandler is CheatCodes {
+    using Bound for uint256;
+
+    uint256 public constant ACCOUNT_COUNT = 4;
+    uint256 public constant MARKET_COUNT = 2;
+    /// @dev Token units (6 decimals) → 18-decimal internal units.
+    uint256 internal constant SCALE = 1e12;
+    /// @dev Chainlink answers have 8 decimals: → 18 decimals.
+    uint256 internal constant FEED_SCALE = 1e10;
+    /// @dev Largest fill price offset from the oracle, in basis points; the markets' band is 5% (500 bp).
+    uint256 internal constant MAX_PRICE_OFFSET_BP = 490;
+    /// @dev Largest oracle move per call, in basis points.
+    uint256 internal constant MAX_PRICE_MOVE_BP = 500;
+
+    struct FillArgs {
+        uint256 maker; // account index
+        uint256 taker; // account index
+        uint256 marketId;
+        bool makerBuys;
+        uint256 size;
+        uint256 price;
+        uint256 fillSize;
+        bool reduceOnly;
+    }
+
+    IClearingHouse public immutable clearingHouse;
+    MockERC20 public immutable token;
+    MockAggregatorV3 internal immutable _feed0;
+    MockAggregatorV3 internal immutable _feed1;
+    int256 internal immutable _initialAnswer0;
+    int256 internal immutable _initialAnswer1;
+
+    uint256[ACCOUNT_COUNT] internal _keys;
+    address[ACCOUNT_COUNT] internal _accounts;
+    uint256 internal _nonce;
+    bytes internal _lastFillRevert;
+    bool internal _lastFillWasMarginSkip;
+
+    // ------------------------------------------------------------ ghost variables
+
+    /// Tokens deposited minus tokens withdrawn (token decimals).
+    uint256 public netDeposited;
+    /// Funding settlements executed (two per fill, one per open market per withdrawal): each rounds by < 1 wei.
+    uint256 public fundingSettlements;
+    uint256 public calls;
+    uint256 public tradeAttempts;
+    uint256 public fills;
+    uint256 public closes;
+    uint256 public marginSkips;
+    uint256 public deposits;
+    uint256 public withdrawals;
+    uint256 public rejectedOverdraws;
+    uint256 public priceMoves;
+    uint256 public warps;
+    uint256 public unexpectedReverts;
+    uint256 public unexpectedFillReverts;
+    bytes public lastUnexpectedRevert;
+    /// Fills refused for margin although both sides had ample free collateral (see trade).
+    uint256 public wronglyRejectedFills;
+    bytes public lastWronglyRejectedFill;
+    /// Set when a withdrawal succeeded and left equity < initialMargin or collateral < 0.
+    bool public withdrewBelowInitialMargin;
+    /// Set when a withdrawal of more than freeCollateral succeeded.
+    bool public overdrawSucceeded;
+
+    constructor(IClearingHouse clearingHouse_, MockERC20 token_, MockAggregatorV3 feed0, MockAggregatorV3 feed1) {
+        clearingHouse = clearingHouse_;
+        token = token_;
+        _feed0 = feed0;
+        _feed1 = feed1;
+        (, _initialAnswer0, , , ) = feed0.latestRoundData();
+        (, _initialAnswer1, , , ) = feed1.latestRoundData();
+        for (uint256 i = 0; i < ACCOUNT_COUNT; ++i) {
+            uint256 key = 0xB0B000 + i;
+            address acct = vm.addr(key);
+            _keys[i] = key;
+            _accounts[i] = acct;
+            vm.label(acct, string.concat("account", string(abi.encodePacked(bytes1(uint8(48 + i))))));
+            token.mint(acct, 1_000_000_000e6);
+            vm.prank(acct);
+            token.approve(address(clearingHouse_), type(uint256).max);
+        }
+    }
+
+    // ------------------------------------------------------------ views for the test
+
+    function account(uint256 i) external view returns (address) {
+        return _accounts[i];
+    }
+
+    function oraclePrice(uint256 marketId) public view returns (uint256) {
+        (, int256 answer, , , ) = _feed(marketId).latestRoundData();
+        return uint256(answer) * FEED_SCALE;
+    }
+
+    /// Σ ceil(ceil(|size| × price / 1e18) × initialMarginRatio / 1e18) over the markets, at the oracle price
+    /// (DESIGN: initialMargin = Σ |size|·price·imr, each product rounded up against the account).
+    function initialMarginOf(address a) public view returns (uint256 im) {
+        for (uint256 m = 0; m < MARKET_COUNT; ++m) {
+            PositionView memory p = clearingHouse.positionOf(a, m);
+            uint256 notional = _ceilDiv(Bound.abs(p.size) * p.markPrice, 1e18);
+            im += _ceilDiv(notional * clearingHouse.marketParams(m).initialMarginRatio, 1e18);
+        }
+    }
+
+    /// Same with the maintenance ratio.
+    function maintenanceMarginOf(address a) public view returns (uint256 mm) {
+        for (uint256 m = 0; m < MARKET_COUNT; ++m) {
+            PositionView memory p = clearingHouse.positionOf(a, m);
+            uint256 notional = _ceilDiv(Bound.abs(p.size) * p.markPrice, 1e18);
+            mm += _ceilDiv(notional * clearingHouse.marketParams(m).maintenanceMarginRatio, 1e18);
+        }
+    }
+
+    /// collateral + Σ (floor(size × price / 1e18) − openNotional − fundingOwed) (DESIGN: equity).
+    function equityOf(address a) public view returns (int256 equity) {
+        equity = clearingHouse.collateralOf(a);
+        for (uint256 m = 0; m < MARKET_COUNT; ++m) {
+            PositionView memory p = clearingHouse.positionOf(a, m);
+            int256 value = p.size * int256(p.markPrice);
+            int256 floored = value / 1e18;
+            if (value % 1e18 != 0 && value < 0) floored -= 1;
+            equity += floored - p.openNotional - p.fundingOwed;
+        }
+    }
+
+    // ------------------------------------------------------------ actions
+
+    /// Deposits 1 token unit to 100,000 USD into one account.
+    function deposit(uint256 accountSeed, uint256 amountSeed) public {
+        ++calls;
+        address a = _accounts[accountSeed % ACCOUNT_COUNT];
+        uint256 amount = amountSeed.bound(1, 100_000e6);
+        vm.prank(a);
+        try clearingHouse.deposit(amount) {
+            ++deposits;
+            netDeposited += amount;
+        } catch (bytes memory reason) {
+            _unexpected(reason);
+        }
+    }
+
+    /// One account signs an order, another fills it (fully or partly) at a price inside the band. The notional goes
+    /// up to 10× the smaller free collateral of the two (plus 1,000 USD), so many fills pass the margin check and
+    /// some do not; those are counted as margin skips, not failed, unless both sides had ample free collateral.
+    function trade(
+        uint256 makerSeed,
+        uint256 takerSeed,
+        uint256 marketSeed,
+        bool makerBuys,
+        uint256 sizeSeed,
+        uint256 priceSeed,
+        uint256 fillSeed
+    ) public {
+        ++calls;
+        FillArgs memory f;
+        (f.maker, f.taker) = _pair(makerSeed, takerSeed);
+        f.marketId = marketSeed % MARKET_COUNT;
+        f.makerBuys = makerBuys;
+        f.price = _bandPrice(oraclePrice(f.marketId), priceSeed);
+
+        uint256 free = _min(
+            clearingHouse.accountHealth(_accounts[f.maker]).freeCollateral,
+            clearingHouse.accountHealth(_accounts[f.taker]).freeCollateral
+        );
+        f.size = sizeSeed.bound(1, ((free * 10 + 1_000e18) * 1e18) / f.price);
+        f.fillSize = fillSeed % 4 == 0 ? (fillSeed >> 2).bound(1, f.size) : f.size;
+        // A fill costs each side at most: initial margin 10% of |size| × oracle (≤ 10.6% of the fill notional,
+        // the price being within 5% of the oracle), the loss of trading up to 4.9% off the oracle (≤ 5.2%) and
+        // the 5 bp fee. With 20% of the notional plus 1 USD free on both sides it must pass the margin check.
+        bool wellCollateralized = free >= (f.fillSize * f.price) / 1e18 / 5 + 1e18;
+        if (!_fill(f) && wellCollateralized && _lastFillWasMarginSkip) {
+            ++wronglyRejectedFills;
+            lastWronglyRejectedFill = _lastFillRevert;
+        }
+    }
+
+    /// One account closes its whole position in a market with a reduce-only order that another account fills (which
+    /// may open, add to, reduce, close or flip the filler's position).
+    function closePosition(
+        uint256 accountSeed,
+        uint256 counterpartySeed,
+        uint256 marketSeed,
+        uint256 priceSeed
+    ) public {
+        ++calls;
+        (uint256 makerIndex, uint256 takerIndex) = _pair(accountSeed, counterpartySeed);
+        uint256 marketId = marketSeed % MARKET_COUNT;
+        int256 size = clearingHouse.positionOf(_accounts[makerIndex], marketId).size;
+        if (size == 0) return;
+        uint256 absSize = Bound.abs(size);
+        FillArgs memory f = FillArgs({
+            maker: makerIndex,
+            taker: takerIndex,
+            marketId: marketId,
+            makerBuys: size < 0,
+            size: absSize,
+            price: _bandPrice(oraclePrice(marketId), priceSeed),
+            fillSize: absSize,
+            reduceOnly: true
+        });
+        if (_fill(f)) ++closes;
+    }
+
+    /// Moves one oracle price by up to ±5%, kept within [¼, 4×] of its initial value. Steps this large (with fills
+    /// up to 10× free collateral) let accounts reach negative equity within a 40-call run.
+    function movePrice(uint256 marketSeed, uint256 moveSeed) public {
+        ++calls;
+        uint256 marketId = marketSeed % MARKET_COUNT;
+        MockAggregatorV3 feed = _feed(marketId);
+        (, int256 answer, , , ) = feed.latestRoundData();
+        int256 moveBp = int256(moveSeed % (2 * MAX_PRICE_MOVE_BP + 1)) - int256(MAX_PRICE_MOVE_BP);
+        int256 next = (answer * (10_000 + moveBp)) / 10_000;
+        int256 initial = marketId == 0 ? _initialAnswer0 : _initialAnswer1;
+        if (next < initial / 4) next = initial / 4;
+        if (next > initial * 4) next = initial * 4;
+        feed.setAnswer(next);
+        ++priceMoves;
+    }
+
+    /// Advances time by 1 second to 12 hours (funding accrues) and republishes both prices so that they stay fresh.
+    function warp(uint256 secondsSeed) public {
+        ++calls;
+        vm.warp(block.timestamp + secondsSeed.bound(1, 12 hours));
+        (, int256 answer0, , , ) = _feed0.latestRoundData();
+        (, int256 answer1, , , ) = _feed1.latestRoundData();
+        _feed0.setAnswer(answer0);
+        _feed1.setAnswer(answer1);
+        ++warps;
+    }
+
+    /// Withdraws a random amount up to freeCollateral, which must succeed and leave equity ≥ initialMargin; or,
+    /// with `overdraw`, 1 token unit to 1,000,000 USD more than freeCollateral, which must revert.
+    function withdraw(uint256 accountSeed, uint256 amountSeed, bool overdraw) public {
+        ++calls;
+        address a = _accounts[accountSeed % ACCOUNT_COUNT];
+        uint256 maxUnits = clearingHouse.accountHealth(a).freeCollateral / SCALE;
+        uint256 openMarkets = clearingHouse.openMarketsOf(a).length;
+        uint256 amount;
+        if (overdraw) {
+            amount = amountSeed.bound(maxUnits + 1, maxUnits + 1_000_000e6);
+        } else {
+            if (maxUnits == 0) return;
+            amount = amountSeed.bound(1, maxUnits);
+        }
+        vm.prank(a);
+        try clearingHouse.withdraw(amount) {
+            netDeposited -= amount;
+            fundingSettlements += openMarkets;
+            if (overdraw) overdrawSucceeded = true;
+            else ++withdrawals;
+            // Equity and initial margin recomputed here from the positions, not taken from accountHealth.
+            if (equityOf(a) < int256(initialMarginOf(a)) || clearingHouse.collateralOf(a) < 0) {
+                withdrewBelowInitialMargin = true;
+            }
+        } catch (bytes memory reason) {
+            bytes4 selector = bytes4(reason);
+            if (
+                overdraw &&
+                (selector == IClearingHouse.InsufficientCollateral.selector ||
+                    selector == IClearingHouse.InsufficientMargin.selector)
+            ) {
+                ++rejectedOverdraws;
+            } else {
+                _unexpected(reason);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ internal
+
+    /// @dev The maker signs an order for `size` at `price`; the taker fills `fillSize` of it. Returns whether it filled.
+    function _fill(FillArgs memory f) internal returns (bool filled) {
+        ++tradeAttempts;
+        Order memory order = Order({
+            maker: _accounts[f.maker],
+            marketId: f.marketId,
+            isBuy: f.makerBuys,
+            size: f.size,
+            limitPrice: f.price,
+            expiry: block.timestamp + 1 hours,
+            nonce: _nonce++,
+            reduceOnly: f.reduceOnly
+        });
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[f.maker], clearingHouse.hashOrder(order));
+        vm.prank(_accounts[f.taker]);
+        try clearingHouse.fillOrder(order, abi.encodePacked(r, s, v), f.fillSize) {
+            ++fills;
+            fundingSettlements += 2;
+            return true;
+        } catch (bytes memory reason) {
+            _lastFillRevert = reason;
+            // A bankrupt account may not even reduce (NegativeEquity): also a margin refusal, not a failure.
+            bytes4 selector = bytes4(reason);
+            _lastFillWasMarginSkip =
+                selector == IClearingHouse.InsufficientMargin.selector ||
+                selector == IClearingHouse.NegativeEquity.selector;
+            if (_lastFillWasMarginSkip) {
+                ++marginSkips;
+            } else {
+                ++unexpectedFillReverts;
+                _unexpected(reason);
+            }
+            return false;
+        }
+    }
+
+    function _unexpected(bytes memory reason) internal {
+        ++unexpectedReverts;
+        lastUnexpectedRevert = reason;
+    }
+
+    /// @dev Two distinct account indices.
+    function _pair(uint256 firstSeed, uint256 secondSeed) internal pure returns (uint256 first, uint256 second) {
+        first = firstSeed % ACCOUNT_COUNT;
+        second = secondSeed % (ACCOUNT_COUNT - 1);
+        if (second >= first) ++second;
+    }
+
+    /// @dev oracle × (1 ± offset), offset ≤ 4.9%, so always inside the 5% band.
+    function _bandPrice(uint256 oracle, uint256 priceSeed) internal pure returns (uint256) {
+        uint256 offset = (oracle * ((priceSeed >> 1) % (MAX_PRICE_OFFSET_BP + 1))) / 10_000;
+        return priceSeed & 1 == 0 ? oracle + offset : oracle - offset;
+    }
+
+    function _feed(uint256 marketId) internal view returns (MockAggregatorV3) {
+        return marketId == 0 ? _feed0 : _feed1;
+    }
+
+    function _ceilDiv(uint256 x, uint256 d) internal pure returns (uint256) {
+        return x == 0 ? 0 : (x - 1) / d + 1;
+    }
+
+    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}

@@ -1,0 +1,1364 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+
+import {ClearingHouse} from "../../../contracts/ClearingHouse.sol";
+import {
+    IClearingHouse,
+    AccountHealth,
+    AdlRank,
+    DeleverageCase,
+    LossPolicy,
+    MarketParams,
+    MarketState,
+    Order,
+    PositionView
+} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {IInsuranceFund} from "../../../contracts/interfaces/IInsuranceFund.sol";
+import {AggregatorV3Interface} from "../../../contracts/interfaces/external/AggregatorV3Interface.sol";
+import {InsuranceFund} from "../../../contracts/insurance/InsuranceFund.sol";
+import {ChainlinkOracleAdapter} from "../../../contracts/oracle/ChainlinkOracleAdapter.sol";
+import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
+import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
+import {CheatCodes, TestBase, Bound} from "../utils/Vm.sol";
+
+/// @notice The log-recording cheatcodes (Foundry's interface, implemented by EDR), which utils/Vm.sol does not declare.
+interface WaterfallVm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
+}
+
+/// @notice The rounding rules of DESIGN.md and the contracts' NatSpec, written out independently so that the tests can
+/// predict every collateral change of a waterfall call to the wei.
+library WaterfallMath {
+    uint256 internal constant WAD = 1e18;
+
+    function abs(int256 x) internal pure returns (uint256) {
+        return x >= 0 ? uint256(x) : uint256(-x);
+    }
+
+    /// @dev Notional at which `q` of a position changes hands at `price`, rounded in favour of the account that
+    /// closes it: a long sells at ⌈q × price⌉, a short buys back at ⌊q × price⌋.
+    function closeNotional(bool closingLong, uint256 q, uint256 price) internal pure returns (uint256) {
+        return Math.mulDiv(q, price, WAD, closingLong ? Math.Rounding.Ceil : Math.Rounding.Floor);
+    }
+
+    /// @dev The ADL base notional: |⌊size × price⌋ − ⌊(size ∓ q) × price⌋|, which leaves the bankrupt position's
+    /// mark-to-market value unchanged (floors toward −∞, as the contract values positions).
+    function adlNotional(int256 size, uint256 q, uint256 price) internal pure returns (uint256) {
+        int256 rest = size > 0 ? size - int256(q) : size + int256(q);
+        int256 difference = floorMul(size, price) - floorMul(rest, price);
+        return difference >= 0 ? uint256(difference) : uint256(-difference);
+    }
+
+    /// @dev ⌊x × price / 1e18⌋ toward −∞.
+    function floorMul(int256 x, uint256 price) internal pure returns (int256) {
+        if (x >= 0) return int256(Math.mulDiv(uint256(x), price, WAD));
+        return -int256(Math.mulDiv(uint256(-x), price, WAD, Math.Rounding.Ceil));
+    }
+
+    /// @dev ⌈|size| × indexDelta / 1e18⌉: what a position owes for a rise of its side's social-loss index.
+    function socialCharge(int256 size, uint256 indexDelta) internal pure returns (uint256) {
+        return Math.mulDiv(abs(size), indexDelta, WAD, Math.Rounding.Ceil);
+    }
+}
+
+/// @notice Event topics of the waterfall, and decoding of the recorded logs.
+library WaterfallEvents {
+    bytes32 internal constant LIQUIDATED = IClearingHouse.Liquidated.selector;
+    bytes32 internal constant LOSS_SOCIALIZED = IClearingHouse.LossSocialized.selector;
+    bytes32 internal constant SOCIAL_LOSS_SETTLED = IClearingHouse.SocialLossSettled.selector;
+    bytes32 internal constant POSITION_CHANGED = IClearingHouse.PositionChanged.selector;
+    bytes32 internal constant BAD_DEBT_RESOLVED = IClearingHouse.BadDebtResolved.selector;
+    bytes32 internal constant DELEVERAGED = IClearingHouse.Deleveraged.selector;
+    bytes32 internal constant FUND_DRAWN = IInsuranceFund.Drawn.selector;
+
+    /// @notice One BadDebtResolved receipt.
+    struct Receipt {
+        address account;
+        uint256 marketId;
+        uint256 shortfall;
+        uint256 fundPaid;
+        uint256 deleveraged;
+        uint256 socialized;
+        uint256 perUnit;
+    }
+
+    /// @notice One Liquidated event.
+    struct Liquidation {
+        address account;
+        address liquidator;
+        uint256 marketId;
+        int256 size;
+        uint256 oraclePrice;
+        uint256 reward;
+        uint256 fee;
+        bool bankrupt;
+    }
+
+    function count(WaterfallVm.Log[] memory logs, address emitter, bytes32 topic) internal pure returns (uint256 n) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (logs[i].emitter == emitter && logs[i].topics.length > 0 && logs[i].topics[0] == topic) ++n;
+        }
+    }
+
+    function receipts(WaterfallVm.Log[] memory logs, address emitter) internal pure returns (Receipt[] memory out) {
+        out = new Receipt[](count(logs, emitter, BAD_DEBT_RESOLVED));
+        uint256 n;
+        for (uint256 i = 0; i < logs.length; ++i) {
+            WaterfallVm.Log memory log = logs[i];
+            if (log.emitter != emitter || log.topics.length == 0 || log.topics[0] != BAD_DEBT_RESOLVED) continue;
+            Receipt memory r = out[n++];
+            r.account = address(uint160(uint256(log.topics[1])));
+            r.marketId = uint256(log.topics[2]);
+            (r.shortfall, r.fundPaid, r.deleveraged, r.socialized, r.perUnit) = abi.decode(
+                log.data,
+                (uint256, uint256, uint256, uint256, uint256)
+            );
+        }
+    }
+
+    function liquidations(
+        WaterfallVm.Log[] memory logs,
+        address emitter
+    ) internal pure returns (Liquidation[] memory out) {
+        out = new Liquidation[](count(logs, emitter, LIQUIDATED));
+        uint256 n;
+        for (uint256 i = 0; i < logs.length; ++i) {
+            WaterfallVm.Log memory log = logs[i];
+            if (log.emitter != emitter || log.topics.length == 0 || log.topics[0] != LIQUIDATED) continue;
+            Liquidation memory l = out[n++];
+            l.account = address(uint160(uint256(log.topics[1])));
+            l.liquidator = address(uint160(uint256(log.topics[2])));
+            l.marketId = uint256(log.topics[3]);
+            (l.size, l.oraclePrice, l.reward, l.fee, l.bankrupt) = abi.decode(
+                log.data,
+                (int256, uint256, uint256, uint256, bool)
+            );
+        }
+    }
+
+    /// @dev Σ `loss` of the Deleveraged events.
+    function deleveragedLoss(WaterfallVm.Log[] memory logs, address emitter) internal pure returns (uint256 total) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            WaterfallVm.Log memory log = logs[i];
+            if (log.emitter != emitter || log.topics.length == 0 || log.topics[0] != DELEVERAGED) continue;
+            (, , uint256 loss, ) = abi.decode(log.data, (uint256, uint256, uint256, uint256));
+            total += loss;
+        }
+    }
+}
+
+/// @notice Deploys the system of test/helpers/fixture.ts in Solidity (6-decimal token, adapter, two 8-decimal feeds,
+/// the clearing house with a 30% insurance fee share, an insurance fund, ETH-USD with the ADL policy as market 0 and
+/// BTC-USD socialized as market 1, the fixture's marketParams) and offers trading helpers to the waterfall tests.
+abstract contract WaterfallSetup is TestBase {
+    WaterfallVm internal constant wvm = WaterfallVm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    uint256 internal constant SCALE = 1e12;
+    uint256 internal constant ETH = 0;
+    uint256 internal constant BTC = 1;
+
+    IClearingHouse internal clearingHouse;
+    InsuranceFund internal fund;
+    MockERC20 internal token;
+    ChainlinkOracleAdapter internal adapter;
+    MockAggregatorV3 internal ethFeed;
+    MockAggregatorV3 internal btcFeed;
+    uint256 internal _orderNonce;
+
+    /// @dev Deploys everything; the fund has no floor, a one-day draw window, and the given cooldown and cap (token
+    /// units). This contract holds every role.
+    function _deploySystem(uint256 cooldown, uint256 drawCap) internal {
+        token = new MockERC20("Mock USD", "mUSD", 6);
+        adapter = new ChainlinkOracleAdapter();
+        ethFeed = new MockAggregatorV3(8, "ETH / USD", 2_000e8);
+        btcFeed = new MockAggregatorV3(8, "BTC / USD", 60_000e8);
+        clearingHouse = _newClearingHouse();
+        fund = new InsuranceFund(token, address(clearingHouse), address(this), cooldown, 0, drawCap, 1 days);
+        clearingHouse.setInsuranceFund(address(fund));
+        clearingHouse.listMarket(_marketParams(ethFeed, LossPolicy.AutoDeleverage));
+        clearingHouse.listMarket(_marketParams(btcFeed, LossPolicy.Socialized));
+    }
+
+    /// @dev The clearing house under test with a 30% insurance fee share (LiquidationLogic is linked automatically);
+    /// this contract is admin and risk manager.
+    function _newClearingHouse() internal virtual returns (IClearingHouse) {
+        ClearingHouse deployed = new ClearingHouse(token, adapter, address(this), 0.3e18);
+        deployed.grantRole(deployed.RISK_MANAGER_ROLE(), address(this));
+        return deployed;
+    }
+
+    /// @dev marketParams() of test/helpers/fixture.ts: 10x initial, 20x maintenance leverage, 1% discount, 1% fee,
+    /// 2/5 bp maker/taker fees, 5% band, 1% a day funding clamp, 1,000,000 units open-interest cap, 1 hour heartbeat.
+    function _marketParams(MockAggregatorV3 feed, LossPolicy policy) internal pure returns (MarketParams memory) {
+        return
+            MarketParams({
+                oracleFeed: AggregatorV3Interface(address(feed)),
+                oracleHeartbeat: 3600,
+                lossPolicy: policy,
+                initialMarginRatio: 0.1e18,
+                maintenanceMarginRatio: 0.05e18,
+                liquidationDiscount: 0.01e18,
+                liquidationFeeRatio: 0.01e18,
+                makerFeeRatio: 0.0002e18,
+                takerFeeRatio: 0.0005e18,
+                priceBand: 0.05e18,
+                maxFundingRate: 0.01e18,
+                maxOpenInterest: 1_000_000e18
+            });
+    }
+
+    /// @dev The account of `key`, given `amount` tokens deposited into the clearing house (none when 0).
+    function _trader(uint256 key, uint256 amount) internal returns (address account) {
+        account = vm.addr(key);
+        if (amount == 0) return account;
+        token.mint(account, amount);
+        vm.startPrank(account);
+        token.approve(address(clearingHouse), type(uint256).max);
+        clearingHouse.deposit(amount);
+        vm.stopPrank();
+    }
+
+    /// @dev A staker of the insurance fund with `amount` tokens staked.
+    function _stake(address staker, uint256 amount) internal {
+        if (amount == 0) return;
+        token.mint(staker, amount);
+        vm.startPrank(staker);
+        token.approve(address(fund), type(uint256).max);
+        fund.deposit(amount, staker);
+        vm.stopPrank();
+    }
+
+    /// @dev The maker (`makerKey`) signs an order for `size` at `price`; `taker` fills all of it.
+    function _fill(
+        uint256 makerKey,
+        address taker,
+        uint256 marketId,
+        bool makerBuys,
+        uint256 size,
+        uint256 price
+    ) internal {
+        Order memory order = Order({
+            maker: vm.addr(makerKey),
+            marketId: marketId,
+            isBuy: makerBuys,
+            size: size,
+            limitPrice: price,
+            expiry: block.timestamp + 1 hours,
+            nonce: _orderNonce++,
+            reduceOnly: false
+        });
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(makerKey, clearingHouse.hashOrder(order));
+        vm.prank(taker);
+        clearingHouse.fillOrder(order, abi.encodePacked(r, s, v), size);
+    }
+
+    function _feed(uint256 marketId) internal view returns (MockAggregatorV3) {
+        return marketId == ETH ? ethFeed : btcFeed;
+    }
+
+    /// @dev Publishes an 8-decimal answer (the 18-decimal price is answer × 1e10).
+    function _setAnswer(uint256 marketId, uint256 answer) internal {
+        _feed(marketId).setAnswer(int256(answer));
+    }
+
+    function _price(uint256 marketId) internal view returns (uint256) {
+        (, int256 answer, , , ) = _feed(marketId).latestRoundData();
+        return uint256(answer) * 1e10;
+    }
+
+    function _equity(address account) internal view returns (int256) {
+        return clearingHouse.accountHealth(account).equity;
+    }
+
+    function _size(address account, uint256 marketId) internal view returns (int256) {
+        return clearingHouse.positionOf(account, marketId).size;
+    }
+}
+
+/// @notice Drives the loss waterfall for the invariant fuzzer: six traders who trade at 6.3x to 9x, two keepers with
+/// large collateral who liquidate, deleverage and socialize, two insurance-fund stakers, and an oracle that moves by
+/// small steps and by gaps that bankrupt accounts.
+/// Every waterfall call is replicated from the state before it. Each party's cash value, collateral − openNotional,
+/// must move by the notional of the hand-over at the oracle price (⌈q × price⌉ when a long closes, ⌊q × price⌋ when a
+/// short does, as LiquidationLogic documents) less the funding and social loss settled first; what it moved beyond
+/// that is what the call gave or took: the bankrupt account's credit (its shortfall covered), the keeper's reward or
+/// the ADL counterparty's loss. The fund's token outflow and the change of the fees set aside for it give what the
+/// fund paid; the LossSocialized events, checked against the index and the open interest, what was socialized. From
+/// these the handler accumulates the ghosts of invariant (a), checks every BadDebtResolved receipt against the sums
+/// observed for its account, keeps its own copy of every position's social-loss index (from PositionChanged,
+/// SocialLossSettled and LossSocialized events) to check each charge, and flags failures by category with the first
+/// message, for the invariants to report.
+contract WaterfallHandler is CheatCodes {
+    using Bound for uint256;
+
+    WaterfallVm internal constant wvm = WaterfallVm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    uint256 public constant TRADERS = 6;
+    uint256 public constant ACCOUNTS = 8; // six traders, then two keepers
+    uint256 public constant STAKERS = 2;
+    uint256 public constant MARKETS = 2;
+    uint256 internal constant SCALE = 1e12;
+    uint256 internal constant TRADER_DEPOSIT = 20_000e6;
+    uint256 internal constant KEEPER_DEPOSIT = 100_000_000e6;
+    uint256 internal constant INITIAL_STAKE = 5_000e6;
+
+    // Kinds of waterfall call.
+    uint256 internal constant LIQUIDATE = 0;
+    uint256 internal constant DELEVERAGE = 1;
+    uint256 internal constant TIMEOUT = 2;
+    /// autoDeleverage when the fund can pay the whole deficit: the caller takes the position over (issue 9, finding 7).
+    uint256 internal constant TAKEOVER = 3;
+
+    // Errors of the issue-9 rules, by selector so that this handler also compiles against the contracts before them
+    // (the campaign is run against the old LiquidationLogic to show that it finds finding 1).
+    bytes4 internal constant LARGEST_POSITION_GOES_LAST = bytes4(keccak256("LargestPositionGoesLast(address,uint256)"));
+    bytes4 internal constant SIDE_FROZEN_BY_DELEVERAGE = bytes4(keccak256("SideFrozenByDeleverage(uint256,bool)"));
+
+    // Failure categories, one per invariant.
+    uint256 public constant F_BALANCE = 0; // a call or receipt that does not add up
+    uint256 public constant F_FUND = 1; // the fund's tokens against its Drawn events
+    uint256 public constant F_ADL_PROFIT = 2;
+    uint256 public constant F_SOCIAL_CHARGE = 3;
+    uint256 public constant F_STUCK = 4; // Panic, SafeCast or empty revert in the waterfall
+    uint256 public constant F_UNEXPECTED = 5; // any other revert the handler did not expect
+    uint256 public constant F_PENALTY = 6; // a solvent liquidation that took more than equity
+    /// A socialized charge spread over other than the side as it stood when the transaction began (the liquidator
+    /// stepped out of it first: issue 9, finding 1).
+    uint256 public constant F_CHARGED_SIDE = 7;
+    /// A bankrupt liquidation that paid a reward (issue 9, finding 2).
+    uint256 public constant F_BANKRUPT_REWARD = 8;
+    uint256 public constant CATEGORIES = 9;
+
+    /// @dev The state a waterfall call starts from.
+    struct Party {
+        address account;
+        int256 collateral;
+        int256 size;
+        int256 openNotional;
+        /// Funding and social loss owed before the call.
+        int256 pending;
+        /// Funding alone, in the market of the call.
+        int256 funding;
+        int256 unrealizedPnl;
+    }
+
+    struct Call {
+        uint256 kind;
+        uint256 marketId;
+        uint256 price;
+        int256 equity;
+        Party subject;
+        Party other;
+        uint256 pot;
+        uint256 fundBalance;
+        /// Collateral of every handler account: a call touches only its two parties.
+        int256[ACCOUNTS] collaterals;
+        /// A trader, not a keeper, calls (and may lack the margin to take the position).
+        bool traderCaller;
+    }
+
+    /// @dev What one call was observed to do.
+    struct Effect {
+        uint256 q;
+        int256 credited;
+        int256 otherDeviation;
+        int256 fundOut;
+        uint256 socialized;
+        uint256 perUnit;
+    }
+
+    /// @dev Per account, sums since its last receipt.
+    struct Pending {
+        int256 credited;
+        int256 fundPaid;
+        int256 deleveraged;
+        int256 socialized;
+    }
+
+    /// @dev What the logs of one action contained.
+    struct ActionLogs {
+        uint256[2] socialized; // per market
+        uint256[2] perUnit; // per market
+        WaterfallEvents.Receipt[] receipts;
+        uint256 deleveragedLoss;
+        /// Social loss settled per account in this action (SocialLossSettled), by market.
+        WaterfallVm.Log[] raw;
+    }
+
+    IClearingHouse public immutable clearingHouse;
+    InsuranceFund public immutable fund;
+    MockERC20 public immutable token;
+    MockAggregatorV3 internal immutable _feed0;
+    MockAggregatorV3 internal immutable _feed1;
+    int256 internal immutable _initialAnswer0;
+    int256 internal immutable _initialAnswer1;
+
+    uint256[ACCOUNTS] internal _keys;
+    address[ACCOUNTS] internal _accounts;
+    address[STAKERS] internal _stakers;
+    uint256 internal _nonce;
+
+    // ------------------------------------------------------------ ghosts: the loss waterfall (a)
+
+    /// Σ over bad-debt calls of what the bankrupt account was credited beyond trading at the oracle price.
+    int256 public ghostShortfall;
+    /// Σ paid by the fund and its set-aside fees toward deficits (fund outflow + fee pot decrease − keeper rewards).
+    int256 public ghostFundPaid;
+    /// Σ given up by ADL counterparties against the oracle price, from their collateral.
+    int256 public ghostDeleveraged;
+    /// Σ socialized (LossSocialized amounts, each checked against the index and open interest).
+    int256 public ghostSocialized;
+    /// Σ of the receipts' fields.
+    uint256 public receiptShortfall;
+    uint256 public receiptParts;
+    /// Tokens that left the fund during waterfall calls, and Σ of its Drawn events.
+    uint256 public ghostFundOutflow;
+    uint256 public ghostDrawnEvents;
+    /// Tokens staked, unstaked and swept into the fund.
+    uint256 public ghostStaked;
+    uint256 public ghostUnstaked;
+    uint256 public ghostSwept;
+
+    mapping(address account => Pending) internal _pending;
+    /// Open interest [market][1 long, 0 short] when the current waterfall call began.
+    uint256[2][2] internal _openInterestBefore;
+    /// Tokens deposited into and withdrawn from the clearing house by the handler's accounts.
+    uint256 public ghostDeposited;
+    uint256 public ghostWithdrawn;
+    /// Adversarial moves that went through.
+    uint256 public dustTrades;
+    uint256 public roundTrips;
+    uint256 public counterpartyLiquidations;
+    uint256 public refillsDuringCase;
+
+    // ------------------------------------------------------------ ghosts: the social-loss index (d)
+
+    mapping(address account => mapping(uint256 marketId => int256)) internal _ghostSize;
+    mapping(address account => mapping(uint256 marketId => uint256)) internal _ghostLastIndex;
+    /// [market][1 for the long side, 0 for the short side]
+    uint256[2][2] internal _ghostIndex;
+
+    // ------------------------------------------------------------ outcome counters
+
+    uint256 public calls;
+    uint256 public fills;
+    uint256 public marginSkips;
+    uint256 public priceGaps;
+    uint256 public liquidationsSolvent;
+    uint256 public liquidationsBankrupt;
+    uint256 public casesOpened;
+    uint256 public deleverageSteps;
+    uint256 public timeoutResolutions;
+    uint256 public receipts;
+    uint256 public socializedReceipts;
+    uint256 public deleveragedReceipts;
+    uint256 public unstakes;
+    uint256 public unstakesWaitingForBadDebt;
+    uint256 public sweeps;
+    uint256 public withdrawals;
+    /// Waterfall reverts by selector (expected: DeleverageExceedsProfit and NotBankrupt from autoDeleverage,
+    /// NoPositionsToCharge when the keeper held the whole side a loss would be socialized over).
+    mapping(bytes4 selector => uint256) public revertsBySelector;
+
+    uint256[CATEGORIES] public failures;
+    string[CATEGORIES] internal _firstFailure;
+
+    constructor(IClearingHouse clearingHouse_, InsuranceFund fund_, MockAggregatorV3 feed0, MockAggregatorV3 feed1) {
+        clearingHouse = clearingHouse_;
+        fund = fund_;
+        token = MockERC20(clearingHouse_.collateralToken());
+        _feed0 = feed0;
+        _feed1 = feed1;
+        (, _initialAnswer0, , , ) = feed0.latestRoundData();
+        (, _initialAnswer1, , , ) = feed1.latestRoundData();
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            uint256 key = 0xFA11 + i;
+            address a = vm.addr(key);
+            _keys[i] = key;
+            _accounts[i] = a;
+            uint256 amount = i < TRADERS ? TRADER_DEPOSIT : KEEPER_DEPOSIT;
+            token.mint(a, amount + 1_000_000e6);
+            vm.startPrank(a);
+            token.approve(address(clearingHouse_), type(uint256).max);
+            clearingHouse_.deposit(amount);
+            vm.stopPrank();
+            ghostDeposited += amount;
+        }
+        for (uint256 i = 0; i < STAKERS; ++i) {
+            address staker = vm.addr(0x57A4E + i);
+            _stakers[i] = staker;
+            token.mint(staker, 1_000_000e6);
+            vm.prank(staker);
+            token.approve(address(fund_), type(uint256).max);
+            _stakeFor(staker, INITIAL_STAKE);
+        }
+    }
+
+    // ------------------------------------------------------------ views for the test
+
+    function account(uint256 i) external view returns (address) {
+        return _accounts[i];
+    }
+
+    function firstFailure(uint256 category) external view returns (string memory) {
+        return _firstFailure[category];
+    }
+
+    function oraclePrice(uint256 marketId) public view returns (uint256) {
+        (, int256 answer, , , ) = _feed(marketId).latestRoundData();
+        return uint256(answer) * 1e10;
+    }
+
+    // ------------------------------------------------------------ actions: trading and the oracle
+
+    /// Deposits 1,000 to 20,000 USD into a trader's account (bankrupt ones included).
+    function deposit(uint256 accountSeed, uint256 amountSeed) public {
+        ++calls;
+        address a = _accounts[accountSeed % TRADERS];
+        uint256 amount = amountSeed.bound(1_000e6, 20_000e6);
+        vm.prank(a);
+        clearingHouse.deposit(amount);
+        ghostDeposited += amount;
+    }
+
+    /// A trader signs an order at up to 2% off the oracle and another fills it, both with at least 100 USD free; the
+    /// size is 6.3x to 9x the smaller free collateral. Margin refusals are expected; any other revert is not.
+    function trade(
+        uint256 makerSeed,
+        uint256 takerSeed,
+        uint256 marketSeed,
+        bool makerBuys,
+        uint256 sizeSeed,
+        uint256 priceSeed
+    ) public {
+        ++calls;
+        (bool found, uint256 maker, uint256 taker) = _tradingPair(makerSeed, takerSeed);
+        if (!found) return;
+        Order memory order = _order(maker, taker, marketSeed % MARKETS, makerBuys, sizeSeed, priceSeed);
+        _submit(order, maker, taker);
+    }
+
+    /// Moves one price by −5%…+5%, within [¼, 4×] of its initial value.
+    function movePrice(uint256 marketSeed, uint256 moveSeed) public {
+        ++calls;
+        _movePrice(marketSeed % MARKETS, int256(moveSeed % 1001) - 500);
+    }
+
+    /// Gaps one price by ±10…40%, which bankrupts accounts levered above ~7x.
+    function gapPrice(uint256 marketSeed, uint256 moveSeed) public {
+        ++calls;
+        int256 bp = 1000 + int256((moveSeed >> 1) % 3001);
+        _movePrice(marketSeed % MARKETS, moveSeed & 1 == 0 ? bp : -bp);
+        ++priceGaps;
+    }
+
+    /// Advances time by 1 second to 6 hours (funding accrues) and republishes both prices so that they stay fresh.
+    function warp(uint256 secondsSeed) public {
+        ++calls;
+        _warp(secondsSeed.bound(1, 6 hours));
+    }
+
+    /// Withdraws up to a trader's free collateral; waits for deleverage cases on its side are expected.
+    function withdraw(uint256 accountSeed, uint256 amountSeed) public {
+        ++calls;
+        address a = _accounts[accountSeed % TRADERS];
+        uint256 maxUnits = clearingHouse.accountHealth(a).freeCollateral / SCALE;
+        if (maxUnits == 0) return;
+        uint256 amount = amountSeed.bound(1, maxUnits);
+        _beginLogs();
+        vm.prank(a);
+        (bool ok, bytes memory reason) = address(clearingHouse).call(abi.encodeCall(IClearingHouse.withdraw, (amount)));
+        _endLogs(ok);
+        if (ok) {
+            ++withdrawals;
+            ghostWithdrawn += amount;
+        } else if (bytes4(reason) != IClearingHouse.WithdrawalLockedByDeleverage.selector) {
+            _fail(F_UNEXPECTED, string.concat("withdraw reverted: ", _hex(reason)));
+        }
+    }
+
+    // ------------------------------------------------------------ actions: the loss waterfall
+
+    /// A keeper liquidates the first liquidatable account from a seeded start (skipping bankrupt accounts whose case
+    /// is open, which belong to autoDeleverage), in one of its markets, for all or part of the position.
+    function liquidate(uint256 accountSeed, uint256 keeperSeed, uint256 marketSeed, uint256 sizeSeed) public {
+        ++calls;
+        address keeper = _accounts[TRADERS + (keeperSeed % 2)];
+        (bool found, address a) = _findLiquidatable(accountSeed, keeper);
+        if (!found) return;
+        uint256[] memory markets = clearingHouse.openMarketsOf(a);
+        uint256 marketId = markets[marketSeed % markets.length];
+        uint256 positionAbs = WaterfallMath.abs(clearingHouse.positionOf(a, marketId).size);
+        uint256 size = sizeSeed % 2 == 0 ? type(uint256).max : (sizeSeed >> 1).bound(1, positionAbs);
+        _waterfallCall(
+            _snapshot(LIQUIDATE, a, keeper, marketId),
+            keeper,
+            abi.encodeCall(IClearingHouse.liquidate, (a, marketId, size))
+        );
+    }
+
+    /// A keeper deleverages an open case against the counterparty with the highest ADL score among the handler's
+    /// accounts, for all or part of the bankrupt position.
+    function autoDeleverage(uint256 accountSeed, uint256 keeperSeed, uint256 sizeSeed) public {
+        ++calls;
+        (bool found, address a) = _findOpenCase(accountSeed);
+        if (!found) return;
+        DeleverageCase memory c = clearingHouse.deleverageCaseOf(a);
+        address counterparty = _bestCounterparty(a, c.marketId, c.longCounterparties);
+        if (counterparty == address(0)) return;
+        uint256 positionAbs = WaterfallMath.abs(clearingHouse.positionOf(a, c.marketId).size);
+        uint256 size = sizeSeed % 3 == 0 ? (sizeSeed / 3).bound(1, positionAbs) : type(uint256).max;
+        address keeper = _accounts[TRADERS + (keeperSeed % 2)];
+        // When the fund (refilled since the case opened) can pay the whole deficit, the caller takes the position.
+        int256 equity = clearingHouse.accountHealth(a).equity;
+        uint256 available = clearingHouse.insuranceFees() + fund.availableForDraw() * SCALE;
+        bool takeover = equity < 0 && available >= uint256(-equity);
+        _waterfallCall(
+            takeover ? _snapshot(TAKEOVER, a, keeper, c.marketId) : _snapshot(DELEVERAGE, a, counterparty, c.marketId),
+            keeper,
+            abi.encodeCall(IClearingHouse.autoDeleverage, (a, c.marketId, counterparty, size))
+        );
+    }
+
+    /// Warps past the deleverage timeout of an open case (republishing prices) and a keeper socializes the rest.
+    function socializeAfterTimeout(uint256 accountSeed, uint256 keeperSeed, uint256 extraSeed) public {
+        ++calls;
+        (bool found, address a) = _findOpenCase(accountSeed);
+        if (!found) return;
+        DeleverageCase memory c = clearingHouse.deleverageCaseOf(a);
+        uint256 readyAt = uint256(c.startedAt) + clearingHouse.deleverageTimeout();
+        if (block.timestamp < readyAt) _warp(readyAt - block.timestamp + (extraSeed % 1 hours));
+        address keeper = _accounts[TRADERS + (keeperSeed % 2)];
+        _waterfallCall(
+            _snapshot(TIMEOUT, a, keeper, c.marketId),
+            keeper,
+            abi.encodeCall(IClearingHouse.socializeAfterTimeout, (a))
+        );
+    }
+
+    // ------------------------------------------------------------ adversarial moves (issue 9)
+
+    /// A dust position: 1 to 1,000 wei traded at the oracle between two traders, so that a side can be near-empty.
+    function dustTrade(
+        uint256 makerSeed,
+        uint256 takerSeed,
+        uint256 marketSeed,
+        bool makerBuys,
+        uint256 sizeSeed
+    ) public {
+        ++calls;
+        (bool found, uint256 maker, uint256 taker) = _tradingPair(makerSeed, takerSeed);
+        if (!found) return;
+        uint256 marketId = marketSeed % MARKETS;
+        Order memory order = _order(maker, taker, marketId, makerBuys, 0, 0);
+        order.size = sizeSeed.bound(1, 1_000);
+        if (_submit(order, maker, taker)) ++dustTrades;
+    }
+
+    /// A trade and its exact reverse in the same block (a same-block round trip).
+    function roundTrip(
+        uint256 makerSeed,
+        uint256 takerSeed,
+        uint256 marketSeed,
+        bool makerBuys,
+        uint256 sizeSeed
+    ) public {
+        ++calls;
+        (bool found, uint256 maker, uint256 taker) = _tradingPair(makerSeed, takerSeed);
+        if (!found) return;
+        Order memory order = _order(maker, taker, marketSeed % MARKETS, makerBuys, sizeSeed, 0);
+        if (!_submit(order, maker, taker)) return;
+        Order memory back = _order(maker, taker, order.marketId, !makerBuys, 0, 0);
+        back.size = order.size;
+        if (_submit(back, maker, taker)) ++roundTrips;
+    }
+
+    /// A liquidatable account is liquidated by the trader holding the largest position on the other side of the
+    /// market: the attacker who owns both sides takes its own bankrupt position over with its opposite position.
+    function liquidateByCounterparty(uint256 accountSeed, uint256 marketSeed) public {
+        ++calls;
+        (bool found, address a) = _findLiquidatable(accountSeed, address(0));
+        if (!found) return;
+        uint256[] memory markets = clearingHouse.openMarketsOf(a);
+        uint256 marketId = markets[marketSeed % markets.length];
+        bool longSide = clearingHouse.positionOf(a, marketId).size < 0;
+        address liquidator;
+        uint256 largest;
+        for (uint256 i = 0; i < TRADERS; ++i) {
+            address t = _accounts[i];
+            int256 size = clearingHouse.positionOf(t, marketId).size;
+            if (t == a || size == 0 || (size > 0) != longSide) continue;
+            if (WaterfallMath.abs(size) > largest) (liquidator, largest) = (t, WaterfallMath.abs(size));
+        }
+        if (liquidator == address(0)) return;
+        Call memory c = _snapshot(LIQUIDATE, a, liquidator, marketId);
+        c.traderCaller = true;
+        uint256 before = liquidationsBankrupt + liquidationsSolvent;
+        _waterfallCall(c, liquidator, abi.encodeCall(IClearingHouse.liquidate, (a, marketId, type(uint256).max)));
+        if (liquidationsBankrupt + liquidationsSolvent != before) ++counterpartyLiquidations;
+    }
+
+    /// Stakers refill the fund while a deleverage case is open.
+    function refillDuringCase(uint256 stakerSeed, uint256 amountSeed) public {
+        ++calls;
+        if (clearingHouse.openDeleverageCases() == 0) return;
+        _stakeFor(_stakers[stakerSeed % STAKERS], amountSeed.bound(1_000e6, 50_000e6));
+        ++refillsDuringCase;
+    }
+
+    // ------------------------------------------------------------ actions: the insurance fund
+
+    /// A staker stakes 1 to 5,000 USD.
+    function stake(uint256 stakerSeed, uint256 amountSeed) public {
+        ++calls;
+        _stakeFor(_stakers[stakerSeed % STAKERS], amountSeed.bound(1e6, 5_000e6));
+    }
+
+    /// A staker escrows part of its shares for unstaking.
+    function requestUnstake(uint256 stakerSeed, uint256 sharesSeed) public {
+        ++calls;
+        address staker = _stakers[stakerSeed % STAKERS];
+        uint256 shares = fund.balanceOf(staker);
+        if (shares == 0) return;
+        vm.prank(staker);
+        fund.requestUnstake(sharesSeed.bound(1, shares));
+    }
+
+    /// A staker completes its request, warping past the cooldown first when the seed says so. While a deleverage
+    /// case is open the fund must refuse (BadDebtPending).
+    function unstake(uint256 stakerSeed, bool waitForCooldown) public {
+        ++calls;
+        address staker = _stakers[stakerSeed % STAKERS];
+        (uint128 shares, , uint64 readyAt) = fund.unstakeRequests(staker);
+        if (shares == 0) return;
+        if (waitForCooldown && block.timestamp < readyAt) _warp(readyAt - block.timestamp);
+        bool casesOpen = clearingHouse.openDeleverageCases() != 0;
+        uint256 balanceBefore = token.balanceOf(address(fund));
+        vm.prank(staker);
+        (bool ok, bytes memory reason) = address(fund).call(abi.encodeCall(IInsuranceFund.unstake, ()));
+        if (ok) {
+            if (casesOpen) _fail(F_FUND, "unstake succeeded while a deleverage case was open");
+            ghostUnstaked += balanceBefore - token.balanceOf(address(fund));
+            ++unstakes;
+        } else if (bytes4(reason) == IInsuranceFund.BadDebtPending.selector && casesOpen) {
+            ++unstakesWaitingForBadDebt;
+        } else if (bytes4(reason) != IInsuranceFund.CooldownNotElapsed.selector) {
+            _fail(F_UNEXPECTED, string.concat("unstake reverted: ", _hex(reason)));
+        }
+    }
+
+    /// Anyone pays the fees set aside for the fund to it (whole token units).
+    function sweepInsuranceFees() public {
+        ++calls;
+        uint256 pot = clearingHouse.insuranceFees();
+        if (pot < SCALE) return;
+        uint256 balanceBefore = token.balanceOf(address(fund));
+        clearingHouse.sweepInsuranceFees();
+        uint256 swept = token.balanceOf(address(fund)) - balanceBefore;
+        // ⌊pot / 1e12⌋ whole units leave; the rest of the pot stays.
+        if (swept != pot / SCALE || clearingHouse.insuranceFees() != pot % SCALE) {
+            _fail(F_FUND, "sweep moved other than the whole units of the pot");
+        }
+        ghostSwept += swept;
+        ++sweeps;
+    }
+
+    // ------------------------------------------------------------ the waterfall call and its observation
+
+    function _snapshot(
+        uint256 kind,
+        address subject,
+        address other,
+        uint256 marketId
+    ) internal view returns (Call memory c) {
+        c.kind = kind;
+        c.marketId = marketId;
+        c.price = oraclePrice(marketId);
+        c.equity = clearingHouse.accountHealth(subject).equity;
+        // settleAll: the subject's funding and social loss in every market it holds are settled first.
+        c.subject = _party(subject, marketId, true);
+        // The other party is settled only in the market of the call.
+        c.other = _party(other, marketId, false);
+        c.pot = clearingHouse.insuranceFees();
+        c.fundBalance = token.balanceOf(address(fund));
+        for (uint256 i = 0; i < ACCOUNTS; ++i) c.collaterals[i] = clearingHouse.collateralOf(_accounts[i]);
+    }
+
+    function _party(address a, uint256 marketId, bool allMarkets) internal view returns (Party memory p) {
+        p.account = a;
+        p.collateral = clearingHouse.collateralOf(a);
+        for (uint256 m = 0; m < MARKETS; ++m) {
+            PositionView memory v = clearingHouse.positionOf(a, m);
+            if (m == marketId) {
+                p.size = v.size;
+                p.openNotional = v.openNotional;
+                p.unrealizedPnl = v.unrealizedPnl;
+            }
+            if (v.size != 0 && (allMarkets || m == marketId)) p.pending += v.fundingOwed + int256(v.socialLossOwed);
+            if (m == marketId) p.funding = v.fundingOwed;
+        }
+    }
+
+    function _waterfallCall(Call memory c, address caller, bytes memory data) internal {
+        for (uint256 m = 0; m < MARKETS; ++m) {
+            MarketState memory state = clearingHouse.marketState(m);
+            _openInterestBefore[m][1] = state.longOpenInterest;
+            _openInterestBefore[m][0] = state.shortOpenInterest;
+        }
+        _beginLogs();
+        vm.prank(caller);
+        (bool ok, bytes memory reason) = address(clearingHouse).call(data);
+        ActionLogs memory logs = _endLogs(ok);
+        if (ok) _observe(c, logs);
+        else _classifyRevert(c, reason);
+    }
+
+    /// @dev Replicates the call from the state before it and accumulates the ghosts.
+    function _observe(Call memory c, ActionLogs memory logs) internal {
+        // Socialized losses are charged lazily: nobody but the two parties has its collateral touched.
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            address a = _accounts[i];
+            if (a == c.subject.account || a == c.other.account) continue;
+            if (clearingHouse.collateralOf(a) != c.collaterals[i]) {
+                _fail(F_SOCIAL_CHARGE, "a waterfall call changed a third account's collateral");
+            }
+        }
+        Effect memory e = _effect(c, logs);
+        bool bankrupt = c.equity < 0;
+        if (!bankrupt) {
+            _observeSolvent(c, e);
+        } else {
+            if (c.kind == LIQUIDATE) ++liquidationsBankrupt;
+            if (c.kind == DELEVERAGE) ++deleverageSteps;
+            if (c.kind == TIMEOUT && e.q != 0) ++timeoutResolutions;
+            _accumulate(c, e);
+        }
+        if (logs.deleveragedLoss != 0 && int256(logs.deleveragedLoss) != -e.otherDeviation) {
+            _fail(F_BALANCE, "Deleveraged loss differs from the counterparty's observed loss");
+        }
+        _checkReceipts(c, e, logs.receipts);
+    }
+
+    /// @dev Each party's cash value, collateral − openNotional, moves by exactly the notional it pays or receives
+    /// (realized PnL and the released cost basis cancel), less the charges settled first. So the deviation of each
+    /// party from a trade at the oracle notional ⌈q × price⌉ (long closing) or ⌊q × price⌋ (short closing) is what
+    /// the call gave or took beyond trading: the bankrupt account's credit, the keeper's reward, the counterparty's loss.
+    function _effect(Call memory c, ActionLogs memory logs) internal returns (Effect memory e) {
+        e.q = WaterfallMath.abs(c.subject.size) - WaterfallMath.abs(_sizeOf(c.subject.account, c.marketId));
+        int256 notional =
+            c.kind == DELEVERAGE
+                ? int256(WaterfallMath.adlNotional(c.subject.size, e.q, c.price))
+                : int256(WaterfallMath.closeNotional(c.subject.size > 0, e.q, c.price));
+        int256 received = c.subject.size > 0 ? notional : -notional; // by the subject, paid by the other party
+        // What the call settled of the subject's pending charges: all of them, unless it returned before settling
+        // (a case closed because its position is no longer the account's last one).
+        int256 settled = c.subject.pending - _party(c.subject.account, c.marketId, true).pending;
+        e.credited = _cashValue(c.subject.account, c.marketId) - (_cashValue(c.subject) - settled + received);
+        // The other party, when it trades, settles its funding and its social loss, which may include a share of a
+        // charge this very call made (it was on the charged side when the call began): read it from the logs.
+        int256 expectedOther =
+            e.q == 0
+                ? _cashValue(c.other)
+                : _cashValue(c.other) -
+                    c.other.funding -
+                    _socialSettled(logs.raw, c.other.account, c.marketId) -
+                    received;
+        e.otherDeviation = _cashValue(c.other.account, c.marketId) - expectedOther;
+        uint256 fundAfter = token.balanceOf(address(fund));
+        uint256 outflow = c.fundBalance - fundAfter; // waterfall calls only pay out of the fund
+        ghostFundOutflow += outflow;
+        e.fundOut = int256(outflow * SCALE) + int256(c.pot) - int256(clearingHouse.insuranceFees());
+        e.socialized = logs.socialized[c.marketId];
+        e.perUnit = logs.perUnit[c.marketId];
+    }
+
+    /// @dev Σ SocialLossSettled of `a` in `marketId` among `logs`.
+    function _socialSettled(
+        WaterfallVm.Log[] memory logs,
+        address a,
+        uint256 marketId
+    ) internal view returns (int256 total) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            WaterfallVm.Log memory log = logs[i];
+            if (log.emitter != address(clearingHouse) || log.topics.length < 3) continue;
+            if (log.topics[0] != WaterfallEvents.SOCIAL_LOSS_SETTLED) continue;
+            if (address(uint160(uint256(log.topics[1]))) != a || uint256(log.topics[2]) != marketId) continue;
+            total += int256(abi.decode(log.data, (uint256)));
+        }
+    }
+
+    function _cashValue(Party memory p) internal pure returns (int256) {
+        return p.collateral - p.openNotional;
+    }
+
+    function _cashValue(address a, uint256 marketId) internal view returns (int256) {
+        return clearingHouse.collateralOf(a) - clearingHouse.positionOf(a, marketId).openNotional;
+    }
+
+    /// @dev Solvent liquidation: the keeper gains the reward, the pot the fee, and together they stay within equity.
+    function _observeSolvent(Call memory c, Effect memory e) internal {
+        if (c.kind != LIQUIDATE || e.q == 0) return;
+        ++liquidationsSolvent;
+        int256 reward = e.otherDeviation;
+        int256 fee = -e.fundOut;
+        if (reward < 0 || fee < 0 || reward + fee > c.equity) {
+            _fail(
+                F_PENALTY,
+                string.concat(
+                    "reward ",
+                    Strings.toStringSigned(reward),
+                    " + fee ",
+                    Strings.toStringSigned(fee),
+                    " > equity ",
+                    Strings.toStringSigned(c.equity)
+                )
+            );
+        }
+        if (clearingHouse.accountHealth(c.subject.account).equity < 0) {
+            _fail(F_PENALTY, "a solvent liquidation left negative equity");
+        }
+        // What the account lost is what the keeper and the pot gained.
+        if (e.credited != e.fundOut - e.otherDeviation) _fail(F_BALANCE, "solvent liquidation does not add up");
+    }
+
+    function _accumulate(Call memory c, Effect memory e) internal {
+        int256 reward = e.otherDeviation > 0 ? e.otherDeviation : int256(0);
+        int256 loss = e.otherDeviation < 0 ? -e.otherDeviation : int256(0);
+        int256 fundPaid = e.fundOut - reward;
+        if (c.kind == DELEVERAGE && reward != 0) _fail(F_BALANCE, "an ADL counterparty gained");
+        if (c.kind != DELEVERAGE && loss != 0) _fail(F_BALANCE, "a keeper lost in a handover");
+        if (c.kind == TIMEOUT && reward != 0) _fail(F_BALANCE, "socializeAfterTimeout paid a reward");
+        if (c.kind == TAKEOVER && reward != 0) _fail(F_BALANCE, "a fund-covered autoDeleverage paid a reward");
+        if (c.kind == LIQUIDATE && reward != 0) _fail(F_BANKRUPT_REWARD, "a bankrupt liquidation paid a reward");
+        if (e.credited < 0 || fundPaid < 0) _fail(F_BALANCE, "negative credit or fund payment");
+        if (e.credited != fundPaid + loss + int256(e.socialized)) {
+            _fail(
+                F_BALANCE,
+                string.concat(
+                    "call: credited ",
+                    Strings.toStringSigned(e.credited),
+                    " != fund ",
+                    Strings.toStringSigned(fundPaid),
+                    " + deleveraged ",
+                    Strings.toStringSigned(loss),
+                    " + socialized ",
+                    Strings.toString(e.socialized)
+                )
+            );
+        }
+        if (c.kind == DELEVERAGE && e.q != 0) {
+            // The counterparty gives up at most the unrealized profit of the part it takes back.
+            uint256 profit =
+                c.other.unrealizedPnl > 0
+                    ? Math.mulDiv(uint256(c.other.unrealizedPnl), e.q, WaterfallMath.abs(c.other.size))
+                    : 0;
+            if (uint256(loss) > profit) {
+                _fail(
+                    F_ADL_PROFIT,
+                    string.concat("ADL loss ", Strings.toStringSigned(loss), " > profit ", Strings.toString(profit))
+                );
+            }
+        }
+        ghostShortfall += e.credited;
+        ghostFundPaid += fundPaid;
+        ghostDeleveraged += loss;
+        ghostSocialized += int256(e.socialized);
+        Pending storage p = _pending[c.subject.account];
+        p.credited += e.credited;
+        p.fundPaid += fundPaid;
+        p.deleveraged += loss;
+        p.socialized += int256(e.socialized);
+        if (clearingHouse.deleverageCaseOf(c.subject.account).open && c.kind == LIQUIDATE) ++casesOpened;
+    }
+
+    /// @dev Each receipt equals the sums observed since the account's last receipt, and a bankrupt account whose
+    /// position the call closed ends at equity in [0, 1 wei].
+    function _checkReceipts(Call memory c, Effect memory e, WaterfallEvents.Receipt[] memory rs) internal {
+        for (uint256 i = 0; i < rs.length; ++i) {
+            WaterfallEvents.Receipt memory r = rs[i];
+            Pending memory p = _pending[r.account];
+            delete _pending[r.account];
+            ++receipts;
+            if (r.socialized != 0) ++socializedReceipts;
+            if (r.deleveraged != 0) ++deleveragedReceipts;
+            receiptShortfall += r.shortfall;
+            receiptParts += r.fundPaid + r.deleveraged + r.socialized;
+            if (
+                int256(r.shortfall) != p.credited ||
+                int256(r.fundPaid) != p.fundPaid ||
+                int256(r.deleveraged) != p.deleveraged ||
+                int256(r.socialized) != p.socialized ||
+                r.perUnit != (r.socialized == 0 ? 0 : e.perUnit)
+            ) {
+                _fail(
+                    F_BALANCE,
+                    string.concat(
+                        "receipt (",
+                        Strings.toString(r.shortfall),
+                        ", ",
+                        Strings.toString(r.fundPaid),
+                        ", ",
+                        Strings.toString(r.deleveraged),
+                        ", ",
+                        Strings.toString(r.socialized),
+                        ") != observed (",
+                        Strings.toStringSigned(p.credited),
+                        ", ",
+                        Strings.toStringSigned(p.fundPaid),
+                        ", ",
+                        Strings.toStringSigned(p.deleveraged),
+                        ", ",
+                        Strings.toStringSigned(p.socialized),
+                        ")"
+                    )
+                );
+            }
+            // A bankrupt account whose position was closed by the call ends at equity 0 (1 wei of rounding in its
+            // favour at most): its collateral when it holds nothing else.
+            if (c.equity < 0 && r.account == c.subject.account && e.q != 0 && _sizeOf(r.account, c.marketId) == 0) {
+                int256 equity = clearingHouse.accountHealth(r.account).equity;
+                if (equity < 0 || equity > 1) {
+                    _fail(F_BALANCE, string.concat("resolved account at equity ", Strings.toStringSigned(equity)));
+                }
+            }
+        }
+    }
+
+    function _classifyRevert(Call memory c, bytes memory reason) internal {
+        bytes4 selector = bytes4(reason);
+        ++revertsBySelector[selector];
+        if (
+            reason.length < 4 ||
+            selector == 0x4e487b71 || // Panic(uint256): arithmetic over/underflow, division by zero, …
+            selector == SafeCast.SafeCastOverflowedUintDowncast.selector ||
+            selector == SafeCast.SafeCastOverflowedIntToUint.selector ||
+            selector == SafeCast.SafeCastOverflowedIntDowncast.selector ||
+            selector == SafeCast.SafeCastOverflowedUintToInt.selector
+        ) {
+            _fail(F_STUCK, string.concat(_kindName(c.kind), " stuck: ", _hex(reason)));
+            return;
+        }
+        bool expected;
+        if (c.kind == DELEVERAGE) {
+            expected =
+                selector == IClearingHouse.DeleverageExceedsProfit.selector ||
+                selector == IClearingHouse.NotBankrupt.selector;
+        } else if (c.kind == LIQUIDATE) {
+            // A bankrupt account's largest position goes last; a trader liquidating may lack the margin to take
+            // the position (or, on the old code, the charged side may be empty once it has).
+            expected =
+                (selector == LARGEST_POSITION_GOES_LAST && c.equity < 0) ||
+                (c.traderCaller &&
+                    (selector == IClearingHouse.InsufficientMargin.selector ||
+                        selector == IClearingHouse.NegativeEquity.selector ||
+                        selector == IClearingHouse.NoPositionsToCharge.selector));
+        }
+        if (!expected) _fail(F_UNEXPECTED, string.concat(_kindName(c.kind), " reverted: ", _hex(reason)));
+    }
+
+    // ------------------------------------------------------------ logs and the social-loss ghost
+
+    function _beginLogs() internal {
+        wvm.recordLogs();
+    }
+
+    /// @dev Reads the action's logs in order: keeps the ghost sizes and social-loss indices, checks each
+    /// SocialLossSettled charge against ⌈|size| × (index − last settled index)⌉, each index rise against
+    /// ⌈amount × 1e18 / open interest⌉, and sums the fund's Drawn events. The logs of a call that reverted are
+    /// dropped (the recorder keeps what a reverted call emitted).
+    function _endLogs(bool succeeded) internal returns (ActionLogs memory out) {
+        WaterfallVm.Log[] memory logs = wvm.getRecordedLogs();
+        if (!succeeded) logs = new WaterfallVm.Log[](0);
+        for (uint256 i = 0; i < logs.length; ++i) {
+            WaterfallVm.Log memory log = logs[i];
+            if (log.topics.length == 0) continue;
+            bytes32 topic = log.topics[0];
+            if (log.emitter == address(fund)) {
+                if (topic == WaterfallEvents.FUND_DRAWN) {
+                    (uint256 amount, ) = abi.decode(log.data, (uint256, uint256));
+                    ghostDrawnEvents += amount;
+                }
+                continue;
+            }
+            if (log.emitter != address(clearingHouse)) continue;
+            if (topic == WaterfallEvents.POSITION_CHANGED) _onPositionChanged(log);
+            else if (topic == WaterfallEvents.SOCIAL_LOSS_SETTLED) _onSocialLossSettled(log);
+            else if (topic == WaterfallEvents.LOSS_SOCIALIZED) _onLossSocialized(log, out);
+            else if (topic == WaterfallEvents.DELEVERAGED) {
+                (, , uint256 loss, ) = abi.decode(log.data, (uint256, uint256, uint256, uint256));
+                out.deleveragedLoss += loss;
+            }
+        }
+        out.receipts = WaterfallEvents.receipts(logs, address(clearingHouse));
+        out.raw = logs;
+    }
+
+    function _onPositionChanged(WaterfallVm.Log memory log) internal {
+        address a = address(uint160(uint256(log.topics[1])));
+        uint256 m = uint256(log.topics[2]);
+        (int256 sizeAfter, , , ) = abi.decode(log.data, (int256, int256, int256, uint256));
+        int256 before = _ghostSize[a][m];
+        // A position that opens or changes side starts owing its new side's losses from now on.
+        if (sizeAfter != 0 && (before == 0 || (before > 0) != (sizeAfter > 0))) {
+            _ghostLastIndex[a][m] = _ghostIndex[m][sizeAfter > 0 ? 1 : 0];
+        }
+        _ghostSize[a][m] = sizeAfter;
+    }
+
+    function _onSocialLossSettled(WaterfallVm.Log memory log) internal {
+        address a = address(uint160(uint256(log.topics[1])));
+        uint256 m = uint256(log.topics[2]);
+        uint256 amount = abi.decode(log.data, (uint256));
+        int256 size = _ghostSize[a][m];
+        uint256 index = _ghostIndex[m][size > 0 ? 1 : 0];
+        uint256 expected = WaterfallMath.socialCharge(size, index - _ghostLastIndex[a][m]);
+        if (amount != expected) {
+            _fail(
+                F_SOCIAL_CHARGE,
+                string.concat(
+                    "charged ",
+                    Strings.toString(amount),
+                    " != |size| x index delta ",
+                    Strings.toString(expected)
+                )
+            );
+        }
+        _ghostLastIndex[a][m] = index;
+    }
+
+    function _onLossSocialized(WaterfallVm.Log memory log, ActionLogs memory out) internal {
+        uint256 m = uint256(log.topics[1]);
+        (bool longSide, uint256 amount, uint256 indexDelta) = abi.decode(log.data, (bool, uint256, uint256));
+        // The charge is spread over the side as it stood when the transaction began: nobody (the liquidator
+        // taking the position over, in particular) can leave it in the transaction that creates the charge.
+        uint256 openInterest = _openInterestBefore[m][longSide ? 1 : 0];
+        if (openInterest == 0 || indexDelta != Math.mulDiv(amount, 1e18, openInterest, Math.Rounding.Ceil)) {
+            _fail(
+                F_CHARGED_SIDE,
+                string.concat(
+                    "index delta ",
+                    Strings.toString(indexDelta),
+                    " != ceil(amount x 1e18 / open interest when the call began ",
+                    Strings.toString(openInterest),
+                    ")"
+                )
+            );
+        }
+        _ghostIndex[m][longSide ? 1 : 0] += indexDelta;
+        out.socialized[m] += amount;
+        out.perUnit[m] += indexDelta;
+    }
+
+    /// @notice Whether the chain agrees with the ghosts: every position's size and every side's social-loss index
+    /// (moved only through PositionChanged and LossSocialized events), and every position's pending social loss in
+    /// the account view equals ⌈|size| × (index − index at its last settlement)⌉. Returns the first disagreement.
+    function checkSocialLossViews() external view returns (bool ok, string memory why) {
+        for (uint256 m = 0; m < MARKETS; ++m) {
+            MarketState memory state = clearingHouse.marketState(m);
+            if (state.longSocialLossIndex != _ghostIndex[m][1] || state.shortSocialLossIndex != _ghostIndex[m][0]) {
+                return (false, "social-loss index moved without a LossSocialized event");
+            }
+        }
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            address a = _accounts[i];
+            for (uint256 m = 0; m < MARKETS; ++m) {
+                PositionView memory p = clearingHouse.positionOf(a, m);
+                if (p.size != _ghostSize[a][m]) return (false, "position moved without a PositionChanged event");
+                uint256 expected =
+                    p.size == 0
+                        ? 0
+                        : WaterfallMath.socialCharge(
+                            p.size,
+                            _ghostIndex[m][p.size > 0 ? 1 : 0] - _ghostLastIndex[a][m]
+                        );
+                if (p.socialLossOwed != expected) {
+                    return (
+                        false,
+                        string.concat(
+                            "view owes ",
+                            Strings.toString(p.socialLossOwed),
+                            " != |size| x index delta ",
+                            Strings.toString(expected)
+                        )
+                    );
+                }
+            }
+        }
+        return (true, "");
+    }
+
+    // ------------------------------------------------------------ internal
+
+    /// @dev Two distinct traders with at least 100 USD of free collateral, searched from the seeds.
+    function _tradingPair(uint256 makerSeed, uint256 takerSeed) internal view returns (bool, uint256, uint256) {
+        (bool makerFound, uint256 maker) = _traderWithFreeCollateral(makerSeed, TRADERS);
+        if (!makerFound) return (false, 0, 0);
+        (bool takerFound, uint256 taker) = _traderWithFreeCollateral(takerSeed, maker);
+        return (takerFound, maker, taker);
+    }
+
+    function _traderWithFreeCollateral(uint256 seed, uint256 except) internal view returns (bool, uint256) {
+        for (uint256 k = 0; k < TRADERS; ++k) {
+            uint256 i = (seed + k) % TRADERS;
+            if (i == except) continue;
+            if (clearingHouse.accountHealth(_accounts[i]).freeCollateral >= 100e18) return (true, i);
+        }
+        return (false, 0);
+    }
+
+    /// @dev An order of `maker` at up to 2% off the oracle for 6.3x to 9x the smaller free collateral.
+    function _order(
+        uint256 maker,
+        uint256 taker,
+        uint256 marketId,
+        bool makerBuys,
+        uint256 sizeSeed,
+        uint256 priceSeed
+    ) internal returns (Order memory order) {
+        uint256 oracle = oraclePrice(marketId);
+        uint256 offset = (oracle * ((priceSeed >> 1) % 201)) / 10_000;
+        order.maker = _accounts[maker];
+        order.marketId = marketId;
+        order.isBuy = makerBuys;
+        order.limitPrice = priceSeed & 1 == 0 ? oracle + offset : oracle - offset;
+        uint256 free = Math.min(
+            clearingHouse.accountHealth(_accounts[maker]).freeCollateral,
+            clearingHouse.accountHealth(_accounts[taker]).freeCollateral
+        );
+        order.size = (((free * 9 * 1e18) / order.limitPrice) * (700 + (sizeSeed % 301))) / 1000;
+        order.expiry = block.timestamp + 1 hours;
+        order.nonce = _nonce++;
+    }
+
+    /// @dev The maker signs, the taker fills all of it. Margin refusals, and fills touching a side frozen by an open
+    /// deleverage case, are expected; any other revert is not. Returns whether the fill went through.
+    function _submit(Order memory order, uint256 maker, uint256 taker) internal returns (bool) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[maker], clearingHouse.hashOrder(order));
+        _beginLogs();
+        vm.prank(_accounts[taker]);
+        (bool ok, bytes memory reason) = address(clearingHouse).call(
+            abi.encodeCall(IClearingHouse.fillOrder, (order, abi.encodePacked(r, s, v), order.size))
+        );
+        _endLogs(ok);
+        if (ok) {
+            ++fills;
+        } else if (
+            bytes4(reason) == IClearingHouse.InsufficientMargin.selector ||
+            bytes4(reason) == IClearingHouse.NegativeEquity.selector ||
+            bytes4(reason) == SIDE_FROZEN_BY_DELEVERAGE
+        ) {
+            ++marginSkips;
+        } else {
+            _fail(F_UNEXPECTED, string.concat("fill reverted: ", _hex(reason)));
+        }
+        return ok;
+    }
+
+    function _findLiquidatable(uint256 seed, address keeper) internal view returns (bool, address) {
+        for (uint256 k = 0; k < ACCOUNTS; ++k) {
+            address a = _accounts[(seed + k) % ACCOUNTS];
+            if (a == keeper || clearingHouse.openMarketsOf(a).length == 0) continue;
+            AccountHealth memory h = clearingHouse.accountHealth(a);
+            if (h.equity >= int256(h.maintenanceMargin)) continue;
+            if (h.equity < 0 && clearingHouse.deleverageCaseOf(a).open) continue;
+            return (true, a);
+        }
+        return (false, address(0));
+    }
+
+    function _findOpenCase(uint256 seed) internal view returns (bool, address) {
+        for (uint256 k = 0; k < ACCOUNTS; ++k) {
+            address a = _accounts[(seed + k) % ACCOUNTS];
+            if (clearingHouse.deleverageCaseOf(a).open) return (true, a);
+        }
+        return (false, address(0));
+    }
+
+    /// @dev The profitable position on the counterparties' side with the highest ADL score (adlRank).
+    function _bestCounterparty(address bankrupt, uint256 marketId, bool longSide) internal view returns (address best) {
+        uint256 bestScore;
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            address a = _accounts[i];
+            if (a == bankrupt) continue;
+            int256 size = clearingHouse.positionOf(a, marketId).size;
+            if (size == 0 || (size > 0) != longSide) continue;
+            AdlRank memory rank = clearingHouse.adlRank(a, marketId);
+            if (rank.unrealizedPnl <= 0) continue;
+            if (best == address(0) || rank.score > bestScore) {
+                best = a;
+                bestScore = rank.score;
+            }
+        }
+    }
+
+    function _stakeFor(address staker, uint256 amount) internal {
+        uint256 balanceBefore = token.balanceOf(address(fund));
+        vm.prank(staker);
+        fund.deposit(amount, staker);
+        ghostStaked += token.balanceOf(address(fund)) - balanceBefore;
+    }
+
+    function _movePrice(uint256 marketId, int256 moveBp) internal {
+        MockAggregatorV3 feed = _feed(marketId);
+        (, int256 answer, , , ) = feed.latestRoundData();
+        int256 next = (answer * (10_000 + moveBp)) / 10_000;
+        int256 initial = marketId == 0 ? _initialAnswer0 : _initialAnswer1;
+        if (next < initial / 4) next = initial / 4;
+        if (next > initial * 4) next = initial * 4;
+        feed.setAnswer(next);
+    }
+
+    function _warp(uint256 elapsed) internal {
+        vm.warp(block.timestamp + elapsed);
+        (, int256 answer0, , , ) = _feed0.latestRoundData();
+        (, int256 answer1, , , ) = _feed1.latestRoundData();
+        _feed0.setAnswer(answer0);
+        _feed1.setAnswer(answer1);
+    }
+
+    function _feed(uint256 marketId) internal view returns (MockAggregatorV3) {
+        return marketId == 0 ? _feed0 : _feed1;
+    }
+
+    function _sizeOf(address a, uint256 marketId) internal view returns (int256) {
+        return clearingHouse.positionOf(a, marketId).size;
+    }
+
+    function _fail(uint256 category, string memory what) internal {
+        if (failures[category]++ == 0) _firstFailure[category] = what;
+    }
+
+    function _kindName(uint256 kind) internal pure returns (string memory) {
+        return
+            kind == LIQUIDATE
+                ? "liquidate"
+                : kind == DELEVERAGE
+                    ? "autoDeleverage"
+                    : kind == TAKEOVER
+                        ? "autoDeleverage (fund pays all)"
+                        : "socializeAfterTimeout";
+    }
+
+    function _hex(bytes memory data) internal pure returns (string memory) {
+        bytes memory out = new bytes(2 + data.length * 2);
+        out[0] = "0";
+        out[1] = "x";
+        bytes16 digits = "0123456789abcdef";
+        for (uint256 i = 0; i < data.length; ++i) {
+            out[2 + 2 * i] = digits[uint8(data[i]) >> 4];
+            out[3 + 2 * i] = digits[uint8(data[i]) & 0x0f];
+        }
+        return string(out);
+    }
+}
