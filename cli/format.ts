@@ -38,3 +38,24 @@ export function fields(pairs: readonly (readonly [string, string])[]): string {
 export function timestamp(seconds: bigint): string {
   return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
 }
+
+/** A number of seconds for people: `1 h 5 min`, `59 s`, `2 d 3 h`; the two largest units. */
+export function duration(seconds: bigint): string {
+  if (seconds < 0n) return `-${duration(-seconds)}`;
+  const units: [bigint, string][] = [
+    [86_400n, "d"],
+    [3_600n, "h"],
+    [60n, "min"],
+    [1n, "s"],
+  ];
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [size, name] of units) {
+    if (rest >= size || (size === 1n && parts.length === 0)) {
+      parts.push(`${rest / size} ${name}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
+}

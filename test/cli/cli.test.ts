@@ -332,6 +332,8 @@ describe("trader and staker CLI against a node", function () {
       t6,
     );
     expect(signed).to.include("signed buy 1.000000 ETH-USD at 2,000.00 (nonce 3");
+    // The expiry as a date and a lifetime, counted from the later of the clock and the latest block.
+    expect(signed).to.match(/, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, in \d+ (d|h|min)[^)]*\) → /);
     const written = JSON.parse(readFileSync(file, "utf8")) as { hash: string; order: { maker: string } };
     expect(written.order.maker).to.equal(t6.address);
 
@@ -345,6 +347,12 @@ describe("trader and staker CLI against a node", function () {
     await ok(["order", "fill", file], t7);
     expect((await clearingHouse.positionOf(t6.address, ETH_MARKET)).size).to.equal(WAD);
     expect((await clearingHouse.positionOf(t7.address, ETH_MARKET)).size).to.equal(-WAD);
+    // Nothing left to cancel: refused before anything is sent.
+    const block = await system.provider.getBlockNumber();
+    expect(await refused(["order", "cancel", file], t6, {}, 2)).to.equal(
+      `backstop: order ${written.hash} is fully filled (1.000000): nothing left to cancel`,
+    );
+    expect(await system.provider.getBlockNumber()).to.equal(block);
     // Fees on 2000 of notional: maker 0.02% = 0.4, taker 0.05% = 1.
     expect(await clearingHouse.collateralOf(t6.address)).to.equal(999_600_000n * SCALE);
     expect(await clearingHouse.collateralOf(t7.address)).to.equal(999n * USD * SCALE);

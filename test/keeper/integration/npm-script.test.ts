@@ -3,11 +3,11 @@ import { createServer } from "node:net";
 
 import { expect } from "chai";
 
-import { deploySystemOverRpc } from "../support/deploy.js";
-import type { DeployedSystem } from "../support/deploy.js";
-import { DEV_KEYS, devWallet } from "../support/keys.js";
-import { PROJECT_ROOT, childEnv, freePort, startHardhatNode } from "../support/node.js";
-import type { HardhatNode } from "../support/node.js";
+import { deploySystemOverRpc } from "../../../devnet/deploy.js";
+import type { DeployedSystem } from "../../../devnet/deploy.js";
+import { DEV_KEYS, devWallet } from "../../../devnet/keys.js";
+import { PROJECT_ROOT, childEnv, freePort, startHardhatNode } from "../../../devnet/node.js";
+import type { HardhatNode } from "../../../devnet/node.js";
 
 /** Whether something still listens on 127.0.0.1:port: binding it fails with EADDRINUSE. */
 function portTaken(port: number): Promise<boolean> {
