@@ -1,5 +1,5 @@
 import path from "node:path";
-import { Wallet, getAddress, type Interface, type JsonRpcProvider } from "ethers";
+import { Wallet, getAddress, type JsonRpcProvider } from "ethers";
 
 import {
   Secret,
@@ -22,7 +22,7 @@ import type {
   MockERC20,
 } from "../typechain-types/index.js";
 import { flag, flagOrEnvOf, type ParsedArgs } from "./args.js";
-import { InputError } from "./errors.js";
+import { InputError, type Decoding } from "./errors.js";
 
 /** The deployment's contracts, connected read-only (or to the signer, when there is one). */
 export interface Contracts {
@@ -38,8 +38,10 @@ export interface Connection {
   provider: JsonRpcProvider;
   deployment: Deployment;
   contracts: Contracts;
-  /** Every ABI whose custom errors a call may revert with. */
-  interfaces: Interface[];
+  /** Every ABI whose custom errors a call may revert with, and the collateral's symbol. */
+  decoding: Decoding;
+  /** The collateral token's symbol, for amounts shown to people. */
+  symbol: string;
 }
 
 /** Where the deployment file is: `--deployment <file>`, or `--network <name>` for `deployments/<name>.json`. */
@@ -96,7 +98,9 @@ export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: s
     contracts.oracle.interface,
     contracts.token.interface,
   ];
-  return { provider, deployment, contracts, interfaces };
+  // The symbol is optional in ERC-20.
+  const symbol = await contracts.token.symbol().catch(() => "tokens");
+  return { provider, deployment, contracts, decoding: { interfaces, symbol }, symbol };
 }
 
 /**

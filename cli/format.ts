@@ -6,6 +6,9 @@ export const wad = formatWad;
 /** An 18-decimal USD value for people: two decimals. */
 export const usd = formatUsd;
 
+/** An 18-decimal amount of collateral for people: two decimals and the token's symbol, `1,500.25 mUSD`. */
+export const money = (value: bigint, symbol: string): string => `${usd(value)} ${symbol}`;
+
 /** An 18-decimal size for people: up to six decimals. */
 export const qty = (value: bigint): string => formatDisplay(value, WAD_DECIMALS, 6);
 

@@ -138,7 +138,7 @@ export async function fillOrder(ctx: CommandContext): Promise<CommandResult> {
   }
   const receipt = await transact(
     "fillOrder",
-    ctx.conn.interfaces,
+    ctx.conn.decoding,
     clearingHouse.connect(signer).fillOrder,
     file.order,
     file.signature,
@@ -174,7 +174,7 @@ export async function cancelOrder(ctx: CommandContext): Promise<CommandResult> {
   }
   const receipt = await transact(
     "cancelOrder",
-    ctx.conn.interfaces,
+    ctx.conn.decoding,
     clearingHouse.connect(signer).cancelOrder,
     file.order,
   );
@@ -191,7 +191,7 @@ export async function cancelBelow(ctx: CommandContext): Promise<CommandResult> {
   const { clearingHouse } = ctx.conn.contracts;
   const receipt = await transact(
     "cancelOrdersBelowNonce",
-    ctx.conn.interfaces,
+    ctx.conn.decoding,
     clearingHouse.connect(signer).cancelOrdersBelowNonce,
     nonce,
   );

@@ -61,21 +61,32 @@ describe("cli formatting", function () {
 });
 
 describe("cli revert messages", function () {
-  const interfaces = [ClearingHouse__factory.createInterface(), InsuranceFund__factory.createInterface()];
+  const iface = [ClearingHouse__factory.createInterface(), InsuranceFund__factory.createInterface()];
+  const interfaces = { interfaces: iface, symbol: "mUSD" };
 
   it("decodes a custom error with its parameter names, from whichever ABI declares it", function () {
-    const margin = interfaces[0].encodeErrorResult("InsufficientMargin", [ACCOUNT, -5n, 7n]);
+    const margin = iface[0].encodeErrorResult("InsufficientMargin", [ACCOUNT, -5n * WAD, 7n * WAD + WAD / 4n]);
     // ethers nests revert data differently per provider; here as a CALL_EXCEPTION carries it.
     const error = revertError("withdraw", { code: "CALL_EXCEPTION", info: { error: { data: margin } } }, interfaces);
     expect(error).to.be.instanceOf(RevertError);
     expect(error.message).to.equal(
-      `withdraw reverted: InsufficientMargin(account=${ACCOUNT}, equity=-5, initialMargin=7)`,
+      `withdraw reverted: InsufficientMargin(account=${ACCOUNT}, equity=-5.00 mUSD, initialMargin=7.25 mUSD)`,
     );
     expect(error.decoded?.name).to.equal("InsufficientMargin");
 
-    const cooldown = interfaces[1].encodeErrorResult("CooldownNotElapsed", [ACCOUNT, 123n]);
+    const cooldown = iface[1].encodeErrorResult("CooldownNotElapsed", [ACCOUNT, 1_796_626_611n]);
     expect(revertError("unstake", { data: cooldown }, interfaces).message).to.equal(
-      `unstake reverted: CooldownNotElapsed(staker=${ACCOUNT}, readyAt=123)`,
+      `unstake reverted: CooldownNotElapsed(staker=${ACCOUNT}, readyAt=2026-12-07T06:56:51Z)`,
+    );
+    // The issue's example: 18-decimal amounts in units, sizes in units, the same parameter name by its error.
+    const collateral = iface[0].encodeErrorResult("InsufficientCollateral", [ACCOUNT, 11117211094650205761081n, WAD]);
+    expect(revertError("withdraw", { data: collateral }, interfaces).message).to.equal(
+      `withdraw reverted: InsufficientCollateral(account=${ACCOUNT}, available=11,117.21 mUSD, requested=1.00 mUSD)`,
+    );
+    const hash = `0x${"ab".repeat(32)}`;
+    const overfill = iface[0].encodeErrorResult("OrderOverfill", [hash, WAD, WAD / 2n, WAD]);
+    expect(revertError("fill", { data: overfill }, interfaces).message).to.equal(
+      `fill reverted: OrderOverfill(orderHash=${hash}, filled=1.000000, requested=0.500000, size=1.000000)`,
     );
   });
 
