@@ -44,6 +44,7 @@ export type CommandName =
   | "fund status"
   | "market status"
   | "market set-price"
+  | "loss-events"
   | "help";
 
 export interface CommandSpec {
@@ -92,6 +93,11 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     args: ["market", "price"],
     flags: [],
     summary: "publish a price on a mock feed (local only)",
+  },
+  "loss-events": {
+    args: [],
+    flags: [],
+    summary: "liquidations and bad debts: fund, ADL, socialized parts",
   },
   help: { args: [], flags: [], summary: "this text" },
 };

@@ -5,6 +5,7 @@ import {
   Secret,
   checkKeystore,
   connectDeployment,
+  deploymentProblem,
   createProvider,
   decryptKeystore,
   describeError,
@@ -62,12 +63,17 @@ export function rpcUrl(parsed: ParsedArgs, env: NodeJS.ProcessEnv): string {
   return parseRpcUrl(raw);
 }
 
-/** Reads the deployment and connects to the node, checking that the node runs the deployment's chain. */
+/**
+ * Reads the deployment and connects to the node, checking that the node runs the deployment's chain and holds
+ * its contracts.
+ */
 export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): Promise<Connection> {
   const url = rpcUrl(parsed, env);
   let deployment: Deployment;
+  let file: string;
   try {
-    deployment = readDeployment(deploymentPath(parsed, cwd));
+    file = deploymentPath(parsed, cwd);
+    deployment = readDeployment(file);
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError((error as Error).message);
@@ -83,6 +89,12 @@ export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: s
   if (chainId !== BigInt(deployment.chainId)) {
     provider.destroy();
     throw new InputError(`the node at ${url} runs chain ${chainId}, the deployment is for chain ${deployment.chainId}`);
+  }
+  // A restarted node or a file of another chain: one line saying so, not an undecodable empty result later.
+  const problem = await deploymentProblem(provider, deployment);
+  if (problem !== undefined) {
+    provider.destroy();
+    throw new InputError(`the node at ${url} does not hold the deployment of ${file}: ${problem}`);
   }
   const bound = connectDeployment(deployment, provider);
   const contracts: Contracts = {

@@ -7,6 +7,7 @@ import { parseArgs, usage, type CommandName, type ParsedArgs } from "./args.js";
 import { deposit, health, positions, withdraw } from "./commands/account.js";
 import { fundStatus, requestUnstake, stake, unstake } from "./commands/fund.js";
 import { faucet } from "./commands/faucet.js";
+import { lossEvents } from "./commands/loss-events.js";
 import { marketStatus } from "./commands/market.js";
 import { cancelBelow, cancelOrder, fillOrder, signOrder } from "./commands/orders.js";
 import { setPrice } from "./commands/set-price.js";
@@ -36,6 +37,7 @@ const HANDLERS: Record<Exclude<CommandName, "help">, Handler> = {
   "fund status": fundStatus,
   "market status": marketStatus,
   "market set-price": setPrice,
+  "loss-events": lossEvents,
 };
 
 async function run(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
