@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 
-const BINDINGS = new URL("../typechain-types/index.ts", import.meta.url);
+const BINDINGS = new URL("../../typechain-types/index.ts", import.meta.url);
 
 if (existsSync(BINDINGS)) {
   await import("./cli.js");
