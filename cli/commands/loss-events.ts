@@ -6,9 +6,9 @@ import { money, qty, usd, wad } from "../format.js";
 /**
  * `loss-events`: every liquidation and every resolved bad debt of the deployment, read back from the chain's
  * events with the reader the demo uses (#sdk's readWaterfallEvents and groupLossEvents): per receipt the
- * shortfall and its parts (the fund's, ADL's and the socialized charge), the bankrupt positions taken over,
- * the deleverage case, every ADL counterparty with the size it closed and what it gave up, and the charge per
- * unit of size of a socialization.
+ * shortfall and its parts (the fund's, ADL's and the socialized charge), the deleverage case, the fund's
+ * payments, every ADL counterparty with the size it closed and what it gave up, and the charge per unit of size of
+ * a socialization. Liquidations come first, solvent and bankrupt, as `Liquidated` events report them.
  */
 export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
   const { conn } = ctx;

@@ -476,8 +476,8 @@ export class Executor {
     for (const { event, args } of decodeLossLogs(this.#o.interfaces[0], this.#o.clearingHouse, receipt.logs)) {
       const fields: Record<string, string | boolean> = {};
       for (const [name, value] of Object.entries(args)) {
-        fields[name] = typeof value === "bigint" && name !== "marketId" ? formatUnits(value, 18) : String(value);
         if (typeof value === "boolean") fields[name] = value;
+        else fields[name] = typeof value === "bigint" && name !== "marketId" ? formatUnits(value, 18) : String(value);
       }
       this.#log.info({ id: action.id, tx: receipt.hash, event, ...fields }, LOSS_EVENT_MESSAGES[event] ?? event);
     }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
+import { Wallet, parseUnits } from "ethers";
 
 import { PROJECT_ROOT, childEnv, startHardhatNode, type HardhatNode } from "../../devnet/node.js";
 
@@ -173,6 +174,28 @@ describe("README walkthrough on a local node", function () {
       .filter((l) => l !== "" && !l.startsWith("> "));
     expect(actual.length, printed).to.equal(wanted.length);
     wanted.forEach((pattern, i) => expect(actual[i], `line ${i + 1} of\n${printed}`).to.match(pattern));
+
+    // The same with --json: exact decimal strings, the receipt adding up to the wei, the taker the ADL counterparty.
+    const taker = /TAKER_KEY=(0x[0-9a-f]{64})/.exec(shell[2].lines.join("\n"))?.[1] ?? "";
+    const json = await bash(
+      [...exports, "npm run --silent cli -- --network localhost loss-events --json"].join("\n"),
+      node.url,
+    ).done;
+    const events = JSON.parse(json.stdout) as {
+      lossEvents: {
+        shortfall: string;
+        fundPaid: string;
+        deleveraged: string;
+        socialized: string;
+        adl: { counterparty: string; loss: string }[];
+      }[];
+    };
+    expect(events.lossEvents).to.have.length(1);
+    const [loss] = events.lossEvents;
+    const wei = (v: string): bigint => parseUnits(v, 18);
+    expect(wei(loss.shortfall)).to.equal(wei(loss.fundPaid) + wei(loss.deleveraged) + wei(loss.socialized));
+    expect(loss.adl.map((a) => a.counterparty)).to.deep.equal([new Wallet(taker).address]);
+    expect(wei(loss.adl[0].loss)).to.equal(wei(loss.deleveraged)).and.to.be.greaterThan(0n);
 
     // Ctrl-C in terminal 2 stops the keeper.
     if (keeper.child.pid !== undefined) process.kill(-keeper.child.pid, "SIGINT");
