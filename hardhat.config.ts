@@ -32,8 +32,8 @@ export default defineConfig({
     default: { type: "edr-simulated", allowUnlimitedContractSize: true },
     // `npx hardhat node` runs this network, not `default`.
     node: { type: "edr-simulated", allowUnlimitedContractSize: true },
-    // A `npx hardhat node` started separately; deploy with `npm run deploy -- --network localhost`. A node on
-    // another port or host: BACKSTOP_LOCALHOST_URL=http://127.0.0.1:8546 npm run deploy -- --network localhost.
+    // A `npx hardhat node` started separately; deploy with `npm run deploy -- --network localhost`. Its URL:
+    // BACKSTOP_LOCALHOST_URL, else BACKSTOP_RPC_URL (the CLI's), else http://127.0.0.1:8545.
     localhost: { type: "http", url: localhostUrl(process.env) },
     // Secrets only through config variables: `npx hardhat keystore set SEPOLIA_RPC_URL` (or the environment).
     sepolia: {

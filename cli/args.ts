@@ -44,6 +44,7 @@ export type CommandName =
   | "fund status"
   | "market status"
   | "market set-price"
+  | "loss-events"
   | "help";
 
 export interface CommandSpec {
@@ -64,7 +65,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     flags: ["--market", "--side", "--size", "--price", "--expiry-s", "--nonce", "--reduce-only", "--out"],
     summary: "sign an order (EIP-712) into a JSON file",
     synopsis:
-      "--market <m> --side buy|sell --size <s> --price <p> --out <file> [--expiry-s <n>] [--nonce <n>] [--reduce-only]",
+      "--market <m> --side buy|sell|long|short --size <s> --price <p> --out <file> [--expiry-s <n>] [--nonce <n>] [--reduce-only]",
   },
   "order fill": { args: ["file"], flags: ["--size"], summary: "fill a signed order as the taker" },
   "order cancel": { args: ["file"], flags: [], summary: "cancel one of your signed orders" },
@@ -92,6 +93,11 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     args: ["market", "price"],
     flags: [],
     summary: "publish a price on a mock feed (local only)",
+  },
+  "loss-events": {
+    args: [],
+    flags: [],
+    summary: "liquidations and bad debts: fund, ADL, socialized parts",
   },
   help: { args: [], flags: [], summary: "this text" },
 };

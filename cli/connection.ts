@@ -1,10 +1,11 @@
 import path from "node:path";
-import { Wallet, getAddress, type Interface, type JsonRpcProvider } from "ethers";
+import { Wallet, getAddress, type JsonRpcProvider } from "ethers";
 
 import {
   Secret,
   checkKeystore,
   connectDeployment,
+  deploymentProblem,
   createProvider,
   decryptKeystore,
   describeError,
@@ -22,7 +23,7 @@ import type {
   MockERC20,
 } from "../typechain-types/index.js";
 import { flag, flagOrEnvOf, type ParsedArgs } from "./args.js";
-import { InputError } from "./errors.js";
+import { InputError, type Decoding } from "./errors.js";
 
 /** The deployment's contracts, connected read-only (or to the signer, when there is one). */
 export interface Contracts {
@@ -38,8 +39,10 @@ export interface Connection {
   provider: JsonRpcProvider;
   deployment: Deployment;
   contracts: Contracts;
-  /** Every ABI whose custom errors a call may revert with. */
-  interfaces: Interface[];
+  /** Every ABI whose custom errors a call may revert with, and the collateral's symbol. */
+  decoding: Decoding;
+  /** The collateral token's symbol, for amounts shown to people. */
+  symbol: string;
 }
 
 /** Where the deployment file is: `--deployment <file>`, or `--network <name>` for `deployments/<name>.json`. */
@@ -60,12 +63,17 @@ export function rpcUrl(parsed: ParsedArgs, env: NodeJS.ProcessEnv): string {
   return parseRpcUrl(raw);
 }
 
-/** Reads the deployment and connects to the node, checking that the node runs the deployment's chain. */
+/**
+ * Reads the deployment and connects to the node, checking that the node runs the deployment's chain and holds
+ * its contracts.
+ */
 export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): Promise<Connection> {
   const url = rpcUrl(parsed, env);
   let deployment: Deployment;
+  let file: string;
   try {
-    deployment = readDeployment(deploymentPath(parsed, cwd));
+    file = deploymentPath(parsed, cwd);
+    deployment = readDeployment(file);
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError((error as Error).message);
@@ -82,6 +90,12 @@ export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: s
     provider.destroy();
     throw new InputError(`the node at ${url} runs chain ${chainId}, the deployment is for chain ${deployment.chainId}`);
   }
+  // A restarted node or a file of another chain: one line saying so, not an undecodable empty result later.
+  const problem = await deploymentProblem(provider, deployment);
+  if (problem !== undefined) {
+    provider.destroy();
+    throw new InputError(`the node at ${url} does not hold the deployment of ${file}: ${problem}`);
+  }
   const bound = connectDeployment(deployment, provider);
   const contracts: Contracts = {
     clearingHouse: bound.clearingHouse,
@@ -96,7 +110,9 @@ export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: s
     contracts.oracle.interface,
     contracts.token.interface,
   ];
-  return { provider, deployment, contracts, interfaces };
+  // The symbol is optional in ERC-20.
+  const symbol = await contracts.token.symbol().catch(() => "tokens");
+  return { provider, deployment, contracts, decoding: { interfaces, symbol }, symbol };
 }
 
 /**

@@ -1,6 +1,14 @@
 import type { Interface } from "ethers";
 
 import { decodeRevert, describeError, type DecodedRevert } from "#sdk";
+import { money, percent, qty, timestamp, usd } from "./format.js";
+
+/** What a revert is decoded and shown with: every ABI whose custom errors a call may revert with, and the
+ * collateral token's symbol for the amounts in them. */
+export interface Decoding {
+  interfaces: readonly Interface[];
+  symbol: string;
+}
 
 /** Bad input from the user: a wrong argument, flag, file or number (the SDK's class, which its parsers throw). */
 export { InputError } from "#sdk";
@@ -16,15 +24,62 @@ export class RevertError extends Error {
   }
 }
 
-function formatArg(value: unknown): string {
-  if (typeof value === "bigint") return value.toString();
+type Unit = "amount" | "size" | "price" | "ratio" | "time";
+
+/**
+ * The unit of each 18-decimal or time parameter of the clearing house's and the fund's custom errors, by error
+ * and parameter name (a name alone is ambiguous: `requested` is an amount in one error, a size or a nonce in
+ * others). Parameters not listed (addresses, ids, nonces, token-decimal amounts) are shown as they are.
+ */
+const ERROR_UNITS: Record<string, Record<string, Unit>> = {
+  InsufficientCollateral: { available: "amount", requested: "amount" },
+  InsufficientMargin: { equity: "amount", initialMargin: "amount" },
+  NegativeEquity: { equity: "amount" },
+  InsufficientProtocolFees: { available: "amount", requested: "amount" },
+  NotLiquidatable: { equity: "amount", maintenanceMargin: "amount" },
+  NotBankrupt: { equity: "amount" },
+  CounterpartyNotProfitable: { unrealizedPnl: "amount" },
+  DeleverageExceedsProfit: { loss: "amount", profit: "amount" },
+  OrderOverfill: { filled: "size", requested: "size", size: "size" },
+  ReduceOnlyViolated: { positionSize: "size", sizeDelta: "size" },
+  CounterpartyWrongSide: { size: "size" },
+  OpenInterestCapExceeded: { openInterest: "size", cap: "size" },
+  PriceOutsideBand: { price: "price", oraclePrice: "price", band: "ratio" },
+  OrderExpired: { expiry: "time" },
+  CooldownNotElapsed: { readyAt: "time" },
+  DeleverageTimeoutNotReached: { readyAt: "time" },
+  OracleStale: { updatedAt: "time" },
+};
+
+function formatArg(value: unknown, unit: Unit | undefined, symbol: string): string {
+  if (typeof value === "bigint") {
+    switch (unit) {
+      case "amount":
+        return money(value, symbol);
+      case "size":
+        return qty(value);
+      case "price":
+        return usd(value);
+      case "ratio":
+        return percent(value);
+      case "time":
+        return timestamp(value);
+      default:
+        return value.toString();
+    }
+  }
   if (typeof value === "string") return value;
   return String(value);
 }
 
-/** `Name(arg=value, …)`, with the parameter names from whichever interface declares the error. */
-export function formatDecoded(decoded: DecodedRevert, interfaces: readonly Interface[]): string {
-  for (const iface of interfaces) {
+/**
+ * `Name(arg=value, …)`, with the parameter names from whichever interface declares the error, amounts in units
+ * with the token's symbol, sizes and prices in units, times as dates.
+ */
+export function formatDecoded(decoded: DecodedRevert, decoding: Decoding): string {
+  const units = ERROR_UNITS[decoded.name] ?? {};
+  const show = (value: unknown, name: string): string => formatArg(value, units[name], decoding.symbol);
+  for (const iface of decoding.interfaces) {
     let fragment;
     try {
       fragment = iface.getError(decoded.name);
@@ -33,24 +88,24 @@ export function formatDecoded(decoded: DecodedRevert, interfaces: readonly Inter
       break;
     }
     if (fragment === null || fragment.inputs.length !== decoded.args.length) continue;
-    const args = fragment.inputs.map((input, i) => `${input.name || `arg${i}`}=${formatArg(decoded.args[i])}`);
+    const args = fragment.inputs.map((input, i) => `${input.name || `arg${i}`}=${show(decoded.args[i], input.name)}`);
     return `${decoded.name}(${args.join(", ")})`;
   }
   if (decoded.args.length === 0 && decoded.name.endsWith(")")) return decoded.name;
-  return `${decoded.name}(${decoded.args.map(formatArg).join(", ")})`;
+  return `${decoded.name}(${decoded.args.map((a) => show(a, "")).join(", ")})`;
 }
 
 /**
  * What `action` failed with: the decoded custom error when there is revert data, the provider's one-line
  * message otherwise.
  */
-export function revertError(action: string, error: unknown, interfaces: readonly Interface[]): RevertError {
+export function revertError(action: string, error: unknown, decoding: Decoding): RevertError {
   let decoded: DecodedRevert | undefined;
   try {
-    decoded = decodeRevert(error, interfaces);
+    decoded = decodeRevert(error, decoding.interfaces);
   } catch {
     decoded = undefined;
   }
-  const what = decoded === undefined ? describeError(error) : formatDecoded(decoded, interfaces);
+  const what = decoded === undefined ? describeError(error) : formatDecoded(decoded, decoding);
   return new RevertError(`${action} reverted: ${what}`, decoded);
 }

@@ -6,6 +6,9 @@ export const wad = formatWad;
 /** An 18-decimal USD value for people: two decimals. */
 export const usd = formatUsd;
 
+/** An 18-decimal amount of collateral for people: two decimals and the token's symbol, `1,500.25 mUSD`. */
+export const money = (value: bigint, symbol: string): string => `${usd(value)} ${symbol}`;
+
 /** An 18-decimal size for people: up to six decimals. */
 export const qty = (value: bigint): string => formatDisplay(value, WAD_DECIMALS, 6);
 
@@ -37,4 +40,25 @@ export function fields(pairs: readonly (readonly [string, string])[]): string {
 /** Unix seconds as an ISO date-time (UTC). */
 export function timestamp(seconds: bigint): string {
   return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** A number of seconds for people: `1 h 5 min`, `59 s`, `2 d 3 h`; the two largest units. */
+export function duration(seconds: bigint): string {
+  if (seconds < 0n) return `-${duration(-seconds)}`;
+  const units: [bigint, string][] = [
+    [86_400n, "d"],
+    [3_600n, "h"],
+    [60n, "min"],
+    [1n, "s"],
+  ];
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [size, name] of units) {
+    if (rest >= size || (size === 1n && parts.length === 0)) {
+      parts.push(`${rest / size} ${name}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
 }

@@ -1,6 +1,6 @@
-import type { ContractTransactionReceipt, ContractTransactionResponse, Interface } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 
-import { revertError } from "./errors.js";
+import { revertError, type Decoding } from "./errors.js";
 
 /** A contract method as typechain types it: callable to send, `staticCall` to simulate. */
 export interface SendableMethod<A extends unknown[]> {
@@ -14,14 +14,14 @@ export interface SendableMethod<A extends unknown[]> {
  */
 export async function transact<A extends unknown[]>(
   label: string,
-  interfaces: readonly Interface[],
+  decoding: Decoding,
   method: SendableMethod<A>,
   ...args: A
 ): Promise<ContractTransactionReceipt> {
   try {
     await method.staticCall(...args);
   } catch (error) {
-    throw revertError(label, error, interfaces);
+    throw revertError(label, error, decoding);
   }
   try {
     const response = await method.send(...args);
@@ -29,6 +29,6 @@ export async function transact<A extends unknown[]>(
     if (receipt === null) throw new Error(`${label}: no receipt`);
     return receipt;
   } catch (error) {
-    throw revertError(label, error, interfaces);
+    throw revertError(label, error, decoding);
   }
 }

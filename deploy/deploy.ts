@@ -11,6 +11,15 @@ import { LOCAL_CHAIN_ID, deployBackstop, networkParams } from "#sdk";
 const RUNTIME_LIMIT = 24_576;
 
 const connection = await network.getOrCreate();
+// Without --network, Hardhat runs the script on a fresh in-process chain that is gone when the script ends: a
+// deployment nobody can use, and a deployments/hardhat.json pointing at nothing.
+if (connection.networkName === "default") {
+  console.error(
+    "deploy: no --network given: this would deploy to a throw-away in-process chain. Give --network localhost " +
+      "(a running `npx hardhat node`) or --network sepolia.",
+  );
+  process.exit(2);
+}
 const params = networkParams(connection.networkName);
 const [deployer] = await connection.ethers.getSigners();
 if (deployer === undefined) throw new Error(`network ${connection.networkName} has no account to deploy from`);

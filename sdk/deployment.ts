@@ -122,3 +122,36 @@ export function readDeployment(path: string): Deployment {
   }
   return parseDeployment(path, json);
 }
+
+/** The one JSON-RPC method {@link deploymentProblem} needs: an ethers JsonRpcProvider or BrowserProvider. */
+export interface RawRpc {
+  send(method: string, params: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Why the chain behind `rpc` does not hold `deployment`, in one line, or `undefined` when it does: the chain id
+ * must be the file's, the head at or past its start block, and every contract of the file must have code. A
+ * `hardhat node` restarted after the deployment fails the last two (a fresh chain, nothing deployed), a file of
+ * another network the first; without this check the first call to a missing contract fails with an
+ * undecodable empty result.
+ */
+export async function deploymentProblem(rpc: RawRpc, deployment: Deployment): Promise<string | undefined> {
+  const chainId = BigInt((await rpc.send("eth_chainId", [])) as string);
+  if (chainId !== BigInt(deployment.chainId)) {
+    return `the node runs chain ${chainId}, the deployment is for chain ${deployment.chainId}`;
+  }
+  const head = Number(BigInt((await rpc.send("eth_blockNumber", [])) as string));
+  const restarted = "(was the node restarted? deploy again)";
+  if (head < deployment.startBlock) {
+    return `the node's head block ${head} is before the deployment's start block ${deployment.startBlock} ${restarted}`;
+  }
+  const entries = CONTRACT_KEYS.map((key) => [key, deployment.contracts[key]] as const);
+  const codes = await Promise.all(entries.map(([, address]) => rpc.send("eth_getCode", [address, "latest"])));
+  const missing = entries.filter((_, i) => codes[i] === "0x" || codes[i] === "0x0");
+  if (missing.length > 0) {
+    const [key, address] = missing[0];
+    const more = missing.length > 1 ? ` and ${missing.length - 1} more of its contracts` : "";
+    return `the chain holds no contract at the deployment's ${key} ${address}${more} ${restarted}`;
+  }
+  return undefined;
+}

@@ -31,11 +31,13 @@ export {
 // Where a deployment lives, and its bindings.
 export {
   DeploymentError,
+  deploymentProblem,
   parseDeployment,
   readDeployment,
   type DeployedContracts,
   type DeployedMarket,
   type Deployment,
+  type RawRpc,
 } from "./deployment.js";
 export { connectDeployment, type BackstopBindings } from "./contracts.js";
 
@@ -108,8 +110,10 @@ export {
 export {
   groupLossEvents,
   readWaterfallEvents,
+  decodeLossLogs,
   type CaseOpenedEvent,
   type ChainRef,
+  type LossLog,
   type DeleverageStepEvent,
   type FundDrawEvent,
   type LiquidationEvent,

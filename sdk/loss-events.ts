@@ -1,3 +1,5 @@
+import type { Interface } from "ethers";
+
 import type { BackstopBindings } from "./contracts.js";
 import { sum } from "./constants.js";
 
@@ -232,4 +234,43 @@ export function groupLossEvents(events: WaterfallEvents): LossEvent[] {
       socialization: events.socializations.find((s) => s.txHash === receipt.txHash && s.marketId === receipt.marketId),
     };
   });
+}
+
+/** The waterfall events a keeper's transaction emits, as its log lines report them. */
+const LOSS_EVENT_NAMES = new Set([
+  "Liquidated",
+  "InsuranceFundDrawn",
+  "DeleverageRequired",
+  "Deleveraged",
+  "LossSocialized",
+  "BadDebtResolved",
+]);
+
+/** One waterfall event of a transaction receipt, its arguments by name (18-decimal amounts as integers). */
+export interface LossLog {
+  event: string;
+  args: Record<string, bigint | string | boolean>;
+}
+
+/**
+ * The waterfall events among a receipt's logs from `clearingHouse`, decoded with its interface, in log order:
+ * what a keeper logs after a liquidation, an ADL step or a socialization, with the amounts the chain recorded.
+ */
+export function decodeLossLogs(
+  iface: Interface,
+  clearingHouse: string,
+  logs: readonly { address: string; topics: readonly string[]; data: string }[],
+): LossLog[] {
+  const out: LossLog[] = [];
+  for (const log of logs) {
+    if (log.address.toLowerCase() !== clearingHouse.toLowerCase()) continue;
+    const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed === null || !LOSS_EVENT_NAMES.has(parsed.name)) continue;
+    const args: LossLog["args"] = {};
+    parsed.fragment.inputs.forEach((input, i) => {
+      args[input.name] = parsed.args[i] as bigint | string | boolean;
+    });
+    out.push({ event: parsed.name, args });
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { WAD, abs, liquidationPrice, parsePositive, type MarketPosition } from "
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { marketLabel, targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";
-import { fields, qty, table, usd, wad } from "../format.js";
+import { fields, money, qty, table, usd, wad } from "../format.js";
 import { transact } from "../tx.js";
 import { adlPlace, indexAccounts } from "./adl.js";
 import { formatToken, tokenInfo } from "./token.js";
@@ -25,14 +25,14 @@ export async function deposit(ctx: CommandContext): Promise<CommandResult> {
   const spender = await clearingHouse.getAddress();
   const txs: string[] = [];
   if ((await token.allowance(signer.address, spender)) < amount) {
-    const approval = await transact("approve", ctx.conn.interfaces, token.connect(signer).approve, spender, amount);
+    const approval = await transact("approve", ctx.conn.decoding, token.connect(signer).approve, spender, amount);
     txs.push(approval.hash);
   }
-  const receipt = await transact("deposit", ctx.conn.interfaces, clearingHouse.connect(signer).deposit, amount);
+  const receipt = await transact("deposit", ctx.conn.decoding, clearingHouse.connect(signer).deposit, amount);
   txs.push(receipt.hash);
   const collateral = await clearingHouse.collateralOf(signer.address);
   return {
-    text: `deposited ${formatToken(amount, info)}; collateral now ${usd(collateral)} (tx ${receipt.hash})`,
+    text: `deposited ${formatToken(amount, info)}; collateral now ${money(collateral, ctx.conn.symbol)} (tx ${receipt.hash})`,
     json: {
       action: "deposit",
       account: signer.address,
@@ -49,10 +49,10 @@ export async function withdraw(ctx: CommandContext): Promise<CommandResult> {
   const { clearingHouse, token } = ctx.conn.contracts;
   const info = await tokenInfo(token);
   const amount = parsePositive(ctx.parsed.args.amount ?? "", info.decimals, "amount");
-  const receipt = await transact("withdraw", ctx.conn.interfaces, clearingHouse.connect(signer).withdraw, amount);
+  const receipt = await transact("withdraw", ctx.conn.decoding, clearingHouse.connect(signer).withdraw, amount);
   const collateral = await clearingHouse.collateralOf(signer.address);
   return {
-    text: `withdrew ${formatToken(amount, info)}; collateral now ${usd(collateral)} (tx ${receipt.hash})`,
+    text: `withdrew ${formatToken(amount, info)}; collateral now ${money(collateral, ctx.conn.symbol)} (tx ${receipt.hash})`,
     json: {
       action: "withdraw",
       account: signer.address,
@@ -91,7 +91,16 @@ export async function positions(ctx: CommandContext): Promise<CommandResult> {
     list.length === 0
       ? `${account}: no open positions`
       : `${account}\n${table([
-          ["market", "side", "size", "entry", "mark", "notional", "unrealized PnL", "funding owed", "social loss owed"],
+          [
+            "market",
+            "side",
+            "size",
+            "entry",
+            "mark",
+            ...["notional", "unrealized PnL", "funding owed", "social loss owed"].map(
+              (h) => `${h} (${ctx.conn.symbol})`,
+            ),
+          ],
           ...list.map((p) => [
             p.market,
             p.side,
@@ -157,7 +166,8 @@ export async function health(ctx: CommandContext): Promise<CommandResult> {
         size: r.position.size,
         markPrice: r.position.markPrice,
         liquidationPrice: liquidationPrice(h.collateral, inputs, marketId, tick),
-        bankruptcyPrice: r.bankruptcyPrice,
+        // The lens extends the line below zero; a long whose collateral covers a fall to zero has no such price.
+        bankruptcyPrice: r.bankruptcyPrice > 0n ? r.bankruptcyPrice : undefined,
         adlScore: r.rank.score,
         adlRank: place.rank,
         adlQueue: place.queue,
@@ -170,11 +180,11 @@ export async function health(ctx: CommandContext): Promise<CommandResult> {
   const summary = fields([
     ["account", account],
     ["state", state],
-    ["collateral", usd(h.collateral)],
-    ["equity", usd(h.equity)],
-    ["initial margin", usd(h.initialMargin)],
-    ["maintenance margin", usd(h.maintenanceMargin)],
-    ["free collateral", usd(h.freeCollateral)],
+    ["collateral", money(h.collateral, ctx.conn.symbol)],
+    ["equity", money(h.equity, ctx.conn.symbol)],
+    ["initial margin", money(h.initialMargin, ctx.conn.symbol)],
+    ["maintenance margin", money(h.maintenanceMargin, ctx.conn.symbol)],
+    ["free collateral", money(h.freeCollateral, ctx.conn.symbol)],
   ]);
   const perMarket =
     markets.length === 0
@@ -187,7 +197,7 @@ export async function health(ctx: CommandContext): Promise<CommandResult> {
             qty(m.size),
             usd(m.markPrice),
             m.liquidationPrice === undefined ? "none" : usd(m.liquidationPrice),
-            usd(m.bankruptcyPrice),
+            m.bankruptcyPrice === undefined ? "none" : usd(m.bankruptcyPrice),
             qty(m.adlScore),
             m.adlRank === undefined ? `not queued (of ${m.adlQueue})` : `${m.adlRank} of ${m.adlQueue}`,
           ]),
@@ -209,7 +219,7 @@ export async function health(ctx: CommandContext): Promise<CommandResult> {
         size: wad(m.size),
         markPrice: wad(m.markPrice),
         liquidationPrice: m.liquidationPrice === undefined ? null : wad(m.liquidationPrice),
-        bankruptcyPrice: wad(m.bankruptcyPrice),
+        bankruptcyPrice: m.bankruptcyPrice === undefined ? null : wad(m.bankruptcyPrice),
         adlScore: wad(m.adlScore),
         adlRank: m.adlRank ?? null,
       })),

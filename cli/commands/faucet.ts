@@ -9,13 +9,13 @@ import { formatToken, tokenInfo } from "./token.js";
  * is the deployment's, which `connect` has checked the node runs; the check comes before anything is read or sent.
  */
 export async function faucet(ctx: CommandContext): Promise<CommandResult> {
-  const { deployment, contracts, interfaces } = ctx.conn;
+  const { deployment, contracts, decoding } = ctx.conn;
   requireLocalChain(ctx.parsed.command, deployment.chainId, deployment.network);
   const signer = requireSigner(ctx);
   const { token } = contracts;
   const info = await tokenInfo(token);
   const amount = parsePositive(ctx.parsed.args.amount ?? "", info.decimals, "amount");
-  const receipt = await transact("mint", interfaces, token.connect(signer).mint, signer.address, amount);
+  const receipt = await transact("mint", decoding, token.connect(signer).mint, signer.address, amount);
   const balance = await token.balanceOf(signer.address);
   return {
     text: `minted ${formatToken(amount, info)}; wallet balance now ${formatToken(balance, info)} (tx ${receipt.hash})`,

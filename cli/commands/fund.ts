@@ -2,7 +2,7 @@ import { parsePositive } from "#sdk";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";
-import { fields, timestamp, usd, wad } from "../format.js";
+import { fields, money, timestamp, wad } from "../format.js";
 import { transact } from "../tx.js";
 import { formatToken, tokenInfo, type TokenInfo } from "./token.js";
 
@@ -27,10 +27,10 @@ export async function stake(ctx: CommandContext): Promise<CommandResult> {
   const spender = await fund.getAddress();
   const txs: string[] = [];
   if ((await token.allowance(signer.address, spender)) < amount) {
-    txs.push((await transact("approve", ctx.conn.interfaces, token.connect(signer).approve, spender, amount)).hash);
+    txs.push((await transact("approve", ctx.conn.decoding, token.connect(signer).approve, spender, amount)).hash);
   }
   const before = await fund.balanceOf(signer.address);
-  const receipt = await transact("stake", ctx.conn.interfaces, fund.connect(signer).deposit, amount, signer.address);
+  const receipt = await transact("stake", ctx.conn.decoding, fund.connect(signer).deposit, amount, signer.address);
   txs.push(receipt.hash);
   const minted = (await fund.balanceOf(signer.address)) - before;
   return {
@@ -60,7 +60,7 @@ export async function requestUnstake(ctx: CommandContext): Promise<CommandResult
   } else {
     amount = parsePositive(text ?? "", shares.decimals, "shares");
   }
-  const receipt = await transact("requestUnstake", ctx.conn.interfaces, fund.connect(signer).requestUnstake, amount);
+  const receipt = await transact("requestUnstake", ctx.conn.decoding, fund.connect(signer).requestUnstake, amount);
   const request = await fund.unstakeRequests(signer.address);
   return {
     text: `requested unstake of ${formatToken(amount, shares)}; pending ${formatToken(request.shares, shares)}, ready at ${timestamp(request.readyAt)} (tx ${receipt.hash})`,
@@ -80,7 +80,7 @@ export async function unstake(ctx: CommandContext): Promise<CommandResult> {
   const { fund, token } = ctx.conn.contracts;
   const info = await tokenInfo(token);
   const before = await token.balanceOf(signer.address);
-  const receipt = await transact("unstake", ctx.conn.interfaces, fund.connect(signer).unstake);
+  const receipt = await transact("unstake", ctx.conn.decoding, fund.connect(signer).unstake);
   const received = (await token.balanceOf(signer.address)) - before;
   return {
     text: `unstaked: received ${formatToken(received, info)} (tx ${receipt.hash})`,
@@ -139,7 +139,10 @@ export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
       `${tok(drawn)}${now >= windowEnd ? " (window over)" : `, window ends ${timestamp(windowEnd)}`}`,
     ],
     ["available to draw", tok(state.availableForDraw)],
-    ["fees set aside", usd(state.pendingFees)],
+    [
+      "fees set aside",
+      `${money(state.pendingFees, info.symbol)} (not yet swept into the fund; a loss is paid from them first)`,
+    ],
     ["unstake cooldown", `${cooldown} s`],
     ["open ADL cases", state.openDeleverageCases.toString()],
   ];

@@ -25,7 +25,7 @@ async function readMarket(ctx: CommandContext, id: number, symbol: string): Prom
     price = await oracle.getPrice(params.oracleFeed, params.oracleHeartbeat);
   } catch (error) {
     // A stale feed is a market state worth showing, not a failure of the command.
-    priceError = revertError("oracle", error, ctx.conn.interfaces).message;
+    priceError = revertError("oracle", error, ctx.conn.decoding).message;
   }
   const lossPolicy = params.lossPolicy === 0n ? "adl" : "socialized";
   const cases = Number(state.longDeleverageCases + state.shortDeleverageCases);

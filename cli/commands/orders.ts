@@ -15,18 +15,18 @@ import { flag, requiredFlag } from "../args.js";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { findMarket, marketLabel } from "../connection.js";
 import { InputError } from "../errors.js";
-import { qty, usd, wad } from "../format.js";
+import { duration, qty, timestamp, usd, wad } from "../format.js";
 import { transact } from "../tx.js";
 
 const SIZE_DECIMALS = 18;
 const DEFAULT_EXPIRY_S = 3600n;
 
-/** `--side buy|sell` → isBuy. */
+/** `--side buy|sell`, or `long|short` (the same), → isBuy. */
 export function parseSide(text: string): boolean {
   const side = text.trim().toLowerCase();
   if (side === "buy" || side === "long") return true;
   if (side === "sell" || side === "short") return false;
-  throw new InputError(`--side must be buy or sell, got '${text}'`);
+  throw new InputError(`--side must be buy or sell (or long or short), got '${text}'`);
 }
 
 /** `order sign`: signs an EIP-712 order with the key and writes it, with its hash, to `--out`. */
@@ -54,13 +54,14 @@ export async function signOrder(ctx: CommandContext): Promise<CommandResult> {
   if (nonce < minNonce) {
     throw new InputError(`--nonce ${nonce} is below your minimum valid nonce ${minNonce} (cancelled by cancel-below)`);
   }
+  const nowS = BigInt(Math.floor(Date.now() / 1000));
   const order: SignedOrderFields = {
     maker: signer.address,
     marketId: BigInt(market.id),
     isBuy,
     size,
     limitPrice,
-    expiry: BigInt(head.timestamp) + lifetime,
+    expiry: orderExpiry(nowS, BigInt(head.timestamp), lifetime),
     nonce,
     reduceOnly: parsed.flags.has("--reduce-only"),
   };
@@ -79,7 +80,9 @@ export async function signOrder(ctx: CommandContext): Promise<CommandResult> {
   }
   const side = isBuy ? "buy" : "sell";
   return {
-    text: `signed ${side} ${qty(size)} ${market.symbol} at ${usd(limitPrice)} (nonce ${nonce}, expires at ${order.expiry}) → ${out}\nhash ${hash}`,
+    text:
+      `signed ${side} ${qty(size)} ${market.symbol} at ${usd(limitPrice)} (nonce ${nonce}, ` +
+      `expires ${timestamp(order.expiry)}, in ${duration(order.expiry - nowS)}) → ${out}\nhash ${hash}`,
     json: {
       action: "sign",
       file: out,
@@ -95,6 +98,16 @@ export async function signOrder(ctx: CommandContext): Promise<CommandResult> {
 }
 
 const maxOf = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/**
+ * An order's expiry: `lifetime` seconds from the later of the wall clock and the latest block. The contract
+ * compares with the block timestamp of the fill, which on an idle automining node can lag the clock by minutes
+ * (the next block jumps to now), and on a node whose time was moved forward can lead it: counting from the later
+ * of both gives the order its full lifetime in either case.
+ */
+export function orderExpiry(nowS: bigint, blockTimestamp: bigint, lifetime: bigint): bigint {
+  return maxOf(nowS, blockTimestamp) + lifetime;
+}
 
 /** An order file, checked to be for this deployment's chain and clearing house. */
 function orderFor(ctx: CommandContext, path: string): OrderFile {
@@ -125,7 +138,7 @@ export async function fillOrder(ctx: CommandContext): Promise<CommandResult> {
   }
   const receipt = await transact(
     "fillOrder",
-    ctx.conn.interfaces,
+    ctx.conn.decoding,
     clearingHouse.connect(signer).fillOrder,
     file.order,
     file.signature,
@@ -153,9 +166,15 @@ export async function cancelOrder(ctx: CommandContext): Promise<CommandResult> {
   const signer = requireSigner(ctx);
   const file = orderFor(ctx, ctx.parsed.args.file ?? "");
   const { clearingHouse } = ctx.conn.contracts;
+  // The contract accepts these and changes nothing: a transaction for nothing, refused here instead.
+  const [filled, cancelled] = await clearingHouse.orderStatus(file.hash);
+  if (cancelled) throw new InputError(`order ${file.hash} is already cancelled`);
+  if (filled >= file.order.size) {
+    throw new InputError(`order ${file.hash} is fully filled (${qty(filled)}): nothing left to cancel`);
+  }
   const receipt = await transact(
     "cancelOrder",
-    ctx.conn.interfaces,
+    ctx.conn.decoding,
     clearingHouse.connect(signer).cancelOrder,
     file.order,
   );
@@ -172,7 +191,7 @@ export async function cancelBelow(ctx: CommandContext): Promise<CommandResult> {
   const { clearingHouse } = ctx.conn.contracts;
   const receipt = await transact(
     "cancelOrdersBelowNonce",
-    ctx.conn.interfaces,
+    ctx.conn.decoding,
     clearingHouse.connect(signer).cancelOrdersBelowNonce,
     nonce,
   );

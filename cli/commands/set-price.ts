@@ -12,7 +12,7 @@ import { transact } from "../tx.js";
  * decimals; what the clearing house then reads is printed back from its oracle adapter.
  */
 export async function setPrice(ctx: CommandContext): Promise<CommandResult> {
-  const { deployment, contracts, interfaces } = ctx.conn;
+  const { deployment, contracts, decoding } = ctx.conn;
   requireLocalChain(ctx.parsed.command, deployment.chainId, deployment.network);
   const market = findMarket(deployment, ctx.parsed.args.market ?? "");
   // The mock feed has no owner: whoever pays the gas may publish, so any funded account of the local node will do.
@@ -20,7 +20,7 @@ export async function setPrice(ctx: CommandContext): Promise<CommandResult> {
   const feed = MockAggregatorV3__factory.connect(market.feed, signer);
   const decimals = Number(await feed.decimals());
   const answer = parsePositive(ctx.parsed.args.price ?? "", decimals, "price");
-  const receipt = await transact("setAnswer", interfaces, feed.setAnswer, answer);
+  const receipt = await transact("setAnswer", decoding, feed.setAnswer, answer);
   const params = await contracts.clearingHouse.marketParams(market.id);
   const price = await contracts.oracle.getPrice(params.oracleFeed, params.oracleHeartbeat);
   return {

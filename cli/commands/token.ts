@@ -12,8 +12,11 @@ export async function tokenInfo(token: MockERC20): Promise<TokenInfo> {
   return { decimals: Number(decimals), symbol };
 }
 
-/** `1500.25 mUSD`, or just `1500.25` when `bare`. */
+/** `1,500.25 mUSD` (exact, thousands grouped), or `1500.25` when `bare` (for --json). */
 export function formatToken(amount: bigint, info: TokenInfo, bare = false): string {
   const number = formatUnitsExact(amount, info.decimals);
-  return bare ? number : `${number} ${info.symbol}`;
+  if (bare) return number;
+  const [whole, fraction] = number.split(".");
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${grouped}${fraction === undefined ? "" : `.${fraction}`} ${info.symbol}`;
 }

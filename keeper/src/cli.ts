@@ -80,12 +80,17 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     }
     await keeper.stop();
   } else {
+    // Handlers stay installed after the first signal: Ctrl-C on `npm run keeper` reaches the keeper twice (from
+    // the terminal, and forwarded by npm), and a second signal without a handler would kill it mid-stop.
+    let stopping = false;
     const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
       logger.info({ signal }, "stopping");
       void keeper.stop();
     };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
     await keeper.start();
   }
   await closeServer(server);

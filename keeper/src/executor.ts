@@ -1,5 +1,6 @@
 import {
   Transaction,
+  formatUnits,
   type Interface,
   type Provider,
   type Signer,
@@ -10,6 +11,7 @@ import {
 import {
   COUNTERPARTY_ERRORS,
   RACE_ERRORS,
+  decodeLossLogs,
   decodeRevert,
   describeError,
   findRevertData,
@@ -95,6 +97,16 @@ export interface ExecOptions {
   /** Errors that only mean "nothing left to do" for this step: `rejected`, not counted. */
   quiet?: ReadonlySet<string>;
 }
+
+/** Log messages of the waterfall events a keeper's transaction can emit. */
+const LOSS_EVENT_MESSAGES: Record<string, string> = {
+  Liquidated: "liquidated",
+  InsuranceFundDrawn: "insurance fund drawn",
+  DeleverageRequired: "deleverage case opened",
+  Deleveraged: "ADL step",
+  LossSocialized: "loss socialized",
+  BadDebtResolved: "bad debt resolved",
+};
 
 const DEFAULT_PRIORITY_FEE = 1_000_000_000n; // 1 gwei
 const GAS_MARGIN_PERCENT = 25n;
@@ -455,6 +467,22 @@ export class Executor {
     }
   }
 
+  /**
+   * One line per waterfall event of a confirmed transaction, with the amounts the chain recorded (exact decimal
+   * strings of the 18-decimal values): what a liquidation, an ADL step or a socialization did, not only that it
+   * was mined.
+   */
+  #logLossEvents(action: Action, receipt: TransactionReceipt): void {
+    for (const { event, args } of decodeLossLogs(this.#o.interfaces[0], this.#o.clearingHouse, receipt.logs)) {
+      const fields: Record<string, string | boolean> = {};
+      for (const [name, value] of Object.entries(args)) {
+        if (typeof value === "boolean") fields[name] = value;
+        else fields[name] = typeof value === "bigint" && name !== "marketId" ? formatUnits(value, 18) : String(value);
+      }
+      this.#log.info({ id: action.id, tx: receipt.hash, event, ...fields }, LOSS_EVENT_MESSAGES[event] ?? event);
+    }
+  }
+
   async #fromReceipt(
     action: Action,
     pending: PendingTx,
@@ -465,6 +493,7 @@ export class Executor {
     if (receipt.status === 1) {
       this.#count(action, "confirmed");
       this.#log.info({ id: action.id, tx: receipt.hash, block: receipt.blockNumber }, "confirmed");
+      this.#logLossEvents(action, receipt);
       return { ...base, outcome: "confirmed" };
     }
     // Mined and reverted: replaying the call on the state after that block tells a lost race from a failure.

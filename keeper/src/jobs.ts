@@ -105,7 +105,6 @@ async function runDeleverage(ctx: JobContext, slot: SignerSlot, job: DeleverageJ
     }
     if (result.outcome === "confirmed") {
       stepped = true;
-      log.info({ counterparty: decision.action.counterparty, score: decision.score.toString() }, "deleveraged");
       // Its position is now smaller or gone; the next ranks tell.
       continue;
     }

@@ -1,6 +1,14 @@
 import type { JsonRpcApiProvider, Signer } from "ethers";
 
-import { Indexer, Reader, describeError, observeRequests, type BlockHeader, type Deployment } from "#sdk";
+import {
+  Indexer,
+  Reader,
+  describeError,
+  observeRequests,
+  type BlockHeader,
+  type Deployment,
+  deploymentProblem,
+} from "#sdk";
 import { ClearingHouse__factory, InsuranceFund__factory } from "../../typechain-types/index.js";
 import { AccountBook } from "./book.js";
 import { CheckpointWriter, readCheckpoint, type Checkpoint } from "./checkpoint.js";
@@ -79,6 +87,8 @@ export class Keeper {
   #init: Promise<void> | undefined;
   #lastLoopAt: number | undefined;
   #lastError: string | undefined;
+  /** Set while the chain does not hold the deployment (a restarted node): /health fails and nothing is done. */
+  #missingDeployment: string | undefined;
   #failures = 0;
   #running = false;
   #stopping = false;
@@ -202,7 +212,7 @@ export class Keeper {
     const loopOk = loopAgeS !== null && loopAgeS <= staleAfterS;
     const blockOk = blockStaleAfterS === 0 || (blockAgeS !== null && blockAgeS <= blockStaleAfterS);
     return {
-      ok: loopOk && blockOk && !this.#stopping,
+      ok: loopOk && blockOk && !this.#stopping && this.#missingDeployment === undefined,
       running: this.#running,
       lastBlock: this.#indexer.lastBlock,
       head: this.#cycleState.lastHeadNumber,
@@ -250,6 +260,7 @@ export class Keeper {
     if (chainId !== BigInt(deployment.chainId)) {
       throw new Error(`chain id ${chainId} does not match the deployment's ${deployment.chainId}`);
     }
+    await this.#checkDeployment();
     this.#executor = await Executor.create({
       provider: this.#d.provider,
       signers: this.#d.signers,
@@ -283,6 +294,24 @@ export class Keeper {
       },
       "keeper ready",
     );
+  }
+
+  /**
+   * Throws, and makes /health fail, when the chain does not hold the deployment (no code at its addresses, head
+   * before its start block); clears that state once it does again.
+   */
+  async #checkDeployment(): Promise<void> {
+    const problem = await deploymentProblem(this.#d.provider, this.#d.deployment);
+    if (problem === undefined) {
+      if (this.#missingDeployment !== undefined) this.#log.info("the chain holds the deployment again");
+      this.#missingDeployment = undefined;
+      return;
+    }
+    if (this.#missingDeployment === undefined) {
+      this.#log.error({ problem }, "the chain does not hold the deployment; doing nothing until it does");
+    }
+    this.#missingDeployment = problem;
+    throw new Error(`the chain does not hold the deployment: ${problem}`);
   }
 
   #restore(): void {
@@ -326,6 +355,10 @@ export class Keeper {
     const block = await this.#d.provider.getBlock("latest");
     if (block === null) throw new Error("no latest block");
     const headNumber = block.number;
+    // A head below the last block indexed is a node that lost its history (restarted, reset) more often than a
+    // reorganisation: before rewinding to it, make sure the deployment is still there. While it is missing, the
+    // check runs every cycle and the cycle stops here.
+    if (headNumber < this.#indexer.lastBlock || this.#missingDeployment !== undefined) await this.#checkDeployment();
     if (headNumber === this.#cycleState.lastHeadNumber && !this.#scheduler.hasWork && !waitForJobs) {
       this.#succeeded();
       return this.#report(started, { skipped: true, fromBlock: headNumber + 1, toBlock: headNumber });

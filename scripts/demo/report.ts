@@ -21,7 +21,10 @@ export interface StepReport {
   liquidatable: number;
   bankrupt: number;
   keeper: SettleReport;
-  /** Bad debt resolved during the step (BadDebtResolved receipts). */
+  /**
+   * Bad debt during the step: receipts resolved (count, shortfall) and what was paid toward deficits by the
+   * step's events (fund draws, ADL losses, socialized charges), also for cases that a later step resolves.
+   */
   badDebt: ReceiptTotals;
   /** Fund assets after the keeper settled, token units. */
   fundAssets: bigint;
@@ -49,6 +52,8 @@ export interface MarketTotals extends ReceiptTotals {
 }
 
 export interface DemoReport {
+  /** The collateral token's symbol: every amount in the report is in it. */
+  symbol: string;
   options: { seed: string; accounts: number; crashPct: number };
   chainId: number;
   deploymentFile: string;
@@ -89,22 +94,23 @@ export function missedSteps(report: DemoReport): string[] {
     .map((k) => STEP_NAMES[k]);
 }
 
-/** One line of progress for a price step. */
-export function stepLine(s: StepReport): string {
+/** One line of progress for a price step; amounts in `symbol`, the collateral token. */
+export function stepLine(s: StepReport, symbol: string): string {
   const a = s.keeper.actions;
   const n = (kind: keyof typeof a): number => a[kind].confirmed ?? 0;
   const extra = s.keeper.timeoutsWaited > 0 ? `, waited out the deleverage timeout ${s.keeper.timeoutsWaited}×` : "";
   const b = s.badDebt;
+  const paid = b.fundPaid + b.deleveraged + b.socialized;
   const debt =
-    b.receipts === 0
+    b.receipts === 0 && paid === 0n
       ? "no bad debt"
-      : `${b.receipts} bad debts resolved: fund ${usd(b.fundPaid)}, ADL ${usd(b.deleveraged)}, ` +
-        `socialized ${usd(b.socialized)} USD`;
+      : `${b.receipts} bad debt${b.receipts === 1 ? "" : "s"} resolved; paid toward deficits in this step: ` +
+        `fund ${usd(b.fundPaid)}, ADL ${usd(b.deleveraged)}, socialized ${usd(b.socialized)} ${symbol}`;
   return (
     `step ${s.step.index + 1} (${s.step.kind}, −${s.step.cumulativePct}%): ETH ${usd(s.step.prices.eth)}, ` +
     `BTC ${usd(s.step.prices.btc)}; ${s.liquidatable} liquidatable (${s.bankrupt} bankrupt) → keeper sent ` +
     `${n("liquidate")} liquidate, ${n("deleverage")} autoDeleverage, ${n("socialize")} socializeAfterTimeout in ` +
-    `${s.keeper.cycles} cycle${s.keeper.cycles === 1 ? "" : "s"}${extra}; ${debt}; fund ${tokenUsd(s.fundAssets)} USD` +
+    `${s.keeper.cycles} cycle${s.keeper.cycles === 1 ? "" : "s"}${extra}; ${debt}; fund ${tokenUsd(s.fundAssets)} ${symbol}` +
     (s.keeper.settled ? "" : " — NOT SETTLED")
   );
 }
@@ -112,6 +118,7 @@ export function stepLine(s: StepReport): string {
 /** The whole report as Markdown (also what the console shows at the end). */
 export function renderMarkdown(r: DemoReport): string {
   const name = (address: string): string => r.labels[address.toLowerCase()] ?? address;
+  const unit = r.symbol;
   const lines: string[] = [];
   const push = (...more: string[]): void => {
     lines.push(...more);
@@ -125,7 +132,7 @@ export function renderMarkdown(r: DemoReport): string {
     "## Set-up",
     "",
     `${r.setup.traders} traders at ${r.setup.leverage.min}x–${r.setup.leverage.max}x, trading through signed orders; ` +
-      `${r.setup.stakers.length} stakers (${r.setup.stakers.map((s) => `${s.label} ${tokenUsd(s.stake)}`).join(", ")} USD); ` +
+      `${r.setup.stakers.length} stakers (${r.setup.stakers.map((s) => `${s.label} ${tokenUsd(s.stake)}`).join(", ")} ${unit}); ` +
       `keepers ${r.setup.keepers.join(", ")}.`,
     "",
     "| market | loss policy | longs | shorts | open interest per side |",
@@ -136,20 +143,20 @@ export function renderMarkdown(r: DemoReport): string {
     "",
     "## Price steps",
     "",
-    ...r.steps.map((s) => `- ${stepLine(s)}`),
+    ...r.steps.map((s) => `- ${stepLine(s, unit)}`),
     "",
     "## Insurance fund",
     "",
-    `- before the crash: ${tokenUsd(r.fundBefore.assets)} USD staked, ${usd(r.fundBefore.pendingFees)} USD of fees set aside`,
-    `- after: ${tokenUsd(r.fundAfter.assets)} USD, ${usd(r.fundAfter.pendingFees)} USD of fees set aside`,
-    `- paid out: ${usd(sum(r.lossEvents.map((e) => e.receipt.fundPaid)))} USD toward deficits (a bankrupt ` +
+    `- before the crash: ${tokenUsd(r.fundBefore.assets)} ${unit} staked, ${usd(r.fundBefore.pendingFees)} ${unit} of fees set aside`,
+    `- after: ${tokenUsd(r.fundAfter.assets)} ${unit}, ${usd(r.fundAfter.pendingFees)} ${unit} of fees set aside`,
+    `- paid out: ${usd(sum(r.lossEvents.map((e) => e.receipt.fundPaid)))} ${unit} toward deficits (a bankrupt ` +
       "position passes at the oracle price with no reward)",
-    `- solvent liquidations: ${r.liquidations.count}, paying keepers ${usd(r.liquidations.keeperRewards)} USD ` +
-      `(discount) and the fund ${usd(r.liquidations.fundFees)} USD (fees)`,
+    `- solvent liquidations: ${r.liquidations.count}, paying keepers ${usd(r.liquidations.keeperRewards)} ${unit} ` +
+      `(discount) and the fund ${usd(r.liquidations.fundFees)} ${unit} (fees)`,
     "",
     "## Bad debt by market",
     "",
-    "| market | policy | receipts | shortfall | fund paid | ADL | socialized |",
+    `| market | policy | receipts | shortfall (${unit}) | fund paid | ADL | socialized |`,
     "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ...r.totals.map(
       (t) =>
@@ -167,7 +174,7 @@ export function renderMarkdown(r: DemoReport): string {
     push(
       `### ${i + 1}. ${name(t.account)} in ${market}, block ${t.blockNumber}`,
       "",
-      `shortfall **${usd(t.shortfall)}** USD = fund ${usd(t.fundPaid)} + ADL ${usd(t.deleveraged)} + ` +
+      `shortfall **${usd(t.shortfall)}** ${unit} = fund ${usd(t.fundPaid)} + ADL ${usd(t.deleveraged)} + ` +
         `socialized ${usd(t.socialized)} (BadDebtResolved, tx \`${t.txHash.slice(0, 10)}…\`)`,
       "",
     );
@@ -177,11 +184,13 @@ export function renderMarkdown(r: DemoReport): string {
     }
     if (e.caseOpened !== undefined) {
       push(
-        `- deleverage case opened: deficit ${usd(e.caseOpened.shortfall)}, the fund could pay ` +
-          `${usd(e.caseOpened.fundAvailable)}`,
+        `- deleverage case opened in block ${e.caseOpened.blockNumber}: deficit ${usd(e.caseOpened.shortfall)}; ` +
+          `the fund could have paid ${usd(e.caseOpened.fundAvailable)} of it then (each ADL step first draws ` +
+          "what the fund holds at that moment)",
       );
     }
-    for (const d of e.fundDraws) push(`- insurance fund paid ${usd(d.amount)} toward the deficit`);
+    for (const d of e.fundDraws)
+      push(`- insurance fund paid ${usd(d.amount)} toward the deficit (block ${d.blockNumber})`);
     for (const s of e.adlSteps) {
       push(
         `- ADL: ${name(s.counterparty)} (score ${amount(s.score)}) closed ${amount(s.size)} at ${usd(s.price)}, ` +
@@ -192,7 +201,7 @@ export function renderMarkdown(r: DemoReport): string {
       const side = e.socialization.longSide ? "long" : "short";
       push(
         `- socialized ${usd(e.socialization.amount)} over every ${side} position: ` +
-          `${amount(e.socialization.indexDelta, 6)} USD per unit of size`,
+          `${amount(e.socialization.indexDelta, 6)} ${unit} per unit of size`,
       );
     }
     push("");

@@ -82,6 +82,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     );
     await keeper.runOnce(); // indexes the set-up; nothing is liquidatable yet
     const fundBefore = await readFund(deployed);
+    const symbol = await deployed.contracts.collateralToken.symbol();
 
     const stepReports: StepReport[] = [];
     for (const step of steps) {
@@ -94,11 +95,11 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
         liquidatable: health.filter((h) => h.liquidatable).length,
         bankrupt: health.filter((h) => h.bankrupt).length,
         keeper: keeperReport,
-        badDebt: receiptTotals((await readWaterfallEvents(deployed.contracts, fromBlock)).receipts),
+        badDebt: stepTotals(await readWaterfallEvents(deployed.contracts, fromBlock)),
         fundAssets: (await readFund(deployed)).assets,
       };
       stepReports.push(report);
-      print(stepLine(report));
+      print(stepLine(report, symbol));
     }
     await keeper.stop();
 
@@ -109,6 +110,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     ]);
     const solvency = checkSolvency({ state, events, ...before });
     const report: DemoReport = {
+      symbol,
       options: { seed: options.seed, accounts: options.accounts, crashPct: options.crashPct },
       chainId: Number(chainId),
       deploymentFile,
@@ -175,6 +177,21 @@ function solventLiquidations(events: WaterfallEvents): DemoReport["liquidations"
     count: solvent.length,
     keeperRewards: sum(solvent.map((l) => l.reward)),
     fundFees: sum(solvent.map((l) => l.fee)),
+  };
+}
+
+/**
+ * A step's bad debt: the receipts resolved in it, and what its events paid toward deficits — fund draws to
+ * bankrupt accounts, ADL losses, socialized charges — whether or not the case closed in the same step (an ADL
+ * case can take several steps of the keeper, and a receipt only comes with the last).
+ */
+function stepTotals(events: WaterfallEvents): ReceiptTotals {
+  return {
+    receipts: events.receipts.length,
+    shortfall: sum(events.receipts.map((r) => r.shortfall)),
+    fundPaid: sum(events.fundDraws.filter((d) => d.recipient === d.account).map((d) => d.amount)),
+    deleveraged: sum(events.adlSteps.map((s) => s.loss)),
+    socialized: sum(events.socializations.map((s) => s.amount)),
   };
 }
 

@@ -6,6 +6,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet, encryptKeystoreJsonSync } from "ethers";
 
+import { timestamp } from "../../cli/format.js";
 import { ORDER_TYPES, orderDomain, orderHash, serializeOrderFile } from "../../sdk/orders.js";
 import { CHAIN_ID, ETH_MARKET, SCALE, USD, WAD } from "../../devnet/constants.js";
 import { deploySystemOverRpc, type DeployedSystem } from "../../devnet/deploy.js";
@@ -168,7 +169,7 @@ describe("trader and staker CLI against a node", function () {
   it("deposit approves and pays in 1500.25; withdraw takes 500.25 out; a keystore key works too", async function () {
     const { clearingHouse, collateralToken } = system.contracts;
     const out = await ok(["deposit", "1500.25"], t5);
-    expect(out).to.match(/^deposited 1500\.25 mUSD; collateral now 1,500\.25 \(tx 0x[0-9a-f]{64}\)\n$/);
+    expect(out).to.match(/^deposited 1,500\.25 mUSD; collateral now 1,500\.25 mUSD \(tx 0x[0-9a-f]{64}\)\n$/);
     expect(await clearingHouse.collateralOf(t5.address)).to.equal(1_500_250_000n * SCALE);
     expect(await collateralToken.balanceOf(t5.address)).to.equal(10_000n * USD - 1_500_250_000n);
 
@@ -211,7 +212,7 @@ describe("trader and staker CLI against a node", function () {
 
     // 10000 + 0.5 = 10000.5 mUSD = 10_000_500_000 units of 6 decimals.
     expect(await ok(["faucet", "0.5"], t6)).to.match(
-      /^minted 0\.5 mUSD; wallet balance now 10000\.5 mUSD \(tx 0x[0-9a-f]{64}\)\n$/,
+      /^minted 0\.5 mUSD; wallet balance now 10,000\.5 mUSD \(tx 0x[0-9a-f]{64}\)\n$/,
     );
     expect(await collateralToken.balanceOf(t6.address)).to.equal(10_000_500_000n);
 
@@ -332,6 +333,8 @@ describe("trader and staker CLI against a node", function () {
       t6,
     );
     expect(signed).to.include("signed buy 1.000000 ETH-USD at 2,000.00 (nonce 3");
+    // The expiry as a date and a lifetime, counted from the later of the clock and the latest block.
+    expect(signed).to.match(/, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, in \d+ (d|h|min)[^)]*\) → /);
     const written = JSON.parse(readFileSync(file, "utf8")) as { hash: string; order: { maker: string } };
     expect(written.order.maker).to.equal(t6.address);
 
@@ -345,6 +348,12 @@ describe("trader and staker CLI against a node", function () {
     await ok(["order", "fill", file], t7);
     expect((await clearingHouse.positionOf(t6.address, ETH_MARKET)).size).to.equal(WAD);
     expect((await clearingHouse.positionOf(t7.address, ETH_MARKET)).size).to.equal(-WAD);
+    // Nothing left to cancel: refused before anything is sent.
+    const block = await system.provider.getBlockNumber();
+    expect(await refused(["order", "cancel", file], t6, {}, 2)).to.equal(
+      `backstop: order ${written.hash} is fully filled (1.000000): nothing left to cancel`,
+    );
+    expect(await system.provider.getBlockNumber()).to.equal(block);
     // Fees on 2000 of notional: maker 0.02% = 0.4, taker 0.05% = 1.
     expect(await clearingHouse.collateralOf(t6.address)).to.equal(999_600_000n * SCALE);
     expect(await clearingHouse.collateralOf(t7.address)).to.equal(999n * USD * SCALE);
@@ -423,8 +432,9 @@ describe("trader and staker CLI against a node", function () {
       freeCollateral: string;
       markets: {
         market: string;
+        side: string;
         liquidationPrice: string | null;
-        bankruptcyPrice: string;
+        bankruptcyPrice: string | null;
         adlRank: number | null;
         adlQueue: number;
         adlScore: string;
@@ -484,13 +494,26 @@ describe("trader and staker CLI against a node", function () {
     expect(a3.markets[0]).to.include({ adlRank: 2, adlQueue: 2, adlScore: fmt(s3) });
 
     const text = await ok(["health"], t1);
-    expect(text).to.match(/equity: +1,099\.00/);
+    expect(text).to.match(/equity: +1,099\.00 mUSD\n/);
     expect(text).to.match(/ETH-USD +long +1\.000000 +2,100\.00 +1,053\.68 +1,001\.00 +0\.19\d+ +1 of 2/);
+
+    // A long whose collateral covers a fall to zero has neither a liquidation nor a bankruptcy price: "none",
+    // null in JSON (the lens's line extended below zero is not a price). `--side long` is `buy`.
+    const file = path.join(dir, "rich-long.json");
+    await ok(["deposit", "5000"], t4);
+    await ok(
+      ["order", "sign", "--market", "ETH-USD", "--side", "long", "--size", "0.5", "--price", "2100", "--out", file],
+      t4,
+    );
+    await ok(["order", "fill", file], t2);
+    const rich = await okJson<HealthJson>(["health"], t4);
+    expect(rich.markets[0]).to.include({ side: "long", liquidationPrice: null, bankruptcyPrice: null });
+    expect(await ok(["health"], t4)).to.match(/ETH-USD +long +0\.500000 +2,100\.00 +none +none /);
   });
 
   it("fund stake, request-unstake, a refused early unstake, then unstake after the cooldown; fund status shows it", async function () {
     const { insuranceFund, collateralToken } = system.contracts;
-    expect(await ok(["fund", "stake", "1000"], t4)).to.match(/^staked 1000 mUSD for 1000 bINS /);
+    expect(await ok(["fund", "stake", "1000"], t4)).to.match(/^staked 1,000 mUSD for 1,000 bINS /);
     // First stake: 1000e6 × (0 + 10^6 virtual shares) / (0 + 1) = 1e15 share units (12 decimals).
     expect(await insuranceFund.balanceOf(t4.address)).to.equal(10n ** 15n);
     expect(await collateralToken.balanceOf(t4.address)).to.equal(9000n * USD);
@@ -503,7 +526,7 @@ describe("trader and staker CLI against a node", function () {
     const before = await chainState();
     const early = await refused(["fund", "unstake"], t4);
     expect(early).to.equal(
-      `backstop: unstake reverted: CooldownNotElapsed(staker=${t4.address}, readyAt=${request.readyAt})`,
+      `backstop: unstake reverted: CooldownNotElapsed(staker=${t4.address}, readyAt=${timestamp(request.readyAt)})`,
     );
     expect(await chainState()).to.deep.equal(before);
 
@@ -622,13 +645,13 @@ describe("trader and staker CLI against a node", function () {
       [["withdraw", "-5"], t1, /^backstop: amount must not be negative: -5$/],
       [["deposit", "1.0000001"], t5, /^backstop: amount has more than 6 decimals: 1\.0000001$/],
       [["deposit", "lots"], t5, /^backstop: amount is not a number: 'lots'$/],
-      [["deposit", "20000"], t5, /^backstop: amount 20000 mUSD is more than the wallet holds \(10000 mUSD\)$/],
+      [["deposit", "20000"], t5, /^backstop: amount 20,000 mUSD is more than the wallet holds \(10,000 mUSD\)$/],
       // Trader 1 holds 999 against an initial margin of 200: withdrawing 900 leaves equity 99.
       [
         ["withdraw", "900"],
         t1,
         new RegExp(
-          `^backstop: withdraw reverted: InsufficientMargin\\(account=${t1.address}, equity=99000000000000000000, initialMargin=200000000000000000000\\)$`,
+          `^backstop: withdraw reverted: InsufficientMargin\\(account=${t1.address}, equity=99\\.00 mUSD, initialMargin=200\\.00 mUSD\\)$`,
         ),
       ],
       [["fund", "unstake"], t5, new RegExp(`^backstop: unstake reverted: NoUnstakeRequest\\(staker=${t5.address}\\)$`)],

@@ -14,14 +14,16 @@ export const LOCAL_BTC_PRICE = 60000n;
 export const LOCAL_FEED_DECIMALS = 8;
 /**
  * The URL of hardhat.config.ts's `localhost` network: BACKSTOP_LOCALHOST_URL when set (a node on another port or
- * host), else `hardhat node`'s default. Checked here, so that a typo fails before anything connects.
+ * host), else BACKSTOP_RPC_URL (the CLI's endpoint: one export points deploy and CLI at the same node), else
+ * `hardhat node`'s default. Checked here, so that a typo fails before anything connects.
  */
 export function localhostUrl(env: NodeJS.ProcessEnv): string {
-  const raw = env.BACKSTOP_LOCALHOST_URL;
+  const name = env.BACKSTOP_LOCALHOST_URL ? "BACKSTOP_LOCALHOST_URL" : "BACKSTOP_RPC_URL";
+  const raw = env[name];
   if (raw === undefined || raw === "") return "http://127.0.0.1:8545";
   const url = URL.parse(raw);
   if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    throw new Error(`BACKSTOP_LOCALHOST_URL must be an http(s) URL, got '${raw}'`);
+    throw new Error(`${name} must be an http(s) URL, got '${raw}'`);
   }
   return raw;
 }
