@@ -18,7 +18,8 @@ import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 /// inflate the share price loses about a million times what the next depositor does.
 ///
 /// Income streams. Tokens that arrive other than by a deposit (the fees the clearing house sweeps, donations)
-/// enter `totalAssets` linearly over FEE_STREAM_PERIOD, so they go to whoever stakes while they vest, not to
+/// enter `totalAssets` linearly over FEE_STREAM_PERIOD from the first call that notices them (syncIncome, which
+/// anyone may call, or any deposit, request, cancel, unstake or draw), so they go to whoever stakes while they vest, not to
 /// whoever stakes just before a sweep. `accountedBalance` is the balance after the fund's last own transfer;
 /// anything above it is income not yet streamed. A draw scales the unvested stream with the balance, so a loss
 /// falls on vested and unvested value alike. Draws may use the whole balance.
@@ -154,6 +155,7 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         uint256 confirmedExitAt = unstakeExitAt[msg.sender];
         if (confirmedExitAt != 0) revert UnstakeAlreadyConfirmed(msg.sender, confirmedExitAt);
         UnstakeRequest storage request = unstakeRequests[msg.sender];
+        _syncIncome();
         uint256 assets = previewRedeem(shares);
         _transfer(msg.sender, address(this), shares);
         request.shares += shares.toUint128();
@@ -205,17 +207,29 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     function cancelUnstake() external returns (uint256 returned) {
         UnstakeRequest memory request = unstakeRequests[msg.sender];
         if (request.shares == 0) revert NoUnstakeRequest(msg.sender);
+        _syncIncome();
         delete unstakeRequests[msg.sender];
         delete unstakeExitAt[msg.sender];
         returned = request.shares;
-        // Shares worth more than at request come back only up to that value (rounded down); the rest are burnt.
-        if (previewRedeem(returned) > request.assets) returned = Math.min(returned, convertToShares(request.assets));
-        if (returned < request.shares) _burn(address(this), request.shares - returned);
+        uint256 value = previewRedeem(returned);
+        if (value > request.assets) {
+            // Worth more than at request: return r shares with r × (A + 1) / (S − s + r + 10^6) ≤ a, i.e.
+            // r = ⌊a × (S − s + 10^6) / (A + 1 − a)⌋ (A assets, S supply, s escrowed, a value at request), so that
+            // after the rest is burnt the returned shares are worth at most a.
+            uint256 othersShares = totalSupply() - request.shares + 10 ** _decimalsOffset();
+            returned = Math.mulDiv(request.assets, othersShares, totalAssets() + 1 - request.assets);
+            _burn(address(this), request.shares - returned);
+        }
         _transfer(address(this), msg.sender, returned);
         emit UnstakeCancelled(msg.sender, returned, request.shares - returned);
     }
 
-    /// @notice Assets that back shares: the balance minus income still streaming in.
+    /// @inheritdoc IInsuranceFund
+    function syncIncome() external {
+        _syncIncome();
+    }
+
+    /// @notice Assets that back shares: the balance minus income still streaming in (or not yet streaming).
     function totalAssets() public view override returns (uint256) {
         uint256 balance = _balance();
         return balance - Math.min(balance, _lockedIncome() + _newIncome(balance));

@@ -69,6 +69,10 @@ interface IInsuranceFund {
     /// @return assets What was paid (token decimals).
     function unstake() external returns (uint256 assets);
 
+    /// @notice Starts streaming income (swept fees, donations) that arrived since the fund's last own transfer,
+    /// with what is left of the current stream, over FEE_STREAM_PERIOD. Anyone may call it.
+    function syncIncome() external;
+
     /// @notice Ends the caller's request, returning escrowed shares worth at most the value at request; the
     /// rest are burnt for the remaining stakers.
     /// @return returned Shares given back.
