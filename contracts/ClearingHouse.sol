@@ -214,6 +214,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         // Funding up to now is owed at the old clamp. It is priced through the new feed, which must answer
         // anyway, so that a dead feed can still be replaced.
         _ledger.accrueFunding(marketId, current, LedgerLib.price(_oracle, params));
+        // The average is re-set now under the old clamp, so that its fall follows the new clamp from here.
+        _takePendingPremium(marketId, current.maxFundingRate);
         _ledger.marketParams[marketId] = params;
         emit MarketParamsUpdated(marketId, params);
     }
