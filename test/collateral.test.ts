@@ -229,7 +229,12 @@ describe("ClearingHouse collateral", () => {
       // average 3% × 1,800 / 3,600 = 1.5%, stored at the 1%/day clamp.
       await networkHelpers.time.increase(3600);
       await ethFeed.setAnswer(ETH_2000);
-      const fillTx = await fill(clearingHouse, c1, c2, { isBuy: true, size: WAD / 1000n, limitPrice: 2000n * WAD, nonce: 1n });
+      const fillTx = await fill(clearingHouse, c1, c2, {
+        isBuy: true,
+        size: WAD / 1000n,
+        limitPrice: 2000n * WAD,
+        nonce: 1n,
+      });
       const filledAt = await blockTimestampOf(fillTx);
       expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(WAD / 100n);
 

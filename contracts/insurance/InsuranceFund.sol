@@ -192,7 +192,8 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         uint256 value = previewRedeem(request.shares);
         uint256 factorNow = _lossFactorAt(block.timestamp);
         uint256 factorAtExit = _lossFactorAt(exitAt);
-        if (factorNow < factorAtExit) value = factorNow == 0 ? request.assets : Math.mulDiv(value, factorAtExit, factorNow);
+        if (factorNow < factorAtExit)
+            value = factorNow == 0 ? request.assets : Math.mulDiv(value, factorAtExit, factorNow);
         uint256 balance = _syncIncome();
         assets = Math.min(Math.min(request.assets, value), balance);
         delete unstakeRequests[msg.sender];

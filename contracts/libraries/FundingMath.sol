@@ -50,7 +50,12 @@ library FundingMath {
 
     /// @notice (fillPrice − oraclePrice) / oraclePrice, 18 decimals, rounded toward −∞.
     function premium(uint256 fillPrice, uint256 oraclePrice) internal pure returns (int256) {
-        return FixedPointMath.mulDivFloor(fillPrice.toInt256() - oraclePrice.toInt256(), int256(FixedPointMath.WAD), oraclePrice);
+        return
+            FixedPointMath.mulDivFloor(
+                fillPrice.toInt256() - oraclePrice.toInt256(),
+                int256(FixedPointMath.WAD),
+                oraclePrice
+            );
     }
 
     /// @notice The premium average after taking in a sample `premium_` of `held` open interest.

@@ -114,7 +114,13 @@ contract FundingMathTest is TestBase {
     }
 
     /// @dev The index at t1 and t2 on a path from i0, the average `ema` set at t0.
-    function _path(int256 i0, int256 ema, uint256 price, uint256 e1, uint256 e2) internal pure returns (int256, int256) {
+    function _path(
+        int256 i0,
+        int256 ema,
+        uint256 price,
+        uint256 e1,
+        uint256 e2
+    ) internal pure returns (int256, int256) {
         int256 i1 = i0 + _g(ema, price, 0, e1);
         return (i1, i1 + _g(ema, price, e1, e1 + e2));
     }
@@ -178,7 +184,14 @@ contract FundingMathTest is TestBase {
     }
 
     function _next(PremiumCase memory c) internal pure returns (int256) {
-        return FundingMath.nextPremiumEma(c.ema, FundingMath.premium(c.fill, c.oracle), c.elapsed, c.fillSize, c.openInterest);
+        return
+            FundingMath.nextPremiumEma(
+                c.ema,
+                FundingMath.premium(c.fill, c.oracle),
+                c.elapsed,
+                c.fillSize,
+                c.openInterest
+            );
     }
 
     /// The average moves toward the fill premium, never past it, by about (premium − ema) × min(elapsed, 1 h) / 1 h ×
@@ -248,10 +261,18 @@ contract FundingMathTest is TestBase {
 
     function test_nextPremiumEma_handCases() public pure {
         // Fill 2020 on oracle 2000: premium 1%; a quarter window on an empty market moves 0 → 0.25%.
-        assertEq(FundingMath.nextPremiumEma(0, FundingMath.premium(2020e18, 2000e18), 900, 1e18, 0), 0.0025e18, "quarter window");
+        assertEq(
+            FundingMath.nextPremiumEma(0, FundingMath.premium(2020e18, 2000e18), 900, 1e18, 0),
+            0.0025e18,
+            "quarter window"
+        );
         // Same, but the fill is a quarter of open interest + fill (1 against 3): weight 900 × 1/4 = 225 s,
         // step 1% × 225/3600 = 0.0625%.
-        assertEq(FundingMath.nextPremiumEma(0, FundingMath.premium(2020e18, 2000e18), 900, 1e18, 3e18), 0.000625e18, "size-weighted");
+        assertEq(
+            FundingMath.nextPremiumEma(0, FundingMath.premium(2020e18, 2000e18), 900, 1e18, 3e18),
+            0.000625e18,
+            "size-weighted"
+        );
         // From 0.25% toward −1% (fill 1980) over half a window, empty market: 0.25% − 1.25%/2 = −0.375%.
         assertEq(
             FundingMath.nextPremiumEma(0.0025e18, FundingMath.premium(1980e18, 2000e18), 1800, 1e18, 0),
@@ -259,13 +280,29 @@ contract FundingMathTest is TestBase {
             "half window down"
         );
         // A full window on an empty market replaces it: premium of 1 on 3 = −2/3 → −666666666666666667 (toward −∞).
-        assertEq(FundingMath.nextPremiumEma(0.5e18, FundingMath.premium(1, 3), 2 hours, 1, 0), -666666666666666667, "replaced");
+        assertEq(
+            FundingMath.nextPremiumEma(0.5e18, FundingMath.premium(1, 3), 2 hours, 1, 0),
+            -666666666666666667,
+            "replaced"
+        );
         // A full window with fill = open interest goes halfway: 0 → 5% / 2 = 2.5%.
-        assertEq(FundingMath.nextPremiumEma(0, FundingMath.premium(2100e18, 2000e18), 2 hours, 1e18, 1e18), 0.025e18, "halfway");
+        assertEq(
+            FundingMath.nextPremiumEma(0, FundingMath.premium(2100e18, 2000e18), 2 hours, 1e18, 1e18),
+            0.025e18,
+            "halfway"
+        );
         // A 1-wei fill against 1 unit of open interest: weight floor(3600 / (1e18 + 1)) = 0, unchanged.
-        assertEq(FundingMath.nextPremiumEma(0.004e18, FundingMath.premium(2100e18, 2000e18), 2 hours, 1, 1e18), 0.004e18, "dust fill");
+        assertEq(
+            FundingMath.nextPremiumEma(0.004e18, FundingMath.premium(2100e18, 2000e18), 2 hours, 1, 1e18),
+            0.004e18,
+            "dust fill"
+        );
         // Same block: unchanged.
-        assertEq(FundingMath.nextPremiumEma(0.004e18, FundingMath.premium(2100e18, 2000e18), 0, 1e18, 0), 0.004e18, "no time");
+        assertEq(
+            FundingMath.nextPremiumEma(0.004e18, FundingMath.premium(2100e18, 2000e18), 0, 1e18, 0),
+            0.004e18,
+            "no time"
+        );
     }
 
     // ------------------------------------------------------------ owed
