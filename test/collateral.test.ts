@@ -239,7 +239,7 @@ describe("ClearingHouse collateral", () => {
       expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(WAD / 100n);
 
       // Withdraw half an hour later. The average falls 1% → 0.5%: index growth 1% × 1,800 − 1% × 1,800² / 7,200
-      // = 13.5 %·s → 13.5 × 2,000 / 86,400 / 100 = 0.3125 per unit; the 1 ETH long owes 0.3125.
+      // = 13.5 rate·s → 13.5 × 2,000 / 86,400 = 0.3125 per unit; the 1 ETH long owes 0.3125.
       // equity = 999.588 − 60 (uPnL at 2000 vs 2060) − 0.3125 = 939.2755; IM = 200.
       // free = min(999.588 − 0.3125, 939.2755 − 200) = 739.2755 USD.
       const free = 739_275_500n;

@@ -491,8 +491,8 @@ describe("ClearingHouse markets", () => {
         maxFundingRate: (5n * WAD) / 100n,
       });
       await networkHelpers.time.setNextBlockTimestamp(filledAt + 1800n);
-      // Old clamp: the rate falls 1% → 0.5% over the 1800 s; ∫ = 1% × 1800 − 1% × 1800² / 7200 = 13.5 %·s,
-      // index 13.5 × 2000 / 86400 / 100 = 0.3125 exactly; the rate at the update is 0.5%.
+      // Old clamp: the rate falls 1% → 0.5% over the 1800 s; ∫ = 1% × 1800 − 1% × 1800² / 7200 = 13.5 rate·s,
+      // index 13.5 × 2000 / 86400 = 0.3125 exactly; the rate at the update is 0.5%.
       const indexAtUpdate = 3125n * 10n ** 14n;
       await expect(clearingHouse.connect(riskManager).updateMarketParams(ETH_MARKET, newParams))
         .to.emit(clearingHouse, "FundingAccrued")
@@ -505,7 +505,7 @@ describe("ClearingHouse markets", () => {
       expect(atUpdate.lastPremiumTime).to.equal(filledAt + 1800n);
       expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(WAD / 200n);
 
-      // 600 s later: ∫ = 0.5%² × 3600 / (2 × 5%) = 0.9 %·s → 0.9 × 2000 / 86400 / 100 = 0.0208333… floored.
+      // 600 s later: ∫ = 0.5%² × 3600 / (2 × 5%) = 0.9 rate·s → 0.9 × 2000 / 86400 = 0.0208333… floored.
       await networkHelpers.time.increaseTo(filledAt + 2400n);
       const growth = 20_833_333_333_333_333n;
       expect((await clearingHouse.marketState(ETH_MARKET)).fundingIndex).to.equal(indexAtUpdate + growth);

@@ -127,15 +127,15 @@ contract FundingMathTest is TestBase {
 
     function test_indexGrowth_handCases() public pure {
         // 1% a day at the 1% clamp, price 2,000: the rate falls to 0 in one hour. ∫ rate dt over the hour is
-        // 1% × 3,600 / 2 = 18 %·s, so the index grows 18 × 2,000 / 86,400 / 100 = 0.41666… → …666 (down).
+        // 1% × 3,600 / 2 = 18 rate·s, so the index grows 18 × 2,000 / 86,400 = 0.41666… → …666 (down).
         assertEq(FundingMath.indexGrowth(0.01e18, 0.01e18, 2000e18, 0, 1 hours), 416666666666666666, "1 hour");
         assertEq(FundingMath.indexGrowth(0.01e18, 0.01e18, 2000e18, 0, 2 hours), 416666666666666666, "gone");
         assertEq(FundingMath.indexGrowth(0.01e18, 0.01e18, 2000e18, 1 hours, 2 hours), 0, "nothing after");
-        // Half an hour: 1% × 1,800 − 1% × 1,800² / 7,200 = 13.5 %·s → 13.5 × 20 / 86,400 = 0.3125 exactly.
+        // Half an hour: 1% × 1,800 − 1% × 1,800² / 7,200 = 13.5 rate·s → 13.5 × 2,000 / 86,400 = 0.3125 exactly.
         assertEq(FundingMath.indexGrowth(0.01e18, 0.01e18, 2000e18, 0, 30 minutes), 0.3125e18, "half hour");
         assertEq(FundingMath.indexGrowth(-0.01e18, 0.01e18, 2000e18, 0, 30 minutes), -0.3125e18, "negative");
         assertEq(FundingMath.indexGrowth(-0.01e18, 0.01e18, 2000e18, 0, 1 hours), -416666666666666667, "rounded down");
-        // 0.5% under a 1% clamp is gone after 30 minutes: ∫ = 0.5%² × 3,600 / (2 × 1%) = 4.5 %·s → 0.10416…
+        // 0.5% under a 1% clamp is gone after 30 minutes: ∫ = 0.5%² × 3,600 / (2 × 1%) = 4.5 rate·s → 0.10416…
         assertEq(FundingMath.indexGrowth(0.005e18, 0.01e18, 2000e18, 0, 1 hours), 104166666666666666, "smaller");
         // An average above the clamp counts as the clamp.
         assertEq(FundingMath.indexGrowth(0.05e18, 0.01e18, 2000e18, 0, 1 hours), 416666666666666666, "clamped");
