@@ -6,7 +6,6 @@ import { deploySystem, ethers, marketParams, networkHelpers, USD, WAD } from "./
 import type { System } from "./helpers/fixture.js";
 import {
   blockTime,
-  captureState,
   clearingHouseEvents,
   expectOpenInterest,
   latestTime,
@@ -18,8 +17,6 @@ import {
 
 const FEED = 10n ** 8n; // one unit of an 8-decimal feed answer
 const P2000 = 2000n * WAD;
-const P60000 = 60_000n * WAD;
-const MAX_RATE = WAD / 100n; // the fixture's maxFundingRate: 1% a day
 const PENDING = { blockTag: "pending" };
 
 /** An odd size, so that size × index is never a whole number of wei. */
@@ -37,7 +34,6 @@ interface Ctx extends System {
 }
 
 const M2 = 2n; // priced 2000
-const M3 = 3n; // priced 60,000
 
 /**
  * The base system plus two markets listed at known times (market 2 at t0, market 3 at t0 + 1) with a
