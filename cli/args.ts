@@ -40,6 +40,7 @@ export type CommandName =
   | "health"
   | "fund stake"
   | "fund request-unstake"
+  | "fund confirm-unstake"
   | "fund unstake"
   | "fund status"
   | "market status"
@@ -86,7 +87,12 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     flags: ["--all"],
     summary: "start the unstake cooldown for some shares",
   },
-  "fund unstake": { args: [], flags: [], summary: "finish an unstake after the cooldown" },
+  "fund confirm-unstake": {
+    args: [],
+    flags: [],
+    summary: "decide to leave: after the cooldown, within the window; pays an hour later",
+  },
+  "fund unstake": { args: [], flags: [], summary: "collect a confirmed unstake after its exposure hour" },
   "fund status": { args: ["address?"], flags: [], summary: "insurance fund state and your stake" },
   "market status": { args: ["market?"], flags: [], summary: "price, open interest, funding, params" },
   "market set-price": {

@@ -5,7 +5,7 @@
  */
 import { parseArgs, usage, type CommandName, type ParsedArgs } from "./args.js";
 import { deposit, health, positions, withdraw } from "./commands/account.js";
-import { fundStatus, requestUnstake, stake, unstake } from "./commands/fund.js";
+import { confirmUnstake, fundStatus, requestUnstake, stake, unstake } from "./commands/fund.js";
 import { faucet } from "./commands/faucet.js";
 import { lossEvents } from "./commands/loss-events.js";
 import { marketStatus } from "./commands/market.js";
@@ -33,6 +33,7 @@ const HANDLERS: Record<Exclude<CommandName, "help">, Handler> = {
   "order cancel-below": cancelBelow,
   "fund stake": stake,
   "fund request-unstake": requestUnstake,
+  "fund confirm-unstake": confirmUnstake,
   "fund unstake": unstake,
   "fund status": fundStatus,
   "market status": marketStatus,

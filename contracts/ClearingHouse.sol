@@ -9,6 +9,7 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {
@@ -51,7 +52,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @notice Lists markets and moves their parameters inside the hard bounds.
     bytes32 public constant RISK_MANAGER_ROLE = keccak256("RISK_MANAGER_ROLE");
-    /// @notice Pauses and unpauses deposits and trading.
+    /// @notice Pauses and unpauses trading that adds risk.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice Withdraws protocol fee revenue.
     bytes32 public constant TREASURY_ROLE = keccak256("TREASURY_ROLE");
@@ -103,7 +104,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IClearingHouse
-    function depositFor(address account, uint256 amount) public nonReentrant whenNotPaused {
+    function depositFor(address account, uint256 amount) public nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (account == address(0)) revert InvalidAddress(account);
         _pullExact(msg.sender, amount);
@@ -135,7 +136,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         Order calldata order,
         bytes calldata signature,
         uint256 fillSize
-    ) external nonReentrant whenNotPaused returns (bytes32 orderHash) {
+    ) external nonReentrant returns (bytes32 orderHash) {
         if (fillSize == 0) revert ZeroAmount();
         MarketParams memory params = _ledger.market(order.marketId);
         if (msg.sender == order.maker) revert SelfTrade(msg.sender);
@@ -213,6 +214,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         // Funding up to now is owed at the old clamp. It is priced through the new feed, which must answer
         // anyway, so that a dead feed can still be replaced.
         _ledger.accrueFunding(marketId, current, LedgerLib.price(_oracle, params));
+        // The average is re-set now under the old clamp, so that its fall follows the new clamp from here.
+        _takePendingPremium(marketId, current.maxFundingRate);
         _ledger.marketParams[marketId] = params;
         emit MarketParamsUpdated(marketId, params);
     }
@@ -328,7 +331,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearingHouse
     function fundingRate(uint256 marketId) external view returns (int256) {
         MarketParams memory params = _ledger.market(marketId);
-        return FundingMath.clampedRate(_ledger.marketStates[marketId].premiumEma, params.maxFundingRate);
+        return LedgerLib.fundingRate(_ledger.marketStates[marketId], params);
     }
 
     /// @inheritdoc IClearingHouse
@@ -426,6 +429,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         uint256 oraclePrice = LedgerLib.price(_oracle, params);
         _requireInsideBand(order.limitPrice, oraclePrice, params.priceBand);
         _ledger.accrueFunding(order.marketId, params, oraclePrice);
+        _takePendingPremium(order.marketId, params.maxFundingRate);
 
         uint256 openInterestBefore = _ledger.marketStates[order.marketId].longOpenInterest;
         uint256 notional = fillSize.mulWad(order.limitPrice);
@@ -439,9 +443,11 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         );
         if (order.reduceOnly && !makerReduces) revert ReduceOnlyViolated(orderHash, makerBefore, makerDelta);
         (, bool takerReduces) = _fillSide(msg.sender, order.marketId, -makerDelta, notional, params.takerFeeRatio);
+        // While paused, only fills that reduce both sides pass: traders can still cut risk, nobody adds any.
+        if (paused() && !(makerReduces && takerReduces)) revert EnforcedPause();
 
         _requireOpenInterestCap(order.marketId, openInterestBefore, params.maxOpenInterest);
-        _takePremium(order.marketId, order.limitPrice, oraclePrice, fillSize, openInterestBefore);
+        _recordPremium(order.marketId, order.limitPrice, oraclePrice, openInterestBefore);
         _ledger.requireMarginAfterFill(_oracle, order.maker, makerReduces);
         _ledger.requireMarginAfterFill(_oracle, msg.sender, takerReduces);
     }
@@ -481,20 +487,55 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         }
     }
 
-    function _takePremium(
+    /// @dev Takes the previous block's premium sample into the average, weighted by how much of the open interest
+    /// it added is still open and for how long (FundingMath header), and re-anchors the decay at now. Runs before
+    /// the fill, so a fill cannot count its own open interest as held.
+    function _takePendingPremium(uint256 marketId, uint256 maxFundingRate) private {
+        MarketState storage state = _ledger.marketStates[marketId];
+        uint256 sampleTime = state.pendingPremiumTime;
+        if (sampleTime == block.timestamp) return;
+        int256 ema = FundingMath.decayedPremium(
+            state.premiumEma,
+            maxFundingRate,
+            block.timestamp - state.lastPremiumTime
+        );
+        uint256 base = state.pendingBaseOpenInterest;
+        uint256 openInterest = state.longOpenInterest;
+        uint256 added = state.pendingOpenInterestAdded;
+        // Held: added, still open now, and at most the base, so that one sample moves the average at most halfway.
+        uint256 held = openInterest > base ? Math.min(Math.min(openInterest - base, added), base) : 0;
+        if (held != 0) {
+            int256 sample = FixedPointMath.mulDivFloor(state.pendingPremium, int256(FixedPointMath.WAD), added);
+            ema = FundingMath.nextPremiumEma(ema, sample, block.timestamp - sampleTime, held, base);
+        }
+        state.premiumEma = FundingMath.clampedRate(ema, maxFundingRate).toInt128();
+        state.lastPremiumTime = uint64(block.timestamp);
+        state.pendingPremium = 0;
+        state.pendingOpenInterestAdded = 0;
+    }
+
+    /// @dev Adds a fill to this block's premium sample, weighted by the open interest it added.
+    function _recordPremium(
         uint256 marketId,
         uint256 fillPrice,
         uint256 oraclePrice,
-        uint256 fillSize,
         uint256 openInterestBefore
     ) private {
         MarketState storage state = _ledger.marketStates[marketId];
-        uint256 elapsed = block.timestamp - state.lastPremiumTime;
-        if (elapsed == 0) return;
-        state.premiumEma = FundingMath
-            .nextPremiumEma(state.premiumEma, fillPrice, oraclePrice, elapsed, fillSize, openInterestBefore)
-            .toInt128();
-        state.lastPremiumTime = uint64(block.timestamp);
+        if (state.pendingPremiumTime != block.timestamp) {
+            state.pendingPremiumTime = uint64(block.timestamp);
+            state.pendingBaseOpenInterest = openInterestBefore.toUint128();
+        }
+        uint256 openInterest = state.longOpenInterest;
+        if (openInterest <= openInterestBefore) return;
+        uint256 added = openInterest - openInterestBefore;
+        int256 weighted = FixedPointMath.mulDivFloor(
+            FundingMath.premium(fillPrice, oraclePrice),
+            added.toInt256(),
+            FixedPointMath.WAD
+        );
+        state.pendingPremium = (state.pendingPremium + weighted).toInt128();
+        state.pendingOpenInterestAdded = (state.pendingOpenInterestAdded + added).toUint128();
     }
 
     // ================================================================ internal: misc

@@ -74,7 +74,22 @@ export async function requestUnstake(ctx: CommandContext): Promise<CommandResult
   };
 }
 
-/** `fund unstake`: finishes a request whose cooldown has passed. */
+/**
+ * `fund confirm-unstake`: the exit decision, after the cooldown and within the fund's window; the payout
+ * (`fund unstake`) comes an exposure period later, so the escrow still bears losses realized meanwhile.
+ */
+export async function confirmUnstake(ctx: CommandContext): Promise<CommandResult> {
+  const signer = requireSigner(ctx);
+  const { fund } = ctx.conn.contracts;
+  const receipt = await transact("confirmUnstake", ctx.conn.decoding, fund.connect(signer).confirmUnstake);
+  const exitAt = await fund.unstakeExitAt(signer.address);
+  return {
+    text: `confirmed unstake; it pays from ${timestamp(exitAt)} on (tx ${receipt.hash})`,
+    json: { action: "confirm-unstake", exitAt: Number(exitAt), txs: [receipt.hash] },
+  };
+}
+
+/** `fund unstake`: pays a confirmed request once its exposure period has passed. */
 export async function unstake(ctx: CommandContext): Promise<CommandResult> {
   const signer = requireSigner(ctx);
   const { fund, token } = ctx.conn.contracts;
@@ -98,15 +113,17 @@ export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
     ctx.conn.provider.getBlock("latest"),
   ]);
   if (head === null) throw new Error("the node returned no latest block");
-  const [floor, drawCap, drawnInWindow, windowStart, drawWindow, cooldown, sharePrice] = await Promise.all([
-    fund.floor(),
-    fund.drawCap(),
-    fund.drawnInWindow(),
-    fund.windowStart(),
-    fund.drawWindow(),
-    fund.cooldown(),
-    fund.convertToAssets(10n ** BigInt(shares.decimals)),
-  ]);
+  const [floor, drawCap, drawnInWindow, windowStart, drawWindow, cooldown, sharePrice, unstakeWindow] =
+    await Promise.all([
+      fund.floor(),
+      fund.drawCap(),
+      fund.drawnInWindow(),
+      fund.windowStart(),
+      fund.drawWindow(),
+      fund.cooldown(),
+      fund.convertToAssets(10n ** BigInt(shares.decimals)),
+      fund.UNSTAKE_WINDOW(),
+    ]);
   const now = BigInt(head.timestamp);
   const windowEnd = windowStart + drawWindow;
   // The contract rolls the window lazily: once it has ended, nothing counts as drawn in it.
@@ -150,8 +167,13 @@ export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
   let staker: Record<string, unknown> | null = null;
   if (given !== undefined || ctx.signer !== undefined) {
     const account = targetAccount(given, ctx.signer);
-    const [balance, request] = await Promise.all([fund.balanceOf(account), fund.unstakeRequests(account)]);
+    const [balance, request, exitAt] = await Promise.all([
+      fund.balanceOf(account),
+      fund.unstakeRequests(account),
+      fund.unstakeExitAt(account),
+    ]);
     const value = await fund.previewRedeem(balance);
+    const confirmBy = request.readyAt + unstakeWindow;
     staker = {
       account,
       shares: formatToken(balance, shares, true),
@@ -159,6 +181,8 @@ export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
       pendingUnstakeShares: formatToken(request.shares, shares, true),
       pendingUnstakeAssets: raw(request.assets),
       cooldownEnd: request.shares === 0n ? null : Number(request.readyAt),
+      confirmBy: request.shares === 0n ? null : Number(confirmBy),
+      exitAt: exitAt === 0n ? null : Number(exitAt),
     };
     lines.push(
       ["account", account],
@@ -167,9 +191,17 @@ export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
         "pending unstake",
         request.shares === 0n
           ? "none"
-          : `${formatToken(request.shares, shares)} for at most ${tok(request.assets)}, cooldown ends ${timestamp(request.readyAt)}${request.readyAt <= now ? " (ready)" : ""}`,
+          : `${formatToken(request.shares, shares)} for at most ${tok(request.assets)}, ${pendingStage(now, request.readyAt, confirmBy, exitAt)}`,
       ],
     );
   }
   return { text: fields(lines), json: { ...status, staker } };
+}
+
+/** Where a pending request stands: cooling down, open for confirmation, lapsed, or confirmed and paying from exitAt. */
+function pendingStage(now: bigint, readyAt: bigint, confirmBy: bigint, exitAt: bigint): string {
+  if (exitAt !== 0n) return `confirmed, pays from ${timestamp(exitAt)}${exitAt <= now ? " (ready)" : ""}`;
+  if (now < readyAt) return `cooldown ends ${timestamp(readyAt)}, then confirm by ${timestamp(confirmBy)}`;
+  if (now < confirmBy) return `confirm by ${timestamp(confirmBy)} (fund confirm-unstake)`;
+  return "confirmation window closed: cancel and request again";
 }

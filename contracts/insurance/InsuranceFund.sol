@@ -15,9 +15,24 @@ import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 /// @title InsuranceFund
 /// @notice ERC-4626 vault of the collateral token that pays the clearing house's bad debt. See {IInsuranceFund}.
 /// @dev Shares carry a decimals offset of 6 (OpenZeppelin's virtual shares): a first depositor who donates to
-/// inflate the share price loses about a million times what the next depositor does. Escrowed unstake shares
-/// stay in the supply, so a loss during the cooldown reaches them too; a gain does not (payout is capped at the
-/// value at request) and stays with the remaining stakers.
+/// inflate the share price loses about a million times what the next depositor does.
+///
+/// Income streams. Tokens that arrive other than by a deposit (the fees the clearing house sweeps, donations)
+/// enter `totalAssets` linearly over FEE_STREAM_PERIOD from the first call that notices them (syncIncome, which
+/// anyone may call, or any deposit, request, cancel, unstake or draw), so they go to whoever stakes while they vest, not to
+/// whoever stakes just before a sweep. `accountedBalance` is the balance after the fund's last own transfer;
+/// anything above it is income not yet streamed. A draw scales the unvested stream with the balance, so a loss
+/// falls on vested and unvested value alike. Draws may use the whole balance.
+///
+/// Exits. requestUnstake escrows shares: they stay in the supply, so losses reach them, but the request pays at
+/// most the value at request, so escrow earns nothing. After the cooldown, within UNSTAKE_WINDOW, the staker
+/// confirms; the payout is made from EXIT_EXPOSURE later on, at min(value at request, value at exitAt). The value
+/// at exitAt is the value now with the draws made after exitAt undone (each draw scales every share's value by
+/// the same factor, recorded in a checkpoint), so waiting after exitAt neither helps nor hurts: a staker who
+/// sees a loss coming on chain bears what keepers realize within EXIT_EXPOSURE of its decision, and a matured
+/// request is no option to keep armed.
+/// Cancelling returns only shares worth min(value at request, value now); the rest are burnt, so gains earned
+/// in escrow go to the stakers who carried the risk.
 contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -33,6 +48,12 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     uint256 public constant MIN_DRAW_WINDOW = 1 minutes;
     /// @notice Bounds of the draw-cap window.
     uint256 public constant MAX_DRAW_WINDOW = 30 days;
+    /// @notice Time after the cooldown in which a request may be confirmed; after it, it can only be cancelled.
+    uint256 public constant UNSTAKE_WINDOW = 1 days;
+    /// @notice Time between confirming an unstake and its payout, during which the escrow still bears losses.
+    uint256 public constant EXIT_EXPOSURE = 1 hours;
+    /// @notice Time over which income (swept fees, donations) enters the share price.
+    uint256 public constant FEE_STREAM_PERIOD = 7 days;
 
     struct UnstakeRequest {
         uint128 shares;
@@ -58,6 +79,25 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
 
     /// @notice Pending unstake requests by staker.
     mapping(address staker => UnstakeRequest) public unstakeRequests;
+    /// @notice When a staker's confirmed request may be paid; 0 while unconfirmed.
+    mapping(address staker => uint256) public unstakeExitAt;
+
+    /// @notice Token balance after the fund's last own transfer; income above it is not yet streamed.
+    uint128 public accountedBalance;
+    /// @notice Income streaming since `streamStart` (token decimals).
+    uint128 public streamAmount;
+    /// @notice Start of the current income stream.
+    uint64 public streamStart;
+
+    /// @dev After each draw: its time and the cumulative factor by which draws have scaled every share's value
+    /// (FACTOR_ONE before any), so that an exit can be valued as of its exitAt.
+    struct LossCheckpoint {
+        uint64 time;
+        uint192 factor;
+    }
+
+    uint256 private constant FACTOR_ONE = 1e36;
+    LossCheckpoint[] private _lossCheckpoints;
 
     /// @param asset_ The collateral token of the clearing house.
     /// @param clearingHouse_ The clearing house allowed to draw.
@@ -87,14 +127,20 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         _rollWindow();
         paid = Math.min(amount, availableForDraw());
         if (paid == 0) return 0;
+        uint256 balance = _syncIncome();
         drawnInWindow += paid.toUint128();
+        // The loss scales the unvested stream with the balance: vested and unvested value fall alike.
+        streamAmount = Math.mulDiv(streamAmount, balance - paid, balance).toUint128();
+        accountedBalance = (balance - paid).toUint128();
+        uint256 factor = Math.mulDiv(_lossFactorAt(block.timestamp), balance - paid, balance);
+        _lossCheckpoints.push(LossCheckpoint(uint64(block.timestamp), uint192(factor)));
         IERC20(asset()).safeTransfer(clearingHouse, paid);
         emit Drawn(paid, totalAssets());
     }
 
     /// @inheritdoc IInsuranceFund
     function availableForDraw() public view returns (uint256) {
-        uint256 balance = totalAssets();
+        uint256 balance = _balance();
         uint256 aboveFloor = balance > floor ? balance - floor : 0;
         uint256 drawn = block.timestamp >= uint256(windowStart) + drawWindow ? 0 : drawnInWindow;
         uint256 leftInWindow = drawCap > drawn ? drawCap - drawn : 0;
@@ -106,9 +152,12 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     /// @inheritdoc IInsuranceFund
     function requestUnstake(uint256 shares) external {
         if (shares == 0) revert ZeroUnstake();
+        uint256 confirmedExitAt = unstakeExitAt[msg.sender];
+        if (confirmedExitAt != 0) revert UnstakeAlreadyConfirmed(msg.sender, confirmedExitAt);
+        UnstakeRequest storage request = unstakeRequests[msg.sender];
+        _syncIncome();
         uint256 assets = previewRedeem(shares);
         _transfer(msg.sender, address(this), shares);
-        UnstakeRequest storage request = unstakeRequests[msg.sender];
         request.shares += shares.toUint128();
         request.assets += assets.toUint128();
         request.readyAt = uint64(block.timestamp + cooldown);
@@ -116,25 +165,75 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     }
 
     /// @inheritdoc IInsuranceFund
+    function confirmUnstake() external returns (uint256 exitAt) {
+        UnstakeRequest storage request = unstakeRequests[msg.sender];
+        if (request.shares == 0) revert NoUnstakeRequest(msg.sender);
+        uint256 confirmedExitAt = unstakeExitAt[msg.sender];
+        if (confirmedExitAt != 0) revert UnstakeAlreadyConfirmed(msg.sender, confirmedExitAt);
+        uint256 readyAt = request.readyAt;
+        if (block.timestamp < readyAt) revert CooldownNotElapsed(msg.sender, readyAt);
+        if (block.timestamp >= readyAt + UNSTAKE_WINDOW) {
+            revert UnstakeWindowClosed(msg.sender, readyAt + UNSTAKE_WINDOW);
+        }
+        exitAt = block.timestamp + EXIT_EXPOSURE;
+        unstakeExitAt[msg.sender] = exitAt;
+        emit UnstakeConfirmed(msg.sender, exitAt);
+    }
+
+    /// @inheritdoc IInsuranceFund
     function unstake() external returns (uint256 assets) {
         UnstakeRequest memory request = unstakeRequests[msg.sender];
         if (request.shares == 0) revert NoUnstakeRequest(msg.sender);
-        if (block.timestamp < request.readyAt) revert CooldownNotElapsed(msg.sender, request.readyAt);
+        uint256 exitAt = unstakeExitAt[msg.sender];
+        if (exitAt == 0) revert UnstakeNotConfirmed(msg.sender);
         if (IClearingHouse(clearingHouse).openDeleverageCases() != 0) revert BadDebtPending();
-        assets = Math.min(request.assets, previewRedeem(request.shares));
+        if (block.timestamp < exitAt) revert ExitExposureNotElapsed(msg.sender, exitAt);
+        // Valued as of exitAt: draws after it fell on every share, these included, and are undone for them.
+        uint256 value = previewRedeem(request.shares);
+        uint256 factorNow = _lossFactorAt(block.timestamp);
+        uint256 factorAtExit = _lossFactorAt(exitAt);
+        if (factorNow < factorAtExit)
+            value = factorNow == 0 ? request.assets : Math.mulDiv(value, factorAtExit, factorNow);
+        uint256 balance = _syncIncome();
+        assets = Math.min(Math.min(request.assets, value), balance);
         delete unstakeRequests[msg.sender];
+        delete unstakeExitAt[msg.sender];
         _burn(address(this), request.shares);
+        accountedBalance = (balance - assets).toUint128();
         IERC20(asset()).safeTransfer(msg.sender, assets);
         emit Unstaked(msg.sender, request.shares, assets);
     }
 
     /// @inheritdoc IInsuranceFund
-    function cancelUnstake() external {
+    function cancelUnstake() external returns (uint256 returned) {
         UnstakeRequest memory request = unstakeRequests[msg.sender];
         if (request.shares == 0) revert NoUnstakeRequest(msg.sender);
+        _syncIncome();
         delete unstakeRequests[msg.sender];
-        _transfer(address(this), msg.sender, request.shares);
-        emit UnstakeCancelled(msg.sender, request.shares);
+        delete unstakeExitAt[msg.sender];
+        returned = request.shares;
+        uint256 value = previewRedeem(returned);
+        if (value > request.assets) {
+            // Worth more than at request: return r shares with r × (A + 1) / (S − s + r + 10^6) ≤ a, i.e.
+            // r = ⌊a × (S − s + 10^6) / (A + 1 − a)⌋ (A assets, S supply, s escrowed, a value at request), so that
+            // after the rest is burnt the returned shares are worth at most a.
+            uint256 othersShares = totalSupply() - request.shares + 10 ** _decimalsOffset();
+            returned = Math.mulDiv(request.assets, othersShares, totalAssets() + 1 - request.assets);
+            _burn(address(this), request.shares - returned);
+        }
+        _transfer(address(this), msg.sender, returned);
+        emit UnstakeCancelled(msg.sender, returned, request.shares - returned);
+    }
+
+    /// @inheritdoc IInsuranceFund
+    function syncIncome() external {
+        _syncIncome();
+    }
+
+    /// @notice Assets that back shares: the balance minus income still streaming in (or not yet streaming).
+    function totalAssets() public view override returns (uint256) {
+        uint256 balance = _balance();
+        return balance - Math.min(balance, _lockedIncome() + _newIncome(balance));
     }
 
     /// @notice Closed: unstaking goes through requestUnstake and unstake.
@@ -185,6 +284,56 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
 
     function _check(string memory name, uint256 value, uint256 min, uint256 max) private pure {
         if (value < min || value > max) revert FundParamOutOfBounds(name, value, min, max);
+    }
+
+    /// @dev Pulls exactly `assets` (a token that delivers anything else is refused), after streaming any new
+    /// income, so that the deposit is not mistaken for income.
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+        uint256 balance = _syncIncome();
+        IERC20(asset()).safeTransferFrom(caller, address(this), assets);
+        uint256 received = _balance() - balance;
+        if (received != assets) revert TransferAmountMismatch(assets, received);
+        accountedBalance = (balance + assets).toUint128();
+        _mint(receiver, shares);
+        emit Deposit(caller, receiver, assets, shares);
+    }
+
+    /// @dev Starts streaming income that arrived since the last own transfer, with what is still locked of the
+    /// previous stream, over a new FEE_STREAM_PERIOD. Returns the balance.
+    function _syncIncome() private returns (uint256 balance) {
+        balance = _balance();
+        uint256 income = _newIncome(balance);
+        if (income == 0) return balance;
+        streamAmount = (_lockedIncome() + income).toUint128();
+        streamStart = uint64(block.timestamp);
+        accountedBalance = balance.toUint128();
+    }
+
+    /// @dev The loss factor after the last draw at or before `time` (binary search over the checkpoints).
+    function _lossFactorAt(uint256 time) private view returns (uint256) {
+        uint256 low = 0;
+        uint256 high = _lossCheckpoints.length;
+        while (low < high) {
+            uint256 mid = (low + high) / 2;
+            if (_lossCheckpoints[mid].time <= time) low = mid + 1;
+            else high = mid;
+        }
+        return low == 0 ? FACTOR_ONE : _lossCheckpoints[low - 1].factor;
+    }
+
+    function _balance() private view returns (uint256) {
+        return IERC20(asset()).balanceOf(address(this));
+    }
+
+    function _newIncome(uint256 balance) private view returns (uint256) {
+        return balance > accountedBalance ? balance - accountedBalance : 0;
+    }
+
+    /// @dev The part of the stream not yet vested, rounded up (against new value).
+    function _lockedIncome() private view returns (uint256) {
+        uint256 elapsed = block.timestamp - streamStart;
+        if (elapsed >= FEE_STREAM_PERIOD) return 0;
+        return Math.mulDiv(streamAmount, FEE_STREAM_PERIOD - elapsed, FEE_STREAM_PERIOD, Math.Rounding.Ceil);
     }
 
     function _rollWindow() private {

@@ -42,7 +42,8 @@ struct MarketParams {
 struct MarketState {
     /// Cumulative funding paid per unit of long size since listing (18 decimals, collateral units).
     int128 fundingIndex;
-    /// Exponential average of fill premiums over the oracle, an 18-decimal fraction; drives the funding rate.
+    /// Average of held fill premiums over the oracle when last set, an 18-decimal fraction within ±maxFundingRate;
+    /// it falls toward zero from `lastPremiumTime` on and drives the funding rate (see FundingMath).
     int128 premiumEma;
     /// Sum of all long sizes.
     uint128 longOpenInterest;
@@ -50,16 +51,24 @@ struct MarketState {
     uint128 shortOpenInterest;
     /// Last time `fundingIndex` was brought up to date.
     uint64 lastFundingTime;
-    /// Last time `premiumEma` took in a fill.
+    /// Last time `premiumEma` was set.
     uint64 lastPremiumTime;
     /// Open deleverage cases whose counterparties are long: long accounts cannot withdraw meanwhile.
     uint32 longDeleverageCases;
     /// Open deleverage cases whose counterparties are short.
     uint32 shortDeleverageCases;
+    /// Time of the block whose fills form the pending premium sample (taken in when its added interest is reset).
+    uint64 pendingPremiumTime;
     /// Cumulative socialized loss charged per unit of long size (18 decimals).
     uint256 longSocialLossIndex;
     /// Cumulative socialized loss charged per unit of short size (18 decimals).
     uint256 shortSocialLossIndex;
+    /// Pending sample: Σ premium × open interest added, over the fills of its block (18 decimals).
+    int128 pendingPremium;
+    /// Pending sample: open interest its fills added.
+    uint128 pendingOpenInterestAdded;
+    /// Pending sample: one side's open interest before its block's first fill.
+    uint128 pendingBaseOpenInterest;
 }
 
 /// @notice One account's position in one market.
@@ -427,7 +436,8 @@ interface IClearingHouse {
     /// @notice Sends protocol fee revenue (token decimals) to `to`. Treasury role.
     function withdrawProtocolFees(address to, uint256 amount) external;
 
-    /// @notice Pauses deposits and trading (never withdrawals). Pauser role.
+    /// @notice Pauses every fill that does not reduce both sides; deposits, withdrawals, reducing fills and the
+    /// loss waterfall go on. Pauser role.
     function pause() external;
 
     /// @notice Lifts the pause. Pauser role.

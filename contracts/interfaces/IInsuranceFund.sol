@@ -3,9 +3,10 @@ pragma solidity ^0.8.24;
 
 /// @title IInsuranceFund
 /// @notice ERC-4626 vault over the collateral token that backs the clearing house. Stakers deposit
-/// (stake), earn the fee share and liquidation fees the clearing house sends, and carry bad debt before
-/// anyone else. Leaving takes a request, a cooldown and a final unstake that pays the smaller of the value
-/// at request and the value at the end, and waits while bad debt is being deleveraged.
+/// (stake), earn the fee share and liquidation fees the clearing house sends (streamed into the share price
+/// over a period), and carry bad debt before anyone else. Leaving takes a request, a cooldown, a confirmation
+/// within a bounded window, and an unstake at least EXIT_EXPOSURE after it that pays the smaller of the value at
+/// request and the value then, and waits while bad debt is being deleveraged.
 interface IInsuranceFund {
     /// @notice Only the clearing house may draw.
     error OnlyClearingHouse(address caller);
@@ -23,6 +24,16 @@ interface IInsuranceFund {
     error ZeroUnstake();
     /// @notice The clearing house address was zero.
     error InvalidClearingHouse();
+    /// @notice The request was already confirmed (it pays at `exitAt`); it can no longer grow or be confirmed.
+    error UnstakeAlreadyConfirmed(address staker, uint256 exitAt);
+    /// @notice The window to confirm the request closed at `closedAt`: cancel it and request again.
+    error UnstakeWindowClosed(address staker, uint256 closedAt);
+    /// @notice The request must be confirmed (confirmUnstake) before it can be paid.
+    error UnstakeNotConfirmed(address staker);
+    /// @notice A confirmed request pays only from `exitAt` on.
+    error ExitExposureNotElapsed(address staker, uint256 exitAt);
+    /// @notice The token delivered `received` instead of `expected` (fee-on-transfer tokens are not supported).
+    error TransferAmountMismatch(uint256 expected, uint256 received);
 
     /// @notice The clearing house drew `amount` (token decimals).
     event Drawn(uint256 amount, uint256 balanceAfter);
@@ -30,8 +41,10 @@ interface IInsuranceFund {
     event UnstakeRequested(address indexed staker, uint256 shares, uint256 assets, uint256 readyAt);
     /// @notice `staker` unstaked `shares` for `assets` (the smaller of the value at request and now).
     event Unstaked(address indexed staker, uint256 shares, uint256 assets);
-    /// @notice `staker` took back the shares of a pending request.
-    event UnstakeCancelled(address indexed staker, uint256 shares);
+    /// @notice `staker` confirmed its request; it pays from `exitAt` on.
+    event UnstakeConfirmed(address indexed staker, uint256 exitAt);
+    /// @notice `staker` took back `shares` of a pending request; `burnt` (its gains in escrow) went to the stakers.
+    event UnstakeCancelled(address indexed staker, uint256 shares, uint256 burnt);
     /// @notice Fund parameters changed.
     event FundParamsUpdated(uint256 cooldown, uint256 floor, uint256 drawCap, uint256 drawWindow);
 
@@ -43,13 +56,25 @@ interface IInsuranceFund {
     /// of the current window's draw cap.
     function availableForDraw() external view returns (uint256);
 
-    /// @notice Escrows `shares` of the caller for unstaking; adds to a pending request and restarts its cooldown.
+    /// @notice Escrows `shares` of the caller for unstaking; adds to an unconfirmed request and restarts its
+    /// cooldown. Escrowed shares bear losses and earn nothing.
+    /// @param shares Shares to escrow.
     function requestUnstake(uint256 shares) external;
 
-    /// @notice Completes the caller's request after the cooldown, paying min(value at request, value now).
+    /// @notice Confirms the caller's request, after the cooldown and within UNSTAKE_WINDOW of it: the exit decision.
+    /// @return exitAt When the request may be paid (now + EXIT_EXPOSURE).
+    function confirmUnstake() external returns (uint256 exitAt);
+
+    /// @notice Pays the caller's confirmed request from its exitAt on: min(value at request, value now).
     /// @return assets What was paid (token decimals).
     function unstake() external returns (uint256 assets);
 
-    /// @notice Returns the escrowed shares of the caller's pending request.
-    function cancelUnstake() external;
+    /// @notice Starts streaming income (swept fees, donations) that arrived since the fund's last own transfer,
+    /// with what is left of the current stream, over FEE_STREAM_PERIOD. Anyone may call it.
+    function syncIncome() external;
+
+    /// @notice Ends the caller's request, returning escrowed shares worth at most the value at request; the
+    /// rest are burnt for the remaining stakers.
+    /// @return returned Shares given back.
+    function cancelUnstake() external returns (uint256 returned);
 }

@@ -69,7 +69,7 @@ library LedgerLib {
 
     // ---------------------------------------------------------------- funding and social loss
 
-    /// @dev Brings a market's funding index up to now at the current premium average.
+    /// @dev Brings a market's funding index up to now along the decaying premium average.
     function accrueFunding(
         Ledger storage ledger,
         uint256 marketId,
@@ -77,16 +77,15 @@ library LedgerLib {
         uint256 oraclePrice
     ) internal {
         MarketState storage state = ledger.marketStates[marketId];
-        uint256 elapsed = block.timestamp - state.lastFundingTime;
-        if (elapsed == 0) return;
-        int256 rate = FundingMath.clampedRate(state.premiumEma, params.maxFundingRate);
-        int256 index = state.fundingIndex + FundingMath.indexGrowth(rate, oraclePrice, elapsed);
+        if (block.timestamp == state.lastFundingTime) return;
+        int256 index = currentFundingIndex(ledger, marketId, params, oraclePrice);
         state.fundingIndex = index.toInt128();
         state.lastFundingTime = uint64(block.timestamp);
-        emit IClearingHouse.FundingAccrued(marketId, index, rate, oraclePrice);
+        emit IClearingHouse.FundingAccrued(marketId, index, fundingRate(state, params), oraclePrice);
     }
 
-    /// @dev The funding index a market would have if accrued now.
+    /// @dev The funding index a market would have if accrued now. The average was set at lastPremiumTime, never
+    /// after lastFundingTime (every write of it follows an accrual), so both ages are non-negative.
     function currentFundingIndex(
         Ledger storage ledger,
         uint256 marketId,
@@ -94,8 +93,26 @@ library LedgerLib {
         uint256 oraclePrice
     ) internal view returns (int256) {
         MarketState storage state = ledger.marketStates[marketId];
-        int256 rate = FundingMath.clampedRate(state.premiumEma, params.maxFundingRate);
-        return state.fundingIndex + FundingMath.indexGrowth(rate, oraclePrice, block.timestamp - state.lastFundingTime);
+        uint256 setAt = state.lastPremiumTime;
+        return
+            state.fundingIndex +
+            FundingMath.indexGrowth(
+                state.premiumEma,
+                params.maxFundingRate,
+                oraclePrice,
+                state.lastFundingTime - setAt,
+                block.timestamp - setAt
+            );
+    }
+
+    /// @dev The daily funding rate now: the premium average fallen since it was set, within the clamp.
+    function fundingRate(MarketState storage state, MarketParams memory params) internal view returns (int256) {
+        int256 ema = FundingMath.decayedPremium(
+            state.premiumEma,
+            params.maxFundingRate,
+            block.timestamp - state.lastPremiumTime
+        );
+        return FundingMath.clampedRate(ema, params.maxFundingRate);
     }
 
     function socialLossIndex(MarketState storage state, int256 size) internal view returns (uint256) {

@@ -525,8 +525,10 @@ describe("trader and staker CLI against a node", function () {
 
     const before = await chainState();
     const early = await refused(["fund", "unstake"], t4);
-    expect(early).to.equal(
-      `backstop: unstake reverted: CooldownNotElapsed(staker=${t4.address}, readyAt=${timestamp(request.readyAt)})`,
+    expect(early).to.equal(`backstop: unstake reverted: UnstakeNotConfirmed(staker=${t4.address})`);
+    const earlyConfirm = await refused(["fund", "confirm-unstake"], t4);
+    expect(earlyConfirm).to.equal(
+      `backstop: confirmUnstake reverted: CooldownNotElapsed(staker=${t4.address}, readyAt=${timestamp(request.readyAt)})`,
     );
     expect(await chainState()).to.deep.equal(before);
 
@@ -544,6 +546,8 @@ describe("trader and staker CLI against a node", function () {
         pendingUnstakeShares: string;
         pendingUnstakeAssets: string;
         cooldownEnd: number;
+        confirmBy: number | null;
+        exitAt: number | null;
       };
     }
     const status = await okJson<FundJson>(["fund", "status"], t4);
@@ -562,9 +566,16 @@ describe("trader and staker CLI against a node", function () {
       pendingUnstakeShares: "400",
       pendingUnstakeAssets: "400",
       cooldownEnd: Number(request.readyAt),
+      confirmBy: Number(request.readyAt) + 86_400,
+      exitAt: null,
     });
 
     await advanceTime(system, 86_400);
+    expect(await ok(["fund", "confirm-unstake"], t4)).to.match(/^confirmed unstake; it pays from /);
+    const exitAt = await insuranceFund.unstakeExitAt(t4.address);
+    const confirmed = await okJson<FundJson>(["fund", "status"], t4);
+    expect(confirmed.staker.exitAt).to.equal(Number(exitAt));
+    await advanceTime(system, 3600);
     expect(await ok(["fund", "unstake"], t4)).to.match(/^unstaked: received 400 mUSD /);
     expect(await collateralToken.balanceOf(t4.address)).to.equal(9400n * USD);
     expect(await insuranceFund.balanceOf(t4.address)).to.equal(600n * 10n ** 12n);

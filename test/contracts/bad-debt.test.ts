@@ -447,12 +447,14 @@ interface CaseCtx extends Ctx {
  * alice deposits 700 and buys 2 ETH from bob (deposit 1,000) and 1 ETH from erin (deposit 10,000); frank
  * (10,000) buys 1 ETH from erin, all at 2,000 with alice and frank as makers. Fees: alice 0.8 + 0.4, frank 0.4,
  * bob 2, erin 1 + 1; pot 30% × 5.6 = 1.68. The fund may pay 49 USD a day; its unstake cooldown is a minute and
- * dave has asked to unstake half his shares. ETH falls to 1,700.
+ * dave has asked to unstake half his shares and confirmed after the cooldown. ETH falls to 1,700.
  */
 async function adlSetupFixture(): Promise<Ctx> {
   const c = await baseFixture({ alice: 700n, bob: 1_000n, carol: 100_000n, erin: 10_000n, frank: 10_000n });
   await setFundLimits(c, 0n, 49n * USD, 60n);
   await c.fund.connect(c.dave).requestUnstake(FUND_SHARES / 2n);
+  await networkHelpers.time.increase(60);
+  await c.fund.connect(c.dave).confirmUnstake();
   await trade(c.clearingHouse, c.alice, c.bob, { size: 2n * E }, 2n * E);
   await trade(c.clearingHouse, c.alice, c.erin, { size: E, nonce: 1n }, E);
   await trade(c.clearingHouse, c.frank, c.erin, { size: E }, E);
@@ -659,7 +661,7 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
     // ⌊5×10^15 × (10^10 + 1) / (10^16 + 10^6)⌋ = 5,000,000,000 units, then and now.
     await mined(clearingHouse.connect(bob).withdraw(USD));
     await expectCollateral(clearingHouse, bob.address, 997n * E); // 1000 − 2 − 1
-    await networkHelpers.time.increase(60);
+    await networkHelpers.time.increase(3600); // the exit exposure after confirming
     const unstake = await mined(fund.connect(dave).unstake());
     expect(waterfallEvents(clearingHouse, fund, unstake)).to.deep.equal([
       ev("Transfer", await fund.getAddress(), ethers.ZeroAddress, FUND_SHARES / 2n),
@@ -819,7 +821,7 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
       quietFunding(ETH_MARKET, 1700n * E),
       ev("Withdrawn", erin.address, USD),
     ]);
-    await networkHelpers.time.increase(60);
+    await networkHelpers.time.increase(3600); // the exit exposure after confirming
     const unstake = await mined(fund.connect(dave).unstake());
     expect(waterfallEvents(clearingHouse, fund, unstake)).to.deep.equal([
       ev("Transfer", await fund.getAddress(), ethers.ZeroAddress, FUND_SHARES / 2n),

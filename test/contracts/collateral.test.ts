@@ -215,44 +215,49 @@ describe("ClearingHouse collateral", () => {
 
     it("settles funding before checking margin; free collateral is net of funding owed", async () => {
       const { clearingHouse, token, ethFeed, traders } = await networkHelpers.loadFixture(deploySystem);
-      const [maker, taker] = traders;
-      // Let the premium window pass entirely so that the next fill sets the premium average outright.
+      const [maker, taker, c1, c2] = traders;
       await networkHelpers.time.increase(3600);
       await ethFeed.setAnswer(ETH_2000);
-      await clearingHouse.connect(maker).deposit(1000n * USD);
-      await clearingHouse.connect(taker).deposit(1000n * USD);
-      // Maker buys 1 ETH at 2060 over an oracle of 2000: premium 3%, clamped to 1%/day.
+      for (const t of [maker, taker, c1, c2]) await clearingHouse.connect(t).deposit(1000n * USD);
+      // c1 buys 1 ETH at the oracle from c2: the first open interest (its premium counts for nothing).
+      await fill(clearingHouse, c1, c2, { isBuy: true, size: WAD, limitPrice: 2000n * WAD });
+      // Maker buys 1 ETH at 2060 over an oracle of 2000: premium 3% on 1 ETH added to a base of 1.
       // Maker fee 2060 × 2bp = 0.412 → collateral 999.588.
-      const fillTx = await fill(clearingHouse, maker, taker, {
+      await fill(clearingHouse, maker, taker, { isBuy: true, size: WAD, limitPrice: 2060n * WAD });
+      expect(await clearingHouse.collateralOf(maker.address)).to.equal(999_588_000n * SCALE);
+      // An hour later a fill takes the sample in: held 1 of base 1, weight 3,600 × 1/2 = 1,800 s,
+      // average 3% × 1,800 / 3,600 = 1.5%, stored at the 1%/day clamp.
+      await networkHelpers.time.increase(3600);
+      await ethFeed.setAnswer(ETH_2000);
+      const fillTx = await fill(clearingHouse, c1, c2, {
         isBuy: true,
-        size: WAD,
-        limitPrice: 2060n * WAD,
+        size: WAD / 1000n,
+        limitPrice: 2000n * WAD,
+        nonce: 1n,
       });
       const filledAt = await blockTimestampOf(fillTx);
-      expect(await clearingHouse.collateralOf(maker.address)).to.equal(999_588_000n * SCALE);
+      expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(WAD / 100n);
 
-      // Keep the feed fresh, then withdraw 8,640 s (0.1 day) after the fill.
-      await networkHelpers.time.setNextBlockTimestamp(filledAt + 8000n);
-      await ethFeed.setAnswer(ETH_2000);
-      // Funding index growth: 1% × 2000 × 0.1 day = 2 per unit; the 1 ETH long owes 2.
-      // equity = 999.588 − 60 (uPnL at 2000 vs 2060) − 2 = 937.588; IM = 200.
-      // free = min(999.588 − 2, 937.588 − 200) = 737.588 USD.
-      const free = 737_588_000n;
+      // Withdraw half an hour later. The average falls 1% → 0.5%: index growth 1% × 1,800 − 1% × 1,800² / 7,200
+      // = 13.5 rate·s → 13.5 × 2,000 / 86,400 = 0.3125 per unit; the 1 ETH long owes 0.3125.
+      // equity = 999.588 − 60 (uPnL at 2000 vs 2060) − 0.3125 = 939.2755; IM = 200.
+      // free = min(999.588 − 0.3125, 939.2755 − 200) = 739.2755 USD.
+      const free = 739_275_500n;
       const before = await collateralSnapshot(clearingHouse, token, [maker.address]);
-      await networkHelpers.time.setNextBlockTimestamp(filledAt + 8640n);
+      await networkHelpers.time.setNextBlockTimestamp(filledAt + 1800n);
       await expect(clearingHouse.connect(maker).withdraw(free + 1n))
         .to.be.revertedWithCustomError(clearingHouse, "InsufficientMargin")
         .withArgs(maker.address, 199_999_999n * SCALE, 200n * WAD);
       expect(await collateralSnapshot(clearingHouse, token, [maker.address])).to.deep.equal(before);
 
-      await networkHelpers.time.setNextBlockTimestamp(filledAt + 8640n);
+      await networkHelpers.time.setNextBlockTimestamp(filledAt + 1800n);
       const tx = clearingHouse.connect(maker).withdraw(free);
       await expect(tx)
         .to.emit(clearingHouse, "FundingSettled")
-        .withArgs(maker.address, ETH_MARKET, 2n * WAD);
+        .withArgs(maker.address, ETH_MARKET, 3125n * 10n ** 14n);
       await expect(tx).to.emit(clearingHouse, "Withdrawn").withArgs(maker.address, free);
-      expect(await blockTimestampOf(await tx)).to.equal(filledAt + 8640n);
-      // 999.588 − 2 − 737.588 = 260 settled; equity 260 − 60 = 200 = IM.
+      expect(await blockTimestampOf(await tx)).to.equal(filledAt + 1800n);
+      // 999.588 − 0.3125 − 739.2755 = 260 settled; equity 260 − 60 = 200 = IM.
       expect(await clearingHouse.collateralOf(maker.address)).to.equal(260n * WAD);
       const after = await clearingHouse.accountHealth(maker.address);
       expect(after.equity).to.equal(200n * WAD);
@@ -350,7 +355,7 @@ describe("ClearingHouse collateral", () => {
   });
 
   describe("pause", () => {
-    it("blocks deposit and depositFor with EnforcedPause; withdraw still works", async () => {
+    it("keeps deposit, depositFor and withdraw open while paused", async () => {
       const { clearingHouse, token, pauser, traders } = await networkHelpers.loadFixture(deploySystem);
       const [alice, bob] = traders;
       await clearingHouse.connect(alice).deposit(1000n * USD);
@@ -358,26 +363,24 @@ describe("ClearingHouse collateral", () => {
       await expect(clearingHouse.connect(pauser).pause()).to.emit(clearingHouse, "Paused").withArgs(pauser.address);
       expect(await clearingHouse.paused()).to.equal(true);
 
-      const before = await collateralSnapshot(clearingHouse, token, [alice.address, bob.address]);
-      await expect(clearingHouse.connect(alice).deposit(USD)).to.be.revertedWithCustomError(
-        clearingHouse,
-        "EnforcedPause",
-      );
-      await expect(clearingHouse.connect(alice).depositFor(bob.address, USD)).to.be.revertedWithCustomError(
-        clearingHouse,
-        "EnforcedPause",
-      );
-      expect(await collateralSnapshot(clearingHouse, token, [alice.address, bob.address])).to.deep.equal(before);
+      // A trader must be able to top up during an incident: deposits stay open (issue 9, finding 8).
+      await expect(clearingHouse.connect(alice).deposit(USD))
+        .to.emit(clearingHouse, "Deposited")
+        .withArgs(alice.address, alice.address, USD);
+      await expect(clearingHouse.connect(alice).depositFor(bob.address, USD))
+        .to.emit(clearingHouse, "Deposited")
+        .withArgs(bob.address, alice.address, USD);
+      expect(await clearingHouse.collateralOf(bob.address)).to.equal(WAD);
 
       await expect(clearingHouse.connect(alice).withdraw(400n * USD))
         .to.emit(clearingHouse, "Withdrawn")
         .withArgs(alice.address, 400n * USD);
-      expect(await clearingHouse.collateralOf(alice.address)).to.equal(600n * WAD);
-      expect(await token.balanceOf(alice.address)).to.equal(START_BALANCE - 600n * USD);
+      expect(await clearingHouse.collateralOf(alice.address)).to.equal(601n * WAD);
+      expect(await token.balanceOf(alice.address)).to.equal(START_BALANCE - 602n * USD);
 
       await expect(clearingHouse.connect(pauser).unpause()).to.emit(clearingHouse, "Unpaused").withArgs(pauser.address);
       await clearingHouse.connect(alice).depositFor(bob.address, USD);
-      expect(await clearingHouse.collateralOf(bob.address)).to.equal(WAD);
+      expect(await clearingHouse.collateralOf(bob.address)).to.equal(2n * WAD);
     });
 
     it("lets only PAUSER_ROLE pause and unpause", async () => {

@@ -14,6 +14,7 @@ import {
   networkHelpers,
 } from "../../devnet/hardhat/fixture.js";
 import type { System } from "../../devnet/hardhat/fixture.js";
+import type { InsuranceFund } from "../../typechain-types/index.js";
 import { blockTime, latestTime, mined } from "../../devnet/hardhat/trading.js";
 import { depositUsd, fundSnapshot, openAt, refreshFeeds, setPrice } from "../../devnet/hardhat/fund.js";
 
@@ -22,6 +23,13 @@ const UINT128_MAX = 2n ** 128n - 1n;
 const CENT = WAD / 100n;
 // With a decimals offset of 6 an empty fund mints 10^6 shares per token unit: 1,000 USD = 1e9 units → 1e15.
 const SHARES_PER_USD = 10n ** 12n;
+const EXIT_EXPOSURE = 3600n;
+
+/** Confirms `staker`'s request (the cooldown must be over) and lets the exit exposure pass. */
+async function confirmAndWait(fund: InsuranceFund, staker: HardhatEthersSigner): Promise<void> {
+  await mined(fund.connect(staker).confirmUnstake());
+  await networkHelpers.time.increase(EXIT_EXPOSURE);
+}
 
 interface Ctx extends System {
   s1: HardhatEthersSigner;
@@ -83,25 +91,28 @@ describe("InsuranceFund", () => {
         .to.emit(fund, "Deposit")
         .withArgs(s1.address, s1.address, 1000n * USD, 10n ** 15n);
 
-      // A donation of 500 USD lifts the price to 1.5 USD per 1e12 shares.
+      // A donation of 500 USD does not count until it streams: 3e8 × (1e15 + 1e6) / (1e9 + 1) = 3e14 shares.
       await mined(token.connect(traders[0]).transfer(fundAddress, 500n * USD));
-      // 3e8 × (1e15 + 1e6) / (1.5e9 + 1) = 200,000,000,066,666.6 → 200,000,000,066,666 (down).
-      expect(await fund.previewDeposit(300n * USD)).to.equal(200_000_000_066_666n);
-      await expect(fund.connect(s2).deposit(300n * USD, s2.address))
+      expect(await fund.totalAssets()).to.equal(1000n * USD);
+      expect(await fund.previewDeposit(300n * USD)).to.equal(3n * 10n ** 14n);
+      const deposit = await mined(fund.connect(s2).deposit(300n * USD, s2.address));
+      await expect(deposit)
         .to.emit(fund, "Deposit")
-        .withArgs(s2.address, s2.address, 300n * USD, 200_000_000_066_666n);
+        .withArgs(s2.address, s2.address, 300n * USD, 3n * 10n ** 14n);
+      // The deposit started the donation's 7-day stream; once it has run, the fund holds 1,800 USD.
+      expect(await fund.streamAmount()).to.equal(500n * USD);
+      await networkHelpers.time.setNextBlockTimestamp((await blockTime(deposit)) + 604_800n);
 
-      // mint 1e14 shares: 1e14 × (1.8e9 + 1) / (1,200,000,000,066,666 + 1e6) = 149,999,999.99… → 150,000,000 (up).
-      expect(await fund.previewMint(10n ** 14n)).to.equal(150n * USD);
+      // mint 1e14 shares: 1e14 × (1.8e9 + 1) / (1.3e15 + 1e6) = 138,461,538.4… → 138,461,539 (up).
       await expect(fund.connect(s2).mint(10n ** 14n, s2.address))
         .to.emit(fund, "Deposit")
-        .withArgs(s2.address, s2.address, 150n * USD, 10n ** 14n);
+        .withArgs(s2.address, s2.address, 138_461_539n, 10n ** 14n);
 
-      expect(await fund.totalAssets()).to.equal(1950n * USD);
-      expect(await fund.totalSupply()).to.equal(1_300_000_000_066_666n);
-      expect(await fund.balanceOf(s2.address)).to.equal(300_000_000_066_666n);
-      // s1's 1e15 shares: 1e15 × (1.95e9 + 1) / (1,300,000,000,066,666 + 1e6) = 1,499,999,999 units.
-      expect(await fund.previewRedeem(10n ** 15n)).to.equal(1_499_999_999n);
+      expect(await fund.totalAssets()).to.equal(1_938_461_539n);
+      expect(await fund.totalSupply()).to.equal(14n * 10n ** 14n);
+      expect(await fund.balanceOf(s2.address)).to.equal(4n * 10n ** 14n);
+      // s1's 1e15 shares: 1e15 × (1,938,461,539 + 1) / (1.4e15 + 1e6) = 1,384,615,384 units.
+      expect(await fund.previewRedeem(10n ** 15n)).to.equal(1_384_615_384n);
     });
 
     it("withdraw and redeem revert CooldownRequired; maxWithdraw and maxRedeem are zero", async () => {
@@ -150,7 +161,7 @@ describe("InsuranceFund", () => {
       expect(await fund.balanceOf(fundAddress)).to.equal(5n * 10n ** 14n);
     });
 
-    it("unstake reverts CooldownNotElapsed and NoUnstakeRequest; cancelUnstake returns the shares", async () => {
+    it("unstake reverts UnstakeNotConfirmed and NoUnstakeRequest, confirm CooldownNotElapsed; cancel returns the shares", async () => {
       const { fund, token, s1, s2 } = await networkHelpers.loadFixture(twoStakersFixture);
       const fundAddress = await fund.getAddress();
       const accounts = [s1.address, s2.address, fundAddress];
@@ -158,10 +169,13 @@ describe("InsuranceFund", () => {
       const before = await fundSnapshot(fund, token, accounts);
 
       await expect(fund.connect(s1).unstake())
+        .to.be.revertedWithCustomError(fund, "UnstakeNotConfirmed")
+        .withArgs(s1.address);
+      await expect(fund.connect(s1).confirmUnstake())
         .to.be.revertedWithCustomError(fund, "CooldownNotElapsed")
         .withArgs(s1.address, readyAt);
       await networkHelpers.time.setNextBlockTimestamp(readyAt - 1n);
-      await expect(fund.connect(s1).unstake())
+      await expect(fund.connect(s1).confirmUnstake())
         .to.be.revertedWithCustomError(fund, "CooldownNotElapsed")
         .withArgs(s1.address, readyAt);
       await expect(fund.connect(s2).unstake())
@@ -174,7 +188,7 @@ describe("InsuranceFund", () => {
 
       await expect(fund.connect(s1).cancelUnstake())
         .to.emit(fund, "UnstakeCancelled")
-        .withArgs(s1.address, 4n * 10n ** 14n);
+        .withArgs(s1.address, 4n * 10n ** 14n, 0n);
       expect(await fund.balanceOf(s1.address)).to.equal(10n ** 15n);
       expect(await fund.balanceOf(fundAddress)).to.equal(0n);
       expect(await fund.unstakeRequests(s1.address)).to.deep.equal([0n, 0n, 0n]);
@@ -183,10 +197,18 @@ describe("InsuranceFund", () => {
         .withArgs(s1.address);
     });
 
-    it("unstake at readyAt pays the value at request and burns the escrowed shares", async () => {
+    it("confirm at readyAt, unstake an hour later: pays the value at request and burns the escrowed shares", async () => {
       const { fund, token, s1 } = await networkHelpers.loadFixture(twoStakersFixture);
       const readyAt = (await blockTime(await mined(fund.connect(s1).requestUnstake(4n * 10n ** 14n)))) + FUND_COOLDOWN;
       await networkHelpers.time.setNextBlockTimestamp(readyAt);
+      await expect(fund.connect(s1).confirmUnstake())
+        .to.emit(fund, "UnstakeConfirmed")
+        .withArgs(s1.address, readyAt + EXIT_EXPOSURE);
+      await networkHelpers.time.setNextBlockTimestamp(readyAt + EXIT_EXPOSURE - 1n);
+      await expect(fund.connect(s1).unstake())
+        .to.be.revertedWithCustomError(fund, "ExitExposureNotElapsed")
+        .withArgs(s1.address, readyAt + EXIT_EXPOSURE);
+      await networkHelpers.time.setNextBlockTimestamp(readyAt + EXIT_EXPOSURE);
       await expect(fund.connect(s1).unstake())
         .to.emit(fund, "Unstaked")
         .withArgs(s1.address, 4n * 10n ** 14n, 400n * USD);
@@ -218,6 +240,7 @@ describe("InsuranceFund", () => {
       // The escrowed shares carry their half of the loss: 1e15 × (1,960,420,000 + 1) / (2e15 + 1e6) =
       // 980,210,000.0… → 980.21 USD (1,000 − 39.58 / 2).
       await networkHelpers.time.increase(FUND_COOLDOWN);
+      await confirmAndWait(fund, s1);
       const balance = await token.balanceOf(s1.address);
       await expect(fund.connect(s1).unstake())
         .to.emit(fund, "Unstaked")
@@ -243,17 +266,19 @@ describe("InsuranceFund", () => {
       await expect(clearingHouse.sweepInsuranceFees())
         .to.emit(clearingHouse, "InsuranceFeesSwept")
         .withArgs(4_200_000n);
-      expect(await fund.totalAssets()).to.equal(2_004_200_000n);
-      // Now worth 1e15 × (2,004,200,000 + 1) / (2e15 + 1e6) = 1,002,099,999, more than at request.
-      expect(await fund.previewRedeem(10n ** 15n)).to.equal(1_002_099_999n);
+      // Swept income streams in over 7 days; the escrowed shares' value may grow, their payout not.
+      await mined(fund.syncIncome());
+      expect(await fund.totalAssets()).to.equal(2_000_000_000n);
 
       await networkHelpers.time.increase(FUND_COOLDOWN);
+      await confirmAndWait(fund, s1);
       const balance = await token.balanceOf(s1.address);
       await expect(fund.connect(s1).unstake())
         .to.emit(fund, "Unstaked")
         .withArgs(s1.address, 10n ** 15n, 1000n * USD);
       expect(await token.balanceOf(s1.address)).to.equal(balance + 1000n * USD);
-      // s2 keeps the whole gain: 1e15 × (1,004,200,000 + 1) / (1e15 + 1e6) = 1,004,199,999.
+      // Once the stream has run, s2 keeps the whole gain: 1e15 × (1,004,200,000 + 1) / (1e15 + 1e6) = 1,004,199,999.
+      await networkHelpers.time.increase(7n * 86_400n);
       expect(await fund.totalAssets()).to.equal(1_004_200_000n);
       expect(await fund.previewRedeem(await fund.balanceOf(s2.address))).to.equal(1_004_199_999n);
     });
@@ -273,6 +298,7 @@ describe("InsuranceFund", () => {
       expect(await clearingHouse.openDeleverageCases()).to.equal(1n);
 
       await networkHelpers.time.increase(FUND_COOLDOWN);
+      await mined(fund.connect(s1).confirmUnstake());
       const accounts = [s1.address, await fund.getAddress()];
       const before = await fundSnapshot(fund, token, accounts);
       await expect(fund.connect(s1).unstake()).to.be.revertedWithCustomError(fund, "BadDebtPending");
@@ -282,6 +308,7 @@ describe("InsuranceFund", () => {
       await refreshFeeds(ethFeed);
       await mined(clearingHouse.connect(keeper).autoDeleverage(alice.address, ETH_MARKET, bob.address, WAD));
       expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
+      await networkHelpers.time.increase(EXIT_EXPOSURE);
       await expect(fund.connect(s1).unstake())
         .to.emit(fund, "Unstaked")
         .withArgs(s1.address, 10n ** 15n, 1000n * USD);
@@ -452,41 +479,46 @@ describe("InsuranceFund", () => {
       .withArgs(attacker.address, attacker.address, 1n, 10n ** 6n);
     await mined(token.connect(attacker).transfer(fundAddress, 10_000n * USD));
 
-    // Victim: 1e9 × (1e6 + 1e6) / (10,000,000,001 + 1) = 199,999.99996 → 199,999 shares (not zero).
-    await expect(fund.connect(victim).deposit(1000n * USD, victim.address))
+    // The donation counts for nobody until it streams. Victim: 1e9 × (1e6 + 1e6) / (1 + 1) = 1e15 shares.
+    const victimDeposit = await mined(fund.connect(victim).deposit(1000n * USD, victim.address));
+    await expect(victimDeposit)
       .to.emit(fund, "Deposit")
-      .withArgs(victim.address, victim.address, 1000n * USD, 199_999n);
+      .withArgs(victim.address, victim.address, 1000n * USD, 10n ** 15n);
+    const t = await blockTime(victimDeposit); // the donation's 7-day stream starts here
 
-    // Assets 11,000,000,001, supply 1,199,999 (+1e6 virtual):
-    // victim 199,999 × 11,000,000,002 / 2,199,999 = 999,995,454.8 → 999,995,454 (999.995454 USD);
-    // attacker 1e6 × 11,000,000,002 / 2,199,999 = 5,000,002,273.6 → 5,000,002,273.
-    const victimRequest = await mined(fund.connect(victim).requestUnstake(199_999n));
+    // One second later ⌈1e10 × 604,799 / 604,800⌉ = 9,999,983,466 is still locked: assets 1,000,016,535,
+    // supply 1e15 + 1e6 (+1e6 virtual). Victim: 1e15 × 1,000,016,536 / (1e15 + 2e6) = 1,000,016,533.
+    await networkHelpers.time.setNextBlockTimestamp(t + 1n);
+    const victimRequest = await mined(fund.connect(victim).requestUnstake(10n ** 15n));
     await expect(victimRequest)
       .to.emit(fund, "UnstakeRequested")
-      .withArgs(victim.address, 199_999n, 999_995_454n, (await blockTime(victimRequest)) + FUND_COOLDOWN);
+      .withArgs(victim.address, 10n ** 15n, 1_000_016_533n, t + 1n + FUND_COOLDOWN);
+    // Two seconds in: assets 1,000,033,069; attacker 1e6 × 1,000,033,070 / (1e15 + 2e6) = 1 unit.
+    await networkHelpers.time.setNextBlockTimestamp(t + 2n);
     const attackerRequest = await mined(fund.connect(attacker).requestUnstake(10n ** 6n));
     await expect(attackerRequest)
       .to.emit(fund, "UnstakeRequested")
-      .withArgs(attacker.address, 10n ** 6n, 5_000_002_273n, (await blockTime(attackerRequest)) + FUND_COOLDOWN);
+      .withArgs(attacker.address, 10n ** 6n, 1n, t + 2n + FUND_COOLDOWN);
 
     await networkHelpers.time.increase(FUND_COOLDOWN);
+    for (const s of [victim, attacker]) await mined(fund.connect(s).confirmUnstake());
+    await networkHelpers.time.increase(EXIT_EXPOSURE);
+    // Both are paid their value at request: the shares are worth more by now (the stream went on).
     await expect(fund.connect(victim).unstake())
       .to.emit(fund, "Unstaked")
-      .withArgs(victim.address, 199_999n, 999_995_454n);
-    // Now 1e6 × (10,000,004,547 + 1) / (1e6 + 1e6) = 5,000,002,274, capped at the value at request.
+      .withArgs(victim.address, 10n ** 15n, 1_000_016_533n);
     await expect(fund.connect(attacker).unstake())
       .to.emit(fund, "Unstaked")
-      .withArgs(attacker.address, 10n ** 6n, 5_000_002_273n);
+      .withArgs(attacker.address, 10n ** 6n, 1n);
 
     const victimLoss = start - (await token.balanceOf(victim.address));
     const attackerLoss = start - (await token.balanceOf(attacker.address));
-    expect(victimLoss).to.equal(4546n); // 0.004546 USD
+    expect(victimLoss).to.equal(-16_533n); // the victim even earned 0.016533 USD of the stream
     expect(victimLoss <= 10_000n).to.equal(true); // ≥ 999.99 USD came back
-    // 10,000,000,001 put in, 5,000,002,273 back: the attacker loses 4,999.997728 USD, half the donation
-    // (its 1e6 shares weigh as much as the 1e6 virtual ones), a million times the victim's loss.
-    expect(attackerLoss).to.equal(4_999_997_728n);
-    // What the virtual shares captured stays in the fund, owned by no one.
+    // 10,000,000,001 put in, 1 back: the attacker loses its whole donation.
+    expect(attackerLoss).to.equal(10_000_000_000n);
+    // The rest of the donation stays in the fund, owned by no one.
     expect(await fund.totalSupply()).to.equal(0n);
-    expect(await fund.totalAssets()).to.equal(5_000_002_274n);
+    expect(await token.balanceOf(fundAddress)).to.equal(10_000_000_001n + 1000n * USD - 1_000_016_533n - 1n);
   });
 });

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
 import type { System } from "../../devnet/hardhat/fixture.js";
-import { expectPosition, mined, trade } from "../../devnet/hardhat/trading.js";
+import { blockTime, expectPosition, mined, trade } from "../../devnet/hardhat/trading.js";
 import {
   ev,
   expectClearingHouseFunds,
@@ -282,7 +282,7 @@ describe("Liquidation of a solvent account (step 1 of the waterfall)", function 
     await expectClearingHouseFunds(c, { tokenBalance: 201_000n * USD, insuranceFees: 18n * E, protocolFees: 0n });
   });
 
-  it("sweepInsuranceFees moves whole token units of the pot to the fund and raises the share price", async function () {
+  it("sweepInsuranceFees moves whole token units of the pot to the fund, which streams them into the share price", async function () {
     const c = await networkHelpers.loadFixture(partialFixture);
     const { clearingHouse, fund, bob, dave } = c;
     // Before: 10,000 USD for 10^16 shares. One USD of shares (10^12) is worth
@@ -299,14 +299,21 @@ describe("Liquidation of a solvent account (step 1 of the waterfall)", function 
       insuranceFees: 333_333_333_334n,
       protocolFees: 0n,
     });
+    // The swept units are income: they count for nobody until a call starts their stream, but draws may use them.
     await expectFund(c, {
-      totalAssets: FUND_STAKE + 53_333_333n,
+      totalAssets: FUND_STAKE,
       totalSupply: FUND_SHARES,
       availableForDraw: FUND_STAKE + 53_333_333n,
+      tokenBalance: FUND_STAKE + 53_333_333n,
     });
-    // After: ⌊10^12 × 10,053,333,334 / (10^16 + 10^6)⌋ = 1,005,333 units per USD of shares;
-    // dave: ⌊10^16 × 10,053,333,334 / (10^16 + 10^6)⌋ = 10,053,333,332 units.
-    expect(await fund.convertToAssets(oneUsdOfShares)).to.equal(1_005_333n);
+    const start = await blockTime(await mined(fund.syncIncome()));
+    expect(await fund.streamAmount()).to.equal(53_333_333n);
+    // Half way through the 7-day stream: ⌈53,333,333 × 302,400 / 604,800⌉ = 26,666,667 units still locked.
+    await networkHelpers.time.increaseTo(start + 302_400n);
+    expect(await fund.totalAssets()).to.equal(FUND_STAKE + 53_333_333n - 26_666_667n);
+    await networkHelpers.time.increaseTo(start + 604_800n);
+    expect(await fund.totalAssets()).to.equal(FUND_STAKE + 53_333_333n);
+    // After:    expect(await fund.convertToAssets(oneUsdOfShares)).to.equal(1_005_333n);
     expect(await fund.previewRedeem(FUND_SHARES)).to.equal(10_053_333_332n);
     expect(await fund.balanceOf(dave.address)).to.equal(FUND_SHARES);
   });

@@ -244,10 +244,11 @@ describe("ClearingHouse markets", () => {
       expect(await clearingHouse.marketCount()).to.equal(4n);
       expect(await readParams(clearingHouse, 3n)).to.deep.equal(paramsTuple(dogeParams));
 
-      // A fresh market's state: everything zero, times at the listing block, no deleverage case, no social loss.
+      // A fresh market's state: everything zero, times at the listing block, no deleverage case, no social loss,
+      // no pending premium sample.
       const listedAt = await latestTimestamp();
       const state = await clearingHouse.marketState(3n);
-      expect([...state]).to.deep.equal([0n, 0n, 0n, 0n, listedAt, listedAt, 0n, 0n, 0n, 0n]);
+      expect([...state]).to.deep.equal([0n, 0n, 0n, 0n, listedAt, listedAt, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
       // The fixture's markets are untouched.
       expect((await clearingHouse.marketParams(ETH_MARKET)).lossPolicy).to.equal(LOSS_POLICY_ADL);
       expect((await clearingHouse.marketParams(BTC_MARKET)).lossPolicy).to.equal(LOSS_POLICY_SOCIALIZED);
@@ -463,46 +464,52 @@ describe("ClearingHouse markets", () => {
 
     it("accrues funding up to the update at the old clamp, then runs at the new one", async () => {
       const { clearingHouse, ethFeed, riskManager, traders } = await networkHelpers.loadFixture(deploySystem);
-      const [maker, taker] = traders;
-      // Let the premium window pass so that the next fill sets the premium average outright.
+      const [maker, taker, c1, c2] = traders;
       await networkHelpers.time.increase(3600);
       await ethFeed.setAnswer(ETH_ANSWER);
-      await clearingHouse.connect(maker).deposit(10_000n * USD);
-      await clearingHouse.connect(taker).deposit(10_000n * USD);
-      // A fill at 2060 over an oracle of 2000: premium (2060 − 2000) / 2000 = 3%.
-      const fillTx = await fill(clearingHouse, maker, taker, {
+      for (const t of [maker, taker, c1, c2]) await clearingHouse.connect(t).deposit(10_000n * USD);
+      // A base of 1 ETH at the oracle, then 1 ETH more at 2060: premium (2060 − 2000) / 2000 = 3%.
+      await fill(clearingHouse, c1, c2, { isBuy: true, size: WAD, limitPrice: 2000n * WAD });
+      await fill(clearingHouse, maker, taker, { isBuy: true, size: WAD, limitPrice: 2060n * WAD });
+      // An hour later a fill takes the sample in: weight 3,600 × 1/2, average 1.5%, stored at the 1% clamp.
+      await networkHelpers.time.increase(3600);
+      await ethFeed.setAnswer(ETH_ANSWER);
+      const fillTx = await fill(clearingHouse, c1, c2, {
         isBuy: true,
-        size: WAD,
-        limitPrice: 2060n * WAD,
+        size: WAD / 1000n,
+        limitPrice: 2000n * WAD,
+        nonce: 1n,
       });
       const filledAt = await blockTimestampOf(fillTx);
       const atFill = await clearingHouse.marketState(ETH_MARKET);
-      expect(atFill.premiumEma).to.equal((3n * WAD) / 100n);
-      expect(atFill.fundingIndex).to.equal(0n); // the premium was zero before the fill
-      expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(WAD / 100n); // clamped to 1%/day
+      expect(atFill.premiumEma).to.equal(WAD / 100n);
+      expect(atFill.fundingIndex).to.equal(0n); // the average was zero before
+      expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(WAD / 100n);
 
       // 1800 s later, raise the clamp to 5%/day.
       const newParams = marketParams(await ethFeed.getAddress(), {
         maxFundingRate: (5n * WAD) / 100n,
       });
       await networkHelpers.time.setNextBlockTimestamp(filledAt + 1800n);
-      // Old clamp: 1% × 2000 × 1800 / 86400 = 0.41666… → floored to 416666666666666666.
-      // (At the new clamp, 3%, it would have been 1.25.)
-      const indexAtUpdate = ((WAD / 100n) * 2000n * 1800n) / DAY;
-      expect(indexAtUpdate).to.equal(416_666_666_666_666_666n);
+      // Old clamp: the rate falls 1% → 0.5% over the 1800 s; ∫ = 1% × 1800 − 1% × 1800² / 7200 = 13.5 rate·s,
+      // index 13.5 × 2000 / 86400 = 0.3125 exactly; the rate at the update is 0.5%.
+      const indexAtUpdate = 3125n * 10n ** 14n;
       await expect(clearingHouse.connect(riskManager).updateMarketParams(ETH_MARKET, newParams))
         .to.emit(clearingHouse, "FundingAccrued")
-        .withArgs(ETH_MARKET, indexAtUpdate, WAD / 100n, 2000n * WAD);
+        .withArgs(ETH_MARKET, indexAtUpdate, WAD / 200n, 2000n * WAD);
       const atUpdate = await clearingHouse.marketState(ETH_MARKET);
       expect(atUpdate.fundingIndex).to.equal(indexAtUpdate);
       expect(atUpdate.lastFundingTime).to.equal(filledAt + 1800n);
-      expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal((3n * WAD) / 100n);
+      // The average is re-set at 0.5%; from now on it falls by the new clamp, 5% an hour: gone after 360 s.
+      expect(atUpdate.premiumEma).to.equal(WAD / 200n);
+      expect(atUpdate.lastPremiumTime).to.equal(filledAt + 1800n);
+      expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(WAD / 200n);
 
-      // 600 s more at 3% (the new clamp no longer binds): + 3% × 2000 × 600 / 86400 = 0.41666… floored.
+      // 600 s later: ∫ = 0.5%² × 3600 / (2 × 5%) = 0.9 rate·s → 0.9 × 2000 / 86400 = 0.0208333… floored.
       await networkHelpers.time.increaseTo(filledAt + 2400n);
-      const growth = (((3n * WAD) / 100n) * 2000n * 600n) / DAY;
+      const growth = 20_833_333_333_333_333n;
       expect((await clearingHouse.marketState(ETH_MARKET)).fundingIndex).to.equal(indexAtUpdate + growth);
-      expect(indexAtUpdate + growth).to.equal(833_333_333_333_333_332n);
+      expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(0n);
     });
   });
 

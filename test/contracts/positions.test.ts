@@ -415,24 +415,38 @@ describe("ClearingHouse positions", () => {
       WAD / 2n,
     ); // alice short 0.5 BTC at 60000, fee 6
 
-    // 600 s later, fills away from the oracle set the averages, weighted by time and by size against the
-    // open interest before the fill: weight = ⌊600 × fill / (fill + OI)⌋ seconds of the 3600 s window.
-    // ETH premium +2%, weight ⌊600 × 0.1 / 2.1⌋ = 28: ema = ⌊0.02 × 28 / 3600⌋ = 0.000155555555555555
+    // 600 s later, fills away from the oracle that add open interest form premium samples; 600 s after that a
+    // fill in each market takes its sample in, weighted by the time held and by the interest added against the
+    // interest before: weight = ⌊600 × added / (added + base)⌋ seconds of the 3600 s window.
+    // ETH premium +2% on 0.1 added to 2: weight ⌊600 × 0.1 / 2.1⌋ = 28, ema = ⌊0.02 × 28 / 3600⌋ = 0.000155555555555555
     await nextBlockAt(base + 600n);
     await trade(clearingHouse, carol, bob, { size: WAD / 10n, limitPrice: 2040n * WAD }, WAD / 10n);
-    // BTC premium −1%, weight ⌊600 × 0.1 / 0.6⌋ = 100: ema = ⌊−0.01 × 100 / 3600⌋ = −0.000277777777777778 (toward −∞)
+    // BTC premium −1%: carol buys 0.1 more at 59,400 from bob, 0.1 added to 0.5: weight ⌊600 × 0.1 / 0.6⌋ = 100,
+    // ema = ⌊−0.01 × 100 / 3600⌋ = −0.000277777777777778 (toward −∞)
     await nextBlockAt(base + 601n);
+    await trade(
+      clearingHouse,
+      bob,
+      carol,
+      { marketId: BTC_MARKET, isBuy: false, size: WAD / 10n, limitPrice: 59_400n * WAD },
+      WAD / 10n,
+    );
+    // ETH: alice +2, carol +0.1, bob −2.1; BTC: alice −0.5, carol +0.6, bob −0.1
+    await expectOpenInterest(clearingHouse, ETH_MARKET, (21n * WAD) / 10n);
+    await expectOpenInterest(clearingHouse, BTC_MARKET, (6n * WAD) / 10n);
+    expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(0n);
+    // Carol adds 0.001 in each market at the oracle price, which takes the samples in.
+    await nextBlockAt(base + 1200n);
+    await trade(clearingHouse, carol, bob, { size: WAD / 1000n, nonce: 2n }, WAD / 1000n);
+    expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(155555555555555n);
+    await nextBlockAt(base + 1201n);
     await trade(
       clearingHouse,
       carol,
       bob,
-      { marketId: BTC_MARKET, isBuy: false, size: WAD / 10n, limitPrice: 59_400n * WAD, nonce: 1n },
-      WAD / 10n,
+      { marketId: BTC_MARKET, size: WAD / 1000n, limitPrice: 60_000n * WAD, nonce: 3n },
+      WAD / 1000n,
     );
-    // ETH: alice +2, carol +0.1, bob −2.1; BTC: alice −0.5, carol +0.4, bob +0.1
-    await expectOpenInterest(clearingHouse, ETH_MARKET, (21n * WAD) / 10n);
-    await expectOpenInterest(clearingHouse, BTC_MARKET, WAD / 2n);
-    expect(await clearingHouse.fundingRate(ETH_MARKET)).to.equal(155555555555555n);
     expect(await clearingHouse.fundingRate(BTC_MARKET)).to.equal(-277777777777778n);
 
     // new oracle prices, then read everything as of base + 2400
@@ -443,12 +457,14 @@ describe("ClearingHouse positions", () => {
     await nextBlockAt(base + 2400n);
     const pending = { blockTag: "pending" };
 
-    // ETH index: ⌊0.000155555555555555 × 2100 × 1800 s / 1 day⌋ = 0.006805555555555531
-    // alice (long 2) owes ⌈2 × 0.006805555555555531⌉ = 0.013611111111111062
-    const ethOwed = 13611111111111062n;
-    // BTC index: ⌊−0.000277777777777778 × 59000 × 1799 s / 1 day⌋ = −0.341245498971193689
-    // alice (short 0.5) owes ⌈−0.5 × −0.341245498971193689⌉ = 0.170622749485596845: shorts pay
-    const btcOwed = 170622749485596845n;
+    // Each average falls by 1% an hour and is gone within the period (ETH after 56 s, BTC after 100 s), so the
+    // index grows by ∫ = e² × 3600 / (2 × 1%) at the current price: (e × 3600)² × P / (2 × 3600 × 1% × 1 day).
+    // ETH: ⌊(0.000155555555555555 × 3600)² × 2100 / 622,080⌋ = 0.000105864197530863;
+    // alice (long 2) owes ⌈2 × 0.000105864197530863⌉ = 0.000211728395061726
+    const ethOwed = 211728395061726n;
+    // BTC: −⌈(0.000277777777777778 × 3600)² × 59000 / 622,080⌉ = −0.009484310699588493;
+    // alice (short 0.5) owes ⌈−0.5 × −0.009484310699588493⌉ = 0.004742155349794247: shorts pay
+    const btcOwed = 4742155349794247n;
     const eth = await clearingHouse.positionOf(alice.address, ETH_MARKET, pending);
     const btc = await clearingHouse.positionOf(alice.address, BTC_MARKET, pending);
     expect(eth.fundingOwed).to.equal(ethOwed);
@@ -459,13 +475,13 @@ describe("ClearingHouse positions", () => {
     const health = await clearingHouse.accountHealth(alice.address, pending);
     const collateral = 99_993_200n * MILLI; // 100000 − 0.8 − 6
     expect(health.collateral).to.equal(collateral);
-    // 99993.2 + 200 + 500 − 0.013611111111111062 − 0.170622749485596845
-    expect(health.equity).to.equal(100693015766139403292093n);
+    // 99993.2 + 200 + 500 − 0.000211728395061726 − 0.004742155349794247
+    expect(health.equity).to.equal(100693195046116255144027n);
     expect(health.equity).to.equal(collateral + 700n * WAD - ethOwed - btcOwed);
     expect(health.initialMargin).to.equal(3370n * WAD); // 2 × 2100 × 10% + 0.5 × 59000 × 10%
     expect(health.maintenanceMargin).to.equal(1685n * WAD);
     // free = min(collateral − owed, equity − IM) = equity − 3370
-    expect(health.freeCollateral).to.equal(97323015766139403292093n);
+    expect(health.freeCollateral).to.equal(97323195046116255144027n);
     // settled collateral is untouched until the positions are touched
     expect(await clearingHouse.collateralOf(alice.address, pending)).to.equal(collateral);
   });

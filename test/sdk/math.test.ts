@@ -17,7 +17,6 @@ import {
   MAX_UINT256,
   accountHealth,
   adlScore,
-  clampedRate,
   fundingIndexGrowth,
   fundingOwed,
   isBankrupt,
@@ -59,6 +58,7 @@ interface MarketMemo {
   fundingIndex: bigint;
   time: bigint;
   premiumEma: bigint;
+  premiumTime: bigint;
 }
 
 /** Indexes a position was last settled at; the contract keeps them private, so the test follows them. */
@@ -104,6 +104,7 @@ class Tracker {
         fundingIndex: state.fundingIndex,
         time: state.lastFundingTime,
         premiumEma: state.premiumEma,
+        premiumTime: state.lastPremiumTime,
       });
     }
     for (const key of touched) {
@@ -156,11 +157,15 @@ async function compareAll(s: System, tracker: Tracker, accounts: HardhatEthersSi
     expect(state.lastFundingTime).to.equal(BigInt(block!.timestamp));
     const memo = tracker.markets.get(m);
     if (memo !== undefined) {
-      const rate = clampedRate(memo.premiumEma, params.get(m)!.maxFundingRate);
       const price = await oraclePrice(s, m);
-      expect(state.fundingIndex, `funding index of market ${m}`).to.equal(
-        memo.fundingIndex + fundingIndexGrowth(rate, price, state.lastFundingTime - memo.time),
+      const growth = fundingIndexGrowth(
+        memo.premiumEma,
+        params.get(m)!.maxFundingRate,
+        price,
+        memo.time - memo.premiumTime,
+        state.lastFundingTime - memo.premiumTime,
       );
+      expect(state.fundingIndex, `funding index of market ${m}`).to.equal(memo.fundingIndex + growth);
     }
   }
   const rows = await s.lens.healthOf(

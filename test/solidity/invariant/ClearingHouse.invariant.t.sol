@@ -17,6 +17,7 @@ import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
 import {TestBase, Bound} from "../utils/Vm.sol";
 import {ClearingHouseHandler} from "../handlers/ClearingHouseHandler.sol";
+import {FundingMath} from "../../../contracts/libraries/FundingMath.sol";
 
 /// @notice Stateful invariant tests of the clearing house, driven by {ClearingHouseHandler} over two markets
 /// (ETH-USD at 2,000 and BTC-USD at 60,000, the parameters of test/helpers/fixture.ts), plus deterministic tests
@@ -291,23 +292,27 @@ contract ClearingHouseInvariantTest is TestBase {
         // Account 0 buys 1 ETH from account 1 at 2,000 (premium 0: no ETH funding).
         handler.trade(0, 0, 0, true, 1e18 - 1, 0, 1);
         _checkAll();
-        // Account 2 sells 0.1 BTC to account 3 at 60,000 + 1% = 60,600 (priceSeed 200: offset 100 bp, upward):
-        // premium 1%, the funding clamp: longs pay 1% of 60,000 a day.
+        // Account 2 sells 0.1 BTC to account 3 at the oracle: the market's first open interest (no weight).
+        handler.trade(2, 2, 1, false, 0.1e18 - 1, 0, 1);
+        handler.warp(0); // 1 s: the next fill is a later block's sample
+        // Account 2 sells another 0.1 BTC to account 3 at 60,000 + 1% = 60,600 (priceSeed 200: offset 100 bp,
+        // upward): a premium sample of 1% on 0.1 added to a base of 0.1, not taken in yet.
         handler.trade(2, 2, 1, false, 0.1e18 - 1, 200, 1);
         _checkAll();
-        assertEq(handler.fills(), 2, "two fills");
+        assertEq(handler.fills(), 3, "three fills");
         assertEq(clearingHouse.positionOf(a0, 0).size, int256(1e18), "account 0 long 1 ETH");
         assertEq(clearingHouse.positionOf(a1, 0).size, -int256(1e18), "account 1 short 1 ETH");
-        assertEq(clearingHouse.positionOf(a3, 1).size, int256(0.1e18), "account 3 long 0.1 BTC");
-        assertEq(clearingHouse.fundingRate(1), 0.01e18, "BTC funding at the clamp");
+        assertEq(clearingHouse.positionOf(a3, 1).size, int256(0.2e18), "account 3 long 0.2 BTC");
+        assertEq(clearingHouse.fundingRate(1), 0, "no BTC funding before the sample is taken in");
 
-        // Six hours pass, ETH rises 3%. BTC index: 1% × 60,000 × 6/24 = 150 per BTC, so the 0.1 BTC long owes 15
-        // and the short is owed 15; ETH had no premium, so no ETH funding.
+        // Six hours pass, ETH rises 3%; account 1 sells 0.001 BTC to account 0 at the oracle, which takes the BTC
+        // sample in: held 0.1 of base 0.1 for over an hour, weight 3,600 × ½ = 1,800 s, average 1% × ½ = 0.5%.
         handler.warp(6 hours - 1);
         handler.movePrice(0, 800); // 800 % 1001 − 500 = +300 bp
         assertEq(handler.oraclePrice(0), 2_060e18, "ETH +3%");
-        assertEq(clearingHouse.positionOf(a3, 1).fundingOwed, 15e18, "BTC long owes 15");
-        assertEq(clearingHouse.positionOf(handler.account(2), 1).fundingOwed, -15e18, "BTC short is owed 15");
+        handler.trade(1, 0, 1, false, 0.001e18 - 1, 0, 1);
+        assertEq(clearingHouse.fundingRate(1), 0.005e18, "BTC funding 0.5% a day");
+        assertEq(clearingHouse.positionOf(a3, 1).fundingOwed, 0, "nothing owed yet: the average was 0 until now");
         assertEq(clearingHouse.positionOf(a0, 0).fundingOwed, 0, "no ETH funding");
         _checkAll();
 
@@ -320,13 +325,13 @@ contract ClearingHouseInvariantTest is TestBase {
         // Account 3 takes a 0.001 BTC buy (maker 2 sells) at +1%: it would pay 1% over the oracle with no margin.
         handler.trade(2, 2, 1, false, 0.001e18 - 1, 200, 1);
         assertEq(handler.marginSkips(), 1, "one margin skip");
-        assertEq(handler.fills(), 2, "still two fills");
+        assertEq(handler.fills(), 4, "still four fills");
         _checkAll();
 
         // Account 0 closes its ETH long against account 2 (taker index 1 of the others {1, 2, 3} is 2).
         handler.closePosition(0, 1, 0, 0);
         assertEq(handler.closes(), 1, "one close");
-        assertEq(handler.fills(), 3, "three fills");
+        assertEq(handler.fills(), 5, "five fills");
         assertEq(clearingHouse.positionOf(a0, 0).size, int256(0), "account 0 flat in ETH");
         assertEq(clearingHouse.positionOf(handler.account(2), 0).size, int256(1e18), "account 2 bought 1 ETH");
         _checkAll();
@@ -337,12 +342,16 @@ contract ClearingHouseInvariantTest is TestBase {
         handler.warp(12 hours - 1);
         handler.deposit(0, 999e6);
         _checkAll();
+        // Without fills the BTC average fell to 0 within 30 minutes: index ∫ = 0.5%² × 3,600 / (2 × 1%) = 4.5
+        // rate·s → 4.5 × 60,000 / 86,400 = 3.125 per BTC; account 3 (long 0.2, settled at the take-in) owes 0.625.
+        assertEq(clearingHouse.fundingRate(1), 0, "BTC funding decayed");
+        assertEq(clearingHouse.positionOf(a3, 1).fundingOwed, 0.625e18, "BTC long owes 0.625");
 
         assertEq(handler.unexpectedReverts(), 0, "no unexpected revert");
         assertEq(handler.wronglyRejectedFills(), 0, "no well-collateralized fill refused");
-        assertEq(handler.tradeAttempts(), 4, "four trade attempts");
-        // Funding settlements: 2 per fill (3 fills) + 1 per open market of account 3 at its withdrawal (BTC).
-        assertEq(handler.fundingSettlements(), 7, "settlements counted");
+        assertEq(handler.tradeAttempts(), 6, "six trade attempts");
+        // Funding settlements: 2 per fill (5 fills) + 1 per open market of account 3 at its withdrawal (BTC).
+        assertEq(handler.fundingSettlements(), 11, "settlements counted");
     }
 
     // ================================================================ funding over time on chain
@@ -361,6 +370,7 @@ contract ClearingHouseInvariantTest is TestBase {
         int256 pendingA;
         int256 pendingB;
         int256 pendingC;
+        int256 ema;
     }
 
     function testFuzz_fundingSettledAtIntermediateTime(
@@ -376,12 +386,19 @@ contract ClearingHouseInvariantTest is TestBase {
         uint256 e2 = e2Seed.bound(1, 12 hours);
         (run.longA, run.longB, run.shortC) = _fundedTrio();
 
-        // After an hour, both longs buy `size` from the short at 2,040 = oracle + 2%: the premium average becomes
-        // 2% (a full window since listing), clamped to the 1% a day maximum. The index is still 0.
+        // After an hour longA buys `size` from the short at the oracle (the first open interest), a second later
+        // longB buys `size` at 2,040 = oracle + 2% (a sample of 2% on `size` added to a base of `size`), and an
+        // hour later a dust fill takes it in: weight 3,600 × ½, average 1%, the clamp. The index is still 0.
         _warpAndSetEth(1 hours, 2_000e8);
-        _fillEth(0xA, run.longA, run.shortC, run.size, 2_040e18);
+        _fillEth(0xA, run.longA, run.shortC, run.size, 2_000e18);
+        _warpAndSetEth(1, 2_000e8);
         _fillEth(0xB, run.longB, run.shortC, run.size, 2_040e18);
-        assertEq(clearingHouse.fundingRate(0), 0.01e18, "rate clamped to 1% a day");
+        _warpAndSetEth(1 hours, 2_000e8);
+        _dustFillEth();
+        // The sample's premium is 2% rounded down through Σ premium × size, so the average is just under 1%.
+        run.ema = clearingHouse.marketState(0).premiumEma;
+        assertLe(run.ema, 0.01e18, "average at most the clamp");
+        assertGe(run.ema, 0.0099e18, "average about 1%");
         assertEq(clearingHouse.marketState(0).fundingIndex, 0, "index still 0");
 
         // t1: the price moves, longA withdraws 1 token unit, which settles its funding at the new index.
@@ -403,9 +420,10 @@ contract ClearingHouseInvariantTest is TestBase {
     }
 
     function _checkFundingRun(FundingRun memory run, uint256 e1, uint256 e2) internal view {
-        // Index: I1 = floor(0.01e18 × p1 × e1 / (1e18 × 1 day)), I2 = I1 + floor(0.01e18 × p2 × e2 / (1e18 × 1 day)).
-        int256 i1 = int256((0.01e18 * run.p1 * e1) / (1e18 * 1 days));
-        int256 i2 = i1 + int256((0.01e18 * run.p2 * e2) / (1e18 * 1 days));
+        // Index: the ~1% average set at the take-in falls to 0 in an hour; I1 = growth over ages [0, e1] at p1,
+        // I2 = I1 + growth over [e1, e1 + e2] at p2 (FundingMath.indexGrowth, checked by hand in FundingMath.t.sol).
+        int256 i1 = FundingMath.indexGrowth(run.ema, 0.01e18, run.p1, 0, e1);
+        int256 i2 = i1 + FundingMath.indexGrowth(run.ema, 0.01e18, run.p2, e1, e1 + e2);
         int256 size = int256(run.size);
         assertEq(clearingHouse.marketState(0).fundingIndex, i2, "funding index");
         // owed = ceil(size × Δindex / 1e18) for the longs; the short of 2·size owes ceil(−2·size·I2 / 1e18).
@@ -421,6 +439,22 @@ contract ClearingHouseInvariantTest is TestBase {
         int256 net = totalA + run.pendingB + run.pendingC;
         assertGe(net, int256(0), "funding creates no value");
         assertLe(net, int256(3), "less than 1 wei per settlement");
+    }
+
+    /// @dev 0xD buys 10^12 (a millionth of an ETH) from 0xE at the oracle price: a fill that takes in the
+    /// pending premium sample and touches none of the trio.
+    function _dustFillEth() internal {
+        address d = vm.addr(0xD);
+        address e = vm.addr(0xE);
+        for (uint256 i = 0; i < 2; ++i) {
+            address who = i == 0 ? d : e;
+            token.mint(who, 1_000e6);
+            vm.startPrank(who);
+            token.approve(address(clearingHouse), type(uint256).max);
+            clearingHouse.deposit(1_000e6);
+            vm.stopPrank();
+        }
+        _fillEth(0xD, d, e, 1e12, 2_000e18);
     }
 
     function _fundedTrio() internal returns (address a, address b, address c) {

@@ -18,8 +18,6 @@ contract FundingMathTest is TestBase {
     int256 internal constant MAX_RATE = 1e18; // 100% a day, ten times the hard bound on maxFundingRate
     int256 internal constant MAX_SIZE = 1e27;
     int256 internal constant MAX_INDEX = 1e30;
-    /// @dev WAD × FUNDING_PERIOD: the divisor of indexGrowth.
-    int256 internal constant GROWTH_DIVISOR = 1e18 * 1 days;
     int256 internal constant WINDOW = 1 hours;
 
     /// @dev a / b rounded toward −∞, b > 0.
@@ -50,71 +48,107 @@ contract FundingMathTest is TestBase {
         assertEq(FundingMath.clampedRate(123, 0), 0, "zero max");
     }
 
-    // ------------------------------------------------------------ indexGrowth
+    // ------------------------------------------------------------ decayedPremium and indexGrowth
 
-    /// growth = floor(rate × price × elapsed / (1e18 × 1 day)).
-    function testFuzz_indexGrowth_roundsDown(int256 rateSeed, uint256 priceSeed, uint256 elapsedSeed) public pure {
-        int256 rate = rateSeed.bound(-MAX_RATE, MAX_RATE);
-        uint256 price = priceSeed.bound(1, MAX_PRICE);
-        uint256 elapsed = elapsedSeed.bound(0, MAX_ELAPSED);
-        int256 g = FundingMath.indexGrowth(rate, price, elapsed);
-        int256 exact = rate * int256(price) * int256(elapsed);
-        assertLe(g * GROWTH_DIVISOR, exact, "growth <= exact");
-        assertLt(exact, (g + 1) * GROWTH_DIVISOR, "growth > exact - 1");
+    /// @dev The growth of an average `ema` set at age 0, under the hard bound 10% a day as the clamp.
+    function _g(int256 ema, uint256 price, uint256 fromAge, uint256 toAge) internal pure returns (int256) {
+        return FundingMath.indexGrowth(ema, 0.1e18, price, fromAge, toAge);
     }
 
-    /// The index moves in the direction of the rate, and not at all without time or rate.
-    function testFuzz_indexGrowth_sign(int256 rateSeed, uint256 priceSeed, uint256 elapsedSeed) public pure {
-        int256 rate = rateSeed.bound(-MAX_RATE, MAX_RATE);
+    /// The index moves in the direction of the average, not at all without time or average, never faster than
+    /// the undecayed rate, and not at all once the average has fallen to zero.
+    function testFuzz_indexGrowth_boundedByUndecayedRate(
+        int256 emaSeed,
+        uint256 priceSeed,
+        uint256 fromSeed,
+        uint256 toSeed
+    ) public pure {
+        int256 ema = emaSeed.bound(-0.1e18, 0.1e18);
         uint256 price = priceSeed.bound(1, MAX_PRICE);
-        uint256 elapsed = elapsedSeed.bound(0, MAX_ELAPSED);
-        int256 g = FundingMath.indexGrowth(rate, price, elapsed);
-        if (rate == 0 || elapsed == 0) assertEq(g, int256(0), "no rate or no time: no growth");
-        else if (rate > 0) assertGe(g, int256(0), "positive rate: index does not fall");
-        else assertLt(g, int256(0), "negative rate: index falls (rounded toward -inf)");
+        uint256 fromAge = fromSeed.bound(0, MAX_ELAPSED);
+        uint256 toAge = toSeed.bound(fromAge, MAX_ELAPSED);
+        int256 g = _g(ema, price, fromAge, toAge);
+        if (ema == 0 || toAge == fromAge) assertEq(g, int256(0), "no average or no time: no growth");
+        else if (ema > 0) assertGe(g, int256(0), "positive average: index does not fall");
+        else assertLe(g, int256(0), "negative average: index does not rise");
+        // |g| ≤ |ema| × price × (to − from) / (1e18 × 1 day), + 1 for the rounding of a negative growth.
+        uint256 undecayed = (Bound.abs(ema) * price * (toAge - fromAge)) / (1e18 * 1 days);
+        assertLe(Bound.abs(g), undecayed + 1, "never faster than the undecayed rate");
+        // The average is gone after |ema| × 1 h / 10% (the fall is 10% an hour here).
+        if (fromAge * 0.1e18 >= Bound.abs(ema) * 1 hours) assertEq(g, int256(0), "decayed: no growth");
     }
 
     /// Longer time never moves the index less.
-    function testFuzz_indexGrowth_monotonicInElapsed(
-        int256 rateSeed,
+    function testFuzz_indexGrowth_monotonicInAge(
+        int256 emaSeed,
         uint256 priceSeed,
         uint256 e1Seed,
         uint256 e2Seed
     ) public pure {
-        int256 rate = rateSeed.bound(-MAX_RATE, MAX_RATE);
+        int256 ema = emaSeed.bound(-0.1e18, 0.1e18);
         uint256 price = priceSeed.bound(1, MAX_PRICE);
         uint256 e1 = e1Seed.bound(0, MAX_ELAPSED);
         uint256 e2 = e2Seed.bound(e1, MAX_ELAPSED);
-        int256 g1 = FundingMath.indexGrowth(rate, price, e1);
-        int256 g2 = FundingMath.indexGrowth(rate, price, e2);
-        if (rate >= 0) assertLe(g1, g2, "rate >= 0: growth non-decreasing");
-        if (rate <= 0) assertGe(g1, g2, "rate <= 0: growth non-increasing");
+        int256 g1 = _g(ema, price, 0, e1);
+        int256 g2 = _g(ema, price, 0, e2);
+        if (ema >= 0) assertLe(g1, g2, "ema >= 0: growth non-decreasing");
+        if (ema <= 0) assertGe(g1, g2, "ema <= 0: growth non-increasing");
     }
 
-    /// Accruing in two steps loses at most 1 wei of index against one step: floor(a) + floor(b) ∈ floor(a+b) − {0,1}.
+    /// Accruing in two steps loses at most 1 wei of index against one step: the area is exact, only the final
+    /// division rounds, so the index does not depend on how often the market is touched.
     function testFuzz_indexGrowth_splitAccrual(
-        int256 rateSeed,
+        int256 emaSeed,
         uint256 priceSeed,
         uint256 e1Seed,
         uint256 e2Seed
     ) public pure {
-        int256 rate = rateSeed.bound(-MAX_RATE, MAX_RATE);
+        int256 ema = emaSeed.bound(-0.1e18, 0.1e18);
         uint256 price = priceSeed.bound(1, MAX_PRICE);
         uint256 e1 = e1Seed.bound(0, MAX_ELAPSED / 2);
         uint256 e2 = e2Seed.bound(0, MAX_ELAPSED / 2);
-        int256 whole = FundingMath.indexGrowth(rate, price, e1 + e2);
-        int256 parts = FundingMath.indexGrowth(rate, price, e1) + FundingMath.indexGrowth(rate, price, e2);
-        assertLe(parts, whole, "split <= whole");
+        int256 whole = _g(ema, price, 0, e1 + e2);
+        int256 parts = _g(ema, price, 0, e1) + _g(ema, price, e1, e1 + e2);
+        assertLe(parts, whole + 1, "split <= whole + 1");
         assertGe(parts, whole - 1, "split >= whole - 1");
     }
 
+    /// @dev The index at t1 and t2 on a path from i0, the average `ema` set at t0.
+    function _path(
+        int256 i0,
+        int256 ema,
+        uint256 price,
+        uint256 e1,
+        uint256 e2
+    ) internal pure returns (int256, int256) {
+        int256 i1 = i0 + _g(ema, price, 0, e1);
+        return (i1, i1 + _g(ema, price, e1, e1 + e2));
+    }
+
     function test_indexGrowth_handCases() public pure {
-        // 1% a day at 2000 for one day: 20 per unit of size.
-        assertEq(FundingMath.indexGrowth(0.01e18, 2000e18, 1 days), 20e18, "1 day");
-        // One hour: 20 / 24 = 0.8333… → 833333333333333333 (down), and −…334 for the opposite rate.
-        assertEq(FundingMath.indexGrowth(0.01e18, 2000e18, 1 hours), 833333333333333333, "1 hour");
-        assertEq(FundingMath.indexGrowth(-0.01e18, 2000e18, 1 hours), -833333333333333334, "1 hour, negative");
-        assertEq(FundingMath.indexGrowth(0.01e18, 2000e18, 0), 0, "no time");
+        // 1% a day at the 1% clamp, price 2,000: the rate falls to 0 in one hour. ∫ rate dt over the hour is
+        // 1% × 3,600 / 2 = 18 rate·s, so the index grows 18 × 2,000 / 86,400 = 0.41666… → …666 (down).
+        assertEq(FundingMath.indexGrowth(0.01e18, 0.01e18, 2000e18, 0, 1 hours), 416666666666666666, "1 hour");
+        assertEq(FundingMath.indexGrowth(0.01e18, 0.01e18, 2000e18, 0, 2 hours), 416666666666666666, "gone");
+        assertEq(FundingMath.indexGrowth(0.01e18, 0.01e18, 2000e18, 1 hours, 2 hours), 0, "nothing after");
+        // Half an hour: 1% × 1,800 − 1% × 1,800² / 7,200 = 13.5 rate·s → 13.5 × 2,000 / 86,400 = 0.3125 exactly.
+        assertEq(FundingMath.indexGrowth(0.01e18, 0.01e18, 2000e18, 0, 30 minutes), 0.3125e18, "half hour");
+        assertEq(FundingMath.indexGrowth(-0.01e18, 0.01e18, 2000e18, 0, 30 minutes), -0.3125e18, "negative");
+        assertEq(FundingMath.indexGrowth(-0.01e18, 0.01e18, 2000e18, 0, 1 hours), -416666666666666667, "rounded down");
+        // 0.5% under a 1% clamp is gone after 30 minutes: ∫ = 0.5%² × 3,600 / (2 × 1%) = 4.5 rate·s → 0.10416…
+        assertEq(FundingMath.indexGrowth(0.005e18, 0.01e18, 2000e18, 0, 1 hours), 104166666666666666, "smaller");
+        // An average above the clamp counts as the clamp.
+        assertEq(FundingMath.indexGrowth(0.05e18, 0.01e18, 2000e18, 0, 1 hours), 416666666666666666, "clamped");
+        assertEq(FundingMath.indexGrowth(0.01e18, 0, 2000e18, 0, 1 hours), 0, "zero clamp");
+    }
+
+    function test_decayedPremium_handCases() public pure {
+        // Falls by the clamp (1%) per hour: after 15 minutes 1% → 0.75%, 0.4% → 0.15%, −0.4% → −0.15%.
+        assertEq(FundingMath.decayedPremium(0.01e18, 0.01e18, 15 minutes), 0.0075e18, "quarter hour");
+        assertEq(FundingMath.decayedPremium(0.004e18, 0.01e18, 15 minutes), 0.0015e18, "smaller");
+        assertEq(FundingMath.decayedPremium(-0.004e18, 0.01e18, 15 minutes), -0.0015e18, "negative");
+        assertEq(FundingMath.decayedPremium(0.004e18, 0.01e18, 30 minutes), 0, "gone");
+        assertEq(FundingMath.decayedPremium(0.004e18, 0.01e18, 0), 0.004e18, "no time");
     }
 
     // ------------------------------------------------------------ nextPremiumEma
@@ -150,7 +184,14 @@ contract FundingMathTest is TestBase {
     }
 
     function _next(PremiumCase memory c) internal pure returns (int256) {
-        return FundingMath.nextPremiumEma(c.ema, c.fill, c.oracle, c.elapsed, c.fillSize, c.openInterest);
+        return
+            FundingMath.nextPremiumEma(
+                c.ema,
+                FundingMath.premium(c.fill, c.oracle),
+                c.elapsed,
+                c.fillSize,
+                c.openInterest
+            );
     }
 
     /// The average moves toward the fill premium, never past it, by about (premium − ema) × min(elapsed, 1 h) / 1 h ×
@@ -220,24 +261,48 @@ contract FundingMathTest is TestBase {
 
     function test_nextPremiumEma_handCases() public pure {
         // Fill 2020 on oracle 2000: premium 1%; a quarter window on an empty market moves 0 → 0.25%.
-        assertEq(FundingMath.nextPremiumEma(0, 2020e18, 2000e18, 900, 1e18, 0), 0.0025e18, "quarter window");
+        assertEq(
+            FundingMath.nextPremiumEma(0, FundingMath.premium(2020e18, 2000e18), 900, 1e18, 0),
+            0.0025e18,
+            "quarter window"
+        );
         // Same, but the fill is a quarter of open interest + fill (1 against 3): weight 900 × 1/4 = 225 s,
         // step 1% × 225/3600 = 0.0625%.
-        assertEq(FundingMath.nextPremiumEma(0, 2020e18, 2000e18, 900, 1e18, 3e18), 0.000625e18, "size-weighted");
+        assertEq(
+            FundingMath.nextPremiumEma(0, FundingMath.premium(2020e18, 2000e18), 900, 1e18, 3e18),
+            0.000625e18,
+            "size-weighted"
+        );
         // From 0.25% toward −1% (fill 1980) over half a window, empty market: 0.25% − 1.25%/2 = −0.375%.
         assertEq(
-            FundingMath.nextPremiumEma(0.0025e18, 1980e18, 2000e18, 1800, 1e18, 0),
+            FundingMath.nextPremiumEma(0.0025e18, FundingMath.premium(1980e18, 2000e18), 1800, 1e18, 0),
             -0.00375e18,
             "half window down"
         );
         // A full window on an empty market replaces it: premium of 1 on 3 = −2/3 → −666666666666666667 (toward −∞).
-        assertEq(FundingMath.nextPremiumEma(0.5e18, 1, 3, 2 hours, 1, 0), -666666666666666667, "replaced");
+        assertEq(
+            FundingMath.nextPremiumEma(0.5e18, FundingMath.premium(1, 3), 2 hours, 1, 0),
+            -666666666666666667,
+            "replaced"
+        );
         // A full window with fill = open interest goes halfway: 0 → 5% / 2 = 2.5%.
-        assertEq(FundingMath.nextPremiumEma(0, 2100e18, 2000e18, 2 hours, 1e18, 1e18), 0.025e18, "halfway");
+        assertEq(
+            FundingMath.nextPremiumEma(0, FundingMath.premium(2100e18, 2000e18), 2 hours, 1e18, 1e18),
+            0.025e18,
+            "halfway"
+        );
         // A 1-wei fill against 1 unit of open interest: weight floor(3600 / (1e18 + 1)) = 0, unchanged.
-        assertEq(FundingMath.nextPremiumEma(0.004e18, 2100e18, 2000e18, 2 hours, 1, 1e18), 0.004e18, "dust fill");
+        assertEq(
+            FundingMath.nextPremiumEma(0.004e18, FundingMath.premium(2100e18, 2000e18), 2 hours, 1, 1e18),
+            0.004e18,
+            "dust fill"
+        );
         // Same block: unchanged.
-        assertEq(FundingMath.nextPremiumEma(0.004e18, 2100e18, 2000e18, 0, 1e18, 0), 0.004e18, "no time");
+        assertEq(
+            FundingMath.nextPremiumEma(0.004e18, FundingMath.premium(2100e18, 2000e18), 0, 1e18, 0),
+            0.004e18,
+            "no time"
+        );
     }
 
     // ------------------------------------------------------------ owed
@@ -299,16 +364,16 @@ contract FundingMathTest is TestBase {
         uint256 e2
     ) internal pure {
         // Market touched at t1: the index is accrued at t1 and t2.
-        int256 i1 = i0 + FundingMath.indexGrowth(rate, price, e1);
-        int256 i2 = i1 + FundingMath.indexGrowth(rate, price, e2);
+        int256 i1 = i0 + _g(rate, price, 0, e1);
+        int256 i2 = i1 + _g(rate, price, e1, e1 + e2);
         int256 settledTwice = FundingMath.owed(size, i0, i1) + FundingMath.owed(size, i1, i2);
         int256 settledOnce = FundingMath.owed(size, i0, i2);
         assertGe(settledTwice, settledOnce, "an extra settlement never pays less");
         assertLe(settledTwice, settledOnce + 1, "an extra settlement costs at most 1 wei");
 
         // Market untouched at t1: one accrual over e1 + e2.
-        int256 i2Untouched = i0 + FundingMath.indexGrowth(rate, price, e1 + e2);
-        assertLe(i2, i2Untouched, "split accrual <= single accrual");
+        int256 i2Untouched = i0 + _g(rate, price, 0, e1 + e2);
+        assertLe(i2, i2Untouched + 1, "split accrual <= single accrual + 1 wei");
         assertGe(i2, i2Untouched - 1, "split accrual >= single accrual - 1 wei");
         // |size·(i2 − i2Untouched)| ≤ |size|, plus one ceil per settlement.
         int256 diff = settledTwice - FundingMath.owed(size, i0, i2Untouched);
@@ -332,10 +397,13 @@ contract FundingMathTest is TestBase {
         int256 b = bSeed.bound(-MAX_SIZE, MAX_SIZE);
         int256 c = -(a + b);
         int256 i0 = i0Seed.bound(-MAX_INDEX, MAX_INDEX);
-        int256 rate = rateSeed.bound(-0.1e18, 0.1e18);
-        uint256 price = priceSeed.bound(1, MAX_PRICE);
-        int256 i1 = i0 + FundingMath.indexGrowth(rate, price, e1Seed.bound(0, 30 days));
-        int256 i2 = i1 + FundingMath.indexGrowth(rate, price, e2Seed.bound(0, 30 days));
+        (int256 i1, int256 i2) = _path(
+            i0,
+            rateSeed.bound(-0.1e18, 0.1e18),
+            priceSeed.bound(1, MAX_PRICE),
+            e1Seed.bound(0, 30 days),
+            e2Seed.bound(0, 30 days)
+        );
 
         // a settles at t1 and t2, b only at t2, c at t1 and t2: five settlements.
         int256 total =
