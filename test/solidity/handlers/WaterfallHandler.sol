@@ -158,7 +158,7 @@ library WaterfallEvents {
     }
 }
 
-/// @notice Deploys the system of test/helpers/fixture.ts in Solidity (6-decimal token, adapter, two 8-decimal feeds,
+/// @notice Deploys the system of devnet/hardhat/fixture.ts in Solidity (6-decimal token, adapter, two 8-decimal feeds,
 /// the clearing house with a 30% insurance fee share, an insurance fund, ETH-USD with the ADL policy as market 0 and
 /// BTC-USD socialized as market 1, the fixture's marketParams) and offers trading helpers to the waterfall tests.
 abstract contract WaterfallSetup is TestBase {
@@ -198,7 +198,7 @@ abstract contract WaterfallSetup is TestBase {
         return deployed;
     }
 
-    /// @dev marketParams() of test/helpers/fixture.ts: 10x initial, 20x maintenance leverage, 1% discount, 1% fee,
+    /// @dev marketParams() of devnet/hardhat/fixture.ts: 10x initial, 20x maintenance leverage, 1% discount, 1% fee,
     /// 2/5 bp maker/taker fees, 5% band, 1% a day funding clamp, 1,000,000 units open-interest cap, 1 hour heartbeat.
     function _marketParams(MockAggregatorV3 feed, LossPolicy policy) internal pure returns (MarketParams memory) {
         return

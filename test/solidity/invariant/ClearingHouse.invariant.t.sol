@@ -20,7 +20,7 @@ import {ClearingHouseHandler} from "../handlers/ClearingHouseHandler.sol";
 import {FundingMath} from "../../../contracts/libraries/FundingMath.sol";
 
 /// @notice Stateful invariant tests of the clearing house, driven by {ClearingHouseHandler} over two markets
-/// (ETH-USD at 2,000 and BTC-USD at 60,000, the parameters of test/helpers/fixture.ts), plus deterministic tests
+/// (ETH-USD at 2,000 and BTC-USD at 60,000, the parameters of devnet/hardhat/fixture.ts), plus deterministic tests
 /// showing that the handler really trades and that funding settled at an intermediate time matches funding
 /// settled once.
 contract ClearingHouseInvariantTest is TestBase {
@@ -68,7 +68,7 @@ contract ClearingHouseInvariantTest is TestBase {
         return deployed;
     }
 
-    /// @dev marketParams() of test/helpers/fixture.ts: 10x initial, 20x maintenance leverage, 2/5 bp fees, 5% band,
+    /// @dev marketParams() of devnet/hardhat/fixture.ts: 10x initial, 20x maintenance leverage, 2/5 bp fees, 5% band,
     /// 1% a day funding clamp, 1,000,000 units open-interest cap, 1 hour heartbeat.
     function _marketParams(MockAggregatorV3 feed, LossPolicy policy) internal pure returns (MarketParams memory) {
         return
