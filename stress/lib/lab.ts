@@ -247,30 +247,30 @@ function monteCarlo(
   return { rows, outcomes };
 }
 
-/** The 99.9% joint one-day move down and up: the quantile day of the mean log move of both assets over 10,000 days. */
+/**
+ * The 99.9% one-day move of each asset, down (open to low) and up (open to high), over 10,000 simulated days,
+ * applied to both markets at once: comonotone, so more severe than any one joint draw (the usual conservative
+ * reading of "extreme but plausible" for a Cover-2 test).
+ */
 function jointMove(
   model: MarketModel,
   markets: readonly EngineMarket[],
   seed: number,
 ): { down: number[]; up: number[] } {
   const start = startPricesFor(model);
+  const daySeed = seed === 2 ** 32 - 1 ? 1 : seed + 1;
   const days = Array.from({ length: 10_000 }, (_, i) =>
-    toMarketOrder(
-      markets,
-      model,
-      simulatePath(model, { seed: seed + 1 > 2 ** 32 - 1 ? 1 : seed + 1, days: 1, startPrices: start }, i),
-    ),
+    toMarketOrder(markets, model, simulatePath(model, { seed: daySeed, days: 1, startPrices: start }, i)),
   );
-  const pick = (f: (p: AssetPath) => number): number[] => {
-    const scored = days
-      .map((d) => ({ d, s: d.reduce((a, p) => a + Math.log(f(p) / p.open[0]), 0) }))
-      .sort((a, b) => a.s - b.s);
-    const q = scored[Math.floor(0.001 * scored.length)];
-    const chosen = f === lowOf ? q : scored[Math.ceil(0.999 * scored.length) - 1];
-    return chosen.d.map((p) => f(p) / p.open[0]);
+  const quantile = (k: number, f: (p: AssetPath) => number, level: number): number =>
+    empiricalVaR(
+      days.map((d) => f(d[k]) / d[k].open[0]),
+      level,
+    );
+  return {
+    down: markets.map((_, k) => quantile(k, (p) => p.low[0], 0.001)),
+    up: markets.map((_, k) => quantile(k, (p) => p.high[0], 0.999)),
   };
-  const lowOf = (p: AssetPath): number => p.low[0];
-  return { down: pick(lowOf), up: pick((p) => p.high[0]) };
 }
 
 export async function runLab(o: RunOptions): Promise<LabReport> {
