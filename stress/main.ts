@@ -51,6 +51,7 @@ async function run(options: RunCliOptions): Promise<void> {
     pathFile,
     sensitivityPaths: 200,
     targetPerYear: 0.01,
+    jointDays: 10_000,
     dataDir: options.data,
     onProgress: progress,
   });

@@ -50,6 +50,8 @@ export interface RunOptions {
   sensitivityPaths: number;
   /** Target probability per year that a deficit reaches the loss policy. */
   targetPerYear: number;
+  /** Simulated days the 99.9% move is read from (10,000 in the CLI). */
+  jointDays: number;
   dataDir: string;
   onProgress?: (done: number, total: number) => void;
 }
@@ -187,7 +189,7 @@ export interface SensitivityRow {
 }
 
 export interface LabReport {
-  settings: Omit<RunOptions, "population" | "pathFile" | "onProgress" | "dataDir"> & {
+  settings: Omit<RunOptions, "population" | "pathFile" | "onProgress" | "dataDir" | "jointDays"> & {
     gapShare: number;
     deviation: number;
     markets: { symbol: string; lossPolicy: string; maintenanceMarginRatio: string }[];
@@ -248,7 +250,7 @@ function monteCarlo(
 }
 
 /**
- * The 99.9% one-day move of each asset, down (open to low) and up (open to high), over 10,000 simulated days,
+ * The 99.9% one-day move of each asset, down (open to low) and up (open to high), over `count` simulated days,
  * applied to both markets at once: comonotone, so more severe than any one joint draw (the usual conservative
  * reading of "extreme but plausible" for a Cover-2 test).
  */
@@ -256,10 +258,11 @@ function jointMove(
   model: MarketModel,
   markets: readonly EngineMarket[],
   seed: number,
+  count: number,
 ): { down: number[]; up: number[] } {
   const start = startPricesFor(model);
   const daySeed = seed === 2 ** 32 - 1 ? 1 : seed + 1;
-  const days = Array.from({ length: 10_000 }, (_, i) =>
+  const days = Array.from({ length: count }, (_, i) =>
     toMarketOrder(markets, model, simulatePath(model, { seed: daySeed, days: 1, startPrices: start }, i)),
   );
   const quantile = (k: number, f: (p: AssetPath) => number, level: number): number =>
@@ -296,7 +299,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
   for (const date of ["2020-03-12", "2021-05-19"]) {
     scenarios.push(scenarioRow(`replay ${date}`, runPath(ledger, replayDay(markets, byAsset, date), s).outcome));
   }
-  const joint = jointMove(model, markets, o.seed);
+  const joint = jointMove(model, markets, o.seed, o.jointDays);
   const down = scenarioRow("99.9% joint move down", runPath(ledger, moveDay(markets, joint.down), s).outcome);
   const up = scenarioRow("99.9% joint move up", runPath(ledger, moveDay(markets, joint.up), s).outcome);
   scenarios.push(down, up);
