@@ -115,13 +115,13 @@ export function balance(holdings: readonly Holding[], leverage: number): Holding
     const absSum = rows.reduce((s, h) => s + (h.size < 0n ? -h.size : h.size), 0n);
     const price = rows.reduce((s, h) => s + (h.size < 0n ? -h.size : h.size) * h.entryPrice, 0n) / absSum;
     const absNet = net < 0n ? -net : net;
-    const notionalUsd = (absNet * price) / WAD / 10n ** 12n;
+    const notionalTokens = (absNet * price) / WAD / 10n ** 12n; // 6-decimal USD
     out.push({
       account: `maker-${market}`,
       market,
       size: -net,
       entryPrice: price,
-      collateral: (notionalUsd * 100n) / BigInt(Math.round(leverage * 100)),
+      collateral: (notionalTokens * 100n) / BigInt(Math.round(leverage * 100)),
     });
   }
   return out;
