@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { DEFAULT_SETTINGS } from "./lib/calibrate.js";
+import { chartSpecs, renderSvg } from "./lib/charts.js";
 import { parseStressArgs, USAGE, type RunCliOptions } from "./lib/cli.js";
 import { engineMarkets, runLab } from "./lib/lab.js";
 import { labHtml, labJson, labMarkdown } from "./lib/lab-report.js";
@@ -59,7 +60,13 @@ async function run(options: RunCliOptions): Promise<void> {
   const files = ["report.md", "report.json", "report.html"].map((f) => path.join(options.out, f));
   await writeFile(files[0], labMarkdown(report));
   await writeFile(files[1], labJson(report));
-  await writeFile(files[2], labHtml(report, []));
+  const charts = [];
+  for (const c of chartSpecs(report)) {
+    const svg = await renderSvg(c.spec);
+    await writeFile(path.join(options.out, c.file), svg);
+    charts.push({ title: c.title, svg });
+  }
+  await writeFile(files[2], labHtml(report, charts));
   if (options.json) process.stdout.write(labJson(report));
   else {
     const b = report.badDebt;

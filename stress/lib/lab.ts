@@ -2,7 +2,7 @@
 import { hardhat, LOCAL_BTC_PRICE, LOCAL_ETH_PRICE, WAD, type NetworkParams } from "#sdk";
 
 import { calibrate, DEFAULT_SETTINGS, marketModel } from "./calibrate.js";
-import type { OhlcDay } from "./data.js";
+import { logReturns, type OhlcDay } from "./data.js";
 import { openLedger, type EngineMarket, type Outcome } from "./engine.js";
 import { ascending } from "./moments.js";
 import {
@@ -219,7 +219,33 @@ export interface LabReport {
   scenarios: ScenarioRow[];
   sensitivity: SensitivityRow[];
   depletionCurve: { fund: number; probability: number }[];
+  /** Per asset: empirical survival of the daily losses above the GPD threshold, and the fitted GPD's. */
+  tail: { asset: string; points: { loss: number; survival: number; kind: "empirical" | "GPD fit" }[] }[];
   rows: PathRow[];
+}
+
+/**
+ * Empirical P(L > x) at each loss above the threshold u, and the fit's ζ_u·(1 + ξ(x − u)/β)^(−1/ξ),
+ * ζ_u = exceedances/n (McNeil, Frey & Embrechts 2015, eq. 5.18).
+ */
+export function tailPoints(
+  losses: readonly number[],
+  fit: { threshold: number; xi: number; beta: number; exceedances: number; n: number },
+): { loss: number; survival: number; kind: "empirical" | "GPD fit" }[] {
+  const above = losses.filter((x) => x > fit.threshold).sort((a, b) => a - b);
+  const zeta = fit.exceedances / fit.n;
+  return above.flatMap((x, i) => [
+    { loss: x, survival: (above.length - i) / losses.length, kind: "empirical" as const },
+    {
+      loss: x,
+      survival:
+        zeta *
+        (Math.abs(fit.xi) < 1e-9
+          ? Math.exp(-(x - fit.threshold) / fit.beta)
+          : (1 + (fit.xi * (x - fit.threshold)) / fit.beta) ** (-1 / fit.xi)),
+      kind: "GPD fit" as const,
+    },
+  ]);
 }
 
 function monteCarlo(
@@ -300,8 +326,10 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
     scenarios.push(scenarioRow(`replay ${date}`, runPath(ledger, replayDay(markets, byAsset, date), s).outcome));
   }
   const joint = jointMove(model, markets, o.seed, o.jointDays);
-  const down = scenarioRow("99.9% joint move down", runPath(ledger, moveDay(markets, joint.down), s).outcome);
-  const up = scenarioRow("99.9% joint move up", runPath(ledger, moveDay(markets, joint.up), s).outcome);
+  // Cover-1/Cover-2: the whole move in one oracle update (gap share 1), before any keeper can act.
+  const gap: PathSettings = { ...s, gapShare: 1 };
+  const down = scenarioRow("99.9% move down, one gap", runPath(ledger, moveDay(markets, joint.down), gap).outcome);
+  const up = scenarioRow("99.9% move up, one gap", runPath(ledger, moveDay(markets, joint.up), gap).outcome);
   scenarios.push(down, up);
   if (o.pathFile !== undefined)
     scenarios.push(scenarioRow(`file ${o.pathFile.name}`, runPath(ledger, o.pathFile.paths, s).outcome));
@@ -386,6 +414,13 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
     joint999: joint,
     scenarios,
     sensitivity,
+    tail: calibration.assets.map((a, k) => ({
+      asset: a.asset,
+      points: tailPoints(
+        logReturns(assets[k].series.days).map((x) => -x.value),
+        a.tail,
+      ),
+    })),
     depletionCurve: grid.map((f) => ({ fund: f, probability: bad.filter((b) => b > f).length / bad.length })),
     rows,
   };

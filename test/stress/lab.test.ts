@@ -54,8 +54,8 @@ describe("stress run stage", function () {
     expect(first.scenarios.map((s) => s.name)).to.deep.equal([
       "replay 2020-03-12",
       "replay 2021-05-19",
-      "99.9% joint move down",
-      "99.9% joint move up",
+      "99.9% move down, one gap",
+      "99.9% move up, one gap",
     ]);
     expect(labMarkdown(first)).to.include("Recommended:");
   });
