@@ -13,7 +13,7 @@ import {
   type PopulationParams,
   type StartPrices,
 } from "./population.js";
-import { empiricalES, empiricalVaR } from "./risk.js";
+import { empiricalVaR } from "./risk.js";
 import { readAssets } from "./run.js";
 import { DEFAULT_PATH_SETTINGS, runPath, type PathSettings } from "./scenario.js";
 import { simulatePath, type AssetPath, type MarketModel } from "./simulate.js";
@@ -70,6 +70,18 @@ export interface Stats {
   max: number;
 }
 
+/**
+ * Expected shortfall as the mean of the worst ⌈n(1 − level)⌉ paths. Unlike the mean of the losses at or
+ * beyond the VaR, it stays coherent when many paths tie at the VaR, as bad debt does at 0 (Acerbi & Tasche
+ * 2002, the sample estimator of their eq. 3.3 at k = ⌈n(1 − level)⌉).
+ */
+export function tailMean(x: readonly number[], level: number): number {
+  if (!(level > 0 && level < 1)) throw new Error(`confidence level ${level} is not in (0, 1)`);
+  const s = ascending(x);
+  const k = Math.max(1, Math.ceil(s.length * (1 - level) - 1e-9));
+  return s.slice(s.length - k).reduce((a, b) => a + b, 0) / k;
+}
+
 export function stats(x: readonly number[]): Stats {
   const s = ascending(x);
   return {
@@ -78,8 +90,8 @@ export function stats(x: readonly number[]): Stats {
     probabilityPositive: s.filter((v) => v > 0).length / s.length,
     var99: empiricalVaR(s, 0.99),
     var999: empiricalVaR(s, 0.999),
-    es99: empiricalES(s, 0.99),
-    es999: empiricalES(s, 0.999),
+    es99: tailMean(s, 0.99),
+    es999: tailMean(s, 0.999),
     max: s[s.length - 1],
   };
 }

@@ -1,7 +1,15 @@
 import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 
-import { engineMarkets, fundForTarget, perPathTarget, runLab, type RunOptions } from "../../stress/lib/lab.js";
+import {
+  engineMarkets,
+  fundForTarget,
+  perPathTarget,
+  runLab,
+  stats,
+  tailMean,
+  type RunOptions,
+} from "../../stress/lib/lab.js";
 import { labJson, labMarkdown } from "../../stress/lib/lab-report.js";
 import { parsePathCsv, PATH_HEADER } from "../../stress/lib/path-file.js";
 import { expectNear } from "./near.js";
@@ -16,6 +24,16 @@ describe("stress run stage", function () {
     expect(() => fundForTarget(losses, 1)).to.throw("target probability 1 is not in [0, 1)");
     // 1%/year over 10 days: 1 − 0.99^(10/365).
     expectNear(perPathTarget(0.01, 10), 2.7531e-4, 1e-8);
+  });
+
+  it("takes ES as the mean of the worst n(1 − level) paths, also when most paths tie at zero", function () {
+    const losses = [...new Array<number>(995).fill(0), 10, 20, 30, 40, 50];
+    const s = stats(losses);
+    expect(s.var99).to.equal(0);
+    expect(s.es99).to.equal(150 / 10); // the worst 10 paths: five zeros and 10..50
+    expect(s.es999).to.equal(50);
+    expect(tailMean([1, 2, 3, 4], 0.5)).to.equal(3.5);
+    expect(s.probabilityPositive).to.equal(0.005);
   });
 
   it("reads a path file, rescaled to the deployment's start prices", function () {
