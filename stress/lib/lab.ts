@@ -113,6 +113,9 @@ export function fundForTarget(losses: readonly number[], p: number): number {
 export const perPathTarget = (perYear: number, days: number): number => 1 - (1 - perYear) ** (days / 365);
 
 export interface PathRow {
+  /** The engine's exact amounts as integer strings: wad (18 decimals), fundDrawn in token units (6 decimals). */
+  exact: { badDebt: string; fundDrawn: string; deleveraged: string; socialized: string };
+  /** The same in USD, for statistics and charts. */
   badDebt: number;
   fundDrawn: number;
   deleveraged: number;
@@ -124,6 +127,12 @@ export interface PathRow {
 function row(o: Outcome, paths: readonly AssetPath[]): PathRow {
   const crash = Math.max(...paths.map((p) => 1 - Math.min(...p.low) / p.open[0]));
   return {
+    exact: {
+      badDebt: o.badDebt.toString(),
+      fundDrawn: o.fundDrawn.toString(),
+      deleveraged: o.deleveraged.toString(),
+      socialized: o.socialized.toString(),
+    },
     badDebt: usd(o.badDebt),
     fundDrawn: Number(o.fundDrawn) / 1e6,
     deleveraged: usd(o.deleveraged),

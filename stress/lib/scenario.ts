@@ -90,9 +90,13 @@ export function runPath(
   const queued = new Set<number>();
   const latency = Math.max(0, Math.floor(s.latencyBlocks));
 
+  let sent = 0;
   const execute = (upTo: number): void => {
     pending.sort((a, b) => a.at - b.at || a.account - b.account);
     while (pending.length > 0 && pending[0].at <= upTo) {
+      // Each liquidation either closes the position or restores maintenance margin at an unchanged price, so
+      // resends are few; the bound turns a broken invariant into an error instead of a hung run.
+      if (++sent > 100 * (l.accounts.length + updates.length)) throw new Error("keeper loop does not terminate");
       const job = pending.shift()!;
       queued.delete(job.account);
       const a = l.accounts[job.account];
