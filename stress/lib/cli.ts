@@ -21,7 +21,7 @@ The stress lab sizes the insurance fund from fat-tailed price paths (issue 12).
 
   calibrate          fit Student-t, GARCH(1,1)-t and a generalized-Pareto tail to daily BTC-USD and ETH-USD,
                      their dependence and a Kupiec backtest; writes calibration.md and calibration.json
-  run                Monte Carlo paths, the replays of 12 March 2020 and 19 May 2021, the 99.9% joint move
+  run                Monte Carlo paths, the replays of 12 March 2020 and 19 May 2021, the 99.9% one-day move
                      (Cover-1, Cover-2) and an optional path file through the off-chain mirror of the loss
                      waterfall; writes report.md, report.json and report.html
 

@@ -274,7 +274,7 @@ function socialize(l: Ledger, market: number, longSide: boolean, amount: bigint)
 /**
  * LiquidationLogic._realizeDeficit then _handOver (together _takeOver): the deficit the whole hand-over at the
  * oracle will leave, paid by the fund and then socialized over the opposite side as it stands, before the
- * position moves. `deficitSoFar` is what ADL steps already covered in an open case.
+ * position moves. `deleveraged` is what ADL steps already covered in an open case (part of the shortfall).
  */
 function takeOver(l: Ledger, a: Account, price: bigint, out: Outcome, deleveraged: bigint): void {
   settle(l, a);

@@ -229,6 +229,8 @@ export interface LabReport {
     maxSocialized: number;
   };
   fundSizing: {
+    /** Bad debt of the worse 99.9% move with every defaulter, not only the two largest. */
+    allDefaults: number;
     targetPerYear: number;
     targetPerPath: number;
     fundForTarget: number;
@@ -382,7 +384,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
     for (const cap of [5, 10, 15]) {
       cell(
         "leverage cap",
-        `${cap}x`,
+        cap > 10 ? `${cap}x (above the deployed 10x)` : `${cap}x`,
         markets,
         generatePopulation({ ...population, leverage: { ...population.leverage, cap } }, START_PRICES),
         s,
@@ -425,6 +427,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
       maxSocialized: Math.max(...soc),
     },
     fundSizing: {
+      allDefaults: Math.max(down.badDebt, up.badDebt),
       targetPerYear: o.targetPerYear,
       targetPerPath,
       fundForTarget: forTarget,
