@@ -75,7 +75,18 @@ export interface Outcome {
   socializations: number;
   /** Each bankrupt account's deficit, for Cover-1 and Cover-2. */
   deficits: { account: string; deficit: bigint }[];
+  /** When present, every call the keeper makes, in order, for replaying the path on the contracts. */
+  log?: Action[];
 }
+
+/**
+ * A keeper call as the contracts take it: `liquidate`, an `autoDeleverage` step against `counterparty`, an
+ * `autoDeleverage` that the fund now covers (the caller takes the position over), or `socializeAfterTimeout`.
+ */
+export type Action =
+  | { kind: "liquidate"; account: string; market: number; price: bigint }
+  | { kind: "adl"; account: string; market: number; price: bigint; counterparty: string }
+  | { kind: "adl-takeover" | "timeout"; account: string; market: number; price: bigint };
 
 export function emptyOutcome(): Outcome {
   return {
@@ -352,7 +363,13 @@ function autoDeleverage(l: Ledger, a: Account, price: bigint, out: Outcome): voi
     deleveraged += loss;
     out.deleveraged += loss;
     out.adlSteps += 1;
+    out.log?.push({ kind: "adl", account: a.id, market: m, price, counterparty: c.id });
     if (a.size === 0n) break;
+  }
+  if (a.size !== 0n) {
+    settle(l, a);
+    const covered = availableForDraw(l) >= -health(l, a, price).equity;
+    out.log?.push({ kind: covered ? "adl-takeover" : "timeout", account: a.id, market: m, price });
   }
   // The last step leaves the account flat owing what the fund can pay (_realizeDeficit); a fund refilled or an
   // ADL that ran out of counterparties ends in _takeOver (liquidate again, or socializeAfterTimeout).
@@ -376,6 +393,7 @@ export function liquidate(l: Ledger, a: Account, price: bigint, out: Outcome): b
   if (h.equity >= h.maintenanceMargin) return false;
   const m = l.markets[a.market];
   out.liquidations += 1;
+  out.log?.push({ kind: "liquidate", account: a.id, market: a.market, price });
   if (h.equity >= 0n) {
     // _liquidateSolvent: close what restores maintenance margin, all if the rest would be dust.
     const positionAbs = abs(a.size);

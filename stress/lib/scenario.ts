@@ -72,15 +72,18 @@ export function oracleUpdates(path: AssetPath, market: number, s: PathSettings):
  * Runs one path: updates of every market merged in block order; after each update the keeper checks the
  * accounts of that market (a float screen, then the exact health) and sends a liquidation that lands
  * `latencyBlocks` later, executed at the oracle price then; an account still liquidatable is sent again.
- * The ledger is copied first. Returns the outcome and the ledger after the path.
+ * The ledger is copied first. Returns the outcome and the ledger after the path; with `record`, the outcome's
+ * log lists every keeper call, for replaying the path on the contracts.
  */
 export function runPath(
   start: Ledger,
   paths: readonly AssetPath[],
   s: PathSettings,
+  record = false,
 ): { outcome: Outcome; ledger: Ledger } {
   const l = cloneLedger(start);
   const out = emptyOutcome();
+  if (record) out.log = [];
   const updates = paths
     .flatMap((p, m) => oracleUpdates(p, m, s))
     .sort((a, b) => a.block - b.block || a.market - b.market);
