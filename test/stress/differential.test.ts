@@ -5,6 +5,7 @@
 // chain; not yet Monte Carlo paths with the project's own keeper, as issue 12 asks.
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
+import type { ContractTransactionReceipt } from "ethers";
 import { fileURLToPath } from "node:url";
 
 import {
@@ -66,6 +67,34 @@ interface Figures {
   accounts: string[];
 }
 
+/** The receipts' BadDebtResolved amounts summed, with the fund's assets and the fees set aside now. */
+async function receiptFigures(
+  system: System,
+  receipts: readonly (ContractTransactionReceipt | null)[],
+): Promise<Figures> {
+  const { clearingHouse, fund } = system;
+  const figures: Figures = {
+    badDebt: 0n,
+    fundPaid: 0n,
+    deleveraged: 0n,
+    socialized: 0n,
+    fundAssets: await fund.totalAssets(),
+    insuranceFees: await clearingHouse.insuranceFees(),
+    accounts: [],
+  };
+  for (const r of receipts) {
+    for (const log of r?.logs ?? []) {
+      const parsed = clearingHouse.interface.parseLog(log);
+      if (parsed?.name !== "BadDebtResolved") continue;
+      figures.badDebt += parsed.args.shortfall as bigint;
+      figures.fundPaid += parsed.args.fundPaid as bigint;
+      figures.deleveraged += parsed.args.deleveraged as bigint;
+      figures.socialized += parsed.args.socialized as bigint;
+    }
+  }
+  return figures;
+}
+
 async function onChain(s: Scenario): Promise<Figures> {
   const system: System = await deploySystem();
   await quietMarkets(system, false);
@@ -94,25 +123,7 @@ async function onChain(s: Scenario): Promise<Figures> {
       receipts.push(await (await keeper.autoDeleverage(account, market, t[i].address, ethers.MaxUint256)).wait());
     }
   }
-  const figures: Figures = {
-    badDebt: 0n,
-    fundPaid: 0n,
-    deleveraged: 0n,
-    socialized: 0n,
-    fundAssets: await fund.totalAssets(),
-    insuranceFees: await clearingHouse.insuranceFees(),
-    accounts: [],
-  };
-  for (const r of receipts) {
-    for (const log of r?.logs ?? []) {
-      const parsed = clearingHouse.interface.parseLog(log);
-      if (parsed?.name !== "BadDebtResolved") continue;
-      figures.badDebt += parsed.args.shortfall as bigint;
-      figures.fundPaid += parsed.args.fundPaid as bigint;
-      figures.deleveraged += parsed.args.deleveraged as bigint;
-      figures.socialized += parsed.args.socialized as bigint;
-    }
-  }
+  const figures = await receiptFigures(system, receipts);
   const ids = [...new Set([...s.pairs.flatMap((p) => [p.long, p.short]), KEEPER])].sort((a, b) => a - b);
   for (const i of ids) figures.accounts.push(await accountLine(clearingHouse, t[i], i, market));
   return figures;
@@ -349,25 +360,7 @@ describe("stress engine against the contracts along a replayed path", function (
         receipts.push(await (await keeper.socializeAfterTimeout(who)).wait());
       }
     }
-    const figures: Figures = {
-      badDebt: 0n,
-      fundPaid: 0n,
-      deleveraged: 0n,
-      socialized: 0n,
-      fundAssets: await fund.totalAssets(),
-      insuranceFees: await clearingHouse.insuranceFees(),
-      accounts: [],
-    };
-    for (const r of receipts) {
-      for (const entry of r?.logs ?? []) {
-        const parsed = clearingHouse.interface.parseLog(entry);
-        if (parsed?.name !== "BadDebtResolved") continue;
-        figures.badDebt += parsed.args.shortfall as bigint;
-        figures.fundPaid += parsed.args.fundPaid as bigint;
-        figures.deleveraged += parsed.args.deleveraged as bigint;
-        figures.socialized += parsed.args.socialized as bigint;
-      }
-    }
+    const figures = await receiptFigures(system, receipts);
     for (const p of pairs) {
       for (const i of [p.long, p.short])
         figures.accounts.push(await accountLine(clearingHouse, t[i], i, marketId(p.market)));
