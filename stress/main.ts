@@ -1,13 +1,91 @@
-// `npm run stress -- <stage> [options]`: the stress lab of issue 12. Only its first stage,
-// `calibrate`, is built; scenarios, the trader population and fund sizing come next.
+// `npm run stress -- <stage> [options]`: the stress lab of issue 12 — `calibrate` fits the price models,
+// `run` drives paths through the mirror of the loss waterfall and sizes the insurance fund.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+
 import { DEFAULT_SETTINGS } from "./lib/calibrate.js";
-import { parseStressArgs, USAGE } from "./lib/cli.js";
+import { chartSpecs, renderSvg } from "./lib/charts.js";
+import { parseStressArgs, USAGE, type RunCliOptions } from "./lib/cli.js";
+import { engineMarkets, runLab } from "./lib/lab.js";
+import { labHtml, labJson, labMarkdown } from "./lib/lab-report.js";
+import { parsePathCsv } from "./lib/path-file.js";
+import { DEFAULT_POPULATION, parsePopulationCsv } from "./lib/population.js";
 import { calibrationJson, calibrationSummary, runCalibrate } from "./lib/run.js";
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+}
+
+/** A one-line progress bar on standard error, drawn only on a terminal. */
+function progress(done: number, total: number): void {
+  if (!process.stderr.isTTY) return;
+  const width = 30;
+  const filled = Math.round((width * done) / total);
+  process.stderr.write(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total} paths`);
+  if (done === total) process.stderr.write("\n");
+}
+
+async function run(options: RunCliOptions): Promise<void> {
+  const population =
+    options.population === undefined
+      ? undefined
+      : parsePopulationCsv(await readText(options.population), options.population, DEFAULT_POPULATION.makerLeverage);
+  const pathFile =
+    options.path === undefined
+      ? undefined
+      : {
+          name: path.basename(options.path),
+          paths: parsePathCsv(await readText(options.path), options.path, engineMarkets()),
+        };
+  const report = await runLab({
+    paths: options.paths,
+    seed: options.seed,
+    accounts: options.accounts,
+    fundUsd: options.fund,
+    horizonDays: options.horizonDays,
+    latencyBlocks: options.latencyBlocks,
+    population,
+    pathFile,
+    sensitivityPaths: 200,
+    targetPerYear: 0.01,
+    jointDays: 10_000,
+    dataDir: options.data,
+    onProgress: progress,
+  });
+  await mkdir(options.out, { recursive: true });
+  const files = ["report.md", "report.json", "report.html"].map((f) => path.join(options.out, f));
+  await writeFile(files[0], labMarkdown(report));
+  await writeFile(files[1], labJson(report));
+  const charts = [];
+  for (const c of chartSpecs(report)) {
+    const svg = await renderSvg(c.spec);
+    await writeFile(path.join(options.out, c.file), svg);
+    charts.push({ title: c.title, svg });
+  }
+  await writeFile(files[2], labHtml(report, charts));
+  if (options.json) process.stdout.write(labJson(report));
+  else {
+    const b = report.badDebt;
+    console.log(
+      [
+        `bad debt per path: mean ${b.mean.toFixed(2)} USD, VaR 99% ${b.var99.toFixed(2)}, ES 99% ${b.es99.toFixed(2)}, VaR 99.9% ${b.var999.toFixed(2)}, ES 99.9% ${b.es999.toFixed(2)} USD`,
+        `fund depleted on ${(100 * report.probabilityFundDepleted).toFixed(2)}% of paths; recommended fund ${report.fundSizing.recommended.toFixed(2)} USD (target ${report.fundSizing.fundForTarget.toFixed(2)}, Cover-2 ${report.fundSizing.cover2.toFixed(2)})`,
+        `wrote ${files.join(", ")}`,
+      ].join("\n"),
+    );
+  }
+}
 
 try {
   const options = parseStressArgs(process.argv.slice(2));
   if (options === "help") {
     console.log(USAGE);
+  } else if (options.stage === "run") {
+    await run(options);
   } else {
     const { calibration, files } = await runCalibrate({
       dataDir: options.data,

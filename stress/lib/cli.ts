@@ -4,32 +4,80 @@ import { parseArgs } from "node:util";
 
 import { DEFAULT_SETTINGS } from "./calibrate.js";
 
+export const RUN_DEFAULTS = {
+  paths: 2000,
+  seed: 1,
+  accounts: 200,
+  fund: 250_000,
+  horizonDays: 10,
+  latencyBlocks: 5,
+} as const;
+
 export const USAGE = `usage: npm run stress -- calibrate [--json] [--out DIR] [--data DIR] [--threshold Q] [--seed N]
+       npm run stress -- run [--paths N] [--seed S] [--accounts N] [--fund USD] [--horizon-days D]
+                             [--latency-blocks B] [--population FILE] [--path FILE] [--json] [--out DIR] [--data DIR]
 
-The stress lab sizes the insurance fund from fat-tailed price paths (issue 12). This is its first
-stage only: 'calibrate' fits Student-t, GARCH(1,1)-t and a generalized-Pareto loss tail to daily
-BTC-USD and ETH-USD prices, measures their dependence (correlations, tail dependence, t copula),
-computes one-day VaR and expected shortfall, backtests the VaR 99% with Kupiec's test, and
-checks the seeded joint simulator against history. The scenario, trader-population and
-fund-sizing stages (paths through the contracts, Cover-2, the fund size) are not built yet.
+The stress lab sizes the insurance fund from fat-tailed price paths (issue 12).
 
-  calibrate          fit on the price files and write calibration.md and calibration.json
-  --out DIR          folder for the two files (default results/stress)
+  calibrate          fit Student-t, GARCH(1,1)-t and a generalized-Pareto tail to daily BTC-USD and ETH-USD,
+                     their dependence and a Kupiec backtest; writes calibration.md and calibration.json
+  run                Monte Carlo paths, the replays of 12 March 2020 and 19 May 2021, the 99.9% one-day move
+                     (Cover-1, Cover-2) and an optional path file through the off-chain mirror of the loss
+                     waterfall; writes report.md, report.json and report.html
+
+  --out DIR          folder for the files (default results/stress)
   --data DIR         folder with btc-usd-daily.csv and eth-usd-daily.csv (default: the shipped stress/data)
+  --seed N           seed, 1 to 4294967295 (default ${DEFAULT_SETTINGS.checkSeed} for calibrate, ${RUN_DEFAULTS.seed} for run)
+  --json             print the JSON file to standard output instead of the summary
+  -h, --help         this text
+calibrate:
   --threshold Q      loss quantile of the peaks-over-threshold threshold, 0.8 to 0.98 (default ${DEFAULT_SETTINGS.thresholdQuantile})
-  --seed N           seed of the simulated model check, 1 to 4294967295 (default ${DEFAULT_SETTINGS.checkSeed})
-  --json             print calibration.json to standard output instead of the summary
-  -h, --help         this text`;
+run:
+  --paths N          Monte Carlo paths, 1 to 1000000 (default ${RUN_DEFAULTS.paths})
+  --accounts N       accounts of the generated population, 1 to 100000 (default ${RUN_DEFAULTS.accounts})
+  --fund USD         insurance fund in whole USD (default ${RUN_DEFAULTS.fund})
+  --horizon-days D   days per path, 1 to 365 (default ${RUN_DEFAULTS.horizonDays})
+  --latency-blocks B keeper latency in 12-second blocks, 0 to 7200 (default ${RUN_DEFAULTS.latencyBlocks})
+  --population FILE  CSV account,market,side,size,entry_price,collateral instead of the generated population
+  --path FILE        CSV day,market,open,high,low,close: one more scenario, rescaled to the start prices`;
 
-export const STAGES = ["calibrate"];
+export const STAGES = ["calibrate", "run"];
 
 /** Validated command line of the calibrate stage. */
-export interface Options {
+export interface CalibrateOptions {
+  stage: "calibrate";
   out: string;
   data: string;
   threshold: number;
   seed: number;
   json: boolean;
+}
+
+/** Validated command line of the run stage. */
+export interface RunCliOptions {
+  stage: "run";
+  out: string;
+  data: string;
+  seed: number;
+  json: boolean;
+  paths: number;
+  accounts: number;
+  fund: number;
+  horizonDays: number;
+  latencyBlocks: number;
+  population?: string;
+  path?: string;
+}
+
+export type Options = CalibrateOptions | RunCliOptions;
+
+function integer(text: string | undefined, fallback: number, flag: string, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new Error(`--${flag} "${text}" is not an integer from ${min} to ${max}`);
+  }
+  return value;
 }
 
 /**
@@ -44,25 +92,51 @@ export function parseStressArgs(argv: string[]): Options | "help" {
     options: {
       out: { type: "string", default: "results/stress" },
       data: { type: "string", default: fileURLToPath(new URL("../data/", import.meta.url)) },
-      threshold: { type: "string", default: String(DEFAULT_SETTINGS.thresholdQuantile) },
-      seed: { type: "string", default: String(DEFAULT_SETTINGS.checkSeed) },
+      threshold: { type: "string" },
+      seed: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
+      paths: { type: "string" },
+      accounts: { type: "string" },
+      fund: { type: "string" },
+      "horizon-days": { type: "string" },
+      "latency-blocks": { type: "string" },
+      population: { type: "string" },
+      path: { type: "string" },
     },
   });
   if (values.help) return "help";
   if (positionals.length !== 1)
     throw new Error(`expected one stage, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`);
   const [stage] = positionals;
-  if (!STAGES.includes(stage)) throw new Error(`unknown stage "${stage}"; built so far: ${STAGES.join(", ")}`);
-  const threshold = Number(values.threshold);
-  if (values.threshold.trim() === "" || !(threshold >= 0.8 && threshold <= 0.98)) {
-    throw new Error(`--threshold "${values.threshold}" is not a number from 0.8 to 0.98`);
-  }
-  const seed = Number(values.seed);
-  if (!/^\d+$/.test(values.seed) || seed < 1 || seed > 2 ** 32 - 1) {
-    throw new Error(`--seed "${values.seed}" is not an integer from 1 to 4294967295`);
-  }
+  if (!STAGES.includes(stage)) throw new Error(`unknown stage "${stage}"; one of: ${STAGES.join(", ")}`);
   if (values.out.trim() === "") throw new Error("--out is empty");
-  return { out: values.out, data: values.data, threshold, seed, json: values.json };
+  const runOnly = ["paths", "accounts", "fund", "horizon-days", "latency-blocks", "population", "path"] as const;
+  if (stage === "calibrate") {
+    const misplaced = runOnly.find((k) => values[k] !== undefined);
+    if (misplaced !== undefined) throw new Error(`--${misplaced} belongs to the run stage`);
+    const text = values.threshold ?? String(DEFAULT_SETTINGS.thresholdQuantile);
+    const threshold = Number(text);
+    if (text.trim() === "" || !(threshold >= 0.8 && threshold <= 0.98)) {
+      throw new Error(`--threshold "${text}" is not a number from 0.8 to 0.98`);
+    }
+    const seed = integer(values.seed, DEFAULT_SETTINGS.checkSeed, "seed", 1, 2 ** 32 - 1);
+    return { stage: "calibrate", out: values.out, data: values.data, threshold, seed, json: values.json };
+  }
+  if (values.threshold !== undefined) throw new Error("--threshold belongs to the calibrate stage");
+  const options: RunCliOptions = {
+    stage: "run",
+    out: values.out,
+    data: values.data,
+    json: values.json,
+    seed: integer(values.seed, RUN_DEFAULTS.seed, "seed", 1, 2 ** 32 - 1),
+    paths: integer(values.paths, RUN_DEFAULTS.paths, "paths", 1, 1_000_000),
+    accounts: integer(values.accounts, RUN_DEFAULTS.accounts, "accounts", 1, 100_000),
+    fund: integer(values.fund, RUN_DEFAULTS.fund, "fund", 0, 10 ** 12),
+    horizonDays: integer(values["horizon-days"], RUN_DEFAULTS.horizonDays, "horizon-days", 1, 365),
+    latencyBlocks: integer(values["latency-blocks"], RUN_DEFAULTS.latencyBlocks, "latency-blocks", 0, 7200),
+  };
+  if (values.population !== undefined) options.population = values.population;
+  if (values.path !== undefined) options.path = values.path;
+  return options;
 }

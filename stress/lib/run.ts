@@ -27,24 +27,26 @@ export interface CalibrateRun {
 
 /** Reads the price files of {@link ASSET_FILES} from `dataDir`, with each file's SHA-256. */
 export async function readAssets(dataDir: string): Promise<AssetInput[]> {
-  return Promise.all(
-    ASSET_FILES.map(async ({ asset, file }) => {
-      const where = path.join(dataDir, file);
-      let text: string;
-      try {
-        text = await readFile(where, "utf8");
-      } catch (error) {
-        throw new Error(`cannot read ${where}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-          cause: error,
-        });
-      }
-      return {
-        asset,
-        source: { file, sha256: createHash("sha256").update(text).digest("hex") },
-        series: parseOhlcCsv(text, file),
-      };
-    }),
-  );
+  // One file after the other, so that a missing folder is always reported by its first file (Promise.all would
+  // reject with whichever read fails first, which varies from run to run).
+  const inputs: AssetInput[] = [];
+  for (const { asset, file } of ASSET_FILES) {
+    const where = path.join(dataDir, file);
+    let text: string;
+    try {
+      text = await readFile(where, "utf8");
+    } catch (error) {
+      throw new Error(`cannot read ${where}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        cause: error,
+      });
+    }
+    inputs.push({
+      asset,
+      source: { file, sha256: createHash("sha256").update(text).digest("hex") },
+      series: parseOhlcCsv(text, file),
+    });
+  }
+  return inputs;
 }
 
 /** The JSON form: two-space indented, NaN (a standard error not available) written as null. */

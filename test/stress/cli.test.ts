@@ -7,6 +7,7 @@ describe("stress command line", function () {
   it("takes the calibrate stage with its defaults", function () {
     const options = parseStressArgs(["calibrate"]);
     expect(options).to.include({
+      stage: "calibrate",
       out: "results/stress",
       threshold: DEFAULT_SETTINGS.thresholdQuantile,
       seed: DEFAULT_SETTINGS.checkSeed,
@@ -18,20 +19,70 @@ describe("stress command line", function () {
   it("takes every flag", function () {
     expect(
       parseStressArgs(["calibrate", "--json", "--out", "o", "--data", "d", "--threshold", "0.9", "--seed", "12"]),
-    ).to.deep.equal({ out: "o", data: "d", threshold: 0.9, seed: 12, json: true });
+    ).to.deep.equal({ stage: "calibrate", out: "o", data: "d", threshold: 0.9, seed: 12, json: true });
   });
 
-  it("answers --help, and says the later stages are not built", function () {
+  it("answers --help, naming both stages", function () {
     expect(parseStressArgs(["--help"])).to.equal("help");
     expect(parseStressArgs(["-h", "calibrate"])).to.equal("help");
-    expect(USAGE).to.include("first\nstage only");
-    expect(USAGE).to.include("are not built yet");
+    expect(USAGE).to.include("npm run stress -- run [--paths N]");
+  });
+
+  it("takes the run stage with its defaults and every flag", function () {
+    expect(parseStressArgs(["run"])).to.include({ stage: "run", paths: 2000, seed: 1, accounts: 200, fund: 250_000 });
+    expect(
+      parseStressArgs([
+        "run",
+        "--paths",
+        "10",
+        "--seed",
+        "4",
+        "--accounts",
+        "30",
+        "--fund",
+        "0",
+        "--horizon-days",
+        "3",
+        "--latency-blocks",
+        "0",
+        "--population",
+        "p.csv",
+        "--path",
+        "x.csv",
+        "--json",
+        "--out",
+        "o",
+        "--data",
+        "d",
+      ]),
+    ).to.deep.equal({
+      stage: "run",
+      out: "o",
+      data: "d",
+      json: true,
+      seed: 4,
+      paths: 10,
+      accounts: 30,
+      fund: 0,
+      horizonDays: 3,
+      latencyBlocks: 0,
+      population: "p.csv",
+      path: "x.csv",
+    });
+  });
+
+  it("refuses run flags that are out of range or on the wrong stage", function () {
+    expect(() => parseStressArgs(["run", "--paths", "0"])).to.throw('--paths "0" is not an integer from 1 to 1000000');
+    expect(() => parseStressArgs(["run", "--fund", "1.5"])).to.throw('--fund "1.5" is not an integer');
+    expect(() => parseStressArgs(["run", "--horizon-days", "400"])).to.throw('--horizon-days "400"');
+    expect(() => parseStressArgs(["run", "--threshold", "0.9"])).to.throw("--threshold belongs to the calibrate stage");
+    expect(() => parseStressArgs(["calibrate", "--paths", "5"])).to.throw("--paths belongs to the run stage");
   });
 
   it("refuses a bad command line with what was wrong", function () {
     expect(() => parseStressArgs([])).to.throw("expected one stage, got none");
     expect(() => parseStressArgs(["calibrate", "extra"])).to.throw("expected one stage, got calibrate extra");
-    expect(() => parseStressArgs(["scenarios"])).to.throw('unknown stage "scenarios"; built so far: calibrate');
+    expect(() => parseStressArgs(["scenarios"])).to.throw('unknown stage "scenarios"; one of: calibrate, run');
     expect(() => parseStressArgs(["calibrate", "--threshold", "0.5"])).to.throw(
       '--threshold "0.5" is not a number from 0.8 to 0.98',
     );

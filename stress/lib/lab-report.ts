@@ -1,0 +1,159 @@
+// The run stage's report: report.json (everything, for machines), report.md and report.html (for people).
+import type { LabReport } from "./lab.js";
+
+const money = (x: number): string =>
+  `${x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} USD`;
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+/** report.json: two-space indented; no clock or host in it, so a seeded run writes the same bytes. */
+export function labJson(r: LabReport): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  return [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ];
+}
+
+/** report.md: the figures a risk manager reads, amounts in USD (the collateral token, mUSD on the local deployment). */
+export function labMarkdown(r: LabReport): string {
+  const s = r.settings;
+  const c = r.concentration;
+  const f = r.fundSizing;
+  const lines = [
+    "# Stress lab: insurance-fund sizing",
+    "",
+    `${s.paths} Monte Carlo paths of ${s.horizonDays} days (seed ${s.seed}), GARCH(1,1)-t margins joined by the fitted t copula, ` +
+      `intraday gaps (${pct(s.gapShare)} of each intraday leg in one oracle update, then ${pct(s.deviation)} steps), ` +
+      `keeper latency ${s.latencyBlocks} blocks, insurance fund ${money(s.fundUsd)}. Markets as deployed: ` +
+      s.markets.map((m) => `${m.symbol} (${m.lossPolicy})`).join(", ") +
+      ". Amounts in USD of the collateral token.",
+    "",
+    "## Population",
+    "",
+    `${c.accounts} accounts (makers balancing each market included), open interest ${money(c.totalNotionalUsd)}; ` +
+      `largest account ${pct(c.top1Share)}, two largest ${pct(c.top2Share)}, ten largest ${pct(c.top10Share)} of it.`,
+    "",
+    ...table(
+      ["account", "market", "notional"],
+      c.largest.map((x) => [x.account, x.market, money(x.notionalUsd)]),
+    ),
+    "",
+    "## Bad debt and fund drawdown per path",
+    "",
+    ...table(
+      ["measure", "bad debt", "fund drawdown"],
+      [
+        ["mean", money(r.badDebt.mean), money(r.fundDrawdown.mean)],
+        ["P(> 0)", pct(r.badDebt.probabilityPositive), pct(r.fundDrawdown.probabilityPositive)],
+        ["VaR 99%", money(r.badDebt.var99), money(r.fundDrawdown.var99)],
+        ["ES 99%", money(r.badDebt.es99), money(r.fundDrawdown.es99)],
+        ["VaR 99.9%", money(r.badDebt.var999), money(r.fundDrawdown.var999)],
+        ["ES 99.9%", money(r.badDebt.es999), money(r.fundDrawdown.es999)],
+        ["max", money(r.badDebt.max), money(r.fundDrawdown.max)],
+      ],
+    ),
+    "",
+    `Probability the fund is depleted (a deficit reaches the loss policy): ${pct(r.probabilityFundDepleted)} per path.`,
+    "",
+    "## What reaches traders",
+    "",
+    ...table(
+      ["policy", "P(path hits traders)", "mean per path", "max per path"],
+      [
+        ["ADL (ETH-USD)", pct(r.lossPolicy.probabilityAdl), money(r.lossPolicy.meanAdl), money(r.lossPolicy.maxAdl)],
+        [
+          "socialized (BTC-USD)",
+          pct(r.lossPolicy.probabilitySocialized),
+          money(r.lossPolicy.meanSocialized),
+          money(r.lossPolicy.maxSocialized),
+        ],
+      ],
+    ),
+    "",
+    "## Fund size",
+    "",
+    `- For at most ${pct(f.targetPerYear)} per year of a deficit reaching the loss policy (${pct(f.targetPerPath)} per ${s.horizonDays}-day path): ${money(f.fundForTarget)}.`,
+    `- Cover-1 / Cover-2 (the one / two largest deficits under the 99.9% one-day move of each asset, in one gap): ${money(f.cover1)} / ${money(f.cover2)}.`,
+    `- **Recommended: ${money(f.recommended)}** (the larger of the two).`,
+    `- Every default under the same moves together (more than Cover-2 asks): ${money(f.allDefaults)}.`,
+    `- 99.9% moves: down ${r.joint999.down.map((x) => pct(x - 1)).join(" / ")}, up ${r.joint999.up.map((x) => pct(x - 1)).join(" / ")} (${s.markets.map((m) => m.symbol).join(" / ")}).`,
+    "",
+    "## Scenarios",
+    "",
+    ...table(
+      ["scenario", "bad debt", "fund drawn", "ADL", "socialized", "bankrupt accounts", "two largest deficits"],
+      r.scenarios.map((x) => [
+        x.name,
+        money(x.badDebt),
+        money(x.fundDrawn),
+        money(x.deleveraged),
+        money(x.socialized),
+        String(x.bankruptcies),
+        x.largestDeficits.map((d) => `${d.account} ${money(d.deficit)}`).join(", ") || "none",
+      ]),
+    ),
+    "",
+    `## Sensitivity (${s.sensitivityPaths} paths per row, same seed)`,
+    "",
+    ...table(
+      ["parameter", "value", "P(bad debt)", "P(loss policy)", "mean bad debt", "VaR 99%"],
+      r.sensitivity.map((x) => [
+        x.parameter,
+        x.value,
+        pct(x.probabilityBadDebt),
+        pct(x.probabilityLossPolicy),
+        money(x.meanBadDebt),
+        money(x.var99),
+      ]),
+    ),
+    "",
+  ];
+  return lines.join("\n");
+}
+
+const escape = (t: string): string => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** report.html: the Markdown's headings, paragraphs and tables as HTML, with the charts' SVG inline. */
+export function labHtml(r: LabReport, charts: { title: string; svg: string }[]): string {
+  const body: string[] = [];
+  let inTable = false;
+  for (const line of labMarkdown(r).split("\n")) {
+    const inline = escape(line).replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>");
+    if (line.startsWith("|")) {
+      const cells = line
+        .slice(1, -1)
+        .split("|")
+        .map((x) => escape(x.trim()));
+      if (cells.every((x) => x === "---")) continue;
+      if (!inTable) {
+        body.push("<table>", `<tr>${cells.map((x) => `<th>${x}</th>`).join("")}</tr>`);
+        inTable = true;
+      } else body.push(`<tr>${cells.map((x) => `<td>${x}</td>`).join("")}</tr>`);
+      continue;
+    }
+    if (inTable) {
+      body.push("</table>");
+      inTable = false;
+    }
+    if (line.startsWith("## ")) body.push(`<h2>${inline.slice(3)}</h2>`);
+    else if (line.startsWith("# ")) body.push(`<h1>${inline.slice(2)}</h1>`);
+    else if (line.startsWith("- ")) body.push(`<p>• ${inline.slice(2)}</p>`);
+    else if (line.trim() !== "") body.push(`<p>${inline}</p>`);
+  }
+  if (inTable) body.push("</table>");
+  if (charts.length > 0) {
+    body.push("<h2>Charts</h2>");
+    for (const c of charts) body.push(`<figure>${c.svg}<figcaption>${escape(c.title)}</figcaption></figure>`);
+  }
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Stress lab report</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}</style>
+</head><body>
+${body.join("\n")}
+</body></html>
+`;
+}

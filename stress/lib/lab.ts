@@ -1,0 +1,451 @@
+// The `run` stage: population, Monte Carlo and scenario paths through the engine, risk figures, fund sizing.
+import { hardhat, LOCAL_BTC_PRICE, LOCAL_ETH_PRICE, WAD, type NetworkParams } from "#sdk";
+
+import { calibrate, DEFAULT_SETTINGS, marketModel } from "./calibrate.js";
+import { logReturns, type OhlcDay } from "./data.js";
+import { openLedger, type EngineMarket, type Outcome } from "./engine.js";
+import { ascending } from "./moments.js";
+import {
+  concentration,
+  generatePopulation,
+  DEFAULT_POPULATION,
+  type Holding,
+  type PopulationParams,
+  type StartPrices,
+} from "./population.js";
+import { empiricalVaR } from "./risk.js";
+import { readAssets } from "./run.js";
+import { DEFAULT_PATH_SETTINGS, runPath, type PathSettings } from "./scenario.js";
+import { simulatePath, type AssetPath, type MarketModel } from "./simulate.js";
+
+/** The deployed markets (sdk/deploy/networks/local.ts) as the engine sees them, in market-id order. */
+export function engineMarkets(params: NetworkParams = hardhat, mmr?: bigint): EngineMarket[] {
+  return params.markets.map((m) => {
+    if (m.symbol !== "ETH-USD" && m.symbol !== "BTC-USD") throw new Error(`market ${m.symbol} is not modelled`);
+    return {
+      symbol: m.symbol,
+      lossPolicy: m.lossPolicy,
+      maintenanceMarginRatio: mmr ?? BigInt(m.risk.maintenanceMarginRatio),
+      liquidationDiscount: BigInt(m.risk.liquidationDiscount),
+      liquidationFeeRatio: BigInt(m.risk.liquidationFeeRatio),
+    };
+  });
+}
+
+export const START_PRICES: StartPrices = { "ETH-USD": LOCAL_ETH_PRICE * WAD, "BTC-USD": LOCAL_BTC_PRICE * WAD };
+
+/** Options of a run, validated by the CLI. */
+export interface RunOptions {
+  paths: number;
+  seed: number;
+  accounts: number;
+  /** Insurance fund in whole USD. */
+  fundUsd: number;
+  horizonDays: number;
+  latencyBlocks: number;
+  population?: Holding[];
+  /** A price path from a file: replaces nothing, runs as one more scenario. */
+  pathFile?: { name: string; paths: AssetPath[] };
+  /** Paths per sensitivity cell (at most `paths`). */
+  sensitivityPaths: number;
+  /** Target probability per year that a deficit reaches the loss policy. */
+  targetPerYear: number;
+  /** Simulated days the 99.9% move is read from (10,000 in the CLI). */
+  jointDays: number;
+  dataDir: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** USD float of a wad amount, for statistics (the exact wei stay in the outcomes). */
+export const usd = (wad: bigint): number => Number(wad / 10n ** 12n) / 1e6;
+
+export interface Stats {
+  paths: number;
+  mean: number;
+  probabilityPositive: number;
+  var99: number;
+  var999: number;
+  es99: number;
+  es999: number;
+  max: number;
+}
+
+/**
+ * Expected shortfall as the mean of the worst ⌈n(1 − level)⌉ paths. Unlike the mean of the losses at or
+ * beyond the VaR, it stays coherent when many paths tie at the VaR, as bad debt does at 0 (Acerbi & Tasche
+ * 2002, the sample estimator of their eq. 3.3 at k = ⌈n(1 − level)⌉).
+ */
+export function tailMean(x: readonly number[], level: number): number {
+  if (!(level > 0 && level < 1)) throw new Error(`confidence level ${level} is not in (0, 1)`);
+  const s = ascending(x);
+  const k = Math.max(1, Math.ceil(s.length * (1 - level) - 1e-9));
+  return s.slice(s.length - k).reduce((a, b) => a + b, 0) / k;
+}
+
+export function stats(x: readonly number[]): Stats {
+  const s = ascending(x);
+  return {
+    paths: s.length,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    probabilityPositive: s.filter((v) => v > 0).length / s.length,
+    var99: empiricalVaR(s, 0.99),
+    var999: empiricalVaR(s, 0.999),
+    es99: tailMean(s, 0.99),
+    es999: tailMean(s, 0.999),
+    max: s[s.length - 1],
+  };
+}
+
+/**
+ * The smallest fund F (a value of the sample, or 0) with P(loss > F) ≤ p over the sample: the fund that keeps
+ * the frequency of deficits reaching the loss policy at or below p (fees set aside would only lower it).
+ */
+export function fundForTarget(losses: readonly number[], p: number): number {
+  if (!(p >= 0 && p < 1)) throw new Error(`target probability ${p} is not in [0, 1)`);
+  const s = ascending(losses);
+  const allowed = Math.floor(p * s.length);
+  // Losses strictly above F may number at most `allowed`: F is the (n − allowed)-th smallest.
+  const k = s.length - allowed - 1;
+  return k < 0 ? 0 : Math.max(0, s[k]);
+}
+
+/** Per-path probability for a per-year target over a horizon of `days`: 1 − (1 − p)^(days/365). */
+export const perPathTarget = (perYear: number, days: number): number => 1 - (1 - perYear) ** (days / 365);
+
+export interface PathRow {
+  /** The engine's exact amounts as integer strings: wad (18 decimals), fundDrawn in token units (6 decimals). */
+  exact: { badDebt: string; fundDrawn: string; deleveraged: string; socialized: string };
+  /** The same in USD, for statistics and charts. */
+  badDebt: number;
+  fundDrawn: number;
+  deleveraged: number;
+  socialized: number;
+  /** The largest drop from the start to a low, over both markets (for the ADL-volume chart). */
+  crash: number;
+}
+
+function row(o: Outcome, paths: readonly AssetPath[]): PathRow {
+  const crash = Math.max(...paths.map((p) => 1 - Math.min(...p.low) / p.open[0]));
+  return {
+    exact: {
+      badDebt: o.badDebt.toString(),
+      fundDrawn: o.fundDrawn.toString(),
+      deleveraged: o.deleveraged.toString(),
+      socialized: o.socialized.toString(),
+    },
+    badDebt: usd(o.badDebt),
+    fundDrawn: Number(o.fundDrawn) / 1e6,
+    deleveraged: usd(o.deleveraged),
+    socialized: usd(o.socialized),
+    crash,
+  };
+}
+
+/** The model's asset order is BTC, ETH; the engine's market order is the deployment's. */
+function toMarketOrder(markets: readonly EngineMarket[], model: MarketModel, paths: AssetPath[]): AssetPath[] {
+  return markets.map((m) => {
+    const k = model.assets.indexOf(m.symbol.slice(0, 3));
+    if (k < 0) throw new Error(`no price model for ${m.symbol}`);
+    return paths[k];
+  });
+}
+
+function startPricesFor(model: MarketModel): number[] {
+  return model.assets.map((a) => Number((a === "BTC" ? START_PRICES["BTC-USD"] : START_PRICES["ETH-USD"]) / WAD));
+}
+
+/** One historical day as a one-day path from the deployment's start prices, by its open-to-low/high ratios. */
+export function replayDay(markets: readonly EngineMarket[], days: Map<string, OhlcDay[]>, date: string): AssetPath[] {
+  return markets.map((m) => {
+    const day = days.get(m.symbol.slice(0, 3))?.find((d) => d.date === date);
+    if (day === undefined) throw new Error(`no ${m.symbol} prices for ${date} in stress/data`);
+    const p0 = Number(START_PRICES[m.symbol] / WAD);
+    const k = p0 / day.open;
+    return { open: [p0], high: [day.high * k], low: [day.low * k], close: [day.close * k] };
+  });
+}
+
+/** A one-day move: open to `factor` × open in a single gap, closing there. */
+export function moveDay(markets: readonly EngineMarket[], factors: readonly number[]): AssetPath[] {
+  return markets.map((m, i) => {
+    const p0 = Number(START_PRICES[m.symbol] / WAD);
+    const p1 = p0 * factors[i];
+    return { open: [p0], high: [Math.max(p0, p1)], low: [Math.min(p0, p1)], close: [p1] };
+  });
+}
+
+export interface ScenarioRow {
+  name: string;
+  badDebt: number;
+  fundDrawn: number;
+  deleveraged: number;
+  socialized: number;
+  bankruptcies: number;
+  largestDeficits: { account: string; deficit: number }[];
+}
+
+function scenarioRow(name: string, o: Outcome): ScenarioRow {
+  const largest = [...o.deficits]
+    .sort((a, b) => (a.deficit === b.deficit ? (a.account < b.account ? -1 : 1) : a.deficit > b.deficit ? -1 : 1))
+    .slice(0, 2)
+    .map((d) => ({ account: d.account, deficit: usd(d.deficit) }));
+  return {
+    name,
+    badDebt: usd(o.badDebt),
+    fundDrawn: Number(o.fundDrawn) / 1e6,
+    deleveraged: usd(o.deleveraged),
+    socialized: usd(o.socialized),
+    bankruptcies: o.bankruptcies,
+    largestDeficits: largest,
+  };
+}
+
+export interface SensitivityRow {
+  parameter: string;
+  value: string;
+  probabilityBadDebt: number;
+  probabilityLossPolicy: number;
+  meanBadDebt: number;
+  var99: number;
+}
+
+export interface LabReport {
+  settings: Omit<RunOptions, "population" | "pathFile" | "onProgress" | "dataDir" | "jointDays"> & {
+    gapShare: number;
+    deviation: number;
+    markets: { symbol: string; lossPolicy: string; maintenanceMarginRatio: string }[];
+    population: PopulationParams | "file";
+  };
+  concentration: ReturnType<typeof concentration>;
+  badDebt: Stats;
+  fundDrawdown: Stats;
+  probabilityFundDepleted: number;
+  lossPolicy: {
+    probabilityAdl: number;
+    meanAdl: number;
+    maxAdl: number;
+    probabilitySocialized: number;
+    meanSocialized: number;
+    maxSocialized: number;
+  };
+  fundSizing: {
+    /** Bad debt of the worse 99.9% move with every defaulter, not only the two largest. */
+    allDefaults: number;
+    targetPerYear: number;
+    targetPerPath: number;
+    fundForTarget: number;
+    cover1: number;
+    cover2: number;
+    recommended: number;
+  };
+  joint999: { down: number[]; up: number[] };
+  scenarios: ScenarioRow[];
+  sensitivity: SensitivityRow[];
+  depletionCurve: { fund: number; probability: number }[];
+  /** Per asset: empirical survival of the daily losses above the GPD threshold, and the fitted GPD's. */
+  tail: { asset: string; points: { loss: number; survival: number; kind: "empirical" | "GPD fit" }[] }[];
+  rows: PathRow[];
+}
+
+/**
+ * Empirical P(L > x) at each loss above the threshold u, and the fit's ζ_u·(1 + ξ(x − u)/β)^(−1/ξ),
+ * ζ_u = exceedances/n (McNeil, Frey & Embrechts 2015, eq. 5.18).
+ */
+export function tailPoints(
+  losses: readonly number[],
+  fit: { threshold: number; xi: number; beta: number; exceedances: number; n: number },
+): { loss: number; survival: number; kind: "empirical" | "GPD fit" }[] {
+  const above = losses.filter((x) => x > fit.threshold).sort((a, b) => a - b);
+  const zeta = fit.exceedances / fit.n;
+  return above.flatMap((x, i) => [
+    { loss: x, survival: (above.length - i) / losses.length, kind: "empirical" as const },
+    {
+      loss: x,
+      survival:
+        zeta *
+        (Math.abs(fit.xi) < 1e-9
+          ? Math.exp(-(x - fit.threshold) / fit.beta)
+          : (1 + (fit.xi * (x - fit.threshold)) / fit.beta) ** (-1 / fit.xi)),
+      kind: "GPD fit" as const,
+    },
+  ]);
+}
+
+function monteCarlo(
+  model: MarketModel,
+  markets: readonly EngineMarket[],
+  holdings: readonly Holding[],
+  o: RunOptions,
+  s: PathSettings,
+  count: number,
+  progress: boolean,
+): { rows: PathRow[]; outcomes: Outcome[] } {
+  const ledger = openLedger(markets, holdings, BigInt(o.fundUsd) * 1_000_000n);
+  const rows: PathRow[] = [];
+  const outcomes: Outcome[] = [];
+  const start = startPricesFor(model);
+  for (let i = 0; i < count; i++) {
+    const paths = toMarketOrder(
+      markets,
+      model,
+      simulatePath(model, { seed: o.seed, days: o.horizonDays, startPrices: start }, i),
+    );
+    const { outcome } = runPath(ledger, paths, s);
+    rows.push(row(outcome, paths));
+    outcomes.push(outcome);
+    if (progress && o.onProgress !== undefined && ((i + 1) % 50 === 0 || i + 1 === count)) o.onProgress(i + 1, count);
+  }
+  return { rows, outcomes };
+}
+
+/**
+ * The 99.9% one-day move of each asset, down (open to low) and up (open to high), over `count` simulated days,
+ * applied to both markets at once: comonotone, so more severe than any one joint draw (the usual conservative
+ * reading of "extreme but plausible" for a Cover-2 test).
+ */
+function jointMove(
+  model: MarketModel,
+  markets: readonly EngineMarket[],
+  seed: number,
+  count: number,
+): { down: number[]; up: number[] } {
+  const start = startPricesFor(model);
+  const daySeed = seed === 2 ** 32 - 1 ? 1 : seed + 1;
+  const days = Array.from({ length: count }, (_, i) =>
+    toMarketOrder(markets, model, simulatePath(model, { seed: daySeed, days: 1, startPrices: start }, i)),
+  );
+  const quantile = (k: number, f: (p: AssetPath) => number, level: number): number =>
+    empiricalVaR(
+      days.map((d) => f(d[k]) / d[k].open[0]),
+      level,
+    );
+  return {
+    down: markets.map((_, k) => quantile(k, (p) => p.low[0], 0.001)),
+    up: markets.map((_, k) => quantile(k, (p) => p.high[0], 0.999)),
+  };
+}
+
+export async function runLab(o: RunOptions): Promise<LabReport> {
+  const assets = await readAssets(o.dataDir);
+  const calibration = calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 });
+  const model = marketModel([assets[0], assets[1]], calibration, "garch-t");
+  const markets = engineMarkets();
+  const population: PopulationParams = { ...DEFAULT_POPULATION, accounts: o.accounts, seed: o.seed };
+  const holdings = o.population ?? generatePopulation(population, START_PRICES);
+  const s: PathSettings = { ...DEFAULT_PATH_SETTINGS, latencyBlocks: o.latencyBlocks };
+  const { rows } = monteCarlo(model, markets, holdings, o, s, o.paths, true);
+
+  const bad = rows.map((r) => r.badDebt);
+  const drawn = rows.map((r) => r.fundDrawn);
+  const adl = rows.map((r) => r.deleveraged);
+  const soc = rows.map((r) => r.socialized);
+  const share = (x: number[]): number => x.filter((v) => v > 0).length / x.length;
+  const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / x.length;
+
+  const byAsset = new Map(assets.map((a) => [a.asset, a.series.days]));
+  const ledger = openLedger(markets, holdings, BigInt(o.fundUsd) * 1_000_000n);
+  const scenarios: ScenarioRow[] = [];
+  for (const date of ["2020-03-12", "2021-05-19"]) {
+    scenarios.push(scenarioRow(`replay ${date}`, runPath(ledger, replayDay(markets, byAsset, date), s).outcome));
+  }
+  const joint = jointMove(model, markets, o.seed, o.jointDays);
+  // Cover-1/Cover-2: the whole move in one oracle update (gap share 1), before any keeper can act.
+  const gap: PathSettings = { ...s, gapShare: 1 };
+  const down = scenarioRow("99.9% move down, one gap", runPath(ledger, moveDay(markets, joint.down), gap).outcome);
+  const up = scenarioRow("99.9% move up, one gap", runPath(ledger, moveDay(markets, joint.up), gap).outcome);
+  scenarios.push(down, up);
+  if (o.pathFile !== undefined)
+    scenarios.push(scenarioRow(`file ${o.pathFile.name}`, runPath(ledger, o.pathFile.paths, s).outcome));
+  const coverOf = (r: ScenarioRow, k: number): number =>
+    r.largestDeficits.slice(0, k).reduce((a, d) => a + d.deficit, 0);
+  const cover1 = Math.max(coverOf(down, 1), coverOf(up, 1));
+  const cover2 = Math.max(coverOf(down, 2), coverOf(up, 2));
+
+  const targetPerPath = perPathTarget(o.targetPerYear, o.horizonDays);
+  const forTarget = fundForTarget(bad, targetPerPath);
+
+  const sensitivity: SensitivityRow[] = [];
+  const n = Math.min(o.sensitivityPaths, o.paths);
+  const cell = (parameter: string, value: string, m: EngineMarket[], h: readonly Holding[], ps: PathSettings): void => {
+    const r = monteCarlo(model, m, h, o, ps, n, false);
+    const b = r.rows.map((x) => x.badDebt);
+    sensitivity.push({
+      parameter,
+      value,
+      probabilityBadDebt: share(b),
+      probabilityLossPolicy: share(r.rows.map((x) => x.deleveraged + x.socialized)),
+      meanBadDebt: mean(b),
+      var99: empiricalVaR(b, 0.99),
+    });
+  };
+  for (const mmr of [3n, 5n, 7n])
+    cell("maintenance margin", `${mmr}%`, engineMarkets(hardhat, (WAD * mmr) / 100n), holdings, s);
+  if (o.population === undefined) {
+    for (const cap of [5, 10, 15]) {
+      cell(
+        "leverage cap",
+        cap > 10 ? `${cap}x (above the deployed 10x)` : `${cap}x`,
+        markets,
+        generatePopulation({ ...population, leverage: { ...population.leverage, cap } }, START_PRICES),
+        s,
+      );
+    }
+  }
+  for (const b of [0, 5, 50]) cell("keeper latency", `${b} blocks`, markets, holdings, { ...s, latencyBlocks: b });
+
+  const maxBad = Math.max(...bad, 0);
+  const grid = Array.from({ length: 21 }, (_, i) => (maxBad * i) / 20);
+  return {
+    settings: {
+      paths: o.paths,
+      seed: o.seed,
+      accounts: o.accounts,
+      fundUsd: o.fundUsd,
+      horizonDays: o.horizonDays,
+      latencyBlocks: o.latencyBlocks,
+      sensitivityPaths: n,
+      targetPerYear: o.targetPerYear,
+      gapShare: s.gapShare,
+      deviation: s.deviation,
+      markets: markets.map((m) => ({
+        symbol: m.symbol,
+        lossPolicy: m.lossPolicy,
+        maintenanceMarginRatio: m.maintenanceMarginRatio.toString(),
+      })),
+      population: o.population === undefined ? population : "file",
+    },
+    concentration: concentration(holdings),
+    badDebt: stats(bad),
+    fundDrawdown: stats(drawn),
+    probabilityFundDepleted: share(rows.map((r) => r.deleveraged + r.socialized)),
+    lossPolicy: {
+      probabilityAdl: share(adl),
+      meanAdl: mean(adl),
+      maxAdl: Math.max(...adl),
+      probabilitySocialized: share(soc),
+      meanSocialized: mean(soc),
+      maxSocialized: Math.max(...soc),
+    },
+    fundSizing: {
+      allDefaults: Math.max(down.badDebt, up.badDebt),
+      targetPerYear: o.targetPerYear,
+      targetPerPath,
+      fundForTarget: forTarget,
+      cover1,
+      cover2,
+      recommended: Math.max(forTarget, cover2),
+    },
+    joint999: joint,
+    scenarios,
+    sensitivity,
+    tail: calibration.assets.map((a, k) => ({
+      asset: a.asset,
+      points: tailPoints(
+        logReturns(assets[k].series.days).map((x) => -x.value),
+        a.tail,
+      ),
+    })),
+    depletionCurve: grid.map((f) => ({ fund: f, probability: bad.filter((b) => b > f).length / bad.length })),
+    rows,
+  };
+}

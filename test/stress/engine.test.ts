@@ -1,0 +1,169 @@
+import { expect } from "chai";
+
+import { WAD } from "#sdk";
+
+import {
+  availableForDraw,
+  emptyOutcome,
+  health,
+  liquidate,
+  openLedger,
+  type EngineMarket,
+  type Ledger,
+} from "../../stress/lib/engine.js";
+import { stats } from "../../stress/lib/lab.js";
+import type { Holding } from "../../stress/lib/population.js";
+import { runPath } from "../../stress/lib/scenario.js";
+
+// The deployed risk parameters (sdk/deploy/networks/local.ts): 5% maintenance, 1% discount, 1% fee.
+const risk = { maintenanceMarginRatio: WAD / 20n, liquidationDiscount: WAD / 100n, liquidationFeeRatio: WAD / 100n };
+const MARKETS: EngineMarket[] = [
+  { symbol: "ETH-USD", lossPolicy: "adl", ...risk },
+  { symbol: "BTC-USD", lossPolicy: "socialized", ...risk },
+];
+const E = 10n ** 18n;
+const usd = (x: bigint): bigint => x * 1_000_000n;
+
+function hold(account: string, market: Holding["market"], size: bigint, price: bigint, collateralUsd: bigint): Holding {
+  return { account, market, size, entryPrice: price * E, collateral: usd(collateralUsd) };
+}
+const find = (l: Ledger, id: string) => l.accounts.find((a) => a.id === id)!;
+
+describe("stress engine: the loss waterfall mirrored to the wei", function () {
+  it("liquidates a solvent account partly, back to maintenance margin (LiquidationLogic._liquidateSolvent)", function () {
+    const l = openLedger(
+      MARKETS,
+      [hold("a", "ETH-USD", E, 2000n, 200n), hold("m", "ETH-USD", -E, 2000n, 100_000n)],
+      0n,
+    );
+    const a = find(l, "a");
+    const out = emptyOutcome();
+    // At 1850: equity 200 − 150 = 50, maintenance 1850 × 5% = 92.5.
+    expect(health(l, a, 1850n * E)).to.deep.equal({ equity: 50n * E, maintenanceMargin: 92_500_000_000_000_000_000n });
+    expect(liquidate(l, a, 1850n * E, out)).to.equal(true);
+    // q = ⌈42.5e18 · 1e36 / (1850e18 · 0.03e18)⌉ = ⌈0.765765…e18⌉; the rest, 433.33 USD, is above the 10 USD floor.
+    // notional q × 1850 = 1,416.666666666666667100; reward ⌊1%⌋ = fee ⌈1%⌉ = 14.166666666666666671.
+    // Hand-over notional (long: ⌈q·p⌉ − reward) = 1,402.500000000000000429; cost basis released ⌈2000·q⌉ =
+    // 1,531.531531531531532; realized −129.031531531531531571; collateral 200 − 129.03… − 14.16… = 56.80….
+    expect(a.size).to.equal(234_234_234_234_234_234n);
+    expect(a.openNotional).to.equal(468_468_468_468_468_468_000n);
+    expect(a.collateral).to.equal(56_801_801_801_801_801_758n);
+    expect(l.insuranceFees).to.equal(14_166_666_666_666_666_671n);
+    expect(l.keeper[0].size).to.equal(765_765_765_765_765_766n);
+    // Equity 21.666666666666666658 ≥ maintenance ⌈433.3333…2900 × 5%⌉ = 21.666666666666666645: restored.
+    expect(health(l, a, 1850n * E)).to.deep.equal({
+      equity: 21_666_666_666_666_666_658n,
+      maintenanceMargin: 21_666_666_666_666_666_645n,
+    });
+    expect(out).to.include({ liquidations: 1, bankruptcies: 0, badDebt: 0n });
+  });
+
+  it("charges a bankrupt account's deficit to the fund, then the other side, before the hand-over (_takeOver)", function () {
+    const l = openLedger(
+      MARKETS,
+      [
+        hold("b", "BTC-USD", E, 60_000n, 6_000n),
+        hold("c", "BTC-USD", -E / 2n, 60_000n, 10_000n),
+        hold("d", "BTC-USD", -E / 2n, 60_000n, 10_000n),
+      ],
+      usd(1_000n),
+    );
+    const out = emptyOutcome();
+    // At 50,000: equity 6,000 − 10,000 = −4,000; the fund pays its 1,000, the shorts' 1 BTC the other 3,000.
+    expect(liquidate(l, find(l, "b"), 50_000n * E, out)).to.equal(true);
+    expect(out).to.include({
+      badDebt: 4_000n * E,
+      fundPaid: 1_000n * E,
+      fundDrawn: usd(1_000n),
+      socialized: 3_000n * E,
+      deleveraged: 0n,
+      bankruptcies: 1,
+      socializations: 1,
+    });
+    expect(l.fund).to.equal(0n);
+    expect(l.shortSocialLossIndex[1]).to.equal(3_000n * E);
+    const b = find(l, "b");
+    expect([b.size, b.collateral]).to.deep.equal([0n, 0n]);
+    // c owes ⌈0.5 × 3,000⌉ = 1,500: equity 10,000 − 1,500 + 0.5 × 10,000 = 13,500. The keeper took 1 BTC long at 50,000.
+    expect(health(l, find(l, "c"), 50_000n * E).equity).to.equal(13_500n * E);
+    expect([l.keeper[1].size, l.keeper[1].openNotional]).to.deep.equal([E, 50_000n * E]);
+    expect(out.deficits).to.deep.equal([{ account: "b", deficit: 4_000n * E }]);
+  });
+
+  it("deleverages the highest-ranked profitable counterparties when the fund is short (autoDeleverage)", function () {
+    const l = openLedger(
+      MARKETS,
+      [
+        hold("e", "ETH-USD", E, 2000n, 200n),
+        hold("f", "ETH-USD", -(6n * E) / 10n, 2000n, 100n),
+        hold("g", "ETH-USD", -(4n * E) / 10n, 2000n, 1_000n),
+      ],
+      0n,
+    );
+    const out = emptyOutcome();
+    // At 1,700: e's equity 200 − 300 = −100. Scores: f 1.8 × 1020/280 ≈ 6.56, g 0.12 × 680/1120 ≈ 0.07, so f first.
+    // f: q = 0.6, gives up ⌊100 × 0.6⌋ = 60 (≤ its 180 profit); e sells 0.6 at 1,020 + 60: realized 1,080 − 1,200.
+    // g: q = 0.4, the last part: all of the remaining 40; e ends flat with collateral 0.
+    expect(liquidate(l, find(l, "e"), 1_700n * E, out)).to.equal(true);
+    expect(out).to.include({ badDebt: 100n * E, deleveraged: 100n * E, adlSteps: 2, fundPaid: 0n, socialized: 0n });
+    expect([find(l, "e").size, find(l, "e").collateral]).to.deep.equal([0n, 0n]);
+    expect([find(l, "f").size, find(l, "f").collateral]).to.deep.equal([0n, 220n * E]);
+    expect([find(l, "g").size, find(l, "g").collateral]).to.deep.equal([0n, 1_080n * E]);
+    expect(l.longOpenInterest[0]).to.equal(0n);
+    expect(l.shortOpenInterest[0]).to.equal(0n);
+  });
+
+  it("takes the position over instead when the fund covers an ETH-USD deficit", function () {
+    const l = openLedger(
+      MARKETS,
+      [hold("e", "ETH-USD", E, 2000n, 200n), hold("f", "ETH-USD", -E, 2000n, 1_000n)],
+      usd(100n),
+    );
+    const out = emptyOutcome();
+    expect(availableForDraw(l)).to.equal(100n * E);
+    liquidate(l, find(l, "e"), 1_700n * E, out);
+    expect(out).to.include({
+      badDebt: 100n * E,
+      fundPaid: 100n * E,
+      fundDrawn: usd(100n),
+      deleveraged: 0n,
+      adlSteps: 0,
+    });
+    expect(l.keeper[0].size).to.equal(E);
+  });
+
+  it("refuses a healthy account (NotLiquidatable)", function () {
+    const l = openLedger(MARKETS, [hold("a", "ETH-USD", E, 2000n, 200n), hold("m", "ETH-USD", -E, 2000n, 1_000n)], 0n);
+    const out = emptyOutcome();
+    expect(liquidate(l, find(l, "a"), 1_900n * E, out)).to.equal(false);
+    expect(out.liquidations).to.equal(0);
+  });
+
+  it("gives VaR and ES of the bad debt along gap paths (runPath)", function () {
+    const l = openLedger(
+      MARKETS,
+      [
+        hold("b", "BTC-USD", E, 60_000n, 6_000n),
+        hold("m", "BTC-USD", -E, 60_000n, 100_000n),
+        hold("x", "ETH-USD", E, 2000n, 1000n),
+        hold("y", "ETH-USD", -E, 2000n, 1000n),
+      ],
+      usd(1_000_000n),
+    );
+    const flat = { open: [2000], high: [2000], low: [2000], close: [2000] };
+    // Whole drop in one oracle update (gapShare 1), keeper 5 blocks late: deficits 0, 3,000, 6,000, 9,000.
+    const losses = [0.1, 0.15, 0.2, 0.25].map((drop) => {
+      const p = 60_000 * (1 - drop);
+      const { outcome } = runPath(l, [flat, { open: [60_000], high: [60_000], low: [p], close: [p] }], {
+        latencyBlocks: 5,
+        deviation: 0.005,
+        gapShare: 1,
+      });
+      return Number(outcome.badDebt / E);
+    });
+    expect(losses).to.deep.equal([0, 3000, 6000, 9000]);
+    // Type-7 quantile: h = 3 × 0.99 = 2.97, VaR = 6,000 + 0.97 × 3,000 = 8,910; ES = mean of {9,000}.
+    const s = stats(losses);
+    expect([s.var99, s.es99, s.mean, s.probabilityPositive]).to.deep.equal([8910, 9000, 4500, 0.75]);
+  });
+});
