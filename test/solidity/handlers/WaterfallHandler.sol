@@ -725,35 +725,61 @@ contract WaterfallHandler is CheatCodes {
         _stakeFor(_stakers[stakerSeed % STAKERS], amountSeed.bound(1e6, 5_000e6));
     }
 
-    /// A staker escrows part of its shares for unstaking.
+    /// A staker escrows part of its shares for unstaking. A staker whose request is confirmed may not add to it
+    /// (UnstakeAlreadyConfirmed): the confirmed exit is valued as of its exitAt.
     function requestUnstake(uint256 stakerSeed, uint256 sharesSeed) public {
         ++calls;
         address staker = _stakers[stakerSeed % STAKERS];
         uint256 shares = fund.balanceOf(staker);
         if (shares == 0) return;
         vm.prank(staker);
-        fund.requestUnstake(sharesSeed.bound(1, shares));
+        (bool ok, bytes memory reason) = address(fund).call(
+            abi.encodeCall(IInsuranceFund.requestUnstake, (sharesSeed.bound(1, shares)))
+        );
+        if (!ok && bytes4(reason) != IInsuranceFund.UnstakeAlreadyConfirmed.selector) {
+            _fail(F_UNEXPECTED, string.concat("requestUnstake reverted: ", _hex(reason)));
+        }
     }
 
-    /// A staker completes its request, warping past the cooldown first when the seed says so. While a deleverage
-    /// case is open the fund must refuse (BadDebtPending).
+    /// A staker completes its request through the exit flow: it confirms the request once its cooldown is over
+    /// (and it is not yet confirmed), and, when the seed says so, warps past the cooldown first and then past the
+    /// exit exposure (exitAt) before unstaking. While a deleverage case is open the fund must refuse
+    /// (BadDebtPending). Refusals of the flow's timing (cooldown, not confirmed, exposure not elapsed, window
+    /// closed) are expected.
     function unstake(uint256 stakerSeed, bool waitForCooldown) public {
         ++calls;
         address staker = _stakers[stakerSeed % STAKERS];
         (uint128 shares, , uint64 readyAt) = fund.unstakeRequests(staker);
         if (shares == 0) return;
         if (waitForCooldown && block.timestamp < readyAt) _warp(readyAt - block.timestamp);
+        if (block.timestamp >= readyAt && fund.unstakeExitAt(staker) == 0) {
+            vm.prank(staker);
+            (bool confirmed, bytes memory refusal) = address(fund).call(
+                abi.encodeCall(IInsuranceFund.confirmUnstake, ())
+            );
+            if (!confirmed && bytes4(refusal) != IInsuranceFund.UnstakeWindowClosed.selector) {
+                _fail(F_UNEXPECTED, string.concat("confirmUnstake reverted: ", _hex(refusal)));
+            }
+        }
+        uint256 exitAt = fund.unstakeExitAt(staker);
+        if (waitForCooldown && exitAt != 0 && block.timestamp < exitAt) _warp(exitAt - block.timestamp);
         bool casesOpen = clearingHouse.openDeleverageCases() != 0;
         uint256 balanceBefore = token.balanceOf(address(fund));
         vm.prank(staker);
         (bool ok, bytes memory reason) = address(fund).call(abi.encodeCall(IInsuranceFund.unstake, ()));
+        bytes4 selector = bytes4(reason);
         if (ok) {
             if (casesOpen) _fail(F_FUND, "unstake succeeded while a deleverage case was open");
             ghostUnstaked += balanceBefore - token.balanceOf(address(fund));
             ++unstakes;
-        } else if (bytes4(reason) == IInsuranceFund.BadDebtPending.selector && casesOpen) {
+        } else if (selector == IInsuranceFund.BadDebtPending.selector && casesOpen) {
             ++unstakesWaitingForBadDebt;
-        } else if (bytes4(reason) != IInsuranceFund.CooldownNotElapsed.selector) {
+        } else if (
+            selector != IInsuranceFund.CooldownNotElapsed.selector &&
+            selector != IInsuranceFund.UnstakeNotConfirmed.selector &&
+            selector != IInsuranceFund.ExitExposureNotElapsed.selector &&
+            selector != IInsuranceFund.UnstakeWindowClosed.selector
+        ) {
             _fail(F_UNEXPECTED, string.concat("unstake reverted: ", _hex(reason)));
         }
     }

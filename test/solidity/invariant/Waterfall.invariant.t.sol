@@ -246,7 +246,8 @@ contract WaterfallInvariantTest is WaterfallSetup {
         handler.liquidate(4, 0, 0, 0);
         _checkAll();
         assertEq(handler.casesOpened(), 2, "a second ADL case");
-        // A staker asks to leave and waits out its cooldown: the open case makes the fund refuse.
+        // A staker asks to leave, waits out its cooldown, confirms (exitAt = now + 1 hour) and waits out the exit
+        // exposure: the open case makes the fund refuse.
         handler.requestUnstake(0, 1_000e12);
         handler.unstake(0, true);
         assertEq(handler.unstakesWaitingForBadDebt(), 1, "unstake waits for the case");
