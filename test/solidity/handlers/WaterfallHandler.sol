@@ -338,7 +338,9 @@ contract WaterfallHandler is CheatCodes {
     uint256 public constant F_CHARGED_SIDE = 7;
     /// A bankrupt liquidation that paid a reward (issue 9, finding 2).
     uint256 public constant F_BANKRUPT_REWARD = 8;
-    uint256 public constant CATEGORIES = 9;
+    /// An unstake that paid more than min(value at request, value at exitAt) (issue 9, finding 4).
+    uint256 public constant F_EXIT = 9;
+    uint256 public constant CATEGORIES = 10;
 
     /// @dev The state a waterfall call starts from.
     struct Party {
@@ -470,6 +472,11 @@ contract WaterfallHandler is CheatCodes {
     /// Waterfall reverts by selector (expected: DeleverageExceedsProfit and NotBankrupt from autoDeleverage,
     /// NoPositionsToCharge when the keeper held the whole side a loss would be socialized over).
     mapping(bytes4 selector => uint256) public revertsBySelector;
+    /// The value of a staker's escrowed shares observed at exactly its exitAt (0 when not observed).
+    mapping(address staker => uint256) internal _valueAtExit;
+    uint256 public unstakeCancels;
+    /// Value at request of the request being unstaked (kept here to stay within the stack).
+    uint256 internal _assetsAtRequest;
 
     uint256[CATEGORIES] public failures;
     string[CATEGORIES] internal _firstFailure;
@@ -749,8 +756,9 @@ contract WaterfallHandler is CheatCodes {
     function unstake(uint256 stakerSeed, bool waitForCooldown) public {
         ++calls;
         address staker = _stakers[stakerSeed % STAKERS];
-        (uint128 shares, , uint64 readyAt) = fund.unstakeRequests(staker);
+        (uint128 shares, uint128 assetsAtRequest, uint64 readyAt) = fund.unstakeRequests(staker);
         if (shares == 0) return;
+        _assetsAtRequest = assetsAtRequest;
         if (waitForCooldown && block.timestamp < readyAt) _warp(readyAt - block.timestamp);
         if (block.timestamp >= readyAt && fund.unstakeExitAt(staker) == 0) {
             vm.prank(staker);
@@ -763,6 +771,7 @@ contract WaterfallHandler is CheatCodes {
         }
         uint256 exitAt = fund.unstakeExitAt(staker);
         if (waitForCooldown && exitAt != 0 && block.timestamp < exitAt) _warp(exitAt - block.timestamp);
+        if (exitAt != 0 && block.timestamp == exitAt) _valueAtExit[staker] = fund.previewRedeem(shares);
         bool casesOpen = clearingHouse.openDeleverageCases() != 0;
         uint256 balanceBefore = token.balanceOf(address(fund));
         vm.prank(staker);
@@ -770,8 +779,10 @@ contract WaterfallHandler is CheatCodes {
         bytes4 selector = bytes4(reason);
         if (ok) {
             if (casesOpen) _fail(F_FUND, "unstake succeeded while a deleverage case was open");
-            ghostUnstaked += balanceBefore - token.balanceOf(address(fund));
+            uint256 paid = balanceBefore - token.balanceOf(address(fund));
+            ghostUnstaked += paid;
             ++unstakes;
+            _checkExitPayout(staker, paid);
         } else if (selector == IInsuranceFund.BadDebtPending.selector && casesOpen) {
             ++unstakesWaitingForBadDebt;
         } else if (
@@ -781,6 +792,40 @@ contract WaterfallHandler is CheatCodes {
             selector != IInsuranceFund.UnstakeWindowClosed.selector
         ) {
             _fail(F_UNEXPECTED, string.concat("unstake reverted: ", _hex(reason)));
+        }
+    }
+
+    /// A staker cancels its request (matured, confirmed or not): it gets back shares worth at most the value at
+    /// request, the rest are burnt.
+    function cancelUnstake(uint256 stakerSeed) public {
+        ++calls;
+        address staker = _stakers[stakerSeed % STAKERS];
+        (uint128 shares, , ) = fund.unstakeRequests(staker);
+        if (shares == 0) return;
+        vm.prank(staker);
+        (bool ok, bytes memory reason) = address(fund).call(abi.encodeCall(IInsuranceFund.cancelUnstake, ()));
+        if (!ok) _fail(F_UNEXPECTED, string.concat("cancelUnstake reverted: ", _hex(reason)));
+        delete _valueAtExit[staker];
+        ++unstakeCancels;
+    }
+
+    /// @dev An exit pays at most the value at request, and at most the value observed at exitAt when the handler
+    /// saw that moment.
+    function _checkExitPayout(address staker, uint256 paid) internal {
+        uint256 cap = _assetsAtRequest;
+        uint256 atExit = _valueAtExit[staker];
+        if (atExit != 0 && atExit < cap) cap = atExit;
+        delete _valueAtExit[staker];
+        if (paid > cap) {
+            _fail(
+                F_EXIT,
+                string.concat(
+                    "unstake paid ",
+                    Strings.toString(paid),
+                    " > min(value at request, value at exitAt) ",
+                    Strings.toString(cap)
+                )
+            );
         }
     }
 
