@@ -36,7 +36,7 @@ import {PositionMath} from "./libraries/PositionMath.sol";
 
 /// @title ClearingHouse
 /// @notice Holds margin, matches signed orders peer to peer, accrues funding, and runs the loss waterfall
-/// through its {LiquidationLogic} library; the premium intake of funding is in its {FundingLogic} library.
+/// through its {LiquidationLogic} library; the funding premium intake and parameter changes are in {FundingLogic}.
 /// See {IClearingHouse}.
 /// @dev Collateral is kept per account as a signed 18-decimal balance. Unrealized PnL, funding and socialized
 /// loss are not in it until a position is touched; every view adds them at the oracle price. Token amounts

@@ -260,11 +260,7 @@ contract ClearingHouseHandler is CheatCodes {
     /// Advances time by 1 second to 12 hours (funding accrues) and republishes both prices so that they stay fresh.
     function warp(uint256 secondsSeed) public {
         ++calls;
-        vm.warp(block.timestamp + secondsSeed.bound(1, 12 hours));
-        (, int256 answer0, , , ) = _feed0.latestRoundData();
-        (, int256 answer1, , , ) = _feed1.latestRoundData();
-        _feed0.setAnswer(answer0);
-        _feed1.setAnswer(answer1);
+        _warpBy(secondsSeed.bound(1, 12 hours));
         ++warps;
     }
 
