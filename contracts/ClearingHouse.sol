@@ -9,7 +9,6 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {
@@ -26,6 +25,7 @@ import {
 import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
+import {FundingLogic} from "./libraries/FundingLogic.sol";
 import {FundingMath} from "./libraries/FundingMath.sol";
 import {Ledger, LedgerLib, Health} from "./libraries/Ledger.sol";
 import {LiquidationLogic} from "./libraries/LiquidationLogic.sol";
@@ -36,7 +36,8 @@ import {PositionMath} from "./libraries/PositionMath.sol";
 
 /// @title ClearingHouse
 /// @notice Holds margin, matches signed orders peer to peer, accrues funding, and runs the loss waterfall
-/// through its {LiquidationLogic} library. See {IClearingHouse}.
+/// through its {LiquidationLogic} library; the funding premium intake and parameter changes are in {FundingLogic}.
+/// See {IClearingHouse}.
 /// @dev Collateral is kept per account as a signed 18-decimal balance. Unrealized PnL, funding and socialized
 /// loss are not in it until a position is touched; every view adds them at the oracle price. Token amounts
 /// convert to 18 decimals by an exact multiplication, and only whole token units leave the contract, so the
@@ -208,16 +209,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function updateMarketParams(uint256 marketId, MarketParams calldata params) external onlyRole(RISK_MANAGER_ROLE) {
-        MarketParams memory current = _ledger.market(marketId);
-        if (params.lossPolicy != current.lossPolicy) revert LossPolicyImmutable(marketId);
-        params.validate();
-        // Funding up to now is owed at the old clamp. It is priced through the new feed, which must answer
-        // anyway, so that a dead feed can still be replaced.
-        _ledger.accrueFunding(marketId, current, LedgerLib.price(_oracle, params));
-        // The average is re-set now under the old clamp, so that its fall follows the new clamp from here.
-        _takePendingPremium(marketId, current.maxFundingRate);
-        _ledger.marketParams[marketId] = params;
-        emit MarketParamsUpdated(marketId, params);
+        FundingLogic.updateMarketParams(_ledger, _oracle, marketId, params);
     }
 
     /// @inheritdoc IClearingHouse
@@ -429,7 +421,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         uint256 oraclePrice = LedgerLib.price(_oracle, params);
         _requireInsideBand(order.limitPrice, oraclePrice, params.priceBand);
         _ledger.accrueFunding(order.marketId, params, oraclePrice);
-        _takePendingPremium(order.marketId, params.maxFundingRate);
+        FundingLogic.takePendingPremium(_ledger, order.marketId, params.maxFundingRate);
 
         uint256 openInterestBefore = _ledger.marketStates[order.marketId].longOpenInterest;
         uint256 notional = fillSize.mulWad(order.limitPrice);
@@ -447,7 +439,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         if (paused() && !(makerReduces && takerReduces)) revert EnforcedPause();
 
         _requireOpenInterestCap(order.marketId, openInterestBefore, params.maxOpenInterest);
-        _recordPremium(order.marketId, order.limitPrice, oraclePrice, openInterestBefore);
+        FundingLogic.recordPremium(_ledger, order.marketId, order.limitPrice, oraclePrice, openInterestBefore);
         _ledger.requireMarginAfterFill(_oracle, order.maker, makerReduces);
         _ledger.requireMarginAfterFill(_oracle, msg.sender, takerReduces);
     }
@@ -485,57 +477,6 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         if (openInterest > cap && openInterest > openInterestBefore) {
             revert OpenInterestCapExceeded(marketId, openInterest, cap);
         }
-    }
-
-    /// @dev Takes the previous block's premium sample into the average, weighted by how much of the open interest
-    /// it added is still open and for how long (FundingMath header), and re-anchors the decay at now. Runs before
-    /// the fill, so a fill cannot count its own open interest as held.
-    function _takePendingPremium(uint256 marketId, uint256 maxFundingRate) private {
-        MarketState storage state = _ledger.marketStates[marketId];
-        uint256 sampleTime = state.pendingPremiumTime;
-        if (sampleTime == block.timestamp) return;
-        int256 ema = FundingMath.decayedPremium(
-            state.premiumEma,
-            maxFundingRate,
-            block.timestamp - state.lastPremiumTime
-        );
-        uint256 base = state.pendingBaseOpenInterest;
-        uint256 openInterest = state.longOpenInterest;
-        uint256 added = state.pendingOpenInterestAdded;
-        // Held: added, still open now, and at most the base, so that one sample moves the average at most halfway.
-        uint256 held = openInterest > base ? Math.min(Math.min(openInterest - base, added), base) : 0;
-        if (held != 0) {
-            int256 sample = FixedPointMath.mulDivFloor(state.pendingPremium, int256(FixedPointMath.WAD), added);
-            ema = FundingMath.nextPremiumEma(ema, sample, block.timestamp - sampleTime, held, base);
-        }
-        state.premiumEma = FundingMath.clampedRate(ema, maxFundingRate).toInt128();
-        state.lastPremiumTime = uint64(block.timestamp);
-        state.pendingPremium = 0;
-        state.pendingOpenInterestAdded = 0;
-    }
-
-    /// @dev Adds a fill to this block's premium sample, weighted by the open interest it added.
-    function _recordPremium(
-        uint256 marketId,
-        uint256 fillPrice,
-        uint256 oraclePrice,
-        uint256 openInterestBefore
-    ) private {
-        MarketState storage state = _ledger.marketStates[marketId];
-        if (state.pendingPremiumTime != block.timestamp) {
-            state.pendingPremiumTime = uint64(block.timestamp);
-            state.pendingBaseOpenInterest = openInterestBefore.toUint128();
-        }
-        uint256 openInterest = state.longOpenInterest;
-        if (openInterest <= openInterestBefore) return;
-        uint256 added = openInterest - openInterestBefore;
-        int256 weighted = FixedPointMath.mulDivFloor(
-            FundingMath.premium(fillPrice, oraclePrice),
-            added.toInt256(),
-            FixedPointMath.WAD
-        );
-        state.pendingPremium = (state.pendingPremium + weighted).toInt128();
-        state.pendingOpenInterestAdded = (state.pendingOpenInterestAdded + added).toUint128();
     }
 
     // ================================================================ internal: misc

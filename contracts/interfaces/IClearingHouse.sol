@@ -412,7 +412,8 @@ interface IClearingHouse {
     /// caller at the oracle price.
     function socializeAfterTimeout(address account) external;
 
-    /// @notice Pays the fees set aside for the insurance fund to it (whole token units). Anyone may call.
+    /// @notice Pays the fees set aside for the insurance fund to it (whole token units) and starts the fund's
+    /// income stream at this block (IInsuranceFund.syncIncome). Anyone may call.
     function sweepInsuranceFees() external;
 
     // ---------------------------------------------------------------- administration

@@ -235,6 +235,9 @@ library LiquidationLogic {
         if (amount == 0) revert IClearingHouse.ZeroAmount();
         ledger.insuranceFees -= (amount * scale).toUint128();
         token.safeTransfer(fund, amount);
+        // The fund streams income over 7 days from the first call that notices it: start the stream now, so that
+        // nobody can stake between the sweep and that call and catch the whole stream.
+        IInsuranceFund(fund).syncIncome();
         emit IClearingHouse.InsuranceFeesSwept(amount);
     }
 

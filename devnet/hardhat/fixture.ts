@@ -18,11 +18,12 @@ export { BTC_MARKET, ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from 
 
 export const { ethers, networkHelpers } = await network.getOrCreate();
 
-/** Deploys the clearing house with a fresh {LiquidationLogic} library linked to it. */
+/** Deploys the clearing house with fresh {LiquidationLogic} and {FundingLogic} libraries linked to it. */
 export async function deployClearingHouse(args: readonly (string | bigint)[]): Promise<ClearingHouse> {
   const logic = await ethers.deployContract("LiquidationLogic");
+  const fundingLogic = await ethers.deployContract("FundingLogic");
   return ethers.deployContract("ClearingHouse", [...args], {
-    libraries: { LiquidationLogic: await logic.getAddress() },
+    libraries: { LiquidationLogic: await logic.getAddress(), FundingLogic: await fundingLogic.getAddress() },
   });
 }
 

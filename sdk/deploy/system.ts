@@ -11,6 +11,7 @@ import {
   ChainlinkOracleAdapter__factory,
   ClearingHouse__factory,
   InsuranceFund__factory,
+  FundingLogic__factory,
   LiquidationLogic__factory,
   MockAggregatorV3__factory,
   MockERC20__factory,
@@ -46,7 +47,7 @@ export interface DeployBackstopOptions {
 /**
  * Deploys and configures the whole system from `signer`, one transaction after the other (so it works on any
  * network and any signer): the mock token and feeds where `params` ask for them, the oracle adapter,
- * LiquidationLogic and the ClearingHouse linked to it, the insurance fund, the lens; then connects the fund,
+ * LiquidationLogic and FundingLogic and the ClearingHouse linked to them, the insurance fund, the lens; then connects the fund,
  * lists the markets in order, sets the deleverage timeout, hands each role to its holder in `params.roles`,
  * and writes `<dir>/<network>.json` in the format the keeper reads. The deployer needs configuration rights only
  * while this runs: a role given to another address is renounced at the end.
@@ -93,8 +94,12 @@ export async function deployBackstop(
   const feeds: MockAggregatorV3[] = [];
   for (const market of params.markets) feeds.push(await feedFor(market.symbol, market.feed, signer, deploy));
   const [logic] = await deploy("LiquidationLogic", new LiquidationLogic__factory(signer).deploy());
+  const [fundingLogic] = await deploy("FundingLogic", new FundingLogic__factory(signer).deploy());
   const linked = new ClearingHouse__factory(
-    { "project/contracts/libraries/LiquidationLogic.sol:LiquidationLogic": await logic.getAddress() },
+    {
+      "project/contracts/libraries/FundingLogic.sol:FundingLogic": await fundingLogic.getAddress(),
+      "project/contracts/libraries/LiquidationLogic.sol:LiquidationLogic": await logic.getAddress(),
+    },
     signer,
   );
   const [clearingHouse, chReceipt] = await deploy(

@@ -266,8 +266,9 @@ describe("InsuranceFund", () => {
       await expect(clearingHouse.sweepInsuranceFees())
         .to.emit(clearingHouse, "InsuranceFeesSwept")
         .withArgs(4_200_000n);
-      // Swept income streams in over 7 days; the escrowed shares' value may grow, their payout not.
-      await mined(fund.syncIncome());
+      // Swept income streams in over 7 days from the sweep's block (the sweep syncs the fund), so at that block
+      // none of it backs shares yet: totalAssets = 2,004,200,000 − 4,200,000 locked. The escrowed shares' value
+      // may grow, their payout not.
       expect(await fund.totalAssets()).to.equal(2_000_000_000n);
 
       await networkHelpers.time.increase(FUND_COOLDOWN);
@@ -281,6 +282,28 @@ describe("InsuranceFund", () => {
       await networkHelpers.time.increase(7n * 86_400n);
       expect(await fund.totalAssets()).to.equal(1_004_200_000n);
       expect(await fund.previewRedeem(await fund.balanceOf(s2.address))).to.equal(1_004_199_999n);
+    });
+
+    it("sweepInsuranceFees starts the fund's 7-day income stream at the sweep's block", async () => {
+      const c = await networkHelpers.loadFixture(twoStakersFixture);
+      const { clearingHouse, fund, traders } = c;
+      const [alice, bob] = traders;
+      // 10 ETH at 2000: notional 20,000, fees 4 (maker) and 10 (taker), 30% set aside = 4.2 USD.
+      await depositUsd(clearingHouse, 10_000n, alice, bob);
+      await openAt(clearingHouse, alice, bob, ETH_MARKET, 10n * WAD, 2000n);
+      const sweep = await mined(clearingHouse.sweepInsuranceFees());
+      const sweptAt = await blockTime(sweep);
+      // The stream starts in the sweep's transaction, not at the next call that happens to sync the fund.
+      expect(await fund.streamStart()).to.equal(sweptAt);
+      expect(await fund.streamAmount()).to.equal(4_200_000n);
+      expect(await fund.accountedBalance()).to.equal(2_004_200_000n);
+      // One day later ⌈4,200,000 × (604,800 − 86,400) / 604,800⌉ = 3,600,000 is still locked:
+      // totalAssets = 2,004,200,000 − 3,600,000 = 2,000,600,000.
+      await networkHelpers.time.increaseTo(sweptAt + 86_400n);
+      expect(await fund.totalAssets()).to.equal(2_000_600_000n);
+      // After 7 days all of it backs shares.
+      await networkHelpers.time.increaseTo(sweptAt + 7n * 86_400n);
+      expect(await fund.totalAssets()).to.equal(2_004_200_000n);
     });
 
     it("unstake reverts BadDebtPending while a deleverage case is open, and pays once it closes", async () => {

@@ -299,14 +299,16 @@ describe("Liquidation of a solvent account (step 1 of the waterfall)", function 
       insuranceFees: 333_333_333_334n,
       protocolFees: 0n,
     });
-    // The swept units are income: they count for nobody until a call starts their stream, but draws may use them.
+    // The swept units are income: the sweep starts their 7-day stream (it syncs the fund), so at its block they
+    // count for nobody yet (53,333,333 × 604,800 / 604,800 locked), but draws may use them.
     await expectFund(c, {
       totalAssets: FUND_STAKE,
       totalSupply: FUND_SHARES,
       availableForDraw: FUND_STAKE + 53_333_333n,
       tokenBalance: FUND_STAKE + 53_333_333n,
     });
-    const start = await blockTime(await mined(fund.syncIncome()));
+    const start = await blockTime(receipt);
+    expect(await fund.streamStart()).to.equal(start);
     expect(await fund.streamAmount()).to.equal(53_333_333n);
     // Half way through the 7-day stream: ⌈53,333,333 × 302,400 / 604,800⌉ = 26,666,667 units still locked.
     await networkHelpers.time.increaseTo(start + 302_400n);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+
 import {IClearingHouse, Order, PositionView} from "../../../contracts/interfaces/IClearingHouse.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
@@ -76,6 +78,29 @@ contract ClearingHouseHandler is CheatCodes {
     /// Set when a withdrawal of more than freeCollateral succeeded.
     bool public overdrawSucceeded;
 
+    // Pause (issue 9, finding 8): while paused only fills that reduce both sides pass, and deposits stay open.
+    /// Whether the handler has paused the clearing house (it holds the pauser role).
+    bool public pausedNow;
+    uint256 public pauseToggles;
+    /// Fills refused with EnforcedPause while paused because one side added risk (expected).
+    uint256 public pausedFillRefusals;
+    /// Fills that went through while paused (each reduced both sides).
+    uint256 public fillsWhilePaused;
+    /// Set when a fill went through while paused although a side opened, added or flipped.
+    bool public riskAddedWhilePaused;
+    /// Fills refused with EnforcedPause although they reduced both sides (must stay 0).
+    uint256 public pausedReductionRefusals;
+    /// Set when a fill that reduced both sides, or a deposit, was refused for the pause.
+    bool public riskReductionRefusedWhilePaused;
+
+    // Same-block round trips (issue 9, finding 3): open at the band edge and close again in one block.
+    uint256 public roundTrips;
+    /// Round trips whose next-block intake was observed (the probe fill went through).
+    uint256 public roundTripsProbed;
+    /// Set when a round trip moved the funding rate: between its two fills, or at the next block's intake.
+    bool public roundTripMovedFunding;
+    string public roundTripFailure;
+
     constructor(IClearingHouse clearingHouse_, MockERC20 token_, MockAggregatorV3 feed0, MockAggregatorV3 feed1) {
         clearingHouse = clearingHouse_;
         token = token_;
@@ -149,6 +174,7 @@ contract ClearingHouseHandler is CheatCodes {
             ++deposits;
             netDeposited += amount;
         } catch (bytes memory reason) {
+            if (pausedNow && bytes4(reason) == Pausable.EnforcedPause.selector) riskReductionRefusedWhilePaused = true;
             _unexpected(reason);
         }
     }
@@ -234,11 +260,7 @@ contract ClearingHouseHandler is CheatCodes {
     /// Advances time by 1 second to 12 hours (funding accrues) and republishes both prices so that they stay fresh.
     function warp(uint256 secondsSeed) public {
         ++calls;
-        vm.warp(block.timestamp + secondsSeed.bound(1, 12 hours));
-        (, int256 answer0, , , ) = _feed0.latestRoundData();
-        (, int256 answer1, , , ) = _feed1.latestRoundData();
-        _feed0.setAnswer(answer0);
-        _feed1.setAnswer(answer1);
+        _warpBy(secondsSeed.bound(1, 12 hours));
         ++warps;
     }
 
@@ -280,7 +302,104 @@ contract ClearingHouseHandler is CheatCodes {
         }
     }
 
+    /// Pauses or unpauses the clearing house (the handler holds the pauser role).
+    function setPaused(bool pause_) public {
+        ++calls;
+        if (pause_ == pausedNow) return;
+        if (pause_) clearingHouse.pause();
+        else clearingHouse.unpause();
+        pausedNow = pause_;
+        ++pauseToggles;
+    }
+
+    /// A same-block round trip: at a fresh timestamp, one account buys (or sells) at up to 4.9% off the oracle and
+    /// sells (buys) the same size back to the same counterparty at the same price, leaving both positions and the
+    /// open interest as they were. The rate may not move between the two fills, and one second later a probe fill
+    /// at the oracle price (which takes the round trip's block into the average) may not move it either.
+    function roundTrip(
+        uint256 makerSeed,
+        uint256 takerSeed,
+        uint256 marketSeed,
+        bool makerBuys,
+        uint256 sizeSeed,
+        uint256 priceSeed
+    ) public {
+        ++calls;
+        if (pausedNow) return;
+        _warpBy(1);
+        FillArgs memory f;
+        (f.maker, f.taker) = _pair(makerSeed, takerSeed);
+        f.marketId = marketSeed % MARKET_COUNT;
+        f.makerBuys = makerBuys;
+        // At the band's edge (4.9% off the oracle), the price that moved the average most on the old code.
+        f.price = _bandPrice(oraclePrice(f.marketId), (MAX_PRICE_OFFSET_BP << 1) | (priceSeed & 1));
+        uint256 free = _min(
+            clearingHouse.accountHealth(_accounts[f.maker]).freeCollateral,
+            clearingHouse.accountHealth(_accounts[f.taker]).freeCollateral
+        );
+        f.size = sizeSeed.bound(1, ((free * 5 + 1e18) * 1e18) / f.price);
+        f.fillSize = f.size;
+        if (!_fill(f)) return;
+        int256 rateOpen = clearingHouse.fundingRate(f.marketId);
+        f.makerBuys = !makerBuys;
+        if (!_fill(f)) return;
+        ++roundTrips;
+        int256 rateClosed = clearingHouse.fundingRate(f.marketId);
+        if (rateClosed != rateOpen) _roundTripMoved("the closing fill moved the rate", rateOpen, rateClosed);
+
+        // One second later: the rate as it stands, then after a probe fill that takes the round trip's block in.
+        _warpBy(1);
+        int256 rateBefore = clearingHouse.fundingRate(f.marketId);
+        FillArgs memory probe = FillArgs({
+            maker: f.maker,
+            taker: f.taker,
+            marketId: f.marketId,
+            makerBuys: makerBuys,
+            size: 1e12,
+            price: oraclePrice(f.marketId),
+            fillSize: 1e12,
+            reduceOnly: false
+        });
+        if (!_fill(probe)) return;
+        ++roundTripsProbed;
+        int256 rateAfter = clearingHouse.fundingRate(f.marketId);
+        if (rateAfter != rateBefore) _roundTripMoved("the next block's intake moved the rate", rateBefore, rateAfter);
+    }
+
     // ------------------------------------------------------------ internal
+
+    function _roundTripMoved(string memory what, int256 before, int256 afterwards) internal {
+        if (roundTripMovedFunding) return;
+        roundTripMovedFunding = true;
+        roundTripFailure = string.concat(what, ": ", _toString(before), " -> ", _toString(afterwards));
+    }
+
+    function _warpBy(uint256 elapsed) internal {
+        vm.warp(block.timestamp + elapsed);
+        (, int256 answer0, , , ) = _feed0.latestRoundData();
+        (, int256 answer1, , , ) = _feed1.latestRoundData();
+        _feed0.setAnswer(answer0);
+        _feed1.setAnswer(answer1);
+    }
+
+    /// @dev Whether a fill of `delta` on a position of `size` only reduces it (no open, add or flip).
+    function _reduces(int256 size, int256 delta) internal pure returns (bool) {
+        return size != 0 && (size > 0) != (delta > 0) && Bound.abs(delta) <= Bound.abs(size);
+    }
+
+    function _toString(int256 x) internal pure returns (string memory) {
+        uint256 magnitude = Bound.abs(x);
+        bytes memory digits = new bytes(78);
+        uint256 n = digits.length;
+        do {
+            digits[--n] = bytes1(uint8(48 + (magnitude % 10)));
+            magnitude /= 10;
+        } while (magnitude != 0);
+        if (x < 0) digits[--n] = "-";
+        bytes memory out = new bytes(digits.length - n);
+        for (uint256 i = 0; i < out.length; ++i) out[i] = digits[n + i];
+        return string(out);
+    }
 
     /// @dev The maker signs an order for `size` at `price`; the taker fills `fillSize` of it. Returns whether it filled.
     function _fill(FillArgs memory f) internal returns (bool filled) {
@@ -296,10 +415,18 @@ contract ClearingHouseHandler is CheatCodes {
             reduceOnly: f.reduceOnly
         });
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[f.maker], clearingHouse.hashOrder(order));
+        int256 makerDelta = f.makerBuys ? int256(f.fillSize) : -int256(f.fillSize);
+        bool bothReduce =
+            _reduces(clearingHouse.positionOf(_accounts[f.maker], f.marketId).size, makerDelta) &&
+                _reduces(clearingHouse.positionOf(_accounts[f.taker], f.marketId).size, -makerDelta);
         vm.prank(_accounts[f.taker]);
         try clearingHouse.fillOrder(order, abi.encodePacked(r, s, v), f.fillSize) {
             ++fills;
             fundingSettlements += 2;
+            if (pausedNow) {
+                ++fillsWhilePaused;
+                if (!bothReduce) riskAddedWhilePaused = true;
+            }
             return true;
         } catch (bytes memory reason) {
             _lastFillRevert = reason;
@@ -308,7 +435,15 @@ contract ClearingHouseHandler is CheatCodes {
             _lastFillWasMarginSkip =
                 selector == IClearingHouse.InsufficientMargin.selector ||
                 selector == IClearingHouse.NegativeEquity.selector;
-            if (_lastFillWasMarginSkip) {
+            if (pausedNow && selector == Pausable.EnforcedPause.selector) {
+                // Refusing a fill that adds risk is the pause working; refusing one that only reduces traps traders.
+                if (bothReduce) {
+                    riskReductionRefusedWhilePaused = true;
+                    ++pausedReductionRefusals;
+                } else {
+                    ++pausedFillRefusals;
+                }
+            } else if (_lastFillWasMarginSkip) {
                 ++marginSkips;
             } else {
                 ++unexpectedFillReverts;

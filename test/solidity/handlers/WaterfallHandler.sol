@@ -338,7 +338,9 @@ contract WaterfallHandler is CheatCodes {
     uint256 public constant F_CHARGED_SIDE = 7;
     /// A bankrupt liquidation that paid a reward (issue 9, finding 2).
     uint256 public constant F_BANKRUPT_REWARD = 8;
-    uint256 public constant CATEGORIES = 9;
+    /// An unstake that paid more than min(value at request, value at exitAt) (issue 9, finding 4).
+    uint256 public constant F_EXIT = 9;
+    uint256 public constant CATEGORIES = 10;
 
     /// @dev The state a waterfall call starts from.
     struct Party {
@@ -470,6 +472,11 @@ contract WaterfallHandler is CheatCodes {
     /// Waterfall reverts by selector (expected: DeleverageExceedsProfit and NotBankrupt from autoDeleverage,
     /// NoPositionsToCharge when the keeper held the whole side a loss would be socialized over).
     mapping(bytes4 selector => uint256) public revertsBySelector;
+    /// The value of a staker's escrowed shares observed at exactly its exitAt (0 when not observed).
+    mapping(address staker => uint256) internal _valueAtExit;
+    uint256 public unstakeCancels;
+    /// Value at request of the request being unstaked (kept here to stay within the stack).
+    uint256 internal _assetsAtRequest;
 
     uint256[CATEGORIES] public failures;
     string[CATEGORIES] internal _firstFailure;
@@ -725,36 +732,100 @@ contract WaterfallHandler is CheatCodes {
         _stakeFor(_stakers[stakerSeed % STAKERS], amountSeed.bound(1e6, 5_000e6));
     }
 
-    /// A staker escrows part of its shares for unstaking.
+    /// A staker escrows part of its shares for unstaking. A staker whose request is confirmed may not add to it
+    /// (UnstakeAlreadyConfirmed): the confirmed exit is valued as of its exitAt.
     function requestUnstake(uint256 stakerSeed, uint256 sharesSeed) public {
         ++calls;
         address staker = _stakers[stakerSeed % STAKERS];
         uint256 shares = fund.balanceOf(staker);
         if (shares == 0) return;
         vm.prank(staker);
-        fund.requestUnstake(sharesSeed.bound(1, shares));
+        (bool ok, bytes memory reason) = address(fund).call(
+            abi.encodeCall(IInsuranceFund.requestUnstake, (sharesSeed.bound(1, shares)))
+        );
+        if (!ok && bytes4(reason) != IInsuranceFund.UnstakeAlreadyConfirmed.selector) {
+            _fail(F_UNEXPECTED, string.concat("requestUnstake reverted: ", _hex(reason)));
+        }
     }
 
-    /// A staker completes its request, warping past the cooldown first when the seed says so. While a deleverage
-    /// case is open the fund must refuse (BadDebtPending).
+    /// A staker completes its request through the exit flow: it confirms the request once its cooldown is over
+    /// (and it is not yet confirmed), and, when the seed says so, warps past the cooldown first and then past the
+    /// exit exposure (exitAt) before unstaking. While a deleverage case is open the fund must refuse
+    /// (BadDebtPending). Refusals of the flow's timing (cooldown, not confirmed, exposure not elapsed, window
+    /// closed) are expected.
     function unstake(uint256 stakerSeed, bool waitForCooldown) public {
         ++calls;
         address staker = _stakers[stakerSeed % STAKERS];
-        (uint128 shares, , uint64 readyAt) = fund.unstakeRequests(staker);
+        (uint128 shares, uint128 assetsAtRequest, uint64 readyAt) = fund.unstakeRequests(staker);
         if (shares == 0) return;
+        _assetsAtRequest = assetsAtRequest;
         if (waitForCooldown && block.timestamp < readyAt) _warp(readyAt - block.timestamp);
+        if (block.timestamp >= readyAt && fund.unstakeExitAt(staker) == 0) {
+            vm.prank(staker);
+            (bool confirmed, bytes memory refusal) = address(fund).call(
+                abi.encodeCall(IInsuranceFund.confirmUnstake, ())
+            );
+            if (!confirmed && bytes4(refusal) != IInsuranceFund.UnstakeWindowClosed.selector) {
+                _fail(F_UNEXPECTED, string.concat("confirmUnstake reverted: ", _hex(refusal)));
+            }
+        }
+        uint256 exitAt = fund.unstakeExitAt(staker);
+        if (waitForCooldown && exitAt != 0 && block.timestamp < exitAt) _warp(exitAt - block.timestamp);
+        if (exitAt != 0 && block.timestamp == exitAt) _valueAtExit[staker] = fund.previewRedeem(shares);
         bool casesOpen = clearingHouse.openDeleverageCases() != 0;
         uint256 balanceBefore = token.balanceOf(address(fund));
         vm.prank(staker);
         (bool ok, bytes memory reason) = address(fund).call(abi.encodeCall(IInsuranceFund.unstake, ()));
+        bytes4 selector = bytes4(reason);
         if (ok) {
             if (casesOpen) _fail(F_FUND, "unstake succeeded while a deleverage case was open");
-            ghostUnstaked += balanceBefore - token.balanceOf(address(fund));
+            uint256 paid = balanceBefore - token.balanceOf(address(fund));
+            ghostUnstaked += paid;
             ++unstakes;
-        } else if (bytes4(reason) == IInsuranceFund.BadDebtPending.selector && casesOpen) {
+            _checkExitPayout(staker, paid);
+        } else if (selector == IInsuranceFund.BadDebtPending.selector && casesOpen) {
             ++unstakesWaitingForBadDebt;
-        } else if (bytes4(reason) != IInsuranceFund.CooldownNotElapsed.selector) {
+        } else if (
+            selector != IInsuranceFund.CooldownNotElapsed.selector &&
+            selector != IInsuranceFund.UnstakeNotConfirmed.selector &&
+            selector != IInsuranceFund.ExitExposureNotElapsed.selector &&
+            selector != IInsuranceFund.UnstakeWindowClosed.selector
+        ) {
             _fail(F_UNEXPECTED, string.concat("unstake reverted: ", _hex(reason)));
+        }
+    }
+
+    /// A staker cancels its request (matured, confirmed or not): it gets back shares worth at most the value at
+    /// request, the rest are burnt.
+    function cancelUnstake(uint256 stakerSeed) public {
+        ++calls;
+        address staker = _stakers[stakerSeed % STAKERS];
+        (uint128 shares, , ) = fund.unstakeRequests(staker);
+        if (shares == 0) return;
+        vm.prank(staker);
+        (bool ok, bytes memory reason) = address(fund).call(abi.encodeCall(IInsuranceFund.cancelUnstake, ()));
+        if (!ok) _fail(F_UNEXPECTED, string.concat("cancelUnstake reverted: ", _hex(reason)));
+        delete _valueAtExit[staker];
+        ++unstakeCancels;
+    }
+
+    /// @dev An exit pays at most the value at request, and at most the value observed at exitAt when the handler
+    /// saw that moment.
+    function _checkExitPayout(address staker, uint256 paid) internal {
+        uint256 cap = _assetsAtRequest;
+        uint256 atExit = _valueAtExit[staker];
+        if (atExit != 0 && atExit < cap) cap = atExit;
+        delete _valueAtExit[staker];
+        if (paid > cap) {
+            _fail(
+                F_EXIT,
+                string.concat(
+                    "unstake paid ",
+                    Strings.toString(paid),
+                    " > min(value at request, value at exitAt) ",
+                    Strings.toString(cap)
+                )
+            );
         }
     }
 

@@ -53,6 +53,9 @@ contract ClearingHouseInvariantTest is TestBase {
         clearingHouse.listMarket(_marketParams(btcFeed, LossPolicy.Socialized));
 
         handler = new ClearingHouseHandler(clearingHouse, token, ethFeed, btcFeed);
+        // The handler pauses and unpauses (issue 9, finding 8).
+        ClearingHouse house = ClearingHouse(address(clearingHouse));
+        house.grantRole(house.PAUSER_ROLE(), address(handler));
         for (uint256 i = 0; i < N; ++i) {
             handler.deposit(i, INITIAL_DEPOSIT - 1); // bound(x, 1, ·) maps x to x + 1 for small x
         }
@@ -96,7 +99,7 @@ contract ClearingHouseInvariantTest is TestBase {
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trading and price moves weigh double: positions build up and prices wander far enough for accounts to
         // reach negative equity within a run.
-        bytes4[] memory selectors = new bytes4[](8);
+        bytes4[] memory selectors = new bytes4[](11);
         selectors[0] = ClearingHouseHandler.deposit.selector;
         selectors[1] = ClearingHouseHandler.trade.selector;
         selectors[2] = ClearingHouseHandler.trade.selector;
@@ -105,6 +108,10 @@ contract ClearingHouseInvariantTest is TestBase {
         selectors[5] = ClearingHouseHandler.movePrice.selector;
         selectors[6] = ClearingHouseHandler.warp.selector;
         selectors[7] = ClearingHouseHandler.withdraw.selector;
+        // Issue 9: pause and unpause, and same-block round trips at the band edge.
+        selectors[8] = ClearingHouseHandler.setPaused.selector;
+        selectors[9] = ClearingHouseHandler.roundTrip.selector;
+        selectors[10] = ClearingHouseHandler.roundTrip.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }
@@ -131,6 +138,22 @@ contract ClearingHouseInvariantTest is TestBase {
         _checkWithdrawals();
     }
 
+    /// e. A round trip moves no funding: a fill pair that leaves the open interest as it was within one block
+    /// changes the rate neither between its fills nor at the next block's intake (issue 9, finding 3).
+    function invariant_roundTripMovesNoFunding() public view {
+        assertTrue(!handler.roundTripMovedFunding(), handler.roundTripFailure());
+    }
+
+    /// f. While paused, no fill adds risk, and fills that reduce both sides and deposits still go through (issue 9,
+    /// finding 8).
+    function invariant_pauseBlocksOnlyRiskAddingFills() public view {
+        assertTrue(!handler.riskAddedWhilePaused(), "a fill that added risk went through while paused");
+        assertTrue(
+            !handler.riskReductionRefusedWhilePaused(),
+            "a fill that reduced both sides, or a deposit, was refused while paused"
+        );
+    }
+
     /// The account view agrees with the design's definitions recomputed from the positions: equity, initial and
     /// maintenance margin, and freeCollateral = max(0, min(collateral − funding owed, equity − initialMargin)).
     function invariant_accountHealthMatchesPositions() public view {
@@ -143,12 +166,16 @@ contract ClearingHouseInvariantTest is TestBase {
         _checkNoUnexpectedRevert();
     }
 
-    /// Ghost bookkeeping is consistent with the chain: every trade attempt ended as a fill, a margin skip or an
-    /// unexpected revert, and the contract holds exactly the net deposits.
+    /// Ghost bookkeeping is consistent with the chain: every trade attempt ended as a fill, a margin skip, a refusal
+    /// for the pause or an unexpected revert, and the contract holds exactly the net deposits.
     function afterInvariant() public view {
         assertEq(
             handler.tradeAttempts(),
-            handler.fills() + handler.marginSkips() + handler.unexpectedFillReverts(),
+            handler.fills() +
+                handler.marginSkips() +
+                handler.pausedFillRefusals() +
+                handler.pausedReductionRefusals() +
+                handler.unexpectedFillReverts(),
             "trade attempts accounted"
         );
         assertEq(token.balanceOf(address(clearingHouse)), handler.netDeposited(), "token balance == net deposits");
@@ -281,6 +308,35 @@ contract ClearingHouseInvariantTest is TestBase {
 
     /// A fixed sequence through the handler: fills in both markets, a margin skip, a close, funding, price moves,
     /// a withdrawal and a rejected overdraw, with the invariants holding after every step.
+    /// The moves of issue 9 reach their branches: while paused a fill that adds risk is refused, a deposit and a
+    /// fill that reduces both sides go through; a round trip at the band edge is probed at the next block.
+    function test_pauseAndRoundTripMovesReachTheirBranches() public {
+        // Account 0 buys 1 ETH (size seed 1e18 − 1 → 1e18) at the oracle from account 1 (fill seed 1: all of it).
+        handler.trade(0, 0, 0, true, 1e18 - 1, 0, 1);
+        assertEq(clearingHouse.positionOf(handler.account(0), 0).size, int256(1e18), "account 0 long 1 ETH");
+        handler.setPaused(true);
+        // Opening more is refused; depositing is not.
+        handler.trade(0, 0, 0, true, 1e18 - 1, 0, 1);
+        assertEq(handler.pausedFillRefusals(), 1, "a risk-adding fill refused while paused");
+        handler.deposit(0, 1_000e6 - 1);
+        assertEq(handler.deposits(), N + 1, "a deposit while paused");
+        // Account 1 buys its short back, reduce-only, from account 0, which sells its long: both reduce.
+        handler.closePosition(1, 0, 0, 0);
+        assertEq(handler.fillsWhilePaused(), 1, "a fill reducing both sides while paused");
+        assertEq(clearingHouse.positionOf(handler.account(0), 0).size, int256(0), "account 0 flat");
+        // A round trip does nothing while paused; once unpaused it fills both legs and the probe.
+        handler.roundTrip(0, 0, 0, true, 1e18, 0);
+        assertEq(handler.roundTrips(), 0, "no round trip while paused");
+        handler.setPaused(false);
+        handler.roundTrip(0, 0, 0, true, 1e18, 0);
+        assertEq(handler.roundTrips(), 1, "a round trip");
+        assertEq(handler.roundTripsProbed(), 1, "its next block probed");
+        assertTrue(!handler.roundTripMovedFunding(), handler.roundTripFailure());
+        assertTrue(!handler.riskAddedWhilePaused(), "no risk added while paused");
+        assertTrue(!handler.riskReductionRefusedWhilePaused(), "no reduction refused while paused");
+        assertEq(handler.unexpectedReverts(), 0, "no unexpected revert");
+    }
+
     function test_handlerSequenceProducesFills() public {
         address a0 = handler.account(0);
         address a1 = handler.account(1);

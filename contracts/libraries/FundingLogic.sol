@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IClearingHouse, MarketParams, MarketState} from "../interfaces/IClearingHouse.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
+import {FixedPointMath} from "./FixedPointMath.sol";
+import {FundingMath} from "./FundingMath.sol";
+import {Ledger, LedgerLib} from "./Ledger.sol";
+import {MarketParamsLib} from "./MarketParamsLib.sol";
+
+/// @title FundingLogic
+/// @notice The premium intake of funding: each fill adds to its block's premium sample, and the first fill of a
+/// later block takes that sample into the premium average. Deployed once and linked, like {LiquidationLogic}, so
+/// that the clearing house fits the contract size limit. A change of market parameters goes through here too, since
+/// it must close the funding owed under the old clamp first.
+/// @dev The fills of one block form a sample: Σ premium × open interest added (`pendingPremium`) over Σ open
+/// interest added (`pendingOpenInterestAdded`), with `pendingBaseOpenInterest` the open interest before the block.
+/// At the first fill of a later block, before that fill moves anything,
+///
+///     held = min(added, open interest now − base, base)          (0 when open interest now ≤ base)
+///
+/// is the part of what the sample added that is still open, and the average takes the sample in with weight
+/// min(elapsed, PREMIUM_WINDOW) / PREMIUM_WINDOW × held / (held + base) (FundingMath.nextPremiumEma). Open interest
+/// added and closed in one block is not held, so a round trip moves nothing; a first fill (base 0) has no weight.
+library FundingLogic {
+    using SafeCast for uint256;
+    using SafeCast for int256;
+    using MarketParamsLib for MarketParams;
+    using LedgerLib for Ledger;
+
+    /// @notice See {IClearingHouse.updateMarketParams}: accrues funding and takes the pending premium under the
+    /// old parameters, then stores the new ones.
+    /// @param ledger The clearing house's state.
+    /// @param oracle The clearing house's oracle adapter.
+    /// @param marketId The market.
+    /// @param params The new parameters (validated here; the loss policy may not change).
+    function updateMarketParams(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        uint256 marketId,
+        MarketParams calldata params
+    ) external {
+        MarketParams memory current = ledger.market(marketId);
+        if (params.lossPolicy != current.lossPolicy) revert IClearingHouse.LossPolicyImmutable(marketId);
+        params.validate();
+        // Funding up to now is owed at the old clamp. It is priced through the new feed, which must answer
+        // anyway, so that a dead feed can still be replaced.
+        ledger.accrueFunding(marketId, current, LedgerLib.price(oracle, params));
+        // The average is re-set now under the old clamp, so that its fall follows the new clamp from here.
+        takePendingPremium(ledger, marketId, current.maxFundingRate);
+        ledger.marketParams[marketId] = params;
+        emit IClearingHouse.MarketParamsUpdated(marketId, params);
+    }
+
+    /// @notice Takes the previous block's premium sample into the average, weighted by how much of the open
+    /// interest it added is still open and for how long, and re-anchors the decay at now. Called before a fill
+    /// moves anything, so that a fill cannot count its own open interest as held, and before a change of the
+    /// funding clamp, so that the average so far falls under the old clamp. The market must be accrued.
+    /// @param ledger The clearing house's state.
+    /// @param marketId The market.
+    /// @param maxFundingRate The market's funding clamp in force until now (18 decimals, per day).
+    function takePendingPremium(Ledger storage ledger, uint256 marketId, uint256 maxFundingRate) public {
+        MarketState storage state = ledger.marketStates[marketId];
+        uint256 sampleTime = state.pendingPremiumTime;
+        if (sampleTime == block.timestamp) return;
+        int256 ema = FundingMath.decayedPremium(
+            state.premiumEma,
+            maxFundingRate,
+            block.timestamp - state.lastPremiumTime
+        );
+        uint256 base = state.pendingBaseOpenInterest;
+        uint256 openInterest = state.longOpenInterest;
+        uint256 added = state.pendingOpenInterestAdded;
+        // Held: added, still open now, and at most the base, so that one sample moves the average at most halfway.
+        uint256 held = openInterest > base ? Math.min(Math.min(openInterest - base, added), base) : 0;
+        if (held != 0) {
+            int256 sample = FixedPointMath.mulDivFloor(state.pendingPremium, int256(FixedPointMath.WAD), added);
+            ema = FundingMath.nextPremiumEma(ema, sample, block.timestamp - sampleTime, held, base);
+        }
+        state.premiumEma = FundingMath.clampedRate(ema, maxFundingRate).toInt128();
+        state.lastPremiumTime = uint64(block.timestamp);
+        state.pendingPremium = 0;
+        state.pendingOpenInterestAdded = 0;
+    }
+
+    /// @notice Adds a fill to this block's premium sample, weighted by the open interest it added (none when it
+    /// added none). The first fill of a block also records the open interest before it as the sample's base.
+    /// @param ledger The clearing house's state.
+    /// @param marketId The market.
+    /// @param fillPrice The fill's price (18 decimals).
+    /// @param oraclePrice The oracle price the fill was checked against (18 decimals).
+    /// @param openInterestBefore One side's open interest before the fill.
+    function recordPremium(
+        Ledger storage ledger,
+        uint256 marketId,
+        uint256 fillPrice,
+        uint256 oraclePrice,
+        uint256 openInterestBefore
+    ) external {
+        MarketState storage state = ledger.marketStates[marketId];
+        if (state.pendingPremiumTime != block.timestamp) {
+            state.pendingPremiumTime = uint64(block.timestamp);
+            state.pendingBaseOpenInterest = openInterestBefore.toUint128();
+        }
+        uint256 openInterest = state.longOpenInterest;
+        if (openInterest <= openInterestBefore) return;
+        uint256 added = openInterest - openInterestBefore;
+        int256 weighted = FixedPointMath.mulDivFloor(
+            FundingMath.premium(fillPrice, oraclePrice),
+            added.toInt256(),
+            FixedPointMath.WAD
+        );
+        state.pendingPremium = (state.pendingPremium + weighted).toInt128();
+        state.pendingOpenInterestAdded = (state.pendingOpenInterestAdded + added).toUint128();
+    }
+}
