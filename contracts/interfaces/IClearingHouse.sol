@@ -69,6 +69,10 @@ struct MarketState {
     uint128 pendingOpenInterestAdded;
     /// Pending sample: one side's open interest before its block's first fill.
     uint128 pendingBaseOpenInterest;
+    /// Pending sample: the lowest premium among its fills that added open interest (18 decimals).
+    int64 pendingMinPremium;
+    /// Pending sample: the highest premium among its fills that added open interest (18 decimals).
+    int64 pendingMaxPremium;
 }
 
 /// @notice One account's position in one market.

@@ -20,11 +20,14 @@ import {MarketParamsLib} from "./MarketParamsLib.sol";
 /// interest added (`pendingOpenInterestAdded`), with `pendingBaseOpenInterest` the open interest before the block.
 /// At the first fill of a later block, before that fill moves anything,
 ///
-///     held = min(added, open interest now − base, base)          (0 when open interest now ≤ base)
+///     held = min(added, open interest now − base)          (0 when open interest now ≤ base)
 ///
-/// is the part of what the sample added that is still open, and the average takes the sample in with weight
-/// min(elapsed, PREMIUM_WINDOW) / PREMIUM_WINDOW × held / (held + base) (FundingMath.nextPremiumEma). Open interest
-/// added and closed in one block is not held, so a round trip moves nothing; a first fill (base 0) has no weight.
+/// is the part of what the sample added that is still open. The average takes in the premium of that part, as
+/// the value closest to zero that the sample's sum and premium range allow (`pendingMinPremium`,
+/// `pendingMaxPremium`; FundingMath.heldPremium), with weight min(elapsed, PREMIUM_WINDOW) / PREMIUM_WINDOW ×
+/// min(held, base) / (min(held, base) + base) (FundingMath.nextPremiumEma). Open interest added and closed in one
+/// block is not held, so a round trip alone moves nothing, and beside an honest fill it cannot pull the sample
+/// past that fill's premium; a first fill (base 0) has no weight.
 library FundingLogic {
     using SafeCast for uint256;
     using SafeCast for int256;
@@ -74,11 +77,18 @@ library FundingLogic {
         uint256 base = state.pendingBaseOpenInterest;
         uint256 openInterest = state.longOpenInterest;
         uint256 added = state.pendingOpenInterestAdded;
-        // Held: added, still open now, and at most the base, so that one sample moves the average at most halfway.
-        uint256 held = openInterest > base ? Math.min(Math.min(openInterest - base, added), base) : 0;
-        if (held != 0) {
-            int256 sample = FixedPointMath.mulDivFloor(state.pendingPremium, int256(FixedPointMath.WAD), added);
-            ema = FundingMath.nextPremiumEma(ema, sample, block.timestamp - sampleTime, held, base);
+        // Held: added and still open now. It weighs at most as much as the base, so that one sample moves the
+        // average at most halfway.
+        uint256 held = openInterest > base ? Math.min(openInterest - base, added) : 0;
+        if (held != 0 && base != 0) {
+            int256 sample = FundingMath.heldPremium(
+                state.pendingPremium,
+                added,
+                held,
+                state.pendingMinPremium,
+                state.pendingMaxPremium
+            );
+            ema = FundingMath.nextPremiumEma(ema, sample, block.timestamp - sampleTime, Math.min(held, base), base);
         }
         state.premiumEma = FundingMath.clampedRate(ema, maxFundingRate).toInt128();
         state.lastPremiumTime = uint64(block.timestamp);
@@ -108,11 +118,21 @@ library FundingLogic {
         uint256 openInterest = state.longOpenInterest;
         if (openInterest <= openInterestBefore) return;
         uint256 added = openInterest - openInterestBefore;
-        int256 weighted = FixedPointMath.mulDivFloor(
-            FundingMath.premium(fillPrice, oraclePrice),
-            added.toInt256(),
-            FixedPointMath.WAD
-        );
+        int256 premium = FundingMath.premium(fillPrice, oraclePrice);
+        // The premium range of the fills that added interest bounds what the held part can show (heldPremium).
+        int64 premium64 = premium.toInt64();
+        if (state.pendingOpenInterestAdded == 0) {
+            (state.pendingMinPremium, state.pendingMaxPremium) = (premium64, premium64);
+        } else if (premium64 < state.pendingMinPremium) {
+            state.pendingMinPremium = premium64;
+        } else if (premium64 > state.pendingMaxPremium) {
+            state.pendingMaxPremium = premium64;
+        }
+        // Rounded toward zero, like every step of the sample, so that no rounding moves funding.
+        int256 weighted =
+            premium < 0
+                ? FixedPointMath.mulDivCeil(premium, added.toInt256(), FixedPointMath.WAD)
+                : FixedPointMath.mulDivFloor(premium, added.toInt256(), FixedPointMath.WAD);
         state.pendingPremium = (state.pendingPremium + weighted).toInt128();
         state.pendingOpenInterestAdded = (state.pendingOpenInterestAdded + added).toUint128();
     }

@@ -19,7 +19,8 @@ import {FixedPointMath} from "./FixedPointMath.sol";
 ///
 /// The average takes in what fills show only once the open interest they added has stayed open: the fills of
 /// one block form a sample (their premiums (fill − oracle) / oracle weighted by the open interest each added),
-/// taken in at the first fill of a later block with weight
+/// taken in at the first fill of a later block as the premium of its held part (`heldPremium`: the value closest
+/// to zero that the held part can have, so that interest that did not stay cannot pull it) with weight
 ///
 ///     min(elapsed, PREMIUM_WINDOW) / PREMIUM_WINDOW × held / (held + base),   held = min(added, still open, base)
 ///
@@ -56,6 +57,46 @@ library FundingMath {
                 int256(FixedPointMath.WAD),
                 oraclePrice
             );
+    }
+
+    /// @notice The premium of the part of a block's sample that is still open, as the contract can bound it.
+    /// @dev The sample's fills added open interest `added` with Σ premium × size `premiumSum`, each premium within
+    /// [minPremium, maxPremium]; `held` of it is still open. Which fills' interest stayed is unknown (positions
+    /// are fungible, and a round trip can close someone else's older position), so Σ premium × size of the held
+    /// part is only known to lie within
+    ///
+    ///     [max(premiumSum − gone × maxPremium, held × minPremium), min(premiumSum − gone × minPremium, held × maxPremium)]
+    ///
+    /// with gone = added − held. The held premium is the point of that interval closest to zero, per unit held:
+    /// where the contract cannot tell what stayed, it assumes what moves funding least. With nothing gone the
+    /// interval is the single point premiumSum (the plain average); a round trip beside an honest fill can pull
+    /// the result toward zero, never past it and never away from it. Rounded toward zero throughout.
+    /// @param premiumSum Σ premium × open interest added over the sample's fills (18 decimals).
+    /// @param added Open interest the sample's fills added.
+    /// @param held Part of `added` still open (≤ added, > 0).
+    /// @param minPremium Lowest premium among the sample's fills that added open interest.
+    /// @param maxPremium Highest premium among them.
+    /// @return The premium of the held part (18 decimals).
+    function heldPremium(
+        int256 premiumSum,
+        uint256 added,
+        uint256 held,
+        int256 minPremium,
+        int256 maxPremium
+    ) internal pure returns (int256) {
+        int256 gone = (added - held).toInt256();
+        int256 heldSigned = held.toInt256();
+        int256 lower = SignedMath.max(
+            premiumSum - FixedPointMath.mulDivCeil(gone, maxPremium, FixedPointMath.WAD),
+            FixedPointMath.mulDivFloor(heldSigned, minPremium, FixedPointMath.WAD)
+        );
+        if (lower > 0) return FixedPointMath.mulDivFloor(lower, int256(FixedPointMath.WAD), held);
+        int256 upper = SignedMath.min(
+            premiumSum - FixedPointMath.mulDivFloor(gone, minPremium, FixedPointMath.WAD),
+            FixedPointMath.mulDivCeil(heldSigned, maxPremium, FixedPointMath.WAD)
+        );
+        if (upper < 0) return FixedPointMath.mulDivCeil(upper, int256(FixedPointMath.WAD), held);
+        return 0;
     }
 
     /// @notice The premium average after taking in a sample `premium_` of `held` open interest.

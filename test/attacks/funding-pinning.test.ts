@@ -161,3 +161,90 @@ describe("Attack: funding pinned by a round trip (issue 9, finding 3)", () => {
     expect(await c.clearingHouse.fundingRate(BTC_MARKET)).to.equal(0n);
   });
 });
+
+/**
+ * The second variant of finding 3: the attacker's round trip shares its block with an honest fill that adds open
+ * interest and keeps it. The block's net rise (the honest fill) is held; which fills' interest stayed is not
+ * known, so the sample is the premium closest to zero that the held part can have (FundingMath.heldPremium).
+ * honest2 buys from honest3; the attacker's a2 and a3 trade at the band's edge. On the code of stop 17 the first
+ * case set the rate to 0.3709%/day an hour later.
+ */
+describe("Attack: a round trip beside an honest fill in the same block (issue 9, finding 3)", () => {
+  async function besideFixture() {
+    const c = await pinningFixture();
+    const [, , , , honest2, honest3, a4] = c.traders;
+    for (const a of [honest2, honest3, a4]) await mined(c.clearingHouse.connect(a).deposit(DEPOSIT * USD));
+    return { ...c, honest2, honest3, a4 };
+  }
+  type Beside = Awaited<ReturnType<typeof besideFixture>>;
+
+  /** In one block: honest2 buys `honestSize` at `honestPrice` from honest3, then the attacker's `sends`. */
+  async function block(c: Beside, honestSize: bigint, honestPrice: bigint, sends: (() => Promise<unknown>)[]) {
+    const honest = await order(c, c.honest3, false, honestSize, honestPrice);
+    await inOneBlock([fill(c, c.honest2, honest, honestSize), ...(sends as Parameters<typeof inOneBlock>[0])]);
+  }
+
+  /** An hour later a dust fill at the oracle takes the block in; returns the stored average. */
+  async function takenInAnHourLater(c: Beside): Promise<bigint> {
+    await networkHelpers.time.increase(3600);
+    await refreshFeeds(c.ethFeed, c.btcFeed);
+    await mined(fill(c, c.a2, await order(c, c.a3, false, 10n ** 12n, 2000n), 10n ** 12n)());
+    return (await c.clearingHouse.marketState(ETH_MARKET)).premiumEma;
+  }
+
+  /** a2 buys `size` from a3 at `price`, then sells it back at the same price. */
+  async function roundTrip(c: Beside, size: bigint, price: bigint) {
+    const there = await order(c, c.a3, false, size, price);
+    const back = await order(c, c.a3, true, size, price);
+    return [fill(c, c.a2, there, size), fill(c, c.a2, back, size)];
+  }
+
+  it("honest 1 ETH at the oracle, 5 ETH round trip at +4.9%: the rate stays 0 and nobody pays funding", async () => {
+    const c = await networkHelpers.loadFixture(besideFixture);
+    await block(c, E, 2000n, await roundTrip(c, 5n * E, 2098n));
+    // Held 1 (open interest 10 → 11) of 6 added; Σ premium × size 5 × 4.9% = 0.245, premium range [0, 4.9%]:
+    // the held part's sum lies in [max(0.245 − 5 × 4.9%, 0), min(0.245 − 0, 1 × 4.9%)] = [0, 0.049] ∋ 0.
+    expect(await takenInAnHourLater(c)).to.equal(0n);
+    expect(await c.clearingHouse.fundingRate(ETH_MARKET)).to.equal(0n);
+    await threeDaysLater(c);
+    expect(await honestFundingPaid(c)).to.equal(0n);
+    const gain = await netGain(c.clearingHouse, c.attacker, DEPOSIT * WAD);
+    expect(gain <= 0n, `attacker gained ${gain}`).to.equal(true);
+  });
+
+  it("honest 1 ETH at +1%: the round trip at +4.9% leaves the average where the honest fill alone puts it", async () => {
+    const c = await networkHelpers.loadFixture(besideFixture);
+    await block(c, E, 2020n, await roundTrip(c, 5n * E, 2098n));
+    // Sum 1% + 0.245 = 0.255, range [1%, 4.9%], held 1, gone 5: [max(0.255 − 0.245, 0.01), min(0.255 − 0.05,
+    // 0.049)] = [0.01, 0.049]; closest to zero 0.01, the honest fill's 1%. Weight ⌊3,600 × 1 / 11⌋ = 327 s:
+    // average ⌊1% × 327 / 3,600⌋ = 0.000908333333333333, the same as without the round trip.
+    expect(await takenInAnHourLater(c)).to.equal(908_333_333_333_333n);
+  });
+
+  it("rolling an older position into a fresh account at +4.9% beside the honest fill moves nothing", async () => {
+    const c = await networkHelpers.loadFixture(besideFixture);
+    // The attacker's standing pair, an hour old: a2 long 5, a3 short 5 at the oracle (open interest 15).
+    await mined(fill(c, c.a2, await order(c, c.a3, false, 5n * E, 2000n), 5n * E)());
+    await networkHelpers.time.increase(3600);
+    await refreshFeeds(c.ethFeed, c.btcFeed);
+    // In the honest block: a4 buys 5 from a3 at 2,098 (+5 open interest at +4.9%), a2 sells its 5 to a3 at the
+    // oracle (−5): a4 now holds the pair's long, bought "at +4.9%" from its own owner.
+    const toA4 = await order(c, c.a3, false, 5n * E, 2098n);
+    const closeA2 = await order(c, c.a3, true, 5n * E, 2000n);
+    await block(c, E, 2000n, [fill(c, c.a4, toA4, 5n * E), fill(c, c.a2, closeA2, 5n * E)]);
+    expect((await c.clearingHouse.positionOf(c.a4.address, ETH_MARKET)).size).to.equal(5n * E);
+    expect(await takenInAnHourLater(c)).to.equal(0n);
+    await threeDaysLater(c);
+    expect(await honestFundingPaid(c)).to.equal(0n);
+    const gain = await netGain(c.clearingHouse, [...c.attacker, c.a4], DEPOSIT * WAD);
+    expect(gain <= 0n, `attacker gained ${gain}`).to.equal(true);
+  });
+
+  it("a round trip at the opposite edge can cancel the honest block's sample but never turn the rate negative", async () => {
+    const c = await networkHelpers.loadFixture(besideFixture);
+    await block(c, E, 2020n, await roundTrip(c, 5n * E, 1902n));
+    // Sum 1% − 0.245 = −0.235, range [−4.9%, 1%], held 1, gone 5: [max(−0.235 − 0.05, −0.049), min(−0.235 +
+    // 0.245, 0.01)] = [−0.049, 0.01] ∋ 0. The block counts as no premium: toward no funding, not past it.
+    expect(await takenInAnHourLater(c)).to.equal(0n);
+  });
+});

@@ -248,7 +248,7 @@ describe("ClearingHouse markets", () => {
       // no pending premium sample.
       const listedAt = await latestTimestamp();
       const state = await clearingHouse.marketState(3n);
-      expect([...state]).to.deep.equal([0n, 0n, 0n, 0n, listedAt, listedAt, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
+      expect([...state]).to.deep.equal([0n, 0n, 0n, 0n, listedAt, listedAt, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
       // The fixture's markets are untouched.
       expect((await clearingHouse.marketParams(ETH_MARKET)).lossPolicy).to.equal(LOSS_POLICY_ADL);
       expect((await clearingHouse.marketParams(BTC_MARKET)).lossPolicy).to.equal(LOSS_POLICY_SOCIALIZED);

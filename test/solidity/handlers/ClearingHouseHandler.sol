@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {IClearingHouse, Order, PositionView} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {FundingMath} from "../../../contracts/libraries/FundingMath.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
 import {CheatCodes, Bound} from "../utils/Vm.sol";
@@ -100,6 +101,21 @@ contract ClearingHouseHandler is CheatCodes {
     /// Set when a round trip moved the funding rate: between its two fills, or at the next block's intake.
     bool public roundTripMovedFunding;
     string public roundTripFailure;
+    /// Round trips played beside an honest fill in the same block, whose sample was observed at a later intake.
+    uint256 public roundTripsBesideFill;
+    /// Set when the average left the range [sample 0, sample = the honest fill's premium] (see roundTripBesideFill).
+    bool public roundTripPulledSample;
+    string public roundTripPullFailure;
+
+    /// @dev What roundTripBesideFill records of the honest fill, before the round trip.
+    struct HonestFill {
+        uint256 marketId;
+        uint256 base;
+        uint256 added;
+        int256 premium;
+        int256 ema;
+        uint256 elapsed;
+    }
 
     constructor(IClearingHouse clearingHouse_, MockERC20 token_, MockAggregatorV3 feed0, MockAggregatorV3 feed1) {
         clearingHouse = clearingHouse_;
@@ -366,7 +382,102 @@ contract ClearingHouseHandler is CheatCodes {
         if (rateAfter != rateBefore) _roundTripMoved("the next block's intake moved the rate", rateBefore, rateAfter);
     }
 
+    /// A round trip beside an honest fill (the gap left open by the first fix of finding 3): at a fresh timestamp
+    /// one pair trades at a price inside the band and keeps what it opened; in the same block a pair (any
+    /// accounts, possibly the same) trades at the band's edge and back. `elapsed` (1 min to 1 h) later a probe fill
+    /// takes the block in. The honest fill alone is a possible held part, so the sample taken in must lie between 0
+    /// and the honest fill's premium: the average must land between where samples 0 and that premium put it.
+    function roundTripBesideFill(
+        uint256 honestSeed,
+        uint256 attackSeed,
+        uint256 marketSeed,
+        uint256 elapsedSeed
+    ) public {
+        ++calls;
+        if (pausedNow) return;
+        _warpBy(1);
+        HonestFill memory h;
+        h.marketId = marketSeed % MARKET_COUNT;
+        h.base = clearingHouse.marketState(h.marketId).longOpenInterest;
+        FillArgs memory f = _boundedFill(honestSeed, h.marketId, false);
+        if (!_fill(f)) return;
+        h.added = _positivePart(clearingHouse.marketState(h.marketId).longOpenInterest, h.base);
+        h.premium = FundingMath.premium(f.price, oraclePrice(h.marketId));
+        h.ema = clearingHouse.marketState(h.marketId).premiumEma;
+
+        // The attacker's round trip at the band's edge, in the same block.
+        FillArgs memory a = _boundedFill(attackSeed, h.marketId, true);
+        if (!_fill(a)) return;
+        a.makerBuys = !a.makerBuys;
+        if (!_fill(a)) return;
+
+        h.elapsed = elapsedSeed.bound(1 minutes, 1 hours);
+        _warpBy(h.elapsed);
+        FillArgs memory probe = FillArgs({
+            maker: a.maker,
+            taker: a.taker,
+            marketId: h.marketId,
+            makerBuys: true,
+            size: 1e12,
+            price: oraclePrice(h.marketId),
+            fillSize: 1e12,
+            reduceOnly: false
+        });
+        if (!_fill(probe)) return;
+        ++roundTripsBesideFill;
+        int256 actual = clearingHouse.marketState(h.marketId).premiumEma;
+        int256 atZero = _intake(h, 0);
+        int256 atHonest = _intake(h, h.premium);
+        (int256 low, int256 high) = atZero < atHonest ? (atZero, atHonest) : (atHonest, atZero);
+        // Rounding: each fill's premium × size is rounded by < 1 wei, which moves the sample by < fills / held and
+        // the average by < fills / (held + base); four fills, so a slack of 4 / base (in WAD) covers it.
+        int256 slack = h.base == 0 ? int256(0) : int256((4 * 1e18) / h.base + 2);
+        if ((actual < low - slack || actual > high + slack) && !roundTripPulledSample) {
+            roundTripPulledSample = true;
+            roundTripPullFailure = string.concat(
+                "average ",
+                _toString(actual),
+                " outside [",
+                _toString(low),
+                ", ",
+                _toString(high),
+                "]; honest premium ",
+                _toString(h.premium)
+            );
+        }
+    }
+
     // ------------------------------------------------------------ internal
+
+    /// @dev The average FundingLogic.takePendingPremium sets at the probe if the sample's held premium is `sample`.
+    function _intake(HonestFill memory h, int256 sample) internal view returns (int256) {
+        uint256 maxRate = clearingHouse.marketParams(h.marketId).maxFundingRate;
+        int256 ema = FundingMath.decayedPremium(h.ema, maxRate, h.elapsed);
+        uint256 held = h.added < h.base ? h.added : h.base;
+        if (held != 0) ema = FundingMath.nextPremiumEma(ema, sample, h.elapsed, held, h.base);
+        return FundingMath.clampedRate(ema, maxRate);
+    }
+
+    /// @dev A fill between two accounts drawn from `seed`, sized to what both can carry at five times leverage.
+    /// Bits 0–7 pick the maker, 8–15 the taker, bit 16 whether the maker sells, bits 24–55 the price (`atEdge`: only
+    /// bit 24, the edge's side), bits 64 and up the size.
+    function _boundedFill(uint256 seed, uint256 marketId, bool atEdge) internal view returns (FillArgs memory f) {
+        (f.maker, f.taker) = _pair(seed & 0xff, (seed >> 8) & 0xff);
+        f.marketId = marketId;
+        f.makerBuys = (seed >> 16) & 1 == 0;
+        uint256 priceSeed = (seed >> 24) & 0xffffffff;
+        f.price = _bandPrice(oraclePrice(marketId), atEdge ? (MAX_PRICE_OFFSET_BP << 1) | (priceSeed & 1) : priceSeed);
+        uint256 free = _min(
+            clearingHouse.accountHealth(_accounts[f.maker]).freeCollateral,
+            clearingHouse.accountHealth(_accounts[f.taker]).freeCollateral
+        );
+        f.size = (seed >> 64).bound(1e15, ((free * 5 + 1e18) * 1e18) / f.price + 1e15);
+        f.fillSize = f.size;
+    }
+
+    function _positivePart(uint256 x, uint256 y) internal pure returns (uint256) {
+        return x > y ? x - y : 0;
+    }
 
     function _roundTripMoved(string memory what, int256 before, int256 afterwards) internal {
         if (roundTripMovedFunding) return;

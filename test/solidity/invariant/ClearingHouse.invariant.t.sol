@@ -99,7 +99,7 @@ contract ClearingHouseInvariantTest is TestBase {
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trading and price moves weigh double: positions build up and prices wander far enough for accounts to
         // reach negative equity within a run.
-        bytes4[] memory selectors = new bytes4[](11);
+        bytes4[] memory selectors = new bytes4[](12);
         selectors[0] = ClearingHouseHandler.deposit.selector;
         selectors[1] = ClearingHouseHandler.trade.selector;
         selectors[2] = ClearingHouseHandler.trade.selector;
@@ -112,6 +112,7 @@ contract ClearingHouseInvariantTest is TestBase {
         selectors[8] = ClearingHouseHandler.setPaused.selector;
         selectors[9] = ClearingHouseHandler.roundTrip.selector;
         selectors[10] = ClearingHouseHandler.roundTrip.selector;
+        selectors[11] = ClearingHouseHandler.roundTripBesideFill.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }
@@ -142,6 +143,12 @@ contract ClearingHouseInvariantTest is TestBase {
     /// changes the rate neither between its fills nor at the next block's intake (issue 9, finding 3).
     function invariant_roundTripMovesNoFunding() public view {
         assertTrue(!handler.roundTripMovedFunding(), handler.roundTripFailure());
+    }
+
+    /// e2. A round trip beside an honest fill in the same block cannot pull the block's sample past that fill's
+    /// premium, nor past zero: what did not stay open moves funding only toward none.
+    function invariant_roundTripBesideAFillCannotPullTheSample() public view {
+        assertTrue(!handler.roundTripPulledSample(), handler.roundTripPullFailure());
     }
 
     /// f. While paused, no fill adds risk, and fills that reduce both sides and deposits still go through (issue 9,
@@ -334,6 +341,22 @@ contract ClearingHouseInvariantTest is TestBase {
         assertTrue(!handler.roundTripMovedFunding(), handler.roundTripFailure());
         assertTrue(!handler.riskAddedWhilePaused(), "no risk added while paused");
         assertTrue(!handler.riskReductionRefusedWhilePaused(), "no reduction refused while paused");
+        assertEq(handler.unexpectedReverts(), 0, "no unexpected revert");
+    }
+
+    /// The gap the first fix of finding 3 left: an honest fill opens interest and keeps it, and in the same block
+    /// a round trip at the band's edge comes and goes. An hour later the probe takes the block in; the sample may
+    /// not lie beyond the honest fill's premium (on the code of stop 17 the round trip's 4.9% pulled it).
+    function test_roundTripBesideAnHonestFillCannotPullTheSample() public {
+        // Open interest first: account 0 buys 1 ETH at the oracle from account 1, held for the next block.
+        handler.trade(0, 0, 0, true, 1e18 - 1, 0, 1);
+        // Honest: account 2 buys from account 3 (taker seed 2 → 3) at +1% (price seed 200: 100 bp up). Attacker:
+        // account 0 buys from account 1 at the band's lower edge (−4.9%, edge bit 1), and sells back.
+        uint256 honestSeed = 2 | (2 << 8) | (200 << 24) | (uint256(1e18) << 64);
+        uint256 attackSeed = 0 | (0 << 8) | (1 << 24) | (uint256(2e18) << 64);
+        handler.roundTripBesideFill(honestSeed, attackSeed, 0, 1 hours);
+        assertEq(handler.roundTripsBesideFill(), 1, "the block was taken in by the probe");
+        assertTrue(!handler.roundTripPulledSample(), handler.roundTripPullFailure());
         assertEq(handler.unexpectedReverts(), 0, "no unexpected revert");
     }
 

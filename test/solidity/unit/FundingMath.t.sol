@@ -415,4 +415,86 @@ contract FundingMathTest is TestBase {
         assertGe(total, int256(0), "funding creates no value");
         assertLe(total, int256(5), "at most 1 wei per settlement");
     }
+
+    // ------------------------------------------------------------ heldPremium
+
+    /// @dev Three fills of a block: premiums within the widest band (±20%) and sizes 1e6..1e27, recorded as
+    /// FundingLogic.recordPremium does (each premium × size rounded toward zero).
+    struct Sample {
+        int256[3] premiums;
+        uint256[3] sizes;
+        int256 sum;
+        uint256 added;
+        int256 min;
+        int256 max;
+    }
+
+    function _sample(
+        int256[3] memory premiumSeeds,
+        uint256[3] memory sizeSeeds
+    ) internal pure returns (Sample memory s) {
+        s.min = type(int256).max;
+        s.max = type(int256).min;
+        for (uint256 i = 0; i < 3; ++i) {
+            s.premiums[i] = premiumSeeds[i].bound(-0.2e18, 0.2e18);
+            s.sizes[i] = sizeSeeds[i].bound(1e6, 1e27);
+            int256 product = s.premiums[i] * int256(s.sizes[i]);
+            s.sum += product / WAD; // Solidity's division rounds toward zero
+            s.added += s.sizes[i];
+            if (s.premiums[i] < s.min) s.min = s.premiums[i];
+            if (s.premiums[i] > s.max) s.max = s.premiums[i];
+        }
+    }
+
+    /// Any one fill alone is a possible held part: with held = its size, the held premium lies between 0 and that
+    /// fill's premium (the round trips that went are the others), never past zero and never beyond the fill's
+    /// premium by more than rounding (< 3 wei of the sum, i.e. 3e18 / held).
+    function testFuzz_heldPremium_betweenZeroAndAFillThatStayed(
+        int256[3] memory premiumSeeds,
+        uint256[3] memory sizeSeeds,
+        uint256 whichSeed
+    ) public pure {
+        Sample memory s = _sample(premiumSeeds, sizeSeeds);
+        uint256 j = whichSeed % 3;
+        int256 held = FundingMath.heldPremium(s.sum, s.added, s.sizes[j], s.min, s.max);
+        int256 slack = int256(3e18 / s.sizes[j]) + 1;
+        if (s.premiums[j] >= 0) {
+            assertGe(held, 0, "not past zero");
+            assertLe(held, s.premiums[j] + slack, "not beyond the fill that stayed");
+        } else {
+            assertLe(held, 0, "not past zero");
+            assertGe(held, s.premiums[j] - slack, "not beyond the fill that stayed");
+        }
+    }
+
+    /// With everything held the held premium is the size-weighted average and within the premium range, up to
+    /// rounding (< 3 wei of the sum: 3e18 / added).
+    function testFuzz_heldPremium_allHeldIsTheAverage(
+        int256[3] memory premiumSeeds,
+        uint256[3] memory sizeSeeds
+    ) public pure {
+        Sample memory s = _sample(premiumSeeds, sizeSeeds);
+        int256 held = FundingMath.heldPremium(s.sum, s.added, s.added, s.min, s.max);
+        int256 exact;
+        for (uint256 i = 0; i < 3; ++i) exact += s.premiums[i] * int256(s.sizes[i]);
+        exact /= int256(s.added);
+        int256 slack = int256(3e18 / s.added) + 2;
+        assertGe(held, s.min - slack, "within the range up to rounding (low)");
+        assertLe(held, s.max + slack, "within the range up to rounding (high)");
+        assertLe(Bound.abs(held - exact), uint256(slack), "the average up to rounding");
+    }
+
+    /// The cases of test/attacks/funding-pinning.test.ts: 10 ETH open, honest 1 ETH held, a 5 ETH round trip.
+    function test_heldPremium_handCases() public pure {
+        // Honest at 0%, round trip at +4.9%: [max(0.245 − 0.245, 0), min(0.245, 0.049)] ∋ 0.
+        assertEq(FundingMath.heldPremium(0.245e18, 6e18, 1e18, 0, 0.049e18), 0, "round trip beside a fill at 0");
+        // Honest at +1%: [max(0.255 − 0.245, 0.01), min(0.255 − 0.05, 0.049)] = [0.01, 0.049] → 1%.
+        assertEq(FundingMath.heldPremium(0.255e18, 6e18, 1e18, 0.01e18, 0.049e18), 0.01e18, "honest 1% kept");
+        // Round trip at −4.9% beside honest +1%: [−0.049, 0.01] ∋ 0.
+        assertEq(FundingMath.heldPremium(-0.235e18, 6e18, 1e18, -0.049e18, 0.01e18), 0, "opposite edge: 0");
+        // Nothing gone: the plain average, 2 at 1% and 2 at 2% → 1.5%.
+        assertEq(FundingMath.heldPremium(0.06e18, 4e18, 4e18, 0.01e18, 0.02e18), 0.015e18, "average");
+        // All at −3%, half held: exactly −3% (rounding toward zero on a negative sum).
+        assertEq(FundingMath.heldPremium(-0.06e18, 2e18, 1e18, -0.03e18, -0.03e18), -0.03e18, "one premium");
+    }
 }
