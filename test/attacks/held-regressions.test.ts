@@ -8,7 +8,7 @@ import { captureState, fill, latestTime, mined, signedOrder } from "../../devnet
 /**
  * Attacks of issue 9's review that held on main at 1a62f8b, kept as regressions and played with several
  * accounts: each must leave every account where it was (the reverted call changes nothing) and the attacker
- * no richer. Signature replay and malleability, every bad oracle round, role checks; the first-depositor
+ * no richer. Signature replay and malleability, ERC-1271 re-entry, every bad oracle round, role checks; the first-depositor
  * inflation is in insurance-fund.test.ts and, against the income stream, in unstake-front-run.test.ts.
  */
 
@@ -41,6 +41,36 @@ describe("Attack regressions that held (issue 9)", () => {
     const twin = ethers.concat([sig.r, twinS, sig.v === 27 ? "0x1c" : "0x1b"]);
     await expect(c.clearingHouse.connect(t2).fillOrder(signed.order, twin, 1n)).to.be.revert(ethers);
     expect(await captureState(c.clearingHouse, c.token, accounts, [ETH_MARKET])).to.deep.equal(before);
+  });
+
+  it("an ERC-1271 wallet that re-enters from isValidSignature cannot withdraw, cancel or fill: the order is refused", async () => {
+    const c = await networkHelpers.loadFixture(tradersFixture);
+    const [attacker, taker] = c.traders;
+    const ch = c.clearingHouse;
+    const wallet = await ethers.deployContract("ReentrantERC1271Wallet", [attacker.address, await ch.getAddress()]);
+    const walletAddress = await wallet.getAddress();
+    await mined(ch.connect(attacker).depositFor(walletAddress, 1_000n * USD));
+    const signed = await signedOrder(ch, attacker, { size: WAD });
+    const order = { ...signed.order, maker: walletAddress };
+    const accounts = [walletAddress, attacker.address, taker.address];
+
+    // Each re-entry writes state, which a static call forbids: the wallet answers "invalid" and nothing moves.
+    const reentries = [
+      ch.interface.encodeFunctionData("withdraw", [1_000n * USD]),
+      ch.interface.encodeFunctionData("cancelOrdersBelowNonce", [1n << 64n]),
+      ch.interface.encodeFunctionData("fillOrder", [signed.order, signed.signature, WAD]),
+    ];
+    for (const data of reentries) {
+      await mined(wallet.connect(attacker).setReentry(data));
+      const before = await captureState(ch, c.token, accounts, [ETH_MARKET]);
+      await expect(ch.connect(taker).fillOrder(order, "0x", WAD)).to.be.revertedWithCustomError(ch, "InvalidSignature");
+      expect(await captureState(ch, c.token, accounts, [ETH_MARKET])).to.deep.equal(before);
+    }
+    // Control: a re-entry that only reads succeeds under the static call, so the wallet answers "valid" and the
+    // order fills — the refusals above were the re-entries failing, not the wallet.
+    await mined(wallet.connect(attacker).setReentry(ch.interface.encodeFunctionData("marketCount")));
+    await mined(ch.connect(taker).fillOrder(order, "0x", WAD));
+    expect((await ch.positionOf(walletAddress, ETH_MARKET)).size).to.equal(WAD);
   });
 
   it("no bad oracle round prices a fill: zero, negative, stale, incomplete", async () => {
