@@ -1,3 +1,7 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
 import { expect } from "chai";
 import type { Wallet } from "ethers";
 
@@ -350,6 +354,48 @@ describe("order relay", function () {
       await (await ch.cancelOrdersBelowNonce(low.nonce + 1n)).wait();
       expect(await removal(lowHash)).to.deep.equal({ type: "removed", hash: lowHash, reason: "nonce" });
       expect(await running.store.get(highHash)).to.not.equal(undefined);
+    });
+
+    it("keeps its book in a SQLite file across a restart and applies the fills it missed while down", async function () {
+      const dir = await mkdtemp(path.join(tmpdir(), "relay-restart-"));
+      const dbPath = path.join(dir, "orders.sqlite");
+      const first = await startRelay(relayConfig(node, system, { dbPath }));
+      const kept = await makeOrder();
+      const filled = await makeOrder();
+      const keptSig = await signOrderAs(maker, system.deployment, kept);
+      const filledSig = await signOrderAs(maker, system.deployment, filled);
+      const firstClient = new RelayClient(first.url);
+      const keptHash = await firstClient.postOrder(kept, keptSig);
+      const filledHash = await firstClient.postOrder(filled, filledSig);
+      await first.close();
+
+      const ch = system.contracts.clearingHouse.connect(taker.connect(system.provider));
+      await (await ch.fillOrder(filled, filledSig, filled.size)).wait();
+
+      const second = await startRelay(relayConfig(node, system, { dbPath }));
+      try {
+        expect((await second.store.get(keptHash))?.signature).to.equal(keptSig);
+        expect(await second.store.get(filledHash)).to.equal(undefined);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it("drops a stored book whose cursor is past the chain's head (the node was restarted under it)", async function () {
+      const dir = await mkdtemp(path.join(tmpdir(), "relay-reset-"));
+      const dbPath = path.join(dir, "orders.sqlite");
+      const first = await startRelay(relayConfig(node, system, { dbPath }));
+      const order = await makeOrder();
+      await new RelayClient(first.url).postOrder(order, await signOrderAs(maker, system.deployment, order));
+      await first.store.setCursor((await system.provider.getBlockNumber()) + 1000);
+      await first.close();
+      const second = await startRelay(relayConfig(node, system, { dbPath }));
+      try {
+        expect(await second.store.count()).to.equal(0);
+        expect(second.relay.follower.cursor).to.equal(await system.provider.getBlockNumber());
+      } finally {
+        await second.close();
+      }
     });
 
     // Last: it moves the node's clock forward.
