@@ -195,6 +195,30 @@ describe("order relay", function () {
       expect(health).to.include({ ok: true, chainId: 31337, orders: await running.store.count() });
     });
 
+    it("lets a page on another origin call it (CORS preflight), as it holds no credentials", async function () {
+      const preflight = await fetch(`${running.url}/orders`, {
+        method: "OPTIONS",
+        headers: {
+          origin: "http://localhost:5173",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type",
+        },
+      });
+      expect(preflight.status).to.equal(204);
+      expect(preflight.headers.get("access-control-allow-origin")).to.equal("*");
+    });
+
+    it("refuses a WebSocket subscription without a market id with a one-line error and close code 1008", async function () {
+      const socket = new WebSocket(`${running.url.replace("http", "ws")}/ws?market=eth`);
+      const messages: string[] = [];
+      socket.addEventListener("message", (m: MessageEvent) => messages.push(String(m.data)));
+      const code = await new Promise<number>((resolve) => socket.addEventListener("close", (e) => resolve(e.code)));
+      expect(code).to.equal(1008);
+      expect(messages.map((m) => JSON.parse(m) as unknown)).to.deep.equal([
+        { error: 'market must be a market id (a whole number), got "eth"' },
+      ]);
+    });
+
     it("answers 409 to the same order posted twice and keeps one copy", async function () {
       const body = await signed(await makeOrder());
       expect((await postRaw(body)).status).to.equal(201);
