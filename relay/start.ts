@@ -48,9 +48,7 @@ export async function startRelay(config: RelayConfig, store?: OrderStore): Promi
     bookDepth: config.bookDepth,
   });
   const server = await buildServer({ relay, ...config });
-  if (await relay.follower.start()) {
-    server.log.warn("the chain is behind the stored book (was the node restarted?): the book was dropped");
-  }
+  await relay.follower.start();
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;

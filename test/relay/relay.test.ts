@@ -405,21 +405,52 @@ describe("order relay", function () {
       }
     });
 
-    it("drops a stored book whose cursor is past the chain's head (the node was restarted under it)", async function () {
+    it("checks every stored order again when the block at its cursor is gone (a restarted node) and drops what fails", async function () {
       const dir = await mkdtemp(path.join(tmpdir(), "relay-reset-"));
       const dbPath = path.join(dir, "orders.sqlite");
       const first = await startRelay(relayConfig(node, system, { dbPath }));
-      const order = await makeOrder();
-      await new RelayClient(first.url).postOrder(order, await signOrderAs(maker, system.deployment, order));
-      await first.store.setCursor((await system.provider.getBlockNumber()) + 1000);
+      const kept = await makeOrder();
+      const cancelled = await makeOrder();
+      const firstClient = new RelayClient(first.url);
+      const keptHash = await firstClient.postOrder(kept, await signOrderAs(maker, system.deployment, kept));
+      const cancelledHash = await firstClient.postOrder(
+        cancelled,
+        await signOrderAs(maker, system.deployment, cancelled),
+      );
+      // A cursor on no block of this chain: its events cannot be replayed from there.
+      await first.store.setCursor({
+        block: (await system.provider.getBlockNumber()) + 1000,
+        hash: `0x${"00".repeat(32)}`,
+      });
       await first.close();
+      await (
+        await system.contracts.clearingHouse.connect(maker.connect(system.provider)).cancelOrder(cancelled)
+      ).wait();
+
       const second = await startRelay(relayConfig(node, system, { dbPath }));
       try {
-        expect(await second.store.count()).to.equal(0);
-        expect(second.relay.follower.cursor).to.equal(await system.provider.getBlockNumber());
+        expect(await second.store.get(keptHash)).to.not.equal(undefined);
+        expect(await second.store.get(cancelledHash)).to.equal(undefined);
+        const head = await system.provider.getBlock("latest");
+        expect(await second.store.cursor()).to.deep.equal({ block: head?.number, hash: head?.hash });
       } finally {
         await second.close();
       }
+    });
+
+    it("checks every order again when the chain under the book changes while running, and drops with `invalid` what fails", async function () {
+      const keep = await makeOrder();
+      const keepHash = await client.postOrder(keep, await signOrderAs(maker, system.deployment, keep));
+      const snapshot = (await system.provider.send("evm_snapshot", [])) as string;
+      // A maker whose collateral only exists on the blocks the revert below throws away.
+      const fresh = devWallet(8);
+      await fundTrader(system, fresh, dollars(10_000));
+      const order = await makeOrder({}, fresh);
+      const hash = await client.postOrder(order, await signOrderAs(fresh, system.deployment, order));
+      expect(await system.provider.send("evm_revert", [snapshot])).to.equal(true);
+      expect(await removal(hash)).to.deep.equal({ type: "removed", hash, reason: "invalid" });
+      expect(await running.store.get(keepHash)).to.not.equal(undefined);
+      expect(events.some((e) => e.type === "removed" && e.hash === keepHash)).to.equal(false);
     });
 
     // Last: it moves the node's clock forward.

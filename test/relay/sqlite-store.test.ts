@@ -107,18 +107,21 @@ describe("relay SQLite order store", function () {
     expect((await store.expiredAt(151n)).map((e) => e.hash)).to.deep.equal([a.hash, c.hash]);
   });
 
-  it("records fills, removes once, and clears everything with the cursor", async function () {
+  it("records fills, removes once, lists every order oldest first, and keeps one cursor", async function () {
     const e = entry({});
+    const later = entry({ marketId: 1n });
+    await store.insert(later);
     await store.insert(e);
+    expect((await store.all()).map((x) => x.hash)).to.deep.equal([e.hash, later.hash]);
     await store.setFilled(e.hash, WAD / 2n);
     expect(await store.get(e.hash)).to.include({ filled: WAD / 2n, remaining: (3n * WAD) / 2n });
     expect(await store.remove(e.hash)).to.equal(true);
     expect(await store.remove(e.hash)).to.equal(false);
-    await store.insert(entry({}));
-    await store.setCursor(42);
-    await store.clear();
-    expect(await store.count()).to.equal(0);
+    expect(await store.count()).to.equal(1);
     expect(await store.cursor()).to.equal(undefined);
+    await store.setCursor({ block: 41, hash: "0x41" });
+    await store.setCursor({ block: 42, hash: "0x42" });
+    expect(await store.cursor()).to.deep.equal({ block: 42, hash: "0x42" });
   });
 
   it("persists orders, fills and the cursor across a reopen of a file", async function () {
@@ -131,7 +134,7 @@ describe("relay SQLite order store", function () {
     await first.insert(gone);
     await first.setFilled(kept.hash, 7n);
     await first.remove(gone.hash);
-    await first.setCursor(1234);
+    await first.setCursor({ block: 1234, hash: `0x${"12".repeat(32)}` });
     await first.close();
 
     const second = new SqliteOrderStore(file);
@@ -139,7 +142,7 @@ describe("relay SQLite order store", function () {
       expect(await second.get(kept.hash)).to.deep.equal({ ...kept, filled: 7n, remaining: kept.order.size - 7n });
       expect(await second.get(gone.hash)).to.equal(undefined);
       expect(await second.count()).to.equal(1);
-      expect(await second.cursor()).to.equal(1234);
+      expect(await second.cursor()).to.deep.equal({ block: 1234, hash: `0x${"12".repeat(32)}` });
     } finally {
       await second.close();
     }
