@@ -32,6 +32,8 @@ export interface RelayConfig {
   maxOrdersPerMaker: number;
   /** Entries per side in `GET /orders?market=`. */
   bookDepth: number;
+  /** /health answers 503 when the chain was last polled longer ago than this (seconds). */
+  staleAfterS: number;
   logLevel: string;
 }
 
@@ -128,6 +130,12 @@ const SETTINGS = {
     help: "entries per side in GET /orders?market= (default 200)",
     read: intSetting(200, 1, 10_000),
   }),
+  staleAfterS: setting({
+    flag: "--stale-after-s",
+    arg: "<n>",
+    help: "/health answers 503 when the chain was last polled more than n s ago (default 30)",
+    read: intSetting(30, 1),
+  }),
   logLevel: setting({
     flag: "--log-level",
     arg: "<level>",
@@ -170,6 +178,7 @@ export function parseRelayConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     rateWindowMs: read("rateWindowMs"),
     maxOrdersPerMaker: read("maxOrdersPerMaker"),
     bookDepth: read("bookDepth"),
+    staleAfterS: read("staleAfterS"),
     logLevel: read("logLevel"),
   };
 }

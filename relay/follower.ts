@@ -57,6 +57,8 @@ export class ChainFollower {
   private cursorHash = "";
   /** Unix seconds: the later of the clock and the head block's timestamp, as of the last poll. */
   now = 0n;
+  /** When the last poll finished (Date.now()); 0 before the first. */
+  polledAt = 0;
   private readonly topics: string[];
 
   constructor(private readonly o: FollowerOptions) {
@@ -104,6 +106,7 @@ export class ChainFollower {
       }
     });
     await this.o.serial.run(() => this.expire());
+    this.polledAt = Date.now();
   }
 
   /** Applies every event up to `target`; call inside the serial section. */

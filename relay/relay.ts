@@ -2,6 +2,7 @@ import type { Provider } from "ethers";
 
 import {
   bookEntryToJson,
+  describeError,
   type BookEntry,
   type BookJson,
   type HealthReply,
@@ -9,7 +10,7 @@ import {
   type SignedOrderFields,
 } from "#sdk";
 import type { ClearingHouse } from "../typechain-types/index.js";
-import { OrderChecker, Rejection } from "./checks.js";
+import { OrderChecker, Rejection, type Checked } from "./checks.js";
 import { ChainFollower, Serial, type HeadBlock } from "./follower.js";
 import type { OrderStore } from "./store.js";
 
@@ -24,6 +25,8 @@ export interface RelayOptions {
   logChunk: number;
   maxOrdersPerMaker: number;
   bookDepth: number;
+  /** /health fails when the last completed poll of the chain is older than this. */
+  staleAfterMs: number;
 }
 
 type Listener = (event: RelayEventJson) => void;
@@ -66,9 +69,16 @@ export class Relay {
    */
   async post(order: SignedOrderFields, signature: string): Promise<string> {
     const { store, maxOrdersPerMaker } = this.o;
-    const head = await this.follower.head();
+    let head: HeadBlock;
+    let checked: Checked;
+    try {
+      head = await this.follower.head();
+      checked = await this.checker.check(order, signature, head.number, this.follower.now);
+    } catch (error) {
+      if (error instanceof Rejection) throw error;
+      throw new Rejection(503, `cannot check the order against the chain: ${describeError(error)}`);
+    }
     const now = this.follower.now;
-    const checked = await this.checker.check(order, signature, head.number, now);
     return this.serial.run(async () => {
       // Events up to the checked block are in the check; the follower applies them before the insert, and any
       // it applied past that block are read again, so that nothing falls between the check and the insert.
@@ -135,9 +145,10 @@ export class Relay {
     return this.o.store.get(hash.toLowerCase());
   }
 
+  /** `ok` while the chain was polled within `staleAfterMs` (the server answers 503 otherwise). */
   async health(): Promise<HealthReply> {
     return {
-      ok: true,
+      ok: Date.now() - this.follower.polledAt <= this.o.staleAfterMs,
       chainId: this.o.chainId,
       clearingHouse: this.o.clearingHouseAddress,
       block: this.follower.cursor,

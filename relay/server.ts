@@ -121,7 +121,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     return bookEntryToJson(entry);
   });
 
-  app.get("/health", () => relay.health());
+  app.get("/health", async (_request, reply) => {
+    const health = await relay.health();
+    return reply.code(health.ok ? 200 : 503).send(health);
+  });
 
   app.get("/ws", { websocket: true }, (socket, request) => {
     let marketId: bigint;

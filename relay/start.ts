@@ -46,6 +46,7 @@ export async function startRelay(config: RelayConfig, store?: OrderStore): Promi
     logChunk: config.logChunk,
     maxOrdersPerMaker: config.maxOrdersPerMaker,
     bookDepth: config.bookDepth,
+    staleAfterMs: config.staleAfterS * 1000,
   });
   const server = await buildServer({ relay, ...config });
   await relay.follower.start();

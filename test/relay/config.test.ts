@@ -41,6 +41,7 @@ describe("relay configuration", function () {
       rateWindowMs: 60_000,
       maxOrdersPerMaker: 100,
       bookDepth: 200,
+      staleAfterS: 30,
       logLevel: "info",
     });
   });

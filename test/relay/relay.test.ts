@@ -21,6 +21,7 @@ import { deploySystemOverRpc, type DeployedSystem } from "../../devnet/deploy.js
 import { waitFor } from "../../devnet/keeper.js";
 import { devWallet } from "../../devnet/keys.js";
 import { startHardhatNode, type HardhatNode } from "../../devnet/node.js";
+import { startTcpProxy } from "../../devnet/proxy.js";
 import { dollars, fundTrader, signOrderAs } from "../../devnet/traders.js";
 import type { RelayConfig } from "../../relay/config.js";
 import { startRelay, type RunningRelay } from "../../relay/start.js";
@@ -41,6 +42,7 @@ function relayConfig(node: HardhatNode, system: DeployedSystem, overrides: Parti
     rateWindowMs: 60_000,
     maxOrdersPerMaker: 100,
     bookDepth: 200,
+    staleAfterS: 30,
     logLevel: "silent",
     ...overrides,
   };
@@ -329,6 +331,32 @@ describe("order relay", function () {
         expect(await strict.store.get(hashOf(order))).to.equal(undefined);
       } finally {
         await strict.close();
+      }
+    });
+
+    it("an order while the node does not answer: 503, and /health answers 503 until the node is back", async function () {
+      const proxy = await startTcpProxy(node.url);
+      const cut = await startRelay(relayConfig(node, system, { rpcUrl: proxy.url, staleAfterS: 1 }));
+      try {
+        expect((await fetch(`${cut.url}/health`)).status).to.equal(200);
+        await proxy.close();
+        const order = await makeOrder();
+        const { status, json } = await postRaw(await signed(order), cut.url);
+        expect(status).to.equal(503);
+        expect(json.error).to.match(/^cannot check the order against the chain: /);
+        expect(await cut.store.count()).to.equal(0);
+        await waitFor("/health to fail", async () =>
+          (await fetch(`${cut.url}/health`)).status === 503 ? true : undefined,
+        );
+        const health = (await (await fetch(`${cut.url}/health`)).json()) as { ok: boolean };
+        expect(health.ok).to.equal(false);
+        await proxy.open();
+        await waitFor("/health to pass", async () =>
+          (await fetch(`${cut.url}/health`)).status === 200 ? true : undefined,
+        );
+      } finally {
+        await cut.close();
+        await proxy.close();
       }
     });
 
