@@ -11,7 +11,7 @@ import { isSignatureHex, orderToJson, parseOrderJson, type OrderJson, type Signe
  *   POST /orders                {order, signature}  → 201 {hash}        | 4xx {error}
  *   GET  /orders?market=<id>                        → 200 {marketId, bids, asks} (best first)
  *   GET  /orders/<hash>                             → 200 entry          | 404 {error}
- *   GET  /health                                    → 200 {ok, chainId, clearingHouse, block, orders}
+ *   GET  /health                                    → 200 {ok, chainId, clearingHouse, block, orders} | 503 (ok false)
  *   WS   /ws?market=<id>         server → client: {type:"subscribed"}, then {type:"added"|"removed", hash, …}
  *
  * Nothing here touches Node's own modules, so that a browser bundle can use it.
@@ -256,9 +256,9 @@ export class RelayClient {
     }
   }
 
-  /** `GET /health`. */
+  /** `GET /health`; `ok` is false (the relay answers 503) when it has not polled the chain lately. */
   async health(): Promise<HealthReply> {
-    return (await this.request("/health")) as HealthReply;
+    return (await this.request("/health", undefined, [503])) as HealthReply;
   }
 
   /**
@@ -294,7 +294,8 @@ export class RelayClient {
     });
   }
 
-  private async request(path: string, init?: RequestInit): Promise<unknown> {
+  /** One request; a status outside 2xx throws {@link RelayError} unless listed in `accept`. */
+  private async request(path: string, init?: RequestInit, accept: readonly number[] = []): Promise<unknown> {
     const response = await this.fetchImpl(`${this.baseUrl}${path}`, init);
     const text = await response.text();
     let json: unknown;
@@ -303,7 +304,7 @@ export class RelayClient {
     } catch {
       throw new RelayError(response.status, `not JSON: ${text.slice(0, 80)}`);
     }
-    if (!response.ok) {
+    if (!response.ok && !accept.includes(response.status)) {
       const reason = isRecord(json) && typeof json.error === "string" ? json.error : text.slice(0, 200);
       throw new RelayError(response.status, reason);
     }

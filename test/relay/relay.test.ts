@@ -348,8 +348,7 @@ describe("order relay", function () {
         await waitFor("/health to fail", async () =>
           (await fetch(`${cut.url}/health`)).status === 503 ? true : undefined,
         );
-        const health = (await (await fetch(`${cut.url}/health`)).json()) as { ok: boolean };
-        expect(health.ok).to.equal(false);
+        expect((await new RelayClient(cut.url).health()).ok).to.equal(false);
         await proxy.open();
         await waitFor("/health to pass", async () =>
           (await fetch(`${cut.url}/health`)).status === 200 ? true : undefined,
