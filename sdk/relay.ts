@@ -12,7 +12,7 @@ import { isSignatureHex, orderToJson, parseOrderJson, type OrderJson, type Signe
  *   GET  /orders?market=<id>                        → 200 {marketId, bids, asks} (best first)
  *   GET  /orders/<hash>                             → 200 entry          | 404 {error}
  *   GET  /health                                    → 200 {ok, chainId, clearingHouse, block, orders} | 503 (ok false)
- *   WS   /ws?market=<id>         server → client: {type:"subscribed"}, then {type:"added"|"removed", hash, …}
+ *   WS   /ws?market=<id>         server → client: {type:"subscribed"}, then {type:"added"|"filled"|"removed", hash, …}
  *
  * Nothing here touches Node's own modules, so that a browser bundle can use it.
  */
@@ -263,12 +263,23 @@ export class RelayClient {
 
   /**
    * Follows one market's book over WebSocket. Resolves once the relay has confirmed the subscription, so that
-   * nothing that happens afterwards is missed; `onEvent` then gets every change.
+   * nothing that happens afterwards is missed; `onEvent` then gets every change, and `onClose` is told when the
+   * connection ends other than by `close()` (the relay stopped, the network went away), to subscribe again.
    */
-  subscribe(marketId: bigint | number, onEvent: (event: RelayEvent) => void): Promise<RelaySubscription> {
+  subscribe(
+    marketId: bigint | number,
+    onEvent: (event: RelayEvent) => void,
+    onClose?: () => void,
+  ): Promise<RelaySubscription> {
     const url = `${this.baseUrl.replace(/^http/, "ws")}/ws?market=${marketId.toString()}`;
     const socket = new this.WebSocketImpl(url);
-    const subscription = { close: () => socket.close() };
+    let closing = false;
+    const subscription = {
+      close: () => {
+        closing = true;
+        socket.close();
+      },
+    };
     return new Promise((resolve, reject) => {
       let confirmed = false;
       socket.addEventListener("message", (message: MessageEvent) => {
@@ -290,6 +301,7 @@ export class RelayClient {
       });
       socket.addEventListener("close", () => {
         if (!confirmed) reject(new Error(`relay: ${url} closed before the subscription was confirmed`));
+        else if (!closing) onClose?.();
       });
     });
   }

@@ -418,7 +418,15 @@ describe("order relay", function () {
       const firstClient = new RelayClient(first.url);
       const keptHash = await firstClient.postOrder(kept, keptSig);
       const filledHash = await firstClient.postOrder(filled, filledSig);
+      let closed = false;
+      await firstClient.subscribe(
+        ETH_MARKET,
+        () => undefined,
+        () => (closed = true),
+      );
       await first.close();
+      // A subscriber learns that the relay went away.
+      await waitFor("onClose", () => Promise.resolve(closed ? true : undefined));
 
       const ch = system.contracts.clearingHouse.connect(taker.connect(system.provider));
       await (await ch.fillOrder(filled, filledSig, filled.size)).wait();
