@@ -94,6 +94,7 @@ export default defineConfig(
       "cli/**/*.ts",
       "bench/**/*.ts",
       "stress/**/*.ts",
+      "relay/**/*.ts",
     ],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {

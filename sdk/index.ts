@@ -21,11 +21,18 @@ export {
   REFUSED_KEY_FLAGS,
   envValue,
   flagOrEnv,
+  intSetting,
+  optionalIntSetting,
   parseFlags,
   parseInteger,
+  setting,
+  settingFlag,
+  settingHelpLine,
+  settingReader,
   type FlagSpec,
   type ParseFlagsOptions,
   type ParsedFlags,
+  type Setting,
 } from "./flags.js";
 
 // Where a deployment lives, and its bindings.
@@ -129,14 +136,43 @@ export {
   ORDER_FILE_FORMAT,
   ORDER_FILE_VERSION,
   ORDER_TYPES,
+  isSignatureHex,
   orderDomain,
   orderHash,
+  orderToJson,
   parseOrderFile,
+  parseOrderJson,
   readOrderFile,
   serializeOrderFile,
   type OrderFile,
+  type OrderJson,
   type SignedOrderFields,
 } from "./orders.js";
+
+// The order relay's API and client.
+export {
+  RelayClient,
+  RelayError,
+  bookEntryToJson,
+  parseBook,
+  parseBookEntry,
+  parsePostOrderBody,
+  parseRelayEvent,
+  postOrderBody,
+  type Book,
+  type BookEntry,
+  type BookEntryJson,
+  type BookJson,
+  type ErrorReply,
+  type HealthReply,
+  type PostOrderBody,
+  type PostOrderReply,
+  type RelayClientOptions,
+  type RelayEvent,
+  type RelayEventJson,
+  type RelaySubscription,
+  type RemovalReason,
+} from "./relay.js";
 
 // Amounts typed and shown.
 export {
