@@ -13,17 +13,17 @@ contract ReentrantERC1271Wallet {
     /// @notice The attacker's key, which may make the wallet call any contract.
     address public immutable owner;
     /// @notice The contract the wallet re-enters.
-    address public immutable target;
+    address public immutable clearingHouse;
     /// @notice The call made from inside `isValidSignature`.
     bytes public reentryData;
 
-    constructor(address owner_, address target_) {
+    constructor(address owner_, address clearingHouse_) {
         owner = owner_;
-        target = target_;
+        clearingHouse = clearingHouse_;
     }
 
     /// @notice Sets the call made on re-entry; owner only.
-    /// @param data The calldata sent to `target` from inside `isValidSignature`.
+    /// @param data The calldata sent to the clearing house from inside `isValidSignature`.
     function setReentry(bytes calldata data) external {
         if (msg.sender != owner) revert NotOwner(msg.sender);
         reentryData = data;
@@ -45,7 +45,7 @@ contract ReentrantERC1271Wallet {
     /// @return The ERC-1271 magic value when the re-entry succeeded, 0xffffffff otherwise.
     function isValidSignature(bytes32, bytes calldata) external returns (bytes4) {
         // solhint-disable-next-line avoid-low-level-calls
-        (bool ok, ) = target.call(reentryData);
+        (bool ok, ) = clearingHouse.call(reentryData);
         return ok ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
     }
 }
