@@ -111,13 +111,42 @@ export {
   ORDER_FILE_FORMAT,
   ORDER_FILE_VERSION,
   ORDER_TYPES,
+  isSignatureHex,
   orderDomain,
   orderHash,
+  orderToJson,
   parseOrderFile,
+  parseOrderJson,
   serializeOrderFile,
   type OrderFile,
+  type OrderJson,
   type SignedOrderFields,
 } from "./orders.js";
+
+// The order relay's API and client.
+export {
+  RelayClient,
+  RelayError,
+  bookEntryToJson,
+  parseBook,
+  parseBookEntry,
+  parsePostOrderBody,
+  parseRelayEvent,
+  postOrderBody,
+  type Book,
+  type BookEntry,
+  type BookEntryJson,
+  type BookJson,
+  type ErrorReply,
+  type HealthReply,
+  type PostOrderBody,
+  type PostOrderReply,
+  type RelayClientOptions,
+  type RelayEvent,
+  type RelayEventJson,
+  type RelaySubscription,
+  type RemovalReason,
+} from "./relay.js";
 
 // Amounts typed and shown.
 export {

@@ -53,25 +53,41 @@ export function orderHash(order: SignedOrderFields, chainId: number, clearingHou
   return TypedDataEncoder.hash(orderDomain(chainId, clearingHouse), ORDER_TYPES, order);
 }
 
+/** An order as JSON: integers as decimal strings, so that no reader (JavaScript's numbers) loses precision. */
+export interface OrderJson {
+  maker: string;
+  marketId: string;
+  isBuy: boolean;
+  size: string;
+  limitPrice: string;
+  expiry: string;
+  nonce: string;
+  reduceOnly: boolean;
+}
+
+/** The JSON form of an order, as order files and the relay carry it. */
+export function orderToJson(o: SignedOrderFields): OrderJson {
+  return {
+    maker: o.maker,
+    marketId: o.marketId.toString(),
+    isBuy: o.isBuy,
+    size: o.size.toString(),
+    limitPrice: o.limitPrice.toString(),
+    expiry: o.expiry.toString(),
+    nonce: o.nonce.toString(),
+    reduceOnly: o.reduceOnly,
+  };
+}
+
 /** The JSON text of an order file (integers as decimal strings, so that no reader loses precision). */
 export function serializeOrderFile(file: OrderFile): string {
-  const o = file.order;
   const json = {
     format: ORDER_FILE_FORMAT,
     version: ORDER_FILE_VERSION,
     chainId: file.chainId,
     clearingHouse: file.clearingHouse,
     market: file.market,
-    order: {
-      maker: o.maker,
-      marketId: o.marketId.toString(),
-      isBuy: o.isBuy,
-      size: o.size.toString(),
-      limitPrice: o.limitPrice.toString(),
-      expiry: o.expiry.toString(),
-      nonce: o.nonce.toString(),
-      reduceOnly: o.reduceOnly,
-    },
+    order: orderToJson(file.order),
     hash: file.hash,
     signature: file.signature,
   };
@@ -85,22 +101,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Validates parsed JSON as an order file; `label` (the path) starts every message. */
-export function parseOrderFile(label: string, json: unknown): OrderFile {
-  const fail = (what: string): never => {
-    throw new InputError(`order file ${label}: ${what}`);
-  };
-  if (!isRecord(json)) return fail("not a JSON object");
-  if (json.format !== ORDER_FILE_FORMAT) return fail(`format is not "${ORDER_FILE_FORMAT}"`);
-  if (json.version !== ORDER_FILE_VERSION) {
-    return fail(`unsupported version ${JSON.stringify(json.version)} (this CLI reads version ${ORDER_FILE_VERSION})`);
-  }
-  const { chainId, clearingHouse, market, order, hash, signature } = json;
-  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) {
-    return fail("chainId is not a positive integer");
-  }
-  if (typeof clearingHouse !== "string" || !isAddress(clearingHouse)) return fail("clearingHouse is not an address");
-  if (typeof market !== "string") return fail("market is missing");
+/**
+ * Validates the JSON form of an order ({@link OrderJson}); `fail` throws with what was wrong ("order.size is zero").
+ * Size and limit price must be above zero, as no clearing house fill could use them otherwise.
+ */
+export function parseOrderJson(order: unknown, fail: (what: string) => never): SignedOrderFields {
   if (!isRecord(order)) return fail("order is missing");
   const uint = (name: string): bigint => {
     const value = order[name];
@@ -127,9 +132,32 @@ export function parseOrderFile(label: string, json: unknown): OrderFile {
   };
   if (fields.size === 0n) return fail("order.size is zero");
   if (fields.limitPrice === 0n) return fail("order.limitPrice is zero");
-  if (typeof signature !== "string" || !isHexString(signature) || signature.length <= 2 || signature.length % 2) {
-    return fail("signature is not hex bytes");
+  return fields;
+}
+
+/** Whether `value` is a `0x` string of whole, non-empty bytes (a signature's shape; not whether it verifies). */
+export function isSignatureHex(value: unknown): value is string {
+  return typeof value === "string" && isHexString(value) && value.length > 2 && value.length % 2 === 0;
+}
+
+/** Validates parsed JSON as an order file; `label` (the path) starts every message. */
+export function parseOrderFile(label: string, json: unknown): OrderFile {
+  const fail = (what: string): never => {
+    throw new InputError(`order file ${label}: ${what}`);
+  };
+  if (!isRecord(json)) return fail("not a JSON object");
+  if (json.format !== ORDER_FILE_FORMAT) return fail(`format is not "${ORDER_FILE_FORMAT}"`);
+  if (json.version !== ORDER_FILE_VERSION) {
+    return fail(`unsupported version ${JSON.stringify(json.version)} (this CLI reads version ${ORDER_FILE_VERSION})`);
   }
+  const { chainId, clearingHouse, market, order, hash, signature } = json;
+  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) {
+    return fail("chainId is not a positive integer");
+  }
+  if (typeof clearingHouse !== "string" || !isAddress(clearingHouse)) return fail("clearingHouse is not an address");
+  if (typeof market !== "string") return fail("market is missing");
+  const fields = parseOrderJson(order, fail);
+  if (!isSignatureHex(signature)) return fail("signature is not hex bytes");
   if (typeof hash !== "string" || !isHexString(hash, 32)) return fail("hash is not a 32-byte hex string");
   const address = getAddress(clearingHouse);
   if (orderHash(fields, chainId, address) !== hash.toLowerCase()) {
