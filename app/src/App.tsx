@@ -73,7 +73,12 @@ export function App() {
     };
   }, [refreshWallet]);
 
-  if (fatal !== undefined) return <p className="error" data-testid="fatal">{fatal}</p>;
+  if (fatal !== undefined)
+    return (
+      <p className="error" data-testid="fatal">
+        {fatal}
+      </p>
+    );
   if (chain === undefined || block === 0) return <p>Loading the deployment…</p>;
 
   const onConnect = async (): Promise<void> => {
@@ -136,8 +141,11 @@ export function App() {
       )}
       {wallet.kind === "wrong-chain" && (
         <p className="warning" data-testid="wrong-chain">
-          Your wallet is on chain {wallet.chainId}; this deployment is on chain {expected}. Nothing can be sent
-          until you switch. <button onClick={() => void onSwitch()} data-testid="switch-chain">Switch to chain {expected}</button>
+          Your wallet is on chain {wallet.chainId}; this deployment is on chain {expected}. Nothing can be sent until
+          you switch.{" "}
+          <button onClick={() => void onSwitch()} data-testid="switch-chain">
+            Switch to chain {expected}
+          </button>
         </p>
       )}
       {walletError !== undefined && (

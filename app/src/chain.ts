@@ -332,7 +332,10 @@ export async function readFund(chain: Chain, account: string | undefined, block:
       value: await fund.convertToAssets(shares, { blockTag }),
       walletBalance: balance,
       allowance,
-      request: request.shares === 0n ? undefined : { shares: request.shares, assets: request.assets, readyAt: request.readyAt },
+      request:
+        request.shares === 0n
+          ? undefined
+          : { shares: request.shares, assets: request.assets, readyAt: request.readyAt },
       exitAt: exitAt === 0n ? undefined : exitAt,
     };
   }

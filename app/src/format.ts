@@ -23,7 +23,10 @@ export const baseOf = (symbol: string): string => symbol.split("-")[0] ?? symbol
 
 /** A unix time as a UTC date and time. */
 export const dateTime = (seconds: bigint | number): string =>
-  new Date(Number(seconds) * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  new Date(Number(seconds) * 1000)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
 
 /** Seconds as `1 h 5 min`, `40 s`. */
 export function duration(seconds: bigint): string {

@@ -30,13 +30,15 @@ export function useChainData<T>(
     const id = ++latest.current;
     load().then(
       (data) => id === latest.current && setState({ data, error: undefined }),
-      (error: unknown) => id === latest.current && setState((s) => ({ data: s.data, error: explain(error, chain.interfaces) })),
+      (error: unknown) =>
+        id === latest.current && setState((s) => ({ data: s.data, error: explain(error, chain.interfaces) })),
     );
   }, deps);
   return state;
 }
 
-export type ActionStatus = { kind: "idle" } | { kind: "busy"; text: string } | { kind: "done"; text: string } | { kind: "error"; text: string };
+export type ActionStatus =
+  { kind: "idle" } | { kind: "busy"; text: string } | { kind: "done"; text: string } | { kind: "error"; text: string };
 
 /**
  * Runs one user action at a time with a status line: what is happening, what it did, or why it failed (a

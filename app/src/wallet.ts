@@ -35,7 +35,11 @@ export async function readWallet(wallet: Eip1193Provider | undefined, expectedCh
   if (wallet === undefined) return { kind: "missing" };
   const accounts = (await wallet.request({ method: "eth_accounts" })) as string[];
   if (accounts.length === 0) return { kind: "disconnected" };
-  return stateOf(accounts[0], Number(BigInt((await wallet.request({ method: "eth_chainId" })) as string)), expectedChainId);
+  return stateOf(
+    accounts[0],
+    Number(BigInt((await wallet.request({ method: "eth_chainId" })) as string)),
+    expectedChainId,
+  );
 }
 
 function stateOf(account: string, chainId: number, expected: number): WalletState {

@@ -63,7 +63,12 @@ describe("sdk fill math (PositionMath.applyFill, LedgerLib.applyFill)", function
       initialMarginRatio: WAD / 10n,
       maintenanceMarginRatio: WAD / 20n,
     };
-    const close = fillEffect(usd(1000n), [held], { marketId: 0, sizeDelta: -2n * WAD, price: usd(2000n), feeRatio: 0n }, market);
+    const close = fillEffect(
+      usd(1000n),
+      [held],
+      { marketId: 0, sizeDelta: -2n * WAD, price: usd(2000n), feeRatio: 0n },
+      market,
+    );
     expect(close.collateral).to.equal(usd(977n));
     expect(close.position.size).to.equal(0n);
     expect(close.health).to.deep.equal({ equity: usd(977n), initialMargin: 0n, maintenanceMargin: 0n });

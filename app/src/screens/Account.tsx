@@ -45,7 +45,9 @@ function AccountView({ session, account }: { session: Session; account: string }
       const value = parsePositive(amount, decimals, "amount");
       const { clearingHouse, collateralToken } = chain.contracts;
       if (value > data.walletBalance) {
-        throw new Error(`the wallet holds ${tokens(data.walletBalance, decimals, symbol)}, less than ${amount} ${symbol}`);
+        throw new Error(
+          `the wallet holds ${tokens(data.walletBalance, decimals, symbol)}, less than ${amount} ${symbol}`,
+        );
       }
       if (data.allowance < value) {
         await transact(

@@ -10,7 +10,10 @@ import { LoadError, NeedsWallet, Status } from "./common.js";
  * Where a staker's exit stands in the fund's flow (contracts/insurance/InsuranceFund.sol): request → cooldown →
  * confirm within the unstake window → exit exposure → unstake.
  */
-function exitStep(view: FundView): { step: "none" | "cooldown" | "confirm" | "expired" | "exposure" | "ready"; text: string } {
+function exitStep(view: FundView): {
+  step: "none" | "cooldown" | "confirm" | "expired" | "exposure" | "ready";
+  text: string;
+} {
   const s = view.staker;
   if (s?.request === undefined) return { step: "none", text: "No unstake requested." };
   const { readyAt } = s.request;
@@ -29,9 +32,15 @@ function exitStep(view: FundView): { step: "none" | "cooldown" | "confirm" | "ex
   }
   const closes = readyAt + view.unstakeWindow;
   if (now < closes) {
-    return { step: "confirm", text: `Cooldown over: confirm before ${dateTime(closes)} (${duration(closes - now)} left).` };
+    return {
+      step: "confirm",
+      text: `Cooldown over: confirm before ${dateTime(closes)} (${duration(closes - now)} left).`,
+    };
   }
-  return { step: "expired", text: `The confirmation window closed at ${dateTime(closes)}: cancel the request and ask again.` };
+  return {
+    step: "expired",
+    text: `The confirmation window closed at ${dateTime(closes)}: cancel the request and ask again.`,
+  };
 }
 
 export function Insurance({ session }: { session: Session }) {
@@ -48,7 +57,11 @@ export function Insurance({ session }: { session: Session }) {
   const s = data.staker;
   const shareText = (value: bigint): string => `${formatDisplay(value, data.shareDecimals, 4)} bINS`;
 
-  const send = (label: string, simulate: () => Promise<unknown>, build: (signer: Awaited<ReturnType<NonNullable<Session["signer"]>>>) => ReturnType<typeof fund.unstake>) =>
+  const send = (
+    label: string,
+    simulate: () => Promise<unknown>,
+    build: (signer: Awaited<ReturnType<NonNullable<Session["signer"]>>>) => ReturnType<typeof fund.unstake>,
+  ) =>
     action.run(label, async () => {
       const signer = await session.signer!();
       const hash = await transact(simulate, () => build(signer));
@@ -101,8 +114,8 @@ export function Insurance({ session }: { session: Session }) {
           <dd>{tokens(data.state.availableForDraw, decimals, symbol)}</dd>
           <dt>unstake cooldown</dt>
           <dd data-testid="cooldown">
-            {duration(data.cooldown)}, then {duration(data.unstakeWindow)} to confirm, paid {duration(data.exitExposure)}{" "}
-            after confirming
+            {duration(data.cooldown)}, then {duration(data.unstakeWindow)} to confirm, paid{" "}
+            {duration(data.exitExposure)} after confirming
           </dd>
         </dl>
       </section>
@@ -130,32 +143,64 @@ export function Insurance({ session }: { session: Session }) {
               {exit.text}
             </p>
             <div className="row">
-              <input value={amount} onChange={(e) => setAmount(e.target.value)} placeholder={`amount in ${symbol}`} data-testid="stake-amount" />
+              <input
+                value={amount}
+                onChange={(e) => setAmount(e.target.value)}
+                placeholder={`amount in ${symbol}`}
+                data-testid="stake-amount"
+              />
               <button onClick={() => void stake()} data-testid="stake">
                 Stake
               </button>
             </div>
             <div className="row">
-              <input value={shares} onChange={(e) => setShares(e.target.value)} placeholder="shares (bINS)" data-testid="unstake-shares" />
-              <button onClick={() => void request()} disabled={exit.step === "exposure" || exit.step === "ready"} data-testid="request-unstake">
+              <input
+                value={shares}
+                onChange={(e) => setShares(e.target.value)}
+                placeholder="shares (bINS)"
+                data-testid="unstake-shares"
+              />
+              <button
+                onClick={() => void request()}
+                disabled={exit.step === "exposure" || exit.step === "ready"}
+                data-testid="request-unstake"
+              >
                 Request unstake
               </button>
               <button
-                onClick={() => void send("Confirm unstake", () => fund.confirmUnstake.staticCall({ from: account }), (signer) => fund.connect(signer).confirmUnstake())}
+                onClick={() =>
+                  void send(
+                    "Confirm unstake",
+                    () => fund.confirmUnstake.staticCall({ from: account }),
+                    (signer) => fund.connect(signer).confirmUnstake(),
+                  )
+                }
                 disabled={exit.step !== "confirm"}
                 data-testid="confirm-unstake"
               >
                 Confirm
               </button>
               <button
-                onClick={() => void send("Unstake", () => fund.unstake.staticCall({ from: account }), (signer) => fund.connect(signer).unstake())}
+                onClick={() =>
+                  void send(
+                    "Unstake",
+                    () => fund.unstake.staticCall({ from: account }),
+                    (signer) => fund.connect(signer).unstake(),
+                  )
+                }
                 disabled={exit.step !== "ready"}
                 data-testid="unstake"
               >
                 Unstake
               </button>
               <button
-                onClick={() => void send("Cancel unstake", () => fund.cancelUnstake.staticCall({ from: account }), (signer) => fund.connect(signer).cancelUnstake())}
+                onClick={() =>
+                  void send(
+                    "Cancel unstake",
+                    () => fund.cancelUnstake.staticCall({ from: account }),
+                    (signer) => fund.connect(signer).cancelUnstake(),
+                  )
+                }
                 disabled={exit.step === "none"}
                 data-testid="cancel-unstake"
               >

@@ -38,7 +38,8 @@ export function LossEvents({ session }: { session: Session }) {
                   <tr key={`l${l.logIndex}-${l.blockNumber}`}>
                     <td>liquidated by {shortAddress(l.liquidator)}</td>
                     <td>
-                      {size(l.size < 0n ? -l.size : l.size, baseOf(symbolOf(l.marketId)))} at {money(l.oraclePrice, symbol)}
+                      {size(l.size < 0n ? -l.size : l.size, baseOf(symbolOf(l.marketId)))} at{" "}
+                      {money(l.oraclePrice, symbol)}
                     </td>
                   </tr>
                 ))}
@@ -53,7 +54,8 @@ export function LossEvents({ session }: { session: Session }) {
                       {formatUnitsExact(s.score, 18).slice(0, 10)})
                     </td>
                     <td>
-                      {size(s.size, baseOf(symbolOf(s.marketId)))} at {money(s.price, symbol)}: gave up {money(s.loss, symbol)}
+                      {size(s.size, baseOf(symbolOf(s.marketId)))} at {money(s.price, symbol)}: gave up{" "}
+                      {money(s.loss, symbol)}
                     </td>
                   </tr>
                 ))}
@@ -97,7 +99,10 @@ function FundChart({ points, decimals, symbol }: { points: FundPoint[]; decimals
       data: { values },
       layer: [
         { mark: { type: "line", interpolate: "step-after" }, encoding: {} },
-        { mark: { type: "point", filled: true }, encoding: { color: { field: "event", type: "nominal", title: "event" } } },
+        {
+          mark: { type: "point", filled: true },
+          encoding: { color: { field: "event", type: "nominal", title: "event" } },
+        },
       ],
       encoding: {
         x: { field: "time", type: "temporal", title: "time (UTC)", axis: { format: "%H:%M:%S" } },
@@ -106,9 +111,12 @@ function FundChart({ points, decimals, symbol }: { points: FundPoint[]; decimals
     };
     const view = new View(parse(compile(spec).spec), { renderer: "none" });
     let cancelled = false;
-    view.toSVG().then((svg) => {
-      if (!cancelled && ref.current !== null) ref.current.innerHTML = svg;
-    }, () => undefined);
+    view.toSVG().then(
+      (svg) => {
+        if (!cancelled && ref.current !== null) ref.current.innerHTML = svg;
+      },
+      () => undefined,
+    );
     return () => {
       cancelled = true;
       view.finalize();

@@ -43,10 +43,12 @@ export function Trade({ session }: { session: Session }) {
     if (relay === undefined) return;
     let closed = false;
     let close = (): void => undefined;
-    relay.subscribe(marketId, () => setRelayEvents((n) => n + 1)).then(
-      (sub) => (closed ? sub.close() : (close = () => sub.close())),
-      () => undefined, // the book still refreshes every block
-    );
+    relay
+      .subscribe(marketId, () => setRelayEvents((n) => n + 1))
+      .then(
+        (sub) => (closed ? sub.close() : (close = () => sub.close())),
+        () => undefined, // the book still refreshes every block
+      );
     return () => {
       closed = true;
       close();
@@ -88,7 +90,10 @@ function TradeBody({ session, relay, market, view, book }: BodyProps) {
   const symbol = chain.token.symbol;
   const [taking, setTaking] = useState<BookEntry>();
   const base = baseOf(market?.market.symbol ?? "");
-  const rows = book === undefined ? [] : [...book.asks.map((e) => ({ e, side: "sell" })), ...book.bids.map((e) => ({ e, side: "buy" }))];
+  const rows =
+    book === undefined
+      ? []
+      : [...book.asks.map((e) => ({ e, side: "sell" })), ...book.bids.map((e) => ({ e, side: "buy" }))];
   return (
     <>
       <section>
@@ -126,7 +131,11 @@ function TradeBody({ session, relay, market, view, book }: BodyProps) {
                     <td>{money(e.order.limitPrice, symbol)}</td>
                     <td>{dateTime(e.order.expiry)}</td>
                     <td>
-                      <button disabled={own || session.signer === undefined} onClick={() => setTaking(e)} data-testid="take">
+                      <button
+                        disabled={own || session.signer === undefined}
+                        onClick={() => setTaking(e)}
+                        data-testid="take"
+                      >
                         {own ? "yours" : "Take"}
                       </button>
                     </td>
@@ -144,7 +153,17 @@ function TradeBody({ session, relay, market, view, book }: BodyProps) {
   );
 }
 
-function PostOrder({ session, relay, market, view }: { session: Session; relay: RelayClient; market: MarketRow; view: AccountView }) {
+function PostOrder({
+  session,
+  relay,
+  market,
+  view,
+}: {
+  session: Session;
+  relay: RelayClient;
+  market: MarketRow;
+  view: AccountView;
+}) {
   const { chain, block } = session;
   const symbol = chain.token.symbol;
   const base = baseOf(market.market.symbol);
@@ -199,23 +218,39 @@ function PostOrder({ session, relay, market, view }: { session: Session; relay: 
   return (
     <>
       <div className="row">
-        <select value={side} onChange={(e) => setSide(e.target.value === "sell" ? "sell" : "buy")} data-testid="order-side">
+        <select
+          value={side}
+          onChange={(e) => setSide(e.target.value === "sell" ? "sell" : "buy")}
+          data-testid="order-side"
+        >
           <option value="buy">buy (long)</option>
           <option value="sell">sell (short)</option>
         </select>
-        <input value={amount} onChange={(e) => setAmount(e.target.value)} placeholder={`size in ${base}`} data-testid="order-size" />
+        <input
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          placeholder={`size in ${base}`}
+          data-testid="order-size"
+        />
         <input
           value={price}
           onChange={(e) => setPrice(e.target.value)}
-          placeholder={market.oraclePrice === undefined ? `price in ${symbol}` : `price (oracle ${formatDisplay(market.oraclePrice, 18, 2)})`}
+          placeholder={
+            market.oraclePrice === undefined
+              ? `price in ${symbol}`
+              : `price (oracle ${formatDisplay(market.oraclePrice, 18, 2)})`
+          }
           data-testid="order-price"
         />
-        <input value={minutes} onChange={(e) => setMinutes(e.target.value)} size={5} data-testid="order-minutes" /> minutes
+        <input value={minutes} onChange={(e) => setMinutes(e.target.value)} size={5} data-testid="order-minutes" />{" "}
+        minutes
         <button onClick={() => void post()} data-testid="post-order">
           Sign and post
         </button>
       </div>
-      {preview !== undefined && <MarginEffect session={session} view={view} market={market} fill={preview} who="when it fills" />}
+      {preview !== undefined && (
+        <MarginEffect session={session} view={view} market={market} fill={preview} who="when it fills" />
+      )}
       <Status status={action.status} testid="post-status" />
     </>
   );
@@ -228,19 +263,41 @@ interface SignedPreview {
 }
 
 /** The account before and after a fill, from the SDK's mirror of the clearing house's fill accounting. */
-function MarginEffect({ session, view, market, fill, who }: { session: Session; view: AccountView; market: MarketRow; fill: SignedPreview; who: string }) {
+function MarginEffect({
+  session,
+  view,
+  market,
+  fill,
+  who,
+}: {
+  session: Session;
+  view: AccountView;
+  market: MarketRow;
+  fill: SignedPreview;
+  who: string;
+}) {
   const symbol = session.chain.token.symbol;
-  if (market.oraclePrice === undefined) return <p className="warning">The market's feed is refused: no fill can happen now.</p>;
-  const effect = fillEffect(view.collateral, view.inputs, { marketId: market.market.id, ...fill }, {
-    oraclePrice: market.oraclePrice,
-    initialMarginRatio: market.initialMarginRatio,
-    maintenanceMarginRatio: market.maintenanceMarginRatio,
-  });
+  if (market.oraclePrice === undefined)
+    return <p className="warning">The market's feed is refused: no fill can happen now.</p>;
+  const effect = fillEffect(
+    view.collateral,
+    view.inputs,
+    { marketId: market.market.id, ...fill },
+    {
+      oraclePrice: market.oraclePrice,
+      initialMarginRatio: market.initialMarginRatio,
+      maintenanceMarginRatio: market.maintenanceMarginRatio,
+    },
+  );
   const left = effect.health.equity - effect.health.initialMargin;
   const refused = effect.reduces ? effect.health.equity < 0n : left < 0n;
   const p = effect.position;
   return (
-    <table data-testid="margin-effect" data-size-after={p.size.toString()} data-equity-after={effect.health.equity.toString()}>
+    <table
+      data-testid="margin-effect"
+      data-size-after={p.size.toString()}
+      data-equity-after={effect.health.equity.toString()}
+    >
       <thead>
         <tr>
           <th>{who}</th>
@@ -254,7 +311,12 @@ function MarginEffect({ session, view, market, fill, who }: { session: Session; 
       <tbody>
         <tr>
           <td>before</td>
-          <td>{positionText(view.inputs.find((i) => i.marketId === market.market.id)?.size ?? 0n, baseOf(market.market.symbol))}</td>
+          <td>
+            {positionText(
+              view.inputs.find((i) => i.marketId === market.market.id)?.size ?? 0n,
+              baseOf(market.market.symbol),
+            )}
+          </td>
           <td>{money(view.collateral, symbol)}</td>
           <td>{money(view.equity, symbol)}</td>
           <td>{money(view.initialMargin, symbol)}</td>
@@ -279,10 +341,26 @@ function MarginEffect({ session, view, market, fill, who }: { session: Session; 
 const positionText = (s: bigint, base: string): string =>
   s === 0n ? "flat" : `${s > 0n ? "long" : "short"} ${size(s < 0n ? -s : s, base)}`;
 
-function TakeOrder({ session, entry, market, view, onDone }: { session: Session; entry: BookEntry; market: MarketRow; view: AccountView; onDone: () => void }) {
+function TakeOrder({
+  session,
+  entry,
+  market,
+  view,
+  onDone,
+}: {
+  session: Session;
+  entry: BookEntry;
+  market: MarketRow;
+  view: AccountView;
+  onDone: () => void;
+}) {
   const { chain } = session;
   const base = baseOf(market.market.symbol);
-  const [amount, setAmount] = useState(formatDisplay(entry.remaining, WAD_DECIMALS, 18).replace(/,/g, "").replace(/\.?0+$/, ""));
+  const [amount, setAmount] = useState(
+    formatDisplay(entry.remaining, WAD_DECIMALS, 18)
+      .replace(/,/g, "")
+      .replace(/\.?0+$/, ""),
+  );
   const action = useAction(chain);
   let fillSize: bigint | undefined;
   try {
