@@ -101,6 +101,7 @@ export default defineConfig(
       "stress/**/*.ts",
       "app/**/*.ts",
       "app/**/*.tsx",
+      "relay/**/*.ts",
     ],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
