@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -6,12 +7,13 @@ import { build, createServer, preview, type PreviewServer, type ViteDevServer } 
 import { USD } from "#sdk";
 import { deploySystemOverRpc, type DeployedSystem } from "./deploy.js";
 import { devWallet } from "./keys.js";
-import { PROJECT_ROOT, startHardhatNode, type HardhatNode } from "./node.js";
+import { PROJECT_ROOT, childEnv, freePort, startHardhatNode, type HardhatNode } from "./node.js";
 
 /**
  * The web app's local stack: a `hardhat node`, the system deployed on it, demo accounts with collateral in their
- * wallets and a staked fund, and the page (app/) served by Vite — the dev server for `npm run app`, the built
- * bundle behind Vite's preview server for the browser tests.
+ * wallets and a staked fund, the order relay (`npm run relay`, a child process with an in-memory book), and the
+ * page (app/) served by Vite — the dev server for `npm run app`, the built bundle behind Vite's preview server for
+ * the browser tests.
  */
 
 /** The page's Vite config; read by path, so devnet imports nothing from app/. */
@@ -34,8 +36,8 @@ export interface AppStackOptions {
   pagePort?: number;
   /** Where the deployment file and the page's launch config go. */
   dir: string;
-  /** The relay's base URL, proxied under the page's /relay; none by default. */
-  relayUrl?: string;
+  /** A fixed port for the relay; a free one by default. */
+  relayPort?: number;
 }
 
 export interface AppStack {
@@ -43,6 +45,8 @@ export interface AppStack {
   system: DeployedSystem;
   /** The page, e.g. http://127.0.0.1:5173/ */
   pageUrl: string;
+  /** The relay's own URL (the page reaches it through its server under /relay). */
+  relayUrl: string;
   /** The launch config the page reads as /config.json. */
   configPath: string;
   /** Stops the page and the node. Safe to call twice. */
@@ -104,32 +108,116 @@ export async function servePage(
   };
 }
 
-/** Node, deployment, demo accounts and the page. */
+/** A running `npm run relay`. */
+export interface RelayProcess {
+  url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Longest wait for the relay's "listening" line; it reads the deployment and the chain first. */
+const RELAY_START_MS = 60_000;
+
+/**
+ * Starts the order relay as `npm run relay` would (node + tsx, relay/main.ts) on `port` with an in-memory book,
+ * in its own process group, and resolves with its URL once it says it listens. devnet imports nothing from
+ * relay/: the relay is another app.
+ */
+export async function startRelay(rpcUrl: string, deploymentPath: string, port: number): Promise<RelayProcess> {
+  const args = [
+    "--disable-warning=ExperimentalWarning",
+    "--import",
+    "tsx",
+    path.join(PROJECT_ROOT, "relay", "main.ts"),
+    ...["--rpc", rpcUrl, "--deployment", deploymentPath, "--port", String(port), "--db", ":memory:"],
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    env: childEnv(),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("relay: spawn failed");
+  let output = "";
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const kill = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  const killOnExit = (): void => kill("SIGKILL");
+  process.once("exit", killOnExit);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      process.off("exit", killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      kill("SIGTERM");
+      const timer = setTimeout(() => kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    })());
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`relay did not start within ${RELAY_START_MS} ms:\n${output}`)),
+      RELAY_START_MS,
+    );
+    const read = (chunk: Buffer): void => {
+      output = (output + chunk.toString("utf8")).slice(-16_384);
+      const match = /relay: listening on (\S+)/.exec(output);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on("data", read);
+    child.stderr?.on("data", read);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`relay exited (${child.exitCode ?? child.signalCode}) before listening:\n${output}`));
+    });
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { url, output: () => output, stop };
+}
+
+/** Node, deployment, demo accounts, relay and the page. */
 export async function startAppStack(options: AppStackOptions): Promise<AppStack> {
   const node = await startHardhatNode({ port: options.nodePort });
+  let relay: RelayProcess | undefined;
   try {
     await mkdir(options.dir, { recursive: true });
     const system = await deploySystemOverRpc(node.url, devWallet(DEMO_ROLES.admin), { dir: options.dir });
     const { traderA, traderB, staker, keeper } = DEMO_ROLES;
     await fundWallets(system, [traderA, traderB, staker, keeper], DEMO_WALLET_FUNDS);
     await stake(system, staker, DEMO_STAKE);
+    relay = await startRelay(node.url, system.path, options.relayPort ?? (await freePort()));
     const configPath = path.join(options.dir, "app-config.json");
-    await writeLaunchConfig(configPath, system, options.relayUrl);
+    await writeLaunchConfig(configPath, system, relay.url);
     const page = await servePage(options.serve, configPath, options.pagePort);
     let stopped: Promise<void> | undefined;
+    const running = relay;
     return {
       node,
       system,
       pageUrl: page.url,
+      relayUrl: running.url,
       configPath,
       stop: () =>
         (stopped ??= (async () => {
           await page.close();
+          await running.stop();
           system.provider.destroy();
           await node.stop();
         })()),
     };
   } catch (error) {
+    await relay?.stop();
     await node.stop();
     throw error;
   }

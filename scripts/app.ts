@@ -1,7 +1,7 @@
 /**
- * `npm run app -- [--port 5173] [--node-port 8545]`: the web app's whole local stack in one command — a hardhat
- * node, the system deployed on it (deployments/localhost.json), demo accounts with collateral, a staked insurance
- * fund, and the page on Vite's dev server. Prints the page's URL and the dev accounts' keys to import into a
+ * `npm run app -- [--port 5173] [--node-port 8545] [--relay-port 8600]`: the web app's whole local stack in one
+ * command — a hardhat node, the system deployed on it (deployments/localhost.json), demo accounts with collateral,
+ * a staked insurance fund, the order relay, and the page on Vite's dev server. Prints the page's URL and the dev accounts' keys to import into a
  * wallet; Ctrl-C stops everything. Exit status 2 for a bad flag.
  */
 import path from "node:path";
@@ -11,11 +11,13 @@ import { DEMO_ROLES, DEMO_STAKE, DEMO_WALLET_FUNDS, startAppStack } from "../dev
 import { DEV_KEYS, devWallet } from "../devnet/keys.js";
 import { PROJECT_ROOT } from "../devnet/node.js";
 
-const USAGE = `usage: npm run app -- [--port <page port, default 5173>] [--node-port <JSON-RPC port, default 8545>]`;
+const USAGE =
+  "usage: npm run app -- [--port <page, default 5173>] [--node-port <JSON-RPC, default 8545>] [--relay-port <default 8600>]";
 
 const FLAGS: FlagSpec[] = [
   { name: "--port", takesValue: true },
   { name: "--node-port", takesValue: true },
+  { name: "--relay-port", takesValue: true },
   { name: "--help", takesValue: false, short: "h" },
 ];
 
@@ -28,6 +30,7 @@ function port(values: Map<string, string[]>, name: string, fallback: number): nu
 async function main(argv: string[]): Promise<number> {
   let pagePort: number;
   let nodePort: number;
+  let relayPort: number;
   try {
     const { values } = parseFlags(argv, FLAGS, { positionals: false, keyHint: "the demo accounts are printed" });
     if (values.has("--help")) {
@@ -36,19 +39,19 @@ async function main(argv: string[]): Promise<number> {
     }
     pagePort = port(values, "--port", 5173);
     nodePort = port(values, "--node-port", 8545);
+    relayPort = port(values, "--relay-port", 8600);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     console.error(`app: ${error.message}\n${USAGE}`);
     return 2;
   }
 
-  console.log("starting a hardhat node, deploying, funding the demo accounts…");
-  // TODO(relay): start the order relay (relay/) here and pass its URL as relayUrl once the relay branch is merged;
-  // until then the Trade screen says that no relay is configured.
+  console.log("starting a hardhat node, deploying, funding the demo accounts, starting the relay and the page…");
   const stack = await startAppStack({
     serve: "dev",
     nodePort,
     pagePort,
+    relayPort,
     dir: path.join(PROJECT_ROOT, "deployments"),
   });
   const unit = (v: bigint): string => (v / 1_000_000n).toLocaleString("en-US");
@@ -57,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     "",
     `page:       ${stack.pageUrl}`,
     `JSON-RPC:   ${stack.node.url} (chain id ${stack.system.deployment.chainId})`,
+    `relay:      ${stack.relayUrl} (the page reaches it as /relay)`,
     `deployment: ${stack.system.path}`,
     "",
     "dev accounts (public test keys of hardhat node: never use them on a real network)",
@@ -70,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
       ] as const
     ).map(([role, i]) => `  #${i} ${role}\n     address ${devWallet(i).address}\n     key     ${DEV_KEYS[i]}`),
     "",
-    "Ctrl-C stops the page and the node.",
+    "Ctrl-C stops the page, the relay and the node.",
   ];
   console.log(lines.join("\n"));
 

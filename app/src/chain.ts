@@ -394,7 +394,7 @@ export async function readLossHistory(chain: Chain, block: number): Promise<Loss
   ] as const) {
     for (const log of logs) moves.set(log.blockNumber, name);
   }
-  moves.set(block, "now");
+  if (!moves.has(block)) moves.set(block, "now");
   const blocks = [...moves.keys()].sort((a, b) => a - b).slice(-MAX_POINTS);
   const fund_ = await Promise.all(
     blocks.map(async (b) => {

@@ -112,49 +112,51 @@ function AccountView({ session, account }: { session: Session; account: string }
             No open positions.
           </p>
         ) : (
-          <table data-testid="positions">
-            <thead>
-              <tr>
-                <th>market</th>
-                <th>side</th>
-                <th>size</th>
-                <th>entry</th>
-                <th>oracle</th>
-                <th>unrealized PnL</th>
-                <th>funding owed</th>
-                <th>pending social loss</th>
-                <th>liquidation price</th>
-                <th>bankruptcy price</th>
-                <th>ADL score</th>
-                <th>ADL rank</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.positions.map((p) => (
-                <tr key={p.market.id} data-testid={`position-${p.market.symbol}`}>
-                  <td>{p.market.symbol}</td>
-                  <td>{p.size > 0n ? "long" : "short"}</td>
-                  <td>{size(p.size < 0n ? -p.size : p.size, baseOf(p.market.symbol))}</td>
-                  <td>{money(entryPrice(p.size, p.openNotional), symbol)}</td>
-                  <td>{money(p.markPrice, symbol)}</td>
-                  <td className={p.unrealizedPnl < 0n ? "negative" : "positive"}>{money(p.unrealizedPnl, symbol)}</td>
-                  <td>{money(p.fundingOwed, symbol)}</td>
-                  <td data-testid="social-loss">{money(p.socialLossOwed, symbol)}</td>
-                  <td data-testid="liquidation-price">
-                    {p.liquidationPrice === undefined ? "none" : money(p.liquidationPrice, symbol)}
-                  </td>
-                  <td data-testid="bankruptcy-price">
-                    {p.bankruptcyPrice === undefined ? "none" : money(p.bankruptcyPrice, symbol)}
-                  </td>
-                  <td data-testid="adl-score">{formatDisplay(p.adl.score, WAD_DECIMALS, 4)}</td>
-                  <td data-testid="adl-rank">
-                    <RiskLight place={p.adl} />{" "}
-                    {p.adl.rank === undefined ? `not queued (of ${p.adl.queue})` : `${p.adl.rank} of ${p.adl.queue}`}
-                  </td>
+          <div className="scroll">
+            <table data-testid="positions">
+              <thead>
+                <tr>
+                  <th>market</th>
+                  <th>side</th>
+                  <th>size</th>
+                  <th>entry</th>
+                  <th>oracle</th>
+                  <th>unrealized PnL</th>
+                  <th>funding owed</th>
+                  <th>pending social loss</th>
+                  <th>liquidation price</th>
+                  <th>bankruptcy price</th>
+                  <th>ADL score</th>
+                  <th>ADL rank</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {data.positions.map((p) => (
+                  <tr key={p.market.id} data-testid={`position-${p.market.symbol}`}>
+                    <td>{p.market.symbol}</td>
+                    <td>{p.size > 0n ? "long" : "short"}</td>
+                    <td>{size(p.size < 0n ? -p.size : p.size, baseOf(p.market.symbol))}</td>
+                    <td>{money(entryPrice(p.size, p.openNotional), symbol)}</td>
+                    <td>{money(p.markPrice, symbol)}</td>
+                    <td className={p.unrealizedPnl < 0n ? "negative" : "positive"}>{money(p.unrealizedPnl, symbol)}</td>
+                    <td>{money(p.fundingOwed, symbol)}</td>
+                    <td data-testid="social-loss">{money(p.socialLossOwed, symbol)}</td>
+                    <td data-testid="liquidation-price">
+                      {p.liquidationPrice === undefined ? "none" : money(p.liquidationPrice, symbol)}
+                    </td>
+                    <td data-testid="bankruptcy-price">
+                      {p.bankruptcyPrice === undefined ? "none" : money(p.bankruptcyPrice, symbol)}
+                    </td>
+                    <td data-testid="adl-score">{formatDisplay(p.adl.score, WAD_DECIMALS, 4)}</td>
+                    <td data-testid="adl-rank">
+                      <RiskLight place={p.adl} />{" "}
+                      {p.adl.rank === undefined ? `not queued (of ${p.adl.queue})` : `${p.adl.rank} of ${p.adl.queue}`}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
       <section>

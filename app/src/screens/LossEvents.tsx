@@ -106,7 +106,8 @@ function FundChart({ points, decimals, symbol }: { points: FundPoint[]; decimals
       ],
       encoding: {
         x: { field: "time", type: "temporal", title: "time (UTC)", axis: { format: "%H:%M:%S" } },
-        y: { field: "assets", type: "quantitative", title: `fund assets (${symbol})` },
+        // Not from zero: a draw is small next to the fund, and the chart is there to show it.
+        y: { field: "assets", type: "quantitative", title: `fund assets (${symbol})`, scale: { zero: false } },
       },
     };
     const view = new View(parse(compile(spec).spec), { renderer: "none" });
@@ -122,5 +123,5 @@ function FundChart({ points, decimals, symbol }: { points: FundPoint[]; decimals
       view.finalize();
     };
   }, [points, decimals, symbol]);
-  return <div ref={ref} data-testid="fund-chart" data-points={points.length} />;
+  return <div ref={ref} data-testid="fund-chart" data-events={points.map((p) => p.event).join(",")} />;
 }
