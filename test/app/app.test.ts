@@ -6,12 +6,12 @@ import path from "node:path";
 import { expect } from "chai";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 
-import { RelayClient, USD, WAD } from "#sdk";
+import { RelayClient, USD, WAD, formatUnitsExact } from "#sdk";
 import { DEMO_ROLES, startAppStack, type AppStack } from "../../devnet/app-stack.js";
 import { DEV_KEYS, devWallet } from "../../devnet/keys.js";
 import { createTestKeeper, runUntilQuiet } from "../../devnet/keeper.js";
 import { PROJECT_ROOT } from "../../devnet/node.js";
-import { setPrices } from "../../devnet/scenario/crash.js";
+import { advanceTime, setPrices } from "../../devnet/scenario/crash.js";
 import { TestWallet, injectWallet } from "./wallet.js";
 
 /** Debian's chromium (`apt-get install chromium`; .ci/run installs it when missing), or CHROMIUM_PATH. */
@@ -142,8 +142,11 @@ describe("web app in a browser", function () {
     await shot(page, "missing-wallet");
   });
 
+  let staker: Page;
+
   it("asks a wallet on another chain to switch, and sends nothing until it has", async function () {
     const { page, wallet } = await open(DEMO_ROLES.staker, 1);
+    staker = page;
     await click(page, "connect");
     expect(await waitText(page, sel("wrong-chain"), /chain 1;/)).to.match(
       /^Your wallet is on chain 1; this deployment is on chain 31337\. Nothing can be sent until you switch\./,
@@ -284,5 +287,41 @@ describe("web app in a browser", function () {
     expect(await waitText(b.page, sel("adl-rank"), /1 of 1/)).to.match(/1 of 1$/);
     expect(await attributeOf(b.page, sel("adl-light"), "data-level")).to.equal("5");
     await shot(b.page, "account-adl-rank");
+  });
+
+  // Last: it moves the clock past the oracle's heartbeat.
+  it("a staker stakes, requests an unstake, waits out the cooldown, confirms and is paid, on the page", async function () {
+    const address = devWallet(DEMO_ROLES.staker).address;
+    const { insuranceFund: fund, collateralToken: token } = stack.system.contracts;
+    await click(staker, "tab-fund");
+    await typeInto(staker, "stake-amount", "100");
+    await click(staker, "stake");
+    expect(await waitText(staker, sel("fund-status"), /^Staked|failed/)).to.match(/^Staked 100\.00 mUSD \(tx 0x/);
+
+    const shares = await fund.balanceOf(address);
+    await typeInto(staker, "unstake-shares", formatUnitsExact(shares, Number(await fund.decimals())));
+    await click(staker, "request-unstake");
+    // The local fund's cooldown is a day, then a day to confirm, then an hour of exposure.
+    expect(await waitText(staker, sel("exit-step"), /^Cooldown:/)).to.match(
+      /^Cooldown: confirm from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in (1 d|23 h 59 min)\)\.$/,
+    );
+    expect(await attributeOf(staker, sel("confirm-unstake"), "disabled")).to.equal("");
+    await advanceTime(stack.system, 86_400);
+    expect(await waitText(staker, sel("exit-step"), /^Cooldown over/)).to.match(/\((1 d|23 h 59 min) left\)\.$/);
+    await click(staker, "confirm-unstake");
+    expect(await waitText(staker, sel("exit-step"), /^Confirmed;/)).to.match(/\(in (1 h|59 min)\)\./);
+    expect(await attributeOf(staker, sel("unstake"), "disabled")).to.equal("");
+    await advanceTime(stack.system, 3_600);
+    await waitText(staker, sel("exit-step"), /^Confirmed and past the exit exposure/);
+
+    const request = await fund.unstakeRequests(address);
+    const before = await token.balanceOf(address);
+    await click(staker, "unstake");
+    expect(await waitText(staker, sel("fund-status"), /^Unstake: done|failed/)).to.match(/^Unstake: done \(tx 0x/);
+    expect(await waitText(staker, sel("exit-step"), /^No unstake/)).to.equal("No unstake requested.");
+    expect(await fund.balanceOf(address)).to.equal(0n);
+    // Paid the value at request, which already carried the liquidation's draw: less than the 5,100 staked.
+    expect((await token.balanceOf(address)) - before).to.equal(request.assets);
+    expect(request.assets).to.be.lessThan(5_100n * USD);
   });
 });
