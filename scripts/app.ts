@@ -1,5 +1,5 @@
 /**
- * `npm run app -- [--port 5173] [--node-port 8545] [--relay-port 8600]`: the web app's whole local stack in one
+ * `npm run app -- [--port 5173] [--node-port 8545] [--relay-port 8600] [--dir deployments]`: the web app's local stack in one
  * command — a hardhat node, the system deployed on it (deployments/localhost.json), demo accounts with collateral,
  * a staked insurance fund, the order relay, and the page on Vite's dev server. Prints the page's URL and the dev accounts' keys to import into a
  * wallet; Ctrl-C stops everything. Exit status 2 for a bad flag.
@@ -12,12 +12,14 @@ import { DEV_KEYS, devWallet } from "../devnet/keys.js";
 import { PROJECT_ROOT } from "../devnet/node.js";
 
 const USAGE =
-  "usage: npm run app -- [--port <page, default 5173>] [--node-port <JSON-RPC, default 8545>] [--relay-port <default 8600>]";
+  "usage: npm run app -- [--port <page, default 5173>] [--node-port <JSON-RPC, default 8545>] " +
+  "[--relay-port <default 8600>] [--dir <deployment file's directory, default deployments>]";
 
 const FLAGS: FlagSpec[] = [
   { name: "--port", takesValue: true },
   { name: "--node-port", takesValue: true },
   { name: "--relay-port", takesValue: true },
+  { name: "--dir", takesValue: true },
   { name: "--help", takesValue: false, short: "h" },
 ];
 
@@ -31,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   let pagePort: number;
   let nodePort: number;
   let relayPort: number;
+  let dir: string;
   try {
     const { values } = parseFlags(argv, FLAGS, { positionals: false, keyHint: "the demo accounts are printed" });
     if (values.has("--help")) {
@@ -40,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     pagePort = port(values, "--port", 5173);
     nodePort = port(values, "--node-port", 8545);
     relayPort = port(values, "--relay-port", 8600);
+    dir = path.resolve(values.get("--dir")?.[0] ?? path.join(PROJECT_ROOT, "deployments"));
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     console.error(`app: ${error.message}\n${USAGE}`);
@@ -52,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     nodePort,
     pagePort,
     relayPort,
-    dir: path.join(PROJECT_ROOT, "deployments"),
+    dir,
   });
   const unit = (v: bigint): string => (v / 1_000_000n).toLocaleString("en-US");
   const symbol = await stack.system.contracts.collateralToken.symbol();
