@@ -7,7 +7,7 @@ import { build, createServer, preview, type PreviewServer, type ViteDevServer } 
 import { USD } from "#sdk";
 import { deploySystemOverRpc, type DeployedSystem } from "./deploy.js";
 import { devWallet } from "./keys.js";
-import { PROJECT_ROOT, childEnv, freePort, startHardhatNode, type HardhatNode } from "./node.js";
+import { PROJECT_ROOT, childEnv, freePort, killGroup, startHardhatNode, type HardhatNode } from "./node.js";
 
 /**
  * The web app's local stack: a `hardhat node`, the system deployed on it, demo accounts with collateral in their
@@ -141,13 +141,7 @@ export async function startRelay(rpcUrl: string, deploymentPath: string, port: n
   if (pid === undefined) throw new Error("relay: spawn failed");
   let output = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const kill = (signal: NodeJS.Signals): void => {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // Already gone.
-    }
-  };
+  const kill = (signal: NodeJS.Signals): void => killGroup(pid, signal);
   const killOnExit = (): void => kill("SIGKILL");
   process.once("exit", killOnExit);
   let stopping: Promise<void> | undefined;

@@ -175,7 +175,8 @@ async function waitUntilReady(
   }
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals a detached child's whole process group; nothing when it is gone. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

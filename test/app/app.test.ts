@@ -99,6 +99,8 @@ describe("web app in a browser", function () {
   });
 
   after(async function () {
+    // Pages first: a closed page ends its relay WebSocket cleanly, where a killed browser resets it.
+    for (const page of pages) await page.close();
     await browser?.close();
     await stack?.stop();
   });
