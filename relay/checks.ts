@@ -9,6 +9,7 @@ import {
   isCallException,
   orderDomain,
   orderHash,
+  type RemovalReason,
   type SignedOrderFields,
 } from "#sdk";
 import {
@@ -17,11 +18,15 @@ import {
   type ClearingHouse,
 } from "../typechain-types/index.js";
 
-/** An order the relay refuses: the HTTP status and the one-line reason the client is sent. */
+/**
+ * An order the relay refuses: the HTTP status and the one-line reason the client is sent, and, for an order
+ * already in the book, why it leaves (`invalid` unless the chain filled, cancelled or expired it).
+ */
 export class Rejection extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly removal: RemovalReason = "invalid",
   ) {
     super(message);
     this.name = "Rejection";
@@ -92,7 +97,8 @@ export class OrderChecker {
           "signed with another key, for another chain or clearing house, or the order was changed",
       );
     }
-    if (order.expiry <= now) throw new Rejection(422, `order expired at ${when(order.expiry)} (now ${when(now)})`);
+    if (order.expiry <= now)
+      throw new Rejection(422, `order expired at ${when(order.expiry)} (now ${when(now)})`, "expired");
 
     const at = { blockTag: block };
     const [marketCount, minNonce, status] = await Promise.all([
@@ -110,11 +116,12 @@ export class OrderChecker {
       throw new Rejection(
         422,
         `nonce ${order.nonce} is below the maker's minimum valid nonce ${minNonce}: cancelled on chain`,
+        "nonce",
       );
     }
-    if (status.cancelled) throw new Rejection(422, "order was cancelled on chain");
+    if (status.cancelled) throw new Rejection(422, "order was cancelled on chain", "cancelled");
     const filled = status.filled;
-    if (filled >= order.size) throw new Rejection(422, "order is already filled on chain");
+    if (filled >= order.size) throw new Rejection(422, "order is already filled on chain", "filled");
 
     await this.simulate(order, signature, order.size - filled, block, domain);
     return { hash, filled };

@@ -21,6 +21,13 @@ export class Serial {
   }
 }
 
+/** A block as the follower tracks it. */
+export interface HeadBlock {
+  number: number;
+  hash: string;
+  timestamp: number;
+}
+
 export interface FollowerOptions {
   provider: Provider;
   clearingHouse: ClearingHouse;
@@ -30,19 +37,28 @@ export interface FollowerOptions {
   logChunk: number;
   /** Shared with the relay's inserts, so that no event is applied between an order's check and its insert. */
   serial: Serial;
+  /**
+   * Checks every stored order again at `head` and drops those that fail: called inside the serial section when
+   * the chain under the book changed, as events cannot be replayed across that.
+   */
+  recheckAll(head: HeadBlock): Promise<void>;
 }
 
 /**
  * Follows the clearing house's order events (OrderFilled, OrderCancelledByMaker, NoncesInvalidated) and the
- * clock, and drops what the chain no longer fills. The cursor (last block applied) is kept in the store, so
- * that a restarted relay replays what it missed. No reorg handling: an order dropped for an event that a reorg
- * undoes stays dropped (the maker posts it again); the book never holds an order the chain refuses because of it.
+ * clock, and drops what the chain no longer fills. The cursor (last block applied, with its hash) is kept in the
+ * store, so that a restarted relay replays what it missed. When the block at the cursor is gone or has another
+ * hash (a reorganisation past it, a restarted dev node), events cannot be replayed: every order is checked again
+ * at the head instead, and the cursor starts there.
  */
 export class ChainFollower {
   /** Last block whose events are applied. */
   cursor = 0;
+  private cursorHash = "";
   /** Unix seconds: the later of the clock and the head block's timestamp, as of the last poll. */
   now = 0n;
+  /** When the last poll finished (Date.now()); 0 before the first. */
+  polledAt = 0;
   private readonly topics: string[];
 
   constructor(private readonly o: FollowerOptions) {
@@ -54,39 +70,49 @@ export class ChainFollower {
     ];
   }
 
-  /**
-   * Picks up where the store left off, or at the head for a new store. A stored cursor past the head means the
-   * chain was reset under the relay (a restarted dev node): its orders are gone with it, and so is the book.
-   * Returns whether the book was dropped for that.
-   */
-  async start(): Promise<boolean> {
-    const head = await this.o.provider.getBlockNumber();
-    const stored = await this.o.store.cursor();
-    let reset = false;
-    if (stored !== undefined && stored > head) {
-      await this.o.store.clear();
-      reset = true;
-    }
-    this.cursor = stored === undefined || reset ? head : stored;
-    await this.o.store.setCursor(this.cursor);
-    await this.poll();
-    return reset;
+  /** The latest block; also moves {@link now} forward. */
+  async head(): Promise<HeadBlock> {
+    const block = await this.o.provider.getBlock("latest");
+    if (block === null || block.hash === null) throw new Error("the node returned no latest block");
+    const clock = BigInt(Math.floor(Date.now() / 1000));
+    const time = BigInt(block.timestamp) > clock ? BigInt(block.timestamp) : clock;
+    if (time > this.now) this.now = time;
+    return { number: block.number, hash: block.hash, timestamp: block.timestamp };
   }
 
-  /** One round: apply the events up to the head, then drop what has expired. */
+  /** Picks up where the store left off (or at the head for a new store), then polls once. */
+  async start(): Promise<void> {
+    const stored = await this.o.store.cursor();
+    if (stored === undefined) {
+      const head = await this.head();
+      await this.moveCursor(head.number, head.hash);
+    } else {
+      this.cursor = stored.block;
+      this.cursorHash = stored.hash;
+    }
+    await this.poll();
+  }
+
+  /** One round: check the chain under the cursor, apply the events up to the head, then drop what has expired. */
   async poll(): Promise<void> {
-    const head = await this.o.provider.getBlock("latest");
-    if (head === null) return;
-    const clock = BigInt(Math.floor(Date.now() / 1000));
-    this.now = BigInt(head.timestamp) > clock ? BigInt(head.timestamp) : clock;
-    await this.o.serial.run(() => this.applyThrough(head.number));
+    const head = await this.head();
+    await this.o.serial.run(async () => {
+      const atCursor = await this.o.provider.getBlock(this.cursor);
+      if (atCursor === null || atCursor.hash !== this.cursorHash) {
+        await this.o.recheckAll(head);
+        await this.moveCursor(head.number, head.hash);
+      } else {
+        await this.applyThrough(head);
+      }
+    });
     await this.o.serial.run(() => this.expire());
+    this.polledAt = Date.now();
   }
 
   /** Applies every event up to `target`; call inside the serial section. */
-  async applyThrough(target: number): Promise<void> {
-    while (this.cursor < target) {
-      const to = Math.min(target, this.cursor + this.o.logChunk);
+  async applyThrough(target: HeadBlock): Promise<void> {
+    while (this.cursor < target.number) {
+      const to = Math.min(target.number, this.cursor + this.o.logChunk);
       const logs = await this.o.provider.getLogs({
         address: await this.o.clearingHouse.getAddress(),
         topics: [this.topics],
@@ -94,9 +120,16 @@ export class ChainFollower {
         toBlock: to,
       });
       for (const log of logs) await this.apply(log);
-      this.cursor = to;
-      await this.o.store.setCursor(to);
+      const hash = to === target.number ? target.hash : (await this.o.provider.getBlock(to))?.hash;
+      if (hash === null || hash === undefined) throw new Error(`the node returned no block ${to}`);
+      await this.moveCursor(to, hash);
     }
+  }
+
+  private async moveCursor(block: number, hash: string): Promise<void> {
+    this.cursor = block;
+    this.cursorHash = hash;
+    await this.o.store.setCursor({ block, hash });
   }
 
   private async apply(log: Log): Promise<void> {

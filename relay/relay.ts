@@ -2,6 +2,7 @@ import type { Provider } from "ethers";
 
 import {
   bookEntryToJson,
+  describeError,
   type BookEntry,
   type BookJson,
   type HealthReply,
@@ -9,8 +10,8 @@ import {
   type SignedOrderFields,
 } from "#sdk";
 import type { ClearingHouse } from "../typechain-types/index.js";
-import { OrderChecker, Rejection } from "./checks.js";
-import { ChainFollower, Serial } from "./follower.js";
+import { OrderChecker, Rejection, type Checked } from "./checks.js";
+import { ChainFollower, Serial, type HeadBlock } from "./follower.js";
 import type { OrderStore } from "./store.js";
 
 export interface RelayOptions {
@@ -24,6 +25,8 @@ export interface RelayOptions {
   logChunk: number;
   maxOrdersPerMaker: number;
   bookDepth: number;
+  /** /health fails when the last completed poll of the chain is older than this. */
+  staleAfterMs: number;
 }
 
 type Listener = (event: RelayEventJson) => void;
@@ -46,6 +49,7 @@ export class Relay {
       store: o.store,
       logChunk: o.logChunk,
       serial: this.serial,
+      recheckAll: (head) => this.recheckAll(head),
       changes: {
         removed: (entry, reason) => this.publish(entry, { type: "removed", hash: entry.hash, reason }),
         filled: (entry) =>
@@ -65,16 +69,22 @@ export class Relay {
    */
   async post(order: SignedOrderFields, signature: string): Promise<string> {
     const { store, maxOrdersPerMaker } = this.o;
-    const block = await this.o.provider.getBlockNumber();
-    const clock = BigInt(Math.floor(Date.now() / 1000));
-    const now = this.follower.now > clock ? this.follower.now : clock;
-    const checked = await this.checker.check(order, signature, block, now);
+    let head: HeadBlock;
+    let checked: Checked;
+    try {
+      head = await this.follower.head();
+      checked = await this.checker.check(order, signature, head.number, this.follower.now);
+    } catch (error) {
+      if (error instanceof Rejection) throw error;
+      throw new Rejection(503, `cannot check the order against the chain: ${describeError(error)}`);
+    }
+    const now = this.follower.now;
     return this.serial.run(async () => {
       // Events up to the checked block are in the check; the follower applies them before the insert, and any
       // it applied past that block are read again, so that nothing falls between the check and the insert.
-      await this.follower.applyThrough(block);
+      await this.follower.applyThrough(head);
       let filled = checked.filled;
-      if (this.follower.cursor > block) {
+      if (this.follower.cursor > head.number) {
         const again = await this.checker.check(order, signature, this.follower.cursor, now);
         filled = again.filled;
       }
@@ -100,6 +110,28 @@ export class Relay {
     });
   }
 
+  /** Every stored order checked again at `head`; those that fail leave the book with the failure's reason. */
+  private async recheckAll(head: HeadBlock): Promise<void> {
+    const { store } = this.o;
+    for (const entry of await store.all()) {
+      let filled: bigint;
+      try {
+        ({ filled } = await this.checker.check(entry.order, entry.signature, head.number, this.follower.now));
+      } catch (error) {
+        if (!(error instanceof Rejection) || error.status >= 500) throw error;
+        if (await store.remove(entry.hash)) {
+          this.publish(entry, { type: "removed", hash: entry.hash, reason: error.removal });
+        }
+        continue;
+      }
+      if (filled !== entry.filled) {
+        await store.setFilled(entry.hash, filled);
+        const remaining = (entry.order.size - filled).toString();
+        this.publish(entry, { type: "filled", hash: entry.hash, filled: filled.toString(), remaining });
+      }
+    }
+  }
+
   async book(marketId: bigint): Promise<BookJson> {
     const { store, bookDepth } = this.o;
     const [bids, asks] = await Promise.all([
@@ -113,9 +145,10 @@ export class Relay {
     return this.o.store.get(hash.toLowerCase());
   }
 
+  /** `ok` while the chain was polled within `staleAfterMs` (the server answers 503 otherwise). */
   async health(): Promise<HealthReply> {
     return {
-      ok: true,
+      ok: Date.now() - this.follower.polledAt <= this.o.staleAfterMs,
       chainId: this.o.chainId,
       clearingHouse: this.o.clearingHouseAddress,
       block: this.follower.cursor,

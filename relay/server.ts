@@ -1,7 +1,7 @@
 import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
 import { isHexString } from "ethers";
 
 import { InputError, bookEntryToJson, parsePostOrderBody, type ErrorReply, type RelayEventJson } from "#sdk";
@@ -56,7 +56,12 @@ function describeRequestError(error: FastifyError, maxBodyBytes: number): string
  */
 export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const { relay } = o;
-  const app = Fastify({ logger: { level: o.logLevel }, bodyLimit: o.maxBodyBytes });
+  // One line per order accepted or refused instead of two per request.
+  const app = Fastify({
+    logger: { level: o.logLevel },
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.maxBodyBytes,
+  });
   // JSON only: a text/plain body would otherwise reach the handler as a string.
   app.removeContentTypeParser("text/plain");
   await app.register(cors, { origin: "*" });
@@ -74,10 +79,12 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status =
       error instanceof Rejection ? error.status : error instanceof InputError ? 400 : (error.statusCode ?? 500);
-    if (status >= 500) request.log.error({ err: error }, "request failed");
-    const message =
-      status >= 500 && !(error instanceof Rejection) ? "internal error" : describeRequestError(error, o.maxBodyBytes);
-    const body: ErrorReply = { error: oneLine(message) };
+    const internal = status >= 500 && !(error instanceof Rejection);
+    const body: ErrorReply = {
+      error: oneLine(internal ? "internal error" : describeRequestError(error, o.maxBodyBytes)),
+    };
+    if (internal) request.log.error({ err: error }, "request failed");
+    else request.log.info({ url: request.url, status, reason: body.error }, "refused");
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -91,6 +98,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     async (request, reply) => {
       const { order, signature } = parsePostOrderBody(request.body);
       const hash = await relay.post(order, signature);
+      request.log.info({ hash, maker: order.maker, marketId: order.marketId.toString() }, "order accepted");
       return reply.code(201).send({ hash });
     },
   );
@@ -113,7 +121,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     return bookEntryToJson(entry);
   });
 
-  app.get("/health", () => relay.health());
+  app.get("/health", async (_request, reply) => {
+    const health = await relay.health();
+    return reply.code(health.ok ? 200 : 503).send(health);
+  });
 
   app.get("/ws", { websocket: true }, (socket, request) => {
     let marketId: bigint;

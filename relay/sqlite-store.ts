@@ -3,7 +3,7 @@ import path from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 import { InputError, orderToJson, parseOrderJson, type BookEntry } from "#sdk";
-import { sortableUint, type OrderStore } from "./store.js";
+import { sortableUint, type Cursor, type OrderStore } from "./store.js";
 
 /**
  * Schema, version 1. Integers that can exceed 64 bits are text: `price` and `expiry` zero-padded (sortableUint),
@@ -79,6 +79,7 @@ export class SqliteOrderStore implements OrderStore {
       asks: prepare(
         `SELECT ${columns} FROM orders WHERE market = ? AND is_buy = 0 ORDER BY price ASC, posted_at, hash LIMIT ?`,
       ),
+      all: prepare(`SELECT ${columns} FROM orders ORDER BY posted_at, hash`),
       byMaker: prepare(`SELECT ${columns} FROM orders WHERE maker = ? ORDER BY posted_at, hash`),
       expired: prepare(`SELECT ${columns} FROM orders WHERE expiry < ? ORDER BY posted_at, hash`),
       setFilled: prepare(`UPDATE orders SET filled = ? WHERE hash = ?`),
@@ -119,6 +120,10 @@ export class SqliteOrderStore implements OrderStore {
     return Promise.resolve(rows.map(toEntry));
   }
 
+  all(): Promise<BookEntry[]> {
+    return Promise.resolve((this.statements.all.all() as unknown as Row[]).map(toEntry));
+  }
+
   byMaker(maker: string): Promise<BookEntry[]> {
     return Promise.resolve((this.statements.byMaker.all(maker) as unknown as Row[]).map(toEntry));
   }
@@ -144,18 +149,13 @@ export class SqliteOrderStore implements OrderStore {
     return Promise.resolve(Number((this.statements.countByMaker.get(maker) as { n: number }).n));
   }
 
-  cursor(): Promise<number | undefined> {
+  cursor(): Promise<Cursor | undefined> {
     const row = this.statements.getMeta.get("cursor") as { value: string } | undefined;
-    return Promise.resolve(row === undefined ? undefined : Number(row.value));
+    return Promise.resolve(row === undefined ? undefined : (JSON.parse(row.value) as Cursor));
   }
 
-  setCursor(block: number): Promise<void> {
-    this.statements.setMeta.run("cursor", String(block));
-    return Promise.resolve();
-  }
-
-  clear(): Promise<void> {
-    this.db.exec("DELETE FROM orders; DELETE FROM meta;");
+  setCursor(cursor: Cursor): Promise<void> {
+    this.statements.setMeta.run("cursor", JSON.stringify({ block: cursor.block, hash: cursor.hash }));
     return Promise.resolve();
   }
 

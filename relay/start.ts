@@ -46,11 +46,10 @@ export async function startRelay(config: RelayConfig, store?: OrderStore): Promi
     logChunk: config.logChunk,
     maxOrdersPerMaker: config.maxOrdersPerMaker,
     bookDepth: config.bookDepth,
+    staleAfterMs: config.staleAfterS * 1000,
   });
   const server = await buildServer({ relay, ...config });
-  if (await relay.follower.start()) {
-    server.log.warn("the chain is behind the stored book (was the node restarted?): the book was dropped");
-  }
+  await relay.follower.start();
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;

@@ -12,6 +12,8 @@ export interface OrderStore {
   get(hash: string): Promise<BookEntry | undefined>;
   /** One market's side, best first: bids by price high to low, asks low to high, older first at one price. */
   side(marketId: bigint, isBuy: boolean, limit: number): Promise<BookEntry[]>;
+  /** Every order, oldest first. */
+  all(): Promise<BookEntry[]>;
   /** The maker's orders in every market. */
   byMaker(maker: string): Promise<BookEntry[]>;
   /** Orders whose expiry is below `time` (unix seconds): the clearing house refuses them from then on. */
@@ -22,12 +24,16 @@ export interface OrderStore {
   remove(hash: string): Promise<boolean>;
   count(): Promise<number>;
   countByMaker(maker: string): Promise<number>;
-  /** The last block whose events have been applied; `undefined` before the first. */
-  cursor(): Promise<number | undefined>;
-  setCursor(block: number): Promise<void>;
-  /** Drops every order and the cursor (the chain behind the relay was reset). */
-  clear(): Promise<void>;
+  /** The last block whose events have been applied, and its hash; `undefined` before the first. */
+  cursor(): Promise<Cursor | undefined>;
+  setCursor(cursor: Cursor): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A block by number and hash: the hash tells whether the chain at that height is still the one the book followed. */
+export interface Cursor {
+  block: number;
+  hash: string;
 }
 
 /** Decimal digits of 2^256 − 1: every uint256 written with this many digits sorts as text in numeric order. */

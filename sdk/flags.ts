@@ -141,3 +141,62 @@ export function parseInteger(label: string, raw: string, min: number, max = Numb
   }
   return value;
 }
+
+/**
+ * One setting of a tool: its flag, the environment variables that stand in for it (first set one wins), its help
+ * line, and how its text becomes a value (given `undefined` when unset). Each tool declares a table of these once;
+ * its parser, validation and `--help` all come from the table.
+ */
+export interface Setting<T> {
+  flag: string;
+  /** `<n>` and the like, for the help; none for a switch. */
+  arg?: string;
+  env?: readonly string[];
+  repeatable?: boolean;
+  short?: string;
+  help: string;
+  read(raw: string | undefined, flag: string): T;
+}
+
+/** Types a table entry (so that each keeps its own value type). */
+export const setting = <T>(s: Setting<T>): Setting<T> => s;
+
+/** A setting as {@link parseFlags} sees it. */
+export function settingFlag(s: Setting<unknown>): FlagSpec {
+  return { name: s.flag, takesValue: s.arg !== undefined, repeatable: s.repeatable, env: s.env, short: s.short };
+}
+
+/** A setting's `--help` line: flag and argument, help, and its variables (the first, then any aliases). */
+export function settingHelpLine(s: Setting<unknown>): string {
+  const [first, ...aliases] = s.env ?? [];
+  const variables =
+    first === undefined ? "" : ` (${first}${aliases.length > 0 ? `, alias ${aliases.join(", ")}` : ""})`;
+  return `  ${`${s.flag}${s.arg === undefined ? "" : ` ${s.arg}`}`.padEnd(29)}${s.help}${variables}`;
+}
+
+/**
+ * Reads the settings of `table` from parsed flags, else their variables in `env`, each through its own parser.
+ * (TypeScript cannot tie a table's entry to its key's type, hence the cast.)
+ */
+export function settingReader<S extends Record<string, Setting<unknown>>>(
+  table: S,
+  parsed: ParsedFlags,
+  env: NodeJS.ProcessEnv,
+): <K extends keyof S>(name: K) => ReturnType<S[K]["read"]> {
+  return (name) => {
+    const s = table[name];
+    return s.read(flagOrEnv(parsed, settingFlag(s), env), s.flag) as ReturnType<S[typeof name]["read"]>;
+  };
+}
+
+/** A whole-number setting in [min, max], `fallback` when unset. */
+export const intSetting =
+  (fallback: number, min: number, max?: number) =>
+  (raw: string | undefined, flag: string): number =>
+    raw === undefined ? fallback : parseInteger(flag, raw, min, max);
+
+/** A whole-number setting of at least `min`, `undefined` when unset. */
+export const optionalIntSetting =
+  (min: number) =>
+  (raw: string | undefined, flag: string): number | undefined =>
+    raw === undefined ? undefined : parseInteger(flag, raw, min);

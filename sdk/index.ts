@@ -11,11 +11,18 @@ export {
   REFUSED_KEY_FLAGS,
   envValue,
   flagOrEnv,
+  intSetting,
+  optionalIntSetting,
   parseFlags,
   parseInteger,
+  setting,
+  settingFlag,
+  settingHelpLine,
+  settingReader,
   type FlagSpec,
   type ParseFlagsOptions,
   type ParsedFlags,
+  type Setting,
 } from "./flags.js";
 export {
   DEPLOYMENTS_DIR,

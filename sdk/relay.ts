@@ -59,8 +59,11 @@ export interface HealthReply {
   orders: number;
 }
 
-/** Why an order left the book. */
-export type RemovalReason = "filled" | "cancelled" | "nonce" | "expired";
+/**
+ * Why an order left the book: filled, cancelled, below a nonce its maker invalidated, expired, or (`invalid`) it
+ * failed a check again after the chain under the book changed (a reorganisation, a restarted dev node).
+ */
+export type RemovalReason = "filled" | "cancelled" | "nonce" | "expired" | "invalid";
 
 /** Messages the relay pushes on `/ws?market=<id>`; `subscribed` comes first, once. */
 export type RelayEventJson =
@@ -99,7 +102,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-const REMOVAL_REASONS: readonly RemovalReason[] = ["filled", "cancelled", "nonce", "expired"];
+const REMOVAL_REASONS: readonly RemovalReason[] = ["filled", "cancelled", "nonce", "expired", "invalid"];
 const WHOLE = /^\d+$/;
 
 /**

@@ -89,3 +89,11 @@ export function largestWithin(curve: { a: number; b: number; c: number }, limit:
   while (n > 0 && a + b * n + c * n * n > limit) n -= 1;
   return n;
 }
+
+/** The `p`-th percentile (0 < p ≤ 100) by nearest rank: the smallest sample with at least p % of samples ≤ it. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) throw new Error("percentile of no samples");
+  if (!(p > 0 && p <= 100)) throw new Error(`percentile: ${p} is not in (0, 100]`);
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil((p / 100) * sorted.length) - 1];
+}

@@ -6,11 +6,15 @@ import {
   Secret,
   checkKeystore,
   envValue,
-  flagOrEnv,
+  intSetting,
+  optionalIntSetting,
   parseFlags,
-  parseInteger,
   parsePrivateKeys,
   parseRpcUrl,
+  setting,
+  settingFlag,
+  settingHelpLine,
+  settingReader,
   type FlagSpec,
   type ParsedFlags,
 } from "#sdk";
@@ -67,35 +71,10 @@ export interface KeeperConfig {
   logLevel: string;
 }
 
-/**
- * One keeper setting: its flag, the environment variables that stand in for it (`BACKSTOP_*` first, the older
- * `KEEPER_*` as an alias), its help line, and how its text becomes a value (given `undefined` when unset).
- * Declared once here; the parser, the validation and the help text all come from this table.
- */
-interface Setting<T> {
-  flag: string;
-  /** `<n>` and the like, for the help; none for a switch. */
-  arg?: string;
-  env?: readonly string[];
-  repeatable?: boolean;
-  help: string;
-  read(raw: string | undefined, flag: string): T;
-}
-
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /** The environment variables of a setting: `BACKSTOP_<name>`, then the alias `KEEPER_<name>`. */
 const vars = (name: string): readonly string[] => [`BACKSTOP_${name}`, `KEEPER_${name}`];
-
-const int =
-  (fallback: number, min: number, max?: number) =>
-  (raw: string | undefined, flag: string): number =>
-    raw === undefined ? fallback : parseInteger(flag, raw, min, max);
-
-const optionalInt =
-  (min: number) =>
-  (raw: string | undefined, flag: string): number | undefined =>
-    raw === undefined ? undefined : parseInteger(flag, raw, min);
 
 function gwei(raw: string | undefined, flag: string): bigint | undefined {
   if (raw === undefined) return undefined;
@@ -105,9 +84,10 @@ function gwei(raw: string | undefined, flag: string): bigint | undefined {
   return wei;
 }
 
-const setting = <T>(s: Setting<T>): Setting<T> => s;
-
-/** Every setting the keeper reads from flags and environment (keys apart: see {@link keySource}). */
+/**
+ * Every setting the keeper reads from flags and environment (keys apart: see {@link keySource}), each with its
+ * `BACKSTOP_*` variable first and the older `KEEPER_*` as an alias.
+ */
 const SETTINGS = {
   rpcUrl: setting({
     flag: "--rpc",
@@ -142,13 +122,13 @@ const SETTINGS = {
     flag: "--start-block",
     arg: "<n>",
     help: "first block of the event backfill (default: the deployment's startBlock)",
-    read: optionalInt(0),
+    read: optionalIntSetting(0),
   }),
   signers: setting({
     flag: "--signers",
     arg: "<n>",
     help: "use the first n keys (default: all)",
-    read: optionalInt(1),
+    read: optionalIntSetting(1),
   }),
   maxFeePerGas: setting({ flag: "--max-fee-gwei", arg: "<n>", help: "cap on maxFeePerGas", read: gwei }),
   maxPriorityFeePerGas: setting({
@@ -161,13 +141,13 @@ const SETTINGS = {
     flag: "--fee-bump-blocks",
     arg: "<n>",
     help: "replace a transaction unmined after n blocks (default 3)",
-    read: int(3, 1),
+    read: intSetting(3, 1),
   }),
   feeBumpPercent: setting({
     flag: "--fee-bump-percent",
     arg: "<n>",
     help: "fee raise per replacement, at least 10 (default 20)",
-    read: int(20, 10, 1000),
+    read: intSetting(20, 10, 1000),
   }),
   checkpointPath: setting({
     flag: "--checkpoint",
@@ -176,48 +156,53 @@ const SETTINGS = {
     help: "restart state (default: none)",
     read: (raw) => raw,
   }),
-  pollMs: setting({ flag: "--poll-ms", arg: "<n>", help: "head polling interval (default 1000)", read: int(1000, 10) }),
+  pollMs: setting({
+    flag: "--poll-ms",
+    arg: "<n>",
+    help: "head polling interval (default 1000)",
+    read: intSetting(1000, 10),
+  }),
   batchSize: setting({
     flag: "--batch-size",
     arg: "<n>",
     help: "accounts per lens call (default 200)",
-    read: int(200, 1, 5000),
+    read: intSetting(200, 1, 5000),
   }),
   logChunk: setting({
     flag: "--log-chunk",
     arg: "<n>",
     help: "blocks per eth_getLogs (default 2000)",
-    read: int(2000, 1),
+    read: intSetting(2000, 1),
   }),
   reorgDepth: setting({
     flag: "--reorg-depth",
     arg: "<n>",
     help: "blocks kept to undo a reorg (default 5)",
-    read: int(5, 0, 1000),
+    read: intSetting(5, 0, 1000),
   }),
   refreshBlocks: setting({
     flag: "--refresh-blocks",
     arg: "<n>",
     help: "re-read every account at least every n blocks (default 50)",
-    read: int(50, 1),
+    read: intSetting(50, 1),
   }),
   rereadBufferBps: setting({
     flag: "--reread-buffer-bps",
     arg: "<n>",
     help: "re-read accounts estimated within n bps of maintenance (default 2000)",
-    read: int(2000, 0, 1_000_000),
+    read: intSetting(2000, 0, 1_000_000),
   }),
   minShortfallBps: setting({
     flag: "--min-shortfall-bps",
     arg: "<n>",
     help: "leave solvent accounts less than n bps of maintenance short (default 1)",
-    read: int(1, 0, 10_000),
+    read: intSetting(1, 0, 10_000),
   }),
   metricsPort: setting({
     flag: "--metrics-port",
     arg: "<n>",
     help: "/health and /metrics port, 0 = off (default 0)",
-    read: int(0, 0, 65535),
+    read: intSetting(0, 0, 65535),
   }),
   metricsHost: setting({
     flag: "--metrics-host",
@@ -229,13 +214,13 @@ const SETTINGS = {
     flag: "--stale-after-s",
     arg: "<n>",
     help: "/health fails when the loop is older than n s (default 60)",
-    read: int(60, 1),
+    read: intSetting(60, 1),
   }),
   blockStaleAfterS: setting({
     flag: "--block-stale-after-s",
     arg: "<n>",
     help: "/health fails when no new block for n s, 0 = never (default: --stale-after-s)",
-    read: optionalInt(0),
+    read: optionalIntSetting(0),
   }),
   logLevel: setting({
     flag: "--log-level",
@@ -258,17 +243,7 @@ const SETTINGS = {
   }),
 };
 
-type SettingName = keyof typeof SETTINGS;
-
-/** A setting as the SDK's flag layer sees it. */
-const flagSpec = (s: Setting<unknown>): FlagSpec => ({
-  name: s.flag,
-  takesValue: s.arg !== undefined,
-  repeatable: s.repeatable,
-  env: s.env,
-});
-
-const FLAG_SPECS: FlagSpec[] = Object.values(SETTINGS).map(flagSpec);
+const FLAG_SPECS: FlagSpec[] = Object.values(SETTINGS).map(settingFlag);
 
 const PRIVATE_KEYS = vars("PRIVATE_KEYS");
 const KEYSTORE_PASSWORD = vars("KEYSTORE_PASSWORD");
@@ -304,12 +279,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KeeperConfi
     positionals: false,
     keyHint: "keys come from BACKSTOP_PRIVATE_KEYS or --keystore, never flags",
   });
-  // The value of one setting, from its flag or variables through its own parser. (TypeScript cannot tie the
-  // table's entry to its key's type, hence the cast.)
-  const read = <K extends SettingName>(name: K): ReturnType<(typeof SETTINGS)[K]["read"]> => {
-    const s: Setting<unknown> = SETTINGS[name];
-    return s.read(flagOrEnv(parsed, flagSpec(s), env), s.flag) as ReturnType<(typeof SETTINGS)[K]["read"]>;
-  };
+  const read = settingReader(SETTINGS, parsed, env);
 
   const rpcUrl = read("rpcUrl");
   const deploymentPath = read("deploymentPath");
@@ -353,17 +323,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KeeperConfi
   };
 }
 
-/** One help line per setting, from {@link SETTINGS}. */
-function helpLine(s: Setting<unknown>): string {
-  const variables = s.env === undefined ? "" : ` (${s.env[0]}, alias ${s.env.slice(1).join(", ")})`;
-  return `  ${`${s.flag}${s.arg === undefined ? "" : ` ${s.arg}`}`.padEnd(29)}${s.help}${variables}`;
-}
-
 /** Flags and environment, for `--help`. */
 export const USAGE = [
   "usage: npm run keeper -- --rpc <url> --deployment <file> [options]",
   "",
   "keys:   BACKSTOP_PRIVATE_KEYS=0x..,0x..   or   --keystore <file> (repeatable) with BACKSTOP_KEYSTORE_PASSWORD",
   "        (the KEEPER_ names of every variable are accepted as aliases)",
-  ...Object.values(SETTINGS).map(helpLine),
+  ...Object.values(SETTINGS).map(settingHelpLine),
 ].join("\n");

@@ -4,6 +4,7 @@ import {
   grows,
   largestWithin,
   median,
+  percentile,
   quadraticThrough,
   ratio,
   scalePoints,
@@ -11,6 +12,17 @@ import {
 } from "../../bench/lib/stats.js";
 
 describe("bench stats", function () {
+  it("takes percentiles by nearest rank", function () {
+    const hundred = Array.from({ length: 100 }, (_, i) => 100 - i); // 100 … 1, unsorted
+    expect(percentile(hundred, 50)).to.equal(50);
+    expect(percentile(hundred, 99)).to.equal(99);
+    expect(percentile(hundred, 100)).to.equal(100);
+    expect(percentile([7, 3], 50)).to.equal(3);
+    expect(percentile([7, 3], 51)).to.equal(7);
+    expect(() => percentile([], 50)).to.throw("percentile of no samples");
+    expect(() => percentile([1], 0)).to.throw("percentile: 0 is not in (0, 100]");
+  });
+
   it("takes the middle sample, or the mean of the two middle ones", function () {
     expect(median([300, 100, 200])).to.equal(200);
     expect(median([4, 1, 3, 2])).to.equal(2.5);

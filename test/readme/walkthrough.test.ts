@@ -1,89 +1,17 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
 import { Wallet, parseUnits } from "ethers";
 
-import { PROJECT_ROOT, childEnv, startHardhatNode, type HardhatNode } from "../../devnet/node.js";
+import { PROJECT_ROOT, startHardhatNode, type HardhatNode } from "../../devnet/node.js";
+import { bash, readmeBlocks, samplePattern, until } from "./support.js";
 
 /** Where README.md's local-node walkthrough starts and ends. */
 const SECTION_START = "### Local node, step by step";
 const SECTION_END = "### Testnet";
-/** The URL the README gives the node; the test's node runs on a free port instead. */
-const README_URL = "http://127.0.0.1:8545";
 /** Files the walkthrough writes in the repository; a developer's own copies are put back afterwards. */
 const WRITTEN = ["deployments/localhost.json", "order.json"];
-
-interface Block {
-  lang: string;
-  terminal: number | undefined;
-  lines: string[];
-}
-
-/** The fenced blocks of the README's walkthrough, with the terminal their first comment names. */
-function walkthroughBlocks(): Block[] {
-  const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-  const start = readme.indexOf(SECTION_START);
-  const section = readme.slice(start, readme.indexOf(SECTION_END, start));
-  const blocks: Block[] = [];
-  for (const match of section.matchAll(/```(\w+)\n([\s\S]*?)```/g)) {
-    // Commands continued with a trailing backslash are one command.
-    const lines = match[2]
-      .replace(/\\\n\s*/g, "")
-      .split("\n")
-      .filter(Boolean);
-    const terminal = /^# terminal (\d)/.exec(lines[0] ?? "")?.[1];
-    blocks.push({ lang: match[1], terminal: terminal === undefined ? undefined : Number(terminal), lines });
-  }
-  return blocks;
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** One command line through bash, after the terminal's exports, as a user would type it. */
-function bash(
-  script: string,
-  url: string,
-  detached = false,
-): { child: ChildProcess; done: Promise<Run>; output: () => string } {
-  const env = childEnv();
-  for (const key of Object.keys(env)) if (key.startsWith("BACKSTOP_") || key.startsWith("KEEPER_")) delete env[key];
-  const child = spawn("bash", ["-e", "-c", script.replaceAll(README_URL, url)], {
-    cwd: PROJECT_ROOT,
-    env,
-    // A terminal of its own: its process group is what Ctrl-C reaches.
-    detached,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, done, output: () => stdout + stderr };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** A README sample line as a pattern: `…` stands for any text (amounts, blocks, hashes), the rest is literal. */
-function samplePattern(line: string): RegExp {
-  const parts = line.split("…").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(`^${parts.join(".+?")}$`);
-}
 
 /**
  * README.md's local-node walkthrough, run as written: terminal 1's `npx hardhat node` is this test's node on a
@@ -123,7 +51,7 @@ describe("README walkthrough on a local node", function () {
   });
 
   it("ends with a liquidation and an ADL, both in loss-events", async function () {
-    const blocks = walkthroughBlocks();
+    const blocks = readmeBlocks(SECTION_START, SECTION_END);
     const shell = blocks.filter((b) => b.lang === "sh");
     expect(shell.map((b) => b.terminal)).to.deep.equal([1, 2, 3, 3]);
     expect(shell[0].lines.filter((l) => !l.startsWith("#"))).to.deep.equal(["npx hardhat node"]);

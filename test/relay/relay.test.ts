@@ -1,3 +1,7 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
 import { expect } from "chai";
 import type { Wallet } from "ethers";
 
@@ -17,6 +21,7 @@ import { deploySystemOverRpc, type DeployedSystem } from "../../devnet/deploy.js
 import { waitFor } from "../../devnet/keeper.js";
 import { devWallet } from "../../devnet/keys.js";
 import { startHardhatNode, type HardhatNode } from "../../devnet/node.js";
+import { startTcpProxy } from "../../devnet/proxy.js";
 import { dollars, fundTrader, signOrderAs } from "../../devnet/traders.js";
 import type { RelayConfig } from "../../relay/config.js";
 import { startRelay, type RunningRelay } from "../../relay/start.js";
@@ -37,6 +42,7 @@ function relayConfig(node: HardhatNode, system: DeployedSystem, overrides: Parti
     rateWindowMs: 60_000,
     maxOrdersPerMaker: 100,
     bookDepth: 200,
+    staleAfterS: 30,
     logLevel: "silent",
     ...overrides,
   };
@@ -191,6 +197,30 @@ describe("order relay", function () {
       expect(health).to.include({ ok: true, chainId: 31337, orders: await running.store.count() });
     });
 
+    it("lets a page on another origin call it (CORS preflight), as it holds no credentials", async function () {
+      const preflight = await fetch(`${running.url}/orders`, {
+        method: "OPTIONS",
+        headers: {
+          origin: "http://localhost:5173",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type",
+        },
+      });
+      expect(preflight.status).to.equal(204);
+      expect(preflight.headers.get("access-control-allow-origin")).to.equal("*");
+    });
+
+    it("refuses a WebSocket subscription without a market id with a one-line error and close code 1008", async function () {
+      const socket = new WebSocket(`${running.url.replace("http", "ws")}/ws?market=eth`);
+      const messages: string[] = [];
+      socket.addEventListener("message", (m: MessageEvent) => messages.push(String(m.data)));
+      const code = await new Promise<number>((resolve) => socket.addEventListener("close", (e) => resolve(e.code)));
+      expect(code).to.equal(1008);
+      expect(messages.map((m) => JSON.parse(m) as unknown)).to.deep.equal([
+        { error: 'market must be a market id (a whole number), got "eth"' },
+      ]);
+    });
+
     it("answers 409 to the same order posted twice and keeps one copy", async function () {
       const body = await signed(await makeOrder());
       expect((await postRaw(body)).status).to.equal(201);
@@ -304,6 +334,32 @@ describe("order relay", function () {
       }
     });
 
+    it("an order while the node does not answer: 503, and /health answers 503 until the node is back", async function () {
+      const proxy = await startTcpProxy(node.url);
+      const cut = await startRelay(relayConfig(node, system, { rpcUrl: proxy.url, staleAfterS: 1 }));
+      try {
+        expect((await fetch(`${cut.url}/health`)).status).to.equal(200);
+        await proxy.close();
+        const order = await makeOrder();
+        const { status, json } = await postRaw(await signed(order), cut.url);
+        expect(status).to.equal(503);
+        expect(json.error).to.match(/^cannot check the order against the chain: /);
+        expect(await cut.store.count()).to.equal(0);
+        await waitFor("/health to fail", async () =>
+          (await fetch(`${cut.url}/health`)).status === 503 ? true : undefined,
+        );
+        const health = (await (await fetch(`${cut.url}/health`)).json()) as { ok: boolean };
+        expect(health.ok).to.equal(false);
+        await proxy.open();
+        await waitFor("/health to pass", async () =>
+          (await fetch(`${cut.url}/health`)).status === 200 ? true : undefined,
+        );
+      } finally {
+        await cut.close();
+        await proxy.close();
+      }
+    });
+
     it("bad query and path parameters with 400 and unknown orders with 404", async function () {
       const bad = await fetch(`${running.url}/orders?market=eth`);
       expect(bad.status).to.equal(400);
@@ -350,6 +406,79 @@ describe("order relay", function () {
       await (await ch.cancelOrdersBelowNonce(low.nonce + 1n)).wait();
       expect(await removal(lowHash)).to.deep.equal({ type: "removed", hash: lowHash, reason: "nonce" });
       expect(await running.store.get(highHash)).to.not.equal(undefined);
+    });
+
+    it("keeps its book in a SQLite file across a restart and applies the fills it missed while down", async function () {
+      const dir = await mkdtemp(path.join(tmpdir(), "relay-restart-"));
+      const dbPath = path.join(dir, "orders.sqlite");
+      const first = await startRelay(relayConfig(node, system, { dbPath }));
+      const kept = await makeOrder();
+      const filled = await makeOrder();
+      const keptSig = await signOrderAs(maker, system.deployment, kept);
+      const filledSig = await signOrderAs(maker, system.deployment, filled);
+      const firstClient = new RelayClient(first.url);
+      const keptHash = await firstClient.postOrder(kept, keptSig);
+      const filledHash = await firstClient.postOrder(filled, filledSig);
+      await first.close();
+
+      const ch = system.contracts.clearingHouse.connect(taker.connect(system.provider));
+      await (await ch.fillOrder(filled, filledSig, filled.size)).wait();
+
+      const second = await startRelay(relayConfig(node, system, { dbPath }));
+      try {
+        expect((await second.store.get(keptHash))?.signature).to.equal(keptSig);
+        expect(await second.store.get(filledHash)).to.equal(undefined);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it("checks every stored order again when the block at its cursor is gone (a restarted node) and drops what fails", async function () {
+      const dir = await mkdtemp(path.join(tmpdir(), "relay-reset-"));
+      const dbPath = path.join(dir, "orders.sqlite");
+      const first = await startRelay(relayConfig(node, system, { dbPath }));
+      const kept = await makeOrder();
+      const cancelled = await makeOrder();
+      const firstClient = new RelayClient(first.url);
+      const keptHash = await firstClient.postOrder(kept, await signOrderAs(maker, system.deployment, kept));
+      const cancelledHash = await firstClient.postOrder(
+        cancelled,
+        await signOrderAs(maker, system.deployment, cancelled),
+      );
+      // A cursor on no block of this chain: its events cannot be replayed from there.
+      await first.store.setCursor({
+        block: (await system.provider.getBlockNumber()) + 1000,
+        hash: `0x${"00".repeat(32)}`,
+      });
+      await first.close();
+      await (
+        await system.contracts.clearingHouse.connect(maker.connect(system.provider)).cancelOrder(cancelled)
+      ).wait();
+
+      const second = await startRelay(relayConfig(node, system, { dbPath }));
+      try {
+        expect(await second.store.get(keptHash)).to.not.equal(undefined);
+        expect(await second.store.get(cancelledHash)).to.equal(undefined);
+        const head = await system.provider.getBlock("latest");
+        expect(await second.store.cursor()).to.deep.equal({ block: head?.number, hash: head?.hash });
+      } finally {
+        await second.close();
+      }
+    });
+
+    it("checks every order again when the chain under the book changes while running, and drops with `invalid` what fails", async function () {
+      const keep = await makeOrder();
+      const keepHash = await client.postOrder(keep, await signOrderAs(maker, system.deployment, keep));
+      const snapshot = (await system.provider.send("evm_snapshot", [])) as string;
+      // A maker whose collateral only exists on the blocks the revert below throws away.
+      const fresh = devWallet(8);
+      await fundTrader(system, fresh, dollars(10_000));
+      const order = await makeOrder({}, fresh);
+      const hash = await client.postOrder(order, await signOrderAs(fresh, system.deployment, order));
+      expect(await system.provider.send("evm_revert", [snapshot])).to.equal(true);
+      expect(await removal(hash)).to.deep.equal({ type: "removed", hash, reason: "invalid" });
+      expect(await running.store.get(keepHash)).to.not.equal(undefined);
+      expect(events.some((e) => e.type === "removed" && e.hash === keepHash)).to.equal(false);
     });
 
     // Last: it moves the node's clock forward.

@@ -1,6 +1,20 @@
 import { expect } from "chai";
 
-import { InputError, REFUSED_KEY_FLAGS, envValue, flagOrEnv, parseFlags, parseInteger, type FlagSpec } from "#sdk";
+import {
+  InputError,
+  REFUSED_KEY_FLAGS,
+  envValue,
+  flagOrEnv,
+  intSetting,
+  optionalIntSetting,
+  parseFlags,
+  parseInteger,
+  setting,
+  settingFlag,
+  settingHelpLine,
+  settingReader,
+  type FlagSpec,
+} from "#sdk";
 
 const SPECS: FlagSpec[] = [
   { name: "--rpc", takesValue: true, env: ["BACKSTOP_RPC_URL", "KEEPER_RPC_URL"] },
@@ -82,5 +96,50 @@ describe("sdk flags", function () {
     expect(() => parseInteger("--n", "4.2", 1)).to.throw(InputError, "--n must be a whole number, got '4.2'");
     expect(() => parseInteger("--n", "0", 1)).to.throw(InputError, "--n must be at least 1, got 0");
     expect(() => parseInteger("--n", "101", 1, 100)).to.throw(InputError, "--n must be between 1 and 100, got 101");
+  });
+
+  it("reads a settings table: flag first, then its variables in order, each through its own parser", function () {
+    const table = {
+      port: setting({
+        flag: "--port",
+        arg: "<n>",
+        env: ["BACKSTOP_PORT", "KEEPER_PORT"],
+        help: "port",
+        read: intSetting(80, 1),
+      }),
+      start: setting({ flag: "--start", arg: "<n>", help: "start", read: optionalIntSetting(0) }),
+      once: setting({ flag: "--once", short: "o", help: "one run", read: (raw) => raw !== undefined }),
+    };
+    const specs = Object.values(table).map(settingFlag);
+    expect(specs[2]).to.deep.equal({
+      name: "--once",
+      takesValue: false,
+      repeatable: undefined,
+      env: undefined,
+      short: "o",
+    });
+    const read = (argv: string[], env: NodeJS.ProcessEnv) => settingReader(table, parseFlags(argv, specs, KEEPER), env);
+    expect(read([], {})("port")).to.equal(80);
+    expect(read([], { KEEPER_PORT: "81" })("port")).to.equal(81);
+    expect(read([], { BACKSTOP_PORT: "82", KEEPER_PORT: "81" })("port")).to.equal(82);
+    expect(read(["--port", "83"], { BACKSTOP_PORT: "82" })("port")).to.equal(83);
+    expect(read([], {})("start")).to.equal(undefined);
+    expect(read(["-o"], {})("once")).to.equal(true);
+    expect(() => read(["--port", "0"], {})("port")).to.throw(InputError, "--port must be at least 1, got 0");
+  });
+
+  it("writes one help line per setting, naming its variable and any aliases", function () {
+    const port = setting({
+      flag: "--port",
+      arg: "<n>",
+      env: ["BACKSTOP_PORT", "KEEPER_PORT"],
+      help: "port",
+      read: String,
+    });
+    const db = setting({ flag: "--db", arg: "<file>", env: ["BACKSTOP_DB"], help: "book file", read: String });
+    const once = setting({ flag: "--once", help: "one run", read: String });
+    expect(settingHelpLine(port)).to.equal(`  ${"--port <n>".padEnd(29)}port (BACKSTOP_PORT, alias KEEPER_PORT)`);
+    expect(settingHelpLine(db)).to.equal(`  ${"--db <file>".padEnd(29)}book file (BACKSTOP_DB)`);
+    expect(settingHelpLine(once)).to.equal(`  ${"--once".padEnd(29)}one run`);
   });
 });
