@@ -396,11 +396,11 @@ export async function readLossHistory(chain: Chain, block: number): Promise<Loss
   }
   if (!moves.has(block)) moves.set(block, "now");
   const blocks = [...moves.keys()].sort((a, b) => a - b).slice(-MAX_POINTS);
-  const fund_ = await Promise.all(
+  const points = await Promise.all(
     blocks.map(async (b) => {
       const [assets, header] = await Promise.all([fund.totalAssets({ blockTag: b }), chain.provider.getBlock(b)]);
       return { block: b, time: header?.timestamp ?? 0, totalAssets: assets, event: moves.get(b) ?? "" };
     }),
   );
-  return { events: groupLossEvents(waterfall), fund: fund_ };
+  return { events: groupLossEvents(waterfall), fund: points };
 }

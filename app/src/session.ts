@@ -40,11 +40,8 @@ export function useChainData<T>(
 export type ActionStatus =
   { kind: "idle" } | { kind: "busy"; text: string } | { kind: "done"; text: string } | { kind: "error"; text: string };
 
-/**
- * Runs one user action at a time with a status line: what is happening, what it did, or why it failed (a
- * rejected request, a decoded revert). `preflight` simulates the call against the node first, so that a revert
- * is shown by name before the wallet is asked to sign anything.
- */
+/** Runs a user action with a status line: what is happening, what it did, or why it failed (a rejected
+ * request, a decoded revert, bad input). */
 export function useAction(chain: Chain): {
   status: ActionStatus;
   run: (label: string, action: () => Promise<string>) => Promise<void>;
@@ -61,7 +58,11 @@ export function useAction(chain: Chain): {
   return { status, run };
 }
 
-/** Simulates, then sends through the wallet and waits for the receipt; the transaction's hash. */
+/**
+ * Simulates the call against the node (`staticCall` with `from`, through the read provider), so that a revert
+ * is shown by its custom error before the wallet is asked to sign; then sends through the wallet and waits for
+ * the receipt. The transaction's hash.
+ */
 export async function transact(
   simulate: () => Promise<unknown>,
   send: () => Promise<ContractTransactionResponse>,

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import type { ContractTransactionResponse, JsonRpcSigner } from "ethers";
 
 import { formatDisplay, parsePositive } from "#sdk";
 import { readFund, type FundView } from "../chain.js";
@@ -60,7 +61,7 @@ export function Insurance({ session }: { session: Session }) {
   const send = (
     label: string,
     simulate: () => Promise<unknown>,
-    build: (signer: Awaited<ReturnType<NonNullable<Session["signer"]>>>) => ReturnType<typeof fund.unstake>,
+    build: (signer: JsonRpcSigner) => Promise<ContractTransactionResponse>,
   ) =>
     action.run(label, async () => {
       const signer = await session.signer!();

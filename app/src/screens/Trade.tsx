@@ -330,7 +330,9 @@ function MarginEffect({
           <td>{money(effect.health.initialMargin, symbol)}</td>
           <td className={refused ? "negative" : "positive"} data-testid="margin-left">
             {money(left, symbol)}
-            {refused ? " — the clearing house would refuse it (InsufficientMargin)" : ""}
+            {refused
+              ? ` — the clearing house would refuse it (${effect.reduces ? "NegativeEquity" : "InsufficientMargin"})`
+              : ""}
           </td>
         </tr>
       </tbody>
