@@ -7,9 +7,11 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 // Dependencies point one way (docs/DESIGN-NOTES.md, "One library under every tool"):
-//   sdk/  <-  devnet/  <-  apps (keeper/, cli/, deploy/, scripts/, bench/, and app/, relay/, stress/ to come)  <-  test/
+//   sdk/  <-  devnet/  <-  apps (keeper/, cli/, deploy/, scripts/, bench/, app/, relay/, stress/)  <-  test/
 // sdk/ imports nothing but the bindings and npm packages; apps import #sdk, devnet/ and the bindings, never each
-// other; nobody outside test/ imports test/. The keeper's one public entry, #keeper, is open to what runs a keeper
+// other; nobody outside test/ imports test/. The web page (app/) runs in a browser: it imports #sdk (its browser
+// entry), the bindings and its own files, not devnet/, which starts processes (its browser tests under test/app/
+// use devnet/). The keeper's one public entry, #keeper, is open to what runs a keeper
 // in process: devnet's test keeper, the demo (scripts/) and the keeper benchmark (bench/).
 const APPS = ["keeper", "cli", "deploy", "scripts", "bench", "app", "relay", "stress"];
 const BINDINGS = "typechain-types";
@@ -18,6 +20,7 @@ const BINDINGS = "typechain-types";
 function allowed(from) {
   if (from === "sdk") return ["sdk", BINDINGS];
   if (from === "devnet") return ["#sdk", "devnet", "#keeper", BINDINGS];
+  if (from === "app") return ["#sdk", BINDINGS, "app"];
   if (APPS.includes(from)) {
     return ["#sdk", "devnet", BINDINGS, from, ...(from === "scripts" || from === "bench" ? ["#keeper"] : [])];
   }
@@ -57,7 +60,9 @@ export const boundaries = {
                     ? "sdk/ imports nothing but the bindings and its npm packages"
                     : from === "devnet"
                       ? "devnet/ imports #sdk, #keeper and the bindings, not the apps"
-                      : "apps import #sdk, devnet/ and the bindings, never each other";
+                      : from === "app"
+                        ? "the web page imports #sdk, the bindings and its own files (devnet/ only in its tests)"
+                        : "apps import #sdk, devnet/ and the bindings, never each other";
           context.report({ node, messageId: "wrong", data: { from, spec, why } });
         };
         return {
@@ -94,6 +99,8 @@ export default defineConfig(
       "cli/**/*.ts",
       "bench/**/*.ts",
       "stress/**/*.ts",
+      "app/**/*.ts",
+      "app/**/*.tsx",
       "relay/**/*.ts",
     ],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
@@ -113,7 +120,12 @@ export default defineConfig(
     },
   },
   {
-    files: ["**/*.ts"],
+    // The page runs in a browser; its Vite config in Node.
+    files: ["app/src/**/*.ts", "app/src/**/*.tsx"],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    files: ["**/*.ts", "**/*.tsx"],
     plugins: { boundaries },
     rules: { "boundaries/imports": "error" },
   },

@@ -41,6 +41,8 @@ export interface StartNodeOptions {
    * every call made a block of 64 order fills take 3.2 s instead of 0.9 s.
    */
   logging?: boolean;
+  /** A fixed port (a wallet's network setting names it); a free one by default. */
+  port?: number;
 }
 
 /**
@@ -54,12 +56,12 @@ export async function startHardhatNode(options: StartNodeOptions = {}): Promise<
   // Another process may take the port between the probe and the node's bind; a second port settles it.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; ++attempt) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     try {
       return await launch(port, timeoutMs, options.logging ?? false);
     } catch (error) {
       lastError = error;
-      if (!(error instanceof NodeStartError) || !error.portInUse) throw error;
+      if (!(error instanceof NodeStartError) || !error.portInUse || options.port !== undefined) throw error;
     }
   }
   throw lastError;
@@ -173,7 +175,8 @@ async function waitUntilReady(
   }
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals a detached child's whole process group; nothing when it is gone. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { getAddress, isAddress } from "ethers";
 
 import { LOSS_POLICY_NAMES, type LossPolicyName } from "./constants.js";
@@ -102,25 +101,6 @@ export function parseDeployment(path: string, json: unknown): Deployment {
   const ids = new Set(parsedMarkets.map((m) => m.id));
   if (ids.size !== parsedMarkets.length) throw new DeploymentError(`${path}: two markets share an id`);
   return { network, chainId, startBlock, contracts: parsedContracts, markets: parsedMarkets };
-}
-
-/** Reads and validates `deployments/<network>.json`. Throws {@link DeploymentError} with a one-line message. */
-export function readDeployment(path: string): Deployment {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new DeploymentError(`deployment file not found: ${path}`);
-    throw new DeploymentError(`deployment file cannot be read: ${path} (${code ?? "unknown error"})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new DeploymentError(`${path}: bad JSON (${(error as Error).message.split("\n")[0]})`);
-  }
-  return parseDeployment(path, json);
 }
 
 /** The one JSON-RPC method {@link deploymentProblem} needs: an ethers JsonRpcProvider or BrowserProvider. */

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { TypedDataEncoder, getAddress, isAddress, isHexString } from "ethers";
 
 import { InputError } from "./errors.js";
@@ -165,22 +164,4 @@ export function parseOrderFile(label: string, json: unknown): OrderFile {
     return fail("hash does not match the order (the file was changed after signing)");
   }
   return { chainId, clearingHouse: address, market, order: fields, hash: hash.toLowerCase(), signature };
-}
-
-/** Reads and validates an order file. Throws {@link InputError} with a one-line message naming the file. */
-export function readOrderFile(path: string): OrderFile {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`order file ${path}: ${code === "ENOENT" ? "not found" : `cannot be read (${code})`}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`order file ${path}: bad JSON (${(error as Error).message.split("\n")[0]})`);
-  }
-  return parseOrderFile(path, json);
 }

@@ -1,5 +1,5 @@
 import { AggregatorV3Interface__factory } from "../../typechain-types/index.js";
-import { WAD, abs, liquidationPrice, parsePositive, type MarketPosition } from "#sdk";
+import { WAD, abs, entryPrice, liquidationPrice, parsePositive, type MarketPosition } from "#sdk";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { marketLabel, targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";
@@ -63,10 +63,8 @@ export async function withdraw(ctx: CommandContext): Promise<CommandResult> {
   };
 }
 
-/** Average entry price of an open position: |openNotional| / |size|. */
-export function entryPrice(size: bigint, openNotional: bigint): bigint {
-  return size === 0n ? 0n : (abs(openNotional) * WAD) / abs(size);
-}
+/** Average entry price of an open position (the SDK's, re-exported for the CLI's tests). */
+export { entryPrice };
 
 /** `positions [address]`: every open position valued at the oracle. */
 export async function positions(ctx: CommandContext): Promise<CommandResult> {

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { BrowserProvider } from "ethers";
 import { network } from "hardhat";
 
-import { readDeployment } from "../../sdk/deployment.js";
+import { readDeployment } from "../../sdk/files.js";
 import { DEFAULT_OPTIONS, DemoFlagError, parseDemoFlags } from "../../scripts/demo/flags.js";
 import type { WaterfallEvents } from "../../sdk/loss-events.js";
 import { planCrash } from "../../devnet/scenario/plan.js";

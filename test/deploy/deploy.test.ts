@@ -11,7 +11,7 @@ import { hardhat } from "../../sdk/deploy/networks/local.js";
 import { sepolia } from "../../sdk/deploy/networks/sepolia.js";
 import { deployBackstop } from "../../sdk/deploy/system.js";
 import type { NetworkParams } from "../../sdk/deploy/params.js";
-import { readDeployment } from "../../sdk/deployment.js";
+import { readDeployment } from "../../sdk/files.js";
 import { readParams } from "../../devnet/hardhat/collateral.js";
 
 const WAD = 10n ** 18n;

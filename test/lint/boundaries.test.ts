@@ -13,7 +13,7 @@ const { boundaries } = (await import(CONFIG_FILE)) as { boundaries: ESLint.Plugi
 function problems(file: string, code: string): string[] {
   const linter = new Linter({ cwd: ROOT });
   const config: Linter.Config[] = [
-    { files: ["**/*.ts"], plugins: { boundaries }, rules: { "boundaries/imports": "error" } },
+    { files: ["**/*.ts", "**/*.tsx"], plugins: { boundaries }, rules: { "boundaries/imports": "error" } },
   ];
   return linter.verify(code, config, { filename: path.join(ROOT, file) }).map((m) => m.message);
 }
@@ -60,6 +60,23 @@ describe("import boundaries (eslint.config.js)", function () {
     expect(problems("devnet/x.ts", 'import { usage } from "../cli/args.js";')).to.deep.equal([
       "devnet/ may not import ../cli/args.js: devnet/ imports #sdk, #keeper and the bindings, not the apps",
     ]);
+  });
+
+  it("keeps the web page (app/) to #sdk, the bindings and its own files", function () {
+    const ok = [
+      'import { WAD } from "#sdk";',
+      'import { ClearingHouse__factory } from "../../typechain-types/index.js";',
+      'import { explain } from "../format.js";',
+      'import { useState } from "react";',
+    ].join("\n");
+    expect(problems("app/src/screens/X.tsx", ok)).to.deep.equal([]);
+    expect(problems("app/src/x.ts", 'import { DEV_KEYS } from "../../devnet/keys.js";')).to.deep.equal([
+      "app/ may not import ../../devnet/keys.js: the web page imports #sdk, the bindings and its own files (devnet/ only in its tests)",
+    ]);
+    expect(problems("app/src/x.tsx", 'import { RelayClient } from "../../relay/server.js";')).to.deep.equal([
+      "app/ may not import ../../relay/server.js: the web page imports #sdk, the bindings and its own files (devnet/ only in its tests)",
+    ]);
+    expect(problems("test/app/x.test.ts", 'import { DEV_KEYS } from "../../devnet/keys.js";')).to.deep.equal([]);
   });
 
   it("leaves test/ free to import anything", function () {

@@ -11,11 +11,11 @@ import {
   orderDomain,
   orderHash,
   parseOrderFile,
-  readOrderFile,
   serializeOrderFile,
   type OrderFile,
   type SignedOrderFields,
 } from "../../sdk/orders.js";
+import { readOrderFile } from "../../sdk/files.js";
 
 const WAD = 10n ** 18n;
 const CLEARING_HOUSE = "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707";
