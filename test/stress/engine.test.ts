@@ -13,7 +13,7 @@ import {
 } from "../../stress/lib/engine.js";
 import { stats } from "../../stress/lib/lab.js";
 import type { Holding } from "../../stress/lib/population.js";
-import { runPath } from "../../stress/lib/scenario.js";
+import { DEFAULT_PATH_SETTINGS, runPath, settleKeeper } from "../../stress/lib/scenario.js";
 
 // The deployed risk parameters (sdk/deploy/networks/local.ts): 5% maintenance, 1% discount, 1% fee.
 const risk = { maintenanceMarginRatio: WAD / 20n, liquidationDiscount: WAD / 100n, liquidationFeeRatio: WAD / 100n };
@@ -104,7 +104,13 @@ describe("stress engine: the loss waterfall mirrored to the wei", function () {
     // At 1,700: e's equity 200 − 300 = −100. Scores: f 1.8 × 1020/280 ≈ 6.56, g 0.12 × 680/1120 ≈ 0.07, so f first.
     // f: q = 0.6, gives up ⌊100 × 0.6⌋ = 60 (≤ its 180 profit); e sells 0.6 at 1,020 + 60: realized 1,080 − 1,200.
     // g: q = 0.4, the last part: all of the remaining 40; e ends flat with collateral 0.
+    // liquidate only opens the case (nothing moves); the keeper's next cycle runs the ADL steps in score order.
     expect(liquidate(l, find(l, "e"), 1_700n * E, out)).to.equal(true);
+    expect([out.badDebt, l.cases.get("e")?.longCounterparties]).to.deep.equal([0n, false]);
+    l.prices[0] = 1_700n * E;
+    expect(settleKeeper(l, out, 1)).to.equal(true);
+    expect(l.cases.size).to.equal(0);
+    expect(out.log).to.equal(undefined);
     expect(out).to.include({ badDebt: 100n * E, deleveraged: 100n * E, adlSteps: 2, fundPaid: 0n, socialized: 0n });
     expect([find(l, "e").size, find(l, "e").collateral]).to.deep.equal([0n, 0n]);
     expect([find(l, "f").size, find(l, "f").collateral]).to.deep.equal([0n, 220n * E]);
@@ -155,8 +161,7 @@ describe("stress engine: the loss waterfall mirrored to the wei", function () {
     const losses = [0.1, 0.15, 0.2, 0.25].map((drop) => {
       const p = 60_000 * (1 - drop);
       const { outcome } = runPath(l, [flat, { open: [60_000], high: [60_000], low: [p], close: [p] }], {
-        latencyBlocks: 5,
-        deviation: 0.005,
+        ...DEFAULT_PATH_SETTINGS,
         gapShare: 1,
       });
       return Number(outcome.badDebt / E);

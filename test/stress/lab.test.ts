@@ -61,6 +61,7 @@ describe("stress run stage", function () {
       horizonDays: 2,
       latencyBlocks: 5,
       sensitivityPaths: 2,
+      chainPaths: 0,
       targetPerYear: 0.01,
       jointDays: 200,
       dataDir: fileURLToPath(new URL("../../stress/data/", import.meta.url)),
