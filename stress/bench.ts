@@ -79,7 +79,7 @@ const result = {
   contractBacked: {
     paths: chain.paths,
     agreed: chain.agreed,
-    largestDifferenceUsd: chain.largestDifference,
+    largestDifferenceWei: chain.largestDifference,
     setupSeconds: chain.setupSeconds,
     seconds: chain.seconds,
     keeperPoints: chain.rows.reduce((n, r) => n + r.keeperPoints, 0),

@@ -88,7 +88,7 @@ async function run(options: RunCliOptions): Promise<void> {
   } else if (chain.agreed < chain.paths) {
     console.error(
       `stress: the engine and the contracts disagree on ${chain.paths - chain.agreed} of ${chain.paths} paths ` +
-        `(largest difference ${chain.largestDifference.toFixed(6)} USD); see "Contract-backed paths" in the report`,
+        `(largest difference ${chain.largestDifference} wei); see "Contract-backed paths" in the report`,
     );
     process.exitCode = 1;
   } else if (!options.json) {

@@ -147,6 +147,12 @@ export function labMarkdown(r: LabReport): string {
   return lines.join("\n");
 }
 
+/** A difference in wei (18 decimals) as USD, and in wei when it is below a cent. */
+function difference(wei: string): string {
+  const d = BigInt(wei);
+  return d === 0n ? "0" : d < 10n ** 16n ? `${wei} wei (18 decimals)` : money(Number(d / 10n ** 12n) / 1e6);
+}
+
 /** The contract-backed paths: engine against chain per path, and the largest difference. */
 function contractSection(r: LabReport): string[] {
   const c = r.contractBacked;
@@ -162,7 +168,7 @@ function contractSection(r: LabReport): string[] {
       "each point where the engine's keeper acted, the project's keeper (`#keeper`, one signer) run there until idle, " +
       "evm_revert between paths; amounts from the receipts (sdk/loss-events.ts). " +
       `**${c.agreed} of ${c.paths} agree to the wei** (bad debt, fund paid and drawn, ADL, socialized, and every ` +
-      `account's final equity); largest difference ${money(c.largestDifference)}. ` +
+      `account's final equity); largest difference ${difference(c.largestDifference)}. ` +
       `Speed: ${c.pathsPerSecond.toFixed(3)} paths/s on chain (set-up ${c.setupSeconds.toFixed(1)} s, not counted).`,
     "",
     ...table(
@@ -182,9 +188,9 @@ function contractSection(r: LabReport): string[] {
         `${drawn(x.engine.fundDrawn)} / ${drawn(x.chain.fundDrawn)}`,
         `${usdOf(x.engine.deleveraged)} / ${usdOf(x.chain.deleveraged)}`,
         `${usdOf(x.engine.socialized)} / ${usdOf(x.chain.socialized)}`,
-        x.largestDifference === 0 && x.equitiesDiffering === 0
+        x.largestDifference === "0"
           ? "to the wei"
-          : `no: ${money(x.largestDifference)}, ${x.equitiesDiffering} equities`,
+          : `no: up to ${difference(x.largestDifference)}, ${x.equitiesDiffering} equities differ`,
       ]),
     ),
   ];

@@ -1,5 +1,5 @@
 // The `run` stage: population, Monte Carlo and scenario paths through the engine, risk figures, fund sizing.
-import { hardhat, LOCAL_BTC_PRICE, LOCAL_ETH_PRICE, WAD, type NetworkParams } from "#sdk";
+import { hardhat, LOCAL_BTC_PRICE, LOCAL_ETH_PRICE, SCALE, WAD, type NetworkParams } from "#sdk";
 
 import { calibrate, DEFAULT_SETTINGS, marketModel, type BacktestRow } from "./calibrate.js";
 import { logReturns, type OhlcDay } from "./data.js";
@@ -308,8 +308,8 @@ export interface ContractPathRow {
   chain: Record<(typeof FIGURE_KEYS)[number], string>;
   /** Accounts (the keeper included) whose final equity differs between the two. */
   equitiesDiffering: number;
-  /** Largest |engine − chain| over the figures and the equities, in USD. */
-  largestDifference: number;
+  /** Largest |engine − chain| over the figures and the equities, in wei of the 18-decimal ledger (0: to the wei). */
+  largestDifference: string;
   keeperPoints: number;
 }
 
@@ -317,7 +317,8 @@ export interface ContractReport {
   paths: number;
   /** Paths whose every figure and every final equity agree to the wei. */
   agreed: number;
-  largestDifference: number;
+  /** Over the paths, in wei (18 decimals). */
+  largestDifference: string;
   setupSeconds: number;
   /** Replaying the paths on chain (the keeper, the oracle, the receipts), without the set-up. */
   seconds: number;
@@ -328,11 +329,13 @@ export interface ContractReport {
 const figureText = (f: PathFigures): ContractPathRow["engine"] =>
   Object.fromEntries(FIGURE_KEYS.map((k) => [k, f[k].toString()])) as ContractPathRow["engine"];
 
-/** |a − b| in USD: wad amounts, or token units for the fund draw. */
-function differenceUsd(key: string, a: bigint, b: bigint): number {
+/** |a − b| in wei of the ledger: wad amounts as they are, token units (the fund draw) scaled up. */
+function differenceWei(key: string, a: bigint, b: bigint): bigint {
   const d = a > b ? a - b : b - a;
-  return key === "fundDrawn" ? Number(d) / 1e6 : usd(d);
+  return key === "fundDrawn" ? d * SCALE : d;
 }
+
+const maxOf = (xs: readonly bigint[]): bigint => xs.reduce((m, x) => (x > m ? x : m), 0n);
 
 /**
  * Which Monte Carlo paths also run on chain: the first ⌈n/2⌉, and the ⌊n/2⌋ others with the largest bad debt (ties
@@ -384,29 +387,24 @@ export async function contractBacked(
       const t0 = performance.now();
       const chain = await lab.run(points, end.prices);
       chainMs += performance.now() - t0;
-      let largest = 0;
-      for (const k of FIGURE_KEYS) largest = Math.max(largest, differenceUsd(k, engine[k], chain[k]));
-      let differing = 0;
-      engine.equities.forEach((e, k) => {
-        const c = chain.equities[k] ?? 0n;
-        if (e !== c) differing++;
-        largest = Math.max(largest, differenceUsd("equity", e, c));
-      });
-      const exact = FIGURE_KEYS.every((k) => engine[k] === chain[k]) && differing === 0;
+      const equityDifferences = engine.equities.map((e, k) => differenceWei("equity", e, chain.equities[k] ?? 0n));
+      if (chain.equities.length !== engine.equities.length)
+        throw new Error("the chain read a different number of accounts");
+      const largest = maxOf([...FIGURE_KEYS.map((k) => differenceWei(k, engine[k], chain[k])), ...equityDifferences]);
       rows.push({
         path: i,
         engine: figureText(engine),
         chain: figureText(chain),
-        equitiesDiffering: differing,
-        largestDifference: exact ? 0 : largest,
+        equitiesDiffering: equityDifferences.filter((d) => d !== 0n).length,
+        largestDifference: largest.toString(),
         keeperPoints: points.length,
       });
       o.onProgress?.(done + 1, count);
     }
     return {
       paths: count,
-      agreed: rows.filter((r) => r.largestDifference === 0 && r.equitiesDiffering === 0).length,
-      largestDifference: Math.max(0, ...rows.map((r) => r.largestDifference)),
+      agreed: rows.filter((r) => r.largestDifference === "0").length,
+      largestDifference: maxOf(rows.map((r) => BigInt(r.largestDifference))).toString(),
       setupSeconds,
       seconds: chainMs / 1000,
       pathsPerSecond: count / (chainMs / 1000),

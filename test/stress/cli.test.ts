@@ -87,8 +87,8 @@ describe("stress command line", function () {
     expect(() => parseStressArgs(["run", "--horizon-days", "400"])).to.throw('--horizon-days "400"');
     expect(() => parseStressArgs(["run", "--threshold", "0.9"])).to.throw("--threshold belongs to the calibrate stage");
     expect(() => parseStressArgs(["calibrate", "--paths", "5"])).to.throw("--paths belongs to the run stage");
-    expect(() => parseStressArgs(["run", "--chain-paths", "-1"])).to.throw(
-      '--chain-paths "-1" is not an integer from 0 to 10000',
+    expect(() => parseStressArgs(["run", "--chain-paths", "20000"])).to.throw(
+      '--chain-paths "20000" is not an integer from 0 to 10000',
     );
     expect(() => parseStressArgs(["calibrate", "--chain-paths", "5"])).to.throw(
       "--chain-paths belongs to the run stage",
