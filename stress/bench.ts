@@ -16,7 +16,7 @@ import { DEFAULT_PATH_SETTINGS, runPath } from "./lib/scenario.js";
 import { simulatePath } from "./lib/simulate.js";
 
 const PATHS = Number(process.env.STRESS_BENCH_PATHS ?? 10_000);
-const CHAIN_PATHS = Number(process.env.STRESS_BENCH_CHAIN_PATHS ?? 20);
+const CHAIN_PATHS = Number(process.env.STRESS_BENCH_CHAIN_PATHS ?? 10);
 const DAYS = 10;
 const SEED = 1;
 
@@ -85,6 +85,8 @@ const result = {
     keeperPoints: chain.rows.reduce((n, r) => n + r.keeperPoints, 0),
   },
   targetMet: PATHS >= 10_000 && totalS <= 300,
+  /** Issue 12 also asks for ≥ 200 of the paths through the contracts, agreeing, within the same 5 minutes. */
+  contractTargetMet: chain.paths >= 200 && chain.agreed === chain.paths && totalS + chain.seconds <= 300,
   machine: { cpus: os.cpus().length, node: process.version },
 };
 await mkdir("bench/results", { recursive: true });

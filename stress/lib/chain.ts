@@ -3,7 +3,7 @@
 // mirrors), one evm_snapshot, and per path: evm_revert, a fresh Keeper from #keeper, the oracle moved to each
 // point of the path where the engine's keeper acted, the keeper run there until it has nothing left to do (the
 // deleverage timeout skipped with the clock), then the receipts read through sdk/loss-events.ts.
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -95,6 +95,13 @@ export async function openChainLab(
     throw new Error("the population cannot open on chain: entry prices differ within a market or the sides differ");
   const connection = await network.create();
   const setupProvider = inProcessProvider(connection.provider);
+  // The keeper reads the deployment from a file, as from the CLI: a temporary folder, removed on close.
+  const dir = await mkdtemp(path.join(tmpdir(), "stress-chain-"));
+  const cleanUp = async (): Promise<void> => {
+    setupProvider.destroy();
+    await connection.close();
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     const label = (what: string): string => id(`backstop-stress/${options.seed}/${what}`);
     const deployer = new Wallet(label("deployer"), setupProvider);
@@ -108,7 +115,6 @@ export async function openChainLab(
       ...[...wallets.values()].map((w) => w.address),
     ])
       await setupProvider.send("hardhat_setBalance", [address, toQuantity(ETH_FOR_GAS)]);
-    const dir = await mkdtemp(path.join(tmpdir(), "stress-chain-"));
     const deployed = await deployBackstop(deployer, hardhat, { dir });
     if (deployed.path === undefined) throw new Error("deploy: no deployment file written");
     const { clearingHouse, collateralToken: token, insuranceFund: fund } = deployed.contracts;
@@ -250,14 +256,10 @@ export async function openChainLab(
           provider.destroy();
         }
       },
-      async close() {
-        setupProvider.destroy();
-        await connection.close();
-      },
+      close: cleanUp,
     };
   } catch (error) {
-    setupProvider.destroy();
-    await connection.close();
+    await cleanUp();
     throw error;
   }
 }
