@@ -16,7 +16,7 @@ import { DEFAULT_PATH_SETTINGS, runPath } from "./lib/scenario.js";
 import { simulatePath } from "./lib/simulate.js";
 
 const PATHS = Number(process.env.STRESS_BENCH_PATHS ?? 10_000);
-const CHAIN_PATHS = Number(process.env.STRESS_BENCH_CHAIN_PATHS ?? 10);
+const CHAIN_PATHS = Number(process.env.STRESS_BENCH_CHAIN_PATHS ?? 4);
 const DAYS = 10;
 const SEED = 1;
 

@@ -11,7 +11,7 @@ export const RUN_DEFAULTS = {
   fund: 250_000,
   horizonDays: 10,
   latencyBlocks: 5,
-  chainPaths: 4,
+  chainPaths: 2,
 } as const;
 
 export const USAGE = `usage: npm run stress -- calibrate [--json] [--out DIR] [--data DIR] [--threshold Q] [--seed N]

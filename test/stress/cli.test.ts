@@ -35,7 +35,7 @@ describe("stress command line", function () {
       seed: 1,
       accounts: 200,
       fund: 250_000,
-      chainPaths: 4,
+      chainPaths: 2,
     });
     expect(
       parseStressArgs([
