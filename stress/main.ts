@@ -21,13 +21,15 @@ async function readText(file: string): Promise<string> {
 }
 
 /** A one-line progress bar on standard error, drawn only on a terminal. */
-function progress(done: number, total: number): void {
-  if (!process.stderr.isTTY) return;
-  const width = 30;
-  const filled = Math.round((width * done) / total);
-  process.stderr.write(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total} paths`);
-  if (done === total) process.stderr.write("\n");
-}
+const progress =
+  (what: string) =>
+  (done: number, total: number): void => {
+    if (!process.stderr.isTTY) return;
+    const width = 30;
+    const filled = Math.round((width * done) / total);
+    process.stderr.write(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total} ${what}`);
+    if (done === total) process.stderr.write("\n");
+  };
 
 async function run(options: RunCliOptions): Promise<void> {
   const population =
@@ -48,13 +50,15 @@ async function run(options: RunCliOptions): Promise<void> {
     fundUsd: options.fund,
     horizonDays: options.horizonDays,
     latencyBlocks: options.latencyBlocks,
+    chainPaths: options.chainPaths,
     population,
     pathFile,
     sensitivityPaths: 200,
     targetPerYear: 0.01,
     jointDays: 10_000,
     dataDir: options.data,
-    onProgress: progress,
+    onProgress: progress("paths"),
+    onChainProgress: progress("paths on chain"),
   });
   await mkdir(options.out, { recursive: true });
   const files = ["report.md", "report.json", "report.html"].map((f) => path.join(options.out, f));
@@ -76,6 +80,20 @@ async function run(options: RunCliOptions): Promise<void> {
         `fund depleted on ${(100 * report.probabilityFundDepleted).toFixed(2)}% of paths; recommended fund ${report.fundSizing.recommended.toFixed(2)} USD (target ${report.fundSizing.fundForTarget.toFixed(2)}, Cover-2 ${report.fundSizing.cover2.toFixed(2)})`,
         `wrote ${files.join(", ")}`,
       ].join("\n"),
+    );
+  }
+  const chain = report.contractBacked;
+  if ("skipped" in chain) {
+    if (options.chainPaths > 0) console.error(`stress: contract-backed paths not run: ${chain.skipped}`);
+  } else if (chain.agreed < chain.paths) {
+    console.error(
+      `stress: the engine and the contracts disagree on ${chain.paths - chain.agreed} of ${chain.paths} paths ` +
+        `(largest difference ${chain.largestDifference} wei); see "Contract-backed paths" in the report`,
+    );
+    process.exitCode = 1;
+  } else if (!options.json) {
+    console.log(
+      `contract-backed: ${chain.agreed} of ${chain.paths} paths agree to the wei, ${chain.pathsPerSecond.toFixed(3)} paths/s`,
     );
   }
 }

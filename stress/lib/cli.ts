@@ -11,11 +11,13 @@ export const RUN_DEFAULTS = {
   fund: 250_000,
   horizonDays: 10,
   latencyBlocks: 5,
+  chainPaths: 2,
 } as const;
 
 export const USAGE = `usage: npm run stress -- calibrate [--json] [--out DIR] [--data DIR] [--threshold Q] [--seed N]
        npm run stress -- run [--paths N] [--seed S] [--accounts N] [--fund USD] [--horizon-days D]
-                             [--latency-blocks B] [--population FILE] [--path FILE] [--json] [--out DIR] [--data DIR]
+                             [--latency-blocks B] [--chain-paths N] [--population FILE] [--path FILE] [--json]
+                             [--out DIR] [--data DIR]
 
 The stress lab sizes the insurance fund from fat-tailed price paths (issue 12).
 
@@ -23,7 +25,8 @@ The stress lab sizes the insurance fund from fat-tailed price paths (issue 12).
                      their dependence and a Kupiec backtest; writes calibration.md and calibration.json
   run                Monte Carlo paths, the replays of 12 March 2020 and 19 May 2021, the 99.9% one-day move
                      (Cover-1, Cover-2) and an optional path file through the off-chain mirror of the loss
-                     waterfall; writes report.md, report.json and report.html
+                     waterfall, and some of the Monte Carlo paths through the contracts with the project's
+                     keeper, compared to the wei; writes report.md, report.json and report.html
 
   --out DIR          folder for the files (default results/stress)
   --data DIR         folder with btc-usd-daily.csv and eth-usd-daily.csv (default: the shipped stress/data)
@@ -38,6 +41,8 @@ run:
   --fund USD         insurance fund in whole USD (default ${RUN_DEFAULTS.fund})
   --horizon-days D   days per path, 1 to 365 (default ${RUN_DEFAULTS.horizonDays})
   --latency-blocks B keeper latency in 12-second blocks, 0 to 7200 (default ${RUN_DEFAULTS.latencyBlocks})
+  --chain-paths N    Monte Carlo paths also run on the in-process network with the keeper, 0 to 10000
+                     (default ${RUN_DEFAULTS.chainPaths}; a few seconds to a minute each); the run fails if one disagrees
   --population FILE  CSV account,market,side,size,entry_price,collateral instead of the generated population
   --path FILE        CSV day,market,open,high,low,close: one more scenario, rescaled to the start prices`;
 
@@ -65,6 +70,7 @@ export interface RunCliOptions {
   fund: number;
   horizonDays: number;
   latencyBlocks: number;
+  chainPaths: number;
   population?: string;
   path?: string;
 }
@@ -101,6 +107,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
       fund: { type: "string" },
       "horizon-days": { type: "string" },
       "latency-blocks": { type: "string" },
+      "chain-paths": { type: "string" },
       population: { type: "string" },
       path: { type: "string" },
     },
@@ -111,7 +118,16 @@ export function parseStressArgs(argv: string[]): Options | "help" {
   const [stage] = positionals;
   if (!STAGES.includes(stage)) throw new Error(`unknown stage "${stage}"; one of: ${STAGES.join(", ")}`);
   if (values.out.trim() === "") throw new Error("--out is empty");
-  const runOnly = ["paths", "accounts", "fund", "horizon-days", "latency-blocks", "population", "path"] as const;
+  const runOnly = [
+    "paths",
+    "accounts",
+    "fund",
+    "horizon-days",
+    "latency-blocks",
+    "chain-paths",
+    "population",
+    "path",
+  ] as const;
   if (stage === "calibrate") {
     const misplaced = runOnly.find((k) => values[k] !== undefined);
     if (misplaced !== undefined) throw new Error(`--${misplaced} belongs to the run stage`);
@@ -135,6 +151,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
     fund: integer(values.fund, RUN_DEFAULTS.fund, "fund", 0, 10 ** 12),
     horizonDays: integer(values["horizon-days"], RUN_DEFAULTS.horizonDays, "horizon-days", 1, 365),
     latencyBlocks: integer(values["latency-blocks"], RUN_DEFAULTS.latencyBlocks, "latency-blocks", 0, 7200),
+    chainPaths: integer(values["chain-paths"], RUN_DEFAULTS.chainPaths, "chain-paths", 0, 10_000),
   };
   if (values.population !== undefined) options.population = values.population;
   if (values.path !== undefined) options.path = values.path;

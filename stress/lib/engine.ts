@@ -12,11 +12,11 @@ import {
   mulWad,
   mulWadUp,
   notionalAt,
-  rankCounterparties,
   SCALE,
   socialLossOwed,
   unrealizedPnl,
   WAD,
+  hardhat,
 } from "#sdk";
 
 import type { Holding, MarketSymbol } from "./population.js";
@@ -31,6 +31,9 @@ export interface EngineMarket {
   maintenanceMarginRatio: bigint;
   liquidationDiscount: bigint;
   liquidationFeeRatio: bigint;
+  /** Trading fees of the opening fills (0 when absent). */
+  makerFeeRatio?: bigint;
+  takerFeeRatio?: bigint;
 }
 
 /** One account in the ledger mirror. Collateral in 18 decimals (the ledger's unit), like the notionals. */
@@ -57,6 +60,20 @@ export interface Ledger {
   insuranceFees: bigint;
   /** InsuranceFund assets in the token's 6 decimals (floor 0 and an unbounded draw cap, as deployed locally). */
   fund: bigint;
+  /** Oracle price of each market now (18 decimals); the keeper's cross-margin equity reads the other market's. */
+  prices: bigint[];
+  /** Open deleverage cases by account id (LedgerLib.deleverageCases). */
+  cases: Map<string, DeleverageCase>;
+}
+
+/** An open ADL case: opened by `liquidate`, closed by the last `autoDeleverage` step or `socializeAfterTimeout`. */
+export interface DeleverageCase {
+  market: number;
+  longCounterparties: boolean;
+  /** What ADL steps have taken from counterparties so far (part of the receipt's shortfall). */
+  deleveraged: bigint;
+  /** Past `deleverageTimeout`: `socializeAfterTimeout` is allowed. */
+  ready: boolean;
 }
 
 /** What a path did to the fund and the traders. Wad amounts in 18 decimals, fund amounts in 6. */
@@ -103,28 +120,112 @@ export function emptyOutcome(): Outcome {
   };
 }
 
-const KEEPER_COLLATERAL = 10n ** 15n * WAD;
+/** Collateral of the protocol keeper (10^12 USD, 18 decimals): its margin never binds. The chain run deposits the same. */
+export const KEEPER_COLLATERAL = 10n ** 12n * WAD;
 
-/** Opens the population's positions at their entry prices (the fill's notional rounded down) in a fresh ledger. */
-export function openLedger(markets: readonly EngineMarket[], holdings: readonly Holding[], fundUsd: bigint): Ledger {
+/** One opening fill: `long` (the maker, buying) and `short` (the taker) trade `size` at `price`. */
+export interface OpeningFill {
+  market: number;
+  long: string;
+  short: string;
+  size: bigint;
+  price: bigint;
+}
+
+/**
+ * The fills that open the population on chain: per market, longs and shorts in file order matched two by two
+ * (each fill the smaller of the two remainders). Undefined when a market's entry prices differ or its sides do not
+ * balance: then no fill can give both sides their price, and the population opens one account at a time.
+ */
+export function openingFills(
+  markets: readonly EngineMarket[],
+  holdings: readonly Holding[],
+): OpeningFill[] | undefined {
+  const fills: OpeningFill[] = [];
+  for (const [m, market] of markets.entries()) {
+    const rows = holdings.filter((h) => h.market === market.symbol);
+    if (rows.length === 0) continue;
+    if (rows.some((h) => h.entryPrice !== rows[0].entryPrice)) return undefined;
+    const longs = rows.filter((h) => h.size > 0n).map((h) => ({ id: h.account, left: h.size }));
+    const shorts = rows.filter((h) => h.size < 0n).map((h) => ({ id: h.account, left: -h.size }));
+    let i = 0;
+    let j = 0;
+    while (i < longs.length && j < shorts.length) {
+      const size = longs[i].left < shorts[j].left ? longs[i].left : shorts[j].left;
+      fills.push({ market: m, long: longs[i].id, short: shorts[j].id, size, price: rows[0].entryPrice });
+      longs[i].left -= size;
+      shorts[j].left -= size;
+      if (longs[i].left === 0n) i++;
+      if (shorts[j].left === 0n) j++;
+    }
+    if (i < longs.length || j < shorts.length) return undefined;
+  }
+  return fills;
+}
+
+export interface LedgerOptions {
+  /** Id of the keeper's account (its address when compared with the chain); "keeper" by default. */
+  keeperId?: string;
+  /** Share of trading fees set aside for the fund (18 decimals); the local deployment's 30% by default. */
+  insuranceFeeShare?: bigint;
+}
+
+/** ClearingHouse._fillSide: charges the fee and sets aside the fund's share of it. */
+function fillSide(l: Ledger, a: Account, sizeDelta: bigint, notional: bigint, feeRatio: bigint, share: bigint): void {
+  const fee = mulWadUp(notional, feeRatio);
+  l.insuranceFees += mulWad(fee, share);
+  applyFill(l, a, sizeDelta, notional, fee);
+}
+
+/**
+ * Opens the population in a fresh ledger as the chain does (ClearingHouse._executeFill at the entry price, trading
+ * fees charged and the fund's share set aside): through {@link openingFills} when they exist, else each account
+ * alone as a taker against the book.
+ */
+export function openLedger(
+  markets: readonly EngineMarket[],
+  holdings: readonly Holding[],
+  fundUsd: bigint,
+  options: LedgerOptions = {},
+): Ledger {
   const index = new Map(markets.map((m, i) => [m.symbol, i]));
+  const keeperId = options.keeperId ?? "keeper";
+  const share = options.insuranceFeeShare ?? hardhat.insuranceFeeShare;
   const ledger: Ledger = {
     markets,
     accounts: [],
-    keeper: markets.map((_, i) => account("keeper", i, KEEPER_COLLATERAL)),
+    // One keeper account across markets on chain: its collateral sits on the first market's entry here.
+    keeper: markets.map((_, i) => account(keeperId, i, i === 0 ? KEEPER_COLLATERAL : 0n)),
     longOpenInterest: markets.map(() => 0n),
     shortOpenInterest: markets.map(() => 0n),
     longSocialLossIndex: markets.map(() => 0n),
     shortSocialLossIndex: markets.map(() => 0n),
     insuranceFees: 0n,
     fund: fundUsd,
+    prices: markets.map((m) => holdings.find((h) => h.market === m.symbol)?.entryPrice ?? 0n),
+    cases: new Map(),
   };
+  const byId = new Map<string, Account>();
   for (const h of holdings) {
     const m = index.get(h.market);
     if (m === undefined) throw new Error(`market ${h.market} is not deployed`);
     const a = account(h.account, m, h.collateral * SCALE);
-    applyFill(ledger, a, h.size, mulWad(abs(h.size), h.entryPrice), 0n);
     ledger.accounts.push(a);
+    byId.set(h.account, a);
+  }
+  const fills = openingFills(markets, holdings);
+  if (fills !== undefined) {
+    for (const f of fills) {
+      const notional = mulWad(f.size, f.price);
+      const m = markets[f.market];
+      fillSide(ledger, byId.get(f.long)!, f.size, notional, m.makerFeeRatio ?? 0n, share);
+      fillSide(ledger, byId.get(f.short)!, -f.size, notional, m.takerFeeRatio ?? 0n, share);
+    }
+  } else {
+    for (const h of holdings) {
+      const a = byId.get(h.account)!;
+      fillSide(ledger, a, h.size, mulWad(abs(h.size), h.entryPrice), markets[a.market].takerFeeRatio ?? 0n, share);
+    }
   }
   return ledger;
 }
@@ -143,6 +244,8 @@ export function cloneLedger(l: Ledger): Ledger {
     shortOpenInterest: [...l.shortOpenInterest],
     longSocialLossIndex: [...l.longSocialLossIndex],
     shortSocialLossIndex: [...l.shortSocialLossIndex],
+    prices: [...l.prices],
+    cases: new Map([...l.cases].map(([id, c]) => [id, { ...c }])),
   };
 }
 
@@ -312,85 +415,135 @@ function recordDeficit(out: Outcome, account: string, deficit: bigint): void {
   out.deficits.push({ account, deficit });
 }
 
-/**
- * LiquidationLogic.autoDeleverage, run by the keeper right after the case opens, at the same oracle price:
- * counterparties in descending ADL score (sdk/math/adl.ts), each giving up ⌊(D − A)·q/size⌋ (_deleverageStep,
- * _deleverageTerms; one whose loss would exceed its profit or equity is skipped, as the contract reverts).
- * What is left when no counterparty can take more goes through socializeAfterTimeout (_takeOver).
- */
-function autoDeleverage(l: Ledger, a: Account, price: bigint, out: Outcome): void {
-  const m = a.market;
-  const candidates = rankCounterparties(
-    l.accounts
-      .filter((c) => c !== a && c.market === m && c.size !== 0n && c.size > 0n !== a.size > 0n)
-      .map((c) => {
-        const pnl = unrealizedPnl(c.size, c.openNotional, price);
-        const equity = health(l, c, price).equity;
-        const collateral = c.collateral - pendingCharges(l, c);
-        return {
-          account: c.id,
-          ref: c,
-          unrealizedPnl: pnl,
-          notional: notionalAt(c.size, price),
-          score: adlScore({ unrealizedPnl: pnl, collateral, notional: notionalAt(c.size, price), equity }),
-        };
-      }),
-    () => false,
-  );
-  let deleveraged = 0n;
-  for (const { ref: c } of candidates) {
-    settle(l, a);
-    const deficit = -health(l, a, price).equity;
-    const available = availableForDraw(l);
-    if (available >= deficit) break;
-    settle(l, c);
-    const otherPnl = unrealizedPnl(c.size, c.openNotional, price);
-    if (otherPnl <= 0n) continue;
-    const accountAbs = abs(a.size);
-    const otherAbs = abs(c.size);
-    const q = accountAbs < otherAbs ? accountAbs : otherAbs;
-    const owed = deficit - available;
-    const loss = q === accountAbs ? owed : mulDiv(owed, q, accountAbs);
-    const profit = mulDiv(otherPnl, q, otherAbs);
-    const otherEquity = health(l, c, price).equity;
-    const cap = otherEquity <= 0n ? 0n : profit < otherEquity ? profit : otherEquity;
-    if (loss > cap) continue;
-    const closing = closingNotional(a.size, q, price);
-    const notional = a.size > 0n ? closing + loss : closing - loss;
-    const delta = a.size > 0n ? -q : q;
-    applyFill(l, a, delta, notional, 0n);
-    applyFill(l, c, -delta, notional, 0n);
-    deleveraged += loss;
-    out.deleveraged += loss;
-    out.adlSteps += 1;
-    out.log?.push({ kind: "adl", account: a.id, market: m, price, counterparty: c.id });
-    if (a.size === 0n) break;
-  }
-  if (a.size !== 0n) {
-    settle(l, a);
-    const covered = availableForDraw(l) >= -health(l, a, price).equity;
-    out.log?.push({ kind: covered ? "adl-takeover" : "timeout", account: a.id, market: m, price });
-  }
-  // The last step leaves the account flat owing what the fund can pay (_realizeDeficit); a fund refilled or an
-  // ADL that ran out of counterparties ends in _takeOver (liquidate again, or socializeAfterTimeout).
-  takeOver(l, a, price, out, deleveraged);
-}
-
 /** PositionMath.closingNotional: the notional that leaves the position's mark-to-market value unchanged. */
 export function closingNotional(size: bigint, q: bigint, price: bigint): bigint {
   const rest = size > 0n ? size - q : size + q;
   return abs(mulDivFloor(size, price, WAD) - mulDivFloor(rest, price, WAD));
 }
 
+const isKeeper = (l: Ledger, a: Account): boolean => l.keeper.includes(a);
+
 /**
- * LiquidationLogic.liquidate by the keeper for the account's whole position. Returns false when the account
- * is not liquidatable at `price` (the contract reverts NotLiquidatable).
+ * Settled collateral and equity of the account a position belongs to. The keeper is one account across markets
+ * on chain, so its entries are summed, each valued at its market's price (LedgerLib.health).
  */
-export function liquidate(l: Ledger, a: Account, price: bigint, out: Outcome): boolean {
-  if (a.size === 0n) return false;
+function accountTotals(l: Ledger, a: Account, price: bigint): { collateral: bigint; equity: bigint } {
+  if (!isKeeper(l, a)) return { collateral: a.collateral, equity: health(l, a, price).equity };
+  let collateral = 0n;
+  let equity = 0n;
+  for (const k of l.keeper) {
+    collateral += k.collateral;
+    equity += health(l, k, k.market === a.market ? price : l.prices[k.market]).equity;
+  }
+  return { collateral, equity };
+}
+
+/** LiquidationLogic._adlRank: the score the keeper reads (ClearingHouse.adlRank) to order counterparties. */
+export function adlRank(
+  l: Ledger,
+  c: Account,
+  price: bigint,
+): { account: string; ref: Account; score: bigint; unrealizedPnl: bigint; notional: bigint } {
+  const pnl = unrealizedPnl(c.size, c.openNotional, price);
+  const notional = notionalAt(c.size, price);
+  const { collateral, equity } = accountTotals(l, c, price);
+  const score = collateral <= 0n || equity <= 0n ? 0n : adlScore({ unrealizedPnl: pnl, collateral, notional, equity });
+  return { account: c.id, ref: c, score, unrealizedPnl: pnl, notional };
+}
+
+/** What a keeper call did: it went through, the contract ruled out this counterparty, or there was nothing to do. */
+export type CallResult = "confirmed" | "rejected" | "nothing";
+
+/**
+ * LiquidationLogic.autoDeleverage(account, market, counterparty, size) called by the keeper: when what the fund
+ * can pay covers the deficit the keeper takes the position over (_takeOver); otherwise the counterparty takes back
+ * q = min(size, both positions) and gives up ⌊(D − A)·q/size⌋ (_deleverageStep, _deleverageTerms: "rejected" where
+ * the contract reverts with CounterpartyWrongSide, CounterpartyNotProfitable or DeleverageExceedsProfit), and the
+ * last part leaves the account flat owing what the fund pays (_realizeDeficit).
+ */
+export function autoDeleverage(
+  l: Ledger,
+  a: Account,
+  c: Account,
+  size: bigint,
+  price: bigint,
+  out: Outcome,
+): CallResult {
+  const open = l.cases.get(a.id);
+  if (open === undefined || open.market !== a.market || a.size === 0n) return "nothing";
   settle(l, a);
   const h = health(l, a, price);
-  if (h.equity >= h.maintenanceMargin) return false;
+  if (h.equity >= 0n) return "nothing";
+  const deficit = -h.equity;
+  const available = availableForDraw(l);
+  const m = a.market;
+  if (available >= deficit) {
+    out.log?.push({ kind: "adl-takeover", account: a.id, market: m, price });
+    takeOver(l, a, price, out, open.deleveraged);
+    l.cases.delete(a.id);
+    return "confirmed";
+  }
+  settle(l, c);
+  if (c.size === 0n || c.size > 0n === a.size > 0n) return "rejected";
+  const otherPnl = unrealizedPnl(c.size, c.openNotional, price);
+  if (otherPnl <= 0n) return "rejected";
+  const accountAbs = abs(a.size);
+  const otherAbs = abs(c.size);
+  let q = accountAbs < otherAbs ? accountAbs : otherAbs;
+  if (size < q) q = size;
+  const owed = deficit - available;
+  const loss = q === accountAbs ? owed : mulDiv(owed, q, accountAbs);
+  const profit = mulDiv(otherPnl, q, otherAbs);
+  const otherEquity = accountTotals(l, c, price).equity;
+  const cap = otherEquity <= 0n ? 0n : profit < otherEquity ? profit : otherEquity;
+  if (loss > cap) return "rejected";
+  const closing = closingNotional(a.size, q, price);
+  const notional = a.size > 0n ? closing + loss : closing - loss;
+  const delta = a.size > 0n ? -q : q;
+  applyFill(l, a, delta, notional, 0n);
+  applyFill(l, c, -delta, notional, 0n);
+  open.deleveraged += loss;
+  out.deleveraged += loss;
+  out.adlSteps += 1;
+  out.log?.push({ kind: "adl", account: a.id, market: m, price, counterparty: c.id });
+  if (a.size === 0n) {
+    takeOver(l, a, price, out, open.deleveraged);
+    l.cases.delete(a.id);
+  }
+  return "confirmed";
+}
+
+/**
+ * LiquidationLogic.socializeAfterTimeout: past the timeout, the keeper takes the position over and what the fund
+ * cannot pay is socialized over the other side (_takeOver); an account that recovered just closes its case.
+ */
+export function socializeAfterTimeout(l: Ledger, a: Account, price: bigint, out: Outcome): CallResult {
+  const open = l.cases.get(a.id);
+  if (open === undefined || !open.ready) return "nothing";
+  settle(l, a);
+  out.log?.push({ kind: "timeout", account: a.id, market: a.market, price });
+  if (a.size !== 0n && health(l, a, price).equity < 0n) takeOver(l, a, price, out, open.deleveraged);
+  else recordDeficit(out, a.id, open.deleveraged);
+  l.cases.delete(a.id);
+  return "confirmed";
+}
+
+/**
+ * LiquidationLogic.liquidate by the keeper for the account's whole position. Returns false when the contract
+ * reverts (NotLiquidatable, or DeleverageInProgress for a bankrupt account with an open case).
+ */
+export function liquidate(l: Ledger, a: Account, price: bigint, out: Outcome): boolean {
+  settle(l, a);
+  const h = health(l, a, price);
+  const open = l.cases.get(a.id);
+  if (open !== undefined) {
+    if (h.equity < 0n) return false;
+    // The account recovered: its case closes with nothing socialized (_closeCase).
+    recordDeficit(out, a.id, open.deleveraged);
+    l.cases.delete(a.id);
+    if (h.equity >= h.maintenanceMargin) return true;
+  }
+  if (h.equity >= h.maintenanceMargin || a.size === 0n) return false;
   const m = l.markets[a.market];
   out.liquidations += 1;
   out.log?.push({ kind: "liquidate", account: a.id, market: a.market, price });
@@ -404,9 +557,10 @@ export function liquidate(l: Ledger, a: Account, price: bigint, out: Outcome): b
     handOver(l, a, q, price, reward, fee);
     return true;
   }
-  // _liquidateBankrupt on the account's last (only) position.
+  // _liquidateBankrupt on the account's last (only) position: an ADL market whose fund is short opens a case.
   out.bankruptcies += 1;
-  if (m.lossPolicy === "adl" && availableForDraw(l) < -h.equity) autoDeleverage(l, a, price, out);
-  else takeOver(l, a, price, out, 0n);
+  if (m.lossPolicy === "adl" && availableForDraw(l) < -h.equity) {
+    l.cases.set(a.id, { market: a.market, longCounterparties: a.size < 0n, deleveraged: 0n, ready: false });
+  } else takeOver(l, a, price, out, 0n);
   return true;
 }

@@ -1,9 +1,10 @@
 // The `run` stage: population, Monte Carlo and scenario paths through the engine, risk figures, fund sizing.
-import { hardhat, LOCAL_BTC_PRICE, LOCAL_ETH_PRICE, WAD, type NetworkParams } from "#sdk";
+import { hardhat, LOCAL_BTC_PRICE, LOCAL_ETH_PRICE, SCALE, WAD, type NetworkParams } from "#sdk";
 
-import { calibrate, DEFAULT_SETTINGS, marketModel } from "./calibrate.js";
+import { calibrate, DEFAULT_SETTINGS, marketModel, type BacktestRow } from "./calibrate.js";
 import { logReturns, type OhlcDay } from "./data.js";
-import { openLedger, type EngineMarket, type Outcome } from "./engine.js";
+import { engineFigures, FIGURE_KEYS, openChainLab, type PathFigures } from "./chain.js";
+import { openingFills, openLedger, type EngineMarket, type Outcome } from "./engine.js";
 import { ascending } from "./moments.js";
 import {
   concentration,
@@ -28,6 +29,8 @@ export function engineMarkets(params: NetworkParams = hardhat, mmr?: bigint): En
       maintenanceMarginRatio: mmr ?? BigInt(m.risk.maintenanceMarginRatio),
       liquidationDiscount: BigInt(m.risk.liquidationDiscount),
       liquidationFeeRatio: BigInt(m.risk.liquidationFeeRatio),
+      makerFeeRatio: BigInt(m.risk.makerFeeRatio),
+      takerFeeRatio: BigInt(m.risk.takerFeeRatio),
     };
   });
 }
@@ -48,12 +51,15 @@ export interface RunOptions {
   pathFile?: { name: string; paths: AssetPath[] };
   /** Paths per sensitivity cell (at most `paths`). */
   sensitivityPaths: number;
+  /** Monte Carlo paths also run through the contracts with the project's keeper (0: none). */
+  chainPaths: number;
   /** Target probability per year that a deficit reaches the loss policy. */
   targetPerYear: number;
   /** Simulated days the 99.9% move is read from (10,000 in the CLI). */
   jointDays: number;
   dataDir: string;
   onProgress?: (done: number, total: number) => void;
+  onChainProgress?: (done: number, total: number) => void;
 }
 
 /** USD float of a wad amount, for statistics (the exact wei stay in the outcomes). */
@@ -206,13 +212,34 @@ export interface SensitivityRow {
   probabilityBadDebt: number;
   probabilityLossPolicy: number;
   meanBadDebt: number;
-  var99: number;
+  /** The fund that covers a path's bad debt with 99% / 99.9% probability (its VaR over the row's paths). */
+  fund99: number;
+  fund999: number;
 }
 
+/** Kupiec's backtest of the one-day VaR of the model that drives the paths, per asset (from the calibration). */
+export interface SizingBacktest extends BacktestRow {
+  asset: string;
+  level: number;
+}
+
+/** What the run leaves out of the contracts' behaviour, in the report's words. */
+export const SIMPLIFICATIONS: readonly string[] = [
+  "One position per account: nobody holds both markets, so issue 9's largest-position-last rule never applies (the protocol keeper is the one account in both).",
+  "No funding payments: every position opens at the oracle price, so the premium and the rate stay 0 over the horizon; over days funding moves money between traders, not into bad debt.",
+  "No trading after the opening fills: nobody adds margin, closes or reopens during a path; the opening fees are charged and the fund's 30% share of them is set aside.",
+  "One keeper, one signer: it reacts `latency` blocks after each oracle update and then works at that block's prices until it has nothing left to do (ADL timeouts included); prices do not move while it does.",
+  "Intraday path: a daily bar is walked open → far extreme → close; each leg starts with a gap (the gap share) and then moves in 0.5% oracle steps every `stepBlocks` blocks.",
+  "Makers take the net of each market at 3x so that long and short open interest are equal, as on chain.",
+  "The fund: the staked amount only (no stakers leaving, no fee sweeps during a path); its floor 0 and draw cap never bind, as deployed locally.",
+];
+
 export interface LabReport {
-  settings: Omit<RunOptions, "population" | "pathFile" | "onProgress" | "dataDir" | "jointDays"> & {
+  settings: Omit<RunOptions, "population" | "pathFile" | "onProgress" | "onChainProgress" | "dataDir" | "jointDays"> & {
     gapShare: number;
     deviation: number;
+    stepBlocks: number;
+    minShortfallBps: number;
     markets: { symbol: string; lossPolicy: string; maintenanceMarginRatio: string }[];
     population: PopulationParams | "file";
   };
@@ -241,6 +268,9 @@ export interface LabReport {
   joint999: { down: number[]; up: number[] };
   scenarios: ScenarioRow[];
   sensitivity: SensitivityRow[];
+  backtest: SizingBacktest[];
+  contractBacked: ContractReport | { skipped: string };
+  simplifications: readonly string[];
   depletionCurve: { fund: number; probability: number }[];
   /** Per asset: empirical survival of the daily losses above the GPD threshold, and the fitted GPD's. */
   tail: { asset: string; points: { loss: number; survival: number; kind: "empirical" | "GPD fit" }[] }[];
@@ -269,6 +299,120 @@ export function tailPoints(
       kind: "GPD fit" as const,
     },
   ]);
+}
+
+/** One contract-backed path: the engine's and the chain's figures (exact integers) and where they differ. */
+export interface ContractPathRow {
+  path: number;
+  engine: Record<(typeof FIGURE_KEYS)[number], string>;
+  chain: Record<(typeof FIGURE_KEYS)[number], string>;
+  /** Accounts (the keeper included) whose final equity differs between the two. */
+  equitiesDiffering: number;
+  /** Largest |engine − chain| over the figures and the equities, in wei of the 18-decimal ledger (0: to the wei). */
+  largestDifference: string;
+  keeperPoints: number;
+}
+
+export interface ContractReport {
+  paths: number;
+  /** Paths whose every figure and every final equity agree to the wei. */
+  agreed: number;
+  /** Over the paths, in wei (18 decimals). */
+  largestDifference: string;
+  setupSeconds: number;
+  /** Replaying the paths on chain (the keeper, the oracle, the receipts), without the set-up. */
+  seconds: number;
+  pathsPerSecond: number;
+  rows: ContractPathRow[];
+}
+
+const figureText = (f: PathFigures): ContractPathRow["engine"] =>
+  Object.fromEntries(FIGURE_KEYS.map((k) => [k, f[k].toString()])) as ContractPathRow["engine"];
+
+/** |a − b| in wei of the ledger: wad amounts as they are, token units (the fund draw) scaled up. */
+function differenceWei(key: string, a: bigint, b: bigint): bigint {
+  const d = a > b ? a - b : b - a;
+  return key === "fundDrawn" ? d * SCALE : d;
+}
+
+const maxOf = (xs: readonly bigint[]): bigint => xs.reduce((m, x) => (x > m ? x : m), 0n);
+
+/**
+ * Which Monte Carlo paths also run on chain: the first ⌈n/2⌉, and the ⌊n/2⌋ others with the largest bad debt (ties
+ * by index), so that the subset has ordinary paths and the ones that reach the fund, ADL and socialization.
+ */
+export function chainSubset(badDebt: readonly number[], n: number): number[] {
+  const count = Math.min(n, badDebt.length);
+  const first = Array.from({ length: Math.ceil(count / 2) }, (_, i) => i);
+  const worst = badDebt
+    .map((b, i) => ({ b, i }))
+    .filter((x) => x.i >= first.length)
+    .sort((x, y) => y.b - x.b || x.i - y.i)
+    .slice(0, count - first.length)
+    .map((x) => x.i);
+  return [...first, ...worst.sort((a, b) => a - b)];
+}
+
+/**
+ * Monte Carlo paths `indices` again, through the engine with the chain's account ids (so ADL ties rank as
+ * on chain) and through the contracts with the project's keeper (stress/lib/chain.ts), compared to the wei.
+ */
+export async function contractBacked(
+  model: MarketModel,
+  markets: readonly EngineMarket[],
+  holdings: readonly Holding[],
+  o: Pick<RunOptions, "seed" | "horizonDays" | "fundUsd" | "onProgress">,
+  s: PathSettings,
+  indices: readonly number[],
+): Promise<ContractReport> {
+  const count = indices.length;
+  const fundTokens = BigInt(o.fundUsd) * 1_000_000n;
+  const started = performance.now();
+  const lab = await openChainLab(markets, holdings, fundTokens, { seed: o.seed, minShortfallBps: s.minShortfallBps });
+  const setupSeconds = (performance.now() - started) / 1000;
+  try {
+    const renamed = holdings.map((h) => ({ ...h, account: lab.ids.accounts.get(h.account)! }));
+    const ledger = openLedger(markets, renamed, fundTokens, { keeperId: lab.ids.keeper });
+    const start = startPricesFor(model);
+    const rows: ContractPathRow[] = [];
+    let chainMs = 0;
+    for (const [done, i] of indices.entries()) {
+      const paths = toMarketOrder(
+        markets,
+        model,
+        simulatePath(model, { seed: o.seed, days: o.horizonDays, startPrices: start }, i),
+      );
+      const { outcome, ledger: end, points } = runPath(ledger, paths, s);
+      const engine = engineFigures(outcome, end);
+      const t0 = performance.now();
+      const chain = await lab.run(points, end.prices);
+      chainMs += performance.now() - t0;
+      const equityDifferences = engine.equities.map((e, k) => differenceWei("equity", e, chain.equities[k] ?? 0n));
+      if (chain.equities.length !== engine.equities.length)
+        throw new Error("the chain read a different number of accounts");
+      const largest = maxOf([...FIGURE_KEYS.map((k) => differenceWei(k, engine[k], chain[k])), ...equityDifferences]);
+      rows.push({
+        path: i,
+        engine: figureText(engine),
+        chain: figureText(chain),
+        equitiesDiffering: equityDifferences.filter((d) => d !== 0n).length,
+        largestDifference: largest.toString(),
+        keeperPoints: points.length,
+      });
+      o.onProgress?.(done + 1, count);
+    }
+    return {
+      paths: count,
+      agreed: rows.filter((r) => r.largestDifference === "0").length,
+      largestDifference: maxOf(rows.map((r) => BigInt(r.largestDifference))).toString(),
+      setupSeconds,
+      seconds: chainMs / 1000,
+      pathsPerSecond: count / (chainMs / 1000),
+      rows,
+    };
+  } finally {
+    await lab.close();
+  }
 }
 
 function monteCarlo(
@@ -375,23 +519,51 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
       probabilityBadDebt: share(b),
       probabilityLossPolicy: share(r.rows.map((x) => x.deleveraged + x.socialized)),
       meanBadDebt: mean(b),
-      var99: empiricalVaR(b, 0.99),
+      fund99: empiricalVaR(b, 0.99),
+      fund999: empiricalVaR(b, 0.999),
     });
   };
-  for (const mmr of [3n, 5n, 7n])
-    cell("maintenance margin", `${mmr}%`, engineMarkets(hardhat, (WAD * mmr) / 100n), holdings, s);
+  const mark = (isDefault: boolean, text: string): string => (isDefault ? `${text} (default)` : text);
+  const deployedMmr = markets[0].maintenanceMarginRatio;
+  for (const mmr of [3n, 5n, 7n]) {
+    const ratio = (WAD * mmr) / 100n;
+    cell("maintenance margin", mark(ratio === deployedMmr, `${mmr}%`), engineMarkets(hardhat, ratio), holdings, s);
+  }
   if (o.population === undefined) {
     for (const cap of [5, 10, 15]) {
       cell(
         "leverage cap",
-        cap > 10 ? `${cap}x (above the deployed 10x)` : `${cap}x`,
+        cap > 10 ? `${cap}x (above the deployed 10x)` : mark(cap === population.leverage.cap, `${cap}x`),
         markets,
         generatePopulation({ ...population, leverage: { ...population.leverage, cap } }, START_PRICES),
         s,
       );
     }
   }
-  for (const b of [0, 5, 50]) cell("keeper latency", `${b} blocks`, markets, holdings, { ...s, latencyBlocks: b });
+  for (const b of [0, 5, 25, 100, 300])
+    cell("keeper latency", mark(b === s.latencyBlocks, `${b} blocks`), markets, holdings, { ...s, latencyBlocks: b });
+  for (const g of [0, 0.1, 0.25, 0.5, 1])
+    cell("gap share", mark(g === s.gapShare, `${g * 100}%`), markets, holdings, { ...s, gapShare: g });
+
+  const backtest: SizingBacktest[] = calibration.assets.flatMap((a) =>
+    a.backtest
+      .filter((row) => row.model === "GARCH-t")
+      .map((row) => ({ ...row, asset: a.asset, level: DEFAULT_SETTINGS.backtestLevel })),
+  );
+
+  let contract: ContractReport | { skipped: string };
+  if (o.chainPaths === 0) contract = { skipped: "--chain-paths 0" };
+  else if (openingFills(markets, holdings) === undefined)
+    contract = { skipped: "the population's entry prices differ within a market: no fill opens both sides at theirs" };
+  else
+    contract = await contractBacked(
+      model,
+      markets,
+      holdings,
+      { ...o, onProgress: o.onChainProgress },
+      s,
+      chainSubset(bad, o.chainPaths),
+    );
 
   const maxBad = Math.max(...bad, 0);
   const grid = Array.from({ length: 21 }, (_, i) => (maxBad * i) / 20);
@@ -403,10 +575,13 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
       fundUsd: o.fundUsd,
       horizonDays: o.horizonDays,
       latencyBlocks: o.latencyBlocks,
+      chainPaths: o.chainPaths,
       sensitivityPaths: n,
       targetPerYear: o.targetPerYear,
       gapShare: s.gapShare,
       deviation: s.deviation,
+      stepBlocks: s.stepBlocks,
+      minShortfallBps: s.minShortfallBps,
       markets: markets.map((m) => ({
         symbol: m.symbol,
         lossPolicy: m.lossPolicy,
@@ -438,6 +613,9 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
     joint999: joint,
     scenarios,
     sensitivity,
+    backtest,
+    contractBacked: contract,
+    simplifications: SIMPLIFICATIONS,
     tail: calibration.assets.map((a, k) => ({
       asset: a.asset,
       points: tailPoints(

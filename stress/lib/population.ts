@@ -1,6 +1,6 @@
 // The trader population a stress path runs against: a seeded generator with documented default
 // distributions, and a CSV loader so that a real event can be replayed with its real positions.
-import { USD, WAD } from "#sdk";
+import { hardhat, USD, WAD } from "#sdk";
 
 import { checkSeed, createRng } from "./rng.js";
 
@@ -33,6 +33,11 @@ export interface PopulationParams {
   leverage: { cap: number; shape: number };
   /** Leverage of the market makers that take the net of each market, so long and short open interest match. */
   makerLeverage: number;
+  /**
+   * Share of the notional deposited on top of notional/leverage to pay the opening fill's fee: the deployed taker
+   * fee, so that leverage up to the cap still passes the initial-margin check after the fee.
+   */
+  openingFee: number;
   seed: number;
 }
 
@@ -48,6 +53,7 @@ export const DEFAULT_POPULATION: PopulationParams = {
   notional: { xMin: 1_000, alpha: 1.3, max: 2_000_000 },
   leverage: { cap: 10, shape: 0.5 },
   makerLeverage: 3,
+  openingFee: Number(hardhat.markets[0].risk.takerFeeRatio) / 1e18,
   seed: 1,
 };
 
@@ -71,6 +77,7 @@ function checkParams(p: PopulationParams): void {
     bad("notional needs xMin > 0, alpha > 0 and max ≥ xMin");
   if (!(p.leverage.cap >= 1 && p.leverage.shape > 0)) bad("leverage needs cap ≥ 1 and shape > 0");
   if (!(p.makerLeverage >= 1)) bad(`makerLeverage ${p.makerLeverage} is below 1`);
+  if (!(p.openingFee >= 0 && p.openingFee < 1)) bad(`openingFee ${p.openingFee} is not in [0, 1)`);
   checkSeed(p.seed, "population seed");
 }
 
@@ -95,7 +102,8 @@ export function generatePopulation(p: PopulationParams, prices: StartPrices): Ho
       market,
       size: long ? size : -size,
       entryPrice: price,
-      collateral: toUnits(notional / leverage, USD),
+      // Whole cents, rounded up: the initial-margin check must pass after the fee.
+      collateral: (BigInt(Math.ceil((notional / leverage + notional * p.openingFee) * 100)) * USD) / 100n,
     });
   }
   return balance(holdings, p.makerLeverage);

@@ -1,6 +1,19 @@
-// Drives the engine along a price path: daily OHLC bars become oracle updates block by block, and the
-// keeper liquidates what it sees, its transaction landing `latencyBlocks` after the update it reacted to.
-import { cloneLedger, emptyOutcome, health, liquidate, type Ledger, type Outcome } from "./engine.js";
+// Drives the engine along a price path: daily OHLC bars become oracle updates block by block, and the project's
+// keeper (keeper/src/strategy.ts and jobs.ts, mirrored here) acts `latencyBlocks` after each update it reacts to,
+// on the state and prices of that block.
+import {
+  cloneLedger,
+  emptyOutcome,
+  health,
+  liquidate,
+  adlRank,
+  autoDeleverage,
+  socializeAfterTimeout,
+  type Account,
+  type Ledger,
+  type Outcome,
+} from "./engine.js";
+import { abs, rankCounterparties } from "#sdk";
 import type { AssetPath } from "./simulate.js";
 
 /** 12-second blocks. */
@@ -8,14 +21,25 @@ export const BLOCKS_PER_DAY = 7200;
 
 /** How a daily bar is walked and how fast the keeper is. */
 export interface PathSettings {
+  /** Blocks from an oracle update to the keeper's transactions that react to it. */
   latencyBlocks: number;
   /** Oracle deviation threshold: an update whenever the price has moved this much (log), as Chainlink feeds do. */
   deviation: number;
   /** Share of each intraday leg that happens as one oracle jump at its start: the intraday gap. */
   gapShare: number;
+  /** Blocks between two `deviation` steps while a leg moves: the speed of a move (10 blocks ≈ 0.5% per 2 minutes). */
+  stepBlocks: number;
+  /** The keeper's --min-shortfall-bps: solvent accounts less short of maintenance than this are left alone. */
+  minShortfallBps: number;
 }
 
-export const DEFAULT_PATH_SETTINGS: PathSettings = { latencyBlocks: 5, deviation: 0.005, gapShare: 0.25 };
+export const DEFAULT_PATH_SETTINGS: PathSettings = {
+  latencyBlocks: 5,
+  deviation: 0.005,
+  gapShare: 0.25,
+  stepBlocks: 10,
+  minShortfallBps: 1,
+};
 
 /** One oracle update: block number (from the path's start), market index, price in 18 decimals on the 8-decimal grid. */
 export interface OracleUpdate {
@@ -34,7 +58,8 @@ export function feedPrice(usd: number): bigint {
 /**
  * The oracle updates of one market's path. Each day runs open → low → high → close when it closes up, open →
  * high → low → close when it closes down (the far extreme second); each leg gets blocks in proportion to its
- * length, its first `gapShare` happens in one update, the rest in steps of at most `deviation`.
+ * length. A leg starts with one update of `gapShare` of it (the gap), then moves in `deviation` steps every
+ * `stepBlocks` blocks (faster when the leg's time is short), then rests until the next leg.
  */
 export function oracleUpdates(path: AssetPath, market: number, s: PathSettings): OracleUpdate[] {
   const out: OracleUpdate[] = [];
@@ -55,12 +80,13 @@ export function oracleUpdates(path: AssetPath, market: number, s: PathSettings):
       }
       const gap = legs[i] * s.gapShare;
       const steps = Math.max(1, Math.ceil((legs[i] - gap) / s.deviation));
+      const spacing = Math.min(Math.max(1, s.stepBlocks), span / (steps + 1));
       const sign = to > from ? 1 : -1;
       const startBlock = block;
       if (gap > 0) out.push({ block: Math.floor(startBlock), market, price: feedPrice(Math.exp(from + sign * gap)) });
       for (let k = 1; k <= steps; k++) {
         const x = from + sign * (gap + ((legs[i] - gap) * k) / steps);
-        out.push({ block: Math.floor(startBlock + (span * k) / (steps + 1)), market, price: feedPrice(Math.exp(x)) });
+        out.push({ block: Math.floor(startBlock + spacing * k), market, price: feedPrice(Math.exp(x)) });
       }
       block += span;
     }
@@ -68,74 +94,180 @@ export function oracleUpdates(path: AssetPath, market: number, s: PathSettings):
   return out;
 }
 
+/** A point of the path where the keeper acted: the block and every market's oracle price then. */
+export interface KeeperPoint {
+  block: number;
+  prices: bigint[];
+}
+
+/** Most keeper cycles at one point; a waterfall that needs more means the mirror loops. */
+const MAX_CYCLES = 500;
+/** keeper/src/jobs.ts MAX_DELEVERAGE_STEPS. */
+const MAX_DELEVERAGE_STEPS = 64;
+
+const byId = (a: string, b: string): number => {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
 /**
- * Runs one path: updates of every market merged in block order; after each update the keeper checks the
- * accounts of that market (a float screen, then the exact health) and sends a liquidation that lands
- * `latencyBlocks` later, executed at the oracle price then; an account still liquidatable is sent again.
- * The ledger is copied first. Returns the outcome and the ledger after the path; with `record`, the outcome's
- * log lists every keeper call, for replaying the path on the contracts.
+ * keeper/src/jobs.ts runDeleverage: before each step, rank the accounts on the counterparties' side
+ * (the keeper's own included) by their ADL score and call autoDeleverage against the best for min(both sizes);
+ * a counterparty the contract rules out is skipped; with none left, socialize once the timeout has passed.
+ */
+function runDeleverage(l: Ledger, a: Account, out: Outcome): number {
+  const excluded = new Set<Account>();
+  const price = l.prices[a.market];
+  let confirmed = 0;
+  for (let step = 0; step < MAX_DELEVERAGE_STEPS; step++) {
+    const open = l.cases.get(a.id);
+    if (open === undefined || a.size === 0n) break;
+    const side = [...l.accounts, ...l.keeper].filter(
+      (c) => c !== a && c.market === a.market && c.size !== 0n && c.size > 0n === open.longCounterparties,
+    );
+    const [best] = rankCounterparties(
+      side.filter((c) => !excluded.has(c)).map((c) => adlRank(l, c, price)),
+      () => false,
+    );
+    if (best === undefined) {
+      if (open.ready && socializeAfterTimeout(l, a, price, out) === "confirmed") confirmed++;
+      break;
+    }
+    const theirs = abs(best.ref.size);
+    const mine = abs(a.size);
+    const r = autoDeleverage(l, a, best.ref, theirs < mine ? theirs : mine, price, out);
+    if (r === "nothing") break;
+    if (r === "rejected") excluded.add(best.ref);
+    else confirmed++;
+  }
+  return confirmed;
+}
+
+/**
+ * A float screen before the exact check: an account whose equity is above 1.01 × its maintenance margin + 1 USD in
+ * floating point, in a market with no social loss charged yet, cannot be liquidatable.
+ */
+function clearlyHealthy(l: Ledger, a: Account): boolean {
+  if (l.longSocialLossIndex[a.market] !== 0n || l.shortSocialLossIndex[a.market] !== 0n) return false;
+  let f = screens.get(a);
+  if (f === undefined || f.collateral !== a.collateral || f.size !== a.size || f.openNotional !== a.openNotional) {
+    // Number(bigint) is the cost here; an account's fields change only when the keeper touches it.
+    f = {
+      collateral: a.collateral,
+      size: a.size,
+      openNotional: a.openNotional,
+      sizeF: Number(a.size) / 1e18,
+      cashF: (Number(a.collateral) - Number(a.openNotional)) / 1e18,
+      mmrF: Number(l.markets[a.market].maintenanceMarginRatio) / 1e18,
+    };
+    screens.set(a, f);
+  }
+  const price = Number(l.prices[a.market]) / 1e18;
+  return f.cashF + f.sizeF * price > Math.abs(f.sizeF) * price * f.mmrF * 1.01 + 1;
+}
+
+/** Float copies of an account's fields for {@link clearlyHealthy}, valid while the fields are unchanged. */
+const screens = new WeakMap<
+  Account,
+  { collateral: bigint; size: bigint; openNotional: bigint; sizeF: number; cashF: number; mmrF: number }
+>();
+
+/**
+ * One keeper cycle (keeper/src/strategy.ts planJobs, then the jobs in order on one signer): every liquidatable
+ * account read at the cycle's start, largest shortfall first (ties by id): a deleverage job when it is bankrupt
+ * with an open case, else a liquidation unless it is solvent and short by less than `minShortfallBps` of its
+ * maintenance margin; then the socialization of cases past their timeout that were not planned. Returns the
+ * number of calls that went through.
+ */
+export function keeperCycle(l: Ledger, out: Outcome, minShortfallBps: number): number {
+  const rows = l.accounts
+    .filter((a) => a.size !== 0n && !clearlyHealthy(l, a))
+    .map((a) => ({ a, ...health(l, a, l.prices[a.market]) }))
+    .filter((r) => r.equity < r.maintenanceMargin)
+    .sort((x, y) => {
+      const d = y.maintenanceMargin - y.equity - (x.maintenanceMargin - x.equity);
+      return d !== 0n ? (d > 0n ? 1 : -1) : byId(x.a.id, y.a.id);
+    });
+  const planned = new Set<string>();
+  const jobs: (() => number)[] = [];
+  for (const r of rows) {
+    const bankrupt = r.equity < 0n;
+    const shortfall = r.maintenanceMargin - r.equity;
+    if (!bankrupt && shortfall * 10_000n < r.maintenanceMargin * BigInt(minShortfallBps)) continue;
+    planned.add(r.a.id);
+    if (bankrupt && l.cases.has(r.a.id)) jobs.push(() => runDeleverage(l, r.a, out));
+    else jobs.push(() => (liquidate(l, r.a, l.prices[r.a.market], out) ? 1 : 0));
+  }
+  for (const id of [...l.cases.keys()].sort(byId)) {
+    if (planned.has(id) || !l.cases.get(id)!.ready) continue;
+    const a = l.accounts.find((x) => x.id === id)!;
+    jobs.push(() => (socializeAfterTimeout(l, a, l.prices[a.market], out) === "confirmed" ? 1 : 0));
+  }
+  return jobs.reduce((n, job) => n + job(), 0);
+}
+
+/**
+ * The keeper at one point of the path, prices fixed: cycles until one gets nothing through; while a deleverage case
+ * waits for its timeout, the clock moves past it (every open case becomes ready) and the cycles go on. Returns
+ * whether any call went through.
+ */
+export function settleKeeper(l: Ledger, out: Outcome, minShortfallBps: number): boolean {
+  let acted = false;
+  for (let cycle = 0; cycle < MAX_CYCLES; cycle++) {
+    if (keeperCycle(l, out, minShortfallBps) > 0) {
+      acted = true;
+      continue;
+    }
+    const waiting = [...l.cases.values()].filter((c) => !c.ready);
+    if (waiting.length === 0) return acted;
+    for (const c of waiting) c.ready = true;
+  }
+  throw new Error(`the keeper was still acting after ${MAX_CYCLES} cycles at one point`);
+}
+
+/**
+ * Runs one path: updates of every market merged in block order; `latencyBlocks` after each update the keeper
+ * settles everything it finds at that block's prices (a point of several updates' reactions runs once). The
+ * ledger is copied first. Returns the outcome, the ledger after the path and the points where the keeper acted;
+ * with `record`, the outcome's log lists every keeper call, for replaying the path on the contracts.
  */
 export function runPath(
   start: Ledger,
   paths: readonly AssetPath[],
   s: PathSettings,
   record = false,
-): { outcome: Outcome; ledger: Ledger } {
+): { outcome: Outcome; ledger: Ledger; points: KeeperPoint[] } {
   const l = cloneLedger(start);
   const out = emptyOutcome();
   if (record) out.log = [];
   const updates = paths
     .flatMap((p, m) => oracleUpdates(p, m, s))
     .sort((a, b) => a.block - b.block || a.market - b.market);
-  const prices = paths.map((p) => feedPrice(p.open[0]));
-  const byMarket = l.markets.map((_, m) => l.accounts.filter((a) => a.market === m));
-  const pending: { account: number; at: number }[] = [];
-  const queued = new Set<number>();
+  l.prices = paths.map((p) => feedPrice(p.open[0]));
   const latency = Math.max(0, Math.floor(s.latencyBlocks));
-
-  let sent = 0;
-  const execute = (upTo: number): void => {
-    pending.sort((a, b) => a.at - b.at || a.account - b.account);
-    while (pending.length > 0 && pending[0].at <= upTo) {
-      // Each liquidation either closes the position or restores maintenance margin at an unchanged price, so
-      // resends are few; the bound turns a broken invariant into an error instead of a hung run.
-      if (++sent > 100 * (l.accounts.length + updates.length)) throw new Error("keeper loop does not terminate");
-      const job = pending.shift()!;
-      queued.delete(job.account);
-      const a = l.accounts[job.account];
-      if (liquidate(l, a, prices[a.market], out) && a.size !== 0n) {
-        const h = health(l, a, prices[a.market]);
-        if (h.equity < h.maintenanceMargin) {
-          pending.push({ account: job.account, at: job.at + Math.max(1, latency) });
-          queued.add(job.account);
-          pending.sort((x, y) => x.at - y.at || x.account - y.account);
-        }
-      }
+  const points: KeeperPoint[] = [];
+  const react = (block: number): void => {
+    if (settleKeeper(l, out, s.minShortfallBps)) points.push({ block, prices: [...l.prices] });
+  };
+  // Reactions in block order (latency is the same for every update); a reaction at block t runs after the
+  // updates of block t, and one with no update since the previous reaction has nothing new to see.
+  const due: number[] = [];
+  let changed = false;
+  const runDue = (before: number): void => {
+    while (due.length > 0 && due[0] < before) {
+      const block = due.shift()!;
+      if (changed) react(block);
+      changed = false;
     }
   };
-  const indexOf = new Map(l.accounts.map((a, i) => [a, i]));
   for (const u of updates) {
-    execute(u.block - 1);
-    prices[u.market] = u.price;
-    const pf = Number(u.price) / 1e18;
-    for (const a of byMarket[u.market]) {
-      if (a.size === 0n) continue;
-      const i = indexOf.get(a)!;
-      if (queued.has(i)) continue;
-      // Float screen: only accounts within 1% of their maintenance margin get the exact bigint check.
-      const sizeF = Number(a.size) / 1e18;
-      const equityF = Number(a.collateral) / 1e18 + sizeF * pf - Number(a.openNotional) / 1e18;
-      const mmF = (Math.abs(sizeF) * pf * Number(l.markets[a.market].maintenanceMarginRatio)) / 1e18;
-      if (equityF > mmF * 1.01 + 1 && l.longSocialLossIndex[a.market] === 0n && l.shortSocialLossIndex[a.market] === 0n)
-        continue;
-      const h = health(l, a, u.price);
-      if (h.equity < h.maintenanceMargin) {
-        pending.push({ account: i, at: u.block + latency });
-        queued.add(i);
-      }
-    }
-    execute(u.block);
+    runDue(u.block);
+    if (l.prices[u.market] !== u.price) changed = true;
+    l.prices[u.market] = u.price;
+    const at = u.block + latency;
+    if (due[due.length - 1] !== at) due.push(at);
   }
-  execute(Number.POSITIVE_INFINITY);
-  return { outcome: out, ledger: l };
+  runDue(Number.POSITIVE_INFINITY);
+  return { outcome: out, ledger: l, points };
 }

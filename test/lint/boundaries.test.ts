@@ -42,14 +42,16 @@ describe("import boundaries (eslint.config.js)", function () {
     ]);
   });
 
-  it("lets only devnet/, the demo and the keeper benchmark run the keeper through #keeper", function () {
+  it("lets only devnet/, the demo, the keeper benchmark and the stress lab's chain runner run the keeper", function () {
     const code = 'import { Keeper } from "#keeper";';
+    const refused = (from: string): string =>
+      `${from}/ may not import #keeper: only devnet/, the demo, the keeper benchmark and the stress lab's chain runner run the keeper in process`;
     expect(problems("devnet/x.ts", code)).to.deep.equal([]);
     expect(problems("scripts/demo/x.ts", code)).to.deep.equal([]);
     expect(problems("bench/x.ts", code)).to.deep.equal([]);
-    expect(problems("cli/x.ts", code)).to.deep.equal([
-      "cli/ may not import #keeper: only devnet/, the demo and the keeper benchmark run the keeper in process",
-    ]);
+    expect(problems("stress/lib/chain.ts", code)).to.deep.equal([]);
+    expect(problems("stress/lib/lab.ts", code)).to.deep.equal([refused("stress")]);
+    expect(problems("cli/x.ts", code)).to.deep.equal([refused("cli")]);
   });
 
   it("keeps sdk/ free of everything but itself and the bindings", function () {

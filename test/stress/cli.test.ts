@@ -29,7 +29,14 @@ describe("stress command line", function () {
   });
 
   it("takes the run stage with its defaults and every flag", function () {
-    expect(parseStressArgs(["run"])).to.include({ stage: "run", paths: 2000, seed: 1, accounts: 200, fund: 250_000 });
+    expect(parseStressArgs(["run"])).to.include({
+      stage: "run",
+      paths: 2000,
+      seed: 1,
+      accounts: 200,
+      fund: 250_000,
+      chainPaths: 2,
+    });
     expect(
       parseStressArgs([
         "run",
@@ -44,6 +51,8 @@ describe("stress command line", function () {
         "--horizon-days",
         "3",
         "--latency-blocks",
+        "0",
+        "--chain-paths",
         "0",
         "--population",
         "p.csv",
@@ -66,6 +75,7 @@ describe("stress command line", function () {
       fund: 0,
       horizonDays: 3,
       latencyBlocks: 0,
+      chainPaths: 0,
       population: "p.csv",
       path: "x.csv",
     });
@@ -77,6 +87,12 @@ describe("stress command line", function () {
     expect(() => parseStressArgs(["run", "--horizon-days", "400"])).to.throw('--horizon-days "400"');
     expect(() => parseStressArgs(["run", "--threshold", "0.9"])).to.throw("--threshold belongs to the calibrate stage");
     expect(() => parseStressArgs(["calibrate", "--paths", "5"])).to.throw("--paths belongs to the run stage");
+    expect(() => parseStressArgs(["run", "--chain-paths", "20000"])).to.throw(
+      '--chain-paths "20000" is not an integer from 0 to 10000',
+    );
+    expect(() => parseStressArgs(["calibrate", "--chain-paths", "5"])).to.throw(
+      "--chain-paths belongs to the run stage",
+    );
   });
 
   it("refuses a bad command line with what was wrong", function () {

@@ -8,12 +8,20 @@ import {
   health,
   liquidate,
   openLedger,
+  type Action,
   type EngineMarket,
   type Ledger,
 } from "../../stress/lib/engine.js";
 import { stats } from "../../stress/lib/lab.js";
 import type { Holding } from "../../stress/lib/population.js";
-import { runPath } from "../../stress/lib/scenario.js";
+import {
+  DEFAULT_PATH_SETTINGS,
+  feedPrice,
+  keeperCycle,
+  oracleUpdates,
+  runPath,
+  settleKeeper,
+} from "../../stress/lib/scenario.js";
 
 // The deployed risk parameters (sdk/deploy/networks/local.ts): 5% maintenance, 1% discount, 1% fee.
 const risk = { maintenanceMarginRatio: WAD / 20n, liquidationDiscount: WAD / 100n, liquidationFeeRatio: WAD / 100n };
@@ -104,7 +112,13 @@ describe("stress engine: the loss waterfall mirrored to the wei", function () {
     // At 1,700: e's equity 200 − 300 = −100. Scores: f 1.8 × 1020/280 ≈ 6.56, g 0.12 × 680/1120 ≈ 0.07, so f first.
     // f: q = 0.6, gives up ⌊100 × 0.6⌋ = 60 (≤ its 180 profit); e sells 0.6 at 1,020 + 60: realized 1,080 − 1,200.
     // g: q = 0.4, the last part: all of the remaining 40; e ends flat with collateral 0.
+    // liquidate only opens the case (nothing moves); the keeper's next cycle runs the ADL steps in score order.
     expect(liquidate(l, find(l, "e"), 1_700n * E, out)).to.equal(true);
+    expect([out.badDebt, l.cases.get("e")?.longCounterparties]).to.deep.equal([0n, false]);
+    l.prices[0] = 1_700n * E;
+    expect(settleKeeper(l, out, 1)).to.equal(true);
+    expect(l.cases.size).to.equal(0);
+    expect(out.log).to.equal(undefined);
     expect(out).to.include({ badDebt: 100n * E, deleveraged: 100n * E, adlSteps: 2, fundPaid: 0n, socialized: 0n });
     expect([find(l, "e").size, find(l, "e").collateral]).to.deep.equal([0n, 0n]);
     expect([find(l, "f").size, find(l, "f").collateral]).to.deep.equal([0n, 220n * E]);
@@ -155,8 +169,7 @@ describe("stress engine: the loss waterfall mirrored to the wei", function () {
     const losses = [0.1, 0.15, 0.2, 0.25].map((drop) => {
       const p = 60_000 * (1 - drop);
       const { outcome } = runPath(l, [flat, { open: [60_000], high: [60_000], low: [p], close: [p] }], {
-        latencyBlocks: 5,
-        deviation: 0.005,
+        ...DEFAULT_PATH_SETTINGS,
         gapShare: 1,
       });
       return Number(outcome.badDebt / E);
@@ -165,5 +178,57 @@ describe("stress engine: the loss waterfall mirrored to the wei", function () {
     // Type-7 quantile: h = 3 × 0.99 = 2.97, VaR = 6,000 + 0.97 × 3,000 = 8,910; ES = mean of {9,000}.
     const s = stats(losses);
     expect([s.var99, s.es99, s.mean, s.probabilityPositive]).to.deep.equal([8910, 9000, 4500, 0.75]);
+  });
+
+  it("walks a leg as a gap, then 0.5% steps every stepBlocks blocks (oracleUpdates)", function () {
+    const day = { open: [100], high: [100], low: [90], close: [90] };
+    const updates = oracleUpdates(day, 0, { ...DEFAULT_PATH_SETTINGS, gapShare: 0.5 });
+    // Down day: open → high (no move) → low → close (no move). The leg to 90 is ln(100/90) = 0.10536: a gap of half
+    // of it at block 0, then ⌈0.05268 / 0.005⌉ = 11 steps 10 blocks apart.
+    expect(updates.map((u) => u.block)).to.deep.equal([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]);
+    expect(updates[0].price).to.equal(feedPrice(100 * Math.exp(-0.5 * Math.log(100 / 90))));
+    expect(updates[11].price).to.equal(feedPrice(90));
+  });
+
+  it("lets keeper latency cost: liquidations land later along the path, at worse prices", function () {
+    // A 10x ETH long and its maker; the price gaps a quarter of the way to −20% (to 1,891.50), then slides on in
+    // 0.49% steps 10 blocks apart. The gap leaves the long liquidatable but solvent (bankrupt below 1,800).
+    const l = openLedger(
+      MARKETS,
+      [hold("a", "ETH-USD", 10n * E, 2000n, 2_000n), hold("m", "ETH-USD", -10n * E, 2000n, 100_000n)],
+      0n,
+    );
+    const flat = { open: [60_000], high: [60_000], low: [60_000], close: [60_000] };
+    const slide = { open: [2000], high: [2000], low: [1600], close: [1600] };
+    const badDebt = (latencyBlocks: number): bigint =>
+      runPath(l, [slide, flat], { ...DEFAULT_PATH_SETTINGS, gapShare: 0.25, latencyBlocks }).outcome.badDebt;
+    // Reacting within a step: liquidated back to maintenance at the gap's price, then at each step.
+    expect([badDebt(0), badDebt(5)]).to.deep.equal([0n, 0n]);
+    // 100 blocks (ten steps) after the gap the price is ~1,800.6, just above bankruptcy; 200 blocks after, ~1,714.
+    expect(badDebt(100)).to.equal(0n);
+    expect(badDebt(200) > 0n).to.equal(true);
+    expect(badDebt(300) > badDebt(200)).to.equal(true);
+  });
+
+  it("orders a keeper cycle by shortfall, largest first, and skips dust (keeperCycle)", function () {
+    const l = openLedger(
+      MARKETS,
+      [
+        hold("small", "ETH-USD", E, 2000n, 200n),
+        hold("big", "ETH-USD", 5n * E, 2000n, 1_000n),
+        hold("m", "ETH-USD", -6n * E, 2000n, 100_000n),
+      ],
+      0n,
+    );
+    l.prices[0] = 1850n * E;
+    const log: Action[] = [];
+    const out = { ...emptyOutcome(), log };
+    // Both are at 50 USD per ETH of equity under 92.5 of maintenance; "big" is five times as short.
+    expect(keeperCycle(l, out, 1)).to.equal(2);
+    expect(log.map((a) => a.account)).to.deep.equal(["big", "small"]);
+    // At maintenance now; a price a tenth of a cent lower leaves them short by less than 1 bp of it: dust.
+    l.prices[0] = 1849_999n * 10n ** 15n;
+    expect(keeperCycle(l, out, 1)).to.equal(0);
+    expect(keeperCycle(l, out, 0)).to.equal(2);
   });
 });

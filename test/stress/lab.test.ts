@@ -10,7 +10,9 @@ import {
   tailMean,
   type RunOptions,
 } from "../../stress/lib/lab.js";
+import { calibrate, DEFAULT_SETTINGS } from "../../stress/lib/calibrate.js";
 import { labJson, labMarkdown } from "../../stress/lib/lab-report.js";
+import { readAssets } from "../../stress/lib/run.js";
 import { parsePathCsv, PATH_HEADER } from "../../stress/lib/path-file.js";
 import { expectNear } from "./near.js";
 
@@ -61,6 +63,7 @@ describe("stress run stage", function () {
       horizonDays: 2,
       latencyBlocks: 5,
       sensitivityPaths: 2,
+      chainPaths: 0,
       targetPerYear: 0.01,
       jointDays: 200,
       dataDir: fileURLToPath(new URL("../../stress/data/", import.meta.url)),
@@ -75,6 +78,42 @@ describe("stress run stage", function () {
       "99.9% move down, one gap",
       "99.9% move up, one gap",
     ]);
-    expect(labMarkdown(first)).to.include("Recommended:");
+    const md = labMarkdown(first);
+    expect(md).to.include("Recommended:");
+    // Kupiec's backtest of the model that drives the paths, per asset, as the calibration computed it.
+    const calibration = calibrate(await readAssets(options.dataDir), { ...DEFAULT_SETTINGS, checkDays: 100 });
+    expect(first.backtest.map((b) => [b.asset, b.model, b.exceedances, b.pValue])).to.deep.equal(
+      calibration.assets.map((a) => {
+        const garch = a.backtest.find((b) => b.model === "GARCH-t")!;
+        return [a.asset, "GARCH-t", garch.exceedances, garch.pValue];
+      }),
+    );
+    expect(md).to.include("## Backtest of the sizing model").and.to.include("Kupiec LR");
+    // Every parameter of the sensitivity table, latency and gap share swept, each row with both fund sizes.
+    const swept = (p: string): string[] => first.sensitivity.filter((x) => x.parameter === p).map((x) => x.value);
+    expect(swept("keeper latency")).to.deep.equal([
+      "0 blocks",
+      "5 blocks (default)",
+      "25 blocks",
+      "100 blocks",
+      "300 blocks",
+    ]);
+    expect(swept("gap share")).to.deep.equal(["0%", "10%", "25% (default)", "50%", "100%"]);
+    expect(first.sensitivity.every((x) => x.fund999 >= x.fund99)).to.equal(true);
+    expect(md).to.include("## Model simplifications").and.to.include("No funding payments");
+    expect(first.contractBacked).to.deep.equal({ skipped: "--chain-paths 0" });
+    // Wall time of contract-backed paths stays out of report.json, so that a seeded run writes the same bytes.
+    const timed = {
+      paths: 1,
+      agreed: 1,
+      largestDifference: "0",
+      setupSeconds: 3,
+      seconds: 2,
+      pathsPerSecond: 0.5,
+      rows: [],
+    };
+    const json = JSON.parse(labJson({ ...first, contractBacked: timed })) as { contractBacked: object };
+    expect(json.contractBacked).to.deep.equal({ paths: 1, agreed: 1, largestDifference: "0", rows: [] });
+    expect(labMarkdown({ ...first, contractBacked: timed })).to.include("0.500 paths/s on chain");
   });
 });
