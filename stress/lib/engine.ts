@@ -6,8 +6,9 @@
 import {
   abs,
   adlScore,
+  // PositionMath.applyFill: new size, cost basis and the PnL a fill realizes (this file's applyFill is LedgerLib's).
+  applyFill as positionFill,
   mulDiv,
-  mulDivCeil,
   mulDivFloor,
   mulWad,
   mulWadUp,
@@ -271,29 +272,6 @@ export function health(l: Ledger, a: Account, price: bigint): { equity: bigint; 
   const maintenanceMargin =
     a.size === 0n ? 0n : mulWadUp(notionalAt(a.size, price), l.markets[a.market].maintenanceMarginRatio);
   return { equity, maintenanceMargin };
-}
-
-/** PositionMath.applyFill: new size, cost basis and the PnL a fill realizes. */
-export function positionFill(
-  size: bigint,
-  openNotional: bigint,
-  sizeDelta: bigint,
-  notional: bigint,
-): { size: bigint; openNotional: bigint; realizedPnl: bigint } {
-  const signedNotional = sizeDelta > 0n ? notional : -notional;
-  const newSize = size + sizeDelta;
-  if (size === 0n || size > 0n === sizeDelta > 0n) {
-    return { size: newSize, openNotional: openNotional + signedNotional, realizedPnl: 0n };
-  }
-  const absSize = abs(size);
-  const absDelta = abs(sizeDelta);
-  if (absDelta <= absSize) {
-    const closed = mulDivCeil(openNotional, absDelta, absSize);
-    return { size: newSize, openNotional: openNotional - closed, realizedPnl: -signedNotional - closed };
-  }
-  const closingPart = (notional * absSize) / absDelta;
-  const signedClosing = sizeDelta > 0n ? closingPart : -closingPart;
-  return { size: newSize, openNotional: signedNotional - signedClosing, realizedPnl: -signedClosing - openNotional };
 }
 
 /** LedgerLib.applyFill: settle, move the position, realize PnL less `fee`, update open interest. */
