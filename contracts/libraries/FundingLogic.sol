@@ -4,7 +4,9 @@ pragma solidity ^0.8.24;
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import {IClearingHouse, MarketParams, MarketState} from "../interfaces/IClearingHouse.sol";
+import {MarketParams, MarketState} from "../interfaces/IClearingHouse.sol";
+import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
+import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {FundingMath} from "./FundingMath.sol";
@@ -47,7 +49,7 @@ library FundingLogic {
         MarketParams calldata params
     ) external {
         MarketParams memory current = ledger.market(marketId);
-        if (params.lossPolicy != current.lossPolicy) revert IClearingHouse.LossPolicyImmutable(marketId);
+        if (params.lossPolicy != current.lossPolicy) revert IClearingHouseErrors.LossPolicyImmutable(marketId);
         params.validate();
         // Funding up to now is owed at the old clamp. It is priced through the new feed, which must answer
         // anyway, so that a dead feed can still be replaced.
@@ -55,7 +57,7 @@ library FundingLogic {
         // The average is re-set now under the old clamp, so that its fall follows the new clamp from here.
         takePendingPremium(ledger, marketId, current.maxFundingRate);
         ledger.marketParams[marketId] = params;
-        emit IClearingHouse.MarketParamsUpdated(marketId, params);
+        emit IClearingHouseEvents.MarketParamsUpdated(marketId, params);
     }
 
     /// @notice Takes the previous block's premium sample into the average, weighted by how much of the open

@@ -4,7 +4,9 @@ pragma solidity ^0.8.24;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
-import {IClearingHouse, DeleverageCase, MarketParams, MarketState, Position} from "../interfaces/IClearingHouse.sol";
+import {DeleverageCase, MarketParams, MarketState, Position} from "../interfaces/IClearingHouse.sol";
+import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
+import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
@@ -59,7 +61,7 @@ library LedgerLib {
     uint256 internal constant MAX_OPEN_MARKETS = 16;
 
     function market(Ledger storage ledger, uint256 marketId) internal view returns (MarketParams memory) {
-        if (marketId >= ledger.marketParams.length) revert IClearingHouse.UnknownMarket(marketId);
+        if (marketId >= ledger.marketParams.length) revert IClearingHouseErrors.UnknownMarket(marketId);
         return ledger.marketParams[marketId];
     }
 
@@ -81,7 +83,7 @@ library LedgerLib {
         int256 index = currentFundingIndex(ledger, marketId, params, oraclePrice);
         state.fundingIndex = index.toInt128();
         state.lastFundingTime = uint64(block.timestamp);
-        emit IClearingHouse.FundingAccrued(marketId, index, fundingRate(state, params), oraclePrice);
+        emit IClearingHouseEvents.FundingAccrued(marketId, index, fundingRate(state, params), oraclePrice);
     }
 
     /// @dev The funding index a market would have if accrued now. The average was set at lastPremiumTime, never
@@ -135,7 +137,7 @@ library LedgerLib {
         position.lastFundingIndex = index.toInt128();
         if (fundingOwed != 0) {
             ledger.collateral[account] -= fundingOwed;
-            emit IClearingHouse.FundingSettled(account, marketId, fundingOwed);
+            emit IClearingHouseEvents.FundingSettled(account, marketId, fundingOwed);
         }
         if (size == 0) return;
         uint256 lossIndex = socialLossIndex(state, size);
@@ -144,7 +146,7 @@ library LedgerLib {
         uint256 loss = SignedMath.abs(size).mulWadUp(lossIndex - lastLossIndex);
         position.lastSocialLossIndex = lossIndex;
         ledger.collateral[account] -= loss.toInt256();
-        emit IClearingHouse.SocialLossSettled(account, marketId, loss);
+        emit IClearingHouseEvents.SocialLossSettled(account, marketId, loss);
     }
 
     /// @dev Accrues every market the account holds and settles its positions there.
@@ -189,7 +191,7 @@ library LedgerLib {
         ledger.collateral[account] += realizedPnl - fee.toInt256();
         _updateOpenInterest(ledger.marketStates[marketId], sizeBefore, sizeAfter);
         _updateOpenMarkets(ledger, account, marketId, sizeBefore, sizeAfter);
-        emit IClearingHouse.PositionChanged(account, marketId, sizeAfter, openNotional, realizedPnl, fee);
+        emit IClearingHouseEvents.PositionChanged(account, marketId, sizeAfter, openNotional, realizedPnl, fee);
         onlyReduces = PositionMath.isReducing(sizeBefore, sizeAfter);
     }
 
@@ -212,7 +214,7 @@ library LedgerLib {
         if (sizeBefore == 0 && sizeAfter != 0) {
             uint256 open = ledger.openMarkets[account];
             if (MarketSet.count(open) == MAX_OPEN_MARKETS) {
-                revert IClearingHouse.TooManyOpenMarkets(account, MAX_OPEN_MARKETS);
+                revert IClearingHouseErrors.TooManyOpenMarkets(account, MAX_OPEN_MARKETS);
             }
             ledger.openMarkets[account] = MarketSet.add(open, marketId);
         } else if (sizeBefore != 0 && sizeAfter == 0) {
@@ -251,7 +253,7 @@ library LedgerLib {
     function requireInitialMargin(Ledger storage ledger, IOracleAdapter oracle, address account) internal view {
         Health memory h = health(ledger, oracle, account);
         if (h.equity < h.initialMargin.toInt256()) {
-            revert IClearingHouse.InsufficientMargin(account, h.equity, h.initialMargin);
+            revert IClearingHouseErrors.InsufficientMargin(account, h.equity, h.initialMargin);
         }
     }
 
@@ -266,7 +268,7 @@ library LedgerLib {
     ) internal view {
         if (!onlyReduces) return requireInitialMargin(ledger, oracle, account);
         Health memory h = health(ledger, oracle, account);
-        if (h.equity < 0) revert IClearingHouse.NegativeEquity(account, h.equity);
+        if (h.equity < 0) revert IClearingHouseErrors.NegativeEquity(account, h.equity);
     }
 
     /// @dev A fill may neither change a position on a side with an open deleverage case (add to it, reduce it,
@@ -280,10 +282,11 @@ library LedgerLib {
     ) internal view {
         MarketState storage state = ledger.marketStates[marketId];
         bool longChanges = FixedPointMath.positivePart(sizeBefore) != FixedPointMath.positivePart(sizeAfter);
-        if (longChanges && state.longDeleverageCases != 0) revert IClearingHouse.SideFrozenByDeleverage(marketId, true);
+        if (longChanges && state.longDeleverageCases != 0)
+            revert IClearingHouseErrors.SideFrozenByDeleverage(marketId, true);
         bool shortChanges = FixedPointMath.positivePart(-sizeBefore) != FixedPointMath.positivePart(-sizeAfter);
         if (shortChanges && state.shortDeleverageCases != 0) {
-            revert IClearingHouse.SideFrozenByDeleverage(marketId, false);
+            revert IClearingHouseErrors.SideFrozenByDeleverage(marketId, false);
         }
     }
 
@@ -294,7 +297,7 @@ library LedgerLib {
             MarketState storage state = ledger.marketStates[marketId];
             uint256 cases =
                 ledger.positions[account][marketId].size > 0 ? state.longDeleverageCases : state.shortDeleverageCases;
-            if (cases != 0) revert IClearingHouse.WithdrawalLockedByDeleverage(account, marketId);
+            if (cases != 0) revert IClearingHouseErrors.WithdrawalLockedByDeleverage(account, marketId);
         }
     }
 }

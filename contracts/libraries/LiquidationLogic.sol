@@ -8,7 +8,6 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
 import {
-    IClearingHouse,
     AdlRank,
     DeleverageCase,
     LossPolicy,
@@ -16,10 +15,15 @@ import {
     MarketState,
     Position
 } from "../interfaces/IClearingHouse.sol";
+import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
+import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
+import {DeleverageCaseLib} from "./DeleverageCaseLib.sol";
+import {FundDrawLib} from "./FundDrawLib.sol";
 import {Health, Ledger, LedgerLib} from "./Ledger.sol";
+import {LiquidationMath} from "./LiquidationMath.sol";
 import {MarketSet} from "./MarketSet.sol";
 import {PositionMath} from "./PositionMath.sol";
 
@@ -67,22 +71,22 @@ library LiquidationLogic {
         uint256 marketId,
         uint256 size
     ) external {
-        if (size == 0) revert IClearingHouse.ZeroAmount();
-        if (msg.sender == account) revert IClearingHouse.SelfLiquidation(account);
+        if (size == 0) revert IClearingHouseErrors.ZeroAmount();
+        if (msg.sender == account) revert IClearingHouseErrors.SelfLiquidation(account);
         MarketParams memory params = ledger.market(marketId);
         ledger.settleAll(oracle, account);
         Health memory h = ledger.health(oracle, account);
 
         DeleverageCase storage deleverage = ledger.deleverageCases[account];
         if (deleverage.open) {
-            if (h.equity < 0) revert IClearingHouse.DeleverageInProgress(account, deleverage.marketId);
+            if (h.equity < 0) revert IClearingHouseErrors.DeleverageInProgress(account, deleverage.marketId);
             // The account recovered (a deposit or the price): its case ends with nothing socialized, and a
             // healthy account stops here instead of reverting, which would keep the case (and its locks) open.
-            _closeCase(ledger, account, deleverage.fundPaid, deleverage.deleveraged, 0, 0);
+            DeleverageCaseLib.closeAsIs(ledger, account);
             if (h.equity >= h.maintenanceMargin.toInt256()) return;
         }
         if (h.equity >= h.maintenanceMargin.toInt256()) {
-            revert IClearingHouse.NotLiquidatable(account, h.equity, h.maintenanceMargin);
+            revert IClearingHouseErrors.NotLiquidatable(account, h.equity, h.maintenanceMargin);
         }
         Liquidation memory t = Liquidation({
             account: account,
@@ -91,7 +95,7 @@ library LiquidationLogic {
             positionSize: ledger.positions[account][marketId].size,
             price: LedgerLib.price(oracle, params)
         });
-        if (t.positionSize == 0) revert IClearingHouse.NoPosition(account, marketId);
+        if (t.positionSize == 0) revert IClearingHouseErrors.NoPosition(account, marketId);
 
         if (h.equity >= 0) _liquidateSolvent(ledger, oracle, params, t, h, size);
         else _liquidateBankrupt(ledger, oracle, scale, params, t, h);
@@ -107,23 +111,23 @@ library LiquidationLogic {
         address counterparty,
         uint256 size
     ) external {
-        if (size == 0) revert IClearingHouse.ZeroAmount();
+        if (size == 0) revert IClearingHouseErrors.ZeroAmount();
         DeleverageCase storage deleverage = ledger.deleverageCases[account];
         if (!deleverage.open || deleverage.marketId != marketId) {
-            revert IClearingHouse.NoDeleverageCase(account, marketId);
+            revert IClearingHouseErrors.NoDeleverageCase(account, marketId);
         }
         MarketParams memory params = ledger.market(marketId);
-        if (_closeIfNoLongerLast(ledger, account, marketId)) return;
+        if (DeleverageCaseLib.closeIfNoLongerLast(ledger, account, marketId)) return;
         ledger.settleAll(oracle, account);
         Health memory h = ledger.health(oracle, account);
-        if (h.equity >= 0) revert IClearingHouse.NotBankrupt(account, h.equity);
+        if (h.equity >= 0) revert IClearingHouseErrors.NotBankrupt(account, h.equity);
 
         // The fund's part is kept for the end, so that the fund never pays while the account still holds a
         // position: when what it can pay now covers the deficit (it may have been refilled since the case
         // opened), the caller takes the whole position over, as in a liquidation, and the case closes; otherwise
         // the counterparty gives up its pro rata share of what the fund cannot pay.
         uint256 deficit = uint256(-h.equity);
-        uint256 available = _availableForDraw(ledger, scale);
+        uint256 available = FundDrawLib.available(ledger, scale);
         Liquidation memory t = Liquidation({
             account: account,
             liquidator: counterparty,
@@ -132,7 +136,7 @@ library LiquidationLogic {
             price: LedgerLib.price(oracle, params)
         });
         if (available >= deficit) {
-            if (msg.sender == account) revert IClearingHouse.SelfLiquidation(account);
+            if (msg.sender == account) revert IClearingHouseErrors.SelfLiquidation(account);
             t.liquidator = msg.sender;
             _takeOver(ledger, oracle, scale, t);
             return;
@@ -158,13 +162,10 @@ library LiquidationLogic {
         // The bankrupt side closes at the bankruptcy price: a long sells above the oracle, a short buys below. The
         // base notional leaves its mark-to-market value unchanged, so its equity rises by exactly `loss`.
         int256 accountDelta = t.positionSize > 0 ? -q.toInt256() : q.toInt256();
-        uint256 notional =
-            t.positionSize > 0
-                ? PositionMath.closingNotional(t.positionSize, q, t.price) + loss
-                : PositionMath.closingNotional(t.positionSize, q, t.price) - loss;
+        uint256 notional = LiquidationMath.deleverageNotional(t.positionSize, q, t.price, loss);
         ledger.applyFill(t.account, t.marketId, accountDelta, notional, 0);
         ledger.applyFill(t.liquidator, t.marketId, -accountDelta, notional, 0);
-        emit IClearingHouse.Deleveraged(t.account, t.liquidator, t.marketId, q, notional.divWad(q), loss, score);
+        emit IClearingHouseEvents.Deleveraged(t.account, t.liquidator, t.marketId, q, notional.divWad(q), loss, score);
     }
 
     /// @dev Checks the counterparty (`t.liquidator`) and returns the size it takes back and what it gives up.
@@ -178,21 +179,22 @@ library LiquidationLogic {
         ledger.settle(t.liquidator, t.marketId);
         Position memory other = ledger.positions[t.liquidator][t.marketId];
         if (other.size == 0 || (other.size > 0) == (t.positionSize > 0)) {
-            revert IClearingHouse.CounterpartyWrongSide(t.liquidator, other.size);
+            revert IClearingHouseErrors.CounterpartyWrongSide(t.liquidator, other.size);
         }
         int256 otherPnl = PositionMath.unrealizedPnl(other.size, other.openNotional, t.price);
-        if (otherPnl <= 0) revert IClearingHouse.CounterpartyNotProfitable(t.liquidator, otherPnl);
+        if (otherPnl <= 0) revert IClearingHouseErrors.CounterpartyNotProfitable(t.liquidator, otherPnl);
 
-        uint256 accountAbs = SignedMath.abs(t.positionSize);
-        uint256 otherAbs = SignedMath.abs(other.size);
-        q = Math.min(size, Math.min(accountAbs, otherAbs));
-        loss = q == accountAbs ? deficit : Math.mulDiv(deficit, q, accountAbs);
-        uint256 profit = Math.mulDiv(uint256(otherPnl), q, otherAbs);
-        // Nor more than the counterparty's equity: an account bankrupt through its other markets must not be
-        // left flat with negative collateral and no position through which its deficit could be realized.
         int256 otherEquity = ledger.health(oracle, t.liquidator).equity;
-        uint256 cap = otherEquity <= 0 ? 0 : Math.min(profit, uint256(otherEquity));
-        if (loss > cap) revert IClearingHouse.DeleverageExceedsProfit(t.liquidator, loss, cap);
+        uint256 cap;
+        (q, loss, cap) = LiquidationMath.deleverageTerms(
+            size,
+            SignedMath.abs(t.positionSize),
+            SignedMath.abs(other.size),
+            uint256(otherPnl),
+            otherEquity,
+            deficit
+        );
+        if (loss > cap) revert IClearingHouseErrors.DeleverageExceedsProfit(t.liquidator, loss, cap);
     }
 
     /// @notice See {IClearingHouse.socializeAfterTimeout}.
@@ -204,17 +206,17 @@ library LiquidationLogic {
     ) external {
         DeleverageCase storage deleverage = ledger.deleverageCases[account];
         uint256 marketId = deleverage.marketId;
-        if (!deleverage.open) revert IClearingHouse.NoDeleverageCase(account, marketId);
-        if (msg.sender == account) revert IClearingHouse.SelfLiquidation(account);
+        if (!deleverage.open) revert IClearingHouseErrors.NoDeleverageCase(account, marketId);
+        if (msg.sender == account) revert IClearingHouseErrors.SelfLiquidation(account);
         uint256 readyAt = uint256(deleverage.startedAt) + ledger.deleverageTimeout;
-        if (block.timestamp < readyAt) revert IClearingHouse.DeleverageTimeoutNotReached(account, readyAt);
+        if (block.timestamp < readyAt) revert IClearingHouseErrors.DeleverageTimeoutNotReached(account, readyAt);
 
         MarketParams memory params = ledger.market(marketId);
-        if (_closeIfNoLongerLast(ledger, account, marketId)) return;
+        if (DeleverageCaseLib.closeIfNoLongerLast(ledger, account, marketId)) return;
         ledger.settleAll(oracle, account);
         Health memory h = ledger.health(oracle, account);
         if (h.equity >= 0) {
-            _closeCase(ledger, account, deleverage.fundPaid, deleverage.deleveraged, 0, 0);
+            DeleverageCaseLib.closeAsIs(ledger, account);
             return;
         }
         Liquidation memory t = Liquidation({
@@ -230,15 +232,15 @@ library LiquidationLogic {
     /// @notice See {IClearingHouse.sweepInsuranceFees}.
     function sweepInsuranceFees(Ledger storage ledger, IERC20 token, uint256 scale) external {
         address fund = address(ledger.insuranceFund);
-        if (fund == address(0)) revert IClearingHouse.InvalidAddress(fund);
+        if (fund == address(0)) revert IClearingHouseErrors.InvalidAddress(fund);
         uint256 amount = ledger.insuranceFees / scale;
-        if (amount == 0) revert IClearingHouse.ZeroAmount();
+        if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
         ledger.insuranceFees -= (amount * scale).toUint128();
         token.safeTransfer(fund, amount);
         // The fund streams income over 7 days from the first call that notices it: start the stream now, so that
         // nobody can stake between the sweep and that call and catch the whole stream.
         IInsuranceFund(fund).syncIncome();
-        emit IClearingHouse.InsuranceFeesSwept(amount);
+        emit IClearingHouseEvents.InsuranceFeesSwept(amount);
     }
 
     // ================================================================ views
@@ -264,10 +266,12 @@ library LiquidationLogic {
         MarketParams memory params = ledger.market(marketId);
         int256 size = ledger.positions[account][marketId].size;
         if (size == 0) return 0;
-        Health memory h = ledger.health(oracle, account);
-        int256 shift = FixedPointMath.mulDivFloor(h.equity, int256(FixedPointMath.WAD), SignedMath.abs(size));
-        int256 price = LedgerLib.price(oracle, params).toInt256();
-        return size > 0 ? price - shift : price + shift;
+        return
+            LiquidationMath.bankruptcyPrice(
+                size,
+                LedgerLib.price(oracle, params),
+                ledger.health(oracle, account).equity
+            );
     }
 
     // ================================================================ liquidation
@@ -282,14 +286,30 @@ library LiquidationLogic {
         uint256 size
     ) private {
         uint256 positionAbs = SignedMath.abs(t.positionSize);
-        uint256 q = Math.min(size, _sizeRestoringMaintenance(params, t.price, h, positionAbs));
+        uint256 q = Math.min(
+            size,
+            LiquidationMath.sizeRestoringMaintenance(
+                params.maintenanceMarginRatio,
+                params.liquidationDiscount,
+                params.liquidationFeeRatio,
+                t.price,
+                h.equity,
+                h.maintenanceMargin,
+                positionAbs
+            )
+        );
         if ((positionAbs - q).mulWad(t.price) < MIN_REMAINING_NOTIONAL) q = positionAbs;
 
-        (uint256 reward, uint256 fee) = _penalty(params, q.mulWad(t.price), uint256(h.equity));
+        (uint256 reward, uint256 fee) = LiquidationMath.penalty(
+            params.liquidationDiscount,
+            params.liquidationFeeRatio,
+            q.mulWad(t.price),
+            uint256(h.equity)
+        );
         ledger.insuranceFees += fee.toUint128();
         bool onlyReduces = _handOver(ledger, t, q, reward, fee);
         ledger.requireMarginAfterFill(oracle, t.liquidator, onlyReduces);
-        emit IClearingHouse.Liquidated(
+        emit IClearingHouseEvents.Liquidated(
             t.account,
             t.liquidator,
             t.marketId,
@@ -318,11 +338,29 @@ library LiquidationLogic {
             _requireNotLargest(ledger, oracle, t);
             bool onlyReduces = _handOver(ledger, t, 0);
             ledger.requireMarginAfterFill(oracle, t.liquidator, onlyReduces);
-            emit IClearingHouse.Liquidated(t.account, t.liquidator, t.marketId, t.positionSize, t.price, 0, 0, true);
+            emit IClearingHouseEvents.Liquidated(
+                t.account,
+                t.liquidator,
+                t.marketId,
+                t.positionSize,
+                t.price,
+                0,
+                0,
+                true
+            );
             return;
         }
-        if (params.lossPolicy == LossPolicy.AutoDeleverage && _availableForDraw(ledger, scale) < uint256(-h.equity)) {
-            _openCase(ledger, scale, t, uint256(-h.equity));
+        if (
+            params.lossPolicy == LossPolicy.AutoDeleverage && FundDrawLib.available(ledger, scale) < uint256(-h.equity)
+        ) {
+            DeleverageCaseLib.open(
+                ledger,
+                t.account,
+                t.marketId,
+                t.positionSize,
+                uint256(-h.equity),
+                FundDrawLib.available(ledger, scale)
+            );
             return;
         }
         _takeOver(ledger, oracle, scale, t);
@@ -336,7 +374,7 @@ library LiquidationLogic {
         _realizeDeficit(ledger, scale, t);
         bool onlyReduces = _handOver(ledger, t, 0);
         ledger.requireMarginAfterFill(oracle, t.liquidator, onlyReduces);
-        emit IClearingHouse.Liquidated(t.account, t.liquidator, t.marketId, t.positionSize, t.price, 0, 0, true);
+        emit IClearingHouseEvents.Liquidated(t.account, t.liquidator, t.marketId, t.positionSize, t.price, 0, 0, true);
     }
 
     /// @dev Reverts when the account's position in `t.marketId` is larger in notional than each of its others.
@@ -351,42 +389,7 @@ library LiquidationLogic {
             );
             if (other >= notional) return;
         }
-        revert IClearingHouse.LargestPositionGoesLast(t.account, t.marketId);
-    }
-
-    /// @dev Discount (the liquidator's reward) and fee on `notional`, scaled down together so that they never
-    /// take more than the account's equity.
-    function _penalty(
-        MarketParams memory params,
-        uint256 notional,
-        uint256 equity
-    ) private pure returns (uint256 reward, uint256 fee) {
-        // The reward is paid to the liquidator (rounded down); the fee is charged to the account (rounded up).
-        reward = notional.mulWad(params.liquidationDiscount);
-        fee = notional.mulWadUp(params.liquidationFeeRatio);
-        if (reward + fee <= equity) return (reward, fee);
-        reward = Math.mulDiv(
-            equity,
-            params.liquidationDiscount,
-            uint256(params.liquidationDiscount) + params.liquidationFeeRatio
-        );
-        fee = equity - reward;
-    }
-
-    /// @dev Each unit closed lowers equity by price × (discount + fee) and the maintenance margin by
-    /// price × maintenanceMarginRatio; the smallest size that closes the gap, or all when it cannot.
-    function _sizeRestoringMaintenance(
-        MarketParams memory params,
-        uint256 price,
-        Health memory h,
-        uint256 positionAbs
-    ) private pure returns (uint256) {
-        uint256 perUnit =
-            uint256(params.maintenanceMarginRatio) - params.liquidationDiscount - params.liquidationFeeRatio;
-        if (perUnit == 0) return positionAbs;
-        uint256 gap = uint256(h.maintenanceMargin.toInt256() - h.equity);
-        uint256 needed = Math.mulDiv(gap, FixedPointMath.WAD * FixedPointMath.WAD, price * perUnit, Math.Rounding.Ceil);
-        return Math.min(needed, positionAbs);
+        revert IClearingHouseErrors.LargestPositionGoesLast(t.account, t.marketId);
     }
 
     /// @dev Hands the whole position to the liquidator at the oracle price (see the overload).
@@ -404,19 +407,9 @@ library LiquidationLogic {
         uint256 reward,
         uint256 fee
     ) private returns (bool liquidatorOnlyReduces) {
-        (int256 accountDelta, uint256 notional) = _handOverTerms(t, q, reward);
+        (int256 accountDelta, uint256 notional) = LiquidationMath.handOverTerms(t.positionSize, t.price, q, reward);
         ledger.applyFill(t.account, t.marketId, accountDelta, notional, fee);
         (, liquidatorOnlyReduces) = ledger.applyFill(t.liquidator, t.marketId, -accountDelta, notional, 0);
-    }
-
-    /// @dev The account's size change and the notional of a hand-over of `q` (see {_handOver}).
-    function _handOverTerms(
-        Liquidation memory t,
-        uint256 q,
-        uint256 reward
-    ) private pure returns (int256 accountDelta, uint256 notional) {
-        accountDelta = t.positionSize > 0 ? -q.toInt256() : q.toInt256();
-        notional = t.positionSize > 0 ? q.mulWadUp(t.price) - reward : q.mulWad(t.price) + reward;
     }
 
     // ================================================================ bad debt
@@ -427,7 +420,7 @@ library LiquidationLogic {
     function _realizeDeficit(Ledger storage ledger, uint256 scale, Liquidation memory t) private {
         int256 collateral = ledger.collateral[t.account] + _handOverPnl(ledger, t);
         uint256 deficit = collateral < 0 ? uint256(-collateral) : 0;
-        uint256 paid = _drawFund(ledger, scale, t.account, t.account, deficit);
+        uint256 paid = FundDrawLib.draw(ledger, scale, t.account, t.account, deficit);
         uint256 remainder = deficit - paid;
         uint256 perUnit;
         if (remainder != 0) {
@@ -437,9 +430,9 @@ library LiquidationLogic {
         DeleverageCase storage deleverage = ledger.deleverageCases[t.account];
         if (deleverage.open) {
             deleverage.fundPaid += paid.toUint128();
-            _closeCase(ledger, t.account, deleverage.fundPaid, deleverage.deleveraged, remainder, perUnit);
+            DeleverageCaseLib.close(ledger, t.account, deleverage.fundPaid, deleverage.deleveraged, remainder, perUnit);
         } else if (deficit != 0) {
-            emit IClearingHouse.BadDebtResolved(t.account, t.marketId, deficit, paid, 0, remainder, perUnit);
+            emit IClearingHouseEvents.BadDebtResolved(t.account, t.marketId, deficit, paid, 0, remainder, perUnit);
         }
     }
 
@@ -448,7 +441,12 @@ library LiquidationLogic {
     function _handOverPnl(Ledger storage ledger, Liquidation memory t) private view returns (int256 realizedPnl) {
         Position memory position = ledger.positions[t.account][t.marketId];
         if (position.size == 0) return 0;
-        (int256 accountDelta, uint256 notional) = _handOverTerms(t, SignedMath.abs(position.size), 0);
+        (int256 accountDelta, uint256 notional) = LiquidationMath.handOverTerms(
+            t.positionSize,
+            t.price,
+            SignedMath.abs(position.size),
+            0
+        );
         (, , realizedPnl) = PositionMath.applyFill(position.size, position.openNotional, accountDelta, notional);
     }
 
@@ -462,98 +460,11 @@ library LiquidationLogic {
         MarketState storage state = ledger.marketStates[marketId];
         uint256 openInterest = longSide ? state.longOpenInterest : state.shortOpenInterest;
         // Unreachable while the charge comes before the hand-over (both sides are equal); kept as a guard.
-        if (openInterest == 0) revert IClearingHouse.NoPositionsToCharge(marketId, longSide);
+        if (openInterest == 0) revert IClearingHouseErrors.NoPositionsToCharge(marketId, longSide);
         perUnit = Math.mulDiv(amount, FixedPointMath.WAD, openInterest, Math.Rounding.Ceil);
         if (longSide) state.longSocialLossIndex += perUnit;
         else state.shortSocialLossIndex += perUnit;
-        emit IClearingHouse.LossSocialized(marketId, longSide, amount, perUnit);
-    }
-
-    /// @dev Records the case; nothing is drawn yet. Each autoDeleverage step first draws what the fund can
-    /// pay then, so an account that recovers before any step keeps no insurance money.
-    function _openCase(Ledger storage ledger, uint256 scale, Liquidation memory t, uint256 deficit) private {
-        bool longCounterparties = t.positionSize < 0;
-        ledger.deleverageCases[t.account] = DeleverageCase({
-            open: true,
-            longCounterparties: longCounterparties,
-            marketId: uint32(t.marketId),
-            startedAt: uint64(block.timestamp),
-            initialShortfall: deficit.toUint128(),
-            fundPaid: 0,
-            deleveraged: 0
-        });
-        MarketState storage state = ledger.marketStates[t.marketId];
-        if (longCounterparties) state.longDeleverageCases += 1;
-        else state.shortDeleverageCases += 1;
-        ledger.openDeleverageCases += 1;
-        emit IClearingHouse.DeleverageRequired(t.account, t.marketId, deficit, _availableForDraw(ledger, scale));
-    }
-
-    /// @dev A case is about an account's last position. An account that recovered and traded into other markets
-    /// meanwhile is no longer that case: it closes, and any new deficit goes through liquidate again.
-    function _closeIfNoLongerLast(Ledger storage ledger, address account, uint256 marketId) private returns (bool) {
-        if (ledger.openMarkets[account] == (1 << marketId)) return false;
-        DeleverageCase storage deleverage = ledger.deleverageCases[account];
-        _closeCase(ledger, account, deleverage.fundPaid, deleverage.deleveraged, 0, 0);
-        return true;
-    }
-
-    /// @dev Ends the account's deleverage case and emits its receipt.
-    function _closeCase(
-        Ledger storage ledger,
-        address account,
-        uint256 fundPaid,
-        uint256 deleveraged,
-        uint256 socialized,
-        uint256 perUnit
-    ) private {
-        DeleverageCase storage deleverage = ledger.deleverageCases[account];
-        deleverage.open = false;
-        MarketState storage state = ledger.marketStates[deleverage.marketId];
-        if (deleverage.longCounterparties) state.longDeleverageCases -= 1;
-        else state.shortDeleverageCases -= 1;
-        ledger.openDeleverageCases -= 1;
-        emit IClearingHouse.BadDebtResolved(
-            account,
-            deleverage.marketId,
-            fundPaid + deleveraged + socialized,
-            fundPaid,
-            deleveraged,
-            socialized,
-            perUnit
-        );
-    }
-
-    /// @dev Pays up to `amount` (18 decimals) into `recipient`'s collateral: first from the fees set aside for
-    /// the fund, then from the fund in whole token units; a draw's excess over `amount` joins the set-aside fees.
-    function _drawFund(
-        Ledger storage ledger,
-        uint256 scale,
-        address account,
-        address recipient,
-        uint256 amount
-    ) private returns (uint256 paid) {
-        if (amount == 0) return 0;
-        uint256 pot = ledger.insuranceFees;
-        paid = Math.min(pot, amount);
-        pot -= paid;
-        IInsuranceFund fund = ledger.insuranceFund;
-        if (paid < amount && address(fund) != address(0)) {
-            uint256 drawn = fund.draw(Math.ceilDiv(amount - paid, scale)) * scale;
-            uint256 used = Math.min(drawn, amount - paid);
-            pot += drawn - used;
-            paid += used;
-        }
-        ledger.insuranceFees = pot.toUint128();
-        if (paid == 0) return 0;
-        ledger.collateral[recipient] += paid.toInt256();
-        emit IClearingHouse.InsuranceFundDrawn(account, recipient, paid);
-    }
-
-    function _availableForDraw(Ledger storage ledger, uint256 scale) private view returns (uint256) {
-        IInsuranceFund fund = ledger.insuranceFund;
-        uint256 fromFund = address(fund) == address(0) ? 0 : fund.availableForDraw() * scale;
-        return ledger.insuranceFees + fromFund;
+        emit IClearingHouseEvents.LossSocialized(marketId, longSide, amount, perUnit);
     }
 
     // ================================================================ ranking
@@ -571,10 +482,8 @@ library LiquidationLogic {
         rank.collateral = ledger.collateral[account];
         rank.notional = PositionMath.notionalAt(position.size, price);
         rank.equity = ledger.health(oracle, account).equity;
-        // Only profitable positions of solvent accounts rank (see _deleverageTerms).
-        if (rank.unrealizedPnl <= 0 || rank.collateral <= 0 || rank.equity <= 0) return rank;
-        uint256 pnlRatio = Math.mulDiv(uint256(rank.unrealizedPnl), FixedPointMath.WAD, uint256(rank.collateral));
-        rank.score = Math.mulDiv(pnlRatio, rank.notional, uint256(rank.equity));
+        // Only profitable positions of solvent accounts rank (see LiquidationMath.deleverageTerms).
+        rank.score = LiquidationMath.adlScore(rank.unrealizedPnl, rank.collateral, rank.notional, rank.equity);
     }
 
     function _signed(int256 like, uint256 amount) private pure returns (int256) {

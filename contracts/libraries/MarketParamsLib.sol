@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IClearingHouse, MarketParams} from "../interfaces/IClearingHouse.sol";
+import {MarketParams} from "../interfaces/IClearingHouse.sol";
+import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
 
 /// @title MarketParamsLib
 /// @notice Hard bounds of market parameters. A risk manager moves parameters only inside them, so that no
@@ -18,7 +19,7 @@ library MarketParamsLib {
     uint256 internal constant MIN_HEARTBEAT = 1 minutes;
     uint256 internal constant MAX_HEARTBEAT = 2 days;
 
-    /// @notice Reverts with {IClearingHouse.MarketParamOutOfBounds} naming the first parameter out of bounds.
+    /// @notice Reverts with {IClearingHouseErrors.MarketParamOutOfBounds} naming the first parameter out of bounds.
     /// @dev The maintenance ratio must stay at or above discount + fee, so that a liquidation at the
     /// maintenance threshold leaves the account's equity non-negative; the initial ratio must stay above it.
     function validate(MarketParams calldata p) internal pure {
@@ -46,6 +47,6 @@ library MarketParamsLib {
     }
 
     function _check(string memory name, uint256 value, uint256 min, uint256 max) private pure {
-        if (value < min || value > max) revert IClearingHouse.MarketParamOutOfBounds(name, value, min, max);
+        if (value < min || value > max) revert IClearingHouseErrors.MarketParamOutOfBounds(name, value, min, max);
     }
 }

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {IClearingHouse, Order, PositionView} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {IClearingHouseErrors} from "../../../contracts/interfaces/IClearingHouseErrors.sol";
 import {FundingMath} from "../../../contracts/libraries/FundingMath.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
@@ -308,8 +309,8 @@ contract ClearingHouseHandler is CheatCodes {
             bytes4 selector = bytes4(reason);
             if (
                 overdraw &&
-                (selector == IClearingHouse.InsufficientCollateral.selector ||
-                    selector == IClearingHouse.InsufficientMargin.selector)
+                (selector == IClearingHouseErrors.InsufficientCollateral.selector ||
+                    selector == IClearingHouseErrors.InsufficientMargin.selector)
             ) {
                 ++rejectedOverdraws;
             } else {
@@ -544,8 +545,8 @@ contract ClearingHouseHandler is CheatCodes {
             // A bankrupt account may not even reduce (NegativeEquity): also a margin refusal, not a failure.
             bytes4 selector = bytes4(reason);
             _lastFillWasMarginSkip =
-                selector == IClearingHouse.InsufficientMargin.selector ||
-                selector == IClearingHouse.NegativeEquity.selector;
+                selector == IClearingHouseErrors.InsufficientMargin.selector ||
+                selector == IClearingHouseErrors.NegativeEquity.selector;
             if (pausedNow && selector == Pausable.EnforcedPause.selector) {
                 // Refusing a fill that adds risk is the pause working; refusing one that only reduces traps traders.
                 if (bothReduce) {

@@ -17,6 +17,8 @@ import {
     Order,
     PositionView
 } from "../../../contracts/interfaces/IClearingHouse.sol";
+import {IClearingHouseErrors} from "../../../contracts/interfaces/IClearingHouseErrors.sol";
+import {IClearingHouseEvents} from "../../../contracts/interfaces/IClearingHouseEvents.sol";
 import {IInsuranceFund} from "../../../contracts/interfaces/IInsuranceFund.sol";
 import {AggregatorV3Interface} from "../../../contracts/interfaces/external/AggregatorV3Interface.sol";
 import {InsuranceFund} from "../../../contracts/insurance/InsuranceFund.sol";
@@ -74,12 +76,12 @@ library WaterfallMath {
 
 /// @notice Event topics of the waterfall, and decoding of the recorded logs.
 library WaterfallEvents {
-    bytes32 internal constant LIQUIDATED = IClearingHouse.Liquidated.selector;
-    bytes32 internal constant LOSS_SOCIALIZED = IClearingHouse.LossSocialized.selector;
-    bytes32 internal constant SOCIAL_LOSS_SETTLED = IClearingHouse.SocialLossSettled.selector;
-    bytes32 internal constant POSITION_CHANGED = IClearingHouse.PositionChanged.selector;
-    bytes32 internal constant BAD_DEBT_RESOLVED = IClearingHouse.BadDebtResolved.selector;
-    bytes32 internal constant DELEVERAGED = IClearingHouse.Deleveraged.selector;
+    bytes32 internal constant LIQUIDATED = IClearingHouseEvents.Liquidated.selector;
+    bytes32 internal constant LOSS_SOCIALIZED = IClearingHouseEvents.LossSocialized.selector;
+    bytes32 internal constant SOCIAL_LOSS_SETTLED = IClearingHouseEvents.SocialLossSettled.selector;
+    bytes32 internal constant POSITION_CHANGED = IClearingHouseEvents.PositionChanged.selector;
+    bytes32 internal constant BAD_DEBT_RESOLVED = IClearingHouseEvents.BadDebtResolved.selector;
+    bytes32 internal constant DELEVERAGED = IClearingHouseEvents.Deleveraged.selector;
     bytes32 internal constant FUND_DRAWN = IInsuranceFund.Drawn.selector;
 
     /// @notice One BadDebtResolved receipt.
@@ -590,7 +592,7 @@ contract WaterfallHandler is CheatCodes {
         if (ok) {
             ++withdrawals;
             ghostWithdrawn += amount;
-        } else if (bytes4(reason) != IClearingHouse.WithdrawalLockedByDeleverage.selector) {
+        } else if (bytes4(reason) != IClearingHouseErrors.WithdrawalLockedByDeleverage.selector) {
             _fail(F_UNEXPECTED, string.concat("withdraw reverted: ", _hex(reason)));
         }
     }
@@ -1123,17 +1125,17 @@ contract WaterfallHandler is CheatCodes {
         bool expected;
         if (c.kind == DELEVERAGE) {
             expected =
-                selector == IClearingHouse.DeleverageExceedsProfit.selector ||
-                selector == IClearingHouse.NotBankrupt.selector;
+                selector == IClearingHouseErrors.DeleverageExceedsProfit.selector ||
+                selector == IClearingHouseErrors.NotBankrupt.selector;
         } else if (c.kind == LIQUIDATE) {
             // A bankrupt account's largest position goes last; a trader liquidating may lack the margin to take
             // the position (or, on the old code, the charged side may be empty once it has).
             expected =
                 (selector == LARGEST_POSITION_GOES_LAST && c.equity < 0) ||
                 (c.traderCaller &&
-                    (selector == IClearingHouse.InsufficientMargin.selector ||
-                        selector == IClearingHouse.NegativeEquity.selector ||
-                        selector == IClearingHouse.NoPositionsToCharge.selector));
+                    (selector == IClearingHouseErrors.InsufficientMargin.selector ||
+                        selector == IClearingHouseErrors.NegativeEquity.selector ||
+                        selector == IClearingHouseErrors.NoPositionsToCharge.selector));
         }
         if (!expected) _fail(F_UNEXPECTED, string.concat(_kindName(c.kind), " reverted: ", _hex(reason)));
     }
@@ -1325,8 +1327,8 @@ contract WaterfallHandler is CheatCodes {
         if (ok) {
             ++fills;
         } else if (
-            bytes4(reason) == IClearingHouse.InsufficientMargin.selector ||
-            bytes4(reason) == IClearingHouse.NegativeEquity.selector ||
+            bytes4(reason) == IClearingHouseErrors.InsufficientMargin.selector ||
+            bytes4(reason) == IClearingHouseErrors.NegativeEquity.selector ||
             bytes4(reason) == SIDE_FROZEN_BY_DELEVERAGE
         ) {
             ++marginSkips;

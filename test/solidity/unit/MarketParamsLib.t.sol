@@ -2,7 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {AggregatorV3Interface} from "../../../contracts/interfaces/external/AggregatorV3Interface.sol";
-import {IClearingHouse, LossPolicy, MarketParams} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {LossPolicy, MarketParams} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {IClearingHouseErrors} from "../../../contracts/interfaces/IClearingHouseErrors.sol";
 import {MarketParamsLib} from "../../../contracts/libraries/MarketParamsLib.sol";
 import {TestBase} from "../utils/Vm.sol";
 
@@ -50,7 +51,7 @@ contract MarketParamsLibTest is TestBase {
         uint256 max
     ) internal view {
         bytes memory expected = abi.encodeWithSelector(
-            IClearingHouse.MarketParamOutOfBounds.selector,
+            IClearingHouseErrors.MarketParamOutOfBounds.selector,
             name,
             value,
             min,

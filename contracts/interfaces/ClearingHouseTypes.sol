@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AggregatorV3Interface} from "./external/AggregatorV3Interface.sol";
+
+// Types shared by the clearing house, its libraries, the lens and the tests. Split from {IClearingHouse} as
+// Uniswap v4 splits IPoolManager; IClearingHouse.sol re-exports every name, so importing them from there still works.
+
+/// @notice What happens to bad debt the insurance fund cannot pay, chosen when a market is listed.
+enum LossPolicy {
+    AutoDeleverage,
+    Socialized
+}
+
+/// @notice Risk parameters of one market. Ratios are 18-decimal fractions (1e18 = 100%).
+/// @dev Packed into four storage slots; every field is kept inside the hard bounds of {MarketParamsLib}.
+struct MarketParams {
+    /// Chainlink-compatible price feed of the market's base asset in the collateral's unit.
+    AggregatorV3Interface oracleFeed;
+    /// Longest accepted age of an oracle answer, in seconds.
+    uint32 oracleHeartbeat;
+    /// Bad-debt policy once the insurance fund is exhausted; fixed at listing.
+    LossPolicy lossPolicy;
+    /// Initial margin as a fraction of position notional: required after a risk-increasing fill or a withdrawal.
+    uint64 initialMarginRatio;
+    /// Maintenance margin as a fraction of notional: below it the account is liquidatable.
+    uint64 maintenanceMarginRatio;
+    /// Price concession to the liquidator, as a fraction of the oracle price.
+    uint64 liquidationDiscount;
+    /// Fee paid to the insurance fund on liquidated notional.
+    uint64 liquidationFeeRatio;
+    /// Fee charged to the maker of a fill, on its notional.
+    uint64 makerFeeRatio;
+    /// Fee charged to the taker of a fill, on its notional.
+    uint64 takerFeeRatio;
+    /// Largest relative distance between a fill price and the oracle price.
+    uint64 priceBand;
+    /// Clamp on the funding rate, per day.
+    uint64 maxFundingRate;
+    /// Cap on the open interest of each side, in base units with 18 decimals.
+    uint128 maxOpenInterest;
+}
+
+/// @notice Mutable state of one market.
+struct MarketState {
+    /// Cumulative funding paid per unit of long size since listing (18 decimals, collateral units).
+    int128 fundingIndex;
+    /// Average of held fill premiums over the oracle when last set, an 18-decimal fraction within ±maxFundingRate;
+    /// it falls toward zero from `lastPremiumTime` on and drives the funding rate (see FundingMath).
+    int128 premiumEma;
+    /// Sum of all long sizes.
+    uint128 longOpenInterest;
+    /// Sum of the absolute values of all short sizes.
+    uint128 shortOpenInterest;
+    /// Last time `fundingIndex` was brought up to date.
+    uint64 lastFundingTime;
+    /// Last time `premiumEma` was set.
+    uint64 lastPremiumTime;
+    /// Open deleverage cases whose counterparties are long: long accounts cannot withdraw meanwhile.
+    uint32 longDeleverageCases;
+    /// Open deleverage cases whose counterparties are short.
+    uint32 shortDeleverageCases;
+    /// Time of the block whose fills form the pending premium sample (taken in when its added interest is reset).
+    uint64 pendingPremiumTime;
+    /// Cumulative socialized loss charged per unit of long size (18 decimals).
+    uint256 longSocialLossIndex;
+    /// Cumulative socialized loss charged per unit of short size (18 decimals).
+    uint256 shortSocialLossIndex;
+    /// Pending sample: Σ premium × open interest added, over the fills of its block (18 decimals).
+    int128 pendingPremium;
+    /// Pending sample: open interest its fills added.
+    uint128 pendingOpenInterestAdded;
+    /// Pending sample: one side's open interest before its block's first fill.
+    uint128 pendingBaseOpenInterest;
+    /// Pending sample: the lowest premium among its fills that added open interest (18 decimals).
+    int64 pendingMinPremium;
+    /// Pending sample: the highest premium among its fills that added open interest (18 decimals).
+    int64 pendingMaxPremium;
+}
+
+/// @notice One account's position in one market.
+struct Position {
+    /// Signed size in base units (18 decimals): positive long, negative short.
+    int128 size;
+    /// Signed cost basis: Σ size × fill price of the open part, same sign as `size`.
+    int128 openNotional;
+    /// Market funding index when funding was last settled for this position.
+    int128 lastFundingIndex;
+    /// Social-loss index of the position's side when its social loss was last settled.
+    uint256 lastSocialLossIndex;
+}
+
+/// @notice A maker's signed order (EIP-712 type `Order`). The fill price is `limitPrice`.
+struct Order {
+    address maker;
+    uint256 marketId;
+    bool isBuy;
+    uint256 size;
+    uint256 limitPrice;
+    uint256 expiry;
+    uint256 nonce;
+    bool reduceOnly;
+}
+
+/// @notice Margin summary of an account at oracle prices, pending funding included.
+struct AccountHealth {
+    /// Settled collateral (18 decimals).
+    int256 collateral;
+    /// collateral + Σ unrealized PnL − Σ funding owed.
+    int256 equity;
+    /// Σ |size| × price × initialMarginRatio.
+    uint256 initialMargin;
+    /// Σ |size| × price × maintenanceMarginRatio.
+    uint256 maintenanceMargin;
+    /// What `withdraw` would accept now, in 18 decimals: min(collateral − funding owed, equity − initialMargin), ≥ 0.
+    uint256 freeCollateral;
+}
+
+/// @notice A position valued at the oracle price.
+struct PositionView {
+    int256 size;
+    int256 openNotional;
+    /// Oracle price used for the valuation (18 decimals).
+    uint256 markPrice;
+    /// size × markPrice − openNotional, rounded down.
+    int256 unrealizedPnl;
+    /// Funding the position owes since its last settlement (negative: it is owed funding).
+    int256 fundingOwed;
+    /// Socialized loss charged to the position and not yet settled into collateral.
+    uint256 socialLossOwed;
+}
+
+/// @notice Bad debt of a bankrupt account waiting for auto-deleveraging.
+struct DeleverageCase {
+    bool open;
+    /// Side of the counterparties (opposite to the bankrupt position); their withdrawals wait.
+    bool longCounterparties;
+    uint32 marketId;
+    uint64 startedAt;
+    /// The deficit when the case opened (18 decimals).
+    uint128 initialShortfall;
+    /// Paid so far by the insurance fund toward the deficit.
+    uint128 fundPaid;
+    /// Taken so far from counterparties by auto-deleveraging.
+    uint128 deleveraged;
+}
+
+/// @notice Inputs of a position's place in the ADL queue (18 decimals).
+struct AdlRank {
+    /// unrealizedPnl / collateral × notional / equity for a profitable position of a solvent account; 0 otherwise.
+    uint256 score;
+    int256 unrealizedPnl;
+    int256 collateral;
+    uint256 notional;
+    int256 equity;
+}

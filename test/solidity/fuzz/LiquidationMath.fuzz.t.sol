@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {LiquidationMath} from "../../../contracts/libraries/LiquidationMath.sol";
+import {PositionMath} from "../../../contracts/libraries/PositionMath.sol";
+import {TestBase, Bound} from "../utils/Vm.sol";
+
+/// @notice Fuzz tests of LiquidationMath on its own, against plain integer arithmetic on bounded inputs where every
+/// product fits in 256 bits (|size| ≤ 1e27, price ≤ 1e24, amounts ≤ 1e33, ratios ≤ 1e18): penalty, size restoring
+/// maintenance, hand-over and deleverage terms, the deleverage notional, the ADL score and the bankruptcy price.
+contract LiquidationMathTest is TestBase {
+    using Bound for uint256;
+    using Bound for int256;
+
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant MAX_SIZE = 1e27;
+    uint256 internal constant MAX_PRICE = 1e24;
+    uint256 internal constant MAX_AMOUNT = 1e33;
+
+    // ------------------------------------------------------------ penalty
+
+    /// Reward and fee are ⌊n·d⌋ and ⌈n·f⌉ when the equity pays both; otherwise they split the equity exactly, in the
+    /// ratio d : f (reward rounded down). Never more than max(equity, the unscaled sum).
+    function testFuzz_penalty(uint256 dSeed, uint256 fSeed, uint256 nSeed, uint256 eSeed) public pure {
+        uint256 d = dSeed.bound(0.001e18, 0.5e18);
+        uint256 f = fSeed.bound(0, 0.5e18);
+        uint256 n = nSeed.bound(0, MAX_AMOUNT);
+        uint256 e = eSeed.bound(0, MAX_AMOUNT);
+        (uint256 reward, uint256 fee) = LiquidationMath.penalty(d, f, n, e);
+        uint256 fullReward = (n * d) / WAD;
+        uint256 fullFee = (n * f + WAD - 1) / WAD;
+        if (fullReward + fullFee <= e) {
+            assertEq(reward, fullReward, "reward = floor(n d)");
+            assertEq(fee, fullFee, "fee = ceil(n f)");
+        } else {
+            assertEq(reward + fee, e, "scaled: reward + fee = equity");
+            assertEq(reward, (e * d) / (d + f), "scaled: reward = floor(e d / (d + f))");
+            assertLe(reward, fullReward, "scaled reward <= full reward");
+        }
+    }
+
+    /// Continuity across the solvency boundary: the reward never exceeds the equity, so it tends to 0 with it.
+    function testFuzz_penalty_rewardBoundedByEquity(uint256 nSeed, uint256 eSeed) public pure {
+        uint256 n = nSeed.bound(0, MAX_AMOUNT);
+        uint256 e = eSeed.bound(0, MAX_AMOUNT);
+        (uint256 reward, ) = LiquidationMath.penalty(0.01e18, 0.01e18, n, e);
+        assertLe(reward, e, "reward <= equity");
+    }
+
+    // ------------------------------------------------------------ size restoring maintenance
+
+    /// The size returned is the smallest whose liquidation closes the gap: q·price·perUnit ≥ gap·1e36 and
+    /// (q − 1)·price·perUnit < gap·1e36, unless it is the whole position.
+    function testFuzz_sizeRestoringMaintenance(
+        uint256 pSeed,
+        uint256 gapSeed,
+        uint256 mmSeed,
+        uint256 absSeed,
+        uint256 perUnitSeed
+    ) public pure {
+        uint256 price = pSeed.bound(1e6, MAX_PRICE);
+        uint256 positionAbs = absSeed.bound(1, MAX_SIZE);
+        uint256 mm = mmSeed.bound(1, 1e30);
+        uint256 gap = gapSeed.bound(1, mm); // equity = mm − gap ∈ [0, mm)
+        uint256 perUnit = perUnitSeed.bound(0, 0.08e18);
+        uint256 q = LiquidationMath.sizeRestoringMaintenance(
+            0.02e18 + perUnit,
+            0.01e18,
+            0.01e18,
+            price,
+            int256(mm - gap),
+            mm,
+            positionAbs
+        );
+        assertLe(q, positionAbs, "q <= position");
+        if (perUnit == 0) {
+            assertEq(q, positionAbs, "nothing restores margin: all of it");
+            return;
+        }
+        if (q == positionAbs) {
+            assertLe((q - 1) * price * perUnit, gap * WAD * WAD, "whole position: (q-1) does not close the gap");
+        } else {
+            assertGe(q * price * perUnit, gap * WAD * WAD, "q closes the gap");
+            assertLt((q - 1) * price * perUnit, gap * WAD * WAD, "q - 1 does not");
+        }
+    }
+
+    // ------------------------------------------------------------ hand-over
+
+    /// A hand-over moves the account toward zero by q, at a notional that costs it at most the reward against the
+    /// exact oracle value: a long sells for ≥ q·price − reward, a short buys for ≤ q·price + reward.
+    function testFuzz_handOverTerms(int256 sizeSeed, uint256 pSeed, uint256 qSeed, uint256 rSeed) public pure {
+        int256 size = sizeSeed.bound(-int256(MAX_SIZE), int256(MAX_SIZE));
+        if (size == 0) size = 1;
+        uint256 abs = size > 0 ? uint256(size) : uint256(-size);
+        uint256 price = pSeed.bound(1, MAX_PRICE);
+        uint256 q = qSeed.bound(0, abs);
+        uint256 reward = rSeed.bound(0, (q * price) / WAD);
+        (int256 delta, uint256 notional) = LiquidationMath.handOverTerms(size, price, q, reward);
+        assertEq(delta, size > 0 ? -int256(q) : int256(q), "delta toward zero");
+        if (size > 0) assertGe(notional * WAD + reward * WAD, q * price, "long sells at >= value - reward");
+        else assertLe(notional * WAD, q * price + reward * WAD, "short buys at <= value + reward");
+    }
+
+    // ------------------------------------------------------------ deleverage
+
+    /// q is the smallest of the three sizes; the loss is the pro rata share of the deficit (all of it on the last
+    /// part) and the cap the pro rata profit, never above a positive equity and zero for a non-positive one.
+    function testFuzz_deleverageTerms(
+        uint256 sizeSeed,
+        uint256 aSeed,
+        uint256 oSeed,
+        uint256 pnlSeed,
+        int256 eqSeed,
+        uint256 dSeed
+    ) public pure {
+        uint256 accountAbs = aSeed.bound(1, MAX_SIZE);
+        uint256 otherAbs = oSeed.bound(1, MAX_SIZE);
+        uint256 size = sizeSeed.bound(1, 2 * MAX_SIZE);
+        uint256 pnl = pnlSeed.bound(1, MAX_AMOUNT);
+        int256 equity = eqSeed.bound(-int256(MAX_AMOUNT), int256(MAX_AMOUNT));
+        uint256 deficit = dSeed.bound(0, MAX_AMOUNT);
+        (uint256 q, uint256 loss, uint256 cap) = LiquidationMath.deleverageTerms(
+            size,
+            accountAbs,
+            otherAbs,
+            pnl,
+            equity,
+            deficit
+        );
+        uint256 smallest = size < accountAbs ? size : accountAbs;
+        if (otherAbs < smallest) smallest = otherAbs;
+        assertEq(q, smallest, "q = min");
+        if (q == accountAbs) assertEq(loss, deficit, "last part takes the whole deficit");
+        else assertEq(loss, (deficit * q) / accountAbs, "loss = floor(deficit q / size)");
+        uint256 profit = (pnl * q) / otherAbs;
+        if (equity <= 0) assertEq(cap, 0, "insolvent counterparty: cap 0");
+        else assertEq(cap, profit < uint256(equity) ? profit : uint256(equity), "cap = min(profit, equity)");
+    }
+
+    /// The bankrupt side of a step closes at the notional that raises its equity (mark-to-market value plus
+    /// realized PnL at the oracle) by exactly `loss`, checked through PositionMath.
+    function testFuzz_deleverageNotional_raisesEquityByLoss(
+        int256 sizeSeed,
+        int256 entrySeed,
+        uint256 pSeed,
+        uint256 qSeed,
+        uint256 lossSeed
+    ) public pure {
+        int256 size = sizeSeed.bound(-int256(MAX_SIZE), int256(MAX_SIZE));
+        if (size == 0) size = -1;
+        uint256 abs = size > 0 ? uint256(size) : uint256(-size);
+        uint256 price = pSeed.bound(1, MAX_PRICE);
+        int256 openNotional = (size * int256(entrySeed.bound(1, int256(MAX_PRICE)))) / int256(WAD);
+        uint256 q = qSeed.bound(1, abs);
+        uint256 base = PositionMath.closingNotional(size, q, price);
+        uint256 loss = lossSeed.bound(0, size > 0 ? MAX_AMOUNT : base);
+        uint256 notional = LiquidationMath.deleverageNotional(size, q, price, loss);
+
+        int256 before = PositionMath.unrealizedPnl(size, openNotional, price);
+        int256 delta = size > 0 ? -int256(q) : int256(q);
+        (int256 newSize, int256 newOpen, int256 realized) = PositionMath.applyFill(size, openNotional, delta, notional);
+        int256 afterValue = realized + PositionMath.unrealizedPnl(newSize, newOpen, price);
+        assertEq(afterValue - before, int256(loss), "equity rises by exactly the loss");
+    }
+
+    // ------------------------------------------------------------ ADL score
+
+    /// Zero unless the position is profitable and collateral and equity are positive; otherwise
+    /// ⌊⌊pnl·1e18/collateral⌋ · notional / equity⌋, and more profit never ranks lower.
+    function testFuzz_adlScore(int256 pnlSeed, int256 cSeed, uint256 nSeed, int256 eSeed, uint256 extra) public pure {
+        int256 pnl = pnlSeed.bound(-int256(MAX_AMOUNT), int256(MAX_AMOUNT));
+        int256 collateral = cSeed.bound(-int256(MAX_AMOUNT), int256(MAX_AMOUNT));
+        uint256 notional = nSeed.bound(0, MAX_AMOUNT);
+        int256 equity = eSeed.bound(-int256(MAX_AMOUNT), int256(MAX_AMOUNT));
+        uint256 score = LiquidationMath.adlScore(pnl, collateral, notional, equity);
+        if (pnl <= 0 || collateral <= 0 || equity <= 0) {
+            assertEq(score, 0, "not eligible: 0");
+            return;
+        }
+        uint256 ratio = (uint256(pnl) * WAD) / uint256(collateral);
+        assertEq(score, (ratio * notional) / uint256(equity), "score formula");
+        int256 more = pnl + int256(extra.bound(0, MAX_AMOUNT));
+        assertGe(LiquidationMath.adlScore(more, collateral, notional, equity), score, "monotone in profit");
+    }
+
+    // ------------------------------------------------------------ bankruptcy price
+
+    /// Closing the whole position at the bankruptcy price moves equity to within one unit of size of zero:
+    /// |size|·(price − bp) ∈ (equity·1e18 − |size|, equity·1e18] for a long, the mirror for a short.
+    function testFuzz_bankruptcyPrice(int256 sizeSeed, uint256 pSeed, int256 eSeed) public pure {
+        int256 size = sizeSeed.bound(-int256(MAX_SIZE), int256(MAX_SIZE));
+        if (size == 0) size = 1;
+        int256 abs = size > 0 ? size : -size;
+        int256 price = int256(pSeed.bound(1, MAX_PRICE));
+        int256 equity = eSeed.bound(-int256(MAX_AMOUNT), int256(MAX_AMOUNT));
+        int256 bp = LiquidationMath.bankruptcyPrice(size, uint256(price), equity);
+        int256 move = size > 0 ? price - bp : bp - price; // the adverse move that eats the equity
+        int256 eaten = abs * move; // 1e36 scale
+        int256 target = equity * int256(WAD);
+        assertLe(eaten, target, "the move eats at most the equity");
+        assertGt(eaten, target - abs, "and within one unit of size of it");
+    }
+}
