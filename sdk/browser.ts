@@ -90,9 +90,12 @@ export {
   type ReaderOptions,
 } from "./reader.js";
 export {
+  DEFAULT_MAX_BLOCK_RANGE,
+  blockSpans,
   groupLossEvents,
   readWaterfallEvents,
   decodeLossLogs,
+  type ReadRange,
   type CaseOpenedEvent,
   type ChainRef,
   type LossLog,

@@ -113,28 +113,65 @@ function ref(log: RawLog): ChainRef {
   return { blockNumber: log.blockNumber, logIndex: log.index, txHash: log.transactionHash };
 }
 
-/** Every waterfall event and token flow from `fromBlock` to the head, in chain order. */
-export async function readWaterfallEvents(contracts: Contracts, fromBlock: number): Promise<WaterfallEvents> {
+/** Where {@link readWaterfallEvents} stops and how many blocks one log query may span. */
+export interface ReadRange {
+  /** Last block read; default the head when the read starts, so that every event type ends at the same block. */
+  toBlock?: number;
+  /** Blocks per eth_getLogs call; public RPC endpoints refuse wider ranges (often 10,000 or fewer). */
+  maxBlockRange?: number;
+}
+
+/** The default span of one log query: wide enough for a local chain in one call, narrow enough for most RPCs. */
+export const DEFAULT_MAX_BLOCK_RANGE = 10_000;
+
+/** [from, to] cut into consecutive spans of at most `range` blocks (none when from > to). */
+export function blockSpans(from: number, to: number, range: number): [number, number][] {
+  if (!Number.isSafeInteger(range) || range < 1)
+    throw new Error(`maxBlockRange must be a positive integer, got ${range}`);
+  const spans: [number, number][] = [];
+  for (let start = from; start <= to; start += range) spans.push([start, Math.min(start + range - 1, to)]);
+  return spans;
+}
+
+/** Every waterfall event and token flow from `fromBlock` to `range.toBlock` (the head), in chain order. */
+export async function readWaterfallEvents(
+  contracts: Contracts,
+  fromBlock: number,
+  range: ReadRange = {},
+): Promise<WaterfallEvents> {
   const ch = contracts.clearingHouse;
   const fund = contracts.insuranceFund;
   const f = ch.filters;
+  let toBlock = range.toBlock;
+  if (toBlock === undefined) {
+    const provider = ch.runner?.provider;
+    if (!provider) throw new Error("readWaterfallEvents: the contracts have no provider to read the head from");
+    toBlock = await provider.getBlockNumber();
+  }
+  const spans = blockSpans(fromBlock, toBlock, range.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE);
+  // One query per event type and span, the spans in order, so each list stays in chain order.
+  async function all<T>(query: (from: number, to: number) => Promise<T[]>): Promise<T[]> {
+    const parts: T[][] = [];
+    for (const [from, to] of spans) parts.push(await query(from, to));
+    return parts.flat();
+  }
   const [liquidated, drawn, opened, steps, socialized, resolved, deposited, withdrawn, feesOut, swept] =
     await Promise.all([
-      ch.queryFilter(f.Liquidated(), fromBlock),
-      ch.queryFilter(f.InsuranceFundDrawn(), fromBlock),
-      ch.queryFilter(f.DeleverageRequired(), fromBlock),
-      ch.queryFilter(f.Deleveraged(), fromBlock),
-      ch.queryFilter(f.LossSocialized(), fromBlock),
-      ch.queryFilter(f.BadDebtResolved(), fromBlock),
-      ch.queryFilter(f.Deposited(), fromBlock),
-      ch.queryFilter(f.Withdrawn(), fromBlock),
-      ch.queryFilter(f.ProtocolFeesWithdrawn(), fromBlock),
-      ch.queryFilter(f.InsuranceFeesSwept(), fromBlock),
+      all((a, b) => ch.queryFilter(f.Liquidated(), a, b)),
+      all((a, b) => ch.queryFilter(f.InsuranceFundDrawn(), a, b)),
+      all((a, b) => ch.queryFilter(f.DeleverageRequired(), a, b)),
+      all((a, b) => ch.queryFilter(f.Deleveraged(), a, b)),
+      all((a, b) => ch.queryFilter(f.LossSocialized(), a, b)),
+      all((a, b) => ch.queryFilter(f.BadDebtResolved(), a, b)),
+      all((a, b) => ch.queryFilter(f.Deposited(), a, b)),
+      all((a, b) => ch.queryFilter(f.Withdrawn(), a, b)),
+      all((a, b) => ch.queryFilter(f.ProtocolFeesWithdrawn(), a, b)),
+      all((a, b) => ch.queryFilter(f.InsuranceFeesSwept(), a, b)),
     ]);
   const [staked, unstaked, fundDrawn] = await Promise.all([
-    fund.queryFilter(fund.filters.Deposit(), fromBlock),
-    fund.queryFilter(fund.filters.Unstaked(), fromBlock),
-    fund.queryFilter(fund.filters.Drawn(), fromBlock),
+    all((a, b) => fund.queryFilter(fund.filters.Deposit(), a, b)),
+    all((a, b) => fund.queryFilter(fund.filters.Unstaked(), a, b)),
+    all((a, b) => fund.queryFilter(fund.filters.Drawn(), a, b)),
   ]);
   const byChainOrder = (a: ChainRef, b: ChainRef): number => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
   return {
