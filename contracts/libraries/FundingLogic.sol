@@ -130,7 +130,7 @@ library FundingLogic {
         } else if (premium64 > state.pendingMaxPremium) {
             state.pendingMaxPremium = premium64;
         }
-        // Rounded toward zero, like every step of the sample, so that no rounding moves funding.
+        // Rounded toward zero, as FundingMath.heldPremium rounds the sample.
         int256 weighted =
             premium < 0
                 ? FixedPointMath.mulDivCeil(premium, added.toInt256(), FixedPointMath.WAD)
