@@ -4,38 +4,18 @@ import { expect } from "chai";
 
 import type { ClearingHouse, MockERC20 } from "../../typechain-types/index.js";
 import type { OrderStruct } from "../../typechain-types/ClearingHouse.js";
+import { ORDER_TYPES, orderDomain as sdkOrderDomain } from "#sdk";
 import { ethers, makeOrder, networkHelpers, signOrder } from "./fixture.js";
 
-/** EIP-712 type of a signed order, written out independently of the contract. */
-export const ORDER_TYPES = {
-  Order: [
-    { name: "maker", type: "address" },
-    { name: "marketId", type: "uint256" },
-    { name: "isBuy", type: "bool" },
-    { name: "size", type: "uint256" },
-    { name: "limitPrice", type: "uint256" },
-    { name: "expiry", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "reduceOnly", type: "bool" },
-  ],
-};
+export { ORDER_TYPES };
 
-export interface OrderDomain {
-  name: string;
-  version: string;
-  chainId: bigint;
-  verifyingContract: string;
-}
+/** The EIP-712 domain of a clearing house, as #sdk builds it. */
+export type OrderDomain = ReturnType<typeof sdkOrderDomain>;
 
-/** The EIP-712 domain of a clearing house. */
+/** The EIP-712 domain of a clearing house on the in-process network. */
 export async function orderDomain(clearingHouse: ClearingHouse): Promise<OrderDomain> {
   const { chainId } = await ethers.provider.getNetwork();
-  return {
-    name: "Backstop",
-    version: "1",
-    chainId,
-    verifyingContract: await clearingHouse.getAddress(),
-  };
+  return sdkOrderDomain(Number(chainId), await clearingHouse.getAddress());
 }
 
 /** The EIP-712 digest of an order, computed by ethers (not by the contract). */
