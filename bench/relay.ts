@@ -3,7 +3,6 @@
 // as its own process (SQLite file book, limits lifted), then has N concurrent clients post the orders through
 // RelayClient until all are posted or the time bound is reached. Each order passes every check the relay makes,
 // including the eth_call simulation of fillOrder. Writes bench/results/relay.json and relay.md.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,7 +14,8 @@ import { JsonRpcProvider } from "ethers";
 import { RelayClient, RelayError, WAD, connectDeployment, orderToJson, type SignedOrderFields } from "#sdk";
 import { deploySystemOverRpc } from "../devnet/deploy.js";
 import { devWallet } from "../devnet/keys.js";
-import { PROJECT_ROOT, childEnv, freePort, startHardhatNode, type HardhatNode } from "../devnet/node.js";
+import { startRelay, type RelayProcess } from "../devnet/relay.js";
+import { freePort, startHardhatNode, type HardhatNode } from "../devnet/node.js";
 import { dollars, fundTrader, signOrderAs } from "../devnet/traders.js";
 import { writeJson, writeText } from "./lib/files.js";
 import { RESULTS_DIR } from "./lib/paths.js";
@@ -45,32 +45,10 @@ function options() {
   };
 }
 
-/** Starts `npm run relay`'s entry in its own process group and waits for /health. */
-async function spawnRelay(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ["--disable-warning=ExperimentalWarning", "--import", "tsx", "relay/main.ts", ...args, "--port", String(port)],
-    { cwd: PROJECT_ROOT, env: childEnv(), stdio: ["ignore", "ignore", "inherit"], detached: true },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode} before answering`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, child };
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error("relay did not answer /health within 60 s");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function main(): Promise<void> {
   const opts = options();
   let node: HardhatNode | undefined;
-  let relay: ChildProcess | undefined;
+  let relay: RelayProcess | undefined;
   try {
     node = await startHardhatNode();
     const system = await deploySystemOverRpc(node.url, devWallet(0));
@@ -117,13 +95,14 @@ async function main(): Promise<void> {
     const bodyBytes = JSON.stringify({ order: orderToJson(work[0][0].order), signature: work[0][0].signature }).length;
 
     const dir = await mkdtemp(path.join(tmpdir(), "relay-bench-"));
-    const started = await spawnRelay([
-      ...["--rpc", node.url, "--deployment", system.path, "--db", path.join(dir, "orders.sqlite")],
-      ...["--post-limit", "1000000000", "--read-limit", "1000000000"],
-      ...["--max-orders-per-maker", "1000000000", "--log-level", "warn"],
-    ]);
-    relay = started.child;
-    const client = new RelayClient(started.url);
+    relay = await startRelay(node.url, system.path, await freePort(), {
+      db: path.join(dir, "orders.sqlite"),
+      flags: [
+        ...["--post-limit", "1000000000", "--read-limit", "1000000000"],
+        ...["--max-orders-per-maker", "1000000000", "--log-level", "warn"],
+      ],
+    });
+    const client = new RelayClient(relay.url);
 
     const latencies: number[] = [];
     const refusals = new Map<string, number>();
@@ -195,11 +174,7 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n${JSON_PATH} and ${MD_PATH} written\n`);
   } finally {
-    if (relay?.pid !== undefined && relay.exitCode === null) {
-      const exited = new Promise((resolve) => relay?.once("exit", resolve));
-      process.kill(-relay.pid, "SIGTERM");
-      await exited;
-    }
+    await relay?.stop();
     await node?.stop();
   }
 }

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -7,7 +6,8 @@ import { build, createServer, preview, type PreviewServer, type ViteDevServer } 
 import { USD } from "#sdk";
 import { deploySystemOverRpc, type DeployedSystem } from "./deploy.js";
 import { devWallet } from "./keys.js";
-import { PROJECT_ROOT, childEnv, freePort, killGroup, startHardhatNode, type HardhatNode } from "./node.js";
+import { PROJECT_ROOT, freePort, startHardhatNode, type HardhatNode } from "./node.js";
+import { startRelay, type RelayProcess } from "./relay.js";
 
 /**
  * The web app's local stack: a `hardhat node`, the system deployed on it, demo accounts with collateral in their
@@ -106,78 +106,6 @@ export async function servePage(
       else await server.close();
     },
   };
-}
-
-/** A running `npm run relay`. */
-export interface RelayProcess {
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Longest wait for the relay's "listening" line; it reads the deployment and the chain first. */
-const RELAY_START_MS = 60_000;
-
-/**
- * Starts the order relay as `npm run relay` would (node + tsx, relay/main.ts) on `port` with an in-memory book,
- * in its own process group, and resolves with its URL once it says it listens. devnet imports nothing from
- * relay/: the relay is another app.
- */
-export async function startRelay(rpcUrl: string, deploymentPath: string, port: number): Promise<RelayProcess> {
-  const args = [
-    "--disable-warning=ExperimentalWarning",
-    "--import",
-    "tsx",
-    path.join(PROJECT_ROOT, "relay", "main.ts"),
-    ...["--rpc", rpcUrl, "--deployment", deploymentPath, "--port", String(port), "--db", ":memory:"],
-  ];
-  const child = spawn(process.execPath, args, {
-    cwd: PROJECT_ROOT,
-    env: childEnv(),
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error("relay: spawn failed");
-  let output = "";
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const kill = (signal: NodeJS.Signals): void => killGroup(pid, signal);
-  const killOnExit = (): void => kill("SIGKILL");
-  process.once("exit", killOnExit);
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      process.off("exit", killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      kill("SIGTERM");
-      const timer = setTimeout(() => kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    })());
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`relay did not start within ${RELAY_START_MS} ms:\n${output}`)),
-      RELAY_START_MS,
-    );
-    const read = (chunk: Buffer): void => {
-      output = (output + chunk.toString("utf8")).slice(-16_384);
-      const match = /relay: listening on (\S+)/.exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on("data", read);
-    child.stderr?.on("data", read);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`relay exited (${child.exitCode ?? child.signalCode}) before listening:\n${output}`));
-    });
-  }).catch(async (error: unknown) => {
-    await stop();
-    throw error;
-  });
-  return { url, output: () => output, stop };
 }
 
 /** Node, deployment, demo accounts, relay and the page. */

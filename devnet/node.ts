@@ -79,27 +79,59 @@ class NodeStartError extends Error {
 async function launch(port: number, timeoutMs: number, logging: boolean): Promise<HardhatNode> {
   const cli = path.join(PROJECT_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
   const args = [cli, "node", "--network", NODE_NETWORK, "--port", String(port), "--hostname", "127.0.0.1"];
+  const { child, pid, output, stop } = spawnGroup("hardhat node", args);
+
+  const url = `http://127.0.0.1:${port}`;
+  const rpc = <T = unknown>(method: string, params: readonly unknown[] = []): Promise<T> =>
+    jsonRpc<T>(url, method, params);
+
+  try {
+    await waitUntilReady(url, child, timeoutMs, output);
+    if (!logging) await rpc("hardhat_setLoggingEnabled", [false]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port, pid, rpc, output, stop };
+}
+
+/** A child Node process in its own process group, started by {@link spawnGroup}. */
+export interface GroupProcess {
+  child: ChildProcess;
+  pid: number;
+  /** The last OUTPUT_TAIL_CHARS characters it wrote to stdout and stderr. */
+  output: () => string;
+  /** Resolves when it has exited. */
+  exited: Promise<void>;
+  /** SIGTERM to the group, SIGKILL after 5 s, then SIGKILL to whatever it left in the group; idempotent. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Runs `node args…` from the project root with {@link childEnv}, in its own process group (so that stop() reaches
+ * every process it starts), keeping the tail of its output and killing the group if this process exits first.
+ */
+export function spawnGroup(label: string, args: readonly string[]): GroupProcess {
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     env: childEnv(),
-    // Its own process group, so that stop() reaches every process it starts.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error("hardhat node: spawn failed");
+  if (pid === undefined) throw new Error(`${label}: spawn failed`);
 
   let output = "";
   const append = (chunk: Buffer): void => {
     output += chunk.toString("utf8");
     if (output.length > 2 * OUTPUT_TAIL_CHARS) output = output.slice(-OUTPUT_TAIL_CHARS);
   };
-  // Reading both pipes also matters for liveness: a node whose pipe fills up blocks on its next log line.
+  // Reading both pipes also matters for liveness: a child whose pipe fills up blocks on its next log line.
   child.stdout?.on("data", append);
   child.stderr?.on("data", append);
 
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // A detached node would outlive a test process that dies without running its after() hooks.
+  // A detached child would outlive a test process that dies without running its after() hooks.
   const killOnExit = (): void => killGroup(pid, "SIGKILL");
   process.once("exit", killOnExit);
 
@@ -112,24 +144,12 @@ async function launch(port: number, timeoutMs: number, logging: boolean): Promis
       const timer = setTimeout(() => killGroup(pid, "SIGKILL"), 5_000);
       await exited;
       clearTimeout(timer);
-      // The CLI may have started helpers in the group that outlive it.
+      // The child may have started helpers in the group that outlive it.
       killGroup(pid, "SIGKILL");
     })();
     return stopping;
   };
-
-  const url = `http://127.0.0.1:${port}`;
-  const rpc = <T = unknown>(method: string, params: readonly unknown[] = []): Promise<T> =>
-    jsonRpc<T>(url, method, params);
-
-  try {
-    await waitUntilReady(url, child, timeoutMs, () => output);
-    if (!logging) await rpc("hardhat_setLoggingEnabled", [false]);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, port, pid, rpc, output: () => output.slice(-OUTPUT_TAIL_CHARS), stop };
+  return { child, pid, output: () => output.slice(-OUTPUT_TAIL_CHARS), exited, stop };
 }
 
 /**
