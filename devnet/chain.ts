@@ -1,18 +1,13 @@
 import type { BlockTag } from "ethers";
 
+import { accountRow, type AccountRow } from "#sdk";
+
 import type { DeployedSystem } from "./deploy.js";
 
 /** Reads of chain state for assertions: through the lens and the clearing house's views and events. */
 
-export interface HealthRow {
-  account: string;
-  collateral: bigint;
-  equity: bigint;
-  initialMargin: bigint;
-  maintenanceMargin: bigint;
-  liquidatable: boolean;
-  bankrupt: boolean;
-}
+/** One account's margin, as the SDK's reader returns it. */
+export type HealthRow = AccountRow;
 
 export interface PositionRow {
   marketId: bigint;
@@ -81,15 +76,7 @@ export async function readHealth(
   const batches: string[][] = [];
   for (let i = 0; i < accounts.length; i += batchSize) batches.push(accounts.slice(i, i + batchSize));
   const results = await Promise.all(batches.map((batch) => lens.healthOf(batch, { blockTag })));
-  return results.flat().map((row) => ({
-    account: row.account,
-    collateral: row.collateral,
-    equity: row.equity,
-    initialMargin: row.initialMargin,
-    maintenanceMargin: row.maintenanceMargin,
-    liquidatable: row.liquidatable,
-    bankrupt: row.bankrupt,
-  }));
+  return results.flat().map(accountRow);
 }
 
 /** Open positions of each account (lens.positionsOf), keyed by address. */

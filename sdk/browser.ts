@@ -82,6 +82,7 @@ export { adlPlace, type AdlPlace } from "./adl-queue.js";
 export {
   Reader,
   isCallException,
+  accountRow,
   type AccountRow,
   type CaseRow,
   type FundRow,

@@ -28,6 +28,19 @@ export interface AccountRow {
   bankrupt: boolean;
 }
 
+/** A row of BackstopLens.healthOf as a plain object (ethers' Result carries its fields by index too). */
+export function accountRow(r: AccountRow): AccountRow {
+  return {
+    account: r.account,
+    collateral: r.collateral,
+    equity: r.equity,
+    initialMargin: r.initialMargin,
+    maintenanceMargin: r.maintenanceMargin,
+    liquidatable: r.liquidatable,
+    bankrupt: r.bankrupt,
+  };
+}
+
 export interface CaseRow {
   account: string;
   open: boolean;
@@ -154,15 +167,7 @@ export class Reader {
     if (batch.length === 0) return [];
     try {
       const rows = await this.lens.healthOf([...batch], { blockTag });
-      return rows.map((r) => ({
-        account: r.account,
-        collateral: r.collateral,
-        equity: r.equity,
-        initialMargin: r.initialMargin,
-        maintenanceMargin: r.maintenanceMargin,
-        liquidatable: r.liquidatable,
-        bankrupt: r.bankrupt,
-      }));
+      return rows.map(accountRow);
     } catch (error) {
       if (!isCallException(error)) throw error;
       if (batch.length === 1) return [];
