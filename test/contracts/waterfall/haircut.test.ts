@@ -1,102 +1,24 @@
 // Waterfall, loss policy "haircut" (issue 10): what the fund cannot pay is taken from the other side's profit pro
 // rata to profit, positions staying open. Units as in ./support.ts (18-decimal wei unless "units").
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 
+import { ETH_MARKET, USD, ethers, networkHelpers } from "../../../devnet/hardhat/fixture.js";
+import { expectPosition, mined } from "../../../devnet/hardhat/trading.js";
+import { ev, quietFunding, waterfallEvents } from "../../../devnet/hardhat/waterfall.js";
 import {
-  ETH_MARKET,
-  LOSS_POLICY_HAIRCUT,
-  USD,
-  WAD,
-  deploySystem,
-  ethers,
-  marketParams,
-  networkHelpers,
-} from "../../../devnet/hardhat/fixture.js";
-import type { System } from "../../../devnet/hardhat/fixture.js";
-import type { MockAggregatorV3 } from "../../../typechain-types/index.js";
-import { expectPosition, mined, trade } from "../../../devnet/hardhat/trading.js";
-import {
-  ev,
-  quietFunding,
-  quietMarkets,
-  setFundLimits,
-  setPrice,
-  stake,
-  waterfallEvents,
-} from "../../../devnet/hardhat/waterfall.js";
-
-const E = WAD;
-export const SOL_MARKET = 2n;
-
-export interface HaircutCtx extends System {
-  solFeed: MockAggregatorV3;
-  alice: HardhatEthersSigner; // goes bankrupt, long
-  bob: HardhatEthersSigner; // winner: short 10 at 100
-  carol: HardhatEthersSigner; // winner: short 6 at 104
-  dave: HardhatEthersSigner; // insurance-fund staker
-  erin: HardhatEthersSigner; // loser on the same side: short 2 at 70
-  frank: HardhatEthersSigner; // hedged: short 4 SOL at 100 here, long 2 ETH
-  gina: HardhatEthersSigner; // liquidator, long 2 SOL at 70
-}
-
-/**
- * A third market, SOL (id 2), with policy haircut; funding and fees off everywhere. dave stakes 100 USD (the fund
- * may pay all of it). At 100 alice buys 10 SOL from bob and 4 from frank; at 104, 6 from carol: long 20, cost basis
- * 1000 + 400 + 624 = 2024, deposit 250. frank also buys 2 ETH from gina at 2,000 (his hedge). At 70 erin sells 2 SOL
- * to gina (100 in the thin-profit variant); SOL ends at 75.
- */
-export async function haircutFixtureWith(erinSize: bigint): Promise<HaircutCtx> {
-  const system = await deploySystem();
-  await quietMarkets(system, false);
-  const solFeed = await ethers.deployContract("MockAggregatorV3", [8, "SOL / USD", 100n * 10n ** 8n]);
-  await system.clearingHouse.connect(system.riskManager).listMarket(
-    marketParams(await solFeed.getAddress(), {
-      lossPolicy: LOSS_POLICY_HAIRCUT,
-      maxFundingRate: 0n,
-      makerFeeRatio: 0n,
-      takerFeeRatio: 0n,
-    }),
-  );
-  const [alice, bob, carol, dave, erin, frank, gina] = system.traders;
-  const c: HaircutCtx = { ...system, solFeed, alice, bob, carol, dave, erin, frank, gina };
-  await setFundLimits(c, 0n, 1_000_000n * USD);
-  await stake(c.fund, dave, 100n * USD);
-  for (const [signer, amount] of [
-    [alice, 250n],
-    [bob, 1_000n],
-    [carol, 1_000n],
-    [erin, 1_000n],
-    [frank, 1_000n],
-    [gina, 10_000n],
-  ] as const) {
-    await mined(c.clearingHouse.connect(signer).deposit(amount * USD));
-  }
-  const ch = c.clearingHouse;
-  const sol = { marketId: SOL_MARKET, isBuy: false };
-  await trade(ch, bob, alice, { ...sol, size: 10n * E, limitPrice: 100n * E }, 10n * E);
-  await trade(ch, frank, alice, { ...sol, size: 4n * E, limitPrice: 100n * E }, 4n * E);
-  await trade(ch, gina, frank, { marketId: ETH_MARKET, isBuy: false, size: 2n * E, limitPrice: 2000n * E }, 2n * E);
-  await setPrice(solFeed, 104n * E);
-  await trade(ch, carol, alice, { ...sol, size: 6n * E, limitPrice: 104n * E }, 6n * E);
-  await setPrice(solFeed, 70n * E);
-  await trade(ch, erin, gina, { ...sol, size: erinSize * E, limitPrice: 70n * E }, erinSize * E);
-  await setPrice(solFeed, 75n * E);
-  return c;
-}
-
-// At 75: alice's equity 250 + 20 × 75 − 2024 = −274. The short side holds bob 10 (basis 1000), frank 4 (400),
-// carol 6 (624) and erin 2 (140): open interest 22, Σ basis 2164, net profit 2164 − 22 × 75 = 514. Profits: bob
-// 1000 − 750 = 250, carol 624 − 450 = 174, frank 400 − 300 = 100, erin 140 − 150 = −10 (a loser).
-// The fund pays 100 (all it has); the haircut takes the other 174 at the fraction f = ⌈174 / 514 × 10^18⌉.
-const F = 338_521_400_778_210_117n;
-const SHORTFALL = 274n * E;
-const FUND_PAID = 100n * E;
-const HAIRCUT = 174n * E;
-const BOB_OWES = 250n * F; // 84.630350194552529250: f × 250, exact (the price index is 75 f, an integer)
-const CAROL_OWES = 174n * F; // 58.902723735408560358
-const FRANK_AT_RATE = 100n * F; // 33.852140077821011700, more than is left when he settles last
-const FRANK_PAYS = HAIRCUT - BOB_OWES - CAROL_OWES; // 30.466926070038910392: the rest of the side's debt
+  BOB_OWES,
+  CAROL_OWES,
+  E,
+  F,
+  FRANK_AT_RATE,
+  FRANK_PAYS,
+  FUND_PAID,
+  HAIRCUT,
+  SHORTFALL,
+  SOL_MARKET,
+  haircutFixture,
+  thinProfitFixture,
+} from "./haircut-support.js";
 
 describe("Bad debt: haircut of the other side's profit (SOL, policy haircut)", function () {
   it("takes exactly the shortfall beyond the fund from the winners' profit, pro rata, positions staying open", async function () {
@@ -190,12 +112,3 @@ describe("Bad debt: haircut of the other side's profit (SOL, policy haircut)", f
     expect(await ch.collateralOf(carol.address)).to.equal(999n * E - (75n * E) / 10n);
   });
 });
-
-function thinProfitFixture(): Promise<HaircutCtx> {
-  return haircutFixtureWith(100n);
-}
-
-/** The worked example: erin is short 2. */
-export function haircutFixture(): Promise<HaircutCtx> {
-  return haircutFixtureWith(2n);
-}
