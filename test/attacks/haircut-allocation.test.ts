@@ -3,9 +3,9 @@
 // profit 174 at f = 174/514; bob 250, carol 174, frank 100 in profit, erin 10 at a loss).
 import { expect } from "chai";
 
-import { ETH_MARKET, USD, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
+import { USD, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
 import { mined, signedOrder, fill } from "../../devnet/hardhat/trading.js";
-import { ev, setPrice, waterfallEvents } from "../../devnet/hardhat/waterfall.js";
+import { setPrice, waterfallEvents } from "../../devnet/hardhat/waterfall.js";
 import {
   BOB_OWES,
   CAROL_OWES,
@@ -21,7 +21,7 @@ import { expectNoGain, wealth } from "./support.js";
 describe("Attack: steering a profit haircut", function () {
   it("a winner that closes in the same block, right after the charge, still pays its whole share", async function () {
     const c = await networkHelpers.loadFixture(haircutFixture);
-    const { clearingHouse: ch, fund, alice, bob, gina } = c;
+    const { clearingHouse: ch, alice, bob, gina } = c;
     // bob buys his 10 SOL back from gina at the oracle, in the block of the liquidation, after it.
     const close = await signedOrder(ch, gina, {
       marketId: SOL_MARKET,
@@ -37,7 +37,6 @@ describe("Attack: steering a profit haircut", function () {
     expect(await ch.openMarketsOf(bob.address)).to.deep.equal([]);
     expect(await ch.collateralOf(bob.address)).to.equal(1000n * E + 250n * E - BOB_OWES);
     expect((await ch.haircutSide(SOL_MARKET, false)).debt).to.equal(HAIRCUT - BOB_OWES);
-    void fund;
   });
 
   it("one owner on both sides (the bankrupt long and a winning short) ends poorer; honest winners pay f × profit", async function () {
@@ -75,7 +74,6 @@ describe("Attack: steering a profit haircut", function () {
     await setPrice(c.solFeed, 50n * E);
     expect(await ch.haircutOwed(dave.address, SOL_MARKET)).to.equal(0n);
     expect((await ch.accountHealth(dave.address)).equity).to.equal(1000n * E + 50n * E);
-    void ETH_MARKET;
   });
 
   // Open gap, kept as a characterization (DESIGN-NOTES, "Issue 10"): a loser on the charged side lowers the side's
