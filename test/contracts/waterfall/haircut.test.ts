@@ -54,6 +54,10 @@ describe("Bad debt: haircut of the other side's profit (SOL, policy haircut)", f
     expect(await ch.haircutOwed(carol.address, SOL_MARKET)).to.equal(CAROL_OWES);
     expect(await ch.haircutOwed(frank.address, SOL_MARKET)).to.equal(FRANK_AT_RATE);
     expect(await ch.haircutOwed(erin.address, SOL_MARKET)).to.equal(0n);
+    // The lens reads them in one call.
+    expect(
+      await c.lens.haircutsOwed(SOL_MARKET, [bob.address, carol.address, erin.address, frank.address]),
+    ).to.deep.equal([BOB_OWES, CAROL_OWES, 0n, FRANK_AT_RATE]);
     expect((await ch.accountHealth(bob.address)).equity).to.equal(1000n * E + 250n * E - BOB_OWES);
     expect((await ch.accountHealth(erin.address)).equity).to.equal(1000n * E - 10n * E); // its loss only
     const side = await ch.haircutSide(SOL_MARKET, false);
