@@ -79,7 +79,9 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// price with no reward; a position that is not the account's last must not be its largest by notional
     /// ({LargestPositionGoesLast}). When it is the last, the deficit is realized first, before the position
     /// moves: the fund pays what it can; the rest is socialized over the other side of the market as it stands
-    /// (the caller's own position included; policy Socialized) or, in an ADL market, waits for
+    /// (the caller's own position included; policy Socialized), or first taken from that side's profit, pro rata to
+    /// profit and at most its net profit, the rest socialized (policy Haircut; positions stay open), or, in an ADL
+    /// market, waits for
     /// autoDeleverage — then this call opens a
     /// deleverage case instead of moving the position, and later calls revert {DeleverageInProgress} while the
     /// account is bankrupt. Once it has recovered, a call closes the case (and stops there if the account is

@@ -92,10 +92,12 @@ library HaircutLib {
         int256 size,
         int256 openNotional
     ) internal {
+        HaircutSide storage side = ledger.haircutSides[marketId][size > 0 ? 0 : 1];
+        if (side.rateIndex == ledger.haircutSnapshots[account][marketId].rateIndex) return; // nothing new
         uint256 amount = owed(ledger, account, marketId, size, openNotional);
         snap(ledger, account, marketId, size);
         if (amount == 0) return;
-        ledger.haircutSides[marketId][size > 0 ? 0 : 1].debt -= amount.toUint128();
+        side.debt -= amount.toUint128();
         ledger.collateral[account] -= amount.toInt256();
         emit IClearingHouseEvents.ProfitHaircutSettled(account, marketId, amount);
     }

@@ -38,10 +38,11 @@ import {PositionMath} from "./PositionMath.sol";
 /// hand-over realizes), is paid before the position moves, in this order: the fees set aside for the fund, the
 /// fund itself (within its floor and window cap), and then either every position on the other side through the
 /// social-loss index (⌈R / OI⌉ per unit, OI as it stands before the hand-over, the caller's own position
-/// included) or, in an ADL market, counterparties chosen by the caller, each giving up ⌊(D − A) × q / size⌋
+/// included), or in a haircut market first the other side's profit (HaircutLib, at most its net profit, the rest
+/// socialized), or, in an ADL market, counterparties chosen by the caller, each giving up ⌊(D − A) × q / size⌋
 /// against the oracle for the part q it takes back, A being what the fund can pay (the last part takes all
 /// but A, which the fund then pays to the flat account). The receipt event states
-/// shortfall = fundPaid + deleveraged + socialized to the wei. A bankrupt account's liquidator gets no reward.
+/// shortfall = fundPaid + deleveraged + socialized + haircut to the wei. A bankrupt account's liquidator gets no reward.
 library LiquidationLogic {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
