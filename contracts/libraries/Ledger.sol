@@ -153,8 +153,9 @@ library LedgerLib {
             emit IClearingHouseEvents.FundingSettled(account, marketId, fundingOwed);
         }
         if (size == 0) return;
-        if (isHaircutMarket(ledger, marketId))
+        if (isHaircutMarket(ledger, marketId)) {
             HaircutLib.settle(ledger, account, marketId, size, position.openNotional);
+        }
         uint256 lossIndex = socialLossIndex(state, size);
         uint256 lastLossIndex = position.lastSocialLossIndex;
         if (lossIndex == lastLossIndex) return;
@@ -164,6 +165,7 @@ library LedgerLib {
         emit IClearingHouseEvents.SocialLossSettled(account, marketId, loss);
     }
 
+    /// @dev Whether the market's loss policy is Haircut: only those keep side cost bases and haircut snapshots.
     function isHaircutMarket(Ledger storage ledger, uint256 marketId) internal view returns (bool) {
         return ledger.marketParams[marketId].lossPolicy == LossPolicy.Haircut;
     }
