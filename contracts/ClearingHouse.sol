@@ -16,6 +16,7 @@ import {
     AccountHealth,
     AdlRank,
     DeleverageCase,
+    HaircutSide,
     MarketParams,
     MarketState,
     Order,
@@ -27,9 +28,9 @@ import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {FundingLogic} from "./libraries/FundingLogic.sol";
 import {FundingMath} from "./libraries/FundingMath.sol";
+import {HaircutLib} from "./libraries/HaircutLib.sol";
 import {Ledger, LedgerLib, Health} from "./libraries/Ledger.sol";
 import {LiquidationLogic} from "./libraries/LiquidationLogic.sol";
-import {MarketParamsLib} from "./libraries/MarketParamsLib.sol";
 import {MarketSet} from "./libraries/MarketSet.sol";
 import {OrderLib} from "./libraries/OrderLib.sol";
 import {PositionMath} from "./libraries/PositionMath.sol";
@@ -48,7 +49,6 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     using SafeCast for uint256;
     using SafeCast for int256;
     using FixedPointMath for uint256;
-    using MarketParamsLib for MarketParams;
     using LedgerLib for Ledger;
 
     /// @notice Lists markets and moves their parameters inside the hard bounds.
@@ -195,16 +195,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function listMarket(MarketParams calldata params) external onlyRole(RISK_MANAGER_ROLE) returns (uint256 marketId) {
-        if (_ledger.marketParams.length == MAX_MARKETS) revert MarketLimitReached(MAX_MARKETS);
-        params.validate();
-        // A feed that cannot answer now would make the market untradeable; refuse it at listing.
-        LedgerLib.price(_oracle, params);
-        marketId = _ledger.marketParams.length;
-        _ledger.marketParams.push(params);
-        MarketState storage state = _ledger.marketStates.push();
-        state.lastFundingTime = uint64(block.timestamp);
-        state.lastPremiumTime = uint64(block.timestamp);
-        emit MarketListed(marketId, params);
+        return FundingLogic.listMarket(_ledger, _oracle, params, MAX_MARKETS);
     }
 
     /// @inheritdoc IClearingHouse
@@ -384,6 +375,17 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearingHouse
     function adlRank(address account, uint256 marketId) external view returns (AdlRank memory) {
         return LiquidationLogic.adlRank(_ledger, _oracle, account, marketId);
+    }
+
+    /// @inheritdoc IClearingHouse
+    function haircutOwed(address account, uint256 marketId) external view returns (uint256) {
+        Position memory position = _ledger.positions[account][marketId];
+        return HaircutLib.owed(_ledger, account, marketId, position.size, position.openNotional);
+    }
+
+    /// @inheritdoc IClearingHouse
+    function haircutSide(uint256 marketId, bool longSide) external view returns (HaircutSide memory) {
+        return _ledger.haircutSides[marketId][longSide ? 0 : 1];
     }
 
     /// @inheritdoc IClearingHouse

@@ -18,6 +18,7 @@ export const ETH_MARKET = 0n;
 export const BTC_MARKET = 1n;
 export const LOSS_POLICY_ADL = LOSS_POLICY.adl;
 export const LOSS_POLICY_SOCIALIZED = LOSS_POLICY.socialized;
+export const LOSS_POLICY_HAIRCUT = LOSS_POLICY.haircut;
 /** The `localhost` deployment parameters (sdk/deploy/networks/local.ts). Initial prices in whole dollars. */
 export const ETH_PRICE = LOCAL_ETH_PRICE;
 export const BTC_PRICE = LOCAL_BTC_PRICE;

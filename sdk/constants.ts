@@ -11,11 +11,11 @@ export const SCALE = 10n ** 12n;
 export const MAX_UINT256 = (1n << 256n) - 1n;
 
 /** The loss policies of a market as the deployment file and the flags name them. */
-export const LOSS_POLICY_NAMES = ["adl", "socialized"] as const;
+export const LOSS_POLICY_NAMES = ["adl", "socialized", "haircut"] as const;
 export type LossPolicyName = (typeof LOSS_POLICY_NAMES)[number];
 
-/** `LossPolicy` of contracts/interfaces/IClearingHouse.sol, by name. */
-export const LOSS_POLICY: Readonly<Record<LossPolicyName, bigint>> = { adl: 0n, socialized: 1n };
+/** `LossPolicy` of contracts/interfaces/ClearingHouseTypes.sol, by name. */
+export const LOSS_POLICY: Readonly<Record<LossPolicyName, bigint>> = { adl: 0n, socialized: 1n, haircut: 2n };
 
 /** The name of a `LossPolicy` enum value read from the chain. */
 export function lossPolicyName(value: bigint): LossPolicyName {

@@ -61,6 +61,8 @@ export interface ReceiptEvent extends ChainRef {
   deleveraged: bigint;
   socialized: bigint;
   socializedPerUnit: bigint;
+  /** Taken from the other side's profit (loss policy haircut); 0 in other markets. */
+  haircut: bigint;
 }
 
 /** One resolved bad debt: its receipt and the events since the account's previous receipt that paid it. */
@@ -231,6 +233,7 @@ export async function readWaterfallEvents(
         deleveraged: l.args.deleveraged,
         socialized: l.args.socialized,
         socializedPerUnit: l.args.socializedPerUnit,
+        haircut: l.args.haircut,
       }))
       .sort(byChainOrder),
     accounts: [...new Set(deposited.map((l) => l.args.account))],

@@ -38,7 +38,9 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
     const lines = [
       `${i + 1}. ${r.account} in ${market(r.marketId)}, block ${r.blockNumber} (tx ${r.txHash})`,
       `   shortfall ${amount(r.shortfall)} = fund ${amount(r.fundPaid)} + ADL ${amount(r.deleveraged)} + ` +
-        `socialized ${amount(r.socialized)}`,
+        `socialized ${amount(r.socialized)}` +
+        // Only haircut markets take from profit; the other markets' lines stay as they were.
+        (r.haircut === 0n ? "" : ` + haircut of the other side's profit ${amount(r.haircut)}`),
     ];
     if (e.caseOpened !== undefined) {
       lines.push(

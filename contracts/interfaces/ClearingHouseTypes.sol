@@ -9,7 +9,9 @@ import {AggregatorV3Interface} from "./external/AggregatorV3Interface.sol";
 /// @notice What happens to bad debt the insurance fund cannot pay, chosen when a market is listed.
 enum LossPolicy {
     AutoDeleverage,
-    Socialized
+    Socialized,
+    /// Taken from the other side's profit pro rata to profit, positions staying open; the rest socialized.
+    Haircut
 }
 
 /// @notice Risk parameters of one market. Ratios are 18-decimal fractions (1e18 = 100%).
@@ -153,4 +155,22 @@ struct AdlRank {
     int256 collateral;
     uint256 notional;
     int256 equity;
+}
+
+/// @notice Profit-haircut state of one side of a market (loss policy Haircut; see HaircutLib for the index math).
+struct HaircutSide {
+    /// Σ over charges of fraction × charge price (18 decimals).
+    uint256 priceIndex;
+    /// Σ over charges of the fraction of profit taken (18 decimals).
+    uint128 rateIndex;
+    /// Haircut charged to the side and not yet settled by its positions (18 decimals).
+    uint128 debt;
+    /// Σ |openNotional| of the side's positions (18 decimals), kept in haircut markets only.
+    uint256 costBasis;
+}
+
+/// @notice A position's view of its side's haircut indexes when it last settled.
+struct HaircutSnapshot {
+    uint256 priceIndex;
+    uint128 rateIndex;
 }

@@ -7,6 +7,8 @@ import {
     AccountHealth,
     AdlRank,
     DeleverageCase,
+    HaircutSide,
+    HaircutSnapshot,
     LossPolicy,
     MarketParams,
     MarketState,
@@ -77,7 +79,9 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// price with no reward; a position that is not the account's last must not be its largest by notional
     /// ({LargestPositionGoesLast}). When it is the last, the deficit is realized first, before the position
     /// moves: the fund pays what it can; the rest is socialized over the other side of the market as it stands
-    /// (the caller's own position included; policy Socialized) or, in an ADL market, waits for
+    /// (the caller's own position included; policy Socialized), or first taken from that side's profit, pro rata to
+    /// profit and at most its net profit, the rest socialized (policy Haircut; positions stay open), or, in an ADL
+    /// market, waits for
     /// autoDeleverage — then this call opens a
     /// deleverage case instead of moving the position, and later calls revert {DeleverageInProgress} while the
     /// account is bankrupt. Once it has recovered, a call closes the case (and stops there if the account is
@@ -246,6 +250,19 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @param marketId The market read.
     /// @return The score (0 when not eligible) and its inputs.
     function adlRank(address account, uint256 marketId) external view returns (AdlRank memory);
+
+    /// @notice Profit haircut the account's position in `marketId` owes and has not settled yet (policy Haircut):
+    /// included in its equity and pending charges.
+    /// @param account The account read.
+    /// @param marketId The market read.
+    /// @return The amount (18 decimals).
+    function haircutOwed(address account, uint256 marketId) external view returns (uint256);
+
+    /// @notice Profit-haircut state of one side of a market: its indexes, its cost basis and what it still owes.
+    /// @param marketId The market read.
+    /// @param longSide The long side (true) or the short side.
+    /// @return The side's state.
+    function haircutSide(uint256 marketId, bool longSide) external view returns (HaircutSide memory);
 
     /// @notice Price at which closing the account's whole position in `marketId` leaves its equity at zero,
     /// its other positions valued at the oracle; zero without a position.

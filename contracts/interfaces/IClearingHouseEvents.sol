@@ -94,7 +94,14 @@ interface IClearingHouseEvents {
     event LossSocialized(uint256 indexed marketId, bool longSide, uint256 amount, uint256 indexDelta);
     /// @notice A position's share of socialized losses was settled into its account's collateral.
     event SocialLossSettled(address indexed account, uint256 indexed marketId, uint256 amount);
-    /// @notice Receipt of one bad-debt resolution: shortfall = fundPaid + deleveraged + socialized, to the wei.
+    /// @notice Step 3 (haircut): `amount` taken from the profit of one side, the fraction `rate` of each position's
+    /// profit at the oracle price (18 decimals); `netProfit` was the side's net unrealized profit then.
+    event ProfitHaircut(uint256 indexed marketId, bool longSide, uint256 amount, uint256 netProfit, uint256 rate);
+    /// @notice A position's share of profit haircuts was settled into its account's collateral.
+    event ProfitHaircutSettled(address indexed account, uint256 indexed marketId, uint256 amount);
+    /// @notice Receipt of one bad-debt resolution: shortfall = fundPaid + deleveraged + socialized + haircut, to the
+    /// wei. `haircut` was taken from the other side's profit (policy Haircut); `socialized` is what that profit could
+    /// not cover, or the whole rest in a socialized market.
     event BadDebtResolved(
         address indexed account,
         uint256 indexed marketId,
@@ -102,7 +109,8 @@ interface IClearingHouseEvents {
         uint256 fundPaid,
         uint256 deleveraged,
         uint256 socialized,
-        uint256 socializedPerUnit
+        uint256 socializedPerUnit,
+        uint256 haircut
     );
     /// @notice Fees set aside for the insurance fund were paid to it (token decimals).
     event InsuranceFeesSwept(uint256 amount);

@@ -87,6 +87,18 @@ contract BackstopLens {
         }
     }
 
+    /// @notice Profit haircut each account's position in `marketId` owes and has not settled (policy haircut; zero
+    /// elsewhere), as its equity already counts it.
+    /// @param marketId The market read.
+    /// @param accounts The accounts read.
+    /// @return owed One amount per account (18 decimals).
+    function haircutsOwed(uint256 marketId, address[] calldata accounts) external view returns (uint256[] memory owed) {
+        owed = new uint256[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            owed[i] = clearingHouse.haircutOwed(accounts[i], marketId);
+        }
+    }
+
     /// @notice Bankruptcy price of each account's position in `marketId` (zero without a position).
     function bankruptcyPrices(
         uint256 marketId,

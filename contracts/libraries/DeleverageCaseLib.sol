@@ -78,7 +78,8 @@ library DeleverageCaseLib {
             fundPaid,
             deleveraged,
             socialized,
-            perUnit
+            perUnit,
+            0
         );
     }
 }

@@ -138,4 +138,29 @@ library FundingLogic {
         state.pendingPremium = (state.pendingPremium + weighted).toInt128();
         state.pendingOpenInterestAdded = (state.pendingOpenInterestAdded + added).toUint128();
     }
+
+    /// @notice See {IClearingHouse.listMarket}: checks the parameters' bounds and that the feed answers now (a feed
+    /// that cannot would make the market untradeable), then starts its funding clock. Here rather than in the
+    /// clearing house so that the bounds checks are compiled once, with {updateMarketParams}.
+    /// @param ledger The clearing house's state.
+    /// @param oracle The clearing house's oracle adapter.
+    /// @param params The new market's parameters.
+    /// @param maxMarkets Most markets that may be listed.
+    /// @return marketId The new market's id.
+    function listMarket(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        MarketParams calldata params,
+        uint256 maxMarkets
+    ) external returns (uint256 marketId) {
+        if (ledger.marketParams.length == maxMarkets) revert IClearingHouseErrors.MarketLimitReached(maxMarkets);
+        params.validate();
+        LedgerLib.price(oracle, params);
+        marketId = ledger.marketParams.length;
+        ledger.marketParams.push(params);
+        MarketState storage state = ledger.marketStates.push();
+        state.lastFundingTime = uint64(block.timestamp);
+        state.lastPremiumTime = uint64(block.timestamp);
+        emit IClearingHouseEvents.MarketListed(marketId, params);
+    }
 }

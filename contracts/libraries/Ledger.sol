@@ -4,13 +4,22 @@ pragma solidity ^0.8.24;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
-import {DeleverageCase, MarketParams, MarketState, Position} from "../interfaces/IClearingHouse.sol";
+import {
+    DeleverageCase,
+    HaircutSide,
+    HaircutSnapshot,
+    LossPolicy,
+    MarketParams,
+    MarketState,
+    Position
+} from "../interfaces/ClearingHouseTypes.sol";
 import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {FundingMath} from "./FundingMath.sol";
+import {HaircutLib} from "./HaircutLib.sol";
 import {MarketSet} from "./MarketSet.sol";
 import {PositionMath} from "./PositionMath.sol";
 
@@ -34,6 +43,9 @@ struct Ledger {
     IInsuranceFund insuranceFund;
     uint32 openDeleverageCases;
     uint64 deleverageTimeout;
+    /// Profit-haircut state per market, [0] long side, [1] short side (HaircutLib).
+    mapping(uint256 marketId => HaircutSide[2]) haircutSides;
+    mapping(address account => mapping(uint256 marketId => HaircutSnapshot)) haircutSnapshots;
 }
 
 /// @notice Margin summary computed from the ledger at oracle prices, pending funding and social loss included.
@@ -127,7 +139,8 @@ library LedgerLib {
         return SignedMath.abs(position.size).mulWadUp(index - position.lastSocialLossIndex);
     }
 
-    /// @dev Settles funding (the market must be accrued) and social loss of one position into collateral.
+    /// @dev Settles funding (the market must be accrued), social loss and, in a haircut market, profit haircut of one
+    /// position into collateral.
     function settle(Ledger storage ledger, address account, uint256 marketId) internal {
         Position storage position = ledger.positions[account][marketId];
         MarketState storage state = ledger.marketStates[marketId];
@@ -140,6 +153,9 @@ library LedgerLib {
             emit IClearingHouseEvents.FundingSettled(account, marketId, fundingOwed);
         }
         if (size == 0) return;
+        if (isHaircutMarket(ledger, marketId)) {
+            HaircutLib.settle(ledger, account, marketId, size, position.openNotional);
+        }
         uint256 lossIndex = socialLossIndex(state, size);
         uint256 lastLossIndex = position.lastSocialLossIndex;
         if (lossIndex == lastLossIndex) return;
@@ -147,6 +163,11 @@ library LedgerLib {
         position.lastSocialLossIndex = lossIndex;
         ledger.collateral[account] -= loss.toInt256();
         emit IClearingHouseEvents.SocialLossSettled(account, marketId, loss);
+    }
+
+    /// @dev Whether the market's loss policy is Haircut: only those keep side cost bases and haircut snapshots.
+    function isHaircutMarket(Ledger storage ledger, uint256 marketId) internal view returns (bool) {
+        return ledger.marketParams[marketId].lossPolicy == LossPolicy.Haircut;
     }
 
     /// @dev Accrues every market the account holds and settles its positions there.
@@ -175,12 +196,19 @@ library LedgerLib {
         settle(ledger, account, marketId);
         Position storage position = ledger.positions[account][marketId];
         sizeBefore = position.size;
+        int256 openNotionalBefore = position.openNotional;
         (int256 sizeAfter, int256 openNotional, int256 realizedPnl) = PositionMath.applyFill(
             sizeBefore,
-            position.openNotional,
+            openNotionalBefore,
             sizeDelta,
             notional
         );
+        if (isHaircutMarket(ledger, marketId)) {
+            HaircutLib.updateCostBasis(ledger, marketId, openNotionalBefore, openNotional);
+            if (sizeAfter != 0 && (sizeBefore == 0 || (sizeBefore > 0) != (sizeAfter > 0))) {
+                HaircutLib.snap(ledger, account, marketId, sizeAfter);
+            }
+        }
 
         position.size = sizeAfter.toInt128();
         position.openNotional = openNotional.toInt128();
@@ -242,6 +270,9 @@ library LedgerLib {
                     position.lastFundingIndex,
                     currentFundingIndex(ledger, marketId, params, oraclePrice)
                 ) + socialLossOwed(position, socialLossIndex(ledger.marketStates[marketId], position.size)).toInt256();
+            if (params.lossPolicy == LossPolicy.Haircut) {
+                charges += HaircutLib.owed(ledger, account, marketId, position.size, position.openNotional).toInt256();
+            }
             uint256 notional = PositionMath.notionalAt(position.size, oraclePrice);
             h.equity += PositionMath.unrealizedPnl(position.size, position.openNotional, oraclePrice) - charges;
             h.pendingCharges += charges;

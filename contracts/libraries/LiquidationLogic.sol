@@ -22,6 +22,7 @@ import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {DeleverageCaseLib} from "./DeleverageCaseLib.sol";
 import {FundDrawLib} from "./FundDrawLib.sol";
+import {HaircutLib} from "./HaircutLib.sol";
 import {Health, Ledger, LedgerLib} from "./Ledger.sol";
 import {LiquidationMath} from "./LiquidationMath.sol";
 import {MarketSet} from "./MarketSet.sol";
@@ -37,10 +38,11 @@ import {PositionMath} from "./PositionMath.sol";
 /// hand-over realizes), is paid before the position moves, in this order: the fees set aside for the fund, the
 /// fund itself (within its floor and window cap), and then either every position on the other side through the
 /// social-loss index (⌈R / OI⌉ per unit, OI as it stands before the hand-over, the caller's own position
-/// included) or, in an ADL market, counterparties chosen by the caller, each giving up ⌊(D − A) × q / size⌋
+/// included), or in a haircut market first the other side's profit (HaircutLib, at most its net profit, the rest
+/// socialized), or, in an ADL market, counterparties chosen by the caller, each giving up ⌊(D − A) × q / size⌋
 /// against the oracle for the part q it takes back, A being what the fund can pay (the last part takes all
 /// but A, which the fund then pays to the flat account). The receipt event states
-/// shortfall = fundPaid + deleveraged + socialized to the wei. A bankrupt account's liquidator gets no reward.
+/// shortfall = fundPaid + deleveraged + socialized + haircut to the wei. A bankrupt account's liquidator gets no reward.
 library LiquidationLogic {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -422,9 +424,12 @@ library LiquidationLogic {
         uint256 deficit = collateral < 0 ? uint256(-collateral) : 0;
         uint256 paid = FundDrawLib.draw(ledger, scale, t.account, t.account, deficit);
         uint256 remainder = deficit - paid;
+        uint256 haircut;
         uint256 perUnit;
         if (remainder != 0) {
-            perUnit = _socialize(ledger, t.marketId, t.positionSize < 0, remainder);
+            // Haircut market: the other side's profit first; what it cannot cover is socialized like the rest.
+            if (ledger.isHaircutMarket(t.marketId)) haircut = _haircut(ledger, t, remainder);
+            if (remainder > haircut) perUnit = _socialize(ledger, t.marketId, t.positionSize < 0, remainder - haircut);
             ledger.collateral[t.account] += remainder.toInt256();
         }
         DeleverageCase storage deleverage = ledger.deleverageCases[t.account];
@@ -432,7 +437,16 @@ library LiquidationLogic {
             deleverage.fundPaid += paid.toUint128();
             DeleverageCaseLib.close(ledger, t.account, deleverage.fundPaid, deleverage.deleveraged, remainder, perUnit);
         } else if (deficit != 0) {
-            emit IClearingHouseEvents.BadDebtResolved(t.account, t.marketId, deficit, paid, 0, remainder, perUnit);
+            emit IClearingHouseEvents.BadDebtResolved(
+                t.account,
+                t.marketId,
+                deficit,
+                paid,
+                0,
+                remainder - haircut,
+                perUnit,
+                haircut
+            );
         }
     }
 
@@ -448,6 +462,14 @@ library LiquidationLogic {
             0
         );
         (, , realizedPnl) = PositionMath.applyFill(position.size, position.openNotional, accountDelta, notional);
+    }
+
+    /// @dev Takes up to `amount` from the profit of the side opposite to the bankrupt position, as it stands.
+    function _haircut(Ledger storage ledger, Liquidation memory t, uint256 amount) private returns (uint256) {
+        MarketState storage state = ledger.marketStates[t.marketId];
+        bool longSide = t.positionSize < 0;
+        uint256 openInterest = longSide ? state.longOpenInterest : state.shortOpenInterest;
+        return HaircutLib.charge(ledger, t.marketId, longSide, amount, t.price, openInterest);
     }
 
     /// @dev Raises one side's social-loss index so that its open interest pays at least `amount`.

@@ -14,7 +14,7 @@ import { ORDER_TYPES, USD, WAD, orderDomain } from "#sdk";
 import { ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from "../constants.js";
 
 export { SCALE, USD, WAD } from "#sdk";
-export { BTC_MARKET, ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from "../constants.js";
+export { BTC_MARKET, ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_HAIRCUT, LOSS_POLICY_SOCIALIZED } from "../constants.js";
 
 export const { ethers, networkHelpers } = await network.getOrCreate();
 

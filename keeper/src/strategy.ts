@@ -3,11 +3,19 @@
  * an ADL job, from freshly read ranks to the next step. No I/O here.
  */
 import type { Action } from "./executor.js";
-import { MAX_UINT256, notionalAt, rankCounterparties, shortfall, type TrackedPosition } from "#sdk";
+import {
+  MAX_UINT256,
+  notionalAt,
+  rankCounterparties,
+  shortfall,
+  type LossPolicyName,
+  type TrackedPosition,
+} from "#sdk";
 import { orderQueue } from "./estimate.js";
 
 export interface MarketRule {
-  lossPolicy: "adl" | "socialized";
+  /** A haircut market resolves like a socialized one: liquidate settles the deficit at once, no case opens. */
+  lossPolicy: LossPolicyName;
   maintenanceMarginRatio: bigint;
 }
 

@@ -139,10 +139,10 @@ function openInterestMatchesPositions({ state }: SolvencyInput): InvariantResult
   return result("OI = Σ position sizes", problems, `${state.accounts.length} accounts`);
 }
 
-/** Invariant 1: every receipt's shortfall = fundPaid + deleveraged + socialized, to the wei. */
+/** Invariant 1: every receipt's shortfall = fundPaid + deleveraged + socialized + haircut, to the wei. */
 function receiptsAddUp({ events }: SolvencyInput): InvariantResult {
   const problems = events.receipts
-    .filter((r) => r.shortfall !== r.fundPaid + r.deleveraged + r.socialized)
+    .filter((r) => r.shortfall !== r.fundPaid + r.deleveraged + r.socialized + r.haircut)
     .map((r) => `${short(r.account)}: ${r.shortfall} ≠ ${r.fundPaid} + ${r.deleveraged} + ${r.socialized}`);
   return result("shortfall = fund + ADL + socialized (per receipt)", problems, `${events.receipts.length} receipts`);
 }

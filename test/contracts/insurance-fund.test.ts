@@ -234,7 +234,7 @@ describe("InsuranceFund", () => {
         .to.emit(fund, "Drawn")
         .withArgs(39_580_000n, 1_960_420_000n)
         .and.to.emit(clearingHouse, "BadDebtResolved")
-        .withArgs(alice.address, ETH_MARKET, 40n * WAD, 40n * WAD, 0n, 0n, 0n);
+        .withArgs(alice.address, ETH_MARKET, 40n * WAD, 40n * WAD, 0n, 0n, 0n, 0n);
       expect(await fund.totalAssets()).to.equal(1_960_420_000n);
 
       // The escrowed shares carry their half of the loss: 1e15 × (1,960,420,000 + 1) / (2e15 + 1e6) =
@@ -364,7 +364,7 @@ describe("InsuranceFund", () => {
         .to.emit(fund, "Drawn")
         .withArgs(50n * USD, 950n * USD)
         .and.to.emit(clearingHouse, "BadDebtResolved")
-        .withArgs(dave.address, BTC_MARKET, 10120n * CENT, 5378n * CENT, 0n, 4742n * CENT, 158066666666666666667n)
+        .withArgs(dave.address, BTC_MARKET, 10120n * CENT, 5378n * CENT, 0n, 4742n * CENT, 158066666666666666667n, 0n)
         .and.to.emit(clearingHouse, "Liquidated")
         .withArgs(dave.address, keeper.address, BTC_MARKET, WAD / 10n, 52_000n * WAD, 0n, 0n, true);
       expect(await fund.totalAssets()).to.equal(950n * USD);
@@ -374,7 +374,7 @@ describe("InsuranceFund", () => {
       const frankReceipt = await mined(clearingHouse.connect(keeper).liquidate(frank.address, BTC_MARKET, WAD));
       await expect(frankReceipt)
         .to.emit(clearingHouse, "BadDebtResolved")
-        .withArgs(frank.address, BTC_MARKET, 10120n * CENT, 0n, 0n, 10120n * CENT, 337333333333333333334n);
+        .withArgs(frank.address, BTC_MARKET, 10120n * CENT, 0n, 0n, 10120n * CENT, 337333333333333333334n, 0n);
       await expect(frankReceipt).not.to.emit(fund, "Drawn");
       expect(await fund.totalAssets()).to.equal(950n * USD);
     });
@@ -391,7 +391,7 @@ describe("InsuranceFund", () => {
         .to.emit(fund, "Drawn")
         .withArgs(30n * USD, 970n * USD)
         .and.to.emit(clearingHouse, "BadDebtResolved")
-        .withArgs(dave.address, BTC_MARKET, 10120n * CENT, 3378n * CENT, 0n, 6742n * CENT, 224733333333333333334n);
+        .withArgs(dave.address, BTC_MARKET, 10120n * CENT, 3378n * CENT, 0n, 6742n * CENT, 224733333333333333334n, 0n);
       expect(await fund.availableForDraw()).to.equal(0n);
       expect(await fund.drawnInWindow()).to.equal(30n * USD);
 
@@ -399,7 +399,7 @@ describe("InsuranceFund", () => {
       const frankReceipt = await mined(clearingHouse.connect(keeper).liquidate(frank.address, BTC_MARKET, WAD));
       await expect(frankReceipt)
         .to.emit(clearingHouse, "BadDebtResolved")
-        .withArgs(frank.address, BTC_MARKET, 10120n * CENT, 0n, 0n, 10120n * CENT, 337333333333333333334n);
+        .withArgs(frank.address, BTC_MARKET, 10120n * CENT, 0n, 0n, 10120n * CENT, 337333333333333333334n, 0n);
       await expect(frankReceipt).not.to.emit(fund, "Drawn");
       expect(await fund.totalAssets()).to.equal(970n * USD);
 
@@ -418,7 +418,7 @@ describe("InsuranceFund", () => {
         .withArgs(30n * USD, 940n * USD);
       await expect(receipt)
         .to.emit(clearingHouse, "BadDebtResolved")
-        .withArgs(gina.address, BTC_MARKET, 10120n * CENT, 30n * WAD, 0n, 7120n * CENT, 237333333333333333334n);
+        .withArgs(gina.address, BTC_MARKET, 10120n * CENT, 30n * WAD, 0n, 7120n * CENT, 237333333333333333334n, 0n);
       expect(await fund.windowStart()).to.equal(await blockTime(receipt));
       expect(await fund.drawnInWindow()).to.equal(30n * USD);
       expect(await fund.availableForDraw()).to.equal(0n);

@@ -268,7 +268,7 @@ describe("Loss waterfall errors", () => {
           521848863081090568n,
         ),
         ev("InsuranceFundDrawn", alice.address, alice.address, POT_AT_CASE),
-        ev("BadDebtResolved", alice.address, ETH_MARKET, 40n * WAD, POT_AT_CASE, DEFICIT_AFTER_POT, 0n, 0n),
+        ev("BadDebtResolved", alice.address, ETH_MARKET, 40n * WAD, POT_AT_CASE, DEFICIT_AFTER_POT, 0n, 0n, 0n),
       ]);
       expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
       expect(await clearingHouse.collateralOf(alice.address)).to.equal(0n);
@@ -294,7 +294,7 @@ describe("Loss waterfall errors", () => {
       const receipt = await mined(clearingHouse.connect(keeper).liquidate(alice.address, ETH_MARKET, WAD));
       expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
         ev("FundingAccrued", ETH_MARKET, 0n, 0n, 1100n * WAD),
-        ev("BadDebtResolved", alice.address, ETH_MARKET, 0n, 0n, 0n, 0n, 0n),
+        ev("BadDebtResolved", alice.address, ETH_MARKET, 0n, 0n, 0n, 0n, 0n, 0n),
         ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -905n * WAD, 5n * WAD),
         ev("PositionChanged", keeper.address, ETH_MARKET, WAD, 1095n * WAD, 0n, 0n),
         ev("Liquidated", alice.address, keeper.address, ETH_MARKET, WAD, 1100n * WAD, 5n * WAD, 5n * WAD, false),
@@ -363,6 +363,7 @@ describe("Loss waterfall errors", () => {
           0n,
           DEFICIT_AFTER_POT,
           13044933333333333334n,
+          0n,
         ),
         ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -900n * WAD, 0n),
         ev("PositionChanged", keeper.address, ETH_MARKET, WAD, 1100n * WAD, 0n, 0n),
@@ -428,7 +429,17 @@ describe("Loss waterfall errors", () => {
         ev("FundingAccrued", BTC_MARKET, 0n, 0n, 52_000n * WAD),
         ev("InsuranceFundDrawn", alice.address, alice.address, 126n * CENT),
         ev("LossSocialized", BTC_MARKET, false, 9994n * CENT, 9994n * CENT * 10n),
-        ev("BadDebtResolved", alice.address, BTC_MARKET, 10_120n * CENT, 126n * CENT, 0n, 9994n * CENT, 99_940n * CENT),
+        ev(
+          "BadDebtResolved",
+          alice.address,
+          BTC_MARKET,
+          10_120n * CENT,
+          126n * CENT,
+          0n,
+          9994n * CENT,
+          99_940n * CENT,
+          0n,
+        ),
         ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -800n * WAD, 0n),
         ev("SocialLossSettled", bob.address, BTC_MARKET, 9994n * CENT),
         ev("PositionChanged", bob.address, BTC_MARKET, 0n, 0n, 800n * WAD, 0n),
@@ -467,7 +478,7 @@ describe("Loss waterfall errors", () => {
         .and.to.emit(clearingHouse, "LossSocialized")
         .withArgs(BTC_MARKET, false, 9952n * CENT, 9952n * CENT * 10n)
         .and.to.emit(clearingHouse, "BadDebtResolved")
-        .withArgs(dave.address, BTC_MARKET, (1012n * WAD) / 10n, 168n * CENT, 0n, 9952n * CENT, 9952n * CENT * 10n)
+        .withArgs(dave.address, BTC_MARKET, (1012n * WAD) / 10n, 168n * CENT, 0n, 9952n * CENT, 9952n * CENT * 10n, 0n)
         .and.to.emit(clearingHouse, "Liquidated")
         .withArgs(dave.address, keeper.address, BTC_MARKET, WAD / 10n, 52_000n * WAD, 0n, 0n, true);
       const after = await snap();

@@ -257,6 +257,7 @@ function consistentInput(): SolvencyInput {
         deleveraged: 50n * WAD,
         socialized: 0n,
         socializedPerUnit: 0n,
+        haircut: 0n,
       },
       {
         ...at(12, 1),
@@ -267,6 +268,7 @@ function consistentInput(): SolvencyInput {
         deleveraged: 0n,
         socialized: 10n * WAD,
         socializedPerUnit: 5n * WAD,
+        haircut: 0n,
       },
     ],
     accounts: [a, b, c, d],

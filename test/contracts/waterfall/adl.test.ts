@@ -101,6 +101,7 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
         (15_052n * E) / 100n,
         0n,
         0n,
+        0n,
       ),
     ]);
     expect(LOSS_1 + LOSS_2).to.equal((15_052n * E) / 100n);

@@ -42,7 +42,7 @@ describe("Bad debt: in an ADL market the deficit alone decides whether a delever
       quietFunding(ETH_MARKET, 2250n * E),
       ev("Drawn", 129_940_000n, 9_870_060_000n), // 10,000,000,000 − 129,940,000
       ev("InsuranceFundDrawn", alice.address, alice.address, (1312n * E) / 10n),
-      ev("BadDebtResolved", alice.address, ETH_MARKET, (1312n * E) / 10n, (1312n * E) / 10n, 0n, 0n, 0n),
+      ev("BadDebtResolved", alice.address, ETH_MARKET, (1312n * E) / 10n, (1312n * E) / 10n, 0n, 0n, 0n, 0n),
       ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -750n * E, 0n),
       ev("PositionChanged", carol.address, ETH_MARKET, -3n * E, -6750n * E, 0n, 0n),
       ev("Liquidated", alice.address, carol.address, ETH_MARKET, -3n * E, 2250n * E, 0n, 0n, true),
@@ -204,7 +204,7 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
     const receipt = await mined(clearingHouse.connect(carol).liquidate(alice.address, ETH_MARKET, ethers.MaxUint256));
     expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
       quietFunding(ETH_MARKET, 1700n * E),
-      ev("BadDebtResolved", alice.address, ETH_MARKET, 0n, 0n, 0n, 0n, 0n),
+      ev("BadDebtResolved", alice.address, ETH_MARKET, 0n, 0n, 0n, 0n, 0n, 0n),
     ]);
     expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
     await expectPosition(clearingHouse, alice.address, ETH_MARKET, 3n * E, 6000n * E);
@@ -249,7 +249,7 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
     const receipt = await mined(clearingHouse.connect(carol).liquidate(alice.address, ETH_MARKET, ethers.MaxUint256));
     expect(waterfallEvents(clearingHouse, fund, receipt)).to.deep.equal([
       quietFunding(ETH_MARKET, 1700n * E),
-      ev("BadDebtResolved", alice.address, ETH_MARKET, 0n, 0n, 0n, 0n, 0n),
+      ev("BadDebtResolved", alice.address, ETH_MARKET, 0n, 0n, 0n, 0n, 0n, 0n),
       ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, (-9494n * E) / 10n, (494n * E) / 10n),
       ev("PositionChanged", carol.address, ETH_MARKET, 3n * E, (50_506n * E) / 10n, 0n, 0n),
       ev(
@@ -314,7 +314,7 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
       quietFunding(ETH_MARKET, 1700n * E),
       ev("Drawn", 19_952n * (USD / 100n), 980_048n * (USD / 100n)),
       ev("InsuranceFundDrawn", alice.address, alice.address, (2012n * E) / 10n),
-      ev("BadDebtResolved", alice.address, ETH_MARKET, (2012n * E) / 10n, (2012n * E) / 10n, 0n, 0n, 0n),
+      ev("BadDebtResolved", alice.address, ETH_MARKET, (2012n * E) / 10n, (2012n * E) / 10n, 0n, 0n, 0n, 0n),
       ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -900n * E, 0n),
       ev("PositionChanged", carol.address, ETH_MARKET, 3n * E, 5100n * E, 0n, 0n),
       ev("Liquidated", alice.address, carol.address, ETH_MARKET, 3n * E, 1700n * E, 0n, 0n, true),

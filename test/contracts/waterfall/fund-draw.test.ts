@@ -64,7 +64,7 @@ describe("Bad debt: a bankrupt account fully covered by the insurance fund", fun
       quietFunding(BTC_MARKET, 53_000n * E),
       ev("Drawn", 233_133_334n, 9_766_866_666n), // 10,000,000,000 − 233,133,334
       ev("InsuranceFundDrawn", alice.address, alice.address, deficit),
-      ev("BadDebtResolved", alice.address, BTC_MARKET, deficit, deficit, 0n, 0n, 0n),
+      ev("BadDebtResolved", alice.address, BTC_MARKET, deficit, deficit, 0n, 0n, 0n, 0n),
       ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -2_333_333_333_333_333_331_000n, 0n),
       ev("PositionChanged", carol.address, BTC_MARKET, THIRD, THIRD_AT_53K, 0n, 0n),
       ev("Liquidated", alice.address, carol.address, BTC_MARKET, THIRD, 53_000n * E, 0n, 0n, true),
@@ -111,7 +111,7 @@ describe("Bad debt: a bankrupt account fully covered by the insurance fund", fun
       quietFunding(ETH_MARKET, 2250n * E),
       ev("Drawn", 129_940_000n, 9_870_060_000n),
       ev("InsuranceFundDrawn", alice.address, alice.address, (1312n * E) / 10n),
-      ev("BadDebtResolved", alice.address, ETH_MARKET, (1312n * E) / 10n, (1312n * E) / 10n, 0n, 0n, 0n),
+      ev("BadDebtResolved", alice.address, ETH_MARKET, (1312n * E) / 10n, (1312n * E) / 10n, 0n, 0n, 0n, 0n),
       ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -750n * E, 0n),
       ev("PositionChanged", carol.address, ETH_MARKET, -3n * E, -6750n * E, 0n, 0n),
       ev("Liquidated", alice.address, carol.address, ETH_MARKET, -3n * E, 2250n * E, 0n, 0n, true),

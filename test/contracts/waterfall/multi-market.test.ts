@@ -77,7 +77,7 @@ describe("Bad debt: a bankrupt account with positions in both markets", function
       ev("Drawn", 64n * USD, 9_936n * USD),
       ev("InsuranceFundDrawn", alice.address, alice.address, (661n * E) / 10n),
       ev("LossSocialized", BTC_MARKET, false, (359n * E) / 10n, 359n * E),
-      ev("BadDebtResolved", alice.address, BTC_MARKET, 102n * E, (661n * E) / 10n, 0n, (359n * E) / 10n, 359n * E),
+      ev("BadDebtResolved", alice.address, BTC_MARKET, 102n * E, (661n * E) / 10n, 0n, (359n * E) / 10n, 359n * E, 0n),
       ev("PositionChanged", alice.address, BTC_MARKET, 0n, 0n, -800n * E, 0n),
       ev("PositionChanged", carol.address, BTC_MARKET, E / 10n, 5200n * E, 0n, 0n),
       ev("Liquidated", alice.address, carol.address, BTC_MARKET, E / 10n, 52_000n * E, 0n, 0n, true),

@@ -54,6 +54,7 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
         0n,
         (15_052n * E) / 100n,
         (3763n * E) / 100n,
+        0n,
       ),
       ev("PositionChanged", alice.address, ETH_MARKET, 0n, 0n, -900n * E, 0n),
       ev("PositionChanged", carol.address, ETH_MARKET, 3n * E, 5100n * E, 0n, 0n),

@@ -1,0 +1,109 @@
+// Gas of one profit haircut (issue 10) with 1 and 1,000 other positions on the charged side, on the production
+// build: `npm run bench:haircut`. Writes results/bench/haircut-gas.json. O(1) means the two figures are equal up to
+// the storage warmth of the accounts involved, which is the same in both runs.
+//
+// Per run: a fresh system with a third market (SOL at 100, policy haircut, no fees, no funding) and an empty fund;
+// N wallets each short 0.1 SOL against a whale; alice long 20 at 100 (deposit 250) against bob (short 20); SOL
+// falls to 85: alice's deficit 50 is taken from the shorts' profit. Measured: the keeper's liquidate (the charge,
+// the receipt and the hand-over), and bob's next withdrawal (settling his share).
+import { Wallet, keccak256, toUtf8Bytes } from "ethers";
+
+import { LOSS_POLICY_HAIRCUT, USD, WAD, deploySystem, ethers, marketParams } from "../devnet/hardhat/fixture.js";
+import { ORDER_TYPES, mined, orderDomain, trade } from "../devnet/hardhat/trading.js";
+import { setPrice } from "../devnet/hardhat/waterfall.js";
+import { writeJson } from "./lib/files.js";
+
+const OTHERS = [1, 1_000];
+const OUTPUT = "results/bench/haircut-gas.json";
+const SOL = 2n;
+
+interface Figure {
+  otherPositions: number;
+  /** gasUsed of liquidate on the bankrupt account: fund (empty), haircut charge, receipt, hand-over. */
+  liquidateWithHaircut: number;
+  /** gasUsed of a winner's withdraw that settles its share of the haircut. */
+  settleShare: number;
+  haircutTaken: string;
+  shortfall: string;
+}
+
+async function measure(others: number): Promise<Figure> {
+  const system = await deploySystem();
+  const { clearingHouse: ch, token, riskManager, traders } = system;
+  const [whale, alice, bob, keeper] = traders;
+  const feed = await ethers.deployContract("MockAggregatorV3", [8, "SOL / USD", 100n * 10n ** 8n]);
+  await mined(
+    ch.connect(riskManager).listMarket(
+      marketParams(await feed.getAddress(), {
+        lossPolicy: LOSS_POLICY_HAIRCUT,
+        makerFeeRatio: 0n,
+        takerFeeRatio: 0n,
+        maxFundingRate: 0n,
+        oracleHeartbeat: 172_800n,
+      }),
+    ),
+  );
+  await mined(token.mint(whale.address, 10n ** 9n * USD));
+  await mined(token.connect(whale).approve(await ch.getAddress(), ethers.MaxUint256));
+  await mined(ch.connect(whale).deposit(10n ** 8n * USD));
+  for (const [signer, amount] of [
+    [alice, 250n],
+    [bob, 10_000n],
+    [keeper, 100_000n],
+  ] as const) {
+    await mined(ch.connect(signer).deposit(amount * USD));
+  }
+
+  // The other positions: wallets that never send a transaction, each short 0.1 SOL, collateral paid in by the whale.
+  const domain = await orderDomain(ch);
+  for (let k = 0; k < others; k += 1) {
+    const wallet = new Wallet(keccak256(toUtf8Bytes(`backstop-bench/haircut/${k}`)));
+    await mined(ch.connect(whale).depositFor(wallet.address, 100n * USD));
+    const order = {
+      maker: wallet.address,
+      marketId: SOL,
+      isBuy: false,
+      size: WAD / 10n,
+      limitPrice: 100n * WAD,
+      expiry: 2n ** 40n,
+      nonce: 0n,
+      reduceOnly: false,
+    };
+    const signature = await wallet.signTypedData(domain, ORDER_TYPES, order);
+    await mined(ch.connect(whale).fillOrder(order, signature, order.size));
+  }
+  await trade(ch, bob, alice, { marketId: SOL, isBuy: false, size: 20n * WAD, limitPrice: 100n * WAD }, 20n * WAD);
+  await setPrice(feed, 85n * WAD);
+
+  const liquidation = await mined(ch.connect(keeper).liquidate(alice.address, SOL, ethers.MaxUint256));
+  const receipt = liquidation.logs
+    .map((log) => {
+      try {
+        return ch.interface.parseLog(log);
+      } catch {
+        return null;
+      }
+    })
+    .find((parsed) => parsed?.name === "BadDebtResolved");
+  if (receipt === undefined || receipt === null) throw new Error("no BadDebtResolved receipt");
+  const settle = await mined(ch.connect(bob).withdraw(1n * USD));
+  return {
+    otherPositions: others,
+    liquidateWithHaircut: Number(liquidation.gasUsed),
+    settleShare: Number(settle.gasUsed),
+    haircutTaken: (receipt.args.haircut as bigint).toString(),
+    shortfall: (receipt.args.shortfall as bigint).toString(),
+  };
+}
+
+const figures: Figure[] = [];
+for (const n of OTHERS) {
+  const figure = await measure(n);
+  console.log(
+    `${String(n).padStart(5)} other positions: liquidate with haircut ${figure.liquidateWithHaircut} gas, ` +
+      `settle one share ${figure.settleShare} gas (haircut ${figure.haircutTaken} of shortfall ${figure.shortfall} wei)`,
+  );
+  figures.push(figure);
+}
+await writeJson(OUTPUT, { generatedAt: new Date().toISOString(), build: "production", figures });
+console.log(`wrote ${OUTPUT}`);
