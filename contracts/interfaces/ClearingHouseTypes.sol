@@ -160,17 +160,33 @@ struct AdlRank {
 /// @notice Profit-haircut state of one side of a market (loss policy Haircut; see HaircutLib for the index math).
 struct HaircutSide {
     /// Σ over charges of fraction × charge price (18 decimals).
-    uint256 priceIndex;
+    uint128 priceIndex;
     /// Σ over charges of the fraction of profit taken (18 decimals).
-    uint128 rateIndex;
+    uint96 rateIndex;
+    /// Number of charges so far.
+    uint32 charges;
     /// Haircut charged to the side and not yet settled by its positions (18 decimals).
-    uint128 debt;
+    uint256 debt;
     /// Σ |openNotional| of the side's positions (18 decimals), kept in haircut markets only.
     uint256 costBasis;
 }
 
-/// @notice A position's view of its side's haircut indexes when it last settled.
+/// @notice A position's share of its side's charges when it last settled: the sums of fraction × price and of
+/// fraction over the charges its entry bucket was in profit for, and the side's charge count then.
 struct HaircutSnapshot {
-    uint256 priceIndex;
-    uint128 rateIndex;
+    uint128 priceIndex;
+    uint96 rateIndex;
+    uint32 charges;
+}
+
+/// @notice One market side's positions summed by entry-price bucket (EntryBookLib): bucket = ⌊256·log2(entry)⌋.
+struct EntryBook {
+    /// Bit w set: some bucket of word w (buckets w·256 .. w·256 + 255) holds a position.
+    uint256 wordBitmap;
+    /// Bit i of word w set: bucket w·256 + i holds a position.
+    mapping(uint256 word => uint256) bucketBitmap;
+    /// Per bucket: Σ|size| (low 128 bits) and Σ|openNotional| (high 128 bits).
+    mapping(uint256 bucket => uint256) bucketSums;
+    /// Per word: the same sums over its 256 buckets.
+    mapping(uint256 word => uint256) wordSums;
 }

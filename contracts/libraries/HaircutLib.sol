@@ -5,37 +5,44 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
-import {HaircutSide, HaircutSnapshot} from "../interfaces/ClearingHouseTypes.sol";
+import {EntryBook, HaircutSide, HaircutSnapshot} from "../interfaces/ClearingHouseTypes.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
+import {EntryBookLib} from "./EntryBookLib.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {Ledger} from "./Ledger.sol";
 
 /// @title HaircutLib
 /// @notice Loss policy "haircut" (variation-margin gains haircutting): what the insurance layers cannot pay is taken
-/// from the profit of the other side's positions, pro rata to each position's profit at the charge price, in O(1),
-/// positions staying open. Internal: its settlement and view parts are inlined into LedgerLib (settle, health,
-/// applyFill), its charge into {LiquidationLogic}.
-/// @dev Index math. A position's profit at price P is p = size·P − openNotional (a short's size and notional are
-/// negative, so p = |N| − |size|·P). A charge takes a fraction f of every position's profit at its price P_k:
-/// f·p = |size|·(f·P_k) − |N|·f for a long, |N|·f − |size|·(f·P_k) for a short. Both terms are linear, so each side
-/// keeps two cumulative indexes, `priceIndex` = Σ f_k·P_k and `rateIndex` = Σ f_k, and a position snapshots them when
-/// it opens or is settled; it owes |size|·ΔpriceIndex − |N|·ΔrateIndex (mirrored for a short), rounded up, when next
-/// touched. A position whose profit at the charge price was not positive owes nothing (the sum is floored at zero).
+/// from the profit of the other side's winning positions, pro rata to each one's profit at the charge price,
+/// positions staying open; a losing position gives nothing. Internal: its settlement and view parts are inlined
+/// into Ledger (settle, health, applyFill), its charge into {LiquidationLogic}.
+/// @dev Who is a winner. A position's profit at price P is p = size·P − openNotional (a short's size and notional
+/// are negative, so p = |N| − |size|·P): a long wins when its entry |N|/|size| is below P, a short when it is above.
+/// The side's book (EntryBookLib) sums |size| and |N| by entry bucket, so a charge at P sums exactly the positions
+/// whose bucket is on the winning side of P's bucket b(P) — below it for longs, above it for shorts — and takes a
+/// fraction f = ⌈H / G⌉ of their total profit G. Positions in P's own bucket (entry within a factor 2^(1/256) ≈
+/// 0.27% of P, profit at most that share of their notional) neither pay nor count. O(occupied buckets on the
+/// losing side of P, ≤ 510 reads), independent of the number of positions.
 ///
-/// The fraction is f = ⌈H / net⌉ where H is the amount taken and net = Σ p over the side, known in O(1) from the
-/// side's open interest and Σ|openNotional| (`costBasis`, kept by every fill). H ≤ net, so f ≤ 1: nobody gives up
-/// more than its profit at the charge price, nor anything while at a loss. If the side holds no losing position,
-/// net is exactly its total profit and every winner owes ⌈f·p⌉, exactly pro rata. A losing position lowers net below
-/// the winners' total profit, so f·Σ winners' profit > H: to take exactly H, the side's `debt` counts down what is
-/// still owed and a position never pays more than it; Σ paid = H to the wei once the winners have settled. In that
-/// case the first winners to settle pay at f, the last may pay less (O(1) cannot know Σ of positive parts alone; see
-/// docs/DESIGN-NOTES.md, "Issue 10"). What exceeds the side's net profit is left to the socialized index.
+/// Index math. For a winner, f·p = |size|·(f·P) − |N|·f (long) or |N|·f − |size|·(f·P) (short): linear in the
+/// position, so each side keeps Σ f_k·P_k (`priceIndex`) and Σ f_k (`rateIndex`). But a position owes charge k
+/// only if its bucket β was on the winning side of b_k. The sums over those charges are kept per side in a
+/// Fenwick tree indexed by 1 + b_k: for a short, Σ over b_k < β is the prefix up to β; for a long, Σ over b_k > β
+/// is the side total minus the prefix up to β + 1. A position snapshots that sum for its bucket when it settles
+/// or trades (its bucket only changes when it trades) and owes |size|·ΔpriceIndex − |N|·ΔrateIndex (mirrored for
+/// a short) rounded up. Rounding: f up, f·P up for longs and down for shorts, the owed amount up, so Σ owed ≥ H;
+/// the side's `debt` counts down what is still owed and nobody pays beyond it, so Σ paid = H to the wei. Each
+/// winner pays its pro rata share ⌈f·p⌉, whatever the order of settlement (the last may pay a few wei less).
 library HaircutLib {
     using SafeCast for uint256;
     using FixedPointMath for uint256;
 
+    /// @dev Fenwick tree size: one node per bucket (EntryBookLib buckets are 16-bit).
+    uint256 private constant TREE_SIZE = 1 << 16;
+    uint256 private constant LOW_128 = type(uint128).max;
+
     /// @dev Takes up to `amount` from the profit of the `longSide` side of `marketId` at `price`; returns what it
-    /// took (≤ amount, ≤ the side's net profit). The rest is the caller's to socialize.
+    /// took (≤ amount, ≤ the profit of the side's winners). The rest is the caller's to socialize.
     function charge(
         Ledger storage ledger,
         uint256 marketId,
@@ -44,21 +51,68 @@ library HaircutLib {
         uint256 price,
         uint256 openInterest
     ) internal returns (uint256 taken) {
-        HaircutSide storage side = ledger.haircutSides[marketId][longSide ? 0 : 1];
-        uint256 value = longSide ? openInterest.mulWad(price) : openInterest.mulWadUp(price);
-        uint256 basis = side.costBasis;
-        uint256 net =
-            longSide
-                ? FixedPointMath.positivePart(value.toInt256() - basis.toInt256())
-                : FixedPointMath.positivePart(basis.toInt256() - value.toInt256());
-        taken = Math.min(amount, net);
+        uint256 sideIndex = longSide ? 0 : 1;
+        HaircutSide storage side = ledger.haircutSides[marketId][sideIndex];
+        uint256 boundary = EntryBookLib.priceBucket(price);
+        uint256 profit = winnersProfit(ledger, marketId, longSide, price, openInterest, boundary);
+        taken = Math.min(amount, profit);
         if (taken == 0) return 0;
-        uint256 rate = Math.mulDiv(taken, FixedPointMath.WAD, net, Math.Rounding.Ceil);
+        uint256 rate = Math.mulDiv(taken, FixedPointMath.WAD, profit, Math.Rounding.Ceil);
         // The price term rounds so that a position owes more, never less: up for longs (it adds), down for shorts.
-        side.priceIndex += longSide ? rate.mulWadUp(price) : rate.mulWad(price);
-        side.rateIndex += rate.toUint128();
-        side.debt += taken.toUint128();
-        emit IClearingHouseEvents.ProfitHaircut(marketId, longSide, taken, net, rate);
+        uint256 priceRate = longSide ? rate.mulWadUp(price) : rate.mulWad(price);
+        side.priceIndex += priceRate.toUint128();
+        side.rateIndex += rate.toUint96();
+        side.charges += 1;
+        side.debt += taken;
+        mapping(uint256 => uint256) storage tree = ledger.haircutCharges[marketId][sideIndex];
+        uint256 packed = rate | (priceRate << 128);
+        for (uint256 node = boundary + 1; node <= TREE_SIZE; node += node & (~node + 1)) tree[node] += packed;
+        emit IClearingHouseEvents.ProfitHaircut(marketId, longSide, taken, profit, rate);
+    }
+
+    /// @dev Σ profit at `price` of the side's positions whose entry bucket is on the winning side of `boundary`
+    /// (the bucket of `price`): the side's totals minus the buckets at or beyond the boundary.
+    function winnersProfit(
+        Ledger storage ledger,
+        uint256 marketId,
+        bool longSide,
+        uint256 price,
+        uint256 openInterest,
+        uint256 boundary
+    ) internal view returns (uint256) {
+        EntryBook storage book = ledger.entryBooks[marketId][longSide ? 0 : 1];
+        uint256 basis = ledger.haircutSides[marketId][longSide ? 0 : 1].costBasis;
+        (uint256 size, uint256 notional) = longSide
+            ? EntryBookLib.sumsAtOrAbove(book, boundary)
+            : EntryBookLib.sumsAtOrBelow(book, boundary);
+        // What is left are the winners: their value at `price` rounded against them, so the profit is not overstated.
+        int256 winnersNotional = (basis - notional).toInt256();
+        int256 winnersValue =
+            longSide
+                ? (openInterest - size).mulWad(price).toInt256()
+                : (openInterest - size).mulWadUp(price).toInt256();
+        return FixedPointMath.positivePart(longSide ? winnersValue - winnersNotional : winnersNotional - winnersValue);
+    }
+
+    /// @dev Σ (rate, rate × price) over the side's charges a position in entry bucket `bucket` was a winner for.
+    function chargesFor(
+        Ledger storage ledger,
+        uint256 marketId,
+        bool longSide,
+        uint256 bucket
+    ) internal view returns (uint256 rateSum, uint256 priceSum) {
+        mapping(uint256 => uint256) storage tree = ledger.haircutCharges[marketId][longSide ? 0 : 1];
+        // Shorts win charges with b_k < bucket: tree prefix up to `bucket`. Longs win those with b_k > bucket:
+        // the side total minus the prefix up to `bucket + 1`.
+        for (uint256 node = longSide ? bucket + 1 : bucket; node != 0; node &= node - 1) {
+            uint256 packed = tree[node];
+            rateSum += packed & LOW_128;
+            priceSum += packed >> 128;
+        }
+        if (longSide) {
+            HaircutSide storage side = ledger.haircutSides[marketId][0];
+            (rateSum, priceSum) = (side.rateIndex - rateSum, side.priceIndex - priceSum);
+        }
     }
 
     /// @dev What the position owes to its side's haircut debt since its snapshot (0 for a flat position).
@@ -71,11 +125,17 @@ library HaircutLib {
     ) internal view returns (uint256) {
         if (size == 0) return 0;
         HaircutSide storage side = ledger.haircutSides[marketId][size > 0 ? 0 : 1];
-        HaircutSnapshot storage snapshot = ledger.haircutSnapshots[account][marketId];
-        uint256 rateDelta = side.rateIndex - snapshot.rateIndex;
-        if (rateDelta == 0) return 0;
-        uint256 priceTerm = SignedMath.abs(size) * (side.priceIndex - snapshot.priceIndex);
-        uint256 basisTerm = SignedMath.abs(openNotional) * rateDelta;
+        HaircutSnapshot memory snapshot = ledger.haircutSnapshots[account][marketId];
+        if (side.charges == snapshot.charges) return 0;
+        (uint256 absSize, uint256 absNotional) = (SignedMath.abs(size), SignedMath.abs(openNotional));
+        (uint256 rateSum, uint256 priceSum) = chargesFor(
+            ledger,
+            marketId,
+            size > 0,
+            EntryBookLib.entryBucket(absSize, absNotional)
+        );
+        uint256 priceTerm = absSize * (priceSum - snapshot.priceIndex);
+        uint256 basisTerm = absNotional * (rateSum - snapshot.rateIndex);
         uint256 base =
             size > 0
                 ? FixedPointMath.positivePart(priceTerm.toInt256() - basisTerm.toInt256())
@@ -83,8 +143,8 @@ library HaircutLib {
         return Math.min(Math.ceilDiv(base, FixedPointMath.WAD), side.debt);
     }
 
-    /// @dev Settles the position's haircut into collateral and moves its snapshot to the side's indexes. The
-    /// position's funding and social loss must be settled; its size and notional are those it held since.
+    /// @dev Settles the position's haircut into collateral and moves its snapshot to now. The position's funding
+    /// and social loss must be settled; its size and notional are those it held since.
     function settle(
         Ledger storage ledger,
         address account,
@@ -93,29 +153,47 @@ library HaircutLib {
         int256 openNotional
     ) internal {
         HaircutSide storage side = ledger.haircutSides[marketId][size > 0 ? 0 : 1];
-        if (side.rateIndex == ledger.haircutSnapshots[account][marketId].rateIndex) return; // nothing new
+        if (side.charges == ledger.haircutSnapshots[account][marketId].charges) return; // nothing new
         uint256 amount = owed(ledger, account, marketId, size, openNotional);
-        snap(ledger, account, marketId, size);
+        snap(ledger, account, marketId, size, openNotional);
         if (amount == 0) return;
-        side.debt -= amount.toUint128();
+        side.debt -= amount;
         ledger.collateral[account] -= amount.toInt256();
         emit IClearingHouseEvents.ProfitHaircutSettled(account, marketId, amount);
     }
 
-    /// @dev Points the position's snapshot at its side's current indexes (nothing is owed from before).
-    function snap(Ledger storage ledger, address account, uint256 marketId, int256 size) internal {
+    /// @dev Points the position's snapshot at its bucket's charge sums now (nothing is owed from before). Needed
+    /// whenever the position's side or entry bucket may have changed.
+    function snap(Ledger storage ledger, address account, uint256 marketId, int256 size, int256 openNotional) internal {
         if (size == 0) return;
-        HaircutSide storage side = ledger.haircutSides[marketId][size > 0 ? 0 : 1];
+        uint256 charges = ledger.haircutSides[marketId][size > 0 ? 0 : 1].charges;
         HaircutSnapshot storage snapshot = ledger.haircutSnapshots[account][marketId];
-        snapshot.priceIndex = side.priceIndex;
-        snapshot.rateIndex = side.rateIndex;
+        // A side never charged has all sums zero; a zero snapshot is already right.
+        if (charges == 0 && snapshot.charges == 0) return;
+        uint256 rateSum;
+        uint256 priceSum;
+        if (charges != 0) {
+            (rateSum, priceSum) = chargesFor(
+                ledger,
+                marketId,
+                size > 0,
+                EntryBookLib.entryBucket(SignedMath.abs(size), SignedMath.abs(openNotional))
+            );
+        }
+        ledger.haircutSnapshots[account][marketId] = HaircutSnapshot({
+            priceIndex: priceSum.toUint128(),
+            rateIndex: rateSum.toUint96(),
+            charges: uint32(charges)
+        });
     }
 
-    /// @dev Keeps each side's Σ|openNotional| in step with a position change (after settlement).
-    function updateCostBasis(
+    /// @dev Keeps each side's Σ|openNotional| and entry book in step with a position change (after settlement).
+    function updateBook(
         Ledger storage ledger,
         uint256 marketId,
+        int256 sizeBefore,
         int256 openNotionalBefore,
+        int256 sizeAfter,
         int256 openNotionalAfter
     ) internal {
         HaircutSide[2] storage sides = ledger.haircutSides[marketId];
@@ -127,5 +205,6 @@ library HaircutLib {
             sides[1].costBasis +
             FixedPointMath.positivePart(-openNotionalAfter) -
             FixedPointMath.positivePart(-openNotionalBefore);
+        EntryBookLib.move(ledger.entryBooks[marketId], sizeBefore, openNotionalBefore, sizeAfter, openNotionalAfter);
     }
 }

@@ -6,6 +6,7 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
 import {
     DeleverageCase,
+    EntryBook,
     HaircutSide,
     HaircutSnapshot,
     LossPolicy,
@@ -19,7 +20,7 @@ import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {FundingMath} from "./FundingMath.sol";
-import {HaircutLib} from "./HaircutLib.sol";
+import {HaircutLogic} from "./HaircutLogic.sol";
 import {MarketSet} from "./MarketSet.sol";
 import {PositionMath} from "./PositionMath.sol";
 
@@ -46,6 +47,11 @@ struct Ledger {
     /// Profit-haircut state per market, [0] long side, [1] short side (HaircutLib).
     mapping(uint256 marketId => HaircutSide[2]) haircutSides;
     mapping(address account => mapping(uint256 marketId => HaircutSnapshot)) haircutSnapshots;
+    /// Haircut markets: each side's positions by entry-price bucket, [0] long, [1] short (EntryBookLib).
+    mapping(uint256 marketId => EntryBook[2]) entryBooks;
+    /// Haircut markets: per side, a Fenwick tree indexed by 1 + the charge price's entry bucket of each charge's
+    /// (rate, rate × price), packed as (low 128 bits, high 128 bits) (HaircutLib).
+    mapping(uint256 marketId => mapping(uint256 side => mapping(uint256 node => uint256))) haircutCharges;
 }
 
 /// @notice Margin summary computed from the ledger at oracle prices, pending funding and social loss included.
@@ -154,7 +160,7 @@ library LedgerLib {
         }
         if (size == 0) return;
         if (isHaircutMarket(ledger, marketId)) {
-            HaircutLib.settle(ledger, account, marketId, size, position.openNotional);
+            HaircutLogic.settle(ledger, account, marketId, size, position.openNotional);
         }
         uint256 lossIndex = socialLossIndex(state, size);
         uint256 lastLossIndex = position.lastSocialLossIndex;
@@ -204,10 +210,8 @@ library LedgerLib {
             notional
         );
         if (isHaircutMarket(ledger, marketId)) {
-            HaircutLib.updateCostBasis(ledger, marketId, openNotionalBefore, openNotional);
-            if (sizeAfter != 0 && (sizeBefore == 0 || (sizeBefore > 0) != (sizeAfter > 0))) {
-                HaircutLib.snap(ledger, account, marketId, sizeAfter);
-            }
+            // The entry bucket moves with the entry price: the snapshot follows it.
+            HaircutLogic.afterFill(ledger, account, marketId, sizeBefore, openNotionalBefore, sizeAfter, openNotional);
         }
 
         position.size = sizeAfter.toInt128();
@@ -271,7 +275,9 @@ library LedgerLib {
                     currentFundingIndex(ledger, marketId, params, oraclePrice)
                 ) + socialLossOwed(position, socialLossIndex(ledger.marketStates[marketId], position.size)).toInt256();
             if (params.lossPolicy == LossPolicy.Haircut) {
-                charges += HaircutLib.owed(ledger, account, marketId, position.size, position.openNotional).toInt256();
+                charges += HaircutLogic
+                    .owed(ledger, account, marketId, position.size, position.openNotional)
+                    .toInt256();
             }
             uint256 notional = PositionMath.notionalAt(position.size, oraclePrice);
             h.equity += PositionMath.unrealizedPnl(position.size, position.openNotional, oraclePrice) - charges;

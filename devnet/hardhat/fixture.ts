@@ -18,12 +18,18 @@ export { BTC_MARKET, ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_HAIRCUT, LOSS_POLI
 
 export const { ethers, networkHelpers } = await network.getOrCreate();
 
-/** Deploys the clearing house with fresh {LiquidationLogic} and {FundingLogic} libraries linked to it. */
+/** Deploys the clearing house with fresh {HaircutLogic}, {LiquidationLogic} and {FundingLogic} libraries linked to it. */
 export async function deployClearingHouse(args: readonly (string | bigint)[]): Promise<ClearingHouse> {
-  const logic = await ethers.deployContract("LiquidationLogic");
+  const haircutLogic = await ethers.deployContract("HaircutLogic");
+  const HaircutLogic = await haircutLogic.getAddress();
+  const logic = await ethers.deployContract("LiquidationLogic", { libraries: { HaircutLogic } });
   const fundingLogic = await ethers.deployContract("FundingLogic");
   return ethers.deployContract("ClearingHouse", [...args], {
-    libraries: { LiquidationLogic: await logic.getAddress(), FundingLogic: await fundingLogic.getAddress() },
+    libraries: {
+      HaircutLogic,
+      LiquidationLogic: await logic.getAddress(),
+      FundingLogic: await fundingLogic.getAddress(),
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 // Issue 10, loss policy "haircut": attacks on who gives up profit, played as the attacker would, on the worked
-// example of test/contracts/waterfall/haircut-support.ts (SOL at 75: alice −274, the fund pays 100, the shorts'
-// profit 174 at f = 174/514; bob 250, carol 174, frank 100 in profit, erin 10 at a loss).
+// example of test/contracts/waterfall/haircut-support.ts (SOL at 75: alice −274, the fund pays 100, the haircut
+// 174 at f = 174/524 of the winners' profit; bob 250, carol 174, frank 100 in profit, erin 10 at a loss).
 import { expect } from "chai";
 
 import { USD, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
@@ -10,8 +10,10 @@ import {
   BOB_OWES,
   CAROL_OWES,
   E,
-  FRANK_AT_RATE,
+  F,
+  FRANK_OWES,
   HAIRCUT,
+  ROUNDING,
   SOL_MARKET,
   haircutFixture,
 } from "../contracts/waterfall/haircut-support.js";
@@ -49,7 +51,7 @@ describe("Attack: steering a profit haircut", function () {
     expectNoGain("owner of alice and bob", before, await wealth(c, owner));
     expect(before - (await wealth(c, owner))).to.equal(250n * E - 250n * E + BOB_OWES); // 1250 − 250 − (1250 − f·250)
     expect(await ch.haircutOwed(carol.address, SOL_MARKET)).to.equal(CAROL_OWES);
-    expect(await ch.haircutOwed(frank.address, SOL_MARKET)).to.equal(FRANK_AT_RATE);
+    expect(await ch.haircutOwed(frank.address, SOL_MARKET)).to.equal(FRANK_OWES);
   });
 
   it("the charge price decides: a loser then that wins later owes nothing; a winner's share does not grow", async function () {
@@ -76,23 +78,29 @@ describe("Attack: steering a profit haircut", function () {
     expect((await ch.accountHealth(dave.address)).equity).to.equal(1000n * E + 50n * E);
   });
 
-  // Open gap, kept as a characterization (DESIGN-NOTES, "Issue 10"): a loser on the charged side lowers the side's
-  // net profit, so the winners are charged at f = H / net > H / Σ winners' profit, and the side's debt runs out before
-  // the last winner to settle has paid f × its profit. erin's 10 of loss here lets frank, settling last, pay
-  // 30.466926070038910392 instead of f × 100 = 33.852140077821011700; the side still gives up exactly 174 and
-  // nobody more than f × its profit. An owner who holds a winner and a self-made loser, and settles last, saves up
-  // to f × (the loser's loss) at the others' expense.
-  it("open gap: who settles last may pay less than f × profit when the side holds a loser (bounded by f × loss)", async function () {
+  // The hole of the first version (f = H / the side's net profit): erin's loss lowered the net, so every winner was
+  // charged at 174/514 instead of 174/524 and the side's debt ran out before the last to settle had paid; an owner
+  // with a winner and a self-made loser, settling last, saved f × (the loser's loss) at the honest winners' expense.
+  // Played here by the owner of frank (a winner) and erin (a loser on the same side), who lets bob and carol settle
+  // first and settles frank last.
+  it("a loser on the side cannot raise the others' rate; settling last saves nothing beyond rounding", async function () {
     const c = await networkHelpers.loadFixture(haircutFixture);
-    const { clearingHouse: ch, alice, bob, carol, frank, gina } = c;
+    const { clearingHouse: ch, alice, bob, carol, erin, frank, gina } = c;
+    const owner = [frank, erin];
+    const before = await wealth(c, owner);
     await mined(ch.connect(gina).liquidate(alice.address, SOL_MARKET, ethers.MaxUint256));
+    // The honest winners settle first and pay exactly f × their profit with f = ⌈174 / 524⌉, not 174 / 514.
     await mined(ch.connect(bob).withdraw(1n * USD));
     await mined(ch.connect(carol).withdraw(1n * USD));
-    const saved = FRANK_AT_RATE - (await ch.haircutOwed(frank.address, SOL_MARKET));
-    const F = 338_521_400_778_210_117n;
-    expect(saved).to.equal(524n * F - HAIRCUT); // f × (Σ winners' profit) − H = the excess a loser's f × 10 makes
-    // That excess is f × erin's loss plus the rounding up of f (f × 514 − 174 < 514 wei).
-    expect(saved - 10n * F).to.equal(514n * F - HAIRCUT);
-    expect(514n * F - HAIRCUT < 514n).to.equal(true);
+    expect(await ch.collateralOf(bob.address)).to.equal(999n * E - BOB_OWES);
+    expect(await ch.collateralOf(carol.address)).to.equal(999n * E - CAROL_OWES);
+    expect(BOB_OWES + CAROL_OWES).to.equal(424n * F);
+    expect(424n * F - (424n * HAIRCUT) / 524n < 424n).to.equal(true); // within a wei per unit of profit of the rule
+    // The owner's frank, last, still owes f × 100 less only the 348 wei by which 524 f exceeds 174.
+    expect(await ch.haircutOwed(frank.address, SOL_MARKET)).to.equal(FRANK_OWES - ROUNDING);
+    await mined(ch.connect(frank).withdraw(1n * USD));
+    await mined(ch.connect(erin).withdraw(1n * USD));
+    expectNoGain("owner of frank and erin", before, await wealth(c, owner));
+    expect((await ch.haircutSide(SOL_MARKET, false)).debt).to.equal(0n);
   });
 });

@@ -33,9 +33,9 @@ export interface HaircutCtx extends System {
  * A third market, SOL (id 2), with policy haircut; funding and fees off everywhere. dave stakes 100 USD (the fund
  * may pay all of it). At 100 alice buys 10 SOL from bob and 4 from frank; at 104, 6 from carol: long 20, cost basis
  * 1000 + 400 + 624 = 2024, deposit 250. frank also buys 2 ETH from gina at 2,000 (his hedge). At 70 erin sells 2 SOL
- * to gina (100 in the thin-profit variant); SOL ends at 75.
+ * to gina, then `atSeventy` runs (the thin-profit variant closes winners there); SOL ends at 75.
  */
-export async function haircutFixtureWith(erinSize: bigint): Promise<HaircutCtx> {
+export async function haircutFixtureWith(atSeventy?: (c: HaircutCtx) => Promise<void>): Promise<HaircutCtx> {
   const system = await deploySystem();
   await quietMarkets(system, false);
   const solFeed = await ethers.deployContract("MockAggregatorV3", [8, "SOL / USD", 100n * 10n ** 8n]);
@@ -69,29 +69,46 @@ export async function haircutFixtureWith(erinSize: bigint): Promise<HaircutCtx> 
   await setPrice(solFeed, 104n * E);
   await trade(ch, carol, alice, { ...sol, size: 6n * E, limitPrice: 104n * E }, 6n * E);
   await setPrice(solFeed, 70n * E);
-  await trade(ch, erin, gina, { ...sol, size: erinSize * E, limitPrice: 70n * E }, erinSize * E);
+  await trade(ch, erin, gina, { ...sol, size: 2n * E, limitPrice: 70n * E }, 2n * E);
+  await atSeventy?.(c);
   await setPrice(solFeed, 75n * E);
   return c;
 }
 
 // At 75: alice's equity 250 + 20 × 75 − 2024 = −274. The short side holds bob 10 (basis 1000), frank 4 (400),
-// carol 6 (624) and erin 2 (140): open interest 22, Σ basis 2164, net profit 2164 − 22 × 75 = 514. Profits: bob
-// 1000 − 750 = 250, carol 624 − 450 = 174, frank 400 − 300 = 100, erin 140 − 150 = −10 (a loser).
-// The fund pays 100 (all it has); the haircut takes the other 174 at the fraction f = ⌈174 / 514 × 10^18⌉.
-export const F = 338_521_400_778_210_117n;
+// carol 6 (624) and erin 2 (140). Profits: bob 1000 − 750 = 250, carol 624 − 450 = 174, frank 400 − 300 = 100;
+// erin 140 − 150 = −10 is a loser, entered below 75, and neither pays nor counts. The winners' profit is 524.
+// The fund pays 100 (all it has); the haircut takes the other 174 at the fraction f = ⌈174 / 524 × 10^18⌉.
+export const F = 332_061_068_702_290_077n;
+export const WINNERS_PROFIT = 524n * E;
 export const SHORTFALL = 274n * E;
 export const FUND_PAID = 100n * E;
 export const HAIRCUT = 174n * E;
-export const BOB_OWES = 250n * F; // 84.630350194552529250: f × 250, exact (the price index is 75 f, an integer)
-export const CAROL_OWES = 174n * F; // 58.902723735408560358
-export const FRANK_AT_RATE = 100n * F; // 33.852140077821011700, more than is left when he settles last
-export const FRANK_PAYS = HAIRCUT - BOB_OWES - CAROL_OWES; // 30.466926070038910392: the rest of the side's debt
+// f × profit, exact (the price index is 75 f, an integer): what each winner owes, whatever the order.
+export const BOB_OWES = 250n * F; // 83.015267175572519250
+export const CAROL_OWES = 174n * F; // 57.778625954198473398
+export const FRANK_OWES = 100n * F; // 33.206106870229007700
+// f rounds up, so 524 f is 348 wei more than 174: the one who settles last pays that much less.
+export const ROUNDING = (WINNERS_PROFIT / E) * F - HAIRCUT;
 
+/**
+ * The thin-profit variant: at 70, bob and frank buy their shorts back from erin, and carol 5 of her 6, so erin is
+ * short 21 at 70 (a loser at 75) and carol's 1 at 104 is the only winner: 29 of profit at 75.
+ */
 export function thinProfitFixture(): Promise<HaircutCtx> {
-  return haircutFixtureWith(100n);
+  return haircutFixtureWith(async (c) => {
+    const buyBack = { marketId: SOL_MARKET, isBuy: false, limitPrice: 70n * E };
+    for (const [winner, size] of [
+      [c.bob, 10n],
+      [c.frank, 4n],
+      [c.carol, 5n],
+    ] as const) {
+      await trade(c.clearingHouse, c.erin, winner, { ...buyBack, size: size * E }, size * E);
+    }
+  });
 }
 
-/** The worked example: erin is short 2. */
+/** The worked example: erin is short 2 at 70. */
 export function haircutFixture(): Promise<HaircutCtx> {
-  return haircutFixtureWith(2n);
+  return haircutFixtureWith();
 }
