@@ -28,7 +28,7 @@ import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {FundingLogic} from "./libraries/FundingLogic.sol";
 import {FundingMath} from "./libraries/FundingMath.sol";
-import {HaircutLogic} from "./libraries/HaircutLogic.sol";
+import {AllocationLogic} from "./libraries/AllocationLogic.sol";
 import {Ledger, LedgerLib, Health} from "./libraries/Ledger.sol";
 import {LiquidationLogic} from "./libraries/LiquidationLogic.sol";
 import {MarketSet} from "./libraries/MarketSet.sol";
@@ -380,7 +380,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearingHouse
     function haircutOwed(address account, uint256 marketId) external view returns (uint256) {
         Position memory position = _ledger.positions[account][marketId];
-        return HaircutLogic.owed(_ledger, account, marketId, position.size, position.openNotional);
+        return AllocationLogic.owed(_ledger, account, marketId, position.size, position.openNotional);
     }
 
     /// @inheritdoc IClearingHouse

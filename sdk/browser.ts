@@ -177,6 +177,7 @@ export {
   type PositionInput,
 } from "./math/margin.js";
 export { adlScore, rankCounterparties, type AdlInputs } from "./math/adl.js";
+export { entryBucket, priceBucket } from "./math/entry-bucket.js";
 export { liquidatableAt, liquidationPrice, type MarketPosition } from "./math/liquidation-price.js";
 export {
   applyFill,

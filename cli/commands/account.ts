@@ -196,7 +196,7 @@ export async function health(ctx: CommandContext): Promise<CommandResult> {
             usd(m.markPrice),
             m.liquidationPrice === undefined ? "none" : usd(m.liquidationPrice),
             m.bankruptcyPrice === undefined ? "none" : usd(m.bankruptcyPrice),
-            qty(m.adlScore),
+            m.adlScore.toString(),
             m.adlRank === undefined ? `not queued (of ${m.adlQueue})` : `${m.adlRank} of ${m.adlQueue}`,
           ]),
         ]);
@@ -218,7 +218,7 @@ export async function health(ctx: CommandContext): Promise<CommandResult> {
         markPrice: wad(m.markPrice),
         liquidationPrice: m.liquidationPrice === undefined ? null : wad(m.liquidationPrice),
         bankruptcyPrice: m.bankruptcyPrice === undefined ? null : wad(m.bankruptcyPrice),
-        adlScore: wad(m.adlScore),
+        adlScore: m.adlScore.toString(),
         adlRank: m.adlRank ?? null,
       })),
     },

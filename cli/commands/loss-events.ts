@@ -53,7 +53,7 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
     for (const s of e.adlSteps) {
       lines.push(
         `   ADL: ${s.counterparty} closed ${qty(s.size)} at ${usd(s.price)} and gave up ${amount(s.loss)} ` +
-          `(score ${qty(s.score)}, block ${s.blockNumber})`,
+          `(score ${s.score}, block ${s.blockNumber})`,
       );
     }
     if (e.socialization !== undefined) {
@@ -113,7 +113,7 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
         size: wad(s.size),
         price: wad(s.price),
         loss: wad(s.loss),
-        score: wad(s.score),
+        score: s.score.toString(),
       })),
       socialization:
         e.socialization === undefined

@@ -179,7 +179,8 @@ struct HaircutSnapshot {
     uint32 charges;
 }
 
-/// @notice One market side's positions summed by entry-price bucket (EntryBookLib): bucket = ⌊256·log2(entry)⌋.
+/// @notice One market side's positions by entry-price bucket (EntryBookLib): bucket = ⌊256·log2(entry)⌋; summed in
+/// haircut markets, counted in ADL markets.
 struct EntryBook {
     /// Bit w set: some bucket of word w (buckets w·256 .. w·256 + 255) holds a position.
     uint256 wordBitmap;
@@ -189,4 +190,6 @@ struct EntryBook {
     mapping(uint256 bucket => uint256) bucketSums;
     /// Per word: the same sums over its 256 buckets.
     mapping(uint256 word => uint256) wordSums;
+    /// Per bucket: the number of positions (ADL markets, which keep the order only, not the sums).
+    mapping(uint256 bucket => uint256) counts;
 }

@@ -69,6 +69,9 @@ interface IClearingHouseErrors {
     error NotBankrupt(address account, int256 equity);
     /// @notice The counterparty has no position on the other side of the bankrupt position.
     error CounterpartyWrongSide(address counterparty, int256 size);
+    /// @notice ADL takes the side's most profitable entries first: the counterparty's entry bucket is not the first
+    /// one its side holds (see LiquidationMath.adlScore).
+    error DeleverageOutOfOrder(address counterparty, uint256 bucket, uint256 firstBucket);
     /// @notice The counterparty's position is not in profit.
     error CounterpartyNotProfitable(address counterparty, int256 unrealizedPnl);
     /// @notice Deleveraging this counterparty would take more than the unrealized profit of the closed part,

@@ -51,22 +51,48 @@ library EntryBookLib {
     }
 
     /// @dev Keeps a market's two books in step with one position changing from (sizeBefore, notionalBefore) to
-    /// (sizeAfter, notionalAfter); [0] is the long side, [1] the short side.
+    /// (sizeAfter, notionalAfter); [0] is the long side, [1] the short side. With `withSums` (haircut markets) the
+    /// buckets keep Σ|size| and Σ|openNotional|; without (ADL markets, which only need the order) a count of
+    /// positions, left alone when the position stays in its bucket (a reduction keeps its entry price).
     function move(
         EntryBook[2] storage books,
         int256 sizeBefore,
         int256 notionalBefore,
         int256 sizeAfter,
-        int256 notionalAfter
+        int256 notionalAfter,
+        bool withSums
     ) internal {
-        if (sizeBefore != 0) {
-            (uint256 size, uint256 notional) = (SignedMath.abs(sizeBefore), SignedMath.abs(notionalBefore));
-            _remove(books[sizeBefore > 0 ? 0 : 1], entryBucket(size, notional), size, notional);
+        (uint256 sBefore, uint256 nBefore) = (SignedMath.abs(sizeBefore), SignedMath.abs(notionalBefore));
+        (uint256 sAfter, uint256 nAfter) = (SignedMath.abs(sizeAfter), SignedMath.abs(notionalAfter));
+        uint256 bBefore = sBefore == 0 ? 0 : entryBucket(sBefore, nBefore);
+        uint256 bAfter = sAfter == 0 ? 0 : entryBucket(sAfter, nAfter);
+        if (!withSums && sBefore != 0 && sAfter != 0 && (sizeBefore > 0) == (sizeAfter > 0) && bBefore == bAfter) {
+            return;
         }
-        if (sizeAfter != 0) {
-            (uint256 size, uint256 notional) = (SignedMath.abs(sizeAfter), SignedMath.abs(notionalAfter));
-            _add(books[sizeAfter > 0 ? 0 : 1], entryBucket(size, notional), size, notional);
+        if (sBefore != 0) {
+            EntryBook storage book = books[sizeBefore > 0 ? 0 : 1];
+            if (withSums) _remove(book, bBefore, sBefore, nBefore);
+            else _count(book, bBefore, false);
         }
+        if (sAfter != 0) {
+            EntryBook storage book = books[sizeAfter > 0 ? 0 : 1];
+            if (withSums) _add(book, bAfter, sAfter, nAfter);
+            else _count(book, bAfter, true);
+        }
+    }
+
+    /// @dev The occupied bucket at the winning end of a side in any price fall (longs: the lowest entry) or rise
+    /// (shorts: the highest); `empty` when the side holds no position.
+    function firstBucket(EntryBook storage book, bool longSide) internal view returns (uint256 bucket, bool empty) {
+        uint256 words = book.wordBitmap;
+        if (words == 0) return (0, true);
+        uint256 word = longSide ? _lowestBit(words) : Math.log2(words);
+        uint256 bits = book.bucketBitmap[word];
+        return ((word << 8) | (longSide ? _lowestBit(bits) : Math.log2(bits)), false);
+    }
+
+    function _lowestBit(uint256 x) private pure returns (uint256) {
+        return Math.log2(x & (~x + 1));
     }
 
     /// @dev Σ|size| and Σ|openNotional| over the buckets at or below `bucket`.
@@ -120,26 +146,45 @@ library EntryBookLib {
     }
 
     function _add(EntryBook storage book, uint256 bucket, uint256 size, uint256 notional) private {
-        uint256 word = bucket >> 8;
         uint256 sums = book.bucketSums[bucket];
-        if (sums == 0) book.bucketBitmap[word] |= uint256(1) << (bucket & 255);
+        if (sums == 0) _occupy(book, bucket, true);
         book.bucketSums[bucket] = _pack((sums & LOW_128) + size, (sums >> 128) + notional);
-        uint256 wordSums = book.wordSums[word];
-        if (wordSums == 0) book.wordBitmap |= uint256(1) << word;
-        book.wordSums[word] = _pack((wordSums & LOW_128) + size, (wordSums >> 128) + notional);
+        uint256 wordSums = book.wordSums[bucket >> 8];
+        book.wordSums[bucket >> 8] = _pack((wordSums & LOW_128) + size, (wordSums >> 128) + notional);
     }
 
     function _remove(EntryBook storage book, uint256 bucket, uint256 size, uint256 notional) private {
-        uint256 word = bucket >> 8;
         uint256 sums = book.bucketSums[bucket];
         uint256 left = (sums & LOW_128) - size;
         // A bucket's notional is the sum of its positions' notionals, so it empties with its size.
         book.bucketSums[bucket] = left == 0 ? 0 : _pack(left, (sums >> 128) - notional);
-        if (left == 0) book.bucketBitmap[word] &= ~(uint256(1) << (bucket & 255));
-        uint256 wordSums = book.wordSums[word];
+        if (left == 0) _occupy(book, bucket, false);
+        uint256 wordSums = book.wordSums[bucket >> 8];
         uint256 wordLeft = (wordSums & LOW_128) - size;
-        book.wordSums[word] = wordLeft == 0 ? 0 : _pack(wordLeft, (wordSums >> 128) - notional);
-        if (wordLeft == 0) book.wordBitmap &= ~(uint256(1) << word);
+        book.wordSums[bucket >> 8] = wordLeft == 0 ? 0 : _pack(wordLeft, (wordSums >> 128) - notional);
+    }
+
+    /// @dev One position more (`add`) or less in a bucket of a book that keeps counts only.
+    function _count(EntryBook storage book, uint256 bucket, bool add) private {
+        uint256 count = book.counts[bucket];
+        if (add && count == 0) _occupy(book, bucket, true);
+        if (!add && count == 1) _occupy(book, bucket, false);
+        book.counts[bucket] = add ? count + 1 : count - 1;
+    }
+
+    /// @dev Sets or clears a bucket's bit, and its word's bit when the word's first bucket fills or last empties.
+    function _occupy(EntryBook storage book, uint256 bucket, bool occupied) private {
+        uint256 word = bucket >> 8;
+        uint256 bits = book.bucketBitmap[word];
+        uint256 bit = uint256(1) << (bucket & 255);
+        if (occupied) {
+            if (bits == 0) book.wordBitmap |= uint256(1) << word;
+            book.bucketBitmap[word] = bits | bit;
+        } else {
+            bits &= ~bit;
+            book.bucketBitmap[word] = bits;
+            if (bits == 0) book.wordBitmap &= ~(uint256(1) << word);
+        }
     }
 
     function _pack(uint256 size, uint256 notional) private pure returns (uint256) {

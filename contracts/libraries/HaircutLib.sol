@@ -187,13 +187,11 @@ library HaircutLib {
         });
     }
 
-    /// @dev Keeps each side's Σ|openNotional| and entry book in step with a position change (after settlement).
-    function updateBook(
+    /// @dev Keeps each side's Σ|openNotional| in step with a position change (after settlement).
+    function updateCostBasis(
         Ledger storage ledger,
         uint256 marketId,
-        int256 sizeBefore,
         int256 openNotionalBefore,
-        int256 sizeAfter,
         int256 openNotionalAfter
     ) internal {
         HaircutSide[2] storage sides = ledger.haircutSides[marketId];
@@ -205,6 +203,5 @@ library HaircutLib {
             sides[1].costBasis +
             FixedPointMath.positivePart(-openNotionalAfter) -
             FixedPointMath.positivePart(-openNotionalBefore);
-        EntryBookLib.move(ledger.entryBooks[marketId], sizeBefore, openNotionalBefore, sizeAfter, openNotionalAfter);
     }
 }

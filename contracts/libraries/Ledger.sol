@@ -20,7 +20,7 @@ import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {FundingMath} from "./FundingMath.sol";
-import {HaircutLogic} from "./HaircutLogic.sol";
+import {AllocationLogic} from "./AllocationLogic.sol";
 import {MarketSet} from "./MarketSet.sol";
 import {PositionMath} from "./PositionMath.sol";
 
@@ -47,7 +47,7 @@ struct Ledger {
     /// Profit-haircut state per market, [0] long side, [1] short side (HaircutLib).
     mapping(uint256 marketId => HaircutSide[2]) haircutSides;
     mapping(address account => mapping(uint256 marketId => HaircutSnapshot)) haircutSnapshots;
-    /// Haircut markets: each side's positions by entry-price bucket, [0] long, [1] short (EntryBookLib).
+    /// Haircut and ADL markets: each side's positions by entry-price bucket, [0] long, [1] short (EntryBookLib).
     mapping(uint256 marketId => EntryBook[2]) entryBooks;
     /// Haircut markets: per side, a Fenwick tree indexed by 1 + the charge price's entry bucket of each charge's
     /// (rate, rate × price), packed as (low 128 bits, high 128 bits) (HaircutLib).
@@ -160,7 +160,7 @@ library LedgerLib {
         }
         if (size == 0) return;
         if (isHaircutMarket(ledger, marketId)) {
-            HaircutLogic.settle(ledger, account, marketId, size, position.openNotional);
+            AllocationLogic.settle(ledger, account, marketId, size, position.openNotional);
         }
         uint256 lossIndex = socialLossIndex(state, size);
         uint256 lastLossIndex = position.lastSocialLossIndex;
@@ -209,9 +209,20 @@ library LedgerLib {
             sizeDelta,
             notional
         );
-        if (isHaircutMarket(ledger, marketId)) {
-            // The entry bucket moves with the entry price: the snapshot follows it.
-            HaircutLogic.afterFill(ledger, account, marketId, sizeBefore, openNotionalBefore, sizeAfter, openNotional);
+        // The entry bucket moves with the entry price: the book (the ADL order, the haircut's winners) and a
+        // haircut snapshot follow it. Linked, to keep the clearing house under the size limit.
+        LossPolicy policy = ledger.marketParams[marketId].lossPolicy;
+        if (policy != LossPolicy.Socialized) {
+            AllocationLogic.afterFill(
+                ledger,
+                account,
+                marketId,
+                sizeBefore,
+                openNotionalBefore,
+                sizeAfter,
+                openNotional,
+                policy == LossPolicy.Haircut
+            );
         }
 
         position.size = sizeAfter.toInt128();
@@ -275,7 +286,7 @@ library LedgerLib {
                     currentFundingIndex(ledger, marketId, params, oraclePrice)
                 ) + socialLossOwed(position, socialLossIndex(ledger.marketStates[marketId], position.size)).toInt256();
             if (params.lossPolicy == LossPolicy.Haircut) {
-                charges += HaircutLogic
+                charges += AllocationLogic
                     .owed(ledger, account, marketId, position.size, position.openNotional)
                     .toInt256();
             }

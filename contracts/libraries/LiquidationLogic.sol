@@ -21,6 +21,7 @@ import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {DeleverageCaseLib} from "./DeleverageCaseLib.sol";
+import {EntryBookLib} from "./EntryBookLib.sol";
 import {FundDrawLib} from "./FundDrawLib.sol";
 import {HaircutLib} from "./HaircutLib.sol";
 import {Health, Ledger, LedgerLib} from "./Ledger.sol";
@@ -185,6 +186,14 @@ library LiquidationLogic {
         }
         int256 otherPnl = PositionMath.unrealizedPnl(other.size, other.openNotional, t.price);
         if (otherPnl <= 0) revert IClearingHouseErrors.CounterpartyNotProfitable(t.liquidator, otherPnl);
+        // The order is the contract's, not the caller's: the first entry bucket of the side (the most profit per
+        // unit of size at any price) goes first; any position in it may.
+        uint256 bucket = EntryBookLib.entryBucket(SignedMath.abs(other.size), SignedMath.abs(other.openNotional));
+        (uint256 first, ) = EntryBookLib.firstBucket(
+            ledger.entryBooks[t.marketId][other.size > 0 ? 0 : 1],
+            other.size > 0
+        );
+        if (bucket != first) revert IClearingHouseErrors.DeleverageOutOfOrder(t.liquidator, bucket, first);
 
         int256 otherEquity = ledger.health(oracle, t.liquidator).equity;
         uint256 cap;
@@ -505,7 +514,8 @@ library LiquidationLogic {
         rank.notional = PositionMath.notionalAt(position.size, price);
         rank.equity = ledger.health(oracle, account).equity;
         // Only profitable positions of solvent accounts rank (see LiquidationMath.deleverageTerms).
-        rank.score = LiquidationMath.adlScore(rank.unrealizedPnl, rank.collateral, rank.notional, rank.equity);
+        uint256 bucket = EntryBookLib.entryBucket(SignedMath.abs(position.size), SignedMath.abs(position.openNotional));
+        rank.score = LiquidationMath.adlScore(position.size, bucket, rank.unrealizedPnl, rank.equity);
     }
 
     function _signed(int256 like, uint256 amount) private pure returns (int256) {

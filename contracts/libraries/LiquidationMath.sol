@@ -129,22 +129,25 @@ library LiquidationMath {
         return positionSize > 0 ? base + loss : base - loss;
     }
 
-    /// @notice ADL score: unrealizedPnl / collateral × notional / equity, for a profitable position of an account
-    /// with positive collateral and equity; 0 otherwise (such a position is not eligible).
+    /// @notice ADL score: the position's place in its side's queue, which the contract enforces. Profitable
+    /// positions of solvent accounts are deleveraged in order of entry price, the most profitable per unit of size
+    /// first (the lowest entries of the longs, the highest of the shorts), one entry-price bucket (EntryBookLib,
+    /// 1/256 octave) at a time. The score is the bucket counted from the losing end: 65,536 − bucket for a long,
+    /// bucket + 1 for a short, so the higher score goes first; 0 when not eligible (no profit, or equity ≤ 0). It
+    /// does not move with the price: only the position's own trades change it.
+    /// @param size The position's signed size.
+    /// @param bucket The position's entry-price bucket.
     /// @param unrealizedPnl The position's unrealized PnL at the oracle.
-    /// @param collateral The account's settled collateral.
-    /// @param notional |size| × price, rounded up.
     /// @param equity The account's equity.
-    /// @return score The score (18 decimals), rounded down.
+    /// @return score The score, 1 … 65,536, or 0.
     function adlScore(
+        int256 size,
+        uint256 bucket,
         int256 unrealizedPnl,
-        int256 collateral,
-        uint256 notional,
         int256 equity
     ) internal pure returns (uint256 score) {
-        if (unrealizedPnl <= 0 || collateral <= 0 || equity <= 0) return 0;
-        uint256 pnlRatio = Math.mulDiv(uint256(unrealizedPnl), FixedPointMath.WAD, uint256(collateral));
-        score = Math.mulDiv(pnlRatio, notional, uint256(equity));
+        if (unrealizedPnl <= 0 || equity <= 0) return 0;
+        return size > 0 ? 65_536 - bucket : bucket + 1;
     }
 
     /// @notice The price at which closing the whole position leaves the account's equity at zero: the oracle

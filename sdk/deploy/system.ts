@@ -12,7 +12,7 @@ import {
   ClearingHouse__factory,
   InsuranceFund__factory,
   FundingLogic__factory,
-  HaircutLogic__factory,
+  AllocationLogic__factory,
   LiquidationLogic__factory,
   MockAggregatorV3__factory,
   MockERC20__factory,
@@ -48,7 +48,7 @@ export interface DeployBackstopOptions {
 /**
  * Deploys and configures the whole system from `signer`, one transaction after the other (so it works on any
  * network and any signer): the mock token and feeds where `params` ask for them, the oracle adapter,
- * HaircutLogic, LiquidationLogic (linked to HaircutLogic), FundingLogic and the ClearingHouse linked to them, the insurance fund, the lens; then connects the fund,
+ * AllocationLogic, LiquidationLogic (linked to AllocationLogic), FundingLogic and the ClearingHouse linked to them, the insurance fund, the lens; then connects the fund,
  * lists the markets in order, sets the deleverage timeout, hands each role to its holder in `params.roles`,
  * and writes `<dir>/<network>.json` in the format the keeper reads. The deployer needs configuration rights only
  * while this runs: a role given to another address is renounced at the end.
@@ -94,15 +94,15 @@ export async function deployBackstop(
   const [adapter] = await deploy("ChainlinkOracleAdapter", new ChainlinkOracleAdapter__factory(signer).deploy());
   const feeds: MockAggregatorV3[] = [];
   for (const market of params.markets) feeds.push(await feedFor(market.symbol, market.feed, signer, deploy));
-  const [haircutLogic] = await deploy("HaircutLogic", new HaircutLogic__factory(signer).deploy());
-  const haircutLink = {
-    "project/contracts/libraries/HaircutLogic.sol:HaircutLogic": await haircutLogic.getAddress(),
+  const [allocationLogic] = await deploy("AllocationLogic", new AllocationLogic__factory(signer).deploy());
+  const allocationLink = {
+    "project/contracts/libraries/AllocationLogic.sol:AllocationLogic": await allocationLogic.getAddress(),
   };
-  const [logic] = await deploy("LiquidationLogic", new LiquidationLogic__factory(haircutLink, signer).deploy());
+  const [logic] = await deploy("LiquidationLogic", new LiquidationLogic__factory(allocationLink, signer).deploy());
   const [fundingLogic] = await deploy("FundingLogic", new FundingLogic__factory(signer).deploy());
   const linked = new ClearingHouse__factory(
     {
-      ...haircutLink,
+      ...allocationLink,
       "project/contracts/libraries/FundingLogic.sol:FundingLogic": await fundingLogic.getAddress(),
       "project/contracts/libraries/LiquidationLogic.sol:LiquidationLogic": await logic.getAddress(),
     },

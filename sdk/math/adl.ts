@@ -1,21 +1,29 @@
-import { MAX_UINT256, WAD } from "../constants.js";
-import { mulDiv } from "./fixed-point.js";
+import { entryBucket } from "./entry-bucket.js";
 
 export interface AdlInputs {
+  /** The position's signed size and open notional. */
+  size: bigint;
+  openNotional: bigint;
   unrealizedPnl: bigint;
-  collateral: bigint;
-  notional: bigint;
+  /** The account's equity. */
   equity: bigint;
 }
 
-/** unrealizedPnl/collateral × notional/equity for a profitable position, 0 otherwise (LiquidationLogic._adlRank). */
+/**
+ * The position's place in the ADL queue the contract enforces (LiquidationMath.adlScore): its entry-price bucket
+ * counted from the losing end — 65,536 − bucket for a long, bucket + 1 for a short — so the most profitable entries
+ * per unit of size go first; 0 when not eligible (no profit, or equity ≤ 0). It does not move with the price.
+ */
 export function adlScore(r: AdlInputs): bigint {
-  if (r.unrealizedPnl <= 0n) return 0n;
-  if (r.collateral <= 0n || r.equity <= 0n) return MAX_UINT256;
-  return mulDiv(mulDiv(r.unrealizedPnl, WAD, r.collateral), r.notional, r.equity);
+  if (r.unrealizedPnl <= 0n || r.equity <= 0n || r.size === 0n) return 0n;
+  const bucket = BigInt(entryBucket(r.size, r.openNotional));
+  return r.size > 0n ? 65_536n - bucket : bucket + 1n;
 }
 
-/** Profitable counterparties in descending ADL score; ties by address for a deterministic order. */
+/**
+ * Profitable counterparties in descending ADL score; ties by address for a deterministic order. The contract
+ * accepts any position of the first bucket, so ties may go in any order.
+ */
 export function rankCounterparties<
   T extends { account: string; score: bigint; unrealizedPnl: bigint; notional: bigint },
 >(ranks: readonly T[], exclude: (account: string) => boolean): T[] {

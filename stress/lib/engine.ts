@@ -6,6 +6,7 @@
 import {
   abs,
   adlScore,
+  entryBucket,
   // PositionMath.applyFill: new size, cost basis and the PnL a fill realizes (this file's applyFill is LedgerLib's).
   applyFill as positionFill,
   mulDiv,
@@ -424,9 +425,20 @@ export function adlRank(
 ): { account: string; ref: Account; score: bigint; unrealizedPnl: bigint; notional: bigint } {
   const pnl = unrealizedPnl(c.size, c.openNotional, price);
   const notional = notionalAt(c.size, price);
-  const { collateral, equity } = accountTotals(l, c, price);
-  const score = collateral <= 0n || equity <= 0n ? 0n : adlScore({ unrealizedPnl: pnl, collateral, notional, equity });
+  const { equity } = accountTotals(l, c, price);
+  const score = adlScore({ size: c.size, openNotional: c.openNotional, unrealizedPnl: pnl, equity });
   return { account: c.id, ref: c, score, unrealizedPnl: pnl, notional };
+}
+
+/** EntryBookLib.firstBucket: the side's most profitable entry bucket (longs: the lowest, shorts: the highest). */
+function firstBucket(l: Ledger, market: number, longSide: boolean): number {
+  let first = longSide ? Infinity : -Infinity;
+  for (const p of [...l.accounts, ...l.keeper]) {
+    if (p.market !== market || p.size === 0n || p.size > 0n !== longSide) continue;
+    const b = entryBucket(p.size, p.openNotional);
+    first = longSide ? Math.min(first, b) : Math.max(first, b);
+  }
+  return first;
 }
 
 /** What a keeper call did: it went through, the contract ruled out this counterparty, or there was nothing to do. */
@@ -465,6 +477,7 @@ export function autoDeleverage(
   if (c.size === 0n || c.size > 0n === a.size > 0n) return "rejected";
   const otherPnl = unrealizedPnl(c.size, c.openNotional, price);
   if (otherPnl <= 0n) return "rejected";
+  if (entryBucket(c.size, c.openNotional) !== firstBucket(l, m, c.size > 0n)) return "rejected"; // DeleverageOutOfOrder
   const accountAbs = abs(a.size);
   const otherAbs = abs(c.size);
   let q = accountAbs < otherAbs ? accountAbs : otherAbs;

@@ -481,21 +481,22 @@ describe("trader and staker CLI against a node", function () {
     await setEthPrice(253_930_158_730n);
     expect(await liquidatable(t2.address)).to.equal(false);
 
-    // At 2100 both longs profit. Scores (unrealizedPnl/collateral × notional/equity): trader 1 100/999 ×
-    // 2100/1099 ≈ 0.191, trader 3 (collateral 1000 − taker fee 0.5) 50/999.5 × 1050/1049.5 ≈ 0.050.
+    // At 2100 both longs profit. Both bought at 2,000: entry bucket ⌊256·log2(2000 × 10^18)⌋ = 18114, a long's
+    // score 65,536 − 18114 = 47422 for both; equal scores rank by address.
     await setEthPrice(2100n * FEED_UNIT);
-    const s1 = (((100n * WAD * WAD) / (999n * WAD)) * 2100n * WAD) / (1099n * WAD);
-    const s3 = (((50n * WAD * WAD) / ((9995n * WAD) / 10n)) * 1050n * WAD) / ((10_495n * WAD) / 10n);
     const [a1, a3] = await Promise.all([
       okJson<HealthJson>(["health"], t1),
       okJson<HealthJson>(["health", t3.address]),
     ]);
-    expect(a1.markets[0]).to.include({ adlRank: 1, adlQueue: 2, adlScore: fmt(s1) });
-    expect(a3.markets[0]).to.include({ adlRank: 2, adlQueue: 2, adlScore: fmt(s3) });
+    const t1First = t1.address.toLowerCase() < t3.address.toLowerCase();
+    expect(a1.markets[0]).to.include({ adlRank: t1First ? 1 : 2, adlQueue: 2, adlScore: "47422" });
+    expect(a3.markets[0]).to.include({ adlRank: t1First ? 2 : 1, adlQueue: 2, adlScore: "47422" });
 
     const text = await ok(["health"], t1);
     expect(text).to.match(/equity: +1,099\.00 mUSD\n/);
-    expect(text).to.match(/ETH-USD +long +1\.000000 +2,100\.00 +1,053\.68 +1,001\.00 +0\.19\d+ +1 of 2/);
+    expect(text).to.match(
+      new RegExp(`ETH-USD +long +1\\.000000 +2,100\\.00 +1,053\\.68 +1,001\\.00 +47422 +${t1First ? 1 : 2} of 2`),
+    );
 
     // A long whose collateral covers a fall to zero has neither a liquidation nor a bankruptcy price: "none",
     // null in JSON (the lens's line extended below zero is not a price). `--side long` is `buy`.
@@ -677,9 +678,3 @@ describe("trader and staker CLI against a node", function () {
     expect(await chainState()).to.deep.equal(before);
   });
 });
-
-function fmt(value: bigint): string {
-  const whole = value / WAD;
-  const fraction = (value % WAD).toString().padStart(18, "0").replace(/0+$/, "");
-  return fraction === "" ? whole.toString() : `${whole}.${fraction}`;
-}

@@ -108,9 +108,8 @@ describe("BackstopLens", () => {
     await setPrice(ethFeed, 2200n);
     await setPrice(btcFeed, 58_000n);
     // frank: ETH +200, BTC short 0.1 from 60,000 to 58,000 +200; equity 996.6 + 400 = 1,396.6.
-    // score = ⌊⌊200 / 996.6⌋ × notional / 1,396.6⌋ (18 decimals):
-    //   ETH ⌊0.200682319887617900 × 2200 / 1396.6⌋ = 0.316125665009852054
-    //   BTC ⌊0.200682319887617900 × 5800 / 1396.6⌋ = 0.833422207753246326
+    // ADL score by entry bucket ⌊256·log2(entry × 10^18)⌋ (computed independently): ETH long at 2,000 is bucket
+    // 18114, score 65,536 − 18114 = 47422; BTC short at 60,000 is bucket 19370, score 19371.
     // Bankruptcy prices: ETH 2200 − 1396.6 = 803.4; BTC 58,000 + 1396.6 / 0.1 = 71,966.
     const equity = 13966n * DECI;
     const collateral = 9966n * DECI;
@@ -118,10 +117,10 @@ describe("BackstopLens", () => {
     expect(rows.length).to.equal(2);
     expect([rows[0].marketId, rows[1].marketId]).to.deep.equal([ETH_MARKET, BTC_MARKET]);
     expect([...rows[0].position]).to.deep.equal([WAD, 2000n * WAD, 2200n * WAD, 200n * WAD, 0n, 0n]);
-    expect([...rows[0].rank]).to.deep.equal([316125665009852054n, 200n * WAD, collateral, 2200n * WAD, equity]);
+    expect([...rows[0].rank]).to.deep.equal([47_422n, 200n * WAD, collateral, 2200n * WAD, equity]);
     expect(rows[0].bankruptcyPrice).to.equal(8034n * DECI);
     expect([...rows[1].position]).to.deep.equal([-DECI, -6000n * WAD, 58_000n * WAD, 200n * WAD, 0n, 0n]);
-    expect([...rows[1].rank]).to.deep.equal([833422207753246326n, 200n * WAD, collateral, 5800n * WAD, equity]);
+    expect([...rows[1].rank]).to.deep.equal([19_371n, 200n * WAD, collateral, 5800n * WAD, equity]);
     expect(rows[1].bankruptcyPrice).to.equal(71_966n * WAD);
     // Closing the ETH long at 803.4 leaves 996.6 − 1196.6 + 200 = 0: the price is where equity ends.
 
@@ -137,11 +136,10 @@ describe("BackstopLens", () => {
 
     const ranks = await lens.adlRanks(ETH_MARKET, accounts);
     expect(ranks.map((r) => [...r])).to.deep.equal([
-      [316125665009852054n, 200n * WAD, 9966n * DECI, 2200n * WAD, 13966n * DECI],
-      // alice: ⌊⌊200 / 860⌋ × 2200 / 1060⌋ = ⌊0.232558139534883720 × 2200 / 1060⌋
-      [482667836770513381n, 200n * WAD, 860n * WAD, 2200n * WAD, 1060n * WAD],
-      // carol: 0.25 × 2200 / 1000 = 0.55
-      [(55n * WAD) / 100n, 200n * WAD, 800n * WAD, 2200n * WAD, 1000n * WAD],
+      // frank, alice and carol all bought ETH at 2,000: one bucket, one score (any of them may go first).
+      [47_422n, 200n * WAD, 9966n * DECI, 2200n * WAD, 13966n * DECI],
+      [47_422n, 200n * WAD, 860n * WAD, 2200n * WAD, 1060n * WAD],
+      [47_422n, 200n * WAD, 800n * WAD, 2200n * WAD, 1000n * WAD],
       // gina is short ETH and long BTC, both −200: no score. Equity 1,997.8 − 400 = 1,597.8.
       [0n, -200n * WAD, 19978n * DECI, 2200n * WAD, 15978n * DECI],
       [0n, 0n, 0n, 0n, 0n],

@@ -65,6 +65,15 @@ async function baseFixture(): Promise<Ctx> {
  * erin −100, frank +20.
  */
 async function caseFixture(): Promise<Ctx & { startedAt: bigint; opening: DecodedEvent[] }> {
+  return openCase(false);
+}
+
+/** caseFixture, but bob has bought his short back from dave at 1,100 before the case opens. */
+function caseWithoutBobFixture(): Promise<Ctx & { startedAt: bigint; opening: DecodedEvent[] }> {
+  return openCase(true);
+}
+
+async function openCase(bobCloses: boolean): Promise<Ctx & { startedAt: bigint; opening: DecodedEvent[] }> {
   const c = await baseFixture();
   const { clearingHouse, ethFeed } = c;
   await depositUsd(clearingHouse, 1000n, c.dave, c.erin, c.frank, c.gina);
@@ -73,6 +82,7 @@ async function caseFixture(): Promise<Ctx & { startedAt: bigint; opening: Decode
   await setPrice(ethFeed, 1120n);
   await openAt(clearingHouse, c.gina, c.frank, ETH_MARKET, WAD, 1120n);
   await setPrice(ethFeed, 1100n);
+  if (bobCloses) await openAt(clearingHouse, c.bob, c.dave, ETH_MARKET, WAD, 1100n);
   const receipt = await mined(clearingHouse.connect(c.keeper).liquidate(c.alice.address, ETH_MARKET, WAD));
   return { ...c, startedAt: await blockTime(receipt), opening: waterfallEvents(clearingHouse, c.fund, receipt) };
 }
@@ -229,25 +239,18 @@ describe("Loss waterfall errors", () => {
       expect(await snap()).to.deep.equal(before);
     });
 
-    it("reverts DeleverageExceedsProfit when profit per unit is below the deficit per unit; bob is accepted", async () => {
+    it("reverts DeleverageOutOfOrder below the side's first entry bucket and changes nothing; bob, first, is accepted", async () => {
       const { clearingHouse, fund, alice, bob, frank, keeper, snap } = await networkHelpers.loadFixture(caseFixture);
       const before = await snap();
-      // The fund's part (the pot's 0.8652; the fund is empty) is kept for the end, so the counterparties' part
-      // it checks is 40 − 0.8652 = 39.1348.
-      // frank sold 1 at 1120: profit 20 per unit against a deficit of 39.1348 per unit.
+      // Shorts: bob sold at 2,000 (bucket 18114), frank at 1,120 (17900), erin at 1,000 (a loser). Buckets are
+      // ⌊256·log2(price × 10^18)⌋, computed independently. bob's is first; frank may not go before him.
       await expect(clearingHouse.connect(keeper).autoDeleverage(alice.address, ETH_MARKET, frank.address, WAD))
-        .to.be.revertedWithCustomError(clearingHouse, "DeleverageExceedsProfit")
-        .withArgs(frank.address, DEFICIT_AFTER_POT, 20n * WAD);
-      // Half the size: loss ⌊39.1348 × 0.5⌋ = 19.5674, profit 10.
-      await expect(clearingHouse.connect(keeper).autoDeleverage(alice.address, ETH_MARKET, frank.address, WAD / 2n))
-        .to.be.revertedWithCustomError(clearingHouse, "DeleverageExceedsProfit")
-        .withArgs(frank.address, DEFICIT_AFTER_POT / 2n, 10n * WAD);
+        .to.be.revertedWithCustomError(clearingHouse, "DeleverageOutOfOrder")
+        .withArgs(frank.address, 17_900n, 18_114n);
       expect(await snap()).to.deep.equal(before);
 
-      // bob (sold at 2000, +900) takes all of it at 1100 + 39.1348. His score: collateral 999, equity
-      // 999 + 900 = 1899, notional 1100: ⌊⌊900 / 999⌋ × 1100 / 1899⌋ in 18 decimals.
-      const score = (((900n * WAD * WAD) / (999n * WAD)) * 1100n * WAD) / (1899n * WAD);
-      expect(score).to.equal(521848863081090568n);
+      // bob (sold at 2000, +900) takes all of it at 1100 + 39.1348. His score: bucket 18114 + 1.
+      const score = 18_115n;
       const receipt = await mined(
         clearingHouse.connect(keeper).autoDeleverage(alice.address, ETH_MARKET, bob.address, WAD),
       );
@@ -265,7 +268,7 @@ describe("Loss waterfall errors", () => {
           WAD,
           1100n * WAD + DEFICIT_AFTER_POT,
           DEFICIT_AFTER_POT,
-          521848863081090568n,
+          score,
         ),
         ev("InsuranceFundDrawn", alice.address, alice.address, POT_AT_CASE),
         ev("BadDebtResolved", alice.address, ETH_MARKET, 40n * WAD, POT_AT_CASE, DEFICIT_AFTER_POT, 0n, 0n, 0n),
@@ -273,6 +276,26 @@ describe("Loss waterfall errors", () => {
       expect(await clearingHouse.openDeleverageCases()).to.equal(0n);
       expect(await clearingHouse.collateralOf(alice.address)).to.equal(0n);
       expect(await clearingHouse.insuranceFees()).to.equal(0n);
+    });
+
+    it("reverts DeleverageExceedsProfit when the first bucket's profit per unit is below the deficit per unit", async () => {
+      const { clearingHouse, alice, frank, keeper, snap } = await networkHelpers.loadFixture(caseWithoutBobFixture);
+      // bob bought his short back before the case: frank's 1,120 is the first bucket. The fund's part (the fee pot;
+      // the fund is empty) is kept for the end, so the counterparties' part it checks is 40 − the pot. frank:
+      // profit 20 per unit against a deficit of 40 − the pot. bob's and dave's trade (1,100 notional, fees 0.02% +
+      // 0.05% = 0.77) set 30% of its fees aside: the pot is 0.8652 + 0.231 = 1.0962.
+      const before = await snap();
+      const pot = POT_AT_CASE + 231n * 10n ** 15n;
+      expect(await clearingHouse.insuranceFees()).to.equal(pot);
+      const deficit = 40n * WAD - pot; // 38.9038
+      await expect(clearingHouse.connect(keeper).autoDeleverage(alice.address, ETH_MARKET, frank.address, WAD))
+        .to.be.revertedWithCustomError(clearingHouse, "DeleverageExceedsProfit")
+        .withArgs(frank.address, deficit, 20n * WAD);
+      // Half the size: loss ⌊deficit × 0.5⌋, profit 10.
+      await expect(clearingHouse.connect(keeper).autoDeleverage(alice.address, ETH_MARKET, frank.address, WAD / 2n))
+        .to.be.revertedWithCustomError(clearingHouse, "DeleverageExceedsProfit")
+        .withArgs(frank.address, deficit / 2n, 10n * WAD);
+      expect(await snap()).to.deep.equal(before);
     });
 
     it("reverts NotBankrupt after a depositFor; liquidate then closes the case and counters return to zero", async () => {

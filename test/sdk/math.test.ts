@@ -17,6 +17,7 @@ import {
   MAX_UINT256,
   accountHealth,
   adlScore,
+  priceBucket,
   fundingIndexGrowth,
   fundingOwed,
   isBankrupt,
@@ -216,12 +217,7 @@ async function compareAll(s: System, tracker: Tracker, accounts: HardhatEthersSi
       const pnl = unrealizedPnl(view.size, view.openNotional, view.markPrice);
       expect(rank.notional).to.equal(notionalAt(view.size, view.markPrice));
       expect(
-        adlScore({
-          unrealizedPnl: pnl,
-          collateral,
-          notional: notionalAt(view.size, view.markPrice),
-          equity: mine.equity,
-        }),
+        adlScore({ size: view.size, openNotional: view.openNotional, unrealizedPnl: pnl, equity: mine.equity }),
       ).to.equal(rank.score, `ADL score of ${a} in ${m}`);
       seen.positions++;
     }
@@ -237,8 +233,17 @@ describe("keeper risk math", function () {
       expect(mulDivCeil(7n, 1n, 2n)).to.equal(4n);
       expect(mulDivFloor(-6n, 1n, 2n)).to.equal(-3n);
       expect(notionalAt(-3n, E / 2n)).to.equal(2n); // 1.5 wei rounds up
-      expect(adlScore({ unrealizedPnl: 1n, collateral: 0n, notional: 1n, equity: 1n })).to.equal(MAX_UINT256);
-      expect(adlScore({ unrealizedPnl: 0n, collateral: 5n, notional: 1n, equity: 1n })).to.equal(0n);
+      // ADL score: the entry bucket counted from the losing end; 0 without profit or equity. 100 USD is bucket
+      // ⌊256·log2(10^20)⌋ = 17008 (computed independently to 80 digits).
+      const at100 = { openNotional: 100n * E, unrealizedPnl: 1n, equity: 1n };
+      expect(priceBucket(100n * E)).to.equal(17008);
+      expect(priceBucket(75n * E)).to.equal(16902);
+      expect(priceBucket(1n)).to.equal(0);
+      expect(priceBucket(2n ** 200n + 12345n)).to.equal(51200);
+      expect(adlScore({ ...at100, size: E })).to.equal(65_536n - 17008n);
+      expect(adlScore({ ...at100, size: -E, openNotional: -100n * E })).to.equal(17009n);
+      expect(adlScore({ ...at100, size: E, equity: 0n })).to.equal(0n);
+      expect(adlScore({ ...at100, size: E, unrealizedPnl: 0n })).to.equal(0n);
     });
 
     it("orders the queue by shortfall, largest first, ties by address, healthy accounts out", function () {

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { isAddress } from "ethers";
 
-import { WAD_DECIMALS, entryPrice, formatDisplay, parsePositive } from "#sdk";
+import { entryPrice, parsePositive } from "#sdk";
 import { readAccount } from "../chain.js";
 import { baseOf, money, shortAddress, size, tokens } from "../format.js";
 import { transact, useAction, useChainData, type Session } from "../session.js";
@@ -147,7 +147,7 @@ function AccountView({ session, account }: { session: Session; account: string }
                     <td data-testid="bankruptcy-price">
                       {p.bankruptcyPrice === undefined ? "none" : money(p.bankruptcyPrice, symbol)}
                     </td>
-                    <td data-testid="adl-score">{formatDisplay(p.adl.score, WAD_DECIMALS, 4)}</td>
+                    <td data-testid="adl-score">{p.adl.score.toString()}</td>
                     <td data-testid="adl-rank">
                       <RiskLight place={p.adl} />{" "}
                       {p.adl.rank === undefined ? `not queued (of ${p.adl.queue})` : `${p.adl.rank} of ${p.adl.queue}`}

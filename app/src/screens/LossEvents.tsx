@@ -51,7 +51,7 @@ export function LossEvents({ session }: { session: Session }) {
                   <tr key={`a${s.blockNumber}-${s.logIndex}`} data-testid="adl-step">
                     <td>
                       auto-deleveraged <span title={s.counterparty}>{shortAddress(s.counterparty)}</span> (score{" "}
-                      {formatUnitsExact(s.score, 18).slice(0, 10)})
+                      {s.score.toString()})
                     </td>
                     <td>
                       {size(s.size, baseOf(symbolOf(s.marketId)))} at {money(s.price, symbol)}: gave up{" "}

@@ -20,11 +20,11 @@ const LOSS_1 = 100_346_666_666_666_666_666n; // ⌊150.52 × 2 / 3⌋
 const LOSS_2 = 50_173_333_333_333_333_334n; // 150.52 − LOSS_1: the last part takes the rest
 
 describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", function () {
-  it("deleverages the two counterparties in score order; the case closes with its receipt", async function () {
+  it("deleverages the two counterparties of the first entry bucket; the case closes with its receipt", async function () {
     const c = await networkHelpers.loadFixture(adlCaseFixture);
     const { clearingHouse, fund, alice, bob, carol, dave, erin, frank } = c;
 
-    // bob first (higher score). The fund's part of the deficit 201.2 is what it can pay now: the pot's 1.68 and
+    // bob first (he and erin share the first bucket: either may go). The fund's part of the deficit 201.2 is what it can pay now: the pot's 1.68 and
     // the 49 USD left in its window, 50.68; it is kept for the end, so that the fund pays nothing while alice
     // still holds a position (issue 9, finding 7). bob takes back 2 of alice's 3 ETH and gives up his share of
     // the rest, ⌊(201.2 − 50.68) × 2/3⌋ = 100.346666666666666666, against the oracle: alice sells at

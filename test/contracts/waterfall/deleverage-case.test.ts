@@ -147,9 +147,7 @@ describe("Bad debt: partly covered by the fund, then deleveraged (ETH)", functio
     });
     await expectFund(c, { totalAssets: 10_000n * USD, totalSupply: FUND_SHARES, availableForDraw: 49n * USD });
 
-    // The ADL queue: score = pnl / collateral × notional / equity (each step rounded down).
-    // bob: ⌊600/998⌋ = 0.601202404809619238; × 3400 / 1598 → 1.27915405278642391.
-    // erin: ⌊600/9998⌋ = 0.060012002400480096; × 3400 / 10598 → 0.019252765442690349. bob goes first.
+    // The ADL queue is by entry bucket; bob and erin both sold at 2,000, so they share the first bucket and score.
     const bobRank = await clearingHouse.adlRank(bob.address, ETH_MARKET);
     expect([...bobRank]).to.deep.equal([SCORE_BOB, 600n * E, 998n * E, 3400n * E, 1598n * E]);
     const erinRank = await clearingHouse.adlRank(erin.address, ETH_MARKET);

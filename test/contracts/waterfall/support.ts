@@ -60,9 +60,10 @@ export async function ethCoveredFixture(): Promise<Ctx> {
   return c;
 }
 
-// bob's and erin's ADL scores once adlSetupFixture's ETH price has fallen (derived in deleverage-case.test.ts).
-export const SCORE_BOB = 1_279_154_052_786_423_910n;
-export const SCORE_ERIN = 19_252_765_442_690_349n;
+// bob's and erin's ADL scores in adlSetupFixture: both sold at 2,000, entry bucket ⌊256·log2(2000 × 10^18)⌋ =
+// 18114 (computed independently), a short's score is bucket + 1. Equal scores: the contract takes either first.
+export const SCORE_BOB = 18_115n;
+export const SCORE_ERIN = 18_115n;
 
 export interface CaseCtx extends Ctx {
   openedAt: bigint;

@@ -8,7 +8,8 @@ import {TestBase, Bound} from "../utils/Vm.sol";
 /// @notice EntryBookLib: the bucket function against values computed independently (⌊256·log2(p)⌋ to 80 digits
 /// in Python's decimal module), its monotonicity and octave step, and the book's prefix and suffix sums against a
 /// brute-force sum over the positions, after fuzzed opens, moves and closes (dust and large, both sides, several
-/// positions in one bucket, a bucket emptied and refilled).
+/// positions in one bucket, a bucket emptied and refilled); and the first bucket of each side, in books that keep
+/// sums and in books that keep counts only (as ADL markets do), against the brute-force lowest or highest entry.
 contract EntryBookFuzzTest is TestBase {
     using Bound for uint256;
 
@@ -16,6 +17,8 @@ contract EntryBookFuzzTest is TestBase {
     uint256 internal constant N = 10;
 
     EntryBook[2] internal books;
+    /// The same positions in books that keep counts only, as ADL markets do.
+    EntryBook[2] internal countBooks;
     int256[N] internal sizes;
     int256[N] internal notionals;
 
@@ -52,7 +55,8 @@ contract EntryBookFuzzTest is TestBase {
     }
 
     function _set(uint256 i, int256 size, int256 notional) internal {
-        EntryBookLib.move(books, sizes[i], notionals[i], size, notional);
+        EntryBookLib.move(books, sizes[i], notionals[i], size, notional, true);
+        EntryBookLib.move(countBooks, sizes[i], notionals[i], size, notional, false);
         (sizes[i], notionals[i]) = (size, notional);
     }
 
@@ -64,6 +68,20 @@ contract EntryBookFuzzTest is TestBase {
             uint256 absNotional = uint256(notionals[i] > 0 ? notionals[i] : -notionals[i]);
             uint256 b = EntryBookLib.entryBucket(absSize, absNotional);
             if (below ? b <= bucket : b >= bucket) (s, n) = (s + absSize, n + absNotional);
+        }
+    }
+
+    /// @dev The lowest entry bucket among the longs, or the highest among the shorts; `none` when the side is flat.
+    function _bruteFirst(bool longSide) internal view returns (uint256 first, bool none) {
+        none = true;
+        for (uint256 i = 0; i < N; ++i) {
+            int256 size = sizes[i];
+            if (size == 0 || (size > 0) != longSide) continue;
+            uint256 absSize = uint256(size > 0 ? size : -size);
+            uint256 absNotional = uint256(notionals[i] > 0 ? notionals[i] : -notionals[i]);
+            uint256 b = EntryBookLib.entryBucket(absSize, absNotional);
+            if (none || (longSide ? b < first : b > first)) first = b;
+            none = false;
         }
     }
 
@@ -100,8 +118,20 @@ contract EntryBookFuzzTest is TestBase {
                 assertEq(n, bn, "notional at or above");
             }
         }
+        for (uint256 side = 0; side < 2; ++side) {
+            (uint256 first, bool empty) = EntryBookLib.firstBucket(books[side], side == 0);
+            (uint256 firstCounted, bool emptyCounted) = EntryBookLib.firstBucket(countBooks[side], side == 0);
+            (uint256 expected, bool none) = _bruteFirst(side == 0);
+            assertEq(empty, none, "empty side");
+            assertEq(emptyCounted, none, "empty side (counts)");
+            if (!none) {
+                assertEq(first, expected, "first bucket");
+                assertEq(firstCounted, expected, "first bucket (counts)");
+            }
+        }
         // Everything closed: the book is empty again.
         for (uint256 i = 0; i < N; ++i) _set(i, 0, 0);
         assertEq(books[0].wordBitmap | books[1].wordBitmap, 0, "empty book");
+        assertEq(countBooks[0].wordBitmap | countBooks[1].wordBitmap, 0, "empty book (counts)");
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Position} from "../../../contracts/interfaces/ClearingHouseTypes.sol";
+import {EntryBookLib} from "../../../contracts/libraries/EntryBookLib.sol";
 import {HaircutLib} from "../../../contracts/libraries/HaircutLib.sol";
 import {Ledger} from "../../../contracts/libraries/Ledger.sol";
 import {TestBase, Bound} from "../utils/Vm.sol";
@@ -38,7 +39,8 @@ contract HaircutFuzzTest is TestBase {
 
     function _open(address account, int256 size, int256 openNotional) internal {
         Position storage p = ledger.positions[account][MARKET];
-        HaircutLib.updateBook(ledger, MARKET, p.size, p.openNotional, size, openNotional);
+        EntryBookLib.move(ledger.entryBooks[MARKET], p.size, p.openNotional, size, openNotional, true);
+        HaircutLib.updateCostBasis(ledger, MARKET, p.openNotional, openNotional);
         p.size = int128(size);
         p.openNotional = int128(openNotional);
         HaircutLib.snap(ledger, account, MARKET, size, openNotional);

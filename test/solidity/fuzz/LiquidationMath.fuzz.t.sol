@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {EntryBookLib} from "../../../contracts/libraries/EntryBookLib.sol";
 import {LiquidationMath} from "../../../contracts/libraries/LiquidationMath.sol";
 import {PositionMath} from "../../../contracts/libraries/PositionMath.sol";
 import {TestBase, Bound} from "../utils/Vm.sol";
@@ -166,22 +167,25 @@ contract LiquidationMathTest is TestBase {
 
     // ------------------------------------------------------------ ADL score
 
-    /// Zero unless the position is profitable and collateral and equity are positive; otherwise
-    /// ⌊⌊pnl·1e18/collateral⌋ · notional / equity⌋, and more profit never ranks lower.
-    function testFuzz_adlScore(int256 pnlSeed, int256 cSeed, uint256 nSeed, int256 eSeed, uint256 extra) public pure {
+    /// Zero unless the position is profitable and equity is positive; otherwise a key in 1 … 65,536 by entry
+    /// bucket: for two positions on one side, the one whose entry is more profitable per unit at any price (lower
+    /// for longs, higher for shorts) never has the lower key, and a higher key means a more profitable entry.
+    function testFuzz_adlScore(uint256 eA, uint256 eB, int256 pnlSeed, int256 eSeed, bool long) public pure {
         int256 pnl = pnlSeed.bound(-int256(MAX_AMOUNT), int256(MAX_AMOUNT));
-        int256 collateral = cSeed.bound(-int256(MAX_AMOUNT), int256(MAX_AMOUNT));
-        uint256 notional = nSeed.bound(0, MAX_AMOUNT);
         int256 equity = eSeed.bound(-int256(MAX_AMOUNT), int256(MAX_AMOUNT));
-        uint256 score = LiquidationMath.adlScore(pnl, collateral, notional, equity);
-        if (pnl <= 0 || collateral <= 0 || equity <= 0) {
-            assertEq(score, 0, "not eligible: 0");
+        int256 size = long ? int256(1) : -1;
+        (eA, eB) = (eA.bound(1, MAX_PRICE), eB.bound(1, MAX_PRICE));
+        uint256 a = LiquidationMath.adlScore(size, EntryBookLib.priceBucket(eA), pnl, equity);
+        uint256 b = LiquidationMath.adlScore(size, EntryBookLib.priceBucket(eB), pnl, equity);
+        if (pnl <= 0 || equity <= 0) {
+            assertEq(a + b, 0, "not eligible: 0");
             return;
         }
-        uint256 ratio = (uint256(pnl) * WAD) / uint256(collateral);
-        assertEq(score, (ratio * notional) / uint256(equity), "score formula");
-        int256 more = pnl + int256(extra.bound(0, MAX_AMOUNT));
-        assertGe(LiquidationMath.adlScore(more, collateral, notional, equity), score, "monotone in profit");
+        assertGe(a, 1, "eligible: at least 1");
+        assertLe(a, 65_536, "at most 65,536");
+        bool aBetter = long ? eA < eB : eA > eB;
+        if (aBetter) assertGe(a, b, "a more profitable entry never ranks lower");
+        if (a > b) assertTrue(long ? eA < eB : eA > eB, "a higher key is a more profitable entry");
     }
 
     // ------------------------------------------------------------ bankruptcy price

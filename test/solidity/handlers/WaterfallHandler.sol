@@ -22,6 +22,7 @@ import {IClearingHouseEvents} from "../../../contracts/interfaces/IClearingHouse
 import {IInsuranceFund} from "../../../contracts/interfaces/IInsuranceFund.sol";
 import {AggregatorV3Interface} from "../../../contracts/interfaces/external/AggregatorV3Interface.sol";
 import {InsuranceFund} from "../../../contracts/insurance/InsuranceFund.sol";
+import {EntryBookLib} from "../../../contracts/libraries/EntryBookLib.sol";
 import {ChainlinkOracleAdapter} from "../../../contracts/oracle/ChainlinkOracleAdapter.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
@@ -326,6 +327,9 @@ contract WaterfallHandler is CheatCodes {
     // (the campaign is run against the old LiquidationLogic to show that it finds finding 1).
     bytes4 internal constant LARGEST_POSITION_GOES_LAST = bytes4(keccak256("LargestPositionGoesLast(address,uint256)"));
     bytes4 internal constant SIDE_FROZEN_BY_DELEVERAGE = bytes4(keccak256("SideFrozenByDeleverage(uint256,bool)"));
+    bytes4 internal constant DELEVERAGE_OUT_OF_ORDER = bytes4(
+        keccak256("DeleverageOutOfOrder(address,uint256,uint256)")
+    );
 
     // Failure categories, one per invariant.
     uint256 public constant F_BALANCE = 0; // a call or receipt that does not add up
@@ -342,7 +346,9 @@ contract WaterfallHandler is CheatCodes {
     uint256 public constant F_BANKRUPT_REWARD = 8;
     /// An unstake that paid more than min(value at request, value at exitAt) (issue 9, finding 4).
     uint256 public constant F_EXIT = 9;
-    uint256 public constant CATEGORIES = 10;
+    /// An ADL step that took from a counterparty outside its side's first entry bucket (issue 10).
+    uint256 public constant F_ADL_ORDER = 10;
+    uint256 public constant CATEGORIES = 11;
 
     /// @dev The state a waterfall call starts from.
     struct Party {
@@ -479,6 +485,9 @@ contract WaterfallHandler is CheatCodes {
     uint256 public unstakeCancels;
     /// Value at request of the request being unstaked (kept here to stay within the stack).
     uint256 internal _assetsAtRequest;
+    /// Whether the counterparty of the ADL call being made is in its side's first entry bucket.
+    bool internal _inOrder;
+    uint256 public outOfTurnRefusals;
 
     uint256[CATEGORIES] public failures;
     string[CATEGORIES] internal _firstFailure;
@@ -626,6 +635,39 @@ contract WaterfallHandler is CheatCodes {
         DeleverageCase memory c = clearingHouse.deleverageCaseOf(a);
         address counterparty = _bestCounterparty(a, c.marketId, c.longCounterparties);
         if (counterparty == address(0)) return;
+        _deleverageWith(a, c, counterparty, keeperSeed, sizeSeed);
+    }
+
+    /// Adversarial: a keeper deleverages against any profitable counterparty it likes, not the best ranked (it
+    /// spares its own). The contract must refuse one outside the side's first entry bucket and change nothing.
+    function autoDeleverageOutOfTurn(uint256 accountSeed, uint256 keeperSeed, uint256 pickSeed) public {
+        ++calls;
+        (bool found, address a) = _findOpenCase(accountSeed);
+        if (!found) return;
+        DeleverageCase memory c = clearingHouse.deleverageCaseOf(a);
+        address counterparty;
+        for (uint256 k = 0; k < ACCOUNTS && counterparty == address(0); ++k) {
+            address x = _accounts[(pickSeed + k) % ACCOUNTS];
+            int256 size = clearingHouse.positionOf(x, c.marketId).size;
+            if (x == a || size == 0 || (size > 0) != c.longCounterparties) continue;
+            if (clearingHouse.adlRank(x, c.marketId).unrealizedPnl > 0) counterparty = x;
+        }
+        if (counterparty == address(0)) return;
+        int256 sizeBefore = clearingHouse.positionOf(counterparty, c.marketId).size;
+        _deleverageWith(a, c, counterparty, keeperSeed, type(uint256).max);
+        if (!_inOrder && clearingHouse.positionOf(counterparty, c.marketId).size != sizeBefore) {
+            _fail(F_ADL_ORDER, "ADL took from a counterparty outside its side's first entry bucket");
+        }
+    }
+
+    function _deleverageWith(
+        address a,
+        DeleverageCase memory c,
+        address counterparty,
+        uint256 keeperSeed,
+        uint256 sizeSeed
+    ) internal {
+        _inOrder = _entryBucket(counterparty, c.marketId) == _firstBucket(c.marketId, c.longCounterparties);
         uint256 positionAbs = WaterfallMath.abs(clearingHouse.positionOf(a, c.marketId).size);
         uint256 size = sizeSeed % 3 == 0 ? (sizeSeed / 3).bound(1, positionAbs) : type(uint256).max;
         address keeper = _accounts[TRADERS + (keeperSeed % 2)];
@@ -1124,9 +1166,11 @@ contract WaterfallHandler is CheatCodes {
         }
         bool expected;
         if (c.kind == DELEVERAGE) {
+            if (selector == DELEVERAGE_OUT_OF_ORDER && !_inOrder) ++outOfTurnRefusals;
             expected =
                 selector == IClearingHouseErrors.DeleverageExceedsProfit.selector ||
-                selector == IClearingHouseErrors.NotBankrupt.selector;
+                selector == IClearingHouseErrors.NotBankrupt.selector ||
+                (selector == DELEVERAGE_OUT_OF_ORDER && !_inOrder);
         } else if (c.kind == LIQUIDATE) {
             // A bankrupt account's largest position goes last; a trader liquidating may lack the margin to take
             // the position (or, on the old code, the charged side may be empty once it has).
@@ -1372,6 +1416,24 @@ contract WaterfallHandler is CheatCodes {
                 best = a;
                 bestScore = rank.score;
             }
+        }
+    }
+
+    /// @dev The entry bucket of a position, ⌊256·log2(|openNotional| / |size|)⌋ (EntryBookLib's function).
+    function _entryBucket(address account, uint256 marketId) internal view returns (uint256) {
+        PositionView memory p = clearingHouse.positionOf(account, marketId);
+        return EntryBookLib.entryBucket(WaterfallMath.abs(p.size), WaterfallMath.abs(p.openNotional));
+    }
+
+    /// @dev The side's first entry bucket over every account holding a position there (the lowest entry of the
+    /// longs, the highest of the shorts), by brute force.
+    function _firstBucket(uint256 marketId, bool longSide) internal view returns (uint256 first) {
+        first = longSide ? type(uint256).max : 0;
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            int256 size = clearingHouse.positionOf(_accounts[i], marketId).size;
+            if (size == 0 || (size > 0) != longSide) continue;
+            uint256 b = _entryBucket(_accounts[i], marketId);
+            if (longSide ? b < first : b > first) first = b;
         }
     }
 

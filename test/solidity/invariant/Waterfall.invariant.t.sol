@@ -34,7 +34,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trades, gaps and liquidations weigh more: positions must build up and prices gap for bad debt to appear
         // within a run.
-        bytes4[] memory s = new bytes4[](27);
+        bytes4[] memory s = new bytes4[](29);
         s[0] = WaterfallHandler.trade.selector;
         s[1] = WaterfallHandler.trade.selector;
         s[2] = WaterfallHandler.trade.selector;
@@ -64,6 +64,9 @@ contract WaterfallInvariantTest is WaterfallSetup {
         s[24] = WaterfallHandler.liquidateByCounterparty.selector;
         s[25] = WaterfallHandler.refillDuringCase.selector;
         s[26] = WaterfallHandler.cancelUnstake.selector;
+        // Issue 10: a keeper choosing whom ADL takes from.
+        s[27] = WaterfallHandler.autoDeleverageOutOfTurn.selector;
+        s[28] = WaterfallHandler.autoDeleverageOutOfTurn.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
@@ -139,6 +142,12 @@ contract WaterfallInvariantTest is WaterfallSetup {
             if (clearingHouse.openMarketsOf(a).length != 0 || clearingHouse.deleverageCaseOf(a).open) continue;
             assertGe(clearingHouse.collateralOf(a), int256(0), "flat account without a case: collateral >= 0");
         }
+    }
+
+    /// Issue 10: no ADL step took from a counterparty outside its side's first entry bucket, whoever the keeper
+    /// named.
+    function invariant_adlTakesTheFirstEntryBucketFirst() public view {
+        _noFailure(handler.F_ADL_ORDER());
     }
 
     /// d. No ADL took more from a counterparty than the unrealized profit of the part it took back.
@@ -394,6 +403,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
         invariant_noUnexpectedRevert();
         invariant_chargeCoversTheWholeSide();
         invariant_noRewardOnBankruptLiquidation();
+        invariant_adlTakesTheFirstEntryBucketFirst();
         invariant_tokensConserved();
     }
 

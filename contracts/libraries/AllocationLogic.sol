@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {EntryBookLib} from "./EntryBookLib.sol";
 import {HaircutLib} from "./HaircutLib.sol";
 import {Ledger} from "./Ledger.sol";
 
-/// @title HaircutLogic
-/// @notice The position side of loss policy Haircut, deployed once and linked: settling a position's share of its
-/// side's profit haircuts, keeping the side's entry book and the position's snapshot in step with a fill, and
-/// what a position owes. External so that the clearing house stays under the contract size limit; the index math
-/// is in {HaircutLib}. Only haircut markets call it.
-library HaircutLogic {
+/// @title AllocationLogic
+/// @notice The position side of loss allocation, deployed once and linked: keeping each side's entry book in step
+/// with a fill (ADL markets count positions per bucket for the order; haircut markets sum them, to find the winners
+/// of a charge), and in haircut markets settling a position's share of its side's profit haircuts and what a
+/// position owes. External so that the clearing house stays under the contract size limit; the index math is in
+/// {HaircutLib} and {EntryBookLib}. Socialized markets never call it.
+library AllocationLogic {
     /// @notice Settles the position's haircut share into its account's collateral (see {HaircutLib-settle}).
     /// @param ledger The clearing house's state.
     /// @param account The position's account.
@@ -20,8 +22,9 @@ library HaircutLogic {
         HaircutLib.settle(ledger, account, marketId, size, openNotional);
     }
 
-    /// @notice Moves the position in its side's entry book and points its snapshot at its new entry bucket, after
-    /// a fill that changed it from (sizeBefore, openNotionalBefore) to (sizeAfter, openNotionalAfter).
+    /// @notice After a fill that changed the position from (sizeBefore, openNotionalBefore) to (sizeAfter,
+    /// openNotionalAfter): moves it in its side's entry book (counts in an ADL market, sums in a haircut market);
+    /// in a haircut market also keeps the side's cost basis and points the position's snapshot at its new bucket.
     /// @param ledger The clearing house's state.
     /// @param account The position's account.
     /// @param marketId The position's market.
@@ -29,6 +32,7 @@ library HaircutLogic {
     /// @param openNotionalBefore Open notional before the fill.
     /// @param sizeAfter Size after the fill.
     /// @param openNotionalAfter Open notional after the fill.
+    /// @param haircut Whether the market's loss policy is Haircut (else AutoDeleverage).
     function afterFill(
         Ledger storage ledger,
         address account,
@@ -36,9 +40,19 @@ library HaircutLogic {
         int256 sizeBefore,
         int256 openNotionalBefore,
         int256 sizeAfter,
-        int256 openNotionalAfter
+        int256 openNotionalAfter,
+        bool haircut
     ) public {
-        HaircutLib.updateBook(ledger, marketId, sizeBefore, openNotionalBefore, sizeAfter, openNotionalAfter);
+        EntryBookLib.move(
+            ledger.entryBooks[marketId],
+            sizeBefore,
+            openNotionalBefore,
+            sizeAfter,
+            openNotionalAfter,
+            haircut
+        );
+        if (!haircut) return;
+        HaircutLib.updateCostBasis(ledger, marketId, openNotionalBefore, openNotionalAfter);
         HaircutLib.snap(ledger, account, marketId, sizeAfter, openNotionalAfter);
     }
 
