@@ -1,11 +1,12 @@
 // Gas of one profit haircut (issue 10) with 1 and 1,000 other positions on the charged side, on the production
-// build: `npm run bench:haircut`. Writes results/bench/haircut-gas.json. O(1) means the two figures are equal up to
-// the storage warmth of the accounts involved, which is the same in both runs.
+// build: `npm run bench:haircut`. Writes results/bench/haircut-gas.json. The charge sums the entry buckets on the
+// losing side of the price, so its cost depends on how many of those are occupied, not on the number of positions:
+// the other positions' entries are spread over 40 price levels (80 … 119), five of them (80 … 84) losers at 85.
 //
 // Per run: a fresh system with a third market (SOL at 100, policy haircut, no fees, no funding) and an empty fund;
-// N wallets each short 0.1 SOL against a whale; alice long 20 at 100 (deposit 250) against bob (short 20); SOL
-// falls to 85: alice's deficit 50 is taken from the shorts' profit. Measured: the keeper's liquidate (the charge,
-// the receipt and the hand-over), and bob's next withdrawal (settling his share).
+// N wallets each short 0.1 SOL against a whale at 80 + (k mod 40); alice long 20 at 100 (deposit 250) against bob
+// (short 20); SOL falls to 85: alice's deficit 50 is taken from the winners' profit. Measured: the keeper's
+// liquidate (the charge, the receipt and the hand-over), and bob's next withdrawal (settling his share).
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 
 import { LOSS_POLICY_HAIRCUT, USD, WAD, deploySystem, ethers, marketParams } from "../devnet/hardhat/fixture.js";
@@ -56,7 +57,10 @@ async function measure(others: number): Promise<Figure> {
 
   // The other positions: wallets that never send a transaction, each short 0.1 SOL, collateral paid in by the whale.
   const domain = await orderDomain(ch);
-  for (let k = 0; k < others; k += 1) {
+  const levels = Array.from({ length: others }, (_, k) => k).sort((a, b) => (a % 40) - (b % 40));
+  for (const k of levels) {
+    const price = BigInt(80 + (k % 40)) * WAD;
+    await setPrice(feed, price);
     const wallet = new Wallet(keccak256(toUtf8Bytes(`backstop-bench/haircut/${k}`)));
     await mined(ch.connect(whale).depositFor(wallet.address, 100n * USD));
     const order = {
@@ -64,7 +68,7 @@ async function measure(others: number): Promise<Figure> {
       marketId: SOL,
       isBuy: false,
       size: WAD / 10n,
-      limitPrice: 100n * WAD,
+      limitPrice: price,
       expiry: 2n ** 40n,
       nonce: 0n,
       reduceOnly: false,
@@ -72,6 +76,7 @@ async function measure(others: number): Promise<Figure> {
     const signature = await wallet.signTypedData(domain, ORDER_TYPES, order);
     await mined(ch.connect(whale).fillOrder(order, signature, order.size));
   }
+  await setPrice(feed, 100n * WAD);
   await trade(ch, bob, alice, { marketId: SOL, isBuy: false, size: 20n * WAD, limitPrice: 100n * WAD }, 20n * WAD);
   await setPrice(feed, 85n * WAD);
 

@@ -44,6 +44,16 @@ export interface ReceiptTotals {
   fundPaid: bigint;
   deleveraged: bigint;
   socialized: bigint;
+  /** Taken from the other side's profit (policy haircut). */
+  haircut: bigint;
+}
+
+/**
+ * What was taken from traders (ADL, socialization, haircut) beyond what the fund could not pay: 0 by construction
+ * (every receipt balances to the wei), shown so that a reader need not take it on trust.
+ */
+export function overshoot(t: ReceiptTotals): bigint {
+  return t.deleveraged + t.socialized + t.haircut - (t.shortfall - t.fundPaid);
 }
 
 export interface MarketTotals extends ReceiptTotals {
@@ -156,13 +166,16 @@ export function renderMarkdown(r: DemoReport): string {
     "",
     "## Bad debt by market",
     "",
-    `| market | policy | receipts | shortfall (${unit}) | fund paid | ADL | socialized |`,
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    `| market | policy | receipts | shortfall (${unit}) | fund paid | ADL | socialized | haircut | overshoot |`,
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...r.totals.map(
       (t) =>
         `| ${t.symbol} | ${t.policy} | ${t.receipts} | ${usd(t.shortfall)} | ${usd(t.fundPaid)} | ` +
-        `${usd(t.deleveraged)} | ${usd(t.socialized)} |`,
+        `${usd(t.deleveraged)} | ${usd(t.socialized)} | ${usd(t.haircut)} | ${usd(overshoot(t))} |`,
     ),
+    "",
+    "Overshoot: what was taken from traders beyond the part of the shortfall the fund could not pay (ADL + " +
+      "socialized + haircut − (shortfall − fund paid)); 0 by the contracts' rule.",
     "",
     "## Loss events (from the chain's events)",
     "",

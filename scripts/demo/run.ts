@@ -192,6 +192,7 @@ function stepTotals(events: WaterfallEvents): ReceiptTotals {
     fundPaid: sum(events.fundDraws.filter((d) => d.recipient === d.account).map((d) => d.amount)),
     deleveraged: sum(events.adlSteps.map((s) => s.loss)),
     socialized: sum(events.socializations.map((s) => s.amount)),
+    haircut: sum(events.receipts.map((r) => r.haircut)),
   };
 }
 
@@ -202,6 +203,7 @@ function receiptTotals(receipts: readonly ReceiptEvent[]): ReceiptTotals {
     fundPaid: sum(receipts.map((r) => r.fundPaid)),
     deleveraged: sum(receipts.map((r) => r.deleveraged)),
     socialized: sum(receipts.map((r) => r.socialized)),
+    haircut: sum(receipts.map((r) => r.haircut)),
   };
 }
 

@@ -68,8 +68,12 @@ describe("demo", function () {
       expect(social.length).to.be.greaterThan(0);
       expect(adl.every((e) => e.receipt.marketId === 0 && e.adlSteps.every((s) => s.score > 0n))).to.equal(true);
       expect(social.every((e) => e.receipt.marketId === 1 && e.receipt.socializedPerUnit > 0n)).to.equal(true);
+      const markdown = await readFile(files.markdown, "utf8");
+      expect(markdown).to.match(/\| haircut \| overshoot \|/);
       for (const t of report.totals) {
-        expect(t.shortfall, t.symbol).to.equal(t.fundPaid + t.deleveraged + t.socialized);
+        expect(t.shortfall, t.symbol).to.equal(t.fundPaid + t.deleveraged + t.socialized + t.haircut);
+        // The overshoot column (taken from traders beyond what the fund could not pay) reads 0.00 in every row.
+        expect(markdown, t.symbol).to.match(new RegExp(`^\\| ${t.symbol} \\|.*\\| 0\\.00 \\|$`, "m"));
       }
 
       // The chain agrees: no case open, the fund as reported, open interest balanced.
