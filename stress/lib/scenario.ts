@@ -148,10 +148,13 @@ function runDeleverage(l: Ledger, a: Account, out: Outcome): number {
   return confirmed;
 }
 
-/** Equity below 1.01 × the maintenance margin + 1 USD, exactly: where a chain run is checked (KeeperPoint.watch). */
+/**
+ * Equity below 1.05 × the maintenance margin + 1 USD, exactly: the accounts a replay on chain checks after the
+ * point (KeeperPoint.watch), wide enough that an engine whose margin is off by a few percent shows there.
+ */
 function nearMaintenance(l: Ledger, a: Account): boolean {
   const h = health(l, a, l.prices[a.market]);
-  return h.equity * 100n < h.maintenanceMargin * 101n + 100n * WAD;
+  return h.equity * 100n < h.maintenanceMargin * 105n + 100n * WAD;
 }
 
 /**
