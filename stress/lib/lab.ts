@@ -51,8 +51,10 @@ export interface RunOptions {
   pathFile?: { name: string; paths: AssetPath[] };
   /** Paths per sensitivity cell (at most `paths`). */
   sensitivityPaths: number;
-  /** Monte Carlo paths also run through the contracts with the project's keeper (0: none). */
+  /** Monte Carlo paths also run through the contracts (0: none). */
   chainPaths: number;
+  /** Of those, how many the project's keeper runs on its own; the rest replay the engine's calls (default all). */
+  keeperPaths?: number;
   /** Target probability per year that a deficit reaches the loss policy. */
   targetPerYear: number;
   /** Simulated days the 99.9% move is read from (10,000 in the CLI). */
@@ -327,6 +329,8 @@ export interface ContractReport {
   /** Replaying the paths on chain (the keeper, the oracle, the receipts), without the set-up. */
   seconds: number;
   pathsPerSecond: number;
+  /** Seconds on chain of the keeper paths and of the replayed ones (left out of report.json, as the other times). */
+  secondsByMode?: { keeper: number; replay: number };
   rows: ContractPathRow[];
 }
 
@@ -385,6 +389,7 @@ export async function contractBacked(
     const start = startPricesFor(model);
     const rows: ContractPathRow[] = [];
     let chainMs = 0;
+    const msByMode = { keeper: 0, replay: 0 };
     for (const [done, i] of indices.entries()) {
       const paths = toMarketOrder(
         markets,
@@ -400,6 +405,7 @@ export async function contractBacked(
           ? { ...(await lab.run(points, end.prices)), undone: [] }
           : await lab.replay(points, outcome.log ?? [], end.prices);
       chainMs += performance.now() - t0;
+      msByMode[mode] += performance.now() - t0;
       const equityDifferences = engine.equities.map((e, k) => differenceWei("equity", e, chain.equities[k] ?? 0n));
       if (chain.equities.length !== engine.equities.length)
         throw new Error("the chain read a different number of accounts");
@@ -423,6 +429,7 @@ export async function contractBacked(
       setupSeconds,
       seconds: chainMs / 1000,
       pathsPerSecond: count / (chainMs / 1000),
+      secondsByMode: { keeper: msByMode.keeper / 1000, replay: msByMode.replay / 1000 },
       rows,
     };
   } finally {

@@ -32,7 +32,8 @@ function randomPath(rng: Rng, start: number, days: number, range: number): Asset
 }
 
 /** Bigints as strings, so that chai compares whole structures. */
-const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (_, v) => (typeof v === "bigint" ? `${v}` : v)));
+const plain = (x: unknown): unknown =>
+  JSON.parse(JSON.stringify(x, (_, v: unknown) => (typeof v === "bigint" ? `${v}` : v))) as unknown;
 
 describe("stress engine: the float screen never changes a result", function () {
   this.timeout(120_000);
