@@ -88,9 +88,9 @@ export interface ChainLab {
   /** Replays a path's keeper points and returns the chain's figures (after a last settle at `finalPrices`). */
   run(points: readonly KeeperPoint[], finalPrices: readonly bigint[]): Promise<PathFigures>;
   /**
-   * The fast way: the engine keeper's calls (`log`, grouped by `points`) sent as they are from the keeper's
-   * address, one transaction per call and no simulation, then after each point the check that the project's keeper
-   * would find nothing more to do there ({@link leftUndone}). Throws when the chain reverts a call the engine made.
+   * The fast way: the engine keeper's calls (`log`, grouped by `points`, recorded by runPath) sent as they are,
+   * up to BATCH_CALLS per transaction through the forwarder, with no simulation; after each point, and at the end,
+   * the check that the project's keeper would find nothing left to do. Throws when the chain reverts a call.
    */
   replay(
     points: readonly KeeperPoint[],

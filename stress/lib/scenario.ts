@@ -100,7 +100,7 @@ export interface KeeperPoint {
   prices: bigint[];
   /** With a recorded path: the length of the outcome's log once the keeper was done here. */
   actions?: number;
-  /** With a recorded path: accounts with a position that the float screen does not clear here (ids). */
+  /** With a recorded path: accounts within 5% of maintenance once the keeper was done here (ids), for a replay's check. */
   watch?: string[];
 }
 
