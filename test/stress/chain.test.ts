@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 
 import { calibrate, DEFAULT_SETTINGS, marketModel } from "../../stress/lib/calibrate.js";
-import { chainSubset, contractBacked, engineMarkets, START_PRICES } from "../../stress/lib/lab.js";
+import { chainSubset, contractBacked, engineMarkets, START_PRICES, type ContractReport } from "../../stress/lib/lab.js";
 import { DEFAULT_POPULATION, generatePopulation } from "../../stress/lib/population.js";
 import { readAssets } from "../../stress/lib/run.js";
 import { DEFAULT_PATH_SETTINGS } from "../../stress/lib/scenario.js";
@@ -22,6 +22,22 @@ async function model() {
   return marketModel([assets[0], assets[1]], calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 }), "garch-t");
 }
 
+/** Both paths agree to the wei, every equity included, and the agreement is not on zeros: path 27 took the branches. */
+function expectAgreementOnEveryBranch(report: ContractReport): void {
+  for (const row of report.rows) {
+    expect(row.chain, `path ${row.path}`).to.deep.equal(row.engine);
+    expect(row.equitiesDiffering, `path ${row.path}`).to.equal(0);
+  }
+  expect([report.agreed, report.largestDifference]).to.deep.equal([2, "0"]);
+  // The agreement is not on zeros: the branches were taken on chain.
+  const worst = report.rows[1].chain;
+  expect([worst.fundPaid, worst.deleveraged, worst.socialized].map((x) => BigInt(x) > 0n)).to.deep.equal([
+    true,
+    true,
+    true,
+  ]);
+}
+
 describe("stress: Monte Carlo paths through the contracts with the project's keeper", function () {
   this.timeout(900_000);
 
@@ -35,18 +51,7 @@ describe("stress: Monte Carlo paths through the contracts with the project's kee
       PATHS,
     );
     expect(report.rows.map((r) => r.path)).to.deep.equal(PATHS);
-    for (const row of report.rows) {
-      expect(row.chain, `path ${row.path}`).to.deep.equal(row.engine);
-      expect(row.equitiesDiffering, `path ${row.path}`).to.equal(0);
-    }
-    expect([report.agreed, report.largestDifference]).to.deep.equal([2, "0"]);
-    // The agreement is not on zeros: the branches were taken on chain.
-    const worst = report.rows[1].chain;
-    expect([worst.fundPaid, worst.deleveraged, worst.socialized].map((x) => BigInt(x) > 0n)).to.deep.equal([
-      true,
-      true,
-      true,
-    ]);
+    expectAgreementOnEveryBranch(report);
     expect(report.rows.every((r) => r.keeperPoints > 0)).to.equal(true);
   });
 
@@ -71,14 +76,7 @@ describe("stress: Monte Carlo paths through the contracts with the project's kee
       [0, "replay", 0],
       [27, "replay", 0],
     ]);
-    for (const row of report.rows) expect(row.chain, `path ${row.path}`).to.deep.equal(row.engine);
-    expect([report.agreed, report.largestDifference]).to.deep.equal([2, "0"]);
-    const worst = report.rows[1].chain;
-    expect([worst.fundPaid, worst.deleveraged, worst.socialized].map((x) => BigInt(x) > 0n)).to.deep.equal([
-      true,
-      true,
-      true,
-    ]);
+    expectAgreementOnEveryBranch(report);
   });
 
   it("a replay disagrees when the engine is one wei off in the liquidation fee", async function () {
