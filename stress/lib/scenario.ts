@@ -164,7 +164,8 @@ function nearMaintenance(l: Ledger, a: Account): boolean {
  * (about 10⁻¹⁵ of the notional) and the few wei of the exact rounding. That holds exactly when P lies on one side
  * of a price of its own: a long above (A − cash)/(size·(1 − M·mmr)), a short below (cash − A)/(|size|·(1 + M·mmr)).
  * A market whose price is above every long's and below every short's has no account worth the exact check.
- * Accounts move only through the keeper's calls: a market's screen is rebuilt after a cycle that acted there.
+ * Accounts move only through the keeper's calls: a market's screen is rebuilt after a cycle that acted there. (A
+ * caller that changes a ledger's accounts by other means runs the keeper on a copy, cloneLedger, as runPath does.)
  */
 const MARGIN = 1 + 1e-6;
 const ABSOLUTE_USD = 1e-6;
@@ -197,7 +198,8 @@ function screenPrice(a: Account, mmr: number): number {
 
 function newScreen(l: Ledger, m: number): MarketScreen {
   const accounts = l.accounts.filter((a) => a.size !== 0n && a.market === m);
-  const screen: MarketScreen = {
+  // Fields of size 0 never match an account with a position: the first refresh computes every price.
+  return {
     accounts,
     screenPrices: accounts.map(() => 0),
     fields: accounts.map(() => ({ collateral: 0n, size: 0n, openNotional: 0n })),
@@ -205,7 +207,6 @@ function newScreen(l: Ledger, m: number): MarketScreen {
     shortMin: 0,
     stale: true,
   };
-  return screen;
 }
 
 /** Drops accounts closed since, recomputes the prices of accounts whose fields moved, and the market's extremes. */
