@@ -5,7 +5,7 @@ import path from "node:path";
 
 import { DEFAULT_SETTINGS } from "./lib/calibrate.js";
 import { chartSpecs, renderSvg } from "./lib/charts.js";
-import { parseStressArgs, USAGE, type RunCliOptions } from "./lib/cli.js";
+import { parseStressArgs, RUN_DEFAULTS, USAGE, type RunCliOptions } from "./lib/cli.js";
 import { engineMarkets, runLab } from "./lib/lab.js";
 import { labHtml, labJson, labMarkdown } from "./lib/lab-report.js";
 import { parsePathCsv } from "./lib/path-file.js";
@@ -51,6 +51,7 @@ async function run(options: RunCliOptions): Promise<void> {
     horizonDays: options.horizonDays,
     latencyBlocks: options.latencyBlocks,
     chainPaths: options.chainPaths,
+    keeperPaths: options.keeperPaths ?? RUN_DEFAULTS.keeperPaths,
     population,
     pathFile,
     sensitivityPaths: 200,
@@ -93,7 +94,7 @@ async function run(options: RunCliOptions): Promise<void> {
     process.exitCode = 1;
   } else if (!options.json) {
     console.log(
-      `contract-backed: ${chain.agreed} of ${chain.paths} paths agree to the wei, ${chain.pathsPerSecond.toFixed(3)} paths/s`,
+      `contract-backed: ${chain.agreed} of ${chain.paths} paths agree to the wei (${chain.rows.filter((r) => r.mode === "keeper").length} with the project's keeper, the rest replayed), ${chain.pathsPerSecond.toFixed(3)} paths/s`,
     );
   }
 }

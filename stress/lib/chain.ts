@@ -7,23 +7,44 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { BrowserProvider, Wallet, id, toQuantity, type Eip1193Provider } from "ethers";
+import {
+  BrowserProvider,
+  Wallet,
+  dataSlice,
+  getAddress,
+  id,
+  toQuantity,
+  type Eip1193Provider,
+  type Interface,
+} from "ethers";
 import { network } from "hardhat";
 
 import { createLogger, createMetrics, Keeper, parseConfig } from "#keeper";
 import {
   deployBackstop,
+  describeError,
   hardhat,
+  MAX_UINT256,
   LOCAL_CHAIN_ID,
   orderDomain,
   ORDER_TYPES,
   readWaterfallEvents,
   SCALE,
+  shortfall,
+  type AccountRow,
   sum,
   type DeployedBackstop,
 } from "#sdk";
 import { sendInChunks, type BatchCall } from "../../devnet/scenario/batch.js";
-import { health, KEEPER_COLLATERAL, openingFills, type EngineMarket, type Ledger, type Outcome } from "./engine.js";
+import {
+  health,
+  KEEPER_COLLATERAL,
+  openingFills,
+  type Action,
+  type EngineMarket,
+  type Ledger,
+  type Outcome,
+} from "./engine.js";
 import type { Holding } from "./population.js";
 import type { KeeperPoint } from "./scenario.js";
 
@@ -54,12 +75,28 @@ export function engineFigures(outcome: Outcome, ledger: Ledger): PathFigures {
   };
 }
 
+/** The chain's figures of a replayed path, and the points where the chain left a keeper job the engine did not. */
+export interface ReplayFigures extends PathFigures {
+  /** Per point (then the final prices) where it happened: accounts the keeper would still act on. */
+  undone: { point: number; accounts: string[] }[];
+}
+
 /** A deployed, populated chain whose paths start from one snapshot. */
 export interface ChainLab {
   /** Holding account → lower-case address, and the keeper's: the ids the engine must use to rank ties as the chain. */
-  ids: { accounts: Map<string, string>; keeper: string };
+  ids: { accounts: Map<string, string>; keeper: string; forwarder: string };
   /** Replays a path's keeper points and returns the chain's figures (after a last settle at `finalPrices`). */
   run(points: readonly KeeperPoint[], finalPrices: readonly bigint[]): Promise<PathFigures>;
+  /**
+   * The fast way: the engine keeper's calls (`log`, grouped by `points`, recorded by runPath) sent as they are,
+   * up to BATCH_CALLS per transaction through the forwarder, with no simulation; after each point, and at the end,
+   * the check that the project's keeper would find nothing left to do. Throws when the chain reverts a call.
+   */
+  replay(
+    points: readonly KeeperPoint[],
+    log: readonly Action[],
+    finalPrices: readonly bigint[],
+  ): Promise<ReplayFigures>;
   close(): Promise<void>;
 }
 
@@ -74,6 +111,55 @@ export interface ChainOptions {
 const GAS = { mint: 120_000n, approve: 80_000n, depositFor: 150_000n, stake: 300_000n, fill: 600_000n } as const;
 const ETH_FOR_GAS = 10n ** 21n;
 const MAX_CYCLES = 500;
+/** Calls per forwarded batch, and its gas: room for 40 calls of up to 350,000 gas, under the 2^24 cap per transaction. */
+const BATCH_CALLS = 40;
+const BATCH_GAS = 16_000_000n;
+
+/**
+ * Runtime code of a forwarder to `target`: the calldata is a list of calls, each a 2-byte length and that many
+ * bytes; it makes them in order and reverts with the first failing call's revert data. Hand-assembled, 71 bytes:
+ *
+ *   0x00 PUSH1 0              offset = 0
+ *   0x02 JUMPDEST             loop: if offset >= calldatasize, stop
+ *        CALLDATASIZE DUP2 LT PUSH1 0x0a JUMPI STOP
+ *   0x0a JUMPDEST             len = calldata[offset..offset+2]; copy calldata[offset+2..] to memory 0
+ *        DUP1 CALLDATALOAD PUSH1 0xf0 SHR DUP1 DUP3 PUSH1 2 ADD PUSH1 0 CALLDATACOPY
+ *        PUSH1 0 PUSH1 0 DUP3 PUSH1 0 PUSH1 0 PUSH20 target GAS CALL    call(gas, target, 0, 0, len, 0, 0)
+ *        PUSH1 ok JUMPI RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY RETURNDATASIZE PUSH1 0 REVERT
+ *   ok:  JUMPDEST PUSH1 2 ADD ADD PUSH1 0x02 JUMP                        offset += 2 + len
+ */
+export function forwarderCode(target: string): string {
+  const head =
+    "6000" + "5b" + "36" + "81" + "10" + "600a" + "57" + "00" + "5b" + "80" + "35" + "60f0" + "1c" + "80" + "82";
+  const copy = "6002" + "01" + "6000" + "37";
+  const call = "6000" + "6000" + "82" + "6000" + "6000" + "73" + target.slice(2).toLowerCase() + "5a" + "f1";
+  const failLength = 13;
+  const okAt = (head.length + copy.length + call.length) / 2 + failLength;
+  const fail = "60" + okAt.toString(16).padStart(2, "0") + "57" + "3d" + "6000" + "6000" + "3e" + "3d" + "6000" + "fd";
+  const ok = "5b" + "6002" + "01" + "01" + "6002" + "56";
+  return `0x${head}${copy}${call}${fail}${ok}`;
+}
+
+/** A forwarder's calldata: each call as its 2-byte length and bytes. */
+export function batchData(calls: readonly string[]): string {
+  return `0x${calls.map((c) => (c.length / 2 - 1).toString(16).padStart(4, "0") + c.slice(2)).join("")}`;
+}
+
+/** The contract call the project's keeper makes for an engine keeper call (keeper/src/executor.ts encode). */
+function encodeAction(ch: Interface, a: Action, keeper: string): string {
+  switch (a.kind) {
+    case "liquidate":
+      return ch.encodeFunctionData("liquidate", [a.account, a.market, MAX_UINT256]);
+    case "adl":
+      // The engine asks for min(both sizes), which is what the contract takes for any larger size.
+      return ch.encodeFunctionData("autoDeleverage", [a.account, a.market, a.counterparty, MAX_UINT256]);
+    case "adl-takeover":
+      // The fund now covers the deficit: the caller takes the position over, whoever is named as counterparty.
+      return ch.encodeFunctionData("autoDeleverage", [a.account, a.market, keeper, MAX_UINT256]);
+    case "timeout":
+      return ch.encodeFunctionData("socializeAfterTimeout", [a.account]);
+  }
+}
 
 /**
  * An ethers provider over the in-process network: the chain id is fixed (without `staticNetwork` ethers asks for it
@@ -108,6 +194,8 @@ export async function openChainLab(
     const keeperWallet = new Wallet(label("keeper"));
     const staker = new Wallet(label("staker"), setupProvider);
     const wallets = new Map(holdings.map((h) => [h.account, new Wallet(label(`account/${h.account}`), setupProvider)]));
+    // The replay's keeper (ChainLab.replay): a forwarder contract at an address of its own.
+    const forwarder = getAddress(dataSlice(label("forwarder"), 12));
     for (const address of [
       deployer.address,
       keeperWallet.address,
@@ -121,7 +209,7 @@ export async function openChainLab(
     const ch = await clearingHouse.getAddress();
     const tokenAddress = await token.getAddress();
     const keeperTokens = KEEPER_COLLATERAL / SCALE;
-    const collateral = sum(holdings.map((h) => h.collateral)) + keeperTokens;
+    const collateral = sum(holdings.map((h) => h.collateral)) + 2n * keeperTokens;
     const call = (to: string, data: string, gasLimit: bigint, what: string, signer: Wallet = deployer): BatchCall => ({
       signer,
       to,
@@ -145,6 +233,12 @@ export async function openChainLab(
         clearingHouse.interface.encodeFunctionData("depositFor", [keeperWallet.address, keeperTokens]),
         GAS.depositFor,
         "depositFor keeper",
+      ),
+      call(
+        ch,
+        clearingHouse.interface.encodeFunctionData("depositFor", [forwarder, keeperTokens]),
+        GAS.depositFor,
+        "depositFor forwarder",
       ),
       ...(fundTokens > 0n
         ? [
@@ -177,12 +271,16 @@ export async function openChainLab(
         ),
       ]);
     }
+    // It makes a batch of calls as one transaction: its address is the liquidator and the counterparty, with the
+    // same collateral as the keeper's.
+    await setupProvider.send("hardhat_setCode", [forwarder, forwarderCode(ch)]);
     let snapshot = (await setupProvider.send("evm_snapshot", [])) as string;
     const ids = {
       accounts: new Map([...wallets].map(([account, w]) => [account, w.address.toLowerCase()])),
       keeper: keeperWallet.address.toLowerCase(),
+      forwarder: forwarder.toLowerCase(),
     };
-    const addresses = [...holdings.map((h) => wallets.get(h.account)!.address), keeperWallet.address];
+    const traders = holdings.map((h) => wallets.get(h.account)!.address);
     const config = parseConfig(
       [
         "--rpc",
@@ -199,8 +297,113 @@ export async function openChainLab(
       ],
       { KEEPER_PRIVATE_KEYS: keeperWallet.privateKey },
     );
+    const ethereum = connection.provider;
+    await ethereum.request({ method: "hardhat_impersonateAccount", params: [deployer.address] });
+    const feedAddresses = await Promise.all(deployed.contracts.feeds.map((f) => f.getAddress()));
+    const ch_ = clearingHouse.interface;
+    const feedInterface = deployed.contracts.feeds[0].interface;
+    /** One transaction from an unlocked account, mined at once (automine); throws with `what` when it reverts. */
+    const send = async (from: string, to: string, data: string, what: string): Promise<void> => {
+      try {
+        await ethereum.request({
+          method: "eth_sendTransaction",
+          params: [{ from, to, data, gas: toQuantity(BATCH_GAS) }],
+        });
+      } catch (error) {
+        throw new Error(`the chain reverted the engine's ${what}: ${describeError(error)}`, { cause: error });
+      }
+    };
+    /**
+     * The figures since `fromBlock` and the health rows their equities come from. With `receiptsOnly`, two log
+     * queries (the receipts and the fund's draws) instead of sdk/loss-events.ts's whole waterfall: the same sums.
+     */
+    const figuresSince = async (
+      fromBlock: number,
+      keeper: string,
+      receiptsOnly: boolean,
+    ): Promise<PathFigures & { rows: AccountRow[] }> => {
+      const rows = await deployed.contracts.lens.healthOf([...traders, keeper]);
+      let receipts: { shortfall: bigint; fundPaid: bigint; deleveraged: bigint; socialized: bigint }[];
+      let fundDrawn: bigint;
+      if (receiptsOnly) {
+        const [resolved, drawn] = await Promise.all([
+          clearingHouse.queryFilter(clearingHouse.filters.BadDebtResolved(), fromBlock),
+          fund.queryFilter(fund.filters.Drawn(), fromBlock),
+        ]);
+        receipts = resolved.map((l) => l.args);
+        fundDrawn = sum(drawn.map((l) => l.args.amount));
+      } else {
+        const events = await readWaterfallEvents(deployed.contracts, fromBlock);
+        receipts = events.receipts;
+        fundDrawn = events.flows.drawn;
+      }
+      return {
+        rows,
+        badDebt: sum(receipts.map((r) => r.shortfall)),
+        fundPaid: sum(receipts.map((r) => r.fundPaid)),
+        fundDrawn,
+        deleveraged: sum(receipts.map((r) => r.deleveraged)),
+        socialized: sum(receipts.map((r) => r.socialized)),
+        equities: rows.map((r) => r.equity),
+      };
+    };
+    /**
+     * Accounts the project's keeper would still act on now (keeper/src/strategy.ts planJobs): liquidatable and
+     * either bankrupt without an open deleverage case, or solvent and short by at least `minShortfallBps`. A
+     * bankrupt account with an open case waits for a counterparty or the timeout, as the engine's does.
+     */
+    const leftUndone = async (rows: readonly AccountRow[]): Promise<string[]> => {
+      const undone: string[] = [];
+      for (const r of rows) {
+        if (!r.liquidatable) continue;
+        // keeper/src/strategy.ts isDust: short of maintenance by less than minShortfallBps of it.
+        if (!r.bankrupt && shortfall(r) * 10_000n < r.maintenanceMargin * BigInt(options.minShortfallBps)) continue;
+        if (r.bankrupt && (await clearingHouse.deleverageCaseOf(r.account)).open) continue;
+        undone.push(r.account.toLowerCase());
+      }
+      return undone;
+    };
     return {
       ids,
+      async replay(points, log, finalPrices) {
+        if (!((await setupProvider.send("evm_revert", [snapshot])) as boolean)) throw new Error("evm_revert failed");
+        snapshot = (await setupProvider.send("evm_snapshot", [])) as string;
+        const fromBlock = (await setupProvider.getBlockNumber()) + 1;
+        const onChain = markets.map(() => 0n);
+        const setPrices = async (prices: readonly bigint[]): Promise<void> => {
+          for (const [m, price] of prices.entries()) {
+            if (onChain[m] === price) continue;
+            const data = feedInterface.encodeFunctionData("setAnswer", [price / 10n ** 10n]);
+            await send(deployer.address, feedAddresses[m], data, `price ${price} of market ${m}`);
+            onChain[m] = price;
+          }
+        };
+        const undone: ReplayFigures["undone"] = [];
+        let next = 0;
+        for (const [k, p] of points.entries()) {
+          if (p.actions === undefined) throw new Error("replay needs the points of a recorded path (runPath record)");
+          await setPrices(p.prices);
+          while (next < p.actions) {
+            // A batch ends before a timeout call: the engine's keeper moved the clock past the case's timeout first.
+            let end = next + 1;
+            while (end < p.actions && end - next < BATCH_CALLS && log[end].kind !== "timeout") end++;
+            if (log[next].kind === "timeout")
+              await ethereum.request({ method: "evm_increaseTime", params: [Number(hardhat.deleverageTimeout) + 1] });
+            const calls = log.slice(next, end).map((a) => encodeAction(ch_, a, forwarder));
+            await send(deployer.address, forwarder, batchData(calls), `calls ${next + 1} to ${end} (point ${k})`);
+            next = end;
+          }
+          const watched = p.watch ?? [];
+          const left = await leftUndone(watched.length === 0 ? [] : await deployed.contracts.lens.healthOf(watched));
+          if (left.length > 0) undone.push({ point: k, accounts: left });
+        }
+        if (next !== log.length) throw new Error(`${log.length - next} engine calls after the last point`);
+        await setPrices(finalPrices);
+        const { rows, ...figures } = await figuresSince(fromBlock, forwarder, true);
+        const left = await leftUndone(rows);
+        if (left.length > 0) undone.push({ point: points.length, accounts: left });
+        return { ...figures, undone };
+      },
       async run(points, finalPrices) {
         if (!((await setupProvider.send("evm_revert", [snapshot])) as boolean)) throw new Error("evm_revert failed");
         snapshot = (await setupProvider.send("evm_snapshot", [])) as string;
@@ -241,16 +444,8 @@ export async function openChainLab(
           };
           for (const p of points) await settle(p.prices);
           await settle(finalPrices);
-          const events = await readWaterfallEvents(deployed.contracts, fromBlock);
-          const rows = await deployed.contracts.lens.healthOf(addresses);
-          return {
-            badDebt: sum(events.receipts.map((r) => r.shortfall)),
-            fundPaid: sum(events.receipts.map((r) => r.fundPaid)),
-            fundDrawn: events.flows.drawn,
-            deleveraged: sum(events.receipts.map((r) => r.deleveraged)),
-            socialized: sum(events.receipts.map((r) => r.socialized)),
-            equities: rows.map((r) => r.equity),
-          };
+          const { rows: _, ...figures } = await figuresSince(fromBlock, keeperWallet.address, false);
+          return figures;
         } finally {
           await keeper.stop();
           provider.destroy();

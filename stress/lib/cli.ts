@@ -12,11 +12,14 @@ export const RUN_DEFAULTS = {
   horizonDays: 10,
   latencyBlocks: 5,
   chainPaths: 2,
+  /** Of the chain paths, how many the project's keeper runs on its own (the rest replay the engine's calls). */
+  keeperPaths: 1,
 } as const;
 
 export const USAGE = `usage: npm run stress -- calibrate [--json] [--out DIR] [--data DIR] [--threshold Q] [--seed N]
        npm run stress -- run [--paths N] [--seed S] [--accounts N] [--fund USD] [--horizon-days D]
-                             [--latency-blocks B] [--chain-paths N] [--population FILE] [--path FILE] [--json]
+                             [--latency-blocks B] [--chain-paths N] [--keeper-paths K] [--population FILE]
+                             [--path FILE] [--json]
                              [--out DIR] [--data DIR]
 
 The stress lab sizes the insurance fund from fat-tailed price paths (issue 12).
@@ -41,8 +44,11 @@ run:
   --fund USD         insurance fund in whole USD (default ${RUN_DEFAULTS.fund})
   --horizon-days D   days per path, 1 to 365 (default ${RUN_DEFAULTS.horizonDays})
   --latency-blocks B keeper latency in 12-second blocks, 0 to 7200 (default ${RUN_DEFAULTS.latencyBlocks})
-  --chain-paths N    Monte Carlo paths also run on the in-process network with the keeper, 0 to 10000
-                     (default ${RUN_DEFAULTS.chainPaths}; a few seconds to a minute each); the run fails if one disagrees
+  --chain-paths N    Monte Carlo paths also run on the in-process network, 0 to 10000 (default ${RUN_DEFAULTS.chainPaths});
+                     the run fails if one disagrees with the engine to the wei
+  --keeper-paths K   of those, the first K run with the project's keeper deciding on its own (default
+                     ${RUN_DEFAULTS.keeperPaths}; up to minutes each); the others replay the engine keeper's calls in batches
+                     and check after each point that the project's keeper would find nothing left (seconds each)
   --population FILE  CSV account,market,side,size,entry_price,collateral instead of the generated population
   --path FILE        CSV day,market,open,high,low,close: one more scenario, rescaled to the start prices`;
 
@@ -71,6 +77,8 @@ export interface RunCliOptions {
   horizonDays: number;
   latencyBlocks: number;
   chainPaths: number;
+  /** Absent: RUN_DEFAULTS.keeperPaths. */
+  keeperPaths?: number;
   population?: string;
   path?: string;
 }
@@ -108,6 +116,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
       "horizon-days": { type: "string" },
       "latency-blocks": { type: "string" },
       "chain-paths": { type: "string" },
+      "keeper-paths": { type: "string" },
       population: { type: "string" },
       path: { type: "string" },
     },
@@ -125,6 +134,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
     "horizon-days",
     "latency-blocks",
     "chain-paths",
+    "keeper-paths",
     "population",
     "path",
   ] as const;
@@ -153,6 +163,8 @@ export function parseStressArgs(argv: string[]): Options | "help" {
     latencyBlocks: integer(values["latency-blocks"], RUN_DEFAULTS.latencyBlocks, "latency-blocks", 0, 7200),
     chainPaths: integer(values["chain-paths"], RUN_DEFAULTS.chainPaths, "chain-paths", 0, 10_000),
   };
+  if (values["keeper-paths"] !== undefined)
+    options.keeperPaths = integer(values["keeper-paths"], RUN_DEFAULTS.keeperPaths, "keeper-paths", 0, 10_000);
   if (values.population !== undefined) options.population = values.population;
   if (values.path !== undefined) options.path = values.path;
   return options;

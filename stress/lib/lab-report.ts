@@ -12,7 +12,9 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 export function labJson(r: LabReport): string {
   const c = r.contractBacked;
   const timeless =
-    "skipped" in c ? c : { ...c, setupSeconds: undefined, seconds: undefined, pathsPerSecond: undefined };
+    "skipped" in c
+      ? c
+      : { ...c, setupSeconds: undefined, seconds: undefined, pathsPerSecond: undefined, secondsByMode: undefined };
   return `${JSON.stringify({ ...r, contractBacked: timeless }, null, 2)}\n`;
 }
 
@@ -170,9 +172,11 @@ function contractSection(r: LabReport): string[] {
     head,
     "",
     `${c.paths} of the Monte Carlo paths (the first half of them, and the rest with the largest bad debt) again on the ` +
-      "in-process Hardhat network: the population opened by signed orders on a fresh deployment, the oracle moved to " +
-      "each point where the engine's keeper acted, the project's keeper (`#keeper`, one signer) run there until idle, " +
-      "evm_revert between paths; amounts from the receipts (sdk/loss-events.ts). " +
+      "in-process Hardhat network: the population opened by signed orders on a fresh deployment once, evm_revert " +
+      "between paths, the oracle moved to each point where the engine's keeper acted. On a *keeper* path the " +
+      "project's keeper (`#keeper`, one signer) runs there until idle; on a *replay* path the engine keeper's calls " +
+      "are sent as they are, in batches through a forwarder contract, and after each point the accounts near " +
+      "maintenance are read to check that the project's keeper would find nothing left. Amounts from the receipts. " +
       `**${c.agreed} of ${c.paths} agree to the wei** (bad debt, fund paid and drawn, ADL, socialized, and every ` +
       `account's final equity); largest difference ${difference(c.largestDifference)}. ` +
       `Speed: ${c.pathsPerSecond.toFixed(3)} paths/s on chain (set-up ${c.setupSeconds.toFixed(1)} s, not counted).`,
@@ -180,6 +184,7 @@ function contractSection(r: LabReport): string[] {
     ...table(
       [
         "path",
+        "run by",
         "keeper points",
         "bad debt engine / chain",
         "fund drawn engine / chain",
@@ -189,14 +194,17 @@ function contractSection(r: LabReport): string[] {
       ],
       c.rows.map((x) => [
         String(x.path),
+        x.mode,
         String(x.keeperPoints),
         `${usdOf(x.engine.badDebt)} / ${usdOf(x.chain.badDebt)}`,
         `${drawn(x.engine.fundDrawn)} / ${drawn(x.chain.fundDrawn)}`,
         `${usdOf(x.engine.deleveraged)} / ${usdOf(x.chain.deleveraged)}`,
         `${usdOf(x.engine.socialized)} / ${usdOf(x.chain.socialized)}`,
-        x.largestDifference === "0"
-          ? "to the wei"
-          : `no: up to ${difference(x.largestDifference)}, ${x.equitiesDiffering} equities differ`,
+        x.largestDifference !== "0"
+          ? `no: up to ${difference(x.largestDifference)}, ${x.equitiesDiffering} equities differ`
+          : x.pointsLeftUndone > 0
+            ? `no: keeper work left at ${x.pointsLeftUndone} points`
+            : "to the wei",
       ]),
     ),
   ];

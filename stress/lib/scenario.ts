@@ -13,7 +13,7 @@ import {
   type Ledger,
   type Outcome,
 } from "./engine.js";
-import { abs, rankCounterparties } from "#sdk";
+import { abs, rankCounterparties, WAD } from "#sdk";
 import type { AssetPath } from "./simulate.js";
 
 /** 12-second blocks. */
@@ -98,6 +98,10 @@ export function oracleUpdates(path: AssetPath, market: number, s: PathSettings):
 export interface KeeperPoint {
   block: number;
   prices: bigint[];
+  /** With a recorded path: the length of the outcome's log once the keeper was done here. */
+  actions?: number;
+  /** With a recorded path: accounts within 5% of maintenance once the keeper was done here (ids), for a replay's check. */
+  watch?: string[];
 }
 
 /** Most keeper cycles at one point; a waterfall that needs more means the mirror loops. */
@@ -145,33 +149,127 @@ function runDeleverage(l: Ledger, a: Account, out: Outcome): number {
 }
 
 /**
- * A float screen before the exact check: an account whose equity is above 1.01 × its maintenance margin + 1 USD in
- * floating point, in a market with no social loss charged yet, cannot be liquidatable.
+ * Equity below 1.05 × the maintenance margin + 1 USD, exactly: the accounts a replay on chain checks after the
+ * point (KeeperPoint.watch), wide enough that an engine whose margin is off by a few percent shows there.
  */
-function clearlyHealthy(l: Ledger, a: Account): boolean {
-  if (l.longSocialLossIndex[a.market] !== 0n || l.shortSocialLossIndex[a.market] !== 0n) return false;
-  let f = screens.get(a);
-  if (f === undefined || f.collateral !== a.collateral || f.size !== a.size || f.openNotional !== a.openNotional) {
-    // Number(bigint) is the cost here; an account's fields change only when the keeper touches it.
-    f = {
-      collateral: a.collateral,
-      size: a.size,
-      openNotional: a.openNotional,
-      sizeF: Number(a.size) / 1e18,
-      cashF: (Number(a.collateral) - Number(a.openNotional)) / 1e18,
-      mmrF: Number(l.markets[a.market].maintenanceMarginRatio) / 1e18,
-    };
-    screens.set(a, f);
-  }
-  const price = Number(l.prices[a.market]) / 1e18;
-  return f.cashF + f.sizeF * price > Math.abs(f.sizeF) * price * f.mmrF * 1.01 + 1;
+function nearMaintenance(l: Ledger, a: Account): boolean {
+  const h = health(l, a, l.prices[a.market]);
+  return h.equity * 100n < h.maintenanceMargin * 105n + 100n * WAD;
 }
 
-/** Float copies of an account's fields for {@link clearlyHealthy}, valid while the fields are unchanged. */
-const screens = new WeakMap<
-  Account,
-  { collateral: bigint; size: bigint; openNotional: bigint; sizeF: number; cashF: number; mmrF: number }
->();
+/**
+ * A float screen before the exact check. With no social loss charged in its market, an account's equity is
+ * cash + size·P (cash = collateral − open notional) and its maintenance margin |size|·P·mmr. It is clearly healthy
+ * when the equity is above (1 + 10⁻⁶) × the margin + 10⁻⁶ USD in floating point: a margin far above float rounding
+ * (about 10⁻¹⁵ of the notional) and the few wei of the exact rounding. That holds exactly when P lies on one side
+ * of a price of its own: a long above (A − cash)/(size·(1 − M·mmr)), a short below (cash − A)/(|size|·(1 + M·mmr)).
+ * A market whose price is above every long's and below every short's has no account worth the exact check.
+ * Accounts move only through the keeper's calls: a market's screen is rebuilt after a cycle that acted there. (A
+ * caller that changes a ledger's accounts by other means runs the keeper on a copy, cloneLedger, as runPath does.)
+ */
+const MARGIN = 1 + 1e-6;
+const ABSOLUTE_USD = 1e-6;
+
+interface MarketScreen {
+  /** Accounts with a position when it was built, and the price on whose safe side each is clearly healthy. */
+  accounts: Account[];
+  screenPrices: number[];
+  /** The fields each price was computed from: a rebuild recomputes only accounts whose fields moved. */
+  fields: { collateral: bigint; size: bigint; openNotional: bigint }[];
+  longMax: number;
+  shortMin: number;
+  /** Set after a cycle that acted in the market: rebuilt before the next use. */
+  stale: boolean;
+}
+
+/** Per ledger, per market. */
+const screens = new WeakMap<Ledger, MarketScreen[]>();
+
+/** The price on whose safe side the account is clearly healthy (+∞ for a long that never is). */
+function screenPrice(a: Account, mmr: number): number {
+  const size = Number(a.size) / 1e18;
+  const cash = (Number(a.collateral) - Number(a.openNotional)) / 1e18;
+  if (size > 0) {
+    const perUnit = size * (1 - MARGIN * mmr);
+    return perUnit > 0 ? (ABSOLUTE_USD - cash) / perUnit : Number.POSITIVE_INFINITY;
+  }
+  return (cash - ABSOLUTE_USD) / (-size * (1 + MARGIN * mmr));
+}
+
+function newScreen(l: Ledger, m: number): MarketScreen {
+  const accounts = l.accounts.filter((a) => a.size !== 0n && a.market === m);
+  // Fields of size 0 never match an account with a position: the first refresh computes every price.
+  return {
+    accounts,
+    screenPrices: accounts.map(() => 0),
+    fields: accounts.map(() => ({ collateral: 0n, size: 0n, openNotional: 0n })),
+    longMax: 0,
+    shortMin: 0,
+    stale: true,
+  };
+}
+
+/** Drops accounts closed since, recomputes the prices of accounts whose fields moved, and the market's extremes. */
+function refresh(l: Ledger, m: number, s: MarketScreen): void {
+  const mmr = Number(l.markets[m].maintenanceMarginRatio) / 1e18;
+  let kept = 0;
+  let longMax = Number.NEGATIVE_INFINITY;
+  let shortMin = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < s.accounts.length; i++) {
+    const a = s.accounts[i];
+    // Only the keeper takes positions over: an account once flat stays flat.
+    if (a.size === 0n) continue;
+    const f = s.fields[i];
+    let price = s.screenPrices[i];
+    if (f.collateral !== a.collateral || f.size !== a.size || f.openNotional !== a.openNotional) {
+      price = screenPrice(a, mmr);
+      s.fields[i] = { collateral: a.collateral, size: a.size, openNotional: a.openNotional };
+    }
+    s.accounts[kept] = a;
+    s.fields[kept] = s.fields[i];
+    s.screenPrices[kept] = price;
+    kept++;
+    if (a.size > 0n) longMax = price > longMax ? price : longMax;
+    else shortMin = price < shortMin ? price : shortMin;
+  }
+  s.accounts.length = kept;
+  s.fields.length = kept;
+  s.screenPrices.length = kept;
+  s.longMax = longMax;
+  s.shortMin = shortMin;
+  s.stale = false;
+}
+
+/**
+ * The accounts with a position that may be liquidatable at the ledger's prices: every one of a market with social
+ * loss charged (the screen does not model it), else those the screen does not clear. `exhaustive` skips the
+ * screen (every account with a position): the reference the tests compare it with.
+ */
+function candidates(l: Ledger, exhaustive: boolean): Account[] {
+  if (exhaustive) return l.accounts.filter((a) => a.size !== 0n);
+  let byMarket = screens.get(l);
+  if (byMarket === undefined) {
+    byMarket = l.markets.map((_, m) => newScreen(l, m));
+    screens.set(l, byMarket);
+  }
+  const out: Account[] = [];
+  for (let m = 0; m < l.markets.length; m++) {
+    if (l.longSocialLossIndex[m] !== 0n || l.shortSocialLossIndex[m] !== 0n) {
+      for (const a of l.accounts) if (a.market === m && a.size !== 0n) out.push(a);
+      continue;
+    }
+    const s = byMarket[m];
+    if (s.stale) refresh(l, m, s);
+    const price = Number(l.prices[m]) / 1e18;
+    if (price > s.longMax && price < s.shortMin) continue;
+    for (let i = 0; i < s.accounts.length; i++) {
+      const a = s.accounts[i];
+      if (a.size > 0n ? !(price > s.screenPrices[i]) : !(price < s.screenPrices[i])) out.push(a);
+    }
+  }
+  // Market by market rather than in ledger order: the keeper's order (shortfall, then id) is total, so the same.
+  return out;
+}
 
 /**
  * One keeper cycle (keeper/src/strategy.ts planJobs, then the jobs in order on one signer): every liquidatable
@@ -180,9 +278,8 @@ const screens = new WeakMap<
  * maintenance margin; then the socialization of cases past their timeout that were not planned. Returns the
  * number of calls that went through.
  */
-export function keeperCycle(l: Ledger, out: Outcome, minShortfallBps: number): number {
-  const rows = l.accounts
-    .filter((a) => a.size !== 0n && !clearlyHealthy(l, a))
+export function keeperCycle(l: Ledger, out: Outcome, minShortfallBps: number, exhaustive = false): number {
+  const rows = candidates(l, exhaustive)
     .map((a) => ({ a, ...health(l, a, l.prices[a.market]) }))
     .filter((r) => r.equity < r.maintenanceMargin)
     .sort((x, y) => {
@@ -204,6 +301,15 @@ export function keeperCycle(l: Ledger, out: Outcome, minShortfallBps: number): n
     const a = l.accounts.find((x) => x.id === id)!;
     jobs.push(() => (socializeAfterTimeout(l, a, l.prices[a.market], out) === "confirmed" ? 1 : 0));
   }
+  // Accounts move only through these calls, and only in the market of the account called on.
+  const byMarket = screens.get(l);
+  if (byMarket !== undefined && jobs.length > 0) {
+    for (const r of rows) byMarket[r.a.market].stale = true;
+    for (const id of l.cases.keys()) {
+      const a = l.accounts.find((x) => x.id === id);
+      if (a !== undefined) byMarket[a.market].stale = true;
+    }
+  }
   return jobs.reduce((n, job) => n + job(), 0);
 }
 
@@ -212,10 +318,10 @@ export function keeperCycle(l: Ledger, out: Outcome, minShortfallBps: number): n
  * waits for its timeout, the clock moves past it (every open case becomes ready) and the cycles go on. Returns
  * whether any call went through.
  */
-export function settleKeeper(l: Ledger, out: Outcome, minShortfallBps: number): boolean {
+export function settleKeeper(l: Ledger, out: Outcome, minShortfallBps: number, exhaustive = false): boolean {
   let acted = false;
   for (let cycle = 0; cycle < MAX_CYCLES; cycle++) {
-    if (keeperCycle(l, out, minShortfallBps) > 0) {
+    if (keeperCycle(l, out, minShortfallBps, exhaustive) > 0) {
       acted = true;
       continue;
     }
@@ -237,6 +343,7 @@ export function runPath(
   paths: readonly AssetPath[],
   s: PathSettings,
   record = false,
+  exhaustive = false,
 ): { outcome: Outcome; ledger: Ledger; points: KeeperPoint[] } {
   const l = cloneLedger(start);
   const out = emptyOutcome();
@@ -248,7 +355,13 @@ export function runPath(
   const latency = Math.max(0, Math.floor(s.latencyBlocks));
   const points: KeeperPoint[] = [];
   const react = (block: number): void => {
-    if (settleKeeper(l, out, s.minShortfallBps)) points.push({ block, prices: [...l.prices] });
+    if (!settleKeeper(l, out, s.minShortfallBps, exhaustive)) return;
+    const prices = [...l.prices];
+    if (out.log === undefined) points.push({ block, prices });
+    else {
+      const watch = l.accounts.filter((a) => a.size !== 0n && nearMaintenance(l, a)).map((a) => a.id);
+      points.push({ block, prices, actions: out.log.length, watch });
+    }
   };
   // Reactions in block order (latency is the same for every update); a reaction at block t runs after the
   // updates of block t, and one with no update since the previous reaction has nothing new to see.

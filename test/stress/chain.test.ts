@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 
 import { calibrate, DEFAULT_SETTINGS, marketModel } from "../../stress/lib/calibrate.js";
-import { chainSubset, contractBacked, engineMarkets, START_PRICES } from "../../stress/lib/lab.js";
+import { chainSubset, contractBacked, engineMarkets, START_PRICES, type ContractReport } from "../../stress/lib/lab.js";
 import { DEFAULT_POPULATION, generatePopulation } from "../../stress/lib/population.js";
 import { readAssets } from "../../stress/lib/run.js";
 import { DEFAULT_PATH_SETTINGS } from "../../stress/lib/scenario.js";
@@ -22,6 +22,22 @@ async function model() {
   return marketModel([assets[0], assets[1]], calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 }), "garch-t");
 }
 
+/** Both paths agree to the wei, every equity included, and the agreement is not on zeros: path 27 took the branches. */
+function expectAgreementOnEveryBranch(report: ContractReport): void {
+  for (const row of report.rows) {
+    expect(row.chain, `path ${row.path}`).to.deep.equal(row.engine);
+    expect(row.equitiesDiffering, `path ${row.path}`).to.equal(0);
+  }
+  expect([report.agreed, report.largestDifference]).to.deep.equal([2, "0"]);
+  // The agreement is not on zeros: the branches were taken on chain.
+  const worst = report.rows[1].chain;
+  expect([worst.fundPaid, worst.deleveraged, worst.socialized].map((x) => BigInt(x) > 0n)).to.deep.equal([
+    true,
+    true,
+    true,
+  ]);
+}
+
 describe("stress: Monte Carlo paths through the contracts with the project's keeper", function () {
   this.timeout(900_000);
 
@@ -35,18 +51,7 @@ describe("stress: Monte Carlo paths through the contracts with the project's kee
       PATHS,
     );
     expect(report.rows.map((r) => r.path)).to.deep.equal(PATHS);
-    for (const row of report.rows) {
-      expect(row.chain, `path ${row.path}`).to.deep.equal(row.engine);
-      expect(row.equitiesDiffering, `path ${row.path}`).to.equal(0);
-    }
-    expect([report.agreed, report.largestDifference]).to.deep.equal([2, "0"]);
-    // The agreement is not on zeros: the branches were taken on chain.
-    const worst = report.rows[1].chain;
-    expect([worst.fundPaid, worst.deleveraged, worst.socialized].map((x) => BigInt(x) > 0n)).to.deep.equal([
-      true,
-      true,
-      true,
-    ]);
+    expectAgreementOnEveryBranch(report);
     expect(report.rows.every((r) => r.keeperPoints > 0)).to.equal(true);
   });
 
@@ -56,6 +61,46 @@ describe("stress: Monte Carlo paths through the contracts with the project's kee
     expect(report.agreed).to.equal(0);
     expect(BigInt(report.largestDifference) > 0n).to.equal(true);
     expect(report.rows[0].chain).to.not.deep.equal(report.rows[0].engine);
+  });
+
+  it("replays the engine's calls through the batching forwarder, to the wei and with nothing left undone", async function () {
+    const report = await contractBacked(
+      await model(),
+      engineMarkets(),
+      HOLDINGS,
+      { ...OPTIONS, keeperPaths: 0 },
+      DEFAULT_PATH_SETTINGS,
+      PATHS,
+    );
+    expect(report.rows.map((r) => [r.path, r.mode, r.pointsLeftUndone])).to.deep.equal([
+      [0, "replay", 0],
+      [27, "replay", 0],
+    ]);
+    expectAgreementOnEveryBranch(report);
+  });
+
+  it("a replay disagrees when the engine is one wei off in the liquidation fee", async function () {
+    const wrong = engineMarkets().map((m) => ({ ...m, liquidationFeeRatio: m.liquidationFeeRatio + 1n }));
+    const report = await contractBacked(
+      await model(),
+      wrong,
+      HOLDINGS,
+      { ...OPTIONS, keeperPaths: 0 },
+      DEFAULT_PATH_SETTINGS,
+      [PATHS[1]],
+    );
+    expect(report.agreed).to.equal(0);
+    expect(report.rows[0].chain).to.not.deep.equal(report.rows[0].engine);
+  });
+
+  it("a replay finds what the engine's keeper left undone when its maintenance margin is too low", async function () {
+    // At 4.5% instead of 5% the engine lets accounts go that the contracts find liquidatable: after some points the
+    // chain holds accounts the project's keeper would still liquidate, and the path does not agree.
+    const lax = engineMarkets().map((m) => ({ ...m, maintenanceMarginRatio: (m.maintenanceMarginRatio * 9n) / 10n }));
+    const options = { ...OPTIONS, keeperPaths: 0 };
+    const report = await contractBacked(await model(), lax, HOLDINGS, options, DEFAULT_PATH_SETTINGS, [PATHS[1]]);
+    expect(report.rows[0].pointsLeftUndone).to.be.greaterThan(0);
+    expect(report.agreed).to.equal(0);
   });
 
   it("picks the first half of the subset and the worst of the rest", function () {

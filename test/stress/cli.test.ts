@@ -95,6 +95,21 @@ describe("stress command line", function () {
     );
   });
 
+  it("takes --keeper-paths only when given, within 0 to 10000 and on the run stage", function () {
+    expect(parseStressArgs(["run"])).to.not.have.property("keeperPaths");
+    expect(parseStressArgs(["run", "--chain-paths", "20", "--keeper-paths", "0"])).to.include({
+      chainPaths: 20,
+      keeperPaths: 0,
+    });
+    expect(() => parseStressArgs(["run", "--keeper-paths", "10001"])).to.throw(
+      '--keeper-paths "10001" is not an integer from 0 to 10000',
+    );
+    expect(() => parseStressArgs(["calibrate", "--keeper-paths", "1"])).to.throw(
+      "--keeper-paths belongs to the run stage",
+    );
+    expect(USAGE).to.include("--keeper-paths K");
+  });
+
   it("refuses a bad command line with what was wrong", function () {
     expect(() => parseStressArgs([])).to.throw("expected one stage, got none");
     expect(() => parseStressArgs(["calibrate", "extra"])).to.throw("expected one stage, got calibrate extra");
