@@ -62,24 +62,29 @@ contract EntryBookFuzzTest is TestBase {
 
     function _brute(bool longSide, uint256 bucket, bool below) internal view returns (uint256 s, uint256 n) {
         for (uint256 i = 0; i < N; ++i) {
-            int256 size = sizes[i];
-            if (size == 0 || (size > 0) != longSide) continue;
-            uint256 absSize = uint256(size > 0 ? size : -size);
-            uint256 absNotional = uint256(notionals[i] > 0 ? notionals[i] : -notionals[i]);
-            uint256 b = EntryBookLib.entryBucket(absSize, absNotional);
-            if (below ? b <= bucket : b >= bucket) (s, n) = (s + absSize, n + absNotional);
+            (bool onSide, uint256 absSize, uint256 absNotional, uint256 b) = _position(i, longSide);
+            if (onSide && (below ? b <= bucket : b >= bucket)) (s, n) = (s + absSize, n + absNotional);
         }
+    }
+
+    /// @dev Position i's |size|, |notional| and entry bucket, and whether it is open on the given side.
+    function _position(
+        uint256 i,
+        bool longSide
+    ) internal view returns (bool onSide, uint256 absSize, uint256 absNotional, uint256 bucket) {
+        int256 size = sizes[i];
+        if (size == 0 || (size > 0) != longSide) return (false, 0, 0, 0);
+        absSize = uint256(size > 0 ? size : -size);
+        absNotional = uint256(notionals[i] > 0 ? notionals[i] : -notionals[i]);
+        return (true, absSize, absNotional, EntryBookLib.entryBucket(absSize, absNotional));
     }
 
     /// @dev The lowest entry bucket among the longs, or the highest among the shorts; `none` when the side is flat.
     function _bruteFirst(bool longSide) internal view returns (uint256 first, bool none) {
         none = true;
         for (uint256 i = 0; i < N; ++i) {
-            int256 size = sizes[i];
-            if (size == 0 || (size > 0) != longSide) continue;
-            uint256 absSize = uint256(size > 0 ? size : -size);
-            uint256 absNotional = uint256(notionals[i] > 0 ? notionals[i] : -notionals[i]);
-            uint256 b = EntryBookLib.entryBucket(absSize, absNotional);
+            (bool onSide, , , uint256 b) = _position(i, longSide);
+            if (!onSide) continue;
             if (none || (longSide ? b < first : b > first)) first = b;
             none = false;
         }
