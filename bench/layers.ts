@@ -38,7 +38,7 @@ async function measure(members: number): Promise<Figure> {
   await setFundLimits(system, 0n, 200n * USD);
   for (let k = 0; k < members; k += 1) {
     const wallet = new Wallet(keccak256(toUtf8Bytes(`backstop-bench/layers/${k}`)), ethers.provider);
-    await mined(funder.sendTransaction({ to: wallet.address, value: WAD }));
+    await (await funder.sendTransaction({ to: wallet.address, value: WAD })).wait();
     await mined(token.mint(wallet.address, 1_005n * USD));
     await mined(token.connect(wallet).approve(await layers.getAddress(), ethers.MaxUint256));
     await mined(token.connect(wallet).approve(await ch.getAddress(), ethers.MaxUint256));
