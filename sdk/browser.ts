@@ -47,6 +47,7 @@ export {
   LOCAL_CHAIN_ID,
   LOCAL_ETH_PRICE,
   LOCAL_FEED_DECIMALS,
+  LOCAL_LAYERS,
   LOCAL_RISK,
   hardhat,
   localhost,

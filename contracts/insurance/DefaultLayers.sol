@@ -9,7 +9,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import {IClearingHouse} from "../interfaces/IClearingHouse.sol";
+import {AccountHealth, IClearingHouse} from "../interfaces/IClearingHouse.sol";
 import {IDefaultLayers} from "../interfaces/IDefaultLayers.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 
@@ -132,7 +132,8 @@ contract DefaultLayers is IDefaultLayers, AccessControl {
             firstLossPaid += part;
             paid = _paid(Layer.FirstLoss, part);
         }
-        if (paid < amount) paid += _paid(Layer.Stakers, _stakers().draw(amount - paid));
+        IInsuranceFund fund = stakers;
+        if (paid < amount && address(fund) != address(0)) paid += _paid(Layer.Stakers, fund.draw(amount - paid));
         part = Math.min(amount - paid, memberAssets);
         if (part != 0) {
             memberAssets -= part;
@@ -314,7 +315,14 @@ contract DefaultLayers is IDefaultLayers, AccessControl {
                 member.periodStart = uint64(block.timestamp);
                 member.assessed = 0;
             }
-            uint256 got = clearingHouse.collectAssessment(account, ask);
+            // A member whose health cannot be read (a stale oracle of a market it holds) pays nothing now rather
+            // than stopping the liquidation: its share is uncollected and falls to the next layer.
+            uint256 got;
+            try clearingHouse.collectAssessment(account, ask) returns (uint256 collected_) {
+                got = Math.min(collected_, ask);
+            } catch {
+                got = 0;
+            }
             member.assessed += got.toUint128();
             collected += got;
             emit MemberAssessed(account, ask, got);
@@ -331,7 +339,12 @@ contract DefaultLayers is IDefaultLayers, AccessControl {
         most = type(uint256).max;
         for (uint256 i = 0; i < count; ++i) {
             address account = _members[i];
-            uint256 free = clearingHouse.accountHealth(account).freeCollateral / _scale;
+            uint256 free;
+            try clearingHouse.accountHealth(account) returns (AccountHealth memory health) {
+                free = health.freeCollateral / _scale;
+            } catch {
+                free = 0;
+            }
             uint256 limit = Math.min(assessmentCapLeft(account), free);
             most = Math.min(most, Math.mulDiv(limit, total, _memberOf[account].contribution));
         }

@@ -12,7 +12,7 @@ import type {
 } from "../../typechain-types/index.js";
 import type { MarketParamsStruct, OrderStruct } from "../../typechain-types/ClearingHouse.js";
 import type { IDefaultLayers } from "../../typechain-types/insurance/DefaultLayers.js";
-import { ORDER_TYPES, USD, WAD, orderDomain } from "#sdk";
+import { LOCAL_LAYERS, ORDER_TYPES, USD, WAD, orderDomain } from "#sdk";
 import { ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from "../constants.js";
 
 export { SCALE, USD, WAD } from "#sdk";
@@ -73,17 +73,16 @@ export const INSURANCE_FEE_SHARE = (WAD * 3n) / 10n; // 30%
 export const ETH_PRICE = 2000n; // whole dollars
 export const BTC_PRICE = 60000n;
 
-/** Default-layer parameters for tests: 30% within 8 hours, k = 2 over 28 days, 50 USD minimum, 10% of margin. */
+/**
+ * Default-layer parameters for tests: the local deploy's (sdk/deploy/networks/local.ts: 30% within 8 hours, k = 2
+ * over 28 days, 50 USD minimum, 10% of margin) with swept fees going to the stakers only, so that a worked
+ * example's first loss and members' fund move by draws alone.
+ */
 export const LAYER_PARAMS: IDefaultLayers.ParamsStruct = {
+  ...LOCAL_LAYERS,
   firstLossTarget: 0n,
   refillShare: 0n,
   memberFeeShare: 0n,
-  minContribution: 50n * USD,
-  contributionRatio: WAD / 10n,
-  assessmentMultiple: 2n * WAD,
-  coolingOffPeriod: 28n * 86_400n,
-  drawdownFraction: (WAD * 3n) / 10n,
-  drawdownWindow: 8n * 3600n,
 };
 
 /**

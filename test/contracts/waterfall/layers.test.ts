@@ -8,6 +8,7 @@ import type { ContractTransactionReceipt } from "ethers";
 
 import {
   BTC_MARKET,
+  ETH_MARKET,
   LAYER_PARAMS,
   USD,
   WAD,
@@ -228,5 +229,31 @@ describe("Default layers: a default walks every layer in order", function () {
     // After the window, a new one starts from what is left: 30% of 7,010 + 200 = 2,163.
     await networkHelpers.time.increase(LAYER_PARAMS.drawdownWindow);
     expect(await layers.availableForDraw()).to.equal(2_163n * USD);
+  });
+
+  it("a member whose health cannot be read (a stale feed) pays nothing and stops nothing: its share falls through", async function () {
+    const c = await networkHelpers.loadFixture(walkFixture);
+    const { clearingHouse, erin, frank, gina } = c;
+    // frank buys 0.01 ETH at 2,000 from gina (frank's fee 0.004, gina's 0.01: the pot grows by 0.0012 + 0.003).
+    await (await clearingHouse.connect(gina).deposit(100n * USD)).wait();
+    await trade(clearingHouse, frank, gina, { marketId: ETH_MARKET, size: E / 100n, limitPrice: 2_000n * E }, E / 100n);
+    // Two hours on, only BTC is published again: ETH's feed is stale and frank's health reverts.
+    await networkHelpers.time.increase(7_200);
+    await setPrice(c.btcFeed, 53_000n * E);
+    await expect(clearingHouse.accountHealth(frank.address)).to.revert(ethers);
+
+    const receipt = await mined(
+      clearingHouse.connect(c.carol).liquidate(c.alice.address, BTC_MARKET, ethers.MaxUint256),
+    );
+    // Pot 12.6042 → layers asked 912 − 12.6042 = 899.3958; after 100 + 200 + 200, 399.3958 is assessed:
+    // erin ⌈399.3958 × 3/4⌉ = 299.546850, frank ⌈399.3958 / 4⌉ = 99.848950, of which nothing is collected.
+    expect(
+      layerEvents(c, receipt).filter((e) => ["MemberAssessed", "AssessmentUncollected"].includes(e.name)),
+    ).to.deep.equal([
+      ev("MemberAssessed", erin.address, 299_546_850n, 299_546_850n),
+      ev("MemberAssessed", frank.address, 99_848_950n, 0n),
+      ev("AssessmentUncollected", frank.address, 99_848_950n),
+    ]);
+    expect(await layersOf(c).assessmentCapLeft(frank.address)).to.equal(100n * USD);
   });
 });

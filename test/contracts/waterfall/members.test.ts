@@ -34,15 +34,21 @@ async function membersFixture(): Promise<System> {
   return system;
 }
 
+/** alice and bob deposit 7,000 each; alice (maker) buys 1 BTC at 60,000 from bob. */
+async function aliceBuysBtcFromBob(system: System): Promise<void> {
+  const [alice, bob] = system.traders;
+  await (await system.clearingHouse.connect(alice).deposit(7_000n * USD)).wait();
+  await (await system.clearingHouse.connect(bob).deposit(7_000n * USD)).wait();
+  await trade(system.clearingHouse, alice, bob, { marketId: BTC_MARKET, size: E, limitPrice: 60_000n * E }, E);
+}
+
 describe("Default layers: members, income and administration", function () {
   it("a new member pays at least the published rule; a short contribution is refused and changes nothing", async function () {
     const system = await networkHelpers.loadFixture(membersFixture);
     const layers = layersOf(system);
     const [alice, bob] = system.traders;
     // alice holds 1 BTC at 60,000 (initial margin 6,000): she must bring 10% of it, 600.
-    await (await system.clearingHouse.connect(alice).deposit(7_000n * USD)).wait();
-    await (await system.clearingHouse.connect(bob).deposit(7_000n * USD)).wait();
-    await trade(system.clearingHouse, alice, bob, { marketId: BTC_MARKET, size: E, limitPrice: 60_000n * E }, E);
+    await aliceBuysBtcFromBob(system);
     expect(await layers.requiredContribution(alice.address)).to.equal(600n * USD);
     await expect(layers.connect(alice).join(599n * USD))
       .to.be.revertedWithCustomError(layers, "ContributionTooSmall")
@@ -104,11 +110,8 @@ describe("Default layers: members, income and administration", function () {
   it("swept fees: 50% refills the first loss up to its target, 20% to the members, the rest to the stakers", async function () {
     const system = await networkHelpers.loadFixture(membersFixture);
     const layers = layersOf(system);
-    const [alice, bob] = system.traders;
-    await (await system.clearingHouse.connect(alice).deposit(7_000n * USD)).wait();
-    await (await system.clearingHouse.connect(bob).deposit(7_000n * USD)).wait();
     // Fees 12 (maker) + 30 (taker); 30% of them, 12.6, is set aside and swept to the layers.
-    await trade(system.clearingHouse, alice, bob, { marketId: BTC_MARKET, size: E, limitPrice: 60_000n * E }, E);
+    await aliceBuysBtcFromBob(system);
     const fundBefore = await system.token.balanceOf(await system.fund.getAddress());
     // 12.6: members 20% = 2.52; first loss 50% = 6.3 (target 150 − 100 = 50 not reached); stakers 3.78.
     await expect(system.clearingHouse.sweepInsuranceFees())
