@@ -36,6 +36,7 @@ export type {
   CollateralParams,
   FeedParams,
   FundParams,
+  LayerParams,
   MarketSpec,
   NetworkParams,
   RiskParams,
