@@ -191,6 +191,20 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         LiquidationLogic.sweepInsuranceFees(_ledger, _token, _scale);
     }
 
+    /// @inheritdoc IClearingHouse
+    /// @dev Not nonReentrant: it runs inside a liquidation's draw. Only the fund may call it, and the fund's draw
+    /// only the clearing house. The member's health is read, not settled, as accountHealth reads it.
+    function collectAssessment(address member, uint256 amount) external returns (uint256 collected) {
+        address fund = address(_ledger.insuranceFund);
+        if (msg.sender != fund) revert NotInsuranceFund(msg.sender);
+        collected = _freeCollateral(member, _ledger.health(_oracle, member)) / _scale;
+        if (collected > amount) collected = amount;
+        if (collected == 0) return 0;
+        _ledger.collateral[member] -= (collected * _scale).toInt256();
+        _token.safeTransfer(fund, collected);
+        emit AssessmentCollected(member, collected);
+    }
+
     // ================================================================ administration
 
     /// @inheritdoc IClearingHouse
@@ -263,9 +277,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         health.equity = h.equity;
         health.initialMargin = h.initialMargin;
         health.maintenanceMargin = h.maintenanceMargin;
-        int256 withdrawable = health.collateral - h.pendingCharges;
-        int256 excess = h.equity - h.initialMargin.toInt256();
-        health.freeCollateral = FixedPointMath.positivePart(withdrawable < excess ? withdrawable : excess);
+        health.freeCollateral = _freeCollateral(account, h);
     }
 
     /// @inheritdoc IClearingHouse
@@ -482,6 +494,14 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     // ================================================================ internal: misc
+
+    /// @dev What `account` could withdraw now: its collateral less pending charges, at most its equity above
+    /// initial margin (18 decimals).
+    function _freeCollateral(address account, Health memory h) private view returns (uint256) {
+        int256 withdrawable = _ledger.collateral[account] - h.pendingCharges;
+        int256 excess = h.equity - h.initialMargin.toInt256();
+        return FixedPointMath.positivePart(withdrawable < excess ? withdrawable : excess);
+    }
 
     /// @dev Pulls exactly `amount` from `from`; a token that delivers anything else is refused.
     function _pullExact(address from, uint256 amount) private {

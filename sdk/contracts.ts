@@ -4,12 +4,14 @@ import {
   BackstopLens__factory,
   ChainlinkOracleAdapter__factory,
   ClearingHouse__factory,
+  DefaultLayers__factory,
   InsuranceFund__factory,
   LiquidationLogic__factory,
   MockERC20__factory,
   type BackstopLens,
   type ChainlinkOracleAdapter,
   type ClearingHouse,
+  type DefaultLayers,
   type InsuranceFund,
   type LiquidationLogic,
   type MockERC20,
@@ -25,6 +27,8 @@ export interface BackstopBindings {
   oracleAdapter: ChainlinkOracleAdapter;
   /** A MockERC20 binding: on a network with an existing stablecoin only its ERC-20 functions work. */
   collateralToken: MockERC20;
+  /** The default layers, when the deployment has them. */
+  defaultLayers?: DefaultLayers;
 }
 
 /** Connects the bindings to the deployment's addresses, read-only through a provider or able to send through a signer. */
@@ -37,5 +41,8 @@ export function connectDeployment(deployment: Deployment, runner: ContractRunner
     lens: BackstopLens__factory.connect(c.lens, runner),
     oracleAdapter: ChainlinkOracleAdapter__factory.connect(c.oracleAdapter, runner),
     collateralToken: MockERC20__factory.connect(c.collateralToken, runner),
+    ...(c.defaultLayers === undefined
+      ? {}
+      : { defaultLayers: DefaultLayers__factory.connect(c.defaultLayers, runner) }),
   };
 }

@@ -24,6 +24,8 @@ export interface DeployedContracts {
   lens: string;
   oracleAdapter: string;
   collateralToken: string;
+  /** The default-layers contract the clearing house draws on; absent when it draws on the fund directly. */
+  defaultLayers?: string;
 }
 
 /** `deployments/<network>.json`: where the system lives and from which block its events start. */
@@ -96,6 +98,9 @@ export function parseDeployment(path: string, json: unknown): Deployment {
   const parsedContracts = Object.fromEntries(
     CONTRACT_KEYS.map((key) => [key, address(path, `contracts.${key}`, contracts[key])]),
   ) as unknown as DeployedContracts;
+  if (contracts.defaultLayers !== undefined) {
+    parsedContracts.defaultLayers = address(path, "contracts.defaultLayers", contracts.defaultLayers);
+  }
   if (!Array.isArray(markets) || markets.length === 0) throw new DeploymentError(`${path}: markets is missing`);
   const parsedMarkets = markets.map((m, i) => market(path, i, m));
   const ids = new Set(parsedMarkets.map((m) => m.id));

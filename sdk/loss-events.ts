@@ -1,6 +1,7 @@
 import type { Interface } from "ethers";
 
 import type { BackstopBindings } from "./contracts.js";
+import type { DefaultLayers } from "../typechain-types/index.js";
 import { sum } from "./constants.js";
 
 /** The loss waterfall as the chain's events tell it, grouped into one record per bad-debt receipt. */
@@ -65,6 +66,30 @@ export interface ReceiptEvent extends ChainRef {
   haircut: bigint;
 }
 
+/** The default layers in the order they pay (`IDefaultLayers.Layer`). */
+export const LAYER_NAMES = ["first loss", "stakers", "members' fund", "assessments"] as const;
+export type LayerName = (typeof LAYER_NAMES)[number];
+
+/** One layer's payment towards a draw of the clearing house (token units). */
+export interface LayerDrawEvent extends ChainRef {
+  layer: LayerName;
+  amount: bigint;
+}
+
+/** One member's assessment (token units): what it was asked and what its collateral paid. */
+export interface AssessmentEvent extends ChainRef {
+  member: string;
+  asked: bigint;
+  collected: bigint;
+}
+
+/** The drawdown trigger cut a draw: `refused` (token units) went to the loss policy. */
+export interface DrawdownEvent extends ChainRef {
+  base: bigint;
+  drawn: bigint;
+  refused: bigint;
+}
+
 /** One resolved bad debt: its receipt and the events since the account's previous receipt that paid it. */
 export interface LossEvent {
   receipt: ReceiptEvent;
@@ -75,6 +100,12 @@ export interface LossEvent {
   caseOpened?: CaseOpenedEvent;
   adlSteps: DeleverageStepEvent[];
   socialization?: SocializedEvent;
+  /** What each default layer paid in the receipt's transaction, in layer order (empty without layers). */
+  layers: LayerDrawEvent[];
+  /** The members assessed in the receipt's transaction. */
+  assessments: AssessmentEvent[];
+  /** Set when the drawdown trigger cut the layers' draw in the receipt's transaction. */
+  drawdown?: DrawdownEvent;
 }
 
 export interface TokenFlows {
@@ -98,12 +129,19 @@ export interface WaterfallEvents {
   adlSteps: DeleverageStepEvent[];
   socializations: SocializedEvent[];
   receipts: ReceiptEvent[];
+  /** The default layers' events; empty when no layers contract was given. */
+  layerDraws: LayerDrawEvent[];
+  assessments: AssessmentEvent[];
+  drawdowns: DrawdownEvent[];
   /** Accounts that ever received collateral: every account that can hold a position. */
   accounts: string[];
   flows: TokenFlows;
 }
 
-type Contracts = Pick<BackstopBindings, "clearingHouse" | "insuranceFund">;
+type Contracts = Pick<BackstopBindings, "clearingHouse" | "insuranceFund"> & {
+  /** The default-layers contract the clearing house draws on, when the deployment has one. */
+  defaultLayers?: DefaultLayers;
+};
 
 interface RawLog {
   blockNumber: number;
@@ -175,8 +213,26 @@ export async function readWaterfallEvents(
     all((a, b) => fund.queryFilter(fund.filters.Unstaked(), a, b)),
     all((a, b) => fund.queryFilter(fund.filters.Drawn(), a, b)),
   ]);
+  const layers = contracts.defaultLayers;
+  const [layerDrawn, assessed, triggered] =
+    layers === undefined
+      ? [[], [], []]
+      : await Promise.all([
+          all((a, b) => layers.queryFilter(layers.filters.LayerDrawn(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.MemberAssessed(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.DrawdownTriggered(), a, b)),
+        ]);
   const byChainOrder = (a: ChainRef, b: ChainRef): number => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
   return {
+    layerDraws: layerDrawn
+      .map((l) => ({ ...ref(l), layer: layerName(l.args.layer), amount: l.args.amount }))
+      .sort(byChainOrder),
+    assessments: assessed
+      .map((l) => ({ ...ref(l), member: l.args.member, asked: l.args.asked, collected: l.args.collected }))
+      .sort(byChainOrder),
+    drawdowns: triggered
+      .map((l) => ({ ...ref(l), base: l.args.base, drawn: l.args.drawn, refused: l.args.refused }))
+      .sort(byChainOrder),
     liquidations: liquidated
       .map((l) => ({
         ...ref(l),
@@ -272,8 +328,26 @@ export function groupLossEvents(events: WaterfallEvents): LossEvent[] {
       caseOpened: mine(events.casesOpened).at(-1),
       adlSteps: mine(events.adlSteps),
       socialization: events.socializations.find((s) => s.txHash === receipt.txHash && s.marketId === receipt.marketId),
+      // The layers pay inside the call that emits the receipt, one draw per transaction.
+      layers: events.layerDraws.filter((d) => d.txHash === receipt.txHash),
+      assessments: events.assessments.filter((a) => a.txHash === receipt.txHash),
+      drawdown: events.drawdowns.find((d) => d.txHash === receipt.txHash),
     };
   });
+}
+
+/** The name of an `IDefaultLayers.Layer` value read from the chain. */
+export function layerName(value: bigint): LayerName {
+  const name = LAYER_NAMES[Number(value)];
+  if (name === undefined) throw new Error(`unknown default layer ${value}`);
+  return name;
+}
+
+/** Σ of what the layers paid per layer, every layer named (0 for one that paid nothing). */
+export function layerTotals(draws: readonly LayerDrawEvent[]): Record<LayerName, bigint> {
+  const totals = Object.fromEntries(LAYER_NAMES.map((n) => [n, 0n])) as Record<LayerName, bigint>;
+  for (const d of draws) totals[d.layer] += d.amount;
+  return totals;
 }
 
 /** The waterfall events a keeper's transaction emits, as its log lines report them. */

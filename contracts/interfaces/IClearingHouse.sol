@@ -114,6 +114,14 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// income stream at this block (IInsuranceFund.syncIncome). Anyone may call.
     function sweepInsuranceFees() external;
 
+    /// @notice Takes a default-fund assessment from `member`'s collateral: at most `amount` token units and at
+    /// most what the member could withdraw now (its free collateral, in whole units), paid to the insurance
+    /// fund. Only the insurance fund (the default-layers contract) may call it, within a draw.
+    /// @param member The clearing member assessed.
+    /// @param amount The assessment asked, token decimals.
+    /// @return collected What was taken, token decimals.
+    function collectAssessment(address member, uint256 amount) external returns (uint256 collected);
+
     // ---------------------------------------------------------------- administration
 
     /// @notice Connects the insurance fund, once. Admin role.

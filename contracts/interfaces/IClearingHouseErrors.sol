@@ -83,6 +83,8 @@ interface IClearingHouseErrors {
     error WithdrawalLockedByDeleverage(address account, uint256 marketId);
     /// @notice The insurance fund is set once.
     error InsuranceFundAlreadySet(address fund);
+    /// @notice Only the insurance fund may call this (a default-fund assessment).
+    error NotInsuranceFund(address caller);
     /// @notice Nobody is left on the side a loss would be socialized over: the liquidator was its last position.
     error NoPositionsToCharge(uint256 marketId, bool longSide);
     /// @notice A bankrupt account's largest position (by notional) is liquidated last: its deficit is realized

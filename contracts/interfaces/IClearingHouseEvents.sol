@@ -112,6 +112,8 @@ interface IClearingHouseEvents {
         uint256 socializedPerUnit,
         uint256 haircut
     );
+    /// @notice A default-fund assessment of `amount` (token decimals) was taken from `member`'s collateral.
+    event AssessmentCollected(address indexed member, uint256 amount);
     /// @notice Fees set aside for the insurance fund were paid to it (token decimals).
     event InsuranceFeesSwept(uint256 amount);
     /// @notice The insurance fund was connected.

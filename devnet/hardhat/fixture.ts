@@ -5,12 +5,14 @@ import type {
   BackstopLens,
   ChainlinkOracleAdapter,
   ClearingHouse,
+  DefaultLayers,
   InsuranceFund,
   MockAggregatorV3,
   MockERC20,
 } from "../../typechain-types/index.js";
 import type { MarketParamsStruct, OrderStruct } from "../../typechain-types/ClearingHouse.js";
-import { ORDER_TYPES, USD, WAD, orderDomain } from "#sdk";
+import type { IDefaultLayers } from "../../typechain-types/insurance/DefaultLayers.js";
+import { LOCAL_LAYERS, ORDER_TYPES, USD, WAD, orderDomain } from "#sdk";
 import { ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from "../constants.js";
 
 export { SCALE, USD, WAD } from "#sdk";
@@ -55,6 +57,8 @@ export function marketParams(feed: string, overrides: Partial<MarketParamsStruct
 export interface System {
   clearingHouse: ClearingHouse;
   fund: InsuranceFund;
+  /** The default-layers contract the clearing house draws on, when deployed with {@link deploySystemWithLayers}. */
+  layers?: DefaultLayers;
   lens: BackstopLens;
   token: MockERC20;
   adapter: ChainlinkOracleAdapter;
@@ -76,11 +80,36 @@ export const ETH_PRICE = 2000n; // whole dollars
 export const BTC_PRICE = 60000n;
 
 /**
+ * Default-layer parameters for tests: the local deploy's (sdk/deploy/networks/local.ts: 30% within 8 hours, k = 2
+ * over 28 days, 50 USD minimum, 10% of margin) with swept fees going to the stakers only, so that a worked
+ * example's first loss and members' fund move by draws alone.
+ */
+export const LAYER_PARAMS: IDefaultLayers.ParamsStruct = {
+  ...LOCAL_LAYERS,
+  firstLossTarget: 0n,
+  refillShare: 0n,
+  memberFeeShare: 0n,
+};
+
+/**
  * Deploys the system (clearing house, insurance fund with a one-day cooldown and a 1,000,000 USD daily draw
  * cap and no floor, lens) with two markets (ETH-USD with the ADL policy, BTC-USD socialized; 8-decimal feeds)
  * and gives each trader 1,000,000 USD of the token, approved to the clearing house.
  */
-export async function deploySystem(): Promise<System> {
+export function deploySystem(): Promise<System> {
+  return deploy(undefined);
+}
+
+/**
+ * {@link deploySystem} with the default layers between the clearing house and the insurance fund: the clearing
+ * house draws on a {DefaultLayers} with `layerParams`, whose second layer is the fund (deployed with the layers
+ * as the account allowed to draw on it). Traders approve the layers too.
+ */
+export function deploySystemWithLayers(layerParams: IDefaultLayers.ParamsStruct): Promise<System> {
+  return deploy(layerParams);
+}
+
+async function deploy(layerParams: IDefaultLayers.ParamsStruct | undefined): Promise<System> {
   const [admin, riskManager, pauser, treasury, ...traders] = await ethers.getSigners();
   const token = await ethers.deployContract("MockERC20", ["Mock USD", "mUSD", 6]);
   const adapter = await ethers.deployContract("ChainlinkOracleAdapter");
@@ -92,16 +121,21 @@ export async function deploySystem(): Promise<System> {
     admin.address,
     INSURANCE_FEE_SHARE,
   ]);
+  const layers =
+    layerParams === undefined
+      ? undefined
+      : await ethers.deployContract("DefaultLayers", [await clearingHouse.getAddress(), admin.address, layerParams]);
   const fund = await ethers.deployContract("InsuranceFund", [
     await token.getAddress(),
-    await clearingHouse.getAddress(),
+    layers === undefined ? await clearingHouse.getAddress() : await layers.getAddress(),
     admin.address,
     FUND_COOLDOWN,
     0n,
     FUND_DRAW_CAP,
     FUND_DRAW_WINDOW,
   ]);
-  await clearingHouse.setInsuranceFund(await fund.getAddress());
+  if (layers !== undefined) await (await layers.connectStakers(await fund.getAddress())).wait();
+  await clearingHouse.setInsuranceFund(layers === undefined ? await fund.getAddress() : await layers.getAddress());
   const lens = await ethers.deployContract("BackstopLens", [await clearingHouse.getAddress()]);
   await clearingHouse.grantRole(await clearingHouse.RISK_MANAGER_ROLE(), riskManager.address);
   await clearingHouse.grantRole(await clearingHouse.PAUSER_ROLE(), pauser.address);
@@ -114,8 +148,23 @@ export async function deploySystem(): Promise<System> {
     await token.mint(trader.address, 1_000_000n * USD);
     await token.connect(trader).approve(await clearingHouse.getAddress(), ethers.MaxUint256);
     await token.connect(trader).approve(await fund.getAddress(), ethers.MaxUint256);
+    if (layers !== undefined) await token.connect(trader).approve(await layers.getAddress(), ethers.MaxUint256);
   }
-  return { clearingHouse, fund, lens, token, adapter, ethFeed, btcFeed, admin, riskManager, pauser, treasury, traders };
+  return {
+    clearingHouse,
+    fund,
+    layers,
+    lens,
+    token,
+    adapter,
+    ethFeed,
+    btcFeed,
+    admin,
+    riskManager,
+    pauser,
+    treasury,
+    traders,
+  };
 }
 
 /** An order valid for one day from the latest block, with defaults that tests override. */

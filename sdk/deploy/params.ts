@@ -45,6 +45,22 @@ export interface FundParams {
   drawWindow: bigint;
 }
 
+/**
+ * The default layers between the fees set aside and the loss policy (issue 11; bounds in DefaultLayers). Token
+ * amounts in token units, shares and k in 18 decimals, times in seconds.
+ */
+export interface LayerParams {
+  firstLossTarget: bigint;
+  refillShare: bigint;
+  memberFeeShare: bigint;
+  minContribution: bigint;
+  contributionRatio: bigint;
+  assessmentMultiple: bigint;
+  coolingOffPeriod: bigint;
+  drawdownFraction: bigint;
+  drawdownWindow: bigint;
+}
+
 export interface NetworkParams {
   /** Name in the deployment file and of the file (`deployments/<name>.json`). */
   name: string;
@@ -54,6 +70,12 @@ export interface NetworkParams {
   /** Share of every trading fee that goes to the insurance fund (18 decimals). */
   insuranceFeeShare: bigint;
   fund: FundParams;
+  /**
+   * With these, the clearing house draws on a DefaultLayers (first loss → the fund → members → assessments),
+   * the fund being its second layer; without, on the fund directly. The lens's fundState reads the fund only
+   * without layers.
+   */
+  layers?: LayerParams;
   /** Seconds after which anyone may socialize a stuck deleverage case. */
   deleverageTimeout: bigint;
   roles: RoleHolders;

@@ -10,6 +10,7 @@ import {
   BackstopLens__factory,
   ChainlinkOracleAdapter__factory,
   ClearingHouse__factory,
+  DefaultLayers__factory,
   InsuranceFund__factory,
   FundingLogic__factory,
   AllocationLogic__factory,
@@ -114,11 +115,16 @@ export async function deployBackstop(
   );
   const chAddress = await clearingHouse.getAddress();
   const { fund: f } = params;
+  const [layers] =
+    params.layers === undefined
+      ? [undefined]
+      : await deploy("DefaultLayers", new DefaultLayers__factory(signer).deploy(chAddress, deployer, params.layers));
+  const layersAddress = layers === undefined ? undefined : await layers.getAddress();
   const [fund] = await deploy(
     "InsuranceFund",
     new InsuranceFund__factory(signer).deploy(
       tokenAddress,
-      chAddress,
+      layersAddress ?? chAddress,
       params.roles.admin ?? deployer,
       f.cooldown,
       f.floor,
@@ -128,7 +134,17 @@ export async function deployBackstop(
   );
   const [lens] = await deploy("BackstopLens", new BackstopLens__factory(signer).deploy(chAddress));
 
-  await send("setInsuranceFund", clearingHouse.setInsuranceFund(await fund.getAddress()));
+  if (layers !== undefined) {
+    await send("connectStakers", layers.connectStakers(await fund.getAddress()));
+    const admin = params.roles.admin ?? deployer;
+    if (admin.toLowerCase() !== deployer.toLowerCase()) {
+      for (const role of [await layers.LAYERS_MANAGER_ROLE(), ROLES.admin]) {
+        await send(`layers: grantRole ${role} to ${admin}`, layers.grantRole(role, admin));
+        await send(`layers: renounceRole ${role}`, layers.renounceRole(role, deployer));
+      }
+    }
+  }
+  await send("setInsuranceFund", clearingHouse.setInsuranceFund(layersAddress ?? (await fund.getAddress())));
   await send("grantRole risk manager to the deployer", clearingHouse.grantRole(ROLES.riskManager, deployer));
   const markets: DeployedMarket[] = [];
   for (const [i, market] of params.markets.entries()) {
@@ -153,6 +169,7 @@ export async function deployBackstop(
       lens: await lens.getAddress(),
       oracleAdapter: await adapter.getAddress(),
       collateralToken: tokenAddress,
+      ...(layersAddress === undefined ? {} : { defaultLayers: layersAddress }),
     },
     markets,
   });
@@ -166,6 +183,7 @@ export async function deployBackstop(
       lens,
       oracleAdapter: adapter,
       collateralToken: token,
+      ...(layers === undefined ? {} : { defaultLayers: layers }),
       feeds,
     },
     deployment,

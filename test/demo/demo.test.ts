@@ -275,6 +275,9 @@ function consistentInput(): SolvencyInput {
         haircut: 0n,
       },
     ],
+    layerDraws: [],
+    assessments: [],
+    drawdowns: [],
     accounts: [a, b, c, d],
     flows: {
       deposited: 900n * USD,

@@ -7,7 +7,7 @@ import { Wallet, id } from "ethers";
 import { network } from "hardhat";
 
 import { networkParams } from "../../sdk/deploy/networks/index.js";
-import { hardhat } from "../../sdk/deploy/networks/local.js";
+import { LOCAL_LAYERS, hardhat } from "../../sdk/deploy/networks/local.js";
 import { sepolia } from "../../sdk/deploy/networks/sepolia.js";
 import { deployBackstop } from "../../sdk/deploy/system.js";
 import type { NetworkParams } from "../../sdk/deploy/params.js";
@@ -203,5 +203,25 @@ describe("deployment parameters", function () {
       ["ETH-USD", "adl", { kind: "existing", address: "0x694AA1769357215DE4FAC081bf1f309aDC325306" }],
       ["BTC-USD", "socialized", { kind: "existing", address: "0x1b44F3514812d835EB1BDB0acB33d3fA3351Ee43" }],
     ]);
+  });
+
+  it("with default layers: the clearing house draws on them, the fund is their second layer, roles handed over", async function () {
+    const [deployer, admin] = await ethers.getSigners();
+    const params: NetworkParams = { ...hardhat, layers: LOCAL_LAYERS, roles: { admin: admin.address } };
+    const { contracts, deployment } = await deployBackstop(deployer, params, { dir: null });
+    const layers = contracts.defaultLayers;
+    if (layers === undefined) throw new Error("no default layers deployed");
+    const layersAddress = await layers.getAddress();
+    expect(deployment.contracts.defaultLayers).to.equal(layersAddress);
+    expect(await contracts.clearingHouse.insuranceFund()).to.equal(layersAddress);
+    expect(await contracts.insuranceFund.clearingHouse()).to.equal(layersAddress);
+    expect(await layers.stakers()).to.equal(deployment.contracts.insuranceFund);
+    expect(await layers.clearingHouse()).to.equal(deployment.contracts.clearingHouse);
+    expect(await layers.parameters()).to.deep.equal(Object.values(LOCAL_LAYERS));
+    const manager = await layers.LAYERS_MANAGER_ROLE();
+    expect(await layers.hasRole(ADMIN_ROLE, admin.address)).to.equal(true);
+    expect(await layers.hasRole(manager, admin.address)).to.equal(true);
+    expect(await layers.hasRole(ADMIN_ROLE, deployer.address)).to.equal(false);
+    expect(await layers.hasRole(manager, deployer.address)).to.equal(false);
   });
 });

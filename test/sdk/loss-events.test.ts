@@ -1,10 +1,21 @@
 import { expect } from "chai";
 
-import { DEFAULT_MAX_BLOCK_RANGE, blockSpans, readWaterfallEvents } from "#sdk";
-import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
+import { DEFAULT_MAX_BLOCK_RANGE, blockSpans, groupLossEvents, layerTotals, readWaterfallEvents } from "#sdk";
+import {
+  BTC_MARKET,
+  ETH_MARKET,
+  LAYER_PARAMS,
+  USD,
+  WAD,
+  deploySystem,
+  deploySystemWithLayers,
+  ethers,
+  networkHelpers,
+} from "../../devnet/hardhat/fixture.js";
+import { fundFirstLoss, joinAsMember, layersOf } from "../../devnet/hardhat/layers.js";
 import { depositUsd, openAt, setPrice } from "../../devnet/hardhat/fund.js";
 import { mined } from "../../devnet/hardhat/trading.js";
-import { stake } from "../../devnet/hardhat/waterfall.js";
+import { quietMarkets, stake } from "../../devnet/hardhat/waterfall.js";
 
 describe("sdk loss-events reader", () => {
   it("cuts a block range into spans of at most the given width, and refuses a width below 1", () => {
@@ -53,5 +64,49 @@ describe("sdk loss-events reader", () => {
     expect(early.flows.deposited).to.equal(whole.flows.deposited);
     await networkHelpers.mine(5);
     expect(await readWaterfallEvents(contracts, start, { toBlock: before })).to.deep.equal(early);
+  });
+
+  it("groups the default layers' draws and assessments with the receipt of their transaction", async () => {
+    // First loss 100, no stake, one member with 100 in the fund and 30 of free collateral (cap 200); fees off.
+    // alice (6,100) long 1 BTC at 60,000 from bob; BTC 53,000: deficit 900 = 100 + 100 + 30 assessed + 670
+    // socialized (the 170 the member could not pay is uncollected).
+    const system = await deploySystemWithLayers({ ...LAYER_PARAMS, drawdownFraction: WAD });
+    const ch = system.clearingHouse;
+    const [alice, bob, keeper, , member] = system.traders;
+    await quietMarkets(system, false);
+    const start = await ethers.provider.getBlockNumber();
+    await fundFirstLoss(system, 100n * USD);
+    await joinAsMember(system, member, 30n * USD, 100n * USD);
+    await depositUsd(ch, 6_100n, alice);
+    await depositUsd(ch, 100_000n, bob, keeper);
+    await openAt(ch, alice, bob, BTC_MARKET, WAD, 60_000n);
+    await setPrice(system.btcFeed, 53_000n);
+    const tx = await mined(ch.connect(keeper).liquidate(alice.address, BTC_MARKET, ethers.MaxUint256));
+
+    const contracts = { clearingHouse: ch, insuranceFund: system.fund, defaultLayers: layersOf(system) };
+    const [loss] = groupLossEvents(await readWaterfallEvents(contracts, start));
+    expect(loss.receipt.txHash).to.equal(tx.hash);
+    expect(loss.receipt.fundPaid).to.equal(230n * WAD);
+    expect(loss.receipt.socialized).to.equal(670n * WAD);
+    expect(loss.layers.map((d) => [d.layer, d.amount])).to.deep.equal([
+      ["first loss", 100n * USD],
+      ["members' fund", 100n * USD],
+      ["assessments", 30n * USD],
+    ]);
+    expect(loss.assessments.map((a) => [a.member, a.asked, a.collected])).to.deep.equal([
+      [member.address, 200n * USD, 30n * USD],
+    ]);
+    expect(loss.drawdown).to.equal(undefined);
+    expect(layerTotals(loss.layers)).to.deep.equal({
+      "first loss": 100n * USD,
+      stakers: 0n,
+      "members' fund": 100n * USD,
+      assessments: 30n * USD,
+    });
+    // Without the layers contract the reader still reads the rest, with no layer events.
+    const [plain] = groupLossEvents(
+      await readWaterfallEvents({ clearingHouse: ch, insuranceFund: system.fund }, start),
+    );
+    expect(plain.layers).to.deep.equal([]);
   });
 });

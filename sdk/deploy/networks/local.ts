@@ -1,5 +1,5 @@
 import { USD, WAD } from "../../constants.js";
-import type { NetworkParams, RiskParams } from "../params.js";
+import type { LayerParams, NetworkParams, RiskParams } from "../params.js";
 
 /**
  * The in-process network and a local `hardhat node`: a mock 6-decimal USD token, mock 8-decimal feeds that a
@@ -43,6 +43,24 @@ export const LOCAL_RISK: RiskParams = {
   priceBand: WAD / 20n,
   maxFundingRate: WAD / 100n,
   maxOpenInterest: 1_000_000n * WAD,
+};
+
+/**
+ * Default layers for a local deploy that asks for them (`{ ...hardhat, layers: LOCAL_LAYERS }`): the drawdown
+ * trigger at 30% within 8 hours (OKX, Bybit), assessments ≤ 2× contribution per 28 days (Eurex: 2× per 20
+ * business days), a contribution of 10% of initial margin and at least 50 USD; swept fees: 50% refill the first
+ * loss up to 100,000 USD, 20% to the members. See docs/DESIGN-NOTES.md, issue 11.
+ */
+export const LOCAL_LAYERS: LayerParams = {
+  firstLossTarget: 100_000n * USD,
+  refillShare: WAD / 2n,
+  memberFeeShare: WAD / 5n,
+  minContribution: 50n * USD,
+  contributionRatio: WAD / 10n,
+  assessmentMultiple: 2n * WAD,
+  coolingOffPeriod: 28n * 86_400n,
+  drawdownFraction: (WAD * 3n) / 10n,
+  drawdownWindow: 8n * 3_600n,
 };
 
 function localParams(name: string): NetworkParams {
