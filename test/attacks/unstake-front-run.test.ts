@@ -117,11 +117,11 @@ describe("Attack: leaving the fund ahead of a visible loss (issue 9, finding 4)"
     expect(received).to.equal(10_000n * USD);
     // The loss: alice's deficit 10 × (2,000 − 1,000) − 2,096 = 7,904 USD, less the 4.2 USD fee pot (30% of the
     // 4 + 10 USD fees): the fund pays 7,899,800,000 of its 30,000,000,000 (no keeper reward on a bankrupt
-    // liquidation). Loss factor 1e36 × 22,100,200,000 / 30,000,000,000, floored = 736,673,333,…,333. x2's
-    // 10^16 shares are worth ⌊10^16 × 22,100,200,001 / (3 × 10^16 + 10^6)⌋ = 7,366,733,333 now; undone to its
-    // exit time ⌊7,366,733,333 × 1e36 / factor⌋ = 9,999,999,999: the same value up to the floors, which favour
-    // the fund. Waiting past the exit time gains nothing.
-    expect(late).to.equal(9_999_999_999n);
+    // liquidation), after x2's exit time. x2 is paid its value at confirm, ⌊10^16 × (4 × 10^10 + 1) / (4 × 10^16 +
+    // 10^6)⌋ = 10,000,000,000 (no loss between its confirm and its exit time), its value at request too, although
+    // its shares are worth ⌊10^16 × 22,100,200,001 / (3 × 10^16 + 10^6)⌋ = 7,366,733,333 now: waiting past the
+    // exit time gains nothing and loses nothing.
+    expect(late).to.equal(10_000_000_000n);
     // The attacker left before the loss (its decision preceded the crash by hours): the honest staker, alone
     // in the fund when the loss was realized, bears it — its rule share.
     const honestValue = await c.fund.previewRedeem(await c.fund.balanceOf(c.honest.address));
