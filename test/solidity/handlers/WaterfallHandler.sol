@@ -493,6 +493,7 @@ contract WaterfallHandler is CheatCodes {
     uint256 internal _lookedAssets;
     uint256 internal _lookedSupply;
     uint256 public unstakeCancels;
+    uint256 public confirmsBeforeLoss;
     /// Value at request of the request being unstaked (kept here to stay within the stack).
     uint256 internal _assetsAtRequest;
 
@@ -819,6 +820,20 @@ contract WaterfallHandler is CheatCodes {
         ) {
             _fail(F_UNEXPECTED, string.concat("unstake reverted: ", _hex(reason)));
         }
+    }
+
+    /// Timing of exits: a staker confirms its matured request (after waiting out the cooldown) just before a price
+    /// gaps and a keeper liquidates, so that a loss may be realized within the exposure hour, which the exit must
+    /// bear.
+    function confirmBeforeLoss(uint256 stakerSeed, uint256 marketSeed, uint256 moveSeed, uint256 accountSeed) public {
+        address staker = _stakers[stakerSeed % STAKERS];
+        (uint128 shares, , uint64 readyAt) = fund.unstakeRequests(staker);
+        if (shares == 0 || fund.unstakeExitAt(staker) != 0) return;
+        if (block.timestamp < readyAt) _warp(readyAt - block.timestamp);
+        unstake(stakerSeed, false);
+        gapPrice(marketSeed, moveSeed);
+        liquidate(accountSeed, stakerSeed, marketSeed, 0);
+        ++confirmsBeforeLoss;
     }
 
     /// A staker cancels its request (matured, confirmed or not): it gets back shares worth at most the value at

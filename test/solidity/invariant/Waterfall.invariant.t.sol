@@ -34,7 +34,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trades, gaps and liquidations weigh more: positions must build up and prices gap for bad debt to appear
         // within a run.
-        bytes4[] memory s = new bytes4[](27);
+        bytes4[] memory s = new bytes4[](28);
         s[0] = WaterfallHandler.trade.selector;
         s[1] = WaterfallHandler.trade.selector;
         s[2] = WaterfallHandler.trade.selector;
@@ -64,6 +64,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
         s[24] = WaterfallHandler.liquidateByCounterparty.selector;
         s[25] = WaterfallHandler.refillDuringCase.selector;
         s[26] = WaterfallHandler.cancelUnstake.selector;
+        s[27] = WaterfallHandler.confirmBeforeLoss.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
@@ -431,6 +432,33 @@ contract WaterfallInvariantTest is WaterfallSetup {
         // exitAt (the income of the exposure hour stays with the other stakers).
         assertEq(paid, 322_694, "value at confirm");
         assertEq(handler.failures(handler.F_EXIT()), 0, handler.firstFailure(handler.F_EXIT()));
+    }
+
+    /// The move confirmBeforeLoss reaches its branch: the exit confirmed just before a loss bears it. Staker 0
+    /// escrows 4,000 of its 5,000 USD; trader 2 sells 3 BTC to trader 3 at 60,000; staker 0 confirms after the
+    /// cooldown, BTC gaps −15% (seed 1001), and trader 3 is liquidated: the fund pays its deficit within the
+    /// exposure hour, so the payout is the value at confirm scaled by that loss.
+    function test_exitConfirmedBeforeALossBearsIt() public {
+        handler.requestUnstake(0, 4_000e12 - 1);
+        (uint128 shares, uint128 atRequest, ) = fund.unstakeRequests(vm.addr(0x57A4E));
+        assertEq(uint256(atRequest), 4_000e6, "value at request");
+        handler.trade(2, 3, 1, false, 300, 0);
+        handler.confirmBeforeLoss(0, 1, 1001, 3);
+        assertEq(handler.confirmsBeforeLoss(), 1, "confirmed, then the loss");
+        assertTrue(handler.ghostFundOutflow() > 0, "the fund paid within the exposure hour");
+        uint256 afterLoss = fund.previewRedeem(shares);
+        assertLt(afterLoss, uint256(atRequest), "the escrow lost value");
+        address staker = vm.addr(0x57A4E);
+        uint256 before = token.balanceOf(staker);
+        handler.unstake(0, true);
+        uint256 paid = token.balanceOf(staker) - before;
+        assertEq(handler.unstakes(), 1, "paid out");
+        assertEq(handler.unstakesBelowRequest(), 1, "the loss bound the payout");
+        assertLe(paid, afterLoss, "the exit bore the loss");
+        // Trader 3 took 3 BTC as taker (fee 90 of 180,000): 19,910 − 27,000 = −7,090; the 37.8 of fees set aside
+        // for the fund (30% of 90 + 36) go first, the fund pays 7,052.2 of its 10,000: 4,000 × 2,947.8 / 10,000.
+        assertEq(paid, 1_179.12e6, "value at confirm x the loss");
+        _checkAll();
     }
 
     function _checkAll() internal view {
