@@ -139,13 +139,13 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         paid = Math.min(amount, availableForDraw());
         if (paid == 0) return 0;
         uint256 balance = _syncIncome();
-        uint256 assetsBefore = totalAssets();
+        uint256 assetsBefore = _vestedAssets(balance);
         drawnInWindow += paid.toUint128();
         // The loss scales the unvested stream with the balance: vested and unvested value fall alike.
         streamAmount = Math.mulDiv(streamAmount, balance - paid, balance).toUint128();
         accountedBalance = (balance - paid).toUint128();
-        uint256 supply = totalSupply();
-        _recordLoss(assetsBefore, supply, _vestedAssets(balance - paid), supply);
+        // The supply does not change: only the assets' ratio counts.
+        _recordLoss(assetsBefore, 0, _vestedAssets(balance - paid), 0);
         IERC20(asset()).safeTransfer(clearingHouse, paid);
         emit Drawn(paid, totalAssets());
     }
@@ -366,15 +366,15 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     }
 
     /// @dev Records that a share's value (assets + 1) / (supply + 10^6), OpenZeppelin's virtual offsets, fell
-    /// from the `before` pair to the `after` pair; callers pass assetsAfter ≤ assetsBefore and supplyAfter ≤
-    /// supplyBefore, and only a fall. The factor m / 2^s is multiplied by r = (aA + 1)(sB + 10^6) / ((aB + 1)(sA +
+    /// from the `before` pair to the `after` pair (equal supplies, as a draw passes them, are not read); callers
+    /// pass supplyAfter ≤ supplyBefore, and when supplies differ only a fall. The factor m / 2^s is multiplied by r = (aA + 1)(sB + 10^6) / ((aB + 1)(sA +
     /// 10^6)) as m·2^127 × r, rounded down (losses never come out smaller than they were), then brought back to
     /// a 128-bit mantissa: r ≥ 1 / (aB + 1) > 2^-128 keeps the product above 2^126.
     function _recordLoss(uint256 assetsBefore, uint256 supplyBefore, uint256 assetsAfter, uint256 supplyAfter) private {
         uint256 offset = 10 ** _decimalsOffset();
         LossCheckpoint memory last = _lossCheckpoint(_lossCheckpoints.length);
         uint256 scaled = Math.mulDiv(uint256(last.mantissa) << (MANTISSA_BITS - 1), assetsAfter + 1, assetsBefore + 1);
-        scaled = Math.mulDiv(scaled, supplyBefore + offset, supplyAfter + offset);
+        if (supplyBefore != supplyAfter) scaled = Math.mulDiv(scaled, supplyBefore + offset, supplyAfter + offset);
         if (scaled >= uint256(last.mantissa) << (MANTISSA_BITS - 1)) return;
         uint256 bits = Math.log2(scaled) + 1;
         uint256 shift = last.shift + MANTISSA_BITS - 1;
