@@ -1,10 +1,9 @@
 import { expect } from "chai";
 
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { ETH_MARKET, FUND_COOLDOWN, USD, WAD, deploySystem, networkHelpers } from "../../devnet/hardhat/fixture.js";
-import type { System } from "../../devnet/hardhat/fixture.js";
-import { depositUsd, openAt, refreshFeeds, setPrice } from "../../devnet/hardhat/fund.js";
+import { ETH_MARKET, FUND_COOLDOWN, USD, WAD, networkHelpers } from "../../devnet/hardhat/fixture.js";
+import { refreshFeeds, setPrice } from "../../devnet/hardhat/fund.js";
 import { mined } from "../../devnet/hardhat/trading.js";
+import { EXIT_EXPOSURE, stakersFixture } from "./stakers.js";
 
 /**
  * Issue 9, finding 4, held regression: an exit pays at most min(value at request, value at exitAt), so a confirmed
@@ -17,29 +16,7 @@ import { mined } from "../../devnet/hardhat/trading.js";
  * the honest staker. The control is the same game with the payout taken at exitAt.
  */
 
-const EXIT_EXPOSURE = 3600n;
 const DAY = 86_400n;
-
-interface Ctx extends System {
-  honest: HardhatEthersSigner;
-  x1: HardhatEthersSigner;
-  x2: HardhatEthersSigner;
-  alice: HardhatEthersSigner;
-  keeper: HardhatEthersSigner;
-}
-
-async function stakersFixture(): Promise<Ctx> {
-  const system = await deploySystem();
-  const [alice, bob, keeper, , x1, x2, honest] = system.traders;
-  await mined(system.fund.connect(honest).deposit(20_000n * USD, honest.address));
-  await mined(system.fund.connect(x1).deposit(10_000n * USD, x1.address));
-  await mined(system.fund.connect(x2).deposit(10_000n * USD, x2.address));
-  await mined(system.clearingHouse.connect(alice).deposit(2_100n * USD));
-  await depositUsd(system.clearingHouse, 50_000n, bob, keeper);
-  // 10 ETH at 2,000: 4 + 10 USD of fees, 30% of them (4.2 USD) set aside for the fund.
-  await openAt(system.clearingHouse, alice, bob, ETH_MARKET, 10n * WAD, 2000n);
-  return { ...system, honest, x1, x2, alice, keeper };
-}
 
 interface Outcome {
   /** Value at request of each attacker account. */
