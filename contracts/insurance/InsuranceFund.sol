@@ -26,11 +26,13 @@ import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 ///
 /// Exits. requestUnstake escrows shares: they stay in the supply, so losses reach them, but the request pays at
 /// most the value at request, so escrow earns nothing. After the cooldown, within UNSTAKE_WINDOW, the staker
-/// confirms; the payout is made from EXIT_EXPOSURE later on, at min(value at request, value at exitAt). The value
-/// at exitAt is the value now with the draws made after exitAt undone (each draw scales every share's value by
-/// the same factor, recorded in a checkpoint), so waiting after exitAt neither helps nor hurts: a staker who
-/// sees a loss coming on chain bears what keepers realize within EXIT_EXPOSURE of its decision, and a matured
-/// request is no option to keep armed.
+/// confirms; the payout is made from EXIT_EXPOSURE later on, at min(value at request, value at confirm scaled by
+/// the losses up to exitAt). Every event that lowers a share's value (a draw; a payout above the escrow's value
+/// now) multiplies a cumulative loss factor, recorded in a checkpoint; the losses between confirm and exitAt are
+/// the factor at exitAt over the factor at confirm. Since nothing else lowers a share's value, the payout is at
+/// most the value at exitAt; income and other gains after the confirmation go to the stakers who stay. Waiting
+/// after exitAt neither helps nor hurts: a staker who sees a loss coming on chain bears what keepers realize
+/// within EXIT_EXPOSURE of its decision, and a matured request is no option to keep armed.
 /// Cancelling returns only shares worth min(value at request, value now); the rest are burnt, so gains earned
 /// in escrow go to the stakers who carried the risk.
 contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
@@ -77,10 +79,17 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     /// @notice Paid in the current window.
     uint128 public drawnInWindow;
 
+    /// @dev A confirmed request: when it may be paid, the escrow's value at confirmation, and how many loss
+    /// checkpoints existed then (the factor at confirm is the last of them).
+    struct ConfirmedExit {
+        uint64 exitAt;
+        uint64 checkpointsAtConfirm;
+        uint128 valueAtConfirm;
+    }
+
     /// @notice Pending unstake requests by staker.
     mapping(address staker => UnstakeRequest) public unstakeRequests;
-    /// @notice When a staker's confirmed request may be paid; 0 while unconfirmed.
-    mapping(address staker => uint256) public unstakeExitAt;
+    mapping(address staker => ConfirmedExit) private _confirmedExits;
 
     /// @notice Token balance after the fund's last own transfer; income above it is not yet streamed.
     uint128 public accountedBalance;
@@ -89,14 +98,16 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     /// @notice Start of the current income stream.
     uint64 public streamStart;
 
-    /// @dev After each draw: its time and the cumulative factor by which draws have scaled every share's value
-    /// (FACTOR_ONE before any), so that an exit can be valued as of its exitAt.
+    /// @dev After each loss: its time and the cumulative factor by which losses have scaled a share's value,
+    /// mantissa / 2^shift with the mantissa kept in [2^127, 2^128) so that no series of losses rounds it to zero
+    /// (1 = 2^127 / 2^127 before any). Factors only fall, so a later checkpoint never has a smaller shift.
     struct LossCheckpoint {
         uint64 time;
-        uint192 factor;
+        uint64 shift;
+        uint128 mantissa;
     }
 
-    uint256 private constant FACTOR_ONE = 1e36;
+    uint256 private constant MANTISSA_BITS = 128;
     LossCheckpoint[] private _lossCheckpoints;
 
     /// @param asset_ The collateral token of the clearing house.
@@ -128,12 +139,13 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         paid = Math.min(amount, availableForDraw());
         if (paid == 0) return 0;
         uint256 balance = _syncIncome();
+        uint256 assetsBefore = _vestedAssets(balance);
         drawnInWindow += paid.toUint128();
         // The loss scales the unvested stream with the balance: vested and unvested value fall alike.
         streamAmount = Math.mulDiv(streamAmount, balance - paid, balance).toUint128();
         accountedBalance = (balance - paid).toUint128();
-        uint256 factor = Math.mulDiv(_lossFactorAt(block.timestamp), balance - paid, balance);
-        _lossCheckpoints.push(LossCheckpoint(uint64(block.timestamp), uint192(factor)));
+        // The supply does not change: only the assets' ratio counts.
+        _recordLoss(assetsBefore, 0, _vestedAssets(balance - paid), 0);
         IERC20(asset()).safeTransfer(clearingHouse, paid);
         emit Drawn(paid, totalAssets());
     }
@@ -152,7 +164,7 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     /// @inheritdoc IInsuranceFund
     function requestUnstake(uint256 shares) external {
         if (shares == 0) revert ZeroUnstake();
-        uint256 confirmedExitAt = unstakeExitAt[msg.sender];
+        uint256 confirmedExitAt = _confirmedExits[msg.sender].exitAt;
         if (confirmedExitAt != 0) revert UnstakeAlreadyConfirmed(msg.sender, confirmedExitAt);
         UnstakeRequest storage request = unstakeRequests[msg.sender];
         _syncIncome();
@@ -168,7 +180,7 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     function confirmUnstake() external returns (uint256 exitAt) {
         UnstakeRequest storage request = unstakeRequests[msg.sender];
         if (request.shares == 0) revert NoUnstakeRequest(msg.sender);
-        uint256 confirmedExitAt = unstakeExitAt[msg.sender];
+        uint256 confirmedExitAt = _confirmedExits[msg.sender].exitAt;
         if (confirmedExitAt != 0) revert UnstakeAlreadyConfirmed(msg.sender, confirmedExitAt);
         uint256 readyAt = request.readyAt;
         if (block.timestamp < readyAt) revert CooldownNotElapsed(msg.sender, readyAt);
@@ -176,7 +188,13 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
             revert UnstakeWindowClosed(msg.sender, readyAt + UNSTAKE_WINDOW);
         }
         exitAt = block.timestamp + EXIT_EXPOSURE;
-        unstakeExitAt[msg.sender] = exitAt;
+        // The losses counted from here are those of the checkpoints pushed from now on, this block's later
+        // draws included.
+        _confirmedExits[msg.sender] = ConfirmedExit({
+            exitAt: uint64(exitAt),
+            checkpointsAtConfirm: uint64(_lossCheckpoints.length),
+            valueAtConfirm: previewRedeem(request.shares).toUint128()
+        });
         emit UnstakeConfirmed(msg.sender, exitAt);
     }
 
@@ -184,22 +202,27 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
     function unstake() external returns (uint256 assets) {
         UnstakeRequest memory request = unstakeRequests[msg.sender];
         if (request.shares == 0) revert NoUnstakeRequest(msg.sender);
-        uint256 exitAt = unstakeExitAt[msg.sender];
+        ConfirmedExit memory confirmed = _confirmedExits[msg.sender];
+        uint256 exitAt = confirmed.exitAt;
         if (exitAt == 0) revert UnstakeNotConfirmed(msg.sender);
         if (IClearingHouse(clearingHouse).openDeleverageCases() != 0) revert BadDebtPending();
         if (block.timestamp < exitAt) revert ExitExposureNotElapsed(msg.sender, exitAt);
-        // Valued as of exitAt: draws after it fell on every share, these included, and are undone for them.
-        uint256 value = previewRedeem(request.shares);
-        uint256 factorNow = _lossFactorAt(block.timestamp);
-        uint256 factorAtExit = _lossFactorAt(exitAt);
-        if (factorNow < factorAtExit)
-            value = factorNow == 0 ? request.assets : Math.mulDiv(value, factorAtExit, factorNow);
+        // Valued as of exitAt: the value at confirm with the losses up to exitAt; later losses fell on every
+        // share, these included, and are undone for them; gains after the confirmation are not theirs.
+        uint256 value = _afterLosses(confirmed.valueAtConfirm, confirmed.checkpointsAtConfirm, exitAt);
         uint256 balance = _syncIncome();
+        uint256 assetsBefore = totalAssets();
+        uint256 supplyBefore = totalSupply();
+        uint256 valueNow = previewRedeem(request.shares);
         assets = Math.min(Math.min(request.assets, value), balance);
         delete unstakeRequests[msg.sender];
-        delete unstakeExitAt[msg.sender];
+        delete _confirmedExits[msg.sender];
         _burn(address(this), request.shares);
         accountedBalance = (balance - assets).toUint128();
+        // Paid above the escrow's value now (losses after exitAt undone): the difference is a loss of the others.
+        if (assets > valueNow) {
+            _recordLoss(assetsBefore, supplyBefore, _vestedAssets(balance - assets), supplyBefore - request.shares);
+        }
         IERC20(asset()).safeTransfer(msg.sender, assets);
         emit Unstaked(msg.sender, request.shares, assets);
     }
@@ -210,7 +233,7 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         if (request.shares == 0) revert NoUnstakeRequest(msg.sender);
         _syncIncome();
         delete unstakeRequests[msg.sender];
-        delete unstakeExitAt[msg.sender];
+        delete _confirmedExits[msg.sender];
         returned = request.shares;
         uint256 value = previewRedeem(returned);
         if (value > request.assets) {
@@ -223,6 +246,13 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         }
         _transfer(address(this), msg.sender, returned);
         emit UnstakeCancelled(msg.sender, returned, request.shares - returned);
+    }
+
+    /// @notice When a staker's confirmed request may be paid.
+    /// @param staker The staker.
+    /// @return exitAt Its confirmation time plus EXIT_EXPOSURE; 0 while unconfirmed.
+    function unstakeExitAt(address staker) external view returns (uint256 exitAt) {
+        return _confirmedExits[staker].exitAt;
     }
 
     /// @inheritdoc IInsuranceFund
@@ -309,16 +339,60 @@ contract InsuranceFund is IInsuranceFund, ERC4626, AccessControl {
         accountedBalance = balance.toUint128();
     }
 
-    /// @dev The loss factor after the last draw at or before `time` (binary search over the checkpoints).
-    function _lossFactorAt(uint256 time) private view returns (uint256) {
-        uint256 low = 0;
+    /// @dev `value` scaled by the losses after checkpoint `fromCount` up to and including those at `time`:
+    /// value × factor(time) / factor(fromCount), rounded down. The checkpoint at `time` is the last one at or
+    /// before it (binary search); it is never older than checkpoint `fromCount`, whose losses came before `time`.
+    function _afterLosses(uint256 value, uint256 fromCount, uint256 time) private view returns (uint256) {
+        uint256 low = fromCount;
         uint256 high = _lossCheckpoints.length;
         while (low < high) {
             uint256 mid = (low + high) / 2;
             if (_lossCheckpoints[mid].time <= time) low = mid + 1;
             else high = mid;
         }
-        return low == 0 ? FACTOR_ONE : _lossCheckpoints[low - 1].factor;
+        if (low == fromCount) return value;
+        LossCheckpoint memory from = _lossCheckpoint(fromCount);
+        LossCheckpoint memory to = _lossCheckpoints[low - 1];
+        // (m_to / 2^s_to) / (m_from / 2^s_from) = (m_to / m_from) >> (s_to − s_from), and s_to ≥ s_from.
+        uint256 shift = to.shift - from.shift;
+        if (shift >= 256) return 0;
+        return Math.mulDiv(value, to.mantissa, from.mantissa) >> shift;
+    }
+
+    /// @dev The factor after the first `count` checkpoints (1 when there are none).
+    function _lossCheckpoint(uint256 count) private view returns (LossCheckpoint memory) {
+        if (count == 0) return LossCheckpoint(0, uint64(MANTISSA_BITS - 1), uint128(1 << (MANTISSA_BITS - 1)));
+        return _lossCheckpoints[count - 1];
+    }
+
+    /// @dev Records that a share's value (assets + 1) / (supply + 10^6), OpenZeppelin's virtual offsets, fell
+    /// from the `before` pair to the `after` pair (equal supplies, as a draw passes them, are not read); callers
+    /// pass supplyAfter ≤ supplyBefore, and when supplies differ only a fall. The factor m / 2^s is multiplied by r = (aA + 1)(sB + 10^6) / ((aB + 1)(sA +
+    /// 10^6)) as m·2^127 × r, rounded down (losses never come out smaller than they were), then brought back to
+    /// a 128-bit mantissa: r ≥ 1 / (aB + 1) > 2^-128 keeps the product above 2^126.
+    function _recordLoss(uint256 assetsBefore, uint256 supplyBefore, uint256 assetsAfter, uint256 supplyAfter) private {
+        uint256 offset = 10 ** _decimalsOffset();
+        LossCheckpoint memory last = _lossCheckpoint(_lossCheckpoints.length);
+        uint256 scaled = Math.mulDiv(uint256(last.mantissa) << (MANTISSA_BITS - 1), assetsAfter + 1, assetsBefore + 1);
+        if (supplyBefore != supplyAfter) scaled = Math.mulDiv(scaled, supplyBefore + offset, supplyAfter + offset);
+        if (scaled >= uint256(last.mantissa) << (MANTISSA_BITS - 1)) return;
+        uint256 bits = Math.log2(scaled) + 1;
+        uint256 shift = last.shift + MANTISSA_BITS - 1;
+        uint256 mantissa;
+        if (bits > MANTISSA_BITS) {
+            mantissa = scaled >> (bits - MANTISSA_BITS);
+            shift -= bits - MANTISSA_BITS;
+        } else {
+            mantissa = scaled << (MANTISSA_BITS - bits);
+            shift += MANTISSA_BITS - bits;
+        }
+        _lossCheckpoints.push(LossCheckpoint(uint64(block.timestamp), shift.toUint64(), uint128(mantissa)));
+    }
+
+    /// @dev What backs shares once the balance is `balance` and no income is new: the balance less what still
+    /// streams in.
+    function _vestedAssets(uint256 balance) private view returns (uint256) {
+        return balance - Math.min(balance, _lockedIncome());
     }
 
     function _balance() private view returns (uint256) {

@@ -5,8 +5,9 @@ pragma solidity ^0.8.24;
 /// @notice ERC-4626 vault over the collateral token that backs the clearing house. Stakers deposit
 /// (stake), earn the fee share and liquidation fees the clearing house sends (streamed into the share price
 /// over a period), and carry bad debt before anyone else. Leaving takes a request, a cooldown, a confirmation
-/// within a bounded window, and an unstake at least EXIT_EXPOSURE after it that pays the smaller of the value at
-/// request and the value then, and waits while bad debt is being deleveraged.
+/// within a bounded window, and an unstake at least EXIT_EXPOSURE after it (exitAt) that pays the smaller of the
+/// value at request and the value at confirmation scaled by the losses up to exitAt (at most the value at exitAt),
+/// and waits while bad debt is being deleveraged.
 interface IInsuranceFund {
     /// @notice Only the clearing house may draw.
     error OnlyClearingHouse(address caller);
@@ -39,7 +40,7 @@ interface IInsuranceFund {
     event Drawn(uint256 amount, uint256 balanceAfter);
     /// @notice `staker` escrowed `shares` worth `assets` for unstaking after `readyAt`.
     event UnstakeRequested(address indexed staker, uint256 shares, uint256 assets, uint256 readyAt);
-    /// @notice `staker` unstaked `shares` for `assets` (the smaller of the value at request and now).
+    /// @notice `staker` unstaked `shares` for `assets` (see {unstake}).
     event Unstaked(address indexed staker, uint256 shares, uint256 assets);
     /// @notice `staker` confirmed its request; it pays from `exitAt` on.
     event UnstakeConfirmed(address indexed staker, uint256 exitAt);
@@ -65,7 +66,9 @@ interface IInsuranceFund {
     /// @return exitAt When the request may be paid (now + EXIT_EXPOSURE).
     function confirmUnstake() external returns (uint256 exitAt);
 
-    /// @notice Pays the caller's confirmed request from its exitAt on: min(value at request, value now).
+    /// @notice Pays the caller's confirmed request from its exitAt on: min(value at request, value at confirmation
+    /// scaled by the losses up to exitAt), at most the value at exitAt; losses after exitAt are undone for it and
+    /// fall on the other shares.
     /// @return assets What was paid (token decimals).
     function unstake() external returns (uint256 assets);
 

@@ -1,10 +1,11 @@
 import { expect } from "chai";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { ETH_MARKET, FUND_COOLDOWN, USD, WAD, deploySystem, networkHelpers } from "../../devnet/hardhat/fixture.js";
-import type { System } from "../../devnet/hardhat/fixture.js";
-import { depositUsd, openAt, refreshFeeds, setPrice } from "../../devnet/hardhat/fund.js";
+import { ETH_MARKET, FUND_COOLDOWN, USD, WAD, networkHelpers } from "../../devnet/hardhat/fixture.js";
+import { refreshFeeds, setPrice } from "../../devnet/hardhat/fund.js";
 import { mined } from "../../devnet/hardhat/trading.js";
+import { EXIT_EXPOSURE, stakersFixture } from "./stakers.js";
+import type { StakersCtx } from "./stakers.js";
 
 /**
  * Finding 4 of issue 9, played by a staker with two accounts (x1, x2: 10,000 USD each) next to an honest
@@ -13,30 +14,8 @@ import { mined } from "../../devnet/hardhat/trading.js";
  * ahead of that loss; each time its accounts together must bear at least their pro-rata half of it.
  */
 
-const EXIT_EXPOSURE = 3600n;
-
-interface Ctx extends System {
-  honest: HardhatEthersSigner;
-  x1: HardhatEthersSigner;
-  x2: HardhatEthersSigner;
-  alice: HardhatEthersSigner;
-  keeper: HardhatEthersSigner;
-}
-
-async function stakersFixture(): Promise<Ctx> {
-  const system = await deploySystem();
-  const [alice, bob, keeper, , x1, x2, honest] = system.traders;
-  await mined(system.fund.connect(honest).deposit(20_000n * USD, honest.address));
-  await mined(system.fund.connect(x1).deposit(10_000n * USD, x1.address));
-  await mined(system.fund.connect(x2).deposit(10_000n * USD, x2.address));
-  await mined(system.clearingHouse.connect(alice).deposit(2_100n * USD));
-  await depositUsd(system.clearingHouse, 50_000n, bob, keeper);
-  await openAt(system.clearingHouse, alice, bob, ETH_MARKET, 10n * WAD, 2000n);
-  return { ...system, honest, x1, x2, alice, keeper };
-}
-
 /** The attacker's way out now: unstake if the fund pays at once; true if it did. */
-async function unstakeNow(c: Ctx, staker: HardhatEthersSigner): Promise<boolean> {
+async function unstakeNow(c: StakersCtx, staker: HardhatEthersSigner): Promise<boolean> {
   try {
     await mined(c.fund.connect(staker).unstake());
     return true;
@@ -46,14 +25,14 @@ async function unstakeNow(c: Ctx, staker: HardhatEthersSigner): Promise<boolean>
 }
 
 /** The exit decision where the fund asks for one (confirmUnstake), else nothing. */
-async function confirmIfAsked(c: Ctx, staker: HardhatEthersSigner): Promise<void> {
+async function confirmIfAsked(c: StakersCtx, staker: HardhatEthersSigner): Promise<void> {
   if (typeof (c.fund as unknown as Record<string, unknown>).confirmUnstake === "function") {
     await mined(c.fund.connect(staker).confirmUnstake());
   }
 }
 
 /** What the fund lost (token units) and how it fell on the attacker (received) and the honest staker (value). */
-async function outcome(c: Ctx, attackerReceived: bigint) {
+async function outcome(c: StakersCtx, attackerReceived: bigint) {
   const honestValue = await c.fund.previewRedeem(await c.fund.balanceOf(c.honest.address));
   const attackerLoss = 20_000n * USD - attackerReceived;
   const honestLoss = 20_000n * USD - honestValue;
@@ -117,11 +96,11 @@ describe("Attack: leaving the fund ahead of a visible loss (issue 9, finding 4)"
     expect(received).to.equal(10_000n * USD);
     // The loss: alice's deficit 10 × (2,000 − 1,000) − 2,096 = 7,904 USD, less the 4.2 USD fee pot (30% of the
     // 4 + 10 USD fees): the fund pays 7,899,800,000 of its 30,000,000,000 (no keeper reward on a bankrupt
-    // liquidation). Loss factor 1e36 × 22,100,200,000 / 30,000,000,000, floored = 736,673,333,…,333. x2's
-    // 10^16 shares are worth ⌊10^16 × 22,100,200,001 / (3 × 10^16 + 10^6)⌋ = 7,366,733,333 now; undone to its
-    // exit time ⌊7,366,733,333 × 1e36 / factor⌋ = 9,999,999,999: the same value up to the floors, which favour
-    // the fund. Waiting past the exit time gains nothing.
-    expect(late).to.equal(9_999_999_999n);
+    // liquidation), after x2's exit time. x2 is paid its value at confirm, ⌊10^16 × (4 × 10^10 + 1) / (4 × 10^16 +
+    // 10^6)⌋ = 10,000,000,000 (no loss between its confirm and its exit time), its value at request too, although
+    // its shares are worth ⌊10^16 × 22,100,200,001 / (3 × 10^16 + 10^6)⌋ = 7,366,733,333 now: waiting past the
+    // exit time gains nothing and loses nothing.
+    expect(late).to.equal(10_000_000_000n);
     // The attacker left before the loss (its decision preceded the crash by hours): the honest staker, alone
     // in the fund when the loss was realized, bears it — its rule share.
     const honestValue = await c.fund.previewRedeem(await c.fund.balanceOf(c.honest.address));

@@ -474,15 +474,32 @@ contract WaterfallHandler is CheatCodes {
     uint256 public socializedReceipts;
     uint256 public deleveragedReceipts;
     uint256 public unstakes;
+    /// Unstakes whose bound was below the value at request (a loss reached the escrow before exitAt).
+    uint256 public unstakesBelowRequest;
     uint256 public unstakesWaitingForBadDebt;
     uint256 public sweeps;
     uint256 public withdrawals;
     /// Waterfall reverts by selector (expected: DeleverageExceedsProfit and NotBankrupt from autoDeleverage,
     /// NoPositionsToCharge when the keeper held the whole side a loss would be socialized over).
     mapping(bytes4 selector => uint256) public revertsBySelector;
-    /// The value of a staker's escrowed shares observed at exactly its exitAt (0 when not observed).
-    mapping(address staker => uint256) internal _valueAtExit;
+    /// A staker's confirmed exit as the handler saw it. `claim`: the escrow's value right after the confirmation,
+    /// scaled by every fall of a share's value the handler saw from then up to and including the second of exitAt
+    /// (rounded up). `atExit`: the lowest value seen at exactly exitAt. The fund's rule is min(value at request,
+    /// claim); the claim is at most the value at exitAt, since only losses lower a share's value.
+    struct ExitSeen {
+        uint256 claim;
+        uint256 atExit;
+        bool confirmed;
+        bool exitSeen;
+    }
+    mapping(address staker => ExitSeen) internal _exitSeen;
+    /// A share's value when the handler last looked, as (totalAssets + 1, totalSupply + 10^6): OpenZeppelin's
+    /// virtual offsets. The clock moves only through _warp, which looks first, so every fall seen at a look
+    /// happened at the current second.
+    uint256 internal _lookedAssets;
+    uint256 internal _lookedSupply;
     uint256 public unstakeCancels;
+    uint256 public confirmsBeforeLoss;
     /// Value at request of the request being unstaked (kept here to stay within the stack).
     uint256 internal _assetsAtRequest;
     /// Whether the counterparty of the ADL call being made is in its side's first entry bucket.
@@ -521,6 +538,7 @@ contract WaterfallHandler is CheatCodes {
             token.approve(address(fund_), type(uint256).max);
             _stakeFor(staker, INITIAL_STAKE);
         }
+        _noteLosses();
     }
 
     // ------------------------------------------------------------ views for the test
@@ -805,17 +823,24 @@ contract WaterfallHandler is CheatCodes {
         _assetsAtRequest = assetsAtRequest;
         if (waitForCooldown && block.timestamp < readyAt) _warp(readyAt - block.timestamp);
         if (block.timestamp >= readyAt && fund.unstakeExitAt(staker) == 0) {
+            // Falls so far in this second came before the confirmation: not this exit's.
+            _noteLosses();
             vm.prank(staker);
             (bool confirmed, bytes memory refusal) = address(fund).call(
                 abi.encodeCall(IInsuranceFund.confirmUnstake, ())
             );
-            if (!confirmed && bytes4(refusal) != IInsuranceFund.UnstakeWindowClosed.selector) {
+            if (confirmed) {
+                _exitSeen[staker].claim = fund.previewRedeem(shares);
+                _exitSeen[staker].confirmed = true;
+            } else if (bytes4(refusal) != IInsuranceFund.UnstakeWindowClosed.selector) {
                 _fail(F_UNEXPECTED, string.concat("confirmUnstake reverted: ", _hex(refusal)));
             }
         }
         uint256 exitAt = fund.unstakeExitAt(staker);
+        // A warp stops at every pending exitAt on its way and observes the escrow there.
         if (waitForCooldown && exitAt != 0 && block.timestamp < exitAt) _warp(exitAt - block.timestamp);
-        if (exitAt != 0 && block.timestamp == exitAt) _valueAtExit[staker] = fund.previewRedeem(shares);
+        _observeExit(staker);
+        _noteLosses();
         bool casesOpen = clearingHouse.openDeleverageCases() != 0;
         uint256 balanceBefore = token.balanceOf(address(fund));
         vm.prank(staker);
@@ -839,6 +864,20 @@ contract WaterfallHandler is CheatCodes {
         }
     }
 
+    /// Timing of exits: a staker confirms its matured request (after waiting out the cooldown) just before a price
+    /// gaps and a keeper liquidates, so that a loss may be realized within the exposure hour, which the exit must
+    /// bear.
+    function confirmBeforeLoss(uint256 stakerSeed, uint256 marketSeed, uint256 moveSeed, uint256 accountSeed) public {
+        address staker = _stakers[stakerSeed % STAKERS];
+        (uint128 shares, , uint64 readyAt) = fund.unstakeRequests(staker);
+        if (shares == 0 || fund.unstakeExitAt(staker) != 0) return;
+        if (block.timestamp < readyAt) _warp(readyAt - block.timestamp);
+        unstake(stakerSeed, false);
+        gapPrice(marketSeed, moveSeed);
+        liquidate(accountSeed, stakerSeed, marketSeed, 0);
+        ++confirmsBeforeLoss;
+    }
+
     /// A staker cancels its request (matured, confirmed or not): it gets back shares worth at most the value at
     /// request, the rest are burnt.
     function cancelUnstake(uint256 stakerSeed) public {
@@ -849,27 +888,63 @@ contract WaterfallHandler is CheatCodes {
         vm.prank(staker);
         (bool ok, bytes memory reason) = address(fund).call(abi.encodeCall(IInsuranceFund.cancelUnstake, ()));
         if (!ok) _fail(F_UNEXPECTED, string.concat("cancelUnstake reverted: ", _hex(reason)));
-        delete _valueAtExit[staker];
+        delete _exitSeen[staker];
         ++unstakeCancels;
     }
 
-    /// @dev An exit pays at most the value at request, and at most the value observed at exitAt when the handler
-    /// saw that moment.
+    /// @dev Issue 9, finding 4: an exit pays at most min(value at request, value at exitAt). The value at exitAt is
+    /// the lowest seen at exactly exitAt (every warp stops there), and in any case at most the value right after
+    /// the confirmation: between the two only losses may lower it, and gains are not the exit's.
     function _checkExitPayout(address staker, uint256 paid) internal {
+        ExitSeen memory seen = _exitSeen[staker];
+        delete _exitSeen[staker];
         uint256 cap = _assetsAtRequest;
-        uint256 atExit = _valueAtExit[staker];
-        if (atExit != 0 && atExit < cap) cap = atExit;
-        delete _valueAtExit[staker];
+        if (seen.confirmed && seen.claim < cap) cap = seen.claim;
+        if (seen.exitSeen && seen.atExit < cap) cap = seen.atExit;
+        if (cap < _assetsAtRequest) ++unstakesBelowRequest;
         if (paid > cap) {
             _fail(
                 F_EXIT,
                 string.concat(
                     "unstake paid ",
                     Strings.toString(paid),
-                    " > min(value at request, value at exitAt) ",
+                    " > min(value at request, value at confirm x losses to exitAt, value at exitAt) ",
                     Strings.toString(cap)
                 )
             );
+        }
+    }
+
+    /// @dev Looks at a share's value: if it fell since the last look (at this second, see _lookedAssets), scales
+    /// the claim of every confirmed exit whose exitAt is not past by the fall, rounded up.
+    function _noteLosses() internal {
+        uint256 assets = fund.totalAssets() + 1;
+        uint256 supply = fund.totalSupply() + 1e6;
+        // Fell iff assets / supply < lookedAssets / lookedSupply, compared in 512 bits.
+        (uint256 nowHigh, uint256 nowLow) = Math.mul512(assets, _lookedSupply);
+        (uint256 thenHigh, uint256 thenLow) = Math.mul512(_lookedAssets, supply);
+        if (nowHigh < thenHigh || (nowHigh == thenHigh && nowLow < thenLow)) {
+            for (uint256 i = 0; i < STAKERS; ++i) {
+                ExitSeen storage seen = _exitSeen[_stakers[i]];
+                if (!seen.confirmed || block.timestamp > fund.unstakeExitAt(_stakers[i])) continue;
+                uint256 claim = Math.mulDiv(seen.claim, assets, _lookedAssets, Math.Rounding.Ceil);
+                seen.claim = Math.mulDiv(claim, _lookedSupply, supply, Math.Rounding.Ceil);
+            }
+        }
+        _lookedAssets = assets;
+        _lookedSupply = supply;
+    }
+
+    /// @dev Records the escrow's value when the clock is at exactly the staker's exitAt (the lowest seen then).
+    function _observeExit(address staker) internal {
+        uint256 exitAt = fund.unstakeExitAt(staker);
+        if (exitAt == 0 || block.timestamp != exitAt) return;
+        (uint128 shares, , ) = fund.unstakeRequests(staker);
+        uint256 value = fund.previewRedeem(shares);
+        ExitSeen storage seen = _exitSeen[staker];
+        if (!seen.exitSeen || value < seen.atExit) {
+            seen.atExit = value;
+            seen.exitSeen = true;
         }
     }
 
@@ -1454,12 +1529,25 @@ contract WaterfallHandler is CheatCodes {
         feed.setAnswer(next);
     }
 
+    /// @dev Advances the clock by `elapsed`, stopping at each staker's pending exitAt on the way to observe its
+    /// escrow there, and republishes both prices wherever it stops.
     function _warp(uint256 elapsed) internal {
-        vm.warp(block.timestamp + elapsed);
-        (, int256 answer0, , , ) = _feed0.latestRoundData();
-        (, int256 answer1, , , ) = _feed1.latestRoundData();
-        _feed0.setAnswer(answer0);
-        _feed1.setAnswer(answer1);
+        uint256 target = block.timestamp + elapsed;
+        while (true) {
+            _noteLosses();
+            uint256 next = target;
+            for (uint256 i = 0; i < STAKERS; ++i) {
+                uint256 exitAt = fund.unstakeExitAt(_stakers[i]);
+                if (exitAt > block.timestamp && exitAt < next) next = exitAt;
+            }
+            vm.warp(next);
+            (, int256 answer0, , , ) = _feed0.latestRoundData();
+            (, int256 answer1, , , ) = _feed1.latestRoundData();
+            _feed0.setAnswer(answer0);
+            _feed1.setAnswer(answer1);
+            for (uint256 i = 0; i < STAKERS; ++i) _observeExit(_stakers[i]);
+            if (next == target) return;
+        }
     }
 
     function _feed(uint256 marketId) internal view returns (MockAggregatorV3) {

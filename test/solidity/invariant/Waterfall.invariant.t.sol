@@ -34,7 +34,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trades, gaps and liquidations weigh more: positions must build up and prices gap for bad debt to appear
         // within a run.
-        bytes4[] memory s = new bytes4[](29);
+        bytes4[] memory s = new bytes4[](30);
         s[0] = WaterfallHandler.trade.selector;
         s[1] = WaterfallHandler.trade.selector;
         s[2] = WaterfallHandler.trade.selector;
@@ -64,9 +64,10 @@ contract WaterfallInvariantTest is WaterfallSetup {
         s[24] = WaterfallHandler.liquidateByCounterparty.selector;
         s[25] = WaterfallHandler.refillDuringCase.selector;
         s[26] = WaterfallHandler.cancelUnstake.selector;
+        s[27] = WaterfallHandler.confirmBeforeLoss.selector;
         // Issue 10: a keeper choosing whom ADL takes from.
-        s[27] = WaterfallHandler.autoDeleverageOutOfTurn.selector;
         s[28] = WaterfallHandler.autoDeleverageOutOfTurn.selector;
+        s[29] = WaterfallHandler.autoDeleverageOutOfTurn.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
@@ -388,6 +389,85 @@ contract WaterfallInvariantTest is WaterfallSetup {
         assertEq(_size(short, BTC), 0, "the short took the long over and is flat");
         assertTrue(clearingHouse.marketState(BTC).shortSocialLossIndex > 0, "the shorts were charged");
         assertGe(clearingHouse.accountHealth(short).equity, int256(0), "and could pay");
+    }
+
+    /// The campaign's counterexample for issue 9, finding 4 (seed 0x3547f, shrunk to 15 calls). Staker 1 escrows
+    /// 434,614,708,351 shares (value at request 434,614); liquidations draw on the fund before its exitAt, so at
+    /// exitAt (t = 7,201) the escrow is worth 322,709 < 434,614. The case stays open (the unstake waits), fee income
+    /// streams on, and the timeout's draw takes the fund from 7,483,652,382 to 79,687,721 at t = 18,469. The old fund
+    /// paid "value now with the draws after exitAt undone", 322,776: 67 more than the value at exitAt, the income
+    /// that vested after exitAt (18,398 s of a 59,164,055 stream on 4.35e-5 of the shares), paid by the stakers who
+    /// stayed. Now the payout is the value at confirm scaled by the losses up to exitAt (none in that hour).
+    function test_exitPaysNoIncomeVestedAfterExitAt() public {
+        address staker = vm.addr(0x57A4E + 1);
+        handler.trade(
+            225983763108909226363044925072622914056159113128769558303315920682286,
+            84885696614150249847756516439179087426693801245562045268871302709496,
+            15970971412240433298699284778867971754249892,
+            false,
+            94313554018395668227,
+            1
+        );
+        handler.requestUnstake(15313099753, 434614708350);
+        (uint128 shares, uint128 assetsAtRequest, ) = fund.unstakeRequests(staker);
+        assertEq(uint256(shares), 434614708351, "escrowed shares");
+        assertEq(uint256(assetsAtRequest), 434614, "value at request");
+        handler.trade(22055, 13879, 22229, false, 7188, 14503);
+        handler.trade(13553, 37457, 17226, true, 15901, 14253);
+        handler.gapPrice(9251, 7515);
+        handler.trade(1957, 17657, 12554, false, 16278, 14507);
+        handler.sweepInsuranceFees();
+        handler.gapPrice(19999999999999999989740, 1428);
+        handler.liquidateByCounterparty(25879, 35872);
+        handler.liquidate(275, 40637732564565528477557945211010963, 237116, 2172542029907460307634);
+        // Waits out the cooldown, confirms at t = 3,601, waits until exitAt = 7,201; a case is open: refused.
+        handler.unstake(237531912472581259272470551812228018629047849, true);
+        assertEq(fund.unstakeExitAt(staker), 7_201, "exitAt");
+        assertEq(block.timestamp, 7_201, "at exitAt");
+        uint256 valueAtExit = fund.previewRedeem(shares);
+        assertEq(valueAtExit, 322_709, "value at exitAt");
+        assertEq(handler.unstakesWaitingForBadDebt(), 1, "the unstake waits for the case");
+        handler.warp(11267);
+        handler.socializeAfterTimeout(15872, 24156, 19749);
+        assertEq(token.balanceOf(address(fund)), 79_687_721, "the timeout drew the fund down");
+        handler.warp(4118889529);
+        uint256 before = token.balanceOf(staker);
+        handler.unstake(2140740498393578176689792903913499847225, true);
+        uint256 paid = token.balanceOf(staker) - before;
+        assertEq(handler.unstakes(), 1, "paid out");
+        assertEq(handler.unstakesBelowRequest(), 1, "the loss bound the payout, not the value at request");
+        assertLe(paid, valueAtExit, "paid at most the value at exitAt");
+        // No loss between the confirmation (t = 3,601) and exitAt: the value at confirm, 15 below the value at
+        // exitAt (the income of the exposure hour stays with the other stakers).
+        assertEq(paid, 322_694, "value at confirm");
+        assertEq(handler.failures(handler.F_EXIT()), 0, handler.firstFailure(handler.F_EXIT()));
+    }
+
+    /// The move confirmBeforeLoss reaches its branch: the exit confirmed just before a loss bears it. Staker 0
+    /// escrows 4,000 of its 5,000 USD; trader 2 sells 3 BTC to trader 3 at 60,000; staker 0 confirms after the
+    /// cooldown, BTC gaps −15% (seed 1001), and trader 3 is liquidated: the fund pays its deficit within the
+    /// exposure hour, so the payout is the value at confirm scaled by that loss.
+    function test_exitConfirmedBeforeALossBearsIt() public {
+        handler.requestUnstake(0, 4_000e12 - 1);
+        (uint128 shares, uint128 atRequest, ) = fund.unstakeRequests(vm.addr(0x57A4E));
+        assertEq(uint256(atRequest), 4_000e6, "value at request");
+        handler.trade(2, 3, 1, false, 300, 0);
+        handler.confirmBeforeLoss(0, 1, 1001, 3);
+        assertEq(handler.confirmsBeforeLoss(), 1, "confirmed, then the loss");
+        assertTrue(handler.ghostFundOutflow() > 0, "the fund paid within the exposure hour");
+        uint256 afterLoss = fund.previewRedeem(shares);
+        assertLt(afterLoss, uint256(atRequest), "the escrow lost value");
+        address staker = vm.addr(0x57A4E);
+        uint256 before = token.balanceOf(staker);
+        handler.unstake(0, true);
+        uint256 paid = token.balanceOf(staker) - before;
+        assertEq(handler.unstakes(), 1, "paid out");
+        assertEq(handler.unstakesBelowRequest(), 1, "the loss bound the payout");
+        assertLe(paid, afterLoss, "the exit bore the loss");
+        // Trader 3 took 3 BTC as taker (fee 90 of 180,000): 19,910 − 27,000 = −7,090; the 37.8 of fees set aside
+        // for the fund (30% of 90 + 36) go first, the fund pays 7,052.2 of its 10,000: 4,000 × 2,947.8 / 10,000.
+        assertEq(paid, 1_179.12e6, "value at confirm x the loss");
+        _checkAll();
     }
 
     function _checkAll() internal view {
