@@ -26,6 +26,8 @@ interface Figure {
   settleShare: number;
   haircutTaken: string;
   shortfall: string;
+  /** Taken from traders beyond what the fund could not pay: haircut + socialized + ADL − (shortfall − fund paid). */
+  overshoot: string;
 }
 
 async function measure(others: number): Promise<Figure> {
@@ -98,6 +100,12 @@ async function measure(others: number): Promise<Figure> {
     settleShare: Number(settle.gasUsed),
     haircutTaken: (receipt.args.haircut as bigint).toString(),
     shortfall: (receipt.args.shortfall as bigint).toString(),
+    overshoot: (
+      (receipt.args.haircut as bigint) +
+      (receipt.args.socialized as bigint) +
+      (receipt.args.deleveraged as bigint) -
+      ((receipt.args.shortfall as bigint) - (receipt.args.fundPaid as bigint))
+    ).toString(),
   };
 }
 
@@ -106,7 +114,8 @@ for (const n of OTHERS) {
   const figure = await measure(n);
   console.log(
     `${String(n).padStart(5)} other positions: liquidate with haircut ${figure.liquidateWithHaircut} gas, ` +
-      `settle one share ${figure.settleShare} gas (haircut ${figure.haircutTaken} of shortfall ${figure.shortfall} wei)`,
+      `settle one share ${figure.settleShare} gas (haircut ${figure.haircutTaken} of shortfall ${figure.shortfall} ` +
+      `wei, overshoot ${figure.overshoot})`,
   );
   figures.push(figure);
 }
