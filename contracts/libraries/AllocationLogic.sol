@@ -43,7 +43,7 @@ library AllocationLogic {
         int256 openNotionalAfter,
         bool haircut
     ) public {
-        EntryBookLib.move(
+        uint256 bucket = EntryBookLib.move(
             ledger.entryBooks[marketId],
             sizeBefore,
             openNotionalBefore,
@@ -53,7 +53,7 @@ library AllocationLogic {
         );
         if (!haircut) return;
         HaircutLib.updateCostBasis(ledger, marketId, openNotionalBefore, openNotionalAfter);
-        HaircutLib.snap(ledger, account, marketId, sizeAfter, openNotionalAfter);
+        HaircutLib.snap(ledger, account, marketId, sizeAfter, bucket);
     }
 
     /// @notice What the position owes to its side's haircut debt and has not settled.

@@ -53,7 +53,8 @@ library EntryBookLib {
     /// @dev Keeps a market's two books in step with one position changing from (sizeBefore, notionalBefore) to
     /// (sizeAfter, notionalAfter); [0] is the long side, [1] the short side. With `withSums` (haircut markets) the
     /// buckets keep Σ|size| and Σ|openNotional|; without (ADL markets, which only need the order) a count of
-    /// positions, left alone when the position stays in its bucket (a reduction keeps its entry price).
+    /// positions, left alone when the position stays in its bucket (a reduction keeps its entry price). Returns the
+    /// position's bucket after (0 when flat).
     function move(
         EntryBook[2] storage books,
         int256 sizeBefore,
@@ -61,13 +62,13 @@ library EntryBookLib {
         int256 sizeAfter,
         int256 notionalAfter,
         bool withSums
-    ) internal {
+    ) internal returns (uint256 bAfter) {
         (uint256 sBefore, uint256 nBefore) = (SignedMath.abs(sizeBefore), SignedMath.abs(notionalBefore));
         (uint256 sAfter, uint256 nAfter) = (SignedMath.abs(sizeAfter), SignedMath.abs(notionalAfter));
         uint256 bBefore = sBefore == 0 ? 0 : entryBucket(sBefore, nBefore);
-        uint256 bAfter = sAfter == 0 ? 0 : entryBucket(sAfter, nAfter);
+        bAfter = sAfter == 0 ? 0 : entryBucket(sAfter, nAfter);
         if (!withSums && sBefore != 0 && sAfter != 0 && (sizeBefore > 0) == (sizeAfter > 0) && bBefore == bAfter) {
-            return;
+            return bAfter;
         }
         if (sBefore != 0) {
             EntryBook storage book = books[sizeBefore > 0 ? 0 : 1];

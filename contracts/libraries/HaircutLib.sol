@@ -122,29 +122,17 @@ library HaircutLib {
         uint256 marketId,
         int256 size,
         int256 openNotional
-    ) internal view returns (uint256) {
+    ) internal view returns (uint256 amount) {
         if (size == 0) return 0;
-        HaircutSide storage side = ledger.haircutSides[marketId][size > 0 ? 0 : 1];
         HaircutSnapshot memory snapshot = ledger.haircutSnapshots[account][marketId];
+        HaircutSide storage side = ledger.haircutSides[marketId][size > 0 ? 0 : 1];
         if (side.charges == snapshot.charges) return 0;
-        (uint256 absSize, uint256 absNotional) = (SignedMath.abs(size), SignedMath.abs(openNotional));
-        (uint256 rateSum, uint256 priceSum) = chargesFor(
-            ledger,
-            marketId,
-            size > 0,
-            EntryBookLib.entryBucket(absSize, absNotional)
-        );
-        uint256 priceTerm = absSize * (priceSum - snapshot.priceIndex);
-        uint256 basisTerm = absNotional * (rateSum - snapshot.rateIndex);
-        uint256 base =
-            size > 0
-                ? FixedPointMath.positivePart(priceTerm.toInt256() - basisTerm.toInt256())
-                : FixedPointMath.positivePart(basisTerm.toInt256() - priceTerm.toInt256());
-        return Math.min(Math.ceilDiv(base, FixedPointMath.WAD), side.debt);
+        (amount, , ) = _owedNow(ledger, marketId, size, openNotional, snapshot, side.debt);
     }
 
-    /// @dev Settles the position's haircut into collateral and moves its snapshot to now. The position's funding
-    /// and social loss must be settled; its size and notional are those it held since.
+    /// @dev Settles the position's haircut into collateral and moves its snapshot to now, reading the charge sums
+    /// of its bucket once for both. The position's funding and social loss must be settled; its size (non-zero)
+    /// and notional are those it held since.
     function settle(
         Ledger storage ledger,
         address account,
@@ -152,34 +140,66 @@ library HaircutLib {
         int256 size,
         int256 openNotional
     ) internal {
+        HaircutSnapshot memory snapshot = ledger.haircutSnapshots[account][marketId];
         HaircutSide storage side = ledger.haircutSides[marketId][size > 0 ? 0 : 1];
-        if (side.charges == ledger.haircutSnapshots[account][marketId].charges) return; // nothing new
-        uint256 amount = owed(ledger, account, marketId, size, openNotional);
-        snap(ledger, account, marketId, size, openNotional);
+        uint256 charges = side.charges;
+        if (charges == snapshot.charges) return; // nothing new
+        (uint256 amount, uint256 rateSum, uint256 priceSum) = _owedNow(
+            ledger,
+            marketId,
+            size,
+            openNotional,
+            snapshot,
+            side.debt
+        );
+        _write(ledger, account, marketId, rateSum, priceSum, charges);
         if (amount == 0) return;
         side.debt -= amount;
         ledger.collateral[account] -= amount.toInt256();
         emit IClearingHouseEvents.ProfitHaircutSettled(account, marketId, amount);
     }
 
-    /// @dev Points the position's snapshot at its bucket's charge sums now (nothing is owed from before). Needed
-    /// whenever the position's side or entry bucket may have changed.
-    function snap(Ledger storage ledger, address account, uint256 marketId, int256 size, int256 openNotional) internal {
+    /// @dev Points the snapshot of a position now in entry bucket `bucket` at that bucket's charge sums (nothing is
+    /// owed from before). Needed whenever the position's side or entry bucket may have changed.
+    function snap(Ledger storage ledger, address account, uint256 marketId, int256 size, uint256 bucket) internal {
         if (size == 0) return;
         uint256 charges = ledger.haircutSides[marketId][size > 0 ? 0 : 1].charges;
-        HaircutSnapshot storage snapshot = ledger.haircutSnapshots[account][marketId];
         // A side never charged has all sums zero; a zero snapshot is already right.
-        if (charges == 0 && snapshot.charges == 0) return;
+        if (charges == 0 && ledger.haircutSnapshots[account][marketId].charges == 0) return;
         uint256 rateSum;
         uint256 priceSum;
-        if (charges != 0) {
-            (rateSum, priceSum) = chargesFor(
-                ledger,
-                marketId,
-                size > 0,
-                EntryBookLib.entryBucket(SignedMath.abs(size), SignedMath.abs(openNotional))
-            );
-        }
+        if (charges != 0) (rateSum, priceSum) = chargesFor(ledger, marketId, size > 0, bucket);
+        _write(ledger, account, marketId, rateSum, priceSum, charges);
+    }
+
+    /// @dev What the position owes since `snapshot` (capped by the side's `debt`) and its bucket's charge sums now.
+    function _owedNow(
+        Ledger storage ledger,
+        uint256 marketId,
+        int256 size,
+        int256 openNotional,
+        HaircutSnapshot memory snapshot,
+        uint256 debt
+    ) private view returns (uint256 amount, uint256 rateSum, uint256 priceSum) {
+        (uint256 absSize, uint256 absNotional) = (SignedMath.abs(size), SignedMath.abs(openNotional));
+        (rateSum, priceSum) = chargesFor(ledger, marketId, size > 0, EntryBookLib.entryBucket(absSize, absNotional));
+        uint256 priceTerm = absSize * (priceSum - snapshot.priceIndex);
+        uint256 basisTerm = absNotional * (rateSum - snapshot.rateIndex);
+        uint256 base =
+            size > 0
+                ? FixedPointMath.positivePart(priceTerm.toInt256() - basisTerm.toInt256())
+                : FixedPointMath.positivePart(basisTerm.toInt256() - priceTerm.toInt256());
+        amount = Math.min(Math.ceilDiv(base, FixedPointMath.WAD), debt);
+    }
+
+    function _write(
+        Ledger storage ledger,
+        address account,
+        uint256 marketId,
+        uint256 rateSum,
+        uint256 priceSum,
+        uint256 charges
+    ) private {
         ledger.haircutSnapshots[account][marketId] = HaircutSnapshot({
             priceIndex: priceSum.toUint128(),
             rateIndex: rateSum.toUint96(),

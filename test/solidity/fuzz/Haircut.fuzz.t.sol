@@ -39,11 +39,11 @@ contract HaircutFuzzTest is TestBase {
 
     function _open(address account, int256 size, int256 openNotional) internal {
         Position storage p = ledger.positions[account][MARKET];
-        EntryBookLib.move(ledger.entryBooks[MARKET], p.size, p.openNotional, size, openNotional, true);
+        uint256 bucket = EntryBookLib.move(ledger.entryBooks[MARKET], p.size, p.openNotional, size, openNotional, true);
         HaircutLib.updateCostBasis(ledger, MARKET, p.openNotional, openNotional);
         p.size = int128(size);
         p.openNotional = int128(openNotional);
-        HaircutLib.snap(ledger, account, MARKET, size, openNotional);
+        HaircutLib.snap(ledger, account, MARKET, size, bucket);
     }
 
     function _settle(address account) internal {
