@@ -9,6 +9,8 @@
 // liquidate (the charge, the receipt and the hand-over), and bob's next withdrawal (settling his share).
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 
+import { overshoot } from "#sdk";
+
 import { LOSS_POLICY_HAIRCUT, USD, WAD, deploySystem, ethers, marketParams } from "../devnet/hardhat/fixture.js";
 import { ORDER_TYPES, mined, orderDomain, trade } from "../devnet/hardhat/trading.js";
 import { setPrice } from "../devnet/hardhat/waterfall.js";
@@ -100,12 +102,13 @@ async function measure(others: number): Promise<Figure> {
     settleShare: Number(settle.gasUsed),
     haircutTaken: (receipt.args.haircut as bigint).toString(),
     shortfall: (receipt.args.shortfall as bigint).toString(),
-    overshoot: (
-      (receipt.args.haircut as bigint) +
-      (receipt.args.socialized as bigint) +
-      (receipt.args.deleveraged as bigint) -
-      ((receipt.args.shortfall as bigint) - (receipt.args.fundPaid as bigint))
-    ).toString(),
+    overshoot: overshoot({
+      shortfall: receipt.args.shortfall as bigint,
+      fundPaid: receipt.args.fundPaid as bigint,
+      deleveraged: receipt.args.deleveraged as bigint,
+      socialized: receipt.args.socialized as bigint,
+      haircut: receipt.args.haircut as bigint,
+    }).toString(),
   };
 }
 

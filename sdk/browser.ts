@@ -101,6 +101,8 @@ export {
   LAYER_NAMES,
   layerName,
   layerTotals,
+  overshoot,
+  takenFromTraders,
   type AssessmentEvent,
   type DrawdownEvent,
   type LayerDrawEvent,
@@ -116,6 +118,7 @@ export {
   type ReceiptEvent,
   type SocializedEvent,
   type TokenFlows,
+  type TraderParts,
   type WaterfallEvents,
 } from "./loss-events.js";
 

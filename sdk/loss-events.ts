@@ -66,6 +66,22 @@ export interface ReceiptEvent extends ChainRef {
   haircut: bigint;
 }
 
+/** The parts of a receipt that were taken from traders rather than paid by the insurance layers. */
+export type TraderParts = Pick<ReceiptEvent, "deleveraged" | "socialized" | "haircut">;
+
+/** What a receipt (or a sum of receipts) took from traders: ADL, socialization and profit haircut. */
+export function takenFromTraders(r: TraderParts): bigint {
+  return r.deleveraged + r.socialized + r.haircut;
+}
+
+/**
+ * What was taken from traders beyond the part of the shortfall the fund did not pay: 0 by the contracts' rule
+ * (every receipt balances to the wei), computed so that a reader need not take it on trust.
+ */
+export function overshoot(r: TraderParts & Pick<ReceiptEvent, "shortfall" | "fundPaid">): bigint {
+  return takenFromTraders(r) - (r.shortfall - r.fundPaid);
+}
+
 /** The default layers in the order they pay (`IDefaultLayers.Layer`). */
 export const LAYER_NAMES = ["first loss", "stakers", "members' fund", "assessments"] as const;
 export type LayerName = (typeof LAYER_NAMES)[number];

@@ -1,4 +1,4 @@
-import { sum, type LossEvent } from "#sdk";
+import { overshoot, sum, takenFromTraders, type LossEvent } from "#sdk";
 import { amount, tokenUsd, usd } from "./format.js";
 import type { SettleReport } from "./keeper.js";
 import type { InvariantResult } from "./solvency.js";
@@ -46,14 +46,6 @@ export interface ReceiptTotals {
   socialized: bigint;
   /** Taken from the other side's profit (policy haircut). */
   haircut: bigint;
-}
-
-/**
- * What was taken from traders (ADL, socialization, haircut) beyond what the fund could not pay: 0 by construction
- * (every receipt balances to the wei), shown so that a reader need not take it on trust.
- */
-export function overshoot(t: ReceiptTotals): bigint {
-  return t.deleveraged + t.socialized + t.haircut - (t.shortfall - t.fundPaid);
 }
 
 export interface MarketTotals extends ReceiptTotals {
@@ -110,7 +102,7 @@ export function stepLine(s: StepReport, symbol: string): string {
   const n = (kind: keyof typeof a): number => a[kind].confirmed ?? 0;
   const extra = s.keeper.timeoutsWaited > 0 ? `, waited out the deleverage timeout ${s.keeper.timeoutsWaited}×` : "";
   const b = s.badDebt;
-  const paid = b.fundPaid + b.deleveraged + b.socialized;
+  const paid = b.fundPaid + takenFromTraders(b);
   const debt =
     b.receipts === 0 && paid === 0n
       ? "no bad debt"

@@ -1,4 +1,4 @@
-import { WAD, groupLossEvents, sum } from "#sdk";
+import { WAD, groupLossEvents, sum, takenFromTraders } from "#sdk";
 import type { SolvencyInput } from "./state.js";
 
 /**
@@ -142,8 +142,10 @@ function openInterestMatchesPositions({ state }: SolvencyInput): InvariantResult
 /** Invariant 1: every receipt's shortfall = fundPaid + deleveraged + socialized + haircut, to the wei. */
 function receiptsAddUp({ events }: SolvencyInput): InvariantResult {
   const problems = events.receipts
-    .filter((r) => r.shortfall !== r.fundPaid + r.deleveraged + r.socialized + r.haircut)
-    .map((r) => `${short(r.account)}: ${r.shortfall} ≠ ${r.fundPaid} + ${r.deleveraged} + ${r.socialized}`);
+    .filter((r) => r.shortfall !== r.fundPaid + takenFromTraders(r))
+    .map(
+      (r) => `${short(r.account)}: ${r.shortfall} ≠ ${r.fundPaid} + ${r.deleveraged} + ${r.socialized} + ${r.haircut}`,
+    );
   return result("shortfall = fund + ADL + socialized (per receipt)", problems, `${events.receipts.length} receipts`);
 }
 

@@ -1,6 +1,14 @@
 import { expect } from "chai";
 
-import { DEFAULT_MAX_BLOCK_RANGE, blockSpans, groupLossEvents, layerTotals, readWaterfallEvents } from "#sdk";
+import {
+  DEFAULT_MAX_BLOCK_RANGE,
+  blockSpans,
+  groupLossEvents,
+  layerTotals,
+  overshoot,
+  readWaterfallEvents,
+  takenFromTraders,
+} from "#sdk";
 import {
   BTC_MARKET,
   ETH_MARKET,
@@ -44,6 +52,17 @@ describe("sdk loss-events reader", () => {
     await mined(ch.connect(liquidator).liquidate(long.address, ETH_MARKET, 4n * WAD));
     return { system, start, long };
   }
+
+  it("sums what a receipt took from traders, and the overshoot beyond what the fund did not pay", () => {
+    // The haircut worked example: shortfall 274, fund 100, haircut 174.
+    const receipt = { shortfall: 274n, fundPaid: 100n, deleveraged: 0n, socialized: 0n, haircut: 174n };
+    expect(takenFromTraders(receipt)).to.equal(174n);
+    expect(overshoot(receipt)).to.equal(0n);
+    // One unit socialized beyond the rest: overshoot 1; ADL short by 2: overshoot −2.
+    expect(takenFromTraders({ deleveraged: 50n, socialized: 25n, haircut: 0n })).to.equal(75n);
+    expect(overshoot({ ...receipt, socialized: 1n })).to.equal(1n);
+    expect(overshoot({ ...receipt, haircut: 100n, deleveraged: 72n })).to.equal(-2n);
+  });
 
   it("reads the same events in one query per type as in spans of one block, all up to one head", async () => {
     const { system, start, long } = await networkHelpers.loadFixture(bankruptFixture);

@@ -2,7 +2,7 @@ import { useEffect, useRef } from "react";
 import { View, parse } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 
-import { formatUnitsExact } from "#sdk";
+import { formatUnitsExact, takenFromTraders } from "#sdk";
 import { readLossHistory, type FundPoint } from "../chain.js";
 import { baseOf, money, shortAddress, size } from "../format.js";
 import { useChainData, type Session } from "../session.js";
@@ -70,8 +70,7 @@ export function LossEvents({ session }: { session: Session }) {
                 <tr>
                   <td>total</td>
                   <td>
-                    {money(receipt.fundPaid + receipt.deleveraged + receipt.socialized, symbol)} of{" "}
-                    {money(receipt.shortfall, symbol)}
+                    {money(receipt.fundPaid + takenFromTraders(receipt), symbol)} of {money(receipt.shortfall, symbol)}
                   </td>
                 </tr>
               </tbody>
