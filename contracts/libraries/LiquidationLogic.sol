@@ -160,8 +160,8 @@ library LiquidationLogic {
         uint256 deficit
     ) private returns (uint256 loss) {
         uint256 q;
-        (q, loss) = _deleverageTerms(ledger, oracle, t, size, deficit);
-        uint256 score = _adlRank(ledger, oracle, t.liquidator, t.marketId).score;
+        uint256 score;
+        (q, loss, score) = _deleverageTerms(ledger, oracle, t, size, deficit);
         // The bankrupt side closes at the bankruptcy price: a long sells above the oracle, a short buys below. The
         // base notional leaves its mark-to-market value unchanged, so its equity rises by exactly `loss`.
         int256 accountDelta = t.positionSize > 0 ? -q.toInt256() : q.toInt256();
@@ -171,14 +171,15 @@ library LiquidationLogic {
         emit IClearingHouseEvents.Deleveraged(t.account, t.liquidator, t.marketId, q, notional.divWad(q), loss, score);
     }
 
-    /// @dev Checks the counterparty (`t.liquidator`) and returns the size it takes back and what it gives up.
+    /// @dev Checks the counterparty (`t.liquidator`) and returns the size it takes back, what it gives up, and its
+    /// ADL score (as {_adlRank} computes it, from the same profit, bucket and equity).
     function _deleverageTerms(
         Ledger storage ledger,
         IOracleAdapter oracle,
         Liquidation memory t,
         uint256 size,
         uint256 deficit
-    ) private returns (uint256 q, uint256 loss) {
+    ) private returns (uint256 q, uint256 loss, uint256 score) {
         ledger.settle(t.liquidator, t.marketId);
         Position memory other = ledger.positions[t.liquidator][t.marketId];
         if (other.size == 0 || (other.size > 0) == (t.positionSize > 0)) {
@@ -206,6 +207,7 @@ library LiquidationLogic {
             deficit
         );
         if (loss > cap) revert IClearingHouseErrors.DeleverageExceedsProfit(t.liquidator, loss, cap);
+        score = LiquidationMath.adlScore(other.size, bucket, otherPnl, otherEquity);
     }
 
     /// @notice See {IClearingHouse.socializeAfterTimeout}.
