@@ -26,6 +26,11 @@ describe("entry points before `npm run build`", function () {
       args: ["--help"],
       line: "keeper: the contract bindings are not built yet: run `npm run build` first",
     },
+    {
+      entry: "stress/main.ts",
+      args: ["--help"],
+      line: "stress: the contract bindings are not built yet: run `npm run build` first",
+    },
   ];
 
   for (const { entry, args, line } of cases) {
