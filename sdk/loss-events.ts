@@ -134,8 +134,16 @@ export interface TokenFlows {
   unstaked: bigint;
   /** Fees swept from the clearing house into the fund, token units. */
   swept: bigint;
-  /** Paid by the fund to the clearing house, token units. */
+  /** Paid by the fund to the clearing house (to the default layers, when the deployment has them), token units. */
   drawn: bigint;
+  /** Default layers only (0 without): added to the first-loss capital by the treasury, token units. */
+  firstLossFunded: bigint;
+  /** Contributed to the members' fund (MemberJoined). */
+  contributed: bigint;
+  /** Paid to members who left (MemberLeft). */
+  membersLeft: bigint;
+  /** Swept fees the layers passed on to the stakers' fund (IncomeSplit.toStakers). */
+  toStakers: bigint;
 }
 
 export interface WaterfallEvents {
@@ -230,13 +238,17 @@ export async function readWaterfallEvents(
     all((a, b) => fund.queryFilter(fund.filters.Drawn(), a, b)),
   ]);
   const layers = contracts.defaultLayers;
-  const [layerDrawn, assessed, triggered] =
+  const [layerDrawn, assessed, triggered, firstLossFunded, joined, left, split] =
     layers === undefined
-      ? [[], [], []]
+      ? [[], [], [], [], [], [], []]
       : await Promise.all([
           all((a, b) => layers.queryFilter(layers.filters.LayerDrawn(), a, b)),
           all((a, b) => layers.queryFilter(layers.filters.MemberAssessed(), a, b)),
           all((a, b) => layers.queryFilter(layers.filters.DrawdownTriggered(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.FirstLossFunded(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.MemberJoined(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.MemberLeft(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.IncomeSplit(), a, b)),
         ]);
   const byChainOrder = (a: ChainRef, b: ChainRef): number => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
   return {
@@ -317,6 +329,10 @@ export async function readWaterfallEvents(
       unstaked: sum(unstaked.map((l) => l.args.assets)),
       swept: sum(swept.map((l) => l.args.amount)),
       drawn: sum(fundDrawn.map((l) => l.args.amount)),
+      firstLossFunded: sum(firstLossFunded.map((l) => l.args.amount)),
+      contributed: sum(joined.map((l) => l.args.amount)),
+      membersLeft: sum(left.map((l) => l.args.amount)),
+      toStakers: sum(split.map((l) => l.args.toStakers)),
     },
   };
 }
