@@ -111,6 +111,7 @@ export {
   groupLossEvents,
   readWaterfallEvents,
   decodeLossLogs,
+  decodeLayerLogs,
   LAYER_NAMES,
   layerName,
   layerTotals,

@@ -420,3 +420,32 @@ export function decodeLossLogs(
   }
   return out;
 }
+
+/** The default layers' events a bad-debt transaction emits, as the keeper's log lines report them. */
+const LAYER_EVENT_NAMES = new Set(["LayerDrawn", "MemberAssessed", "AssessmentUncollected", "DrawdownTriggered"]);
+
+/**
+ * The default layers' events among a receipt's logs from `layers`, decoded with the layers' interface, in log
+ * order: which layer paid how much of a bankrupt account's deficit (LayerDrawn, `layer` as its name), which member
+ * was assessed, what could not be collected, and whether the drawdown trigger cut the draw. Amounts are token
+ * units, as the layers account in them.
+ */
+export function decodeLayerLogs(
+  iface: Interface,
+  layers: string,
+  logs: readonly { address: string; topics: readonly string[]; data: string }[],
+): LossLog[] {
+  const out: LossLog[] = [];
+  for (const log of logs) {
+    if (log.address.toLowerCase() !== layers.toLowerCase()) continue;
+    const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed === null || !LAYER_EVENT_NAMES.has(parsed.name)) continue;
+    const args: LossLog["args"] = {};
+    parsed.fragment.inputs.forEach((input, i) => {
+      const value = parsed.args[i] as bigint | string | boolean;
+      args[input.name] = parsed.name === "LayerDrawn" && input.name === "layer" ? layerName(value as bigint) : value;
+    });
+    out.push({ event: parsed.name, args });
+  }
+  return out;
+}
