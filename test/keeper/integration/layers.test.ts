@@ -101,7 +101,14 @@ describe("keeper integration: a bankrupt account whose loss walks the default la
     expect((await clearingHouse.accountHealth(alice.address)).equity).to.equal(-912n * WAD);
     const fromBlock = (await system.provider.getBlockNumber()) + 1;
 
-    keeper = createTestKeeper({ url: node.url, deployment: system.path, devKeys: [1] });
+    const logLines: string[] = [];
+    keeper = createTestKeeper({
+      url: node.url,
+      deployment: system.path,
+      devKeys: [1],
+      logLevel: "info",
+      logTo: { write: (line: string) => void logLines.push(line) },
+    });
     await runUntilQuiet(keeper);
     const receipts = keeper.results
       .filter((r) => r.outcome === "confirmed" && r.receipt !== undefined)
@@ -120,6 +127,19 @@ describe("keeper integration: a bankrupt account whose loss walks the default la
         { event: "MemberAssessed", args: { member: member.address, asked: 300n * USD, collected: 300n * USD } },
         { event: "LayerDrawn", args: { layer: "assessments", amount: 300n * USD } },
       ],
+    ]);
+
+    // The keeper's log: one line per layer event of its receipt, amounts as the token-unit integers.
+    const logged = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((l) => l.event === "LayerDrawn" || l.event === "MemberAssessed")
+      .map((l) => [l.msg, l.layer ?? l.member, l.amount ?? l.collected]);
+    expect(logged).to.deep.equal([
+      ["default layer drawn", "first loss", "100000000"],
+      ["default layer drawn", "stakers", "200000000"],
+      ["default layer drawn", "members' fund", "150000000"],
+      ["member assessed", member.address, "300000000"],
+      ["default layer drawn", "assessments", "300000000"],
     ]);
 
     // The same receipt through the event reader: fundPaid = pot + layers, the rest socialized, to the wei.
