@@ -1,6 +1,7 @@
 import type { BlockTag } from "ethers";
 
 import type { BackstopLens, DefaultLayers } from "../typechain-types/index.js";
+import { MAX_UINT256, WAD } from "./constants.js";
 import { LAYER_NAMES, type LayerName } from "./loss-events.js";
 
 /**
@@ -46,9 +47,6 @@ export interface LayersState {
   firstLossPaid: bigint;
   assessedTotal: bigint;
 }
-
-const MAX_UINT256 = (1n << 256n) - 1n;
-const WAD = 10n ** 18n;
 
 /** The layers' state from the lens, or `undefined` when the clearing house draws on the stakers' fund directly. */
 export async function readLayers(lens: BackstopLens, blockTag: BlockTag = "latest"): Promise<LayersState | undefined> {

@@ -398,20 +398,20 @@ export interface LossLog {
   args: Record<string, bigint | string | boolean>;
 }
 
-/**
- * The waterfall events among a receipt's logs from `clearingHouse`, decoded with its interface, in log order:
- * what a keeper logs after a liquidation, an ADL step or a socialization, with the amounts the chain recorded.
- */
-export function decodeLossLogs(
+type RawEventLog = { address: string; topics: readonly string[]; data: string };
+
+/** The logs of `address` whose event is in `names`, decoded with `iface`, their arguments by name, in log order. */
+function decodeNamed(
   iface: Interface,
-  clearingHouse: string,
-  logs: readonly { address: string; topics: readonly string[]; data: string }[],
+  address: string,
+  names: ReadonlySet<string>,
+  logs: readonly RawEventLog[],
 ): LossLog[] {
   const out: LossLog[] = [];
   for (const log of logs) {
-    if (log.address.toLowerCase() !== clearingHouse.toLowerCase()) continue;
+    if (log.address.toLowerCase() !== address.toLowerCase()) continue;
     const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed === null || !LOSS_EVENT_NAMES.has(parsed.name)) continue;
+    if (parsed === null || !names.has(parsed.name)) continue;
     const args: LossLog["args"] = {};
     parsed.fragment.inputs.forEach((input, i) => {
       args[input.name] = parsed.args[i] as bigint | string | boolean;
@@ -419,6 +419,14 @@ export function decodeLossLogs(
     out.push({ event: parsed.name, args });
   }
   return out;
+}
+
+/**
+ * The waterfall events among a receipt's logs from `clearingHouse`, decoded with its interface, in log order:
+ * what a keeper logs after a liquidation, an ADL step or a socialization, with the amounts the chain recorded.
+ */
+export function decodeLossLogs(iface: Interface, clearingHouse: string, logs: readonly RawEventLog[]): LossLog[] {
+  return decodeNamed(iface, clearingHouse, LOSS_EVENT_NAMES, logs);
 }
 
 /** The default layers' events a bad-debt transaction emits, as the keeper's log lines report them. */
@@ -430,22 +438,8 @@ const LAYER_EVENT_NAMES = new Set(["LayerDrawn", "MemberAssessed", "AssessmentUn
  * was assessed, what could not be collected, and whether the drawdown trigger cut the draw. Amounts are token
  * units, as the layers account in them.
  */
-export function decodeLayerLogs(
-  iface: Interface,
-  layers: string,
-  logs: readonly { address: string; topics: readonly string[]; data: string }[],
-): LossLog[] {
-  const out: LossLog[] = [];
-  for (const log of logs) {
-    if (log.address.toLowerCase() !== layers.toLowerCase()) continue;
-    const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed === null || !LAYER_EVENT_NAMES.has(parsed.name)) continue;
-    const args: LossLog["args"] = {};
-    parsed.fragment.inputs.forEach((input, i) => {
-      const value = parsed.args[i] as bigint | string | boolean;
-      args[input.name] = parsed.name === "LayerDrawn" && input.name === "layer" ? layerName(value as bigint) : value;
-    });
-    out.push({ event: parsed.name, args });
-  }
-  return out;
+export function decodeLayerLogs(iface: Interface, layers: string, logs: readonly RawEventLog[]): LossLog[] {
+  return decodeNamed(iface, layers, LAYER_EVENT_NAMES, logs).map((l) =>
+    l.event === "LayerDrawn" ? { ...l, args: { ...l.args, layer: layerName(l.args.layer as bigint) } } : l,
+  );
 }
