@@ -22,7 +22,7 @@ import {
 import { buildCrash, readPrices, setPrices } from "../../devnet/scenario/crash.js";
 import type { Crash, CrashSystem } from "../../devnet/scenario/crash.js";
 import type { DemoOptions } from "./flags.js";
-import { toJson } from "./format.js";
+import { toJson, tokenUsd } from "./format.js";
 import { settle, startKeeper } from "./keeper.js";
 import { renderMarkdown, stepLine } from "./report.js";
 import type { DemoReport, FundSnapshot, LayersReport, MarketTotals, ReceiptTotals, StepReport } from "./report.js";
@@ -92,17 +92,17 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       options.seed,
       KEEPER_SIGNERS,
     );
+    const symbol = await deployed.contracts.collateralToken.symbol();
     const members = await setUpLayers(deployed, deployer, provider, options.seed);
     if (members.length > 0) {
       print(
-        `default layers: ${DEMO_LAYERS.firstLoss} token units of first-loss capital, ${members.length} clearing ` +
-          `members contributing ${DEMO_LAYERS.contribution} each`,
+        `default layers: ${tokenUsd(DEMO_LAYERS.firstLoss)} ${symbol} of first-loss capital, ${members.length} ` +
+          `clearing members contributing ${tokenUsd(DEMO_LAYERS.contribution)} ${symbol} each`,
       );
     }
     await keeper.runOnce(); // indexes the set-up; nothing is liquidatable yet
     const fundBefore = await readFund(deployed);
     const layersBefore = await readLayers(deployed.contracts.lens);
-    const symbol = await deployed.contracts.collateralToken.symbol();
 
     const stepReports: StepReport[] = [];
     for (const step of steps) {
