@@ -43,6 +43,9 @@ export type CommandName =
   | "fund confirm-unstake"
   | "fund unstake"
   | "fund status"
+  | "member join"
+  | "member leave"
+  | "member status"
   | "market status"
   | "market set-price"
   | "loss-events"
@@ -93,7 +96,27 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     summary: "decide to leave: after the cooldown, within the window; pays an hour later",
   },
   "fund unstake": { args: [], flags: [], summary: "collect a confirmed unstake after its exposure hour" },
-  "fund status": { args: ["address?"], flags: [], summary: "insurance fund state and your stake" },
+  "fund status": {
+    args: ["address?"],
+    flags: [],
+    summary: "insurance fund, a row per default layer, and your stake",
+  },
+  "member join": {
+    args: ["amount"],
+    flags: [],
+    summary: "contribute to the members' default fund (join as a clearing member)",
+  },
+  "member leave": {
+    args: ["step"],
+    flags: [],
+    summary: "leave the members' fund: 'request' gives notice, 'complete' leaves after it",
+    synopsis: "request|complete",
+  },
+  "member status": {
+    args: ["address?"],
+    flags: [],
+    summary: "contribution, share, assessments and cap, notice to leave",
+  },
   "market status": { args: ["market?"], flags: [], summary: "price, open interest, funding, params" },
   "market set-price": {
     args: ["market", "price"],
@@ -108,7 +131,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   help: { args: [], flags: [], summary: "this text" },
 };
 
-const GROUPS = new Set(["order", "fund", "market"]);
+const GROUPS = new Set(["order", "fund", "market", "member"]);
 
 export interface ParsedArgs {
   command: CommandName;

@@ -19,6 +19,7 @@ import type {
   BackstopLens,
   ChainlinkOracleAdapter,
   ClearingHouse,
+  DefaultLayers,
   InsuranceFund,
   MockERC20,
 } from "../typechain-types/index.js";
@@ -33,6 +34,8 @@ export interface Contracts {
   oracle: ChainlinkOracleAdapter;
   /** Any ERC-20: only its standard functions are called. */
   token: MockERC20;
+  /** The default layers the clearing house draws on, when the deployment has them. */
+  layers?: DefaultLayers;
 }
 
 export interface Connection {
@@ -103,16 +106,21 @@ export async function connect(parsed: ParsedArgs, env: NodeJS.ProcessEnv, cwd: s
     fund: bound.insuranceFund,
     oracle: bound.oracleAdapter,
     token: bound.collateralToken,
+    ...(bound.defaultLayers === undefined ? {} : { layers: bound.defaultLayers }),
   };
   const interfaces = [
     contracts.clearingHouse.interface,
     contracts.fund.interface,
     contracts.oracle.interface,
     contracts.token.interface,
+    ...(contracts.layers === undefined ? [] : [contracts.layers.interface]),
   ];
   // The symbol is optional in ERC-20.
-  const symbol = await contracts.token.symbol().catch(() => "tokens");
-  return { provider, deployment, contracts, decoding: { interfaces, symbol }, symbol };
+  const [symbol, decimals] = await Promise.all([
+    contracts.token.symbol().catch(() => "tokens"),
+    contracts.token.decimals(),
+  ]);
+  return { provider, deployment, contracts, decoding: { interfaces, symbol, decimals: Number(decimals) }, symbol };
 }
 
 /**

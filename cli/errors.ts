@@ -1,6 +1,7 @@
 import type { Interface } from "ethers";
 
 import { decodeRevert, describeError, type DecodedRevert } from "#sdk";
+import { formatToken } from "./commands/token.js";
 import { money, percent, qty, timestamp, usd } from "./format.js";
 
 /** What a revert is decoded and shown with: every ABI whose custom errors a call may revert with, and the
@@ -8,6 +9,8 @@ import { money, percent, qty, timestamp, usd } from "./format.js";
 export interface Decoding {
   interfaces: readonly Interface[];
   symbol: string;
+  /** The collateral token's decimals, for the token-unit amounts of the layers' errors; without, shown raw. */
+  decimals?: number;
 }
 
 /** Bad input from the user: a wrong argument, flag, file or number (the SDK's class, which its parsers throw). */
@@ -24,12 +27,13 @@ export class RevertError extends Error {
   }
 }
 
-type Unit = "amount" | "size" | "price" | "ratio" | "time";
+type Unit = "amount" | "token" | "size" | "price" | "ratio" | "time";
 
 /**
  * The unit of each 18-decimal or time parameter of the clearing house's and the fund's custom errors, by error
  * and parameter name (a name alone is ambiguous: `requested` is an amount in one error, a size or a nonce in
- * others). Parameters not listed (addresses, ids, nonces, token-decimal amounts) are shown as they are.
+ * others). `token` marks the default layers' amounts, which are in token decimals. Parameters not listed
+ * (addresses, ids, nonces) are shown as they are.
  */
 const ERROR_UNITS: Record<string, Record<string, Unit>> = {
   InsufficientCollateral: { available: "amount", requested: "amount" },
@@ -49,13 +53,21 @@ const ERROR_UNITS: Record<string, Record<string, Unit>> = {
   CooldownNotElapsed: { readyAt: "time" },
   DeleverageTimeoutNotReached: { readyAt: "time" },
   OracleStale: { updatedAt: "time" },
+  ContributionTooSmall: { amount: "token", required: "token" },
+  NoticeAlreadyGiven: { leaveAt: "time" },
+  NoticeNotElapsed: { leaveAt: "time" },
+  NoticeLapsed: { closedAt: "time" },
+  CoolingOff: { defaultAt: "time", until: "time" },
+  TransferAmountMismatch: { expected: "token", received: "token" },
 };
 
-function formatArg(value: unknown, unit: Unit | undefined, symbol: string): string {
+function formatArg(value: unknown, unit: Unit | undefined, symbol: string, decimals: number | undefined): string {
   if (typeof value === "bigint") {
     switch (unit) {
       case "amount":
         return money(value, symbol);
+      case "token":
+        return decimals === undefined ? value.toString() : formatToken(value, { decimals, symbol });
       case "size":
         return qty(value);
       case "price":
@@ -78,7 +90,8 @@ function formatArg(value: unknown, unit: Unit | undefined, symbol: string): stri
  */
 export function formatDecoded(decoded: DecodedRevert, decoding: Decoding): string {
   const units = ERROR_UNITS[decoded.name] ?? {};
-  const show = (value: unknown, name: string): string => formatArg(value, units[name], decoding.symbol);
+  const show = (value: unknown, name: string): string =>
+    formatArg(value, units[name], decoding.symbol, decoding.decimals);
   for (const iface of decoding.interfaces) {
     let fragment;
     try {

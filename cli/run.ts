@@ -9,6 +9,7 @@ import { confirmUnstake, fundStatus, requestUnstake, stake, unstake } from "./co
 import { faucet } from "./commands/faucet.js";
 import { lossEvents } from "./commands/loss-events.js";
 import { marketStatus } from "./commands/market.js";
+import { memberJoin, memberLeave, memberStatus } from "./commands/member.js";
 import { cancelBelow, cancelOrder, fillOrder, signOrder } from "./commands/orders.js";
 import { setPrice } from "./commands/set-price.js";
 import type { CommandContext, CommandResult } from "./command.js";
@@ -36,6 +37,9 @@ const HANDLERS: Record<Exclude<CommandName, "help">, Handler> = {
   "fund confirm-unstake": confirmUnstake,
   "fund unstake": unstake,
   "fund status": fundStatus,
+  "member join": memberJoin,
+  "member leave": memberLeave,
+  "member status": memberStatus,
   "market status": marketStatus,
   "market set-price": setPrice,
   "loss-events": lossEvents,

@@ -1,5 +1,6 @@
 import { Wallet } from "ethers";
 import type { JsonRpcProvider } from "ethers";
+import type { DestinationStream } from "pino";
 
 import { createProvider, readDeployment } from "#sdk";
 import {
@@ -46,6 +47,8 @@ export interface TestKeeperOptions {
   args?: readonly string[];
   /** pino level; `silent` by default so that test output stays readable. */
   logLevel?: string;
+  /** Where the log's JSON lines go (standard output by default), for a test that reads them. */
+  logTo?: DestinationStream;
   /** Per-request timeout of the keeper's provider; 5 s by default, so that an outage shows quickly. */
   timeoutMs?: number;
 }
@@ -75,7 +78,10 @@ export function createTestKeeper(options: TestKeeperOptions): TestKeeper {
     signers,
     deployment,
     config,
-    logger: createLogger({ level: config.logLevel }),
+    logger: createLogger({
+      level: config.logLevel,
+      ...(options.logTo === undefined ? {} : { destination: options.logTo }),
+    }),
     metrics,
   });
   const results: ExecResult[] = [];

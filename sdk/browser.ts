@@ -49,6 +49,7 @@ export {
   LOCAL_ETH_PRICE,
   LOCAL_FEED_DECIMALS,
   LOCAL_LAYERS,
+  DRAWDOWN_TRIGGER,
   LOCAL_RISK,
   hardhat,
   localhost,
@@ -82,6 +83,18 @@ export {
 } from "./indexer.js";
 export { adlPlace, type AdlPlace } from "./adl-queue.js";
 export {
+  noticeState,
+  readLayers,
+  readMember,
+  type DrawdownState,
+  type LayerRow,
+  type LayersState,
+  type LeaveBlock,
+  type MemberState,
+  type NoticeInputs,
+  type NoticeState,
+} from "./layers.js";
+export {
   Reader,
   isCallException,
   accountRow,
@@ -98,6 +111,7 @@ export {
   groupLossEvents,
   readWaterfallEvents,
   decodeLossLogs,
+  decodeLayerLogs,
   LAYER_NAMES,
   layerName,
   layerTotals,

@@ -134,8 +134,16 @@ export interface TokenFlows {
   unstaked: bigint;
   /** Fees swept from the clearing house into the fund, token units. */
   swept: bigint;
-  /** Paid by the fund to the clearing house, token units. */
+  /** Paid by the fund to the clearing house (to the default layers, when the deployment has them), token units. */
   drawn: bigint;
+  /** Default layers only (0 without): added to the first-loss capital by the treasury, token units. */
+  firstLossFunded: bigint;
+  /** Contributed to the members' fund (MemberJoined). */
+  contributed: bigint;
+  /** Paid to members who left (MemberLeft). */
+  membersLeft: bigint;
+  /** Swept fees the layers passed on to the stakers' fund (IncomeSplit.toStakers). */
+  toStakers: bigint;
 }
 
 export interface WaterfallEvents {
@@ -230,13 +238,17 @@ export async function readWaterfallEvents(
     all((a, b) => fund.queryFilter(fund.filters.Drawn(), a, b)),
   ]);
   const layers = contracts.defaultLayers;
-  const [layerDrawn, assessed, triggered] =
+  const [layerDrawn, assessed, triggered, firstLossFunded, joined, left, split] =
     layers === undefined
-      ? [[], [], []]
+      ? [[], [], [], [], [], [], []]
       : await Promise.all([
           all((a, b) => layers.queryFilter(layers.filters.LayerDrawn(), a, b)),
           all((a, b) => layers.queryFilter(layers.filters.MemberAssessed(), a, b)),
           all((a, b) => layers.queryFilter(layers.filters.DrawdownTriggered(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.FirstLossFunded(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.MemberJoined(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.MemberLeft(), a, b)),
+          all((a, b) => layers.queryFilter(layers.filters.IncomeSplit(), a, b)),
         ]);
   const byChainOrder = (a: ChainRef, b: ChainRef): number => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
   return {
@@ -317,6 +329,10 @@ export async function readWaterfallEvents(
       unstaked: sum(unstaked.map((l) => l.args.assets)),
       swept: sum(swept.map((l) => l.args.amount)),
       drawn: sum(fundDrawn.map((l) => l.args.amount)),
+      firstLossFunded: sum(firstLossFunded.map((l) => l.args.amount)),
+      contributed: sum(joined.map((l) => l.args.amount)),
+      membersLeft: sum(left.map((l) => l.args.amount)),
+      toStakers: sum(split.map((l) => l.args.toStakers)),
     },
   };
 }
@@ -382,20 +398,20 @@ export interface LossLog {
   args: Record<string, bigint | string | boolean>;
 }
 
-/**
- * The waterfall events among a receipt's logs from `clearingHouse`, decoded with its interface, in log order:
- * what a keeper logs after a liquidation, an ADL step or a socialization, with the amounts the chain recorded.
- */
-export function decodeLossLogs(
+type RawEventLog = { address: string; topics: readonly string[]; data: string };
+
+/** The logs of `address` whose event is in `names`, decoded with `iface`, their arguments by name, in log order. */
+function decodeNamed(
   iface: Interface,
-  clearingHouse: string,
-  logs: readonly { address: string; topics: readonly string[]; data: string }[],
+  address: string,
+  names: ReadonlySet<string>,
+  logs: readonly RawEventLog[],
 ): LossLog[] {
   const out: LossLog[] = [];
   for (const log of logs) {
-    if (log.address.toLowerCase() !== clearingHouse.toLowerCase()) continue;
+    if (log.address.toLowerCase() !== address.toLowerCase()) continue;
     const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed === null || !LOSS_EVENT_NAMES.has(parsed.name)) continue;
+    if (parsed === null || !names.has(parsed.name)) continue;
     const args: LossLog["args"] = {};
     parsed.fragment.inputs.forEach((input, i) => {
       args[input.name] = parsed.args[i] as bigint | string | boolean;
@@ -403,4 +419,27 @@ export function decodeLossLogs(
     out.push({ event: parsed.name, args });
   }
   return out;
+}
+
+/**
+ * The waterfall events among a receipt's logs from `clearingHouse`, decoded with its interface, in log order:
+ * what a keeper logs after a liquidation, an ADL step or a socialization, with the amounts the chain recorded.
+ */
+export function decodeLossLogs(iface: Interface, clearingHouse: string, logs: readonly RawEventLog[]): LossLog[] {
+  return decodeNamed(iface, clearingHouse, LOSS_EVENT_NAMES, logs);
+}
+
+/** The default layers' events a bad-debt transaction emits, as the keeper's log lines report them. */
+const LAYER_EVENT_NAMES = new Set(["LayerDrawn", "MemberAssessed", "AssessmentUncollected", "DrawdownTriggered"]);
+
+/**
+ * The default layers' events among a receipt's logs from `layers`, decoded with the layers' interface, in log
+ * order: which layer paid how much of a bankrupt account's deficit (LayerDrawn, `layer` as its name), which member
+ * was assessed, what could not be collected, and whether the drawdown trigger cut the draw. Amounts are token
+ * units, as the layers account in them.
+ */
+export function decodeLayerLogs(iface: Interface, layers: string, logs: readonly RawEventLog[]): LossLog[] {
+  return decodeNamed(iface, layers, LAYER_EVENT_NAMES, logs).map((l) =>
+    l.event === "LayerDrawn" ? { ...l, args: { ...l.args, layer: layerName(l.args.layer as bigint) } } : l,
+  );
 }

@@ -1,8 +1,8 @@
-import { parsePositive } from "#sdk";
+import { parsePositive, readLayers, type LayersState } from "#sdk";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";
-import { fields, money, timestamp, wad } from "../format.js";
+import { duration, fields, money, percent, table, timestamp, wad } from "../format.js";
 import { transact } from "../tx.js";
 import { formatToken, tokenInfo, type TokenInfo } from "./token.js";
 
@@ -106,11 +106,12 @@ export async function unstake(ctx: CommandContext): Promise<CommandResult> {
 /** `fund status [address]`: the fund, its limits, and the stake of the address (or the key's owner). */
 export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
   const { fund, token, lens } = ctx.conn.contracts;
-  const [info, shares, state, head] = await Promise.all([
+  const [info, shares, state, head, layers] = await Promise.all([
     tokenInfo(token),
     shareInfo(ctx),
     lens.fundState(),
     ctx.conn.provider.getBlock("latest"),
+    readLayers(lens),
   ]);
   if (head === null) throw new Error("the node returned no latest block");
   const [floor, drawCap, drawnInWindow, windowStart, drawWindow, cooldown, sharePrice, unstakeWindow] =
@@ -155,7 +156,7 @@ export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
       "drawn in window",
       `${tok(drawn)}${now >= windowEnd ? " (window over)" : `, window ends ${timestamp(windowEnd)}`}`,
     ],
-    ["available to draw", tok(state.availableForDraw)],
+    [layers === undefined ? "available to draw" : "available to draw (all layers)", tok(state.availableForDraw)],
     [
       "fees set aside",
       `${money(state.pendingFees, info.symbol)} (not yet swept into the fund; a loss is paid from them first)`,
@@ -195,7 +196,71 @@ export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
       ],
     );
   }
-  return { text: fields(lines), json: { ...status, staker } };
+  const text = layers === undefined ? fields(lines) : `${fields(lines)}\n\n${layersText(layers, info)}`;
+  return { text, json: { ...status, layers: layers === undefined ? null : layersJson(layers), staker } };
+}
+
+/**
+ * A row per default layer in the order they pay, then the drawdown trigger. "would pay now" is what each layer
+ * would give towards a draw made now after the layers above it (BackstopLens.layersState).
+ */
+function layersText(l: LayersState, info: TokenInfo): string {
+  const tok = (v: bigint): string => formatToken(v, info);
+  const rows = table([
+    ["layer", "size", "would pay now"],
+    ...l.rows.map((r) => [
+      r.layer,
+      r.layer === "assessments" ? `${tok(r.size)} (cap left)` : tok(r.size),
+      tok(r.wouldPay),
+    ]),
+    ["total", "", tok(l.availableForDraw)],
+  ]);
+  const d = l.drawdown;
+  const trigger =
+    d.budget === undefined
+      ? "off"
+      : `${percent(d.fraction)} of the funded layers within ${duration(d.window)}: ` +
+        (d.drawn === 0n
+          ? `no draw in the current window (base ${tok(d.base)}, ${tok(d.budget)} may be paid)`
+          : `window from ${timestamp(d.windowStart)}, ${tok(d.drawn)} of ${tok(d.base)} paid, ${tok(d.budget)} left`) +
+        (d.tripped ? " — TRIPPED: the loss policy takes the rest until the window ends" : "");
+  return [
+    `default layers (${l.layers}), in the order they pay:`,
+    rows,
+    "",
+    fields([
+      ["drawdown trigger", trigger],
+      ["members", `${l.members}, contributions ${tok(l.totalContribution)}`],
+      ["last default", l.lastDefaultAt === 0n ? "none" : timestamp(l.lastDefaultAt)],
+      ["paid ever", `first loss ${tok(l.firstLossPaid)}, assessments ${tok(l.assessedTotal)}`],
+    ]),
+  ].join("\n");
+}
+
+/** The layers for --json: amounts as integers of the token's smallest unit (strings, exact). */
+function layersJson(l: LayersState): Record<string, unknown> {
+  const raw = (v: bigint): string => v.toString();
+  const d = l.drawdown;
+  return {
+    address: l.layers,
+    stakers: l.stakers,
+    rows: l.rows.map((r) => ({ layer: r.layer, size: raw(r.size), wouldPay: raw(r.wouldPay) })),
+    availableForDraw: raw(l.availableForDraw),
+    drawdown: {
+      fraction: raw(d.fraction),
+      windowSeconds: Number(d.window),
+      windowStart: Number(d.windowStart),
+      base: raw(d.base),
+      drawn: raw(d.drawn),
+      budget: d.budget === undefined ? null : raw(d.budget),
+      tripped: d.tripped,
+    },
+    members: l.members,
+    totalContribution: raw(l.totalContribution),
+    lastDefaultAt: l.lastDefaultAt === 0n ? null : Number(l.lastDefaultAt),
+    firstLossPaid: raw(l.firstLossPaid),
+    assessedTotal: raw(l.assessedTotal),
+  };
 }
 
 /** Where a pending request stands: cooling down, open for confirmation, lapsed, or confirmed and paying from exitAt. */

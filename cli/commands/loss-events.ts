@@ -2,6 +2,7 @@ import { groupLossEvents, readWaterfallEvents, type LiquidationEvent, type LossE
 import type { CommandContext, CommandResult } from "../command.js";
 import { marketLabel } from "../connection.js";
 import { money, qty, usd, wad } from "../format.js";
+import { formatToken, tokenInfo } from "./token.js";
 
 /**
  * `loss-events`: every liquidation and every resolved bad debt of the deployment, read back from the chain's
@@ -13,10 +14,15 @@ import { money, qty, usd, wad } from "../format.js";
 export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
   const { conn } = ctx;
   const events = await readWaterfallEvents(
-    { clearingHouse: conn.contracts.clearingHouse, insuranceFund: conn.contracts.fund },
+    {
+      clearingHouse: conn.contracts.clearingHouse,
+      insuranceFund: conn.contracts.fund,
+      ...(conn.contracts.layers === undefined ? {} : { defaultLayers: conn.contracts.layers }),
+    },
     conn.deployment.startBlock,
   );
   const losses = groupLossEvents(events);
+  const token = await tokenInfo(conn.contracts.token);
   const symbol = conn.symbol;
   const market = (id: number): string => marketLabel(conn.deployment, id);
   const amount = (v: bigint): string => money(v, symbol);
@@ -50,6 +56,10 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
     }
     for (const d of e.fundDraws)
       lines.push(`   fund paid ${amount(d.amount)} toward the deficit (block ${d.blockNumber})`);
+    if (e.layers.length > 0) {
+      const parts = e.layers.map((d) => `${d.layer} ${formatToken(d.amount, token)}`).join(", ");
+      lines.push(`   of which the default layers paid: ${parts}`);
+    }
     for (const s of e.adlSteps) {
       lines.push(
         `   ADL: ${s.counterparty} closed ${qty(s.size)} at ${usd(s.price)} and gave up ${amount(s.loss)} ` +
@@ -107,6 +117,8 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
               fundAvailable: wad(e.caseOpened.fundAvailable),
             },
       fundDraws: e.fundDraws.map((d) => ({ block: d.blockNumber, amount: wad(d.amount) })),
+      // Token units (integers), as LayerDrawn reports them.
+      layers: e.layers.map((d) => ({ layer: d.layer, amount: d.amount.toString() })),
       adl: e.adlSteps.map((s) => ({
         block: s.blockNumber,
         counterparty: s.counterparty,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IInsuranceFund} from "./IInsuranceFund.sol";
+
 /// @title IDefaultLayers
 /// @notice The default resources between a bankrupt account's deficit (after its margin and the fees set aside in
 /// the clearing house) and the market's loss policy, drawn in this order: the protocol's first-loss capital, the
@@ -185,6 +187,11 @@ interface IDefaultLayers {
     /// @param member The member.
     /// @return Token decimals.
     function assessmentCapLeft(address member) external view returns (uint256);
+
+    /// @notice The stakers' ERC-4626 fund, the second layer (zero until connected). A lens tells a layers
+    /// contract from a plain fund by this function.
+    /// @return The fund.
+    function stakers() external view returns (IInsuranceFund);
 
     /// @notice The members, in the order they are assessed.
     /// @return The addresses.

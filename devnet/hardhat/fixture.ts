@@ -12,7 +12,7 @@ import type {
 } from "../../typechain-types/index.js";
 import type { MarketParamsStruct, OrderStruct } from "../../typechain-types/ClearingHouse.js";
 import type { IDefaultLayers } from "../../typechain-types/insurance/DefaultLayers.js";
-import { LOCAL_LAYERS, ORDER_TYPES, USD, WAD, orderDomain } from "#sdk";
+import { DRAWDOWN_TRIGGER, LOCAL_LAYERS, ORDER_TYPES, USD, WAD, orderDomain } from "#sdk";
 import { ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED } from "../constants.js";
 
 export { SCALE, USD, WAD } from "#sdk";
@@ -80,12 +80,13 @@ export const ETH_PRICE = 2000n; // whole dollars
 export const BTC_PRICE = 60000n;
 
 /**
- * Default-layer parameters for tests: the local deploy's (sdk/deploy/networks/local.ts: 30% within 8 hours, k = 2
- * over 28 days, 50 USD minimum, 10% of margin) with swept fees going to the stakers only, so that a worked
- * example's first loss and members' fund move by draws alone.
+ * Default-layer parameters for tests: the local deploy's (sdk/deploy/networks/local.ts: k = 2 over 28 days, 50 USD
+ * minimum, 10% of margin) with the drawdown trigger a real network would use (30% within 8 hours) and swept fees
+ * going to the stakers only, so that a worked example's first loss and members' fund move by draws alone.
  */
 export const LAYER_PARAMS: IDefaultLayers.ParamsStruct = {
   ...LOCAL_LAYERS,
+  ...DRAWDOWN_TRIGGER,
   firstLossTarget: 0n,
   refillShare: 0n,
   memberFeeShare: 0n,

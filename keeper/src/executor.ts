@@ -11,6 +11,7 @@ import {
 import {
   COUNTERPARTY_ERRORS,
   RACE_ERRORS,
+  decodeLayerLogs,
   decodeLossLogs,
   decodeRevert,
   describeError,
@@ -77,8 +78,10 @@ export interface ExecutorOptions {
   provider: Provider;
   signers: readonly Signer[];
   clearingHouse: string;
-  /** The clearing house's interface first; others (the fund's) only to decode errors. */
+  /** The clearing house's interface first; others (the fund's, the layers') only to decode errors. */
   interfaces: readonly Interface[];
+  /** The default layers the clearing house draws on, when the deployment has them: their events are logged too. */
+  layers?: { address: string; iface: Interface };
   chainId: bigint;
   maxFeePerGas?: bigint;
   maxPriorityFeePerGas?: bigint;
@@ -106,6 +109,10 @@ const LOSS_EVENT_MESSAGES: Record<string, string> = {
   Deleveraged: "ADL step",
   LossSocialized: "loss socialized",
   BadDebtResolved: "bad debt resolved",
+  LayerDrawn: "default layer drawn",
+  MemberAssessed: "member assessed",
+  AssessmentUncollected: "assessment uncollected",
+  DrawdownTriggered: "drawdown trigger cut the draw",
 };
 
 const DEFAULT_PRIORITY_FEE = 1_000_000_000n; // 1 gwei
@@ -479,6 +486,13 @@ export class Executor {
         if (typeof value === "boolean") fields[name] = value;
         else fields[name] = typeof value === "bigint" && name !== "marketId" ? formatUnits(value, 18) : String(value);
       }
+      this.#log.info({ id: action.id, tx: receipt.hash, event, ...fields }, LOSS_EVENT_MESSAGES[event] ?? event);
+    }
+    const layers = this.#o.layers;
+    if (layers === undefined) return;
+    // The layers account in token units: their amounts are logged as the integers the events carry.
+    for (const { event, args } of decodeLayerLogs(layers.iface, layers.address, receipt.logs)) {
+      const fields = Object.fromEntries(Object.entries(args).map(([k, v]) => [k, String(v)]));
       this.#log.info({ id: action.id, tx: receipt.hash, event, ...fields }, LOSS_EVENT_MESSAGES[event] ?? event);
     }
   }

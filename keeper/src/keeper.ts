@@ -9,7 +9,7 @@ import {
   type Deployment,
   deploymentProblem,
 } from "#sdk";
-import { ClearingHouse__factory, InsuranceFund__factory } from "../../typechain-types/index.js";
+import { ClearingHouse__factory, DefaultLayers__factory, InsuranceFund__factory } from "../../typechain-types/index.js";
 import { AccountBook } from "./book.js";
 import { CheckpointWriter, readCheckpoint, type Checkpoint } from "./checkpoint.js";
 import type { KeeperConfig } from "./config.js";
@@ -265,7 +265,19 @@ export class Keeper {
       provider: this.#d.provider,
       signers: this.#d.signers,
       clearingHouse: deployment.contracts.clearingHouse,
-      interfaces: [ClearingHouse__factory.createInterface(), InsuranceFund__factory.createInterface()],
+      interfaces: [
+        ClearingHouse__factory.createInterface(),
+        InsuranceFund__factory.createInterface(),
+        DefaultLayers__factory.createInterface(),
+      ],
+      ...(deployment.contracts.defaultLayers === undefined
+        ? {}
+        : {
+            layers: {
+              address: deployment.contracts.defaultLayers,
+              iface: DefaultLayers__factory.createInterface(),
+            },
+          }),
       chainId,
       maxFeePerGas: this.#d.config.maxFeePerGas,
       maxPriorityFeePerGas: this.#d.config.maxPriorityFeePerGas,

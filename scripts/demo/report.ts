@@ -1,4 +1,4 @@
-import { overshoot, sum, takenFromTraders, type LossEvent } from "#sdk";
+import { formatUnitsExact, overshoot, sum, takenFromTraders, type LayerName, type LossEvent } from "#sdk";
 import { amount, tokenUsd, usd } from "./format.js";
 import type { SettleReport } from "./keeper.js";
 import type { InvariantResult } from "./solvency.js";
@@ -48,6 +48,28 @@ export interface ReceiptTotals {
   haircut: bigint;
 }
 
+/** One default layer over the run, token units: its size before the crash, what it paid, its size after. */
+export interface LayerReport {
+  layer: LayerName;
+  /** First loss, members' fund: balance; stakers: the fund's assets; assessments: Σ what members may be asked. */
+  before: bigint;
+  paid: bigint;
+  after: bigint;
+}
+
+/** The default layers in the demo (token units). */
+export interface LayersReport {
+  /** In the order they pay. */
+  rows: LayerReport[];
+  /** What the treasury put in the first-loss capital. */
+  firstLossFunded: bigint;
+  /** k: a member is assessed at most k × its contribution per period (18 decimals). */
+  assessmentMultiple: bigint;
+  members: { label: string; address: string; contribution: bigint; collateral: bigint }[];
+  /** Per member assessed: Σ asked and Σ collected over the run. */
+  assessed: { address: string; asked: bigint; collected: bigint }[];
+}
+
 export interface MarketTotals extends ReceiptTotals {
   symbol: string;
   policy: string;
@@ -68,12 +90,14 @@ export interface DemoReport {
   };
   fundBefore: FundSnapshot;
   fundAfter: FundSnapshot;
+  /** Null when the deployment has no default layers. */
+  layers: LayersReport | null;
   steps: StepReport[];
   /** Liquidations of solvent accounts (step 1 of the waterfall). */
   liquidations: { count: number; keeperRewards: bigint; fundFees: bigint };
   lossEvents: LossEvent[];
   totals: MarketTotals[];
-  reached: { liquidation: boolean; fundDraw: boolean; adl: boolean; socialization: boolean };
+  reached: { liquidation: boolean; fundDraw: boolean; assessments: boolean; adl: boolean; socialization: boolean };
   solvency: InvariantResult[];
   notChecked: string[];
   ok: boolean;
@@ -85,6 +109,7 @@ export interface DemoReport {
 const STEP_NAMES: Record<keyof DemoReport["reached"], string> = {
   liquidation: "liquidations of solvent accounts",
   fundDraw: "insurance-fund draws",
+  assessments: "assessments on the clearing members",
   adl: "auto-deleveraging (ETH-USD)",
   socialization: "socialized loss (BTC-USD)",
 };
@@ -115,6 +140,36 @@ export function stepLine(s: StepReport, symbol: string): string {
     `${s.keeper.cycles} cycle${s.keeper.cycles === 1 ? "" : "s"}${extra}; ${debt}; fund ${tokenUsd(s.fundAssets)} ${symbol}` +
     (s.keeper.settled ? "" : " — NOT SETTLED")
   );
+}
+
+/** The default layers: a row per layer (size before, paid, size after), then who was assessed. */
+function layersSection(l: LayersReport | null, unit: string, name: (address: string) => string): string[] {
+  if (l === null) return [];
+  const members = l.members.map((m) => `${m.label} ${tokenUsd(m.contribution)}`).join(", ");
+  return [
+    "## Default layers",
+    "",
+    `The treasury put ${tokenUsd(l.firstLossFunded)} ${unit} in the first-loss capital; ${l.members.length} clearing ` +
+      `members contributed (${members} ${unit}). Assessments: at most ` +
+      `${formatUnitsExact(l.assessmentMultiple, 18)}× a member's contribution per period. ` +
+      "Each layer pays only once the one above it is used up.",
+    "",
+    `| layer | before (${unit}) | paid | after |`,
+    "| --- | ---: | ---: | ---: |",
+    ...l.rows.map(
+      (row) =>
+        `| ${row.layer}${row.layer === "assessments" ? " (cap left)" : ""} | ${tokenUsd(row.before)} | ` +
+        `${tokenUsd(row.paid)} | ${tokenUsd(row.after)} |`,
+    ),
+    `| total | | ${tokenUsd(sum(l.rows.map((row) => row.paid)))} | |`,
+    "",
+    ...l.assessed.map(
+      (a) =>
+        `- ${name(a.address)} assessed ${tokenUsd(a.asked)} ${unit}, paid ${tokenUsd(a.collected)} from its ` +
+        `collateral${a.collected < a.asked ? ` (${tokenUsd(a.asked - a.collected)} uncollected: to the loss policy)` : ""}`,
+    ),
+    ...(l.assessed.length === 0 ? [] : [""]),
+  ];
 }
 
 /** The whole report as Markdown (also what the console shows at the end). */
@@ -156,6 +211,7 @@ export function renderMarkdown(r: DemoReport): string {
     `- solvent liquidations: ${r.liquidations.count}, paying keepers ${usd(r.liquidations.keeperRewards)} ${unit} ` +
       `(discount) and the fund ${usd(r.liquidations.fundFees)} ${unit} (fees)`,
     "",
+    ...layersSection(r.layers, unit, name),
     "## Bad debt by market",
     "",
     `| market | policy | receipts | shortfall (${unit}) | fund paid | ADL | socialized | haircut | overshoot |`,
@@ -196,6 +252,14 @@ export function renderMarkdown(r: DemoReport): string {
     }
     for (const d of e.fundDraws)
       push(`- insurance fund paid ${usd(d.amount)} toward the deficit (block ${d.blockNumber})`);
+    if (e.layers.length > 0) {
+      const parts = e.layers.map((d) => `${d.layer} ${tokenUsd(d.amount)}`).join(", ");
+      const uncollected = sum(e.assessments.map((a) => a.asked - a.collected));
+      push(
+        `- of which the default layers (LayerDrawn): ${parts}` +
+          (uncollected === 0n ? "" : `; ${tokenUsd(uncollected)} assessed but uncollected`),
+      );
+    }
     for (const s of e.adlSteps) {
       push(
         `- ADL: ${name(s.counterparty)} (score ${amount(s.score)}) closed ${amount(s.size)} at ${usd(s.price)}, ` +
@@ -216,7 +280,8 @@ export function renderMarkdown(r: DemoReport): string {
     "## Waterfall steps reached",
     "",
     missed.length === 0
-      ? "All of them: liquidations, insurance-fund draws, ADL in ETH-USD and socialization in BTC-USD."
+      ? "All of them: liquidations, insurance-fund draws down to assessments on the members, ADL in ETH-USD and " +
+          "socialization in BTC-USD."
       : `Not reached in this run: ${missed.join(", ")}. (A larger --crash or another --seed changes that.)`,
     "",
     "## Solvency check",

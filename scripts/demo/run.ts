@@ -5,22 +5,27 @@ import { BrowserProvider, Wallet, id, toQuantity } from "ethers";
 import type { Eip1193Provider } from "ethers";
 
 import {
+  LAYER_NAMES,
+  USD,
   deployBackstop,
   groupLossEvents,
   hardhat,
+  layerTotals,
+  readLayers,
   readWaterfallEvents,
   sum,
   type DeployedBackstop,
+  type LayersState,
   type ReceiptEvent,
   type WaterfallEvents,
 } from "#sdk";
 import { buildCrash, readPrices, setPrices } from "../../devnet/scenario/crash.js";
 import type { Crash, CrashSystem } from "../../devnet/scenario/crash.js";
 import type { DemoOptions } from "./flags.js";
-import { toJson } from "./format.js";
+import { toJson, tokenUsd } from "./format.js";
 import { settle, startKeeper } from "./keeper.js";
 import { renderMarkdown, stepLine } from "./report.js";
-import type { DemoReport, FundSnapshot, MarketTotals, ReceiptTotals, StepReport } from "./report.js";
+import type { DemoReport, FundSnapshot, LayersReport, MarketTotals, ReceiptTotals, StepReport } from "./report.js";
 import { NOT_CHECKED_HERE, checkSolvency, failures } from "./solvency.js";
 import { readBeforeEvents, readSystemState } from "./state.js";
 import { priceSteps } from "./steps.js";
@@ -42,6 +47,13 @@ export interface DemoResult {
 const KEEPER_SIGNERS = 3;
 const STAKERS = 3;
 const DEPLOYER_GAS = 1000n * 10n ** 18n;
+/**
+ * The demo's default layers (token units; the contract's parameters are the local networks', in
+ * sdk/deploy/networks/local.ts): the treasury's first-loss capital, and clearing members who each hold
+ * `collateral` in the clearing house (no positions) and contribute `contribution`. Small next to the crash's
+ * bad debt, so that the first loss, the stakers and the members' fund are used up and the members are assessed.
+ */
+const DEMO_LAYERS = { firstLoss: 100n * USD, members: 3, contribution: 50n * USD, collateral: 1_000n * USD } as const;
 
 /**
  * The demo: deploys Backstop, builds the crash scenario (stakers, traders, signed orders), moves both prices
@@ -80,9 +92,17 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       options.seed,
       KEEPER_SIGNERS,
     );
+    const symbol = await deployed.contracts.collateralToken.symbol();
+    const members = await setUpLayers(deployed, deployer, provider, options.seed);
+    if (members.length > 0) {
+      print(
+        `default layers: ${tokenUsd(DEMO_LAYERS.firstLoss)} ${symbol} of first-loss capital, ${members.length} ` +
+          `clearing members contributing ${tokenUsd(DEMO_LAYERS.contribution)} ${symbol} each`,
+      );
+    }
     await keeper.runOnce(); // indexes the set-up; nothing is liquidatable yet
     const fundBefore = await readFund(deployed);
-    const symbol = await deployed.contracts.collateralToken.symbol();
+    const layersBefore = await readLayers(deployed.contracts.lens);
 
     const stepReports: StepReport[] = [];
     for (const step of steps) {
@@ -117,6 +137,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       setup: setupSummary(crash, keepers),
       fundBefore,
       fundAfter: await readFund(deployed),
+      layers: layersReport(layersBefore, await readLayers(deployed.contracts.lens), events, members),
       steps: stepReports,
       liquidations: solventLiquidations(events),
       lossEvents: groupLossEvents(events),
@@ -124,6 +145,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       reached: {
         liquidation: events.liquidations.some((l) => !l.bankrupt),
         fundDraw: events.receipts.some((r) => r.fundPaid > 0n),
+        assessments: events.assessments.some((a) => a.collected > 0n),
         adl: events.adlSteps.length > 0,
         socialization: events.receipts.some((r) => r.socialized > 0n),
       },
@@ -131,13 +153,81 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       notChecked: NOT_CHECKED_HERE,
       ok: failures(solvency).length === 0 && stepReports.every((s) => s.keeper.settled),
       durationMs: Date.now() - started,
-      labels: labels(crash, keepers),
+      labels: labels(crash, keepers, members),
     };
     const files = await writeReport(report, options.outDir);
     return { report, ok: report.ok, files };
   } finally {
     provider.destroy();
   }
+}
+
+/**
+ * With default layers: the deployer (the treasury) funds the first-loss capital, and each member (a key from the
+ * seed) deposits its collateral in the clearing house and joins. Returns the members; none without layers.
+ */
+async function setUpLayers(
+  deployed: DeployedBackstop,
+  deployer: Wallet,
+  provider: BrowserProvider,
+  seed: string,
+): Promise<Wallet[]> {
+  const { defaultLayers: layers, collateralToken: token, clearingHouse } = deployed.contracts;
+  if (layers === undefined) return [];
+  const mined = async (pending: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
+    await (await pending).wait();
+  };
+  const layersAddress = await layers.getAddress();
+  await mined(token.connect(deployer).mint(deployer.address, DEMO_LAYERS.firstLoss));
+  await mined(token.connect(deployer).approve(layersAddress, DEMO_LAYERS.firstLoss));
+  await mined(layers.connect(deployer).fundFirstLoss(DEMO_LAYERS.firstLoss));
+  const members: Wallet[] = [];
+  for (let i = 1; i <= DEMO_LAYERS.members; i++) {
+    const member = new Wallet(id(`backstop-demo/${seed}/member/${i}`), provider);
+    await provider.send("hardhat_setBalance", [member.address, toQuantity(10n ** 18n)]);
+    await mined(token.connect(deployer).mint(member.address, DEMO_LAYERS.collateral + DEMO_LAYERS.contribution));
+    await mined(token.connect(member).approve(await clearingHouse.getAddress(), DEMO_LAYERS.collateral));
+    await mined(clearingHouse.connect(member).deposit(DEMO_LAYERS.collateral));
+    await mined(token.connect(member).approve(layersAddress, DEMO_LAYERS.contribution));
+    await mined(layers.connect(member).join(DEMO_LAYERS.contribution));
+    members.push(member);
+  }
+  return members;
+}
+
+/** A row per layer: its size before the crash and after, and what it paid (Σ LayerDrawn); who was assessed. */
+function layersReport(
+  before: LayersState | undefined,
+  after: LayersState | undefined,
+  events: WaterfallEvents,
+  members: readonly Wallet[],
+): LayersReport | null {
+  if (before === undefined || after === undefined) return null;
+  const paid = layerTotals(events.layerDraws);
+  const assessed = new Map<string, { address: string; asked: bigint; collected: bigint }>();
+  for (const a of events.assessments) {
+    const row = assessed.get(a.member) ?? { address: a.member, asked: 0n, collected: 0n };
+    row.asked += a.asked;
+    row.collected += a.collected;
+    assessed.set(a.member, row);
+  }
+  return {
+    rows: LAYER_NAMES.map((layer, i) => ({
+      layer,
+      before: before.rows[i].size,
+      paid: paid[layer],
+      after: after.rows[i].size,
+    })),
+    firstLossFunded: events.flows.firstLossFunded,
+    assessmentMultiple: hardhat.layers?.assessmentMultiple ?? 0n,
+    members: members.map((m, i) => ({
+      label: `member ${i + 1}`,
+      address: m.address,
+      contribution: DEMO_LAYERS.contribution,
+      collateral: DEMO_LAYERS.collateral,
+    })),
+    assessed: [...assessed.values()],
+  };
 }
 
 function crashSystem(deployed: DeployedBackstop, provider: BrowserProvider, admin: Wallet): CrashSystem {
@@ -215,13 +305,14 @@ function marketTotals(events: WaterfallEvents): MarketTotals[] {
   }));
 }
 
-function labels(crash: Crash, keepers: string[]): Record<string, string> {
+function labels(crash: Crash, keepers: string[], members: readonly Wallet[]): Record<string, string> {
   const entries: [string, string][] = crash.traders.map((t) => {
     const legs = t.legs.map((l) => `${l.side} ${l.marketId === 0n ? "ETH" : "BTC"}`).join(" + ");
     return [t.address.toLowerCase(), `#${t.index} (${legs}, ${t.leverage}x)`];
   });
   keepers.forEach((k, i) => entries.push([k.toLowerCase(), `keeper ${i + 1}`]));
   crash.stakers.forEach((s, i) => entries.push([s.address.toLowerCase(), `staker ${i + 1}`]));
+  members.forEach((m, i) => entries.push([m.address.toLowerCase(), `member ${i + 1}`]));
   return Object.fromEntries(entries);
 }
 

@@ -1,4 +1,4 @@
-import { WAD, groupLossEvents, sum, takenFromTraders } from "#sdk";
+import { WAD, groupLossEvents, layerTotals, sum, takenFromTraders } from "#sdk";
 import type { SolvencyInput } from "./state.js";
 
 /**
@@ -25,6 +25,8 @@ export function checkSolvency(input: SolvencyInput): InvariantResult[] {
     backsPositiveEquity(input),
     tokenConservation(input),
     fundAccounting(input),
+    layersAccounting(input),
+    layerDrawsMatchSources(input),
     fundSharesBacked(input),
     openInterestBalanced(input),
     openInterestMatchesPositions(input),
@@ -84,27 +86,74 @@ function backsPositiveEquity({ state }: SolvencyInput): InvariantResult {
   return result(name, balance < owed ? [`balance ${balance} < owed ${owed}`] : [], `surplus ${balance - owed}`);
 }
 
-/** Every token in the clearing house and the fund came in through a deposit or a stake and is still there. */
+/**
+ * Every token in the clearing house, the fund and the default layers came in through a deposit, a stake, the
+ * treasury's first-loss capital or a member's contribution, and is still there.
+ */
 function tokenConservation({ state, events }: SolvencyInput): InvariantResult {
   const f = events.flows;
-  const expected = f.deposited + f.staked - f.withdrawn - f.protocolFeesWithdrawn - f.unstaked;
-  const actual = state.clearingHouseBalance + state.fundBalance;
+  const into = f.deposited + f.staked + f.firstLossFunded + f.contributed;
+  const expected = into - f.withdrawn - f.protocolFeesWithdrawn - f.unstaked - f.membersLeft;
+  const actual = state.clearingHouseBalance + state.fundBalance + state.layersBalance;
   return result(
-    "tokens in = tokens held (clearing house + fund)",
-    actual !== expected ? [`held ${actual} ≠ deposits + stakes − withdrawals ${expected}`] : [],
+    "tokens in = tokens held (clearing house + fund + layers)",
+    actual !== expected
+      ? [`held ${actual} ≠ deposits + stakes + first loss + contributions − outflows ${expected}`]
+      : [],
     `${actual} token units`,
   );
 }
 
-/** Solvency (1), the fund: balance = stakes + swept fees − draws − unstakes, to the unit. */
+/**
+ * Solvency (1), the fund: balance = stakes + fee income − draws − unstakes, to the unit. The fee income is the
+ * swept fees, or with layers the part of them the layers passed on (IncomeSplit.toStakers).
+ */
 function fundAccounting({ state, events }: SolvencyInput): InvariantResult {
   const f = events.flows;
-  const expected = f.staked + f.swept - f.drawn - f.unstaked;
+  const income = state.hasLayers ? f.toStakers : f.swept;
+  const expected = f.staked + income - f.drawn - f.unstaked;
   return result(
-    "fund balance = stakes + swept fees − draws − unstakes",
+    "fund balance = stakes + fee income − draws − unstakes",
     state.fundBalance !== expected ? [`balance ${state.fundBalance} ≠ ${expected}`] : [],
-    `${state.fundBalance} = ${f.staked} + ${f.swept} − ${f.drawn} − ${f.unstaked}`,
+    `${state.fundBalance} = ${f.staked} + ${income} − ${f.drawn} − ${f.unstaked}`,
   );
+}
+
+/**
+ * The default layers' balance = first-loss funding + contributions + swept fees − what went on to the stakers −
+ * what the first loss and the members' fund paid − what leaving members took. What the stakers' layer and the
+ * assessments pay only passes through (fund → layers → clearing house; clearing house → layers → clearing house).
+ */
+function layersAccounting({ state, events }: SolvencyInput): InvariantResult {
+  const name = "layers balance = first loss + contributions + fees − to stakers − paid − left";
+  if (!state.hasLayers) return { name, ok: true, detail: "not applicable: no default layers" };
+  const f = events.flows;
+  const paid = layerTotals(events.layerDraws);
+  const expected =
+    f.firstLossFunded +
+    f.contributed +
+    f.swept -
+    f.toStakers -
+    paid["first loss"] -
+    paid["members' fund"] -
+    f.membersLeft;
+  return result(
+    name,
+    state.layersBalance !== expected ? [`balance ${state.layersBalance} ≠ ${expected}`] : [],
+    `${state.layersBalance} token units`,
+  );
+}
+
+/** The stakers' layer paid what the fund's Drawn events say; the assessments' layer what the members paid. */
+function layerDrawsMatchSources({ state, events }: SolvencyInput): InvariantResult {
+  const name = "stakers' layer = fund draws, assessments' layer = Σ collected";
+  if (!state.hasLayers) return { name, ok: true, detail: "not applicable: no default layers" };
+  const paid = layerTotals(events.layerDraws);
+  const collected = sum(events.assessments.map((a) => a.collected));
+  const problems: string[] = [];
+  if (paid.stakers !== events.flows.drawn) problems.push(`stakers ${paid.stakers} ≠ fund draws ${events.flows.drawn}`);
+  if (paid.assessments !== collected) problems.push(`assessments ${paid.assessments} ≠ collected ${collected}`);
+  return result(name, problems, `stakers ${paid.stakers}, assessments ${paid.assessments} token units`);
 }
 
 /** Solvency (1): the fund's balance backs its shares. */

@@ -26,6 +26,10 @@ export interface SystemState {
   /** Token balances, token units. */
   clearingHouseBalance: bigint;
   fundBalance: bigint;
+  /** The default layers' token balance (first loss, members' fund, income not yet split); 0 without layers. */
+  layersBalance: bigint;
+  /** True when the clearing house draws on default layers (the fund is their second layer). */
+  hasLayers: boolean;
   /** What the fund's shares are worth (convertToAssets(totalSupply)), token units. */
   fundSharesValue: bigint;
   /** Fees held by the clearing house, 18 decimals. */
@@ -45,7 +49,10 @@ export interface SolvencyInput {
   chargedOpenInterest: bigint[];
 }
 
-type Contracts = Pick<BackstopContracts, "clearingHouse" | "insuranceFund" | "lens" | "collateralToken">;
+type Contracts = Pick<
+  BackstopContracts,
+  "clearingHouse" | "insuranceFund" | "lens" | "collateralToken" | "defaultLayers"
+>;
 
 /** Reads the state of every account in `accounts` and of the system at the head. */
 export async function readSystemState(contracts: Contracts, accounts: readonly string[]): Promise<SystemState> {
@@ -59,15 +66,18 @@ export async function readSystemState(contracts: Contracts, accounts: readonly s
     ch.marketCount(at),
     token.decimals(at),
   ]);
-  const [chBalance, fundBalance, supply, insuranceFees, protocolFees, openCases, rows] = await Promise.all([
-    token.balanceOf(chAddress, at),
-    token.balanceOf(fundAddress, at),
-    fund.totalSupply(at),
-    ch.insuranceFees(at),
-    ch.protocolFees(at),
-    ch.openDeleverageCases(at),
-    accounts.length === 0 ? Promise.resolve([]) : lens.healthOf([...accounts], at),
-  ]);
+  const layers = contracts.defaultLayers;
+  const [chBalance, fundBalance, layersBalance, supply, insuranceFees, protocolFees, openCases, rows] =
+    await Promise.all([
+      token.balanceOf(chAddress, at),
+      token.balanceOf(fundAddress, at),
+      layers === undefined ? Promise.resolve(0n) : token.balanceOf(layers.getAddress(), at),
+      fund.totalSupply(at),
+      ch.insuranceFees(at),
+      ch.protocolFees(at),
+      ch.openDeleverageCases(at),
+      accounts.length === 0 ? Promise.resolve([]) : lens.healthOf([...accounts], at),
+    ]);
   const [sharesValue, markets, positions, cases] = await Promise.all([
     fund.convertToAssets(supply, at),
     Promise.all(
@@ -84,6 +94,8 @@ export async function readSystemState(contracts: Contracts, accounts: readonly s
     scale: 10n ** (18n - decimals),
     clearingHouseBalance: chBalance,
     fundBalance,
+    layersBalance,
+    hasLayers: layers !== undefined,
     fundSharesValue: sharesValue,
     insuranceFees,
     protocolFees,

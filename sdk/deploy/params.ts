@@ -72,8 +72,8 @@ export interface NetworkParams {
   fund: FundParams;
   /**
    * With these, the clearing house draws on a DefaultLayers (first loss → the fund → members → assessments),
-   * the fund being its second layer; without, on the fund directly. The lens's fundState reads the fund only
-   * without layers.
+   * the fund being its second layer; without, on the fund directly. The lens reads both (fundState,
+   * layersState).
    */
   layers?: LayerParams;
   /** Seconds after which anyone may socialize a stuck deleverage case. */

@@ -63,6 +63,9 @@ describe("cli arguments", function () {
       "fund status",
       "market status",
       "market set-price <market> <price>",
+      "member join <amount>",
+      "member leave request|complete",
+      "member status [address]",
     ]) {
       expect(text).to.include(command);
     }

@@ -586,6 +586,181 @@ describe("trader and staker CLI against a node", function () {
     expect(await insuranceFund.balanceOf(t4.address)).to.equal(0n);
   });
 
+  it("fund status shows a row per default layer: its size and what it would pay now; --json in token units", async function () {
+    const { clearingHouse, collateralToken, defaultLayers } = system.contracts;
+    if (defaultLayers === undefined) throw new Error("the local deployment has no default layers");
+    // The treasury (account #0) puts 250 in the first loss; t5 stakes 1,000; t4 joins with 100 and has 150 in
+    // the clearing house, so it could be assessed min(2 × 100, 150) = 150.
+    await (await collateralToken.mint(system.admin.getAddress(), 250n * USD)).wait();
+    await (await collateralToken.connect(system.admin).approve(defaultLayers.getAddress(), 250n * USD)).wait();
+    await (await defaultLayers.connect(system.admin).fundFirstLoss(250n * USD)).wait();
+    await ok(["fund", "stake", "1000"], t5);
+    await ok(["member", "join", "100"], t4);
+    await ok(["deposit", "150"], t4);
+    expect(await clearingHouse.collateralOf(t4.address)).to.equal(150n * USD * SCALE);
+
+    const text = await ok(["fund", "status"]);
+    expect(text).to.include(`default layers (${await defaultLayers.getAddress()}), in the order they pay:`);
+    const table = text.slice(text.indexOf("layer  "));
+    expect(table.split("\n").slice(0, 6)).to.deep.equal([
+      "layer          size                 would pay now",
+      "first loss     250 mUSD             250 mUSD",
+      "stakers        1,000 mUSD           1,000 mUSD",
+      "members' fund  100 mUSD             100 mUSD",
+      "assessments    200 mUSD (cap left)  150 mUSD",
+      "total                               1,500 mUSD",
+    ]);
+    expect(text).to.match(/\ndrawdown trigger: off\n/);
+    expect(text).to.match(/\nmembers: +1, contributions 100 mUSD\n/);
+    expect(text).to.match(/\navailable to draw \(all layers\): 1,500 mUSD\n/);
+
+    interface LayersJson {
+      availableForDraw: string;
+      layers: {
+        rows: { layer: string; size: string; wouldPay: string }[];
+        availableForDraw: string;
+        drawdown: { budget: string | null; tripped: boolean };
+        members: number;
+        totalContribution: string;
+        lastDefaultAt: number | null;
+      };
+    }
+    const json = await okJson<LayersJson>(["fund", "status"]);
+    expect(json.availableForDraw).to.equal("1500");
+    expect(json.layers.rows).to.deep.equal([
+      { layer: "first loss", size: "250000000", wouldPay: "250000000" },
+      { layer: "stakers", size: "1000000000", wouldPay: "1000000000" },
+      { layer: "members' fund", size: "100000000", wouldPay: "100000000" },
+      { layer: "assessments", size: "200000000", wouldPay: "150000000" },
+    ]);
+    expect(json.layers).to.deep.include({
+      availableForDraw: "1500000000",
+      drawdown: { ...json.layers.drawdown, budget: null, tripped: false },
+      members: 1,
+      totalContribution: "100000000",
+      lastDefaultAt: null,
+    });
+  });
+
+  it("member join, status, leave request then complete; a wrong step, notice or window is refused and changes nothing", async function () {
+    const { collateralToken, defaultLayers } = system.contracts;
+    if (defaultLayers === undefined) throw new Error("the local deployment has no default layers");
+    interface MemberJson {
+      member: boolean;
+      contribution: string;
+      shares: string;
+      value: string;
+      fundShare: string;
+      requiredContribution: string;
+      assessedInPeriod: string;
+      assessmentCap: string;
+      assessmentCapLeft: string;
+      periodEnd: number | null;
+      notice: { stage: string; leaveAt: number | null; closesAt: number | null; blocked: unknown };
+    }
+    // t1 is long 1 ETH at 2,000 (initial margin 200): the rule asks max(50, 10% × 200) = 50.
+    const outsider = await okJson<MemberJson>(["member", "status", t1.address]);
+    expect(outsider).to.deep.include({ member: false, contribution: "0", requiredContribution: "50000000" });
+    expect(await ok(["member", "status", t1.address])).to.match(/\nrequired contribution: 50 mUSD to join now/);
+
+    const before = await chainState();
+    const allowance = await collateralToken.allowance(t4.address, defaultLayers.getAddress());
+    expect(await refused(["member", "join", "20"], t4)).to.equal(
+      "backstop: amount 20 mUSD is below the contribution a new member must make now: 50 mUSD (the larger of the " +
+        "minimum and a share of your initial margin)",
+    );
+    expect(await refused(["member", "join", "20000"], t4)).to.equal(
+      "backstop: amount 20,000 mUSD is more than the wallet holds (10,000 mUSD)",
+    );
+    expect(await refused(["member", "leave", "sideways"], t4, undefined, 2)).to.equal(
+      "backstop: 'member leave' takes 'request' (give notice) or 'complete' (leave after it), not 'sideways'",
+    );
+    expect(await refused(["member", "leave", "request"], t4)).to.equal(
+      `backstop: requestLeave reverted: NotMember(account=${t4.address}): the account is not a member ('member join <amount>' first)`,
+    );
+    expect(await chainState()).to.deep.equal(before);
+    expect(await collateralToken.allowance(t4.address, defaultLayers.getAddress())).to.equal(allowance);
+
+    expect(await ok(["member", "join", "100"], t4)).to.match(
+      /^joined the members' fund with 100 mUSD; contribution now 100 mUSD \(tx 0x[0-9a-f]{64}\)\n$/,
+    );
+    expect(await collateralToken.balanceOf(t4.address)).to.equal(9_900n * USD);
+    expect(await ok(["member", "join", "0.5"], t4)).to.match(/^added 0\.5 mUSD; contribution now 100\.5 mUSD /);
+    // Shares: 100e6 × (0 + 10^6) / (0 + 1) = 10^14, then 0.5e6 × (10^14 + 10^6) / (100e6 + 1) = 5 × 10^11 (floor).
+    const status = await okJson<MemberJson>(["member", "status"], t4);
+    expect(status).to.deep.equal({
+      ...status,
+      member: true,
+      contribution: "100500000",
+      shares: "100500000000000",
+      value: "100500000",
+      fundShare: "1000000000000000000",
+      requiredContribution: "50000000",
+      assessedInPeriod: "0",
+      assessmentCap: "201000000",
+      assessmentCapLeft: "201000000",
+      periodEnd: null,
+      notice: { stage: "none", leaveAt: null, closesAt: null, blocked: null },
+    });
+    const text = await ok(["member", "status"], t4);
+    expect(text).to.match(/\nshare of the fund: +100% \(worth 100\.5 mUSD\)\n/);
+    expect(text).to.match(/\nassessed this period: +0 mUSD of at most 201 mUSD; 201 mUSD left \(no period running\)\n/);
+    expect(text).to.match(/\nnotice to leave: +none given \('member leave request'\)\n$/);
+
+    const noNotice = await refused(["member", "leave", "complete"], t4);
+    expect(noNotice).to.equal(
+      `backstop: leaveFund reverted: NoNotice(account=${t4.address}): give notice first: 'member leave request'`,
+    );
+    expect(await ok(["member", "leave", "request"], t4)).to.match(/^notice given: you may leave from /);
+    const leaveAt = (await defaultLayers.memberOf(t4.address)).leaveAt;
+    const running = await okJson<MemberJson>(["member", "status"], t4);
+    expect(running.notice).to.deep.equal({
+      stage: "running",
+      leaveAt: Number(leaveAt),
+      closesAt: Number(leaveAt) + 86_400,
+      blocked: null,
+    });
+    const unchanged = await chainState();
+    expect(await refused(["member", "leave", "request"], t4)).to.equal(
+      `backstop: requestLeave reverted: NoticeAlreadyGiven(account=${t4.address}, leaveAt=${timestamp(leaveAt)}): ` +
+        `you gave notice already; you may leave from ${timestamp(leaveAt)}`,
+    );
+    expect(await refused(["member", "leave", "complete"], t4)).to.equal(
+      `backstop: leaveFund reverted: NoticeNotElapsed(account=${t4.address}, leaveAt=${timestamp(leaveAt)}): ` +
+        `your notice runs until ${timestamp(leaveAt)}: 'member leave complete' from then`,
+    );
+    expect(await chainState()).to.deep.equal(unchanged);
+
+    // Past the notice and its one-day window: lapsed.
+    await advanceTime(system, 29 * 86_400);
+    expect((await okJson<MemberJson>(["member", "status"], t4)).notice.stage).to.equal("lapsed");
+    expect(await refused(["member", "leave", "complete"], t4)).to.equal(
+      `backstop: leaveFund reverted: NoticeLapsed(account=${t4.address}, closedAt=${timestamp(leaveAt + 86_400n)}): ` +
+        "the window to leave after your notice has closed: give notice again ('member leave request')",
+    );
+
+    // Notice again, 28 days: open; leaving pays the share back.
+    await ok(["member", "leave", "request"], t4);
+    await advanceTime(system, 28 * 86_400);
+    expect((await okJson<MemberJson>(["member", "status"], t4)).notice.stage).to.equal("open");
+    expect(await ok(["member", "leave", "complete"], t4)).to.match(
+      /^left the members' fund: received 100\.5 mUSD \(tx 0x[0-9a-f]{64}\)\n$/,
+    );
+    expect(await collateralToken.balanceOf(t4.address)).to.equal(10_000n * USD);
+    expect((await defaultLayers.memberOf(t4.address)).contribution).to.equal(0n);
+    expect((await okJson<MemberJson>(["member", "status"], t4)).member).to.equal(false);
+  });
+
+  it("member commands on a deployment without default layers say so", async function () {
+    const file = path.join(dir, "no-layers.json");
+    const deployment = JSON.parse(readFileSync(system.path, "utf8")) as { contracts: Record<string, string> };
+    delete deployment.contracts.defaultLayers;
+    writeFileSync(file, JSON.stringify(deployment));
+    expect(await refused(["member", "status", t1.address, "--deployment", file])).to.equal(
+      "backstop: 'member status': this deployment has no default layers (no members' fund): deploy with layers",
+    );
+  });
+
   it("market status shows the oracle price, open interest, funding, parameters and loss policy", async function () {
     interface MarketJson {
       markets: {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { ClearingHouse__factory, InsuranceFund__factory } from "../../typechain-types/index.js";
+import { ClearingHouse__factory, DefaultLayers__factory, InsuranceFund__factory } from "../../typechain-types/index.js";
 import { entryPrice } from "../../cli/commands/account.js";
 import { RevertError, revertError } from "../../cli/errors.js";
 import { orderExpiry } from "../../cli/commands/orders.js";
@@ -87,6 +87,23 @@ describe("cli revert messages", function () {
     const overfill = iface[0].encodeErrorResult("OrderOverfill", [hash, WAD, WAD / 2n, WAD]);
     expect(revertError("fill", { data: overfill }, interfaces).message).to.equal(
       `fill reverted: OrderOverfill(orderHash=${hash}, filled=1.000000, requested=0.500000, size=1.000000)`,
+    );
+  });
+
+  it("shows the default layers' token-decimal amounts in units with the symbol, and their times as dates", function () {
+    const layers = DefaultLayers__factory.createInterface();
+    const decoding = { interfaces: [...iface, layers], symbol: "mUSD", decimals: 6 };
+    const small = layers.encodeErrorResult("ContributionTooSmall", [ACCOUNT, 20_500_000n, 1_050_000_000n]);
+    expect(revertError("join", { data: small }, decoding).message).to.equal(
+      `join reverted: ContributionTooSmall(account=${ACCOUNT}, amount=20.5 mUSD, required=1,050 mUSD)`,
+    );
+    const cooling = layers.encodeErrorResult("CoolingOff", [1_796_626_611n, 1_796_626_611n + 86_400n]);
+    expect(revertError("leaveFund", { data: cooling }, decoding).message).to.equal(
+      "leaveFund reverted: CoolingOff(defaultAt=2026-12-07T06:56:51Z, until=2026-12-08T06:56:51Z)",
+    );
+    // Without the decimals the integers stay as they are, never scaled as 18-decimal amounts.
+    expect(revertError("join", { data: small }, { ...decoding, decimals: undefined }).message).to.equal(
+      `join reverted: ContributionTooSmall(account=${ACCOUNT}, amount=20500000, required=1050000000)`,
     );
   });
 

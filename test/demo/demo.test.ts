@@ -39,7 +39,13 @@ describe("demo", function () {
 
       expect(failures(report.solvency)).to.deep.equal([]);
       expect(ok).to.equal(true);
-      expect(report.reached).to.deep.equal({ liquidation: true, fundDraw: true, adl: true, socialization: true });
+      expect(report.reached).to.deep.equal({
+        liquidation: true,
+        fundDraw: true,
+        assessments: true,
+        adl: true,
+        socialization: true,
+      });
       expect(report.steps.map((s) => [s.step.kind, s.keeper.settled])).to.deep.equal([
         ["slide", true],
         ["slide", true],
@@ -60,6 +66,30 @@ describe("demo", function () {
       expect(plan.stakes).to.have.length(3);
       expect(report.setup.stakers.map((s) => s.stake)).to.deep.equal(plan.stakes);
       expect(report.fundBefore.assets).to.equal(plan.stakes[0] + plan.stakes[1] + plan.stakes[2]);
+
+      // The default layers: the treasury's 100, the stakes and the members' 3 × 50 used up, and the members
+      // assessed their whole cap (2 × 50 each): the crash walks every layer. Each row's paid = Σ LayerDrawn.
+      const layers = report.layers;
+      if (layers === null) throw new Error("the demo deployed no default layers");
+      const stakes = plan.stakes[0] + plan.stakes[1] + plan.stakes[2];
+      expect(layers.rows.map((r) => [r.layer, r.before, r.paid, r.after])).to.deep.equal([
+        ["first loss", 100n * USD, 100n * USD, 0n],
+        ["stakers", stakes, stakes, 0n],
+        ["members' fund", 150n * USD, 150n * USD, 0n],
+        ["assessments", 300n * USD, 300n * USD, 0n],
+      ]);
+      expect(layers.assessed.map((a) => [a.asked, a.collected])).to.deep.equal([
+        [100n * USD, 100n * USD],
+        [100n * USD, 100n * USD],
+        [100n * USD, 100n * USD],
+      ]);
+      const layerMarkdown = await readFile(files.markdown, "utf8");
+      expect(layerMarkdown).to.include("| first loss | 100.00 | 100.00 | 0.00 |");
+      expect(layerMarkdown).to.include("| assessments (cap left) | 300.00 | 300.00 | 0.00 |");
+      const layersJson = (JSON.parse(await readFile(files.json, "utf8")) as { layers: { rows: { paid: string }[] } })
+        .layers;
+      // To the token's smallest unit in the JSON.
+      expect(layersJson.rows.map((r) => r.paid)).to.deep.equal(["100000000", String(stakes), "150000000", "300000000"]);
 
       // ADL in ETH-USD with positive scores, socialization in BTC-USD, each receipt adding up.
       const adl = report.lossEvents.filter((e) => e.adlSteps.length > 0);
@@ -107,12 +137,25 @@ describe("demo", function () {
       const options = { ...DEFAULT_OPTIONS, seed: "ci", accounts: 12, crashPct: 5, outDir, quiet: true };
       const { report, ok, files } = await runDemo(options, { ethereum: connection.provider });
       expect(ok).to.equal(true);
-      expect(report.reached).to.deep.equal({ liquidation: false, fundDraw: false, adl: false, socialization: false });
+      expect(report.reached).to.deep.equal({
+        liquidation: false,
+        fundDraw: false,
+        assessments: false,
+        adl: false,
+        socialization: false,
+      });
+      // The layers are there, untouched: 100 first loss, the stakes, 3 × 50 members' fund, 3 × 2 × 50 to assess.
+      expect(report.layers?.rows.map((r) => [r.layer, r.before, r.paid, r.after])).to.deep.equal([
+        ["first loss", 100n * USD, 0n, 100n * USD],
+        ["stakers", report.fundBefore.assets, 0n, report.fundBefore.assets],
+        ["members' fund", 150n * USD, 0n, 150n * USD],
+        ["assessments", 300n * USD, 0n, 300n * USD],
+      ]);
       expect(report.lossEvents).to.deep.equal([]);
       expect(report.fundAfter.assets).to.equal(report.fundBefore.assets);
       expect(await readFile(files.markdown, "utf8")).to.include(
         "Not reached in this run: liquidations of solvent accounts, insurance-fund draws, " +
-          "auto-deleveraging (ETH-USD), socialized loss (BTC-USD).",
+          "assessments on the clearing members, auto-deleveraging (ETH-USD), socialized loss (BTC-USD).",
       );
       await connection.close();
     });
@@ -134,8 +177,21 @@ describe("demo", function () {
         "shortfall = fund + ADL + socialized (per receipt)",
       ]);
       expect(broken((i) => (i.state.fundBalance += 1n))).to.deep.equal([
-        "tokens in = tokens held (clearing house + fund)",
-        "fund balance = stakes + swept fees − draws − unstakes",
+        "tokens in = tokens held (clearing house + fund + layers)",
+        "fund balance = stakes + fee income − draws − unstakes",
+      ]);
+      expect(broken((i) => (i.state.layersBalance += 1n))).to.deep.equal([
+        "tokens in = tokens held (clearing house + fund + layers)",
+        "layers balance = first loss + contributions + fees − to stakers − paid − left",
+      ]);
+      expect(broken((i) => (i.events.layerDraws[1].amount += 1n))).to.deep.equal([
+        "stakers' layer = fund draws, assessments' layer = Σ collected",
+      ]);
+      expect(broken((i) => (i.events.assessments[0].collected -= 1n))).to.deep.equal([
+        "stakers' layer = fund draws, assessments' layer = Σ collected",
+      ]);
+      expect(broken((i) => (i.events.layerDraws[0].amount += 1n))).to.deep.equal([
+        "layers balance = first loss + contributions + fees − to stakers − paid − left",
       ]);
       expect(broken((i) => (i.state.accounts[0].equity += 1n))).to.deep.equal([
         "clearing house balance backs Σ equity + fees",
@@ -221,9 +277,12 @@ describe("demo", function () {
 
 /**
  * A small state that satisfies every check, written by hand:
- * - A long 2 ETH (equity 600), B short 2 ETH (equity 390), C and D flat after their bad debt (0);
- *   fees 5 + 5; clearing house balance 1000 USD → 1000 − 10 − 990 = 0 surplus.
- * - Fund: 300 staked − 100 drawn = 200; deposits 900: 900 + 300 = 1000 + 200 tokens held.
+ * - A long 2 ETH (equity 590 after a 10 assessment), B short 2 ETH (equity 390), C and D flat after their bad
+ *   debt (0); fees 5 + 5; clearing house balance 990 USD → 990 − 10 − 980 = 0 surplus.
+ * - Default layers: the treasury's 60 first loss and A's 40 contribution. C's 100 from the layers: first loss
+ *   60, stakers 30 (the fund's draw), members' fund 0, assessments 10 (A was asked 10 and paid it). Layers
+ *   balance 60 + 40 − 60 = 40; fund 300 staked − 30 drawn = 270; clearing house 900 deposits + 100 − 10 = 990.
+ *   Tokens: 900 + 300 + 60 + 40 in = 990 + 270 + 40 held.
  * - C's receipt: 150 = 100 from the fund + 50 from B by ADL (B's profit was 80).
  * - D's receipt: 10 socialized over 2 units of open interest: ⌈10 / 2⌉ = 5 per unit.
  */
@@ -275,8 +334,12 @@ function consistentInput(): SolvencyInput {
         haircut: 0n,
       },
     ],
-    layerDraws: [],
-    assessments: [],
+    layerDraws: [
+      { ...at(10, 0), layer: "first loss", amount: 60n * USD },
+      { ...at(10, 0), layer: "stakers", amount: 30n * USD },
+      { ...at(10, 0), layer: "assessments", amount: 10n * USD },
+    ],
+    assessments: [{ ...at(10, 0), member: a, asked: 10n * USD, collected: 10n * USD }],
     drawdowns: [],
     accounts: [a, b, c, d],
     flows: {
@@ -286,7 +349,11 @@ function consistentInput(): SolvencyInput {
       staked: 300n * USD,
       unstaked: 0n,
       swept: 0n,
-      drawn: 100n * USD,
+      drawn: 30n * USD,
+      firstLossFunded: 60n * USD,
+      contributed: 40n * USD,
+      membersLeft: 0n,
+      toStakers: 0n,
     },
   };
   const flat = (account: string) => ({
@@ -301,9 +368,11 @@ function consistentInput(): SolvencyInput {
     state: {
       block: 12,
       scale: 10n ** 12n,
-      clearingHouseBalance: 1000n * USD,
-      fundBalance: 200n * USD,
-      fundSharesValue: 200n * USD,
+      clearingHouseBalance: 990n * USD,
+      fundBalance: 270n * USD,
+      layersBalance: 40n * USD,
+      hasLayers: true,
+      fundSharesValue: 270n * USD,
       insuranceFees: 5n * WAD,
       protocolFees: 5n * WAD,
       openDeleverageCases: 0n,
@@ -311,8 +380,8 @@ function consistentInput(): SolvencyInput {
       accounts: [
         {
           account: a,
-          collateral: 600n * WAD,
-          equity: 600n * WAD,
+          collateral: 590n * WAD,
+          equity: 590n * WAD,
           bankrupt: false,
           positions: [{ marketId: 0, size: 2n * WAD }],
           openCase: false,

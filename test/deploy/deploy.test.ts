@@ -7,7 +7,7 @@ import { Wallet, id } from "ethers";
 import { network } from "hardhat";
 
 import { networkParams } from "../../sdk/deploy/networks/index.js";
-import { LOCAL_LAYERS, hardhat } from "../../sdk/deploy/networks/local.js";
+import { LOCAL_LAYERS, hardhat, localhost } from "../../sdk/deploy/networks/local.js";
 import { sepolia } from "../../sdk/deploy/networks/sepolia.js";
 import { deployBackstop } from "../../sdk/deploy/system.js";
 import type { NetworkParams } from "../../sdk/deploy/params.js";
@@ -33,8 +33,10 @@ describe("deployBackstop", function () {
   it("deploys and wires the whole system, lists both markets, hands every role over and writes the file", async function () {
     const [deployer, admin, riskManager, pauser, treasury] = await ethers.getSigners();
     const dir = await tempDir();
+    // Without layers: the clearing house draws on the fund directly (the local networks deploy with them; below).
     const params: NetworkParams = {
       ...hardhat,
+      layers: undefined,
       roles: {
         admin: admin.address,
         riskManager: riskManager.address,
@@ -146,6 +148,7 @@ describe("deployBackstop", function () {
     const dir = await tempDir();
     const params: NetworkParams = {
       ...hardhat,
+      layers: undefined,
       name: "testnet-like",
       collateral: { kind: "existing", address: await token.getAddress() },
       markets: [
@@ -205,9 +208,11 @@ describe("deployment parameters", function () {
     ]);
   });
 
-  it("with default layers: the clearing house draws on them, the fund is their second layer, roles handed over", async function () {
+  it("with default layers (the local networks' parameters): the clearing house draws on them, the fund is their second layer, roles handed over", async function () {
     const [deployer, admin] = await ethers.getSigners();
-    const params: NetworkParams = { ...hardhat, layers: LOCAL_LAYERS, roles: { admin: admin.address } };
+    expect(hardhat.layers).to.equal(LOCAL_LAYERS);
+    expect(localhost.layers).to.equal(LOCAL_LAYERS);
+    const params: NetworkParams = { ...hardhat, roles: { admin: admin.address } };
     const { contracts, deployment } = await deployBackstop(deployer, params, { dir: null });
     const layers = contracts.defaultLayers;
     if (layers === undefined) throw new Error("no default layers deployed");

@@ -60,12 +60,15 @@ describe("keeper test support", function () {
       [1, "BTC-USD", "socialized"],
     ]);
 
-    const { clearingHouse, lens, insuranceFund, collateralToken, oracleAdapter } = system.contracts;
-    expect(await clearingHouse.insuranceFund()).to.equal(file.contracts.insuranceFund);
+    const { clearingHouse, lens, insuranceFund, collateralToken, oracleAdapter, defaultLayers } = system.contracts;
+    // The local deployment has default layers: the clearing house draws on them, the fund is their second layer.
+    expect(file.contracts.defaultLayers).to.equal(await defaultLayers?.getAddress());
+    expect(await clearingHouse.insuranceFund()).to.equal(file.contracts.defaultLayers);
+    expect(await defaultLayers?.stakers()).to.equal(file.contracts.insuranceFund);
     expect(await clearingHouse.collateralToken()).to.equal(file.contracts.collateralToken);
     expect(await clearingHouse.oracle()).to.equal(file.contracts.oracleAdapter);
     expect(await lens.clearingHouse()).to.equal(file.contracts.clearingHouse);
-    expect(await insuranceFund.clearingHouse()).to.equal(file.contracts.clearingHouse);
+    expect(await insuranceFund.clearingHouse()).to.equal(file.contracts.defaultLayers);
     expect(await collateralToken.decimals()).to.equal(6n);
     expect(await clearingHouse.deleverageTimeout()).to.equal(DELEVERAGE_TIMEOUT);
     expect(await clearingHouse.marketCount()).to.equal(2n);
