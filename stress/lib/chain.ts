@@ -55,11 +55,13 @@ export interface PathFigures {
   fundDrawn: bigint;
   deleveraged: bigint;
   socialized: bigint;
+  /** Taken from winners' profit in haircut markets (BadDebtResolved.haircut). */
+  haircut: bigint;
   /** Every account's equity at the end (the keeper's last), 18 decimals. */
   equities: bigint[];
 }
 
-export const FIGURE_KEYS = ["badDebt", "fundPaid", "fundDrawn", "deleveraged", "socialized"] as const;
+export const FIGURE_KEYS = ["badDebt", "fundPaid", "fundDrawn", "deleveraged", "socialized", "haircut"] as const;
 
 /** The engine's figures of a path run on a ledger opened with {@link ChainLab.ids}. */
 export function engineFigures(outcome: Outcome, ledger: Ledger): PathFigures {
@@ -71,6 +73,7 @@ export function engineFigures(outcome: Outcome, ledger: Ledger): PathFigures {
     fundDrawn: outcome.fundDrawn,
     deleveraged: outcome.deleveraged,
     socialized: outcome.socialized,
+    haircut: outcome.haircut,
     equities: [...ledger.accounts.map((a) => health(ledger, a, ledger.prices[a.market]).equity), keeper],
   };
 }
@@ -203,7 +206,16 @@ export async function openChainLab(
       ...[...wallets.values()].map((w) => w.address),
     ])
       await setupProvider.send("hardhat_setBalance", [address, toQuantity(ETH_FOR_GAS)]);
-    const deployed = await deployBackstop(deployer, hardhat, { dir });
+    // The local parameters with each market under the engine's loss policy (the side-by-side runs list them all
+    // under one policy; a policy is fixed at listing, so a deployment per policy).
+    const params = {
+      ...hardhat,
+      markets: hardhat.markets.map((m) => ({
+        ...m,
+        lossPolicy: markets.find((e) => e.symbol === m.symbol)?.lossPolicy ?? m.lossPolicy,
+      })),
+    };
+    const deployed = await deployBackstop(deployer, params, { dir });
     if (deployed.path === undefined) throw new Error("deploy: no deployment file written");
     const { clearingHouse, collateralToken: token, insuranceFund: fund } = deployed.contracts;
     const ch = await clearingHouse.getAddress();
@@ -323,7 +335,7 @@ export async function openChainLab(
       receiptsOnly: boolean,
     ): Promise<PathFigures & { rows: AccountRow[] }> => {
       const rows = await deployed.contracts.lens.healthOf([...traders, keeper]);
-      let receipts: { shortfall: bigint; fundPaid: bigint; deleveraged: bigint; socialized: bigint }[];
+      let receipts: { shortfall: bigint; fundPaid: bigint; deleveraged: bigint; socialized: bigint; haircut: bigint }[];
       let fundDrawn: bigint;
       if (receiptsOnly) {
         const [resolved, drawn] = await Promise.all([
@@ -344,6 +356,7 @@ export async function openChainLab(
         fundDrawn,
         deleveraged: sum(receipts.map((r) => r.deleveraged)),
         socialized: sum(receipts.map((r) => r.socialized)),
+        haircut: sum(receipts.map((r) => r.haircut)),
         equities: rows.map((r) => r.equity),
       };
     };

@@ -97,7 +97,8 @@ export function settleHaircut(side: HaircutSide, p: HaircutPosition): bigint {
 export function snapHaircut(side: HaircutSide, p: HaircutPosition): void {
   if (p.size === 0n) return;
   const charges = side.charges.length;
-  const sums = charges === 0 ? { rate: 0n, price: 0n } : chargesFor(side, p.size > 0n, entryBucketOf(p.size, p.openNotional));
+  const sums =
+    charges === 0 ? { rate: 0n, price: 0n } : chargesFor(side, p.size > 0n, entryBucketOf(p.size, p.openNotional));
   p.haircutRate = sums.rate;
   p.haircutPrice = sums.price;
   p.haircutCharges = charges;
@@ -134,7 +135,13 @@ export function winnersProfit(
  * HaircutLib.charge: takes up to `amount` from the winners' profit `profit` (winnersProfit) at `price`; returns what
  * it took. f = ⌈taken / profit⌉ (18 decimals), f·P up for longs and down for shorts.
  */
-export function chargeHaircut(side: HaircutSide, longSide: boolean, amount: bigint, price: bigint, profit: bigint): bigint {
+export function chargeHaircut(
+  side: HaircutSide,
+  longSide: boolean,
+  amount: bigint,
+  price: bigint,
+  profit: bigint,
+): bigint {
   const taken = amount < profit ? amount : profit;
   if (taken === 0n) return 0n;
   const rate = mulDiv(taken, WAD, profit, true);

@@ -4,7 +4,7 @@ import { hardhat, LOCAL_BTC_PRICE, LOCAL_ETH_PRICE, SCALE, WAD, type NetworkPara
 import { calibrate, DEFAULT_SETTINGS, marketModel, type BacktestRow } from "./calibrate.js";
 import { logReturns, type OhlcDay } from "./data.js";
 import { engineFigures, FIGURE_KEYS, openChainLab, type PathFigures } from "./chain.js";
-import { openingFills, openLedger, type EngineMarket, type Outcome } from "./engine.js";
+import { openingFills, openLedger, type EngineMarket, type LossPolicy, type Outcome } from "./engine.js";
 import { ascending } from "./moments.js";
 import {
   concentration,
@@ -19,15 +19,16 @@ import { readAssets } from "./run.js";
 import { DEFAULT_PATH_SETTINGS, runPath, type PathSettings } from "./scenario.js";
 import { simulatePath, type AssetPath, type MarketModel } from "./simulate.js";
 
-/** The deployed markets (sdk/deploy/networks/local.ts) as the engine sees them, in market-id order. */
-export function engineMarkets(params: NetworkParams = hardhat, mmr?: bigint): EngineMarket[] {
+/**
+ * The deployed markets (sdk/deploy/networks/local.ts) as the engine sees them, in market-id order; with `policy`,
+ * every market listed under that loss policy instead of its own (the side-by-side runs of `--policies`).
+ */
+export function engineMarkets(params: NetworkParams = hardhat, mmr?: bigint, policy?: LossPolicy): EngineMarket[] {
   return params.markets.map((m) => {
     if (m.symbol !== "ETH-USD" && m.symbol !== "BTC-USD") throw new Error(`market ${m.symbol} is not modelled`);
-    // The engine mirrors the ADL and socialized waterfalls only (issue 10's haircut is not modelled yet).
-    if (m.lossPolicy === "haircut") throw new Error(`market ${m.symbol}: loss policy haircut is not modelled`);
     return {
       symbol: m.symbol,
-      lossPolicy: m.lossPolicy,
+      lossPolicy: policy ?? m.lossPolicy,
       maintenanceMarginRatio: mmr ?? BigInt(m.risk.maintenanceMarginRatio),
       liquidationDiscount: BigInt(m.risk.liquidationDiscount),
       liquidationFeeRatio: BigInt(m.risk.liquidationFeeRatio),

@@ -1,6 +1,7 @@
 // The stress engine against the real contracts: the same positions and the same price move through the
 // in-process network (devnet/hardhat fixture) and through stress/lib/engine.ts, compared to the wei — bad debt,
-// fund draws, ADL and socialized amounts, and every account's collateral, position and pending social loss.
+// fund draws, ADL, socialized and haircut amounts, and every account's collateral, position, pending social loss and
+// pending profit haircut. The deployment's policies (ETH-USD ADL, BTC-USD socialized) and both markets under "haircut".
 // Fixed scenarios, one per waterfall branch, and a replayed day with every keeper call of the engine made on
 // chain by the test; Monte Carlo paths with the project's own keeper are in chain.test.ts.
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -11,9 +12,11 @@ import { fileURLToPath } from "node:url";
 import {
   BTC_MARKET,
   ETH_MARKET,
+  LOSS_POLICY_HAIRCUT,
   USD,
   WAD,
   deploySystem,
+  deploySystemWithPolicies,
   ethers,
   networkHelpers,
   type System,
@@ -22,6 +25,7 @@ import { depositUsd, openAt, refreshFeeds, setPrice } from "../../devnet/hardhat
 import { quietMarkets, stake } from "../../devnet/hardhat/waterfall.js";
 import {
   emptyOutcome,
+  haircutOwed,
   liquidate,
   openLedger,
   pendingCharges,
@@ -51,11 +55,20 @@ interface Scenario {
   bankrupt: number;
   /** What the contracts must have done for the scenario to test its branch. */
   expect: (f: Figures) => boolean;
+  /** Both markets listed under "haircut" (else as deployed: ETH-USD ADL, BTC-USD socialized). */
+  haircut?: boolean;
 }
 
 const KEEPER = 7;
 /** The deployed markets with the trading fees that quietMarkets(system, false) turns off on chain. */
-const feeless = (): EngineMarket[] => engineMarkets().map((m) => ({ ...m, makerFeeRatio: 0n, takerFeeRatio: 0n }));
+const feeless = (haircut = false): EngineMarket[] =>
+  engineMarkets(undefined, undefined, haircut ? "haircut" : undefined).map((m) => ({
+    ...m,
+    makerFeeRatio: 0n,
+    takerFeeRatio: 0n,
+  }));
+const deployFor = (haircut: boolean | undefined): Promise<System> =>
+  haircut === true ? deploySystemWithPolicies(LOSS_POLICY_HAIRCUT, LOSS_POLICY_HAIRCUT) : deploySystem();
 const marketId = (m: Pair["market"]): bigint => (m === "ETH-USD" ? ETH_MARKET : BTC_MARKET);
 
 /** What the two sides are compared on. */
@@ -64,6 +77,7 @@ interface Figures {
   fundPaid: bigint;
   deleveraged: bigint;
   socialized: bigint;
+  haircut: bigint;
   fundAssets: bigint;
   insuranceFees: bigint;
   accounts: string[];
@@ -80,6 +94,7 @@ async function receiptFigures(
     fundPaid: 0n,
     deleveraged: 0n,
     socialized: 0n,
+    haircut: 0n,
     fundAssets: await fund.totalAssets(),
     insuranceFees: await clearingHouse.insuranceFees(),
     accounts: [],
@@ -92,13 +107,14 @@ async function receiptFigures(
       figures.fundPaid += parsed.args.fundPaid as bigint;
       figures.deleveraged += parsed.args.deleveraged as bigint;
       figures.socialized += parsed.args.socialized as bigint;
+      figures.haircut += parsed.args.haircut as bigint;
     }
   }
   return figures;
 }
 
 async function onChain(s: Scenario): Promise<Figures> {
-  const system: System = await deploySystem();
+  const system: System = await deployFor(s.haircut);
   await quietMarkets(system, false);
   const t = system.traders;
   const { clearingHouse, fund } = system;
@@ -106,7 +122,11 @@ async function onChain(s: Scenario): Promise<Figures> {
   // The keeper needs margin for the positions it takes over; the engine's keeper has collateral that never binds,
   // so the keeper's collateral is left out of the comparison.
   await depositUsd(clearingHouse, 1_000_000n, t[KEEPER]);
-  for (const p of s.pairs) await openAt(clearingHouse, t[p.long], t[p.short], marketId(p.market), p.size, p.price);
+  // Each pair at its own price: the oracle there first (the fill must be within the price band).
+  for (const p of s.pairs) {
+    await setPrice(p.market === "ETH-USD" ? system.ethFeed : system.btcFeed, p.price);
+    await openAt(clearingHouse, t[p.long], t[p.short], marketId(p.market), p.size, p.price);
+  }
   if (s.fundUsd > 0n) await stake(fund, t[6], s.fundUsd * USD);
   await setPrice(s.move.market === "ETH-USD" ? system.ethFeed : system.btcFeed, s.move.price);
   const keeper = clearingHouse.connect(t[KEEPER]);
@@ -139,7 +159,8 @@ async function accountLine(
 ): Promise<string> {
   const p = await clearingHouse.positionOf(signer.address, market);
   const collateral = i === KEEPER ? "keeper" : await clearingHouse.collateralOf(signer.address);
-  return `${i}: collateral ${collateral} size ${p.size} openNotional ${p.openNotional} owed ${p.socialLossOwed}`;
+  const haircut = await clearingHouse.haircutOwed(signer.address, market);
+  return `${i}: collateral ${collateral} size ${p.size} openNotional ${p.openNotional} owed ${p.socialLossOwed} haircut ${haircut}`;
 }
 
 function inMirror(s: Scenario, markets: EngineMarket[]): Figures {
@@ -188,7 +209,7 @@ function inMirror(s: Scenario, markets: EngineMarket[]): Figures {
   // An ADL case opened: the keeper's next cycles deleverage in score order, as the chain side does.
   settleKeeper(l, out, 0);
   const line = (id: string, a: Ledger["accounts"][number]): string =>
-    `${id}: collateral ${id === String(KEEPER) ? "keeper" : a.collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(l, a)}`;
+    `${id}: collateral ${id === String(KEEPER) ? "keeper" : a.collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(l, a) - haircutOwed(l, a)} haircut ${haircutOwed(l, a)}`;
   const accounts = l.accounts.map((a) => ({ id: Number(a.id), text: line(a.id, a) }));
   accounts.push({ id: KEEPER, text: line(String(KEEPER), l.keeper[m]) });
   return {
@@ -196,6 +217,7 @@ function inMirror(s: Scenario, markets: EngineMarket[]): Figures {
     fundPaid: out.fundPaid,
     deleveraged: out.deleveraged,
     socialized: out.socialized,
+    haircut: out.haircut,
     fundAssets: l.fund,
     insuranceFees: l.insuranceFees,
     accounts: accounts.sort((a, b) => a.id - b.id).map((a) => a.text),
@@ -244,13 +266,42 @@ const SCENARIOS: Record<string, Scenario> = {
     bankrupt: 0,
     expect: (f) => f.badDebt === 100n * WAD && f.deleveraged === 100n * WAD,
   },
+  // At 1,700 trader 0 (long 1.5 at 2,000, 300 deposited: initial margin) is short 150; the fund pays 100. The shorts
+  // at 2,000 win 300 and 150, trader 3's short at 1,600 loses 100 and is no winner: G = 450, f = ⌈50/450⌉, nothing
+  // socialized.
+  "a bankrupt ETH long charged to the winning shorts (haircut), a losing short spared": {
+    haircut: true,
+    deposits: [
+      [0, 300n],
+      [1, 1_000n],
+      [2, 1_000n],
+      [3, 1_000n],
+      [4, 1_000n],
+    ],
+    pairs: [
+      { market: "ETH-USD", long: 4, short: 3, size: WAD, price: 1600n },
+      { market: "ETH-USD", long: 0, short: 1, size: WAD, price: 2000n },
+      { market: "ETH-USD", long: 0, short: 2, size: WAD / 2n, price: 2000n },
+    ],
+    fundUsd: 100n,
+    move: { market: "ETH-USD", price: 1700n },
+    bankrupt: 0,
+    expect: (f) =>
+      f.badDebt === 150n * WAD &&
+      f.fundPaid === 100n * WAD &&
+      f.haircut === 50n * WAD &&
+      f.socialized === 0n &&
+      // trader 1 owes ⌈300 f⌉, f = 0.111111111111111112: 33.333333333333333600; trader 3 nothing.
+      f.accounts.some((a) => a.startsWith("1:") && a.endsWith("haircut 33333333333333333600")) &&
+      f.accounts.some((a) => a.startsWith("3:") && a.endsWith("haircut 0")),
+  },
 };
 
 describe("stress engine against the contracts (differential, fixed scenarios)", function () {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it(`agrees to the wei: ${name}`, async function () {
       const chain = await onChain(scenario);
-      expect(inMirror(scenario, feeless())).to.deep.equal(chain);
+      expect(inMirror(scenario, feeless(scenario.haircut))).to.deep.equal(chain);
       // The branch the scenario is about was taken on chain (so the agreement is not on zeros).
       expect(scenario.expect(chain)).to.equal(true);
     });
@@ -261,6 +312,15 @@ describe("stress engine against the contracts (differential, fixed scenarios)", 
     const chain = await onChain(scenario);
     const wrong = feeless().map((m) => ({ ...m, maintenanceMarginRatio: m.maintenanceMarginRatio + 1n }));
     expect(inMirror(scenario, wrong)).to.not.deep.equal(chain);
+  });
+
+  it("catches a mirror that socializes where the deployment haircuts", async function () {
+    const scenario = SCENARIOS["a bankrupt ETH long charged to the winning shorts (haircut), a losing short spared"];
+    const chain = await onChain(scenario);
+    const wrong = feeless(false).map((m) => ({ ...m, lossPolicy: "socialized" as const }));
+    const mirror = inMirror(scenario, wrong);
+    expect([mirror.haircut, mirror.socialized]).to.deep.equal([0n, 50n * WAD]);
+    expect(mirror).to.not.deep.equal(chain);
   });
 
   it("catches a mirror that socializes where the deployment deleverages", async function () {
@@ -316,12 +376,13 @@ describe("stress engine against the contracts along a replayed path", function (
     ]);
     const start = openLedger(markets, holdings, FUND * USD);
     const { outcome, ledger } = runPath(start, replayDay(markets, days, "2020-03-12"), DEFAULT_PATH_SETTINGS, true);
+    const owed = (a: Ledger["accounts"][number]): string =>
+      `owed ${pendingCharges(ledger, a) - haircutOwed(ledger, a)} haircut ${haircutOwed(ledger, a)}`;
     const lines = ledger.accounts.map(
-      (a) =>
-        `${a.id}: collateral ${a.collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(ledger, a)}`,
+      (a) => `${a.id}: collateral ${a.collateral} size ${a.size} openNotional ${a.openNotional} ${owed(a)}`,
     );
     ledger.keeper.forEach((k, m) =>
-      lines.push(`keeper ${m}: size ${k.size} openNotional ${k.openNotional} owed ${pendingCharges(ledger, k)}`),
+      lines.push(`keeper ${m}: size ${k.size} openNotional ${k.openNotional} ${owed(k)}`),
     );
     return {
       figures: {
@@ -329,6 +390,7 @@ describe("stress engine against the contracts along a replayed path", function (
         fundPaid: outcome.fundPaid,
         deleveraged: outcome.deleveraged,
         socialized: outcome.socialized,
+        haircut: outcome.haircut,
         fundAssets: ledger.fund,
         insuranceFees: ledger.insuranceFees,
         accounts: lines,
@@ -337,8 +399,8 @@ describe("stress engine against the contracts along a replayed path", function (
     };
   }
 
-  async function chainPath(log: readonly Action[]): Promise<Figures> {
-    const system = await deploySystem();
+  async function chainPath(log: readonly Action[], haircut = false): Promise<Figures> {
+    const system = await deployFor(haircut);
     await quietMarkets(system, false);
     const t = system.traders;
     const { clearingHouse, fund } = system;
@@ -372,7 +434,10 @@ describe("stress engine against the contracts along a replayed path", function (
     }
     for (const m of [ETH_MARKET, BTC_MARKET]) {
       const p = await clearingHouse.positionOf(t[KEEPER].address, m);
-      figures.accounts.push(`keeper ${m}: size ${p.size} openNotional ${p.openNotional} owed ${p.socialLossOwed}`);
+      const cut = await clearingHouse.haircutOwed(t[KEEPER].address, m);
+      figures.accounts.push(
+        `keeper ${m}: size ${p.size} openNotional ${p.openNotional} owed ${p.socialLossOwed} haircut ${cut}`,
+      );
     }
     return figures;
   }
@@ -387,6 +452,15 @@ describe("stress engine against the contracts along a replayed path", function (
       true,
     ]);
     expect(await chainPath(log)).to.deep.equal(figures);
+  });
+
+  it("agrees to the wei with both markets under policy haircut (charges, settlements along the path, socialized rest)", async function () {
+    const { figures, log } = await mirrorPath(feeless(true));
+    // The deficits go to the winners' profit (no ADL, no case), and winners settle their share as the keeper trades.
+    expect(log.every((a) => a.kind === "liquidate")).to.equal(true);
+    expect([figures.haircut > 0n, figures.deleveraged]).to.deep.equal([true, 0n]);
+    expect(figures.badDebt).to.equal(figures.fundPaid + figures.haircut + figures.socialized);
+    expect(await chainPath(log, true)).to.deep.equal(figures);
   });
 
   it("fails when the mirror is one wei off in the liquidation fee", async function () {
