@@ -1,5 +1,14 @@
 // The `run` stage: population, Monte Carlo and scenario paths through the engine, risk figures, fund sizing.
-import { hardhat, LOCAL_BTC_PRICE, LOCAL_ETH_PRICE, SCALE, WAD, type NetworkParams } from "#sdk";
+import {
+  hardhat,
+  LOCAL_BTC_PRICE,
+  LOCAL_ETH_PRICE,
+  overshoot,
+  SCALE,
+  takenFromTraders,
+  WAD,
+  type NetworkParams,
+} from "#sdk";
 
 import { calibrate, DEFAULT_SETTINGS, marketModel, type BacktestRow } from "./calibrate.js";
 import { logReturns, type OhlcDay } from "./data.js";
@@ -60,11 +69,17 @@ export interface RunOptions {
   keeperPaths?: number;
   /** Target probability per year that a deficit reaches the loss policy. */
   targetPerYear: number;
+  /**
+   * Loss policies to run the same Monte Carlo paths under side by side, every market listed under each in turn
+   * (none: no side-by-side table). With "haircut", the chain check also runs on a haircut deployment.
+   */
+  policies?: readonly LossPolicy[];
   /** Simulated days the 99.9% move is read from (10,000 in the CLI). */
   jointDays: number;
   dataDir: string;
   onProgress?: (done: number, total: number) => void;
   onChainProgress?: (done: number, total: number) => void;
+  onPolicyProgress?: (policy: LossPolicy, done: number, total: number) => void;
 }
 
 /** USD float of a wad amount, for statistics (the exact wei stay in the outcomes). */
@@ -239,8 +254,37 @@ export const SIMPLIFICATIONS: readonly string[] = [
   "The fund: the staked amount only (no stakers leaving, no fee sweeps during a path); its floor 0 and draw cap never bind, as deployed locally.",
 ];
 
+/**
+ * One loss policy over the same Monte Carlo paths (every market listed under it). Amounts in USD; "taken" is what the
+ * receipts took from traders (ADL + socialized + haircut, sdk takenFromTraders), per path.
+ */
+export interface PolicyRow {
+  policy: LossPolicy;
+  paths: number;
+  /** Share of paths on which the policy took anything from traders. */
+  probabilityHit: number;
+  taken: { mean: number; var99: number; es99: number; max: number };
+  badDebtMean: number;
+  fundPaidMean: number;
+  /** Positions an ADL step cut (each account once per path), summed over the paths, and paths with any. */
+  adlPositions: number;
+  /** Of those, makers and positions opened at ≤ LOW_LEVERAGE (the hedged and low-leverage ones ADL should spare). */
+  adlLowLeverage: number;
+  /** Σ over paths of taken − (bad debt − fund paid), and the largest |per path|, in wei (18 decimals): computed, 0 by rule. */
+  overshootWei: string;
+  largestOvershootWei: string;
+  /** Exact per-path amounts taken (wad integers as strings), so the table can be checked against the runs. */
+  takenExact: string[];
+}
+
+/** Opening leverage at or below which a position counts as low-leverage in the policy table (makers hold 3x). */
+export const LOW_LEVERAGE = 3;
+
 export interface LabReport {
-  settings: Omit<RunOptions, "population" | "pathFile" | "onProgress" | "onChainProgress" | "dataDir" | "jointDays"> & {
+  settings: Omit<
+    RunOptions,
+    "population" | "pathFile" | "onProgress" | "onChainProgress" | "onPolicyProgress" | "dataDir" | "jointDays"
+  > & {
     gapShare: number;
     deviation: number;
     stepBlocks: number;
@@ -275,6 +319,10 @@ export interface LabReport {
   sensitivity: SensitivityRow[];
   backtest: SizingBacktest[];
   contractBacked: ContractReport | { skipped: string };
+  /** The same Monte Carlo paths under each policy of `--policies` (empty without). */
+  policies: PolicyRow[];
+  /** The chain check on a deployment with every market under "haircut", when it is among the policies. */
+  contractBackedHaircut?: ContractReport | { skipped: string };
   simplifications: readonly string[];
   depletionCurve: { fund: number; probability: number }[];
   /** Per asset: empirical survival of the daily losses above the GPD threshold, and the fitted GPD's. */
@@ -447,7 +495,7 @@ function monteCarlo(
   o: RunOptions,
   s: PathSettings,
   count: number,
-  progress: boolean,
+  progress: ((done: number, total: number) => void) | undefined,
 ): { rows: PathRow[]; outcomes: Outcome[] } {
   const ledger = openLedger(markets, holdings, BigInt(o.fundUsd) * 1_000_000n);
   const rows: PathRow[] = [];
@@ -462,7 +510,7 @@ function monteCarlo(
     const { outcome } = runPath(ledger, paths, s);
     rows.push(row(outcome, paths));
     outcomes.push(outcome);
-    if (progress && o.onProgress !== undefined && ((i + 1) % 50 === 0 || i + 1 === count)) o.onProgress(i + 1, count);
+    if (progress !== undefined && ((i + 1) % 50 === 0 || i + 1 === count)) progress(i + 1, count);
   }
   return { rows, outcomes };
 }
@@ -494,6 +542,38 @@ function jointMove(
   };
 }
 
+/** Accounts whose position opened at ≤ LOW_LEVERAGE (notional at entry over collateral), makers included. */
+export function lowLeverage(holdings: readonly Holding[]): Set<string> {
+  const low = new Set<string>();
+  for (const h of holdings) {
+    const notional = ((h.size < 0n ? -h.size : h.size) * h.entryPrice) / WAD / SCALE; // token units
+    if (h.account.startsWith("maker-") || notional <= BigInt(LOW_LEVERAGE) * h.collateral) low.add(h.account);
+  }
+  return low;
+}
+
+/** The side-by-side row of one policy from its paths' outcomes (exact sums; USD floats only for the statistics). */
+export function policyRow(policy: LossPolicy, outcomes: readonly Outcome[], low: ReadonlySet<string>): PolicyRow {
+  const taken = outcomes.map((x) => takenFromTraders(x));
+  const over = outcomes.map((x) => overshoot({ ...x, shortfall: x.badDebt }));
+  const t = stats(taken.map(usd));
+  const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / x.length;
+  const cut = outcomes.flatMap((x) => x.adlCounterparties);
+  return {
+    policy,
+    paths: outcomes.length,
+    probabilityHit: t.probabilityPositive,
+    taken: { mean: t.mean, var99: t.var99, es99: t.es99, max: t.max },
+    badDebtMean: mean(outcomes.map((x) => usd(x.badDebt))),
+    fundPaidMean: mean(outcomes.map((x) => usd(x.fundPaid))),
+    adlPositions: cut.length,
+    adlLowLeverage: cut.filter((id) => low.has(id)).length,
+    overshootWei: over.reduce((a, b) => a + b, 0n).toString(),
+    largestOvershootWei: over.reduce((m, x) => ((x < 0n ? -x : x) > m ? (x < 0n ? -x : x) : m), 0n).toString(),
+    takenExact: taken.map(String),
+  };
+}
+
 export async function runLab(o: RunOptions): Promise<LabReport> {
   const assets = await readAssets(o.dataDir);
   const calibration = calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 });
@@ -502,7 +582,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
   const population: PopulationParams = { ...DEFAULT_POPULATION, accounts: o.accounts, seed: o.seed };
   const holdings = o.population ?? generatePopulation(population, START_PRICES);
   const s: PathSettings = { ...DEFAULT_PATH_SETTINGS, latencyBlocks: o.latencyBlocks };
-  const { rows } = monteCarlo(model, markets, holdings, o, s, o.paths, true);
+  const { rows } = monteCarlo(model, markets, holdings, o, s, o.paths, o.onProgress);
 
   const bad = rows.map((r) => r.badDebt);
   const drawn = rows.map((r) => r.fundDrawn);
@@ -536,7 +616,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
   const sensitivity: SensitivityRow[] = [];
   const n = Math.min(o.sensitivityPaths, o.paths);
   const cell = (parameter: string, value: string, m: EngineMarket[], h: readonly Holding[], ps: PathSettings): void => {
-    const r = monteCarlo(model, m, h, o, ps, n, false);
+    const r = monteCarlo(model, m, h, o, ps, n, undefined);
     const b = r.rows.map((x) => x.badDebt);
     sensitivity.push({
       parameter,
@@ -590,6 +670,33 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
       chainSubset(bad, o.chainPaths),
     );
 
+  const policies: PolicyRow[] = [];
+  let contractHaircut: ContractReport | { skipped: string } | undefined;
+  for (const policy of o.policies ?? []) {
+    const under = engineMarkets(hardhat, undefined, policy);
+    const progress = o.onPolicyProgress && ((done: number, total: number) => o.onPolicyProgress?.(policy, done, total));
+    const { outcomes } = monteCarlo(model, under, holdings, o, s, o.paths, progress);
+    policies.push(policyRow(policy, outcomes, lowLeverage(holdings)));
+    if (policy !== "haircut") continue;
+    // The deployment's markets are ADL and socialized; the haircut's own deployment is checked here, by replays only
+    // (the keeper treats a haircut market as a socialized one, which the deployed BTC-USD already runs).
+    if (o.chainPaths === 0) contractHaircut = { skipped: "--chain-paths 0" };
+    else if (openingFills(under, holdings) === undefined)
+      contractHaircut = { skipped: "the population's entry prices differ within a market" };
+    else
+      contractHaircut = await contractBacked(
+        model,
+        under,
+        holdings,
+        { ...o, keeperPaths: 0, onProgress: o.onChainProgress },
+        s,
+        chainSubset(
+          outcomes.map((x) => usd(x.badDebt)),
+          o.chainPaths,
+        ),
+      );
+  }
+
   const maxBad = Math.max(...bad, 0);
   const grid = Array.from({ length: 21 }, (_, i) => (maxBad * i) / 20);
   return {
@@ -601,6 +708,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
       horizonDays: o.horizonDays,
       latencyBlocks: o.latencyBlocks,
       chainPaths: o.chainPaths,
+      policies: o.policies ?? [],
       sensitivityPaths: n,
       targetPerYear: o.targetPerYear,
       gapShare: s.gapShare,
@@ -640,6 +748,8 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
     sensitivity,
     backtest,
     contractBacked: contract,
+    policies,
+    ...(contractHaircut === undefined ? {} : { contractBackedHaircut: contractHaircut }),
     simplifications: SIMPLIFICATIONS,
     tail: calibration.assets.map((a, k) => ({
       asset: a.asset,
