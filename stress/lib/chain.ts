@@ -111,11 +111,16 @@ export interface ChainOptions {
 }
 
 /** Gas limits with headroom over what these calls use on this system. */
-const GAS = { mint: 120_000n, approve: 80_000n, depositFor: 150_000n, stake: 300_000n, fill: 600_000n } as const;
+/** (A haircut market's first fill writes both sides' entry books and cost bases: 670,489 gas measured.) */
+const GAS = { mint: 120_000n, approve: 80_000n, depositFor: 150_000n, stake: 300_000n, fill: 1_000_000n } as const;
 const ETH_FOR_GAS = 10n ** 21n;
 const MAX_CYCLES = 500;
-/** Calls per forwarded batch, and its gas: room for 40 calls of up to 350,000 gas, under the 2^24 cap per transaction. */
+/**
+ * Calls per forwarded batch, and its gas: room for 40 calls of up to 350,000 gas, under the 2^24 cap per transaction;
+ * 20 when a market is under "haircut", whose liquidations move the entry books and a charge costs ~650,000.
+ */
 const BATCH_CALLS = 40;
+const HAIRCUT_BATCH_CALLS = 20;
 const BATCH_GAS = 16_000_000n;
 
 /**
@@ -310,6 +315,7 @@ export async function openChainLab(
       { KEEPER_PRIVATE_KEYS: keeperWallet.privateKey },
     );
     const ethereum = connection.provider;
+    const batchCalls = markets.some((m) => m.lossPolicy === "haircut") ? HAIRCUT_BATCH_CALLS : BATCH_CALLS;
     await ethereum.request({ method: "hardhat_impersonateAccount", params: [deployer.address] });
     const feedAddresses = await Promise.all(deployed.contracts.feeds.map((f) => f.getAddress()));
     const ch_ = clearingHouse.interface;
@@ -399,7 +405,7 @@ export async function openChainLab(
           while (next < p.actions) {
             // A batch ends before a timeout call: the engine's keeper moved the clock past the case's timeout first.
             let end = next + 1;
-            while (end < p.actions && end - next < BATCH_CALLS && log[end].kind !== "timeout") end++;
+            while (end < p.actions && end - next < batchCalls && log[end].kind !== "timeout") end++;
             if (log[next].kind === "timeout")
               await ethereum.request({ method: "evm_increaseTime", params: [Number(hardhat.deleverageTimeout) + 1] });
             const calls = log.slice(next, end).map((a) => encodeAction(ch_, a, forwarder));

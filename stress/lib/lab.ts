@@ -176,6 +176,32 @@ function toMarketOrder(markets: readonly EngineMarket[], model: MarketModel, pat
   });
 }
 
+/** Monte Carlo path `i` of the run's seed, in the engine's market order (the same path under every policy). */
+export function monteCarloPath(
+  model: MarketModel,
+  markets: readonly EngineMarket[],
+  o: Pick<RunOptions, "seed" | "horizonDays">,
+  i: number,
+  start: number[] = startPricesFor(model),
+): AssetPath[] {
+  return toMarketOrder(
+    markets,
+    model,
+    simulatePath(model, { seed: o.seed, days: o.horizonDays, startPrices: start }, i),
+  );
+}
+
+/** The price model a run drives its paths with: GARCH(1,1)-t margins and the t copula fitted to the shipped data. */
+export async function labModel(dataDir: string): Promise<{
+  assets: Awaited<ReturnType<typeof readAssets>>;
+  calibration: ReturnType<typeof calibrate>;
+  model: MarketModel;
+}> {
+  const assets = await readAssets(dataDir);
+  const calibration = calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 });
+  return { assets, calibration, model: marketModel([assets[0], assets[1]], calibration, "garch-t") };
+}
+
 function startPricesFor(model: MarketModel): number[] {
   return model.assets.map((a) => Number((a === "BTC" ? START_PRICES["BTC-USD"] : START_PRICES["ETH-USD"]) / WAD));
 }
@@ -442,11 +468,7 @@ export async function contractBacked(
     let chainMs = 0;
     const msByMode = { keeper: 0, replay: 0 };
     for (const [done, i] of indices.entries()) {
-      const paths = toMarketOrder(
-        markets,
-        model,
-        simulatePath(model, { seed: o.seed, days: o.horizonDays, startPrices: start }, i),
-      );
+      const paths = monteCarloPath(model, markets, o, i, start);
       const mode = done < keeperPaths ? "keeper" : "replay";
       const { outcome, ledger: end, points } = runPath(ledgers[mode], paths, s, mode === "replay");
       const engine = engineFigures(outcome, end);
@@ -502,11 +524,7 @@ function monteCarlo(
   const outcomes: Outcome[] = [];
   const start = startPricesFor(model);
   for (let i = 0; i < count; i++) {
-    const paths = toMarketOrder(
-      markets,
-      model,
-      simulatePath(model, { seed: o.seed, days: o.horizonDays, startPrices: start }, i),
-    );
+    const paths = monteCarloPath(model, markets, o, i, start);
     const { outcome } = runPath(ledger, paths, s);
     rows.push(row(outcome, paths));
     outcomes.push(outcome);
@@ -575,9 +593,7 @@ export function policyRow(policy: LossPolicy, outcomes: readonly Outcome[], low:
 }
 
 export async function runLab(o: RunOptions): Promise<LabReport> {
-  const assets = await readAssets(o.dataDir);
-  const calibration = calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 });
-  const model = marketModel([assets[0], assets[1]], calibration, "garch-t");
+  const { assets, calibration, model } = await labModel(o.dataDir);
   const markets = engineMarkets();
   const population: PopulationParams = { ...DEFAULT_POPULATION, accounts: o.accounts, seed: o.seed };
   const holdings = o.population ?? generatePopulation(population, START_PRICES);
