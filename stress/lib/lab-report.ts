@@ -224,7 +224,7 @@ function contractSection(head: string, c: ContractReport | { skipped: string }):
       "project's keeper (`#keeper`, one signer) runs there until idle; on a *replay* path the engine keeper's calls " +
       "are sent as they are, in batches through a forwarder contract, and after each point the accounts near " +
       "maintenance are read to check that the project's keeper would find nothing left. Amounts from the receipts. " +
-      `**${c.agreed} of ${c.paths} agree to the wei** (bad debt, fund paid and drawn, ADL, socialized, and every ` +
+      `**${c.agreed} of ${c.paths} agree to the wei** (bad debt, fund paid and drawn, ADL, socialized, haircut, and every ` +
       `account's final equity); largest difference ${difference(c.largestDifference)}. ` +
       `Speed: ${c.pathsPerSecond.toFixed(3)} paths/s on chain (set-up ${c.setupSeconds.toFixed(1)} s, not counted).`,
     "",
@@ -237,6 +237,7 @@ function contractSection(head: string, c: ContractReport | { skipped: string }):
         "fund drawn engine / chain",
         "ADL engine / chain",
         "socialized engine / chain",
+        "haircut engine / chain",
         "agree",
       ],
       c.rows.map((x) => [
@@ -247,6 +248,7 @@ function contractSection(head: string, c: ContractReport | { skipped: string }):
         `${drawn(x.engine.fundDrawn)} / ${drawn(x.chain.fundDrawn)}`,
         `${usdOf(x.engine.deleveraged)} / ${usdOf(x.chain.deleveraged)}`,
         `${usdOf(x.engine.socialized)} / ${usdOf(x.chain.socialized)}`,
+        `${usdOf(x.engine.haircut)} / ${usdOf(x.chain.haircut)}`,
         x.largestDifference !== "0"
           ? `no: up to ${difference(x.largestDifference)}, ${x.equitiesDiffering} equities differ`
           : x.pointsLeftUndone > 0
