@@ -45,7 +45,6 @@ const calibration = calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 });
 const model = marketModel([assets[0], assets[1]], calibration, "garch-t");
 const markets = engineMarkets();
 const holdings = generatePopulation(DEFAULT_POPULATION, START_PRICES);
-const ledger = openLedger(markets, holdings, 250_000n * 1_000_000n);
 const order = markets.map((m) => model.assets.indexOf(m.symbol.slice(0, 3)));
 const start = model.assets.map((a) => (a === "BTC" ? 60_000 : 2_000));
 
