@@ -2,7 +2,7 @@
 // in bigint and to the wei. Margin and position math come from sdk/math (mirrors of PositionMath and
 // LedgerLib.health); the waterfall steps below mirror contracts/libraries/LiquidationLogic.sol after
 // issue 9 (no reward on a bankrupt account, the deficit charged before the hand-over, the fund paying
-// deficits only). Each function names the Solidity function it mirrors.
+// deficits only) and issue 10's policy "haircut" (haircut.ts). Each function names the Solidity function it mirrors.
 import {
   abs,
   adlScore,

@@ -5,7 +5,7 @@
 // for a short) rounded up, capped by what the side still owes. The contract keeps the charges in a Fenwick tree and the
 // positions in a bucketed book; the sums are the same integers, so here they are plain loops over the charges and the
 // positions (charges are few, and a path charges only after the fund is empty).
-import { mulDiv, mulWad, mulWadUp, priceBucket, WAD } from "#sdk";
+import { abs, mulDiv, mulWad, mulWadUp, priceBucket, WAD } from "#sdk";
 
 /** One charge (HaircutLib.charge): the bucket of its price, f and f·P (rounded against the positions). */
 export interface HaircutCharge {
@@ -33,7 +33,6 @@ export interface HaircutPosition {
 export const newSide = (): HaircutSide => ({ charges: [], debt: 0n });
 
 const positive = (x: bigint): bigint => (x > 0n ? x : 0n);
-const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
 /** Entry buckets by entry price: the same few entry prices recur (every opening fill is at the start price). */
 const bucketByEntry = new Map<bigint, number>();
