@@ -1,5 +1,6 @@
 // The `run` stage: population, Monte Carlo and scenario paths through the engine, risk figures, fund sizing.
 import {
+  abs,
   hardhat,
   LOCAL_BTC_PRICE,
   LOCAL_ETH_PRICE,
@@ -292,7 +293,7 @@ export interface PolicyRow {
   taken: { mean: number; var99: number; es99: number; max: number };
   badDebtMean: number;
   fundPaidMean: number;
-  /** Positions an ADL step cut (each account once per path), summed over the paths, and paths with any. */
+  /** Positions an ADL step cut (each account once per path), summed over the paths. */
   adlPositions: number;
   /** Of those, makers and positions opened at ≤ LOW_LEVERAGE (the hedged and low-leverage ones ADL should spare). */
   adlLowLeverage: number;
@@ -564,7 +565,7 @@ function jointMove(
 export function lowLeverage(holdings: readonly Holding[]): Set<string> {
   const low = new Set<string>();
   for (const h of holdings) {
-    const notional = ((h.size < 0n ? -h.size : h.size) * h.entryPrice) / WAD / SCALE; // token units
+    const notional = (abs(h.size) * h.entryPrice) / WAD / SCALE; // token units
     if (h.account.startsWith("maker-") || notional <= BigInt(LOW_LEVERAGE) * h.collateral) low.add(h.account);
   }
   return low;
@@ -587,7 +588,7 @@ export function policyRow(policy: LossPolicy, outcomes: readonly Outcome[], low:
     adlPositions: cut.length,
     adlLowLeverage: cut.filter((id) => low.has(id)).length,
     overshootWei: over.reduce((a, b) => a + b, 0n).toString(),
-    largestOvershootWei: over.reduce((m, x) => ((x < 0n ? -x : x) > m ? (x < 0n ? -x : x) : m), 0n).toString(),
+    largestOvershootWei: over.reduce((m, x) => (abs(x) > m ? abs(x) : m), 0n).toString(),
     takenExact: taken.map(String),
   };
 }
