@@ -673,19 +673,19 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
       .map((row) => ({ ...row, asset: a.asset, level: DEFAULT_SETTINGS.backtestLevel })),
   );
 
-  let contract: ContractReport | { skipped: string };
-  if (o.chainPaths === 0) contract = { skipped: "--chain-paths 0" };
-  else if (openingFills(markets, holdings) === undefined)
-    contract = { skipped: "the population's entry prices differ within a market: no fill opens both sides at theirs" };
-  else
-    contract = await contractBacked(
-      model,
-      markets,
-      holdings,
-      { ...o, onProgress: o.onChainProgress },
-      s,
-      chainSubset(bad, o.chainPaths),
-    );
+  /** The chain check of `m`'s markets on the subset of paths chosen by `badDebt` (or why it did not run). */
+  const chainCheck = async (
+    m: EngineMarket[],
+    badDebt: readonly number[],
+    keeperPaths: number | undefined,
+  ): Promise<ContractReport | { skipped: string }> => {
+    if (o.chainPaths === 0) return { skipped: "--chain-paths 0" };
+    if (openingFills(m, holdings) === undefined)
+      return { skipped: "the population's entry prices differ within a market: no fill opens both sides at theirs" };
+    const options = { ...o, keeperPaths, onProgress: o.onChainProgress };
+    return contractBacked(model, m, holdings, options, s, chainSubset(badDebt, o.chainPaths));
+  };
+  const contract = await chainCheck(markets, bad, o.keeperPaths);
 
   const policies: PolicyRow[] = [];
   let contractHaircut: ContractReport | { skipped: string } | undefined;
@@ -694,23 +694,13 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
     const progress = o.onPolicyProgress && ((done: number, total: number) => o.onPolicyProgress?.(policy, done, total));
     const { outcomes } = monteCarlo(model, under, holdings, o, s, o.paths, progress);
     policies.push(policyRow(policy, outcomes, lowLeverage(holdings)));
-    if (policy !== "haircut") continue;
     // The deployment's markets are ADL and socialized; the haircut's own deployment is checked here, by replays only
     // (the keeper treats a haircut market as a socialized one, which the deployed BTC-USD already runs).
-    if (o.chainPaths === 0) contractHaircut = { skipped: "--chain-paths 0" };
-    else if (openingFills(under, holdings) === undefined)
-      contractHaircut = { skipped: "the population's entry prices differ within a market" };
-    else
-      contractHaircut = await contractBacked(
-        model,
+    if (policy === "haircut")
+      contractHaircut = await chainCheck(
         under,
-        holdings,
-        { ...o, keeperPaths: 0, onProgress: o.onChainProgress },
-        s,
-        chainSubset(
-          outcomes.map((x) => usd(x.badDebt)),
-          o.chainPaths,
-        ),
+        outcomes.map((x) => usd(x.badDebt)),
+        0,
       );
   }
 
