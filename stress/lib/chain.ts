@@ -110,8 +110,10 @@ export interface ChainOptions {
   minShortfallBps: number;
 }
 
-/** Gas limits with headroom over what these calls use on this system. */
-/** (A haircut market's first fill writes both sides' entry books and cost bases: 670,489 gas measured.) */
+/**
+ * Gas limits with headroom over what these calls use on this system (a haircut market's first fill writes both
+ * sides' entry books and cost bases: 670,489 gas measured).
+ */
 const GAS = { mint: 120_000n, approve: 80_000n, depositFor: 150_000n, stake: 300_000n, fill: 1_000_000n } as const;
 const ETH_FOR_GAS = 10n ** 21n;
 const MAX_CYCLES = 500;
