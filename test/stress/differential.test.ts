@@ -13,6 +13,7 @@ import {
   BTC_MARKET,
   ETH_MARKET,
   LOSS_POLICY_HAIRCUT,
+  SCALE,
   USD,
   WAD,
   deploySystem,
@@ -29,6 +30,7 @@ import {
   liquidate,
   openLedger,
   pendingCharges,
+  settle,
   type Action,
   type EngineMarket,
   type Ledger,
@@ -354,7 +356,14 @@ describe("stress engine against the contracts along a replayed path", function (
   ];
   const FUND = 0n;
 
-  async function mirrorPath(markets: EngineMarket[]): Promise<{ figures: Figures; log: Action[] }> {
+  /**
+   * The path through the engine; with `settleWinners`, afterwards every account that owes a profit haircut withdraws
+   * one token unit (1e-6 USD) in ledger order, which settles its share first (`withdraw` → settleAll): the ids.
+   */
+  async function mirrorPath(
+    markets: EngineMarket[],
+    settleWinners = false,
+  ): Promise<{ figures: Figures; log: Action[]; settled: string[] }> {
     const assets = await readAssets(fileURLToPath(new URL("../../stress/data/", import.meta.url)));
     const days = new Map(assets.map((a) => [a.asset, a.series.days]));
     const cash = new Map(deposits);
@@ -376,6 +385,11 @@ describe("stress engine against the contracts along a replayed path", function (
     ]);
     const start = openLedger(markets, holdings, FUND * USD);
     const { outcome, ledger } = runPath(start, replayDay(markets, days, "2020-03-12"), DEFAULT_PATH_SETTINGS, true);
+    const settled = settleWinners ? ledger.accounts.filter((a) => haircutOwed(ledger, a) > 0n) : [];
+    for (const a of settled) {
+      settle(ledger, a);
+      a.collateral -= SCALE;
+    }
     const owed = (a: Ledger["accounts"][number]): string =>
       `owed ${pendingCharges(ledger, a) - haircutOwed(ledger, a)} haircut ${haircutOwed(ledger, a)}`;
     const lines = ledger.accounts.map(
@@ -396,10 +410,11 @@ describe("stress engine against the contracts along a replayed path", function (
         accounts: lines,
       },
       log: outcome.log ?? [],
+      settled: settled.map((a) => a.id),
     };
   }
 
-  async function chainPath(log: readonly Action[], haircut = false): Promise<Figures> {
+  async function chainPath(log: readonly Action[], haircut = false, settle: readonly string[] = []): Promise<Figures> {
     const system = await deployFor(haircut);
     await quietMarkets(system, false);
     const t = system.traders;
@@ -427,6 +442,7 @@ describe("stress engine against the contracts along a replayed path", function (
         receipts.push(await (await keeper.socializeAfterTimeout(who)).wait());
       }
     }
+    for (const id of settle) await (await clearingHouse.connect(t[Number(id)]).withdraw(1n)).wait();
     const figures = await receiptFigures(system, receipts);
     for (const p of pairs) {
       for (const i of [p.long, p.short])
@@ -454,13 +470,17 @@ describe("stress engine against the contracts along a replayed path", function (
     expect(await chainPath(log)).to.deep.equal(figures);
   });
 
-  it("agrees to the wei with both markets under policy haircut (charges, settlements along the path, socialized rest)", async function () {
-    const { figures, log } = await mirrorPath(feeless(true));
-    // The deficits go to the winners' profit (no ADL, no case), and winners settle their share as the keeper trades.
-    expect(log.every((a) => a.kind === "liquidate")).to.equal(true);
-    expect([figures.haircut > 0n, figures.deleveraged]).to.deep.equal([true, 0n]);
-    expect(figures.badDebt).to.equal(figures.fundPaid + figures.haircut + figures.socialized);
-    expect(await chainPath(log, true)).to.deep.equal(figures);
+  it("agrees to the wei with both markets under policy haircut (charges, what each owes, then each winner settling)", async function () {
+    const owing = await mirrorPath(feeless(true));
+    // The deficits go to the winners' profit (no ADL, no case): each account's haircut owed is compared.
+    expect(owing.log.every((a) => a.kind === "liquidate")).to.equal(true);
+    expect([owing.figures.haircut > 0n, owing.figures.deleveraged]).to.deep.equal([true, 0n]);
+    expect(owing.figures.badDebt).to.equal(owing.figures.fundPaid + owing.figures.haircut + owing.figures.socialized);
+    expect(await chainPath(owing.log, true)).to.deep.equal(owing.figures);
+    // Then the winners settle one after another (the side's debt caps the last of each side): collateral to the wei.
+    const { figures, log, settled } = await mirrorPath(feeless(true), true);
+    expect(settled.length).to.be.greaterThan(1);
+    expect(await chainPath(log, true, settled)).to.deep.equal(figures);
   });
 
   it("fails when the mirror is one wei off in the liquidation fee", async function () {
