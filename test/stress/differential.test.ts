@@ -335,6 +335,72 @@ describe("stress engine against the contracts (differential, fixed scenarios)", 
 });
 
 /**
+ * Thin winners' profit under policy haircut, which the lab's populations (everyone opening at one price) do not reach:
+ * trader 0 is long 1.1 ETH at 2,000 (1 from trader 1, 0.1 from trader 4); at 1,600 trader 1 buys its short back
+ * from trader 2, who is then short 1 at 1,600. At 1,650 trader 0's equity is 330 − 1.1 × 350 = −55 and there is no
+ * fund; the only winner is trader 4 (2,000 − 1,650) × 0.1 = 35, taken at f = 1; the other 20 is socialized over the
+ * 1.1 shorts at ⌈20 / 1.1⌉ = 18.181818181818181819 per unit. Compared to the wei with the engine holding the same
+ * positions (trader 1, flat, is not in it).
+ */
+describe("stress engine against the contracts: thin winners' profit under haircut", function () {
+  it("takes the winners' whole profit at f = 1 and socializes the rest, to the wei", async function () {
+    const system = await deploySystemWithPolicies(LOSS_POLICY_HAIRCUT, LOSS_POLICY_HAIRCUT);
+    await quietMarkets(system, false);
+    const t = system.traders;
+    const { clearingHouse } = system;
+    for (const [i, usd] of [
+      [0, 330n],
+      [1, 1_000n],
+      [2, 1_000n],
+      [4, 1_000n],
+    ] as const)
+      await depositUsd(clearingHouse, usd, t[i]);
+    await depositUsd(clearingHouse, 1_000_000n, t[KEEPER]);
+    await openAt(clearingHouse, t[0], t[1], ETH_MARKET, WAD, 2000n);
+    await openAt(clearingHouse, t[0], t[4], ETH_MARKET, WAD / 10n, 2000n);
+    await setPrice(system.ethFeed, 1600n);
+    await openAt(clearingHouse, t[1], t[2], ETH_MARKET, WAD, 1600n);
+    await setPrice(system.ethFeed, 1650n);
+    const receipt = await (
+      await clearingHouse.connect(t[KEEPER]).liquidate(t[0].address, ETH_MARKET, ethers.MaxUint256)
+    ).wait();
+    const chain = await receiptFigures(system, [receipt]);
+    for (const i of [0, 2, 4, KEEPER]) chain.accounts.push(await accountLine(clearingHouse, t[i], i, ETH_MARKET));
+
+    const l = openLedger(
+      feeless(true),
+      [
+        { account: "0", market: "ETH-USD", size: (11n * WAD) / 10n, entryPrice: 2000n * WAD, collateral: 330n * USD },
+        { account: "2", market: "ETH-USD", size: -WAD, entryPrice: 1600n * WAD, collateral: 1_000n * USD },
+        { account: "4", market: "ETH-USD", size: -WAD / 10n, entryPrice: 2000n * WAD, collateral: 1_000n * USD },
+      ],
+      0n,
+    );
+    const out = emptyOutcome();
+    l.prices[0] = 1650n * WAD;
+    liquidate(l, l.accounts[0], 1650n * WAD, out);
+    settleKeeper(l, out, 0);
+    const line = (id: string, a: Ledger["accounts"][number]): string =>
+      `${id}: collateral ${id === String(KEEPER) ? "keeper" : a.collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(l, a) - haircutOwed(l, a)} haircut ${haircutOwed(l, a)}`;
+    const mirror: Figures = {
+      badDebt: out.badDebt,
+      fundPaid: out.fundPaid,
+      deleveraged: out.deleveraged,
+      socialized: out.socialized,
+      haircut: out.haircut,
+      fundAssets: l.fund,
+      insuranceFees: l.insuranceFees,
+      accounts: [...l.accounts.map((a) => line(a.id, a)), line(String(KEEPER), l.keeper[0])],
+    };
+    expect(mirror).to.deep.equal(chain);
+    expect([chain.badDebt, chain.haircut, chain.socialized]).to.deep.equal([55n * WAD, 35n * WAD, 20n * WAD]);
+    // Trader 2 (short 1) owes ⌈1 × 18.181818181818181819⌉ of social loss and no haircut; trader 4 both.
+    expect(chain.accounts[1]).to.match(/owed 18181818181818181819 haircut 0$/);
+    expect(chain.accounts[2]).to.match(/owed 1818181818181818182 haircut 35000000000000000000$/);
+  });
+});
+
+/**
  * A whole day through both: six accounts (three pairs, leverage up to 10x) and the 12 March 2020 replay. The engine
  * walks the path and records every keeper call; the contracts get the same calls at the same oracle prices. So
  * the waterfall is compared along a path; the keeper's timing is the engine's (chain.test.ts runs the project's
