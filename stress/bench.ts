@@ -4,6 +4,9 @@
 // 2-core machine, ≥ 200 of them also through the contracts with exact agreement. Of the chain paths, the first
 // STRESS_BENCH_KEEPER_PATHS run with the project's keeper deciding on its own, the rest replay the engine
 // keeper's calls in batches (ChainLab.replay). STRESS_BENCH_PATHS and STRESS_BENCH_CHAIN_PATHS change the counts.
+// The same paths then run with every market under each of STRESS_BENCH_POLICIES (default all three, as
+// `stress run --policies`), and STRESS_BENCH_HAIRCUT_CHAIN_PATHS of the haircut run are replayed on a haircut
+// deployment. The issue's target (targetMet) is judged on the deployed markets' run alone.
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
