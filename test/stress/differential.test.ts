@@ -165,6 +165,27 @@ async function accountLine(
   return `${i}: collateral ${collateral} size ${p.size} openNotional ${p.openNotional} owed ${p.socialLossOwed} haircut ${haircut}`;
 }
 
+/** An account as accountLine prints it on chain, from the engine's ledger. */
+function mirrorLine(l: Ledger, id: string, a: Ledger["accounts"][number]): string {
+  const cut = haircutOwed(l, a);
+  const collateral = id === String(KEEPER) ? "keeper" : a.collateral;
+  return `${id}: collateral ${collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(l, a) - cut} haircut ${cut}`;
+}
+
+/** The engine's side of the comparison: the outcome's sums, the fund and fees set aside, and the account lines. */
+function mirrorFigures(l: Ledger, out: Outcome, accounts: string[]): Figures {
+  return {
+    badDebt: out.badDebt,
+    fundPaid: out.fundPaid,
+    deleveraged: out.deleveraged,
+    socialized: out.socialized,
+    haircut: out.haircut,
+    fundAssets: l.fund,
+    insuranceFees: l.insuranceFees,
+    accounts,
+  };
+}
+
 function inMirror(s: Scenario, markets: EngineMarket[]): Figures {
   const holdings: Holding[] = [];
   const deposits = new Map(s.deposits);
@@ -210,20 +231,13 @@ function inMirror(s: Scenario, markets: EngineMarket[]): Figures {
   );
   // An ADL case opened: the keeper's next cycles deleverage in score order, as the chain side does.
   settleKeeper(l, out, 0);
-  const line = (id: string, a: Ledger["accounts"][number]): string =>
-    `${id}: collateral ${id === String(KEEPER) ? "keeper" : a.collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(l, a) - haircutOwed(l, a)} haircut ${haircutOwed(l, a)}`;
-  const accounts = l.accounts.map((a) => ({ id: Number(a.id), text: line(a.id, a) }));
-  accounts.push({ id: KEEPER, text: line(String(KEEPER), l.keeper[m]) });
-  return {
-    badDebt: out.badDebt,
-    fundPaid: out.fundPaid,
-    deleveraged: out.deleveraged,
-    socialized: out.socialized,
-    haircut: out.haircut,
-    fundAssets: l.fund,
-    insuranceFees: l.insuranceFees,
-    accounts: accounts.sort((a, b) => a.id - b.id).map((a) => a.text),
-  };
+  const accounts = l.accounts.map((a) => ({ id: Number(a.id), text: mirrorLine(l, a.id, a) }));
+  accounts.push({ id: KEEPER, text: mirrorLine(l, String(KEEPER), l.keeper[m]) });
+  return mirrorFigures(
+    l,
+    out,
+    accounts.sort((a, b) => a.id - b.id).map((a) => a.text),
+  );
 }
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -380,18 +394,10 @@ describe("stress engine against the contracts: thin winners' profit under haircu
     l.prices[0] = 1650n * WAD;
     liquidate(l, l.accounts[0], 1650n * WAD, out);
     settleKeeper(l, out, 0);
-    const line = (id: string, a: Ledger["accounts"][number]): string =>
-      `${id}: collateral ${id === String(KEEPER) ? "keeper" : a.collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(l, a) - haircutOwed(l, a)} haircut ${haircutOwed(l, a)}`;
-    const mirror: Figures = {
-      badDebt: out.badDebt,
-      fundPaid: out.fundPaid,
-      deleveraged: out.deleveraged,
-      socialized: out.socialized,
-      haircut: out.haircut,
-      fundAssets: l.fund,
-      insuranceFees: l.insuranceFees,
-      accounts: [...l.accounts.map((a) => line(a.id, a)), line(String(KEEPER), l.keeper[0])],
-    };
+    const mirror = mirrorFigures(l, out, [
+      ...l.accounts.map((a) => mirrorLine(l, a.id, a)),
+      mirrorLine(l, String(KEEPER), l.keeper[0]),
+    ]);
     expect(mirror).to.deep.equal(chain);
     expect([chain.badDebt, chain.haircut, chain.socialized]).to.deep.equal([55n * WAD, 35n * WAD, 20n * WAD]);
     // Trader 2 (short 1) owes ⌈1 × 18.181818181818181819⌉ of social loss and no haircut; trader 4 both.
@@ -465,16 +471,7 @@ describe("stress engine against the contracts along a replayed path", function (
       lines.push(`keeper ${m}: size ${k.size} openNotional ${k.openNotional} ${owed(k)}`),
     );
     return {
-      figures: {
-        badDebt: outcome.badDebt,
-        fundPaid: outcome.fundPaid,
-        deleveraged: outcome.deleveraged,
-        socialized: outcome.socialized,
-        haircut: outcome.haircut,
-        fundAssets: ledger.fund,
-        insuranceFees: ledger.insuranceFees,
-        accounts: lines,
-      },
+      figures: mirrorFigures(ledger, outcome, lines),
       log: outcome.log ?? [],
       settled: settled.map((a) => a.id),
     };
