@@ -4,12 +4,17 @@
 // 2-core machine, ≥ 200 of them also through the contracts with exact agreement. Of the chain paths, the first
 // STRESS_BENCH_KEEPER_PATHS run with the project's keeper deciding on its own, the rest replay the engine
 // keeper's calls in batches (ChainLab.replay). STRESS_BENCH_PATHS and STRESS_BENCH_CHAIN_PATHS change the counts.
+// The same paths then run with every market under each of STRESS_BENCH_POLICIES (default all three, as
+// `stress run --policies`), and STRESS_BENCH_HAIRCUT_CHAIN_PATHS of the haircut run are replayed on a haircut
+// deployment. The issue's target (targetMet) is judged on the deployed markets' run alone.
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 
 import { calibrate, DEFAULT_SETTINGS, marketModel } from "./lib/calibrate.js";
-import { openLedger } from "./lib/engine.js";
+import { hardhat } from "#sdk";
+
+import { LOSS_POLICIES, openLedger, type EngineMarket, type LossPolicy } from "./lib/engine.js";
 import { chainSubset, contractBacked, engineMarkets, START_PRICES, usd } from "./lib/lab.js";
 import { DEFAULT_POPULATION, generatePopulation } from "./lib/population.js";
 import { readAssets } from "./lib/run.js";
@@ -19,6 +24,17 @@ import { simulatePath } from "./lib/simulate.js";
 const PATHS = Number(process.env.STRESS_BENCH_PATHS ?? 10_000);
 const CHAIN_PATHS = Number(process.env.STRESS_BENCH_CHAIN_PATHS ?? 200);
 const KEEPER_PATHS = Number(process.env.STRESS_BENCH_KEEPER_PATHS ?? 1);
+/** Policies run side by side as `stress run --policies` does (default all three; "none" for none). */
+const POLICIES: LossPolicy[] = (process.env.STRESS_BENCH_POLICIES ?? LOSS_POLICIES.join(","))
+  .split(",")
+  .filter((x) => x !== "none" && x !== "")
+  .map((x) => {
+    if (!(LOSS_POLICIES as readonly string[]).includes(x))
+      throw new Error(`STRESS_BENCH_POLICIES: unknown policy "${x}"`);
+    return x as LossPolicy;
+  });
+/** Haircut paths through a haircut deployment (replayed), when "haircut" is among the policies; default CHAIN_PATHS. */
+const HAIRCUT_CHAIN_PATHS = Number(process.env.STRESS_BENCH_HAIRCUT_CHAIN_PATHS ?? CHAIN_PATHS);
 const tty = process.stderr.isTTY;
 /** One progress line, rewritten in place on a terminal. */
 const progress = (text: string): void => {
@@ -32,34 +48,47 @@ const calibration = calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 });
 const model = marketModel([assets[0], assets[1]], calibration, "garch-t");
 const markets = engineMarkets();
 const holdings = generatePopulation(DEFAULT_POPULATION, START_PRICES);
-const ledger = openLedger(markets, holdings, 250_000n * 1_000_000n);
 const order = markets.map((m) => model.assets.indexOf(m.symbol.slice(0, 3)));
 const start = model.assets.map((a) => (a === "BTC" ? 60_000 : 2_000));
 
-let simulateMs = 0;
-let engineMs = 0;
-let bankruptcies = 0;
-const badDebt: number[] = [];
-for (let i = 0; i < PATHS; i++) {
-  const t0 = performance.now();
-  const drawn = simulatePath(model, { seed: SEED, days: DAYS, startPrices: start }, i);
-  const t1 = performance.now();
-  const { outcome } = runPath(
-    ledger,
-    order.map((k) => drawn[k]),
-    DEFAULT_PATH_SETTINGS,
-  );
-  engineMs += performance.now() - t1;
-  simulateMs += t1 - t0;
-  bankruptcies += outcome.bankruptcies;
-  badDebt.push(usd(outcome.badDebt));
-  if ((i + 1) % 100 === 0 || i + 1 === PATHS) {
-    const s = (simulateMs + engineMs) / 1000;
-    progress(`engine: ${i + 1}/${PATHS} paths, ${s.toFixed(0)} s, ${((i + 1) / s).toFixed(1)} paths/s`);
+/** The Monte Carlo paths through the engine on `m`'s markets: times, bankruptcies and bad debt per path. */
+function engineRun(
+  label: string,
+  m: EngineMarket[],
+): { simulateMs: number; engineMs: number; bankruptcies: number; badDebt: number[] } {
+  const opened = openLedger(m, holdings, 250_000n * 1_000_000n);
+  const r = { simulateMs: 0, engineMs: 0, bankruptcies: 0, badDebt: [] as number[] };
+  for (let i = 0; i < PATHS; i++) {
+    const t0 = performance.now();
+    const drawn = simulatePath(model, { seed: SEED, days: DAYS, startPrices: start }, i);
+    const t1 = performance.now();
+    const { outcome } = runPath(
+      opened,
+      order.map((k) => drawn[k]),
+      DEFAULT_PATH_SETTINGS,
+    );
+    r.engineMs += performance.now() - t1;
+    r.simulateMs += t1 - t0;
+    r.bankruptcies += outcome.bankruptcies;
+    r.badDebt.push(usd(outcome.badDebt));
+    if ((i + 1) % 100 === 0 || i + 1 === PATHS) {
+      const sec = (r.simulateMs + r.engineMs) / 1000;
+      progress(
+        `engine (${label}): ${i + 1}/${PATHS} paths, ${sec.toFixed(0)} s, ${((i + 1) / sec).toFixed(1)} paths/s`,
+      );
+    }
   }
+  if (tty) process.stderr.write("\n");
+  return r;
 }
-if (tty) process.stderr.write("\n");
 
+const { simulateMs, engineMs, bankruptcies, badDebt } = engineRun("deployed", markets);
+// The side-by-side runs of `stress run --policies`: the same paths with every market under each policy.
+const byPolicy = POLICIES.map((policy) => ({
+  policy,
+  ...engineRun(policy, engineMarkets(hardhat, undefined, policy)),
+}));
+const haircutRun = byPolicy.find((r) => r.policy === "haircut");
 const totalS = (simulateMs + engineMs) / 1000;
 const chainStart = performance.now();
 const chain = await contractBacked(
@@ -80,6 +109,29 @@ const chain = await contractBacked(
   chainSubset(badDebt, CHAIN_PATHS),
 );
 if (tty) process.stderr.write("\n");
+const haircutStart = performance.now();
+const haircutChain =
+  haircutRun === undefined || HAIRCUT_CHAIN_PATHS === 0
+    ? undefined
+    : await contractBacked(
+        model,
+        engineMarkets(hardhat, undefined, "haircut"),
+        holdings,
+        {
+          seed: SEED,
+          horizonDays: DAYS,
+          fundUsd: 250_000,
+          keeperPaths: 0,
+          onProgress: (done, total) => {
+            const sec = (performance.now() - haircutStart) / 1000;
+            progress(`chain, haircut: ${done}/${total} paths, ${sec.toFixed(0)} s (set-up included)`);
+          },
+        },
+        DEFAULT_PATH_SETTINGS,
+        chainSubset(haircutRun.badDebt, HAIRCUT_CHAIN_PATHS),
+      );
+if (tty && haircutChain !== undefined) process.stderr.write("\n");
+const policySeconds = byPolicy.reduce((a, r) => a + (r.simulateMs + r.engineMs) / 1000, 0);
 const replayed = chain.rows.filter((r) => r.mode === "replay").length;
 const byMode = chain.secondsByMode ?? { keeper: 0, replay: 0 };
 const result = {
@@ -95,6 +147,10 @@ const result = {
     contracts: chain.pathsPerSecond,
     contractsReplayed: replayed / byMode.replay,
     contractsWithKeeper: (chain.paths - replayed) / byMode.keeper,
+    /** Each policy's side-by-side run (simulation included). */
+    policies: Object.fromEntries(byPolicy.map((r) => [r.policy, PATHS / ((r.simulateMs + r.engineMs) / 1000)])),
+    /** A `stress run` Monte Carlo with the side-by-side runs on: the deployed markets and every policy, per path. */
+    withPolicies: PATHS / (totalS + policySeconds),
   },
   bankruptcies,
   contractBacked: {
@@ -109,6 +165,18 @@ const result = {
     keeperPoints: chain.rows.reduce((n, r) => n + r.keeperPoints, 0),
     pointsLeftUndone: chain.rows.reduce((n, r) => n + r.pointsLeftUndone, 0),
   },
+  /** The haircut deployment's chain check (replays): seconds per path and agreement. */
+  contractBackedHaircut:
+    haircutChain === undefined
+      ? null
+      : {
+          paths: haircutChain.paths,
+          agreed: haircutChain.agreed,
+          largestDifferenceWei: haircutChain.largestDifference,
+          setupSeconds: haircutChain.setupSeconds,
+          seconds: haircutChain.seconds,
+          secondsPerPath: haircutChain.seconds / haircutChain.paths,
+        },
   targetMet: PATHS >= 10_000 && totalS <= 300,
   /** Issue 12 also asks for ≥ 200 of the paths through the contracts, every one agreeing to the wei. */
   contractTargetMet: chain.paths >= 200 && chain.agreed === chain.paths,
@@ -123,4 +191,11 @@ console.log(
     `${chain.pathsPerSecond.toFixed(3)} paths/s, ${chain.agreed} agree to the wei; ` +
     "wrote bench/results/stress.json",
 );
-if (chain.agreed < chain.paths) process.exitCode = 1;
+if (haircutChain !== undefined)
+  console.log(
+    `side by side (${POLICIES.join(", ")}): ${result.pathsPerSecond.withPolicies.toFixed(1)} paths/s with every policy on; ` +
+      `haircut on chain: ${haircutChain.agreed} of ${haircutChain.paths} agree to the wei, ` +
+      `${(haircutChain.seconds / haircutChain.paths).toFixed(1)} s per path`,
+  );
+if (chain.agreed < chain.paths || (haircutChain !== undefined && haircutChain.agreed < haircutChain.paths))
+  process.exitCode = 1;

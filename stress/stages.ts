@@ -7,7 +7,7 @@ import path from "node:path";
 import { DEFAULT_SETTINGS } from "./lib/calibrate.js";
 import { chartSpecs, renderSvg } from "./lib/charts.js";
 import { parseStressArgs, RUN_DEFAULTS, USAGE, type RunCliOptions } from "./lib/cli.js";
-import { engineMarkets, runLab } from "./lib/lab.js";
+import { engineMarkets, runLab, type LabReport } from "./lib/lab.js";
 import { labHtml, labJson, labMarkdown } from "./lib/lab-report.js";
 import { parsePathCsv } from "./lib/path-file.js";
 import { DEFAULT_POPULATION, parsePopulationCsv } from "./lib/population.js";
@@ -55,12 +55,14 @@ async function run(options: RunCliOptions): Promise<void> {
     keeperPaths: options.keeperPaths ?? RUN_DEFAULTS.keeperPaths,
     population,
     pathFile,
+    policies: options.policies,
     sensitivityPaths: 200,
     targetPerYear: 0.01,
     jointDays: 10_000,
     dataDir: options.data,
     onProgress: progress("paths"),
     onChainProgress: progress("paths on chain"),
+    onPolicyProgress: (policy, done, total) => progress(`paths under ${policy}`)(done, total),
   });
   await mkdir(options.out, { recursive: true });
   const files = ["report.md", "report.json", "report.html"].map((f) => path.join(options.out, f));
@@ -84,18 +86,24 @@ async function run(options: RunCliOptions): Promise<void> {
       ].join("\n"),
     );
   }
-  const chain = report.contractBacked;
+  checkChain("contract-backed", report.contractBacked, options);
+  if (report.contractBackedHaircut !== undefined)
+    checkChain("contract-backed under haircut", report.contractBackedHaircut, options);
+}
+
+/** Says how a chain check went; a path that disagrees with the engine fails the run (exit code 1). */
+function checkChain(what: string, chain: LabReport["contractBacked"], options: RunCliOptions): void {
   if ("skipped" in chain) {
-    if (options.chainPaths > 0) console.error(`stress: contract-backed paths not run: ${chain.skipped}`);
+    if (options.chainPaths > 0) console.error(`stress: ${what} paths not run: ${chain.skipped}`);
   } else if (chain.agreed < chain.paths) {
     console.error(
-      `stress: the engine and the contracts disagree on ${chain.paths - chain.agreed} of ${chain.paths} paths ` +
+      `stress: ${what}: the engine and the contracts disagree on ${chain.paths - chain.agreed} of ${chain.paths} paths ` +
         `(largest difference ${chain.largestDifference} wei); see "Contract-backed paths" in the report`,
     );
     process.exitCode = 1;
   } else if (!options.json) {
     console.log(
-      `contract-backed: ${chain.agreed} of ${chain.paths} paths agree to the wei (${chain.rows.filter((r) => r.mode === "keeper").length} with the project's keeper, the rest replayed), ${chain.pathsPerSecond.toFixed(3)} paths/s`,
+      `${what}: ${chain.agreed} of ${chain.paths} paths agree to the wei (${chain.rows.filter((r) => r.mode === "keeper").length} with the project's keeper, the rest replayed), ${chain.pathsPerSecond.toFixed(3)} paths/s`,
     );
   }
 }

@@ -102,6 +102,14 @@ export function deploySystem(): Promise<System> {
 }
 
 /**
+ * {@link deploySystem} with ETH-USD and BTC-USD listed under the given loss policies (LOSS_POLICY_*; a policy is fixed
+ * at listing): the stress engine's differential tests of each policy.
+ */
+export function deploySystemWithPolicies(eth: bigint, btc: bigint): Promise<System> {
+  return deploy(undefined, [eth, btc]);
+}
+
+/**
  * {@link deploySystem} with the default layers between the clearing house and the insurance fund: the clearing
  * house draws on a {DefaultLayers} with `layerParams`, whose second layer is the fund (deployed with the layers
  * as the account allowed to draw on it). Traders approve the layers too.
@@ -110,7 +118,10 @@ export function deploySystemWithLayers(layerParams: IDefaultLayers.ParamsStruct)
   return deploy(layerParams);
 }
 
-async function deploy(layerParams: IDefaultLayers.ParamsStruct | undefined): Promise<System> {
+async function deploy(
+  layerParams: IDefaultLayers.ParamsStruct | undefined,
+  [ethPolicy, btcPolicy]: [bigint, bigint] = [LOSS_POLICY_ADL, LOSS_POLICY_SOCIALIZED],
+): Promise<System> {
   const [admin, riskManager, pauser, treasury, ...traders] = await ethers.getSigners();
   const token = await ethers.deployContract("MockERC20", ["Mock USD", "mUSD", 6]);
   const adapter = await ethers.deployContract("ChainlinkOracleAdapter");
@@ -141,10 +152,12 @@ async function deploy(layerParams: IDefaultLayers.ParamsStruct | undefined): Pro
   await clearingHouse.grantRole(await clearingHouse.RISK_MANAGER_ROLE(), riskManager.address);
   await clearingHouse.grantRole(await clearingHouse.PAUSER_ROLE(), pauser.address);
   await clearingHouse.grantRole(await clearingHouse.TREASURY_ROLE(), treasury.address);
-  await clearingHouse.connect(riskManager).listMarket(marketParams(await ethFeed.getAddress()));
   await clearingHouse
     .connect(riskManager)
-    .listMarket(marketParams(await btcFeed.getAddress(), { lossPolicy: LOSS_POLICY_SOCIALIZED }));
+    .listMarket(marketParams(await ethFeed.getAddress(), { lossPolicy: ethPolicy }));
+  await clearingHouse
+    .connect(riskManager)
+    .listMarket(marketParams(await btcFeed.getAddress(), { lossPolicy: btcPolicy }));
   for (const trader of traders.slice(0, 8)) {
     await token.mint(trader.address, 1_000_000n * USD);
     await token.connect(trader).approve(await clearingHouse.getAddress(), ethers.MaxUint256);

@@ -3,14 +3,7 @@ import type { ContractTransactionReceipt } from "ethers";
 import { expect } from "chai";
 
 import type { ClearingHouse, InsuranceFund, MockAggregatorV3 } from "../../typechain-types/index.js";
-import {
-  BTC_MARKET,
-  ETH_MARKET,
-  FUND_COOLDOWN,
-  FUND_DRAW_WINDOW,
-  LOSS_POLICY_SOCIALIZED,
-  marketParams,
-} from "./fixture.js";
+import { BTC_MARKET, ETH_MARKET, FUND_COOLDOWN, FUND_DRAW_WINDOW, marketParams } from "./fixture.js";
 import type { System } from "./fixture.js";
 import { captureState } from "./trading.js";
 import type { DecodedEvent, StateSnapshot } from "./trading.js";
@@ -32,17 +25,16 @@ export async function setPrice(feed: MockAggregatorV3, price: bigint): Promise<v
 export async function quietMarkets(system: System, tradingFees: boolean): Promise<void> {
   const fees = tradingFees ? {} : { makerFeeRatio: 0n, takerFeeRatio: 0n };
   const { clearingHouse, riskManager } = system;
-  await clearingHouse
-    .connect(riskManager)
-    .updateMarketParams(ETH_MARKET, marketParams(await system.ethFeed.getAddress(), { maxFundingRate: 0n, ...fees }));
-  await clearingHouse.connect(riskManager).updateMarketParams(
-    BTC_MARKET,
-    marketParams(await system.btcFeed.getAddress(), {
-      maxFundingRate: 0n,
-      lossPolicy: LOSS_POLICY_SOCIALIZED,
-      ...fees,
-    }),
-  );
+  // Each market keeps the loss policy it was listed with (it cannot change).
+  for (const [market, feed] of [
+    [ETH_MARKET, system.ethFeed],
+    [BTC_MARKET, system.btcFeed],
+  ] as const) {
+    const { lossPolicy } = await clearingHouse.marketParams(market);
+    await clearingHouse
+      .connect(riskManager)
+      .updateMarketParams(market, marketParams(await feed.getAddress(), { maxFundingRate: 0n, lossPolicy, ...fees }));
+  }
 }
 
 /** `staker` deposits `amount` (token units) into the insurance fund. */

@@ -55,11 +55,13 @@ export interface PathFigures {
   fundDrawn: bigint;
   deleveraged: bigint;
   socialized: bigint;
+  /** Taken from winners' profit in haircut markets (BadDebtResolved.haircut). */
+  haircut: bigint;
   /** Every account's equity at the end (the keeper's last), 18 decimals. */
   equities: bigint[];
 }
 
-export const FIGURE_KEYS = ["badDebt", "fundPaid", "fundDrawn", "deleveraged", "socialized"] as const;
+export const FIGURE_KEYS = ["badDebt", "fundPaid", "fundDrawn", "deleveraged", "socialized", "haircut"] as const;
 
 /** The engine's figures of a path run on a ledger opened with {@link ChainLab.ids}. */
 export function engineFigures(outcome: Outcome, ledger: Ledger): PathFigures {
@@ -71,6 +73,7 @@ export function engineFigures(outcome: Outcome, ledger: Ledger): PathFigures {
     fundDrawn: outcome.fundDrawn,
     deleveraged: outcome.deleveraged,
     socialized: outcome.socialized,
+    haircut: outcome.haircut,
     equities: [...ledger.accounts.map((a) => health(ledger, a, ledger.prices[a.market]).equity), keeper],
   };
 }
@@ -107,12 +110,19 @@ export interface ChainOptions {
   minShortfallBps: number;
 }
 
-/** Gas limits with headroom over what these calls use on this system. */
-const GAS = { mint: 120_000n, approve: 80_000n, depositFor: 150_000n, stake: 300_000n, fill: 600_000n } as const;
+/**
+ * Gas limits with headroom over what these calls use on this system (a haircut market's first fill writes both
+ * sides' entry books and cost bases: 670,489 gas measured).
+ */
+const GAS = { mint: 120_000n, approve: 80_000n, depositFor: 150_000n, stake: 300_000n, fill: 1_000_000n } as const;
 const ETH_FOR_GAS = 10n ** 21n;
 const MAX_CYCLES = 500;
-/** Calls per forwarded batch, and its gas: room for 40 calls of up to 350,000 gas, under the 2^24 cap per transaction. */
+/**
+ * Calls per forwarded batch, and its gas: room for 40 calls of up to 350,000 gas, under the 2^24 cap per transaction;
+ * 20 when a market is under "haircut", whose liquidations move the entry books and a charge costs ~650,000.
+ */
 const BATCH_CALLS = 40;
+const HAIRCUT_BATCH_CALLS = 20;
 const BATCH_GAS = 16_000_000n;
 
 /**
@@ -203,7 +213,16 @@ export async function openChainLab(
       ...[...wallets.values()].map((w) => w.address),
     ])
       await setupProvider.send("hardhat_setBalance", [address, toQuantity(ETH_FOR_GAS)]);
-    const deployed = await deployBackstop(deployer, hardhat, { dir });
+    // The local parameters with each market under the engine's loss policy (the side-by-side runs list them all
+    // under one policy; a policy is fixed at listing, so a deployment per policy).
+    const params = {
+      ...hardhat,
+      markets: hardhat.markets.map((m) => ({
+        ...m,
+        lossPolicy: markets.find((e) => e.symbol === m.symbol)?.lossPolicy ?? m.lossPolicy,
+      })),
+    };
+    const deployed = await deployBackstop(deployer, params, { dir });
     if (deployed.path === undefined) throw new Error("deploy: no deployment file written");
     const { clearingHouse, collateralToken: token, insuranceFund: fund } = deployed.contracts;
     const ch = await clearingHouse.getAddress();
@@ -298,6 +317,7 @@ export async function openChainLab(
       { KEEPER_PRIVATE_KEYS: keeperWallet.privateKey },
     );
     const ethereum = connection.provider;
+    const batchCalls = markets.some((m) => m.lossPolicy === "haircut") ? HAIRCUT_BATCH_CALLS : BATCH_CALLS;
     await ethereum.request({ method: "hardhat_impersonateAccount", params: [deployer.address] });
     const feedAddresses = await Promise.all(deployed.contracts.feeds.map((f) => f.getAddress()));
     const ch_ = clearingHouse.interface;
@@ -323,7 +343,7 @@ export async function openChainLab(
       receiptsOnly: boolean,
     ): Promise<PathFigures & { rows: AccountRow[] }> => {
       const rows = await deployed.contracts.lens.healthOf([...traders, keeper]);
-      let receipts: { shortfall: bigint; fundPaid: bigint; deleveraged: bigint; socialized: bigint }[];
+      let receipts: { shortfall: bigint; fundPaid: bigint; deleveraged: bigint; socialized: bigint; haircut: bigint }[];
       let fundDrawn: bigint;
       if (receiptsOnly) {
         const [resolved, drawn] = await Promise.all([
@@ -344,6 +364,7 @@ export async function openChainLab(
         fundDrawn,
         deleveraged: sum(receipts.map((r) => r.deleveraged)),
         socialized: sum(receipts.map((r) => r.socialized)),
+        haircut: sum(receipts.map((r) => r.haircut)),
         equities: rows.map((r) => r.equity),
       };
     };
@@ -386,7 +407,7 @@ export async function openChainLab(
           while (next < p.actions) {
             // A batch ends before a timeout call: the engine's keeper moved the clock past the case's timeout first.
             let end = next + 1;
-            while (end < p.actions && end - next < BATCH_CALLS && log[end].kind !== "timeout") end++;
+            while (end < p.actions && end - next < batchCalls && log[end].kind !== "timeout") end++;
             if (log[next].kind === "timeout")
               await ethereum.request({ method: "evm_increaseTime", params: [Number(hardhat.deleverageTimeout) + 1] });
             const calls = log.slice(next, end).map((a) => encodeAction(ch_, a, forwarder));

@@ -2,7 +2,7 @@
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 
-import type { LabReport } from "./lab.js";
+import { usd, type LabReport } from "./lab.js";
 
 /** Renders a Vega-Lite spec to an SVG string. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -17,7 +17,45 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 const WIDTH = 520;
 const HEIGHT = 260;
 
-/** The four charts of report.html, as Vega-Lite specs built from the report's numbers only. */
+/**
+ * The loss policies side by side: P(taken from traders > x) per policy over a grid to the largest amount any took,
+ * from the exact per-path amounts of the report (none without `--policies`).
+ */
+function policyChart(r: LabReport): { file: string; title: string; spec: TopLevelSpec }[] {
+  if (r.policies.length === 0) return [];
+  const taken = r.policies.map((p) => ({ policy: p.policy, usd: p.takenExact.map((x) => usd(BigInt(x))) }));
+  const max = Math.max(0, ...taken.flatMap((p) => p.usd));
+  const grid = Array.from({ length: 41 }, (_, i) => (max * i) / 40);
+  return [
+    {
+      file: "policies.svg",
+      title: "Loss policies side by side: probability that a path takes more than x from traders (same paths)",
+      spec: {
+        width: WIDTH,
+        height: HEIGHT,
+        data: {
+          values: taken.flatMap((p) =>
+            grid.map((x) => ({
+              x,
+              probability: p.usd.filter((v) => v > x).length / p.usd.length,
+              policy: p.policy,
+            })),
+          ),
+        },
+        mark: { type: "line", point: true },
+        encoding: {
+          x: { field: "x", type: "quantitative", title: "taken from traders per path, x (USD)" },
+          y: { field: "probability", type: "quantitative", title: "P(taken > x)", axis: { format: ".2%" } },
+          color: { field: "policy", type: "nominal", title: null },
+          // Policies that took the same amounts draw the same line: dashes keep each visible.
+          strokeDash: { field: "policy", type: "nominal", title: null },
+        },
+      },
+    },
+  ];
+}
+
+/** The charts of report.html, as Vega-Lite specs built from the report's numbers only. */
 export function chartSpecs(r: LabReport): { file: string; title: string; spec: TopLevelSpec }[] {
   const positive = r.rows.filter((x) => x.badDebt > 0).map((x) => ({ badDebt: x.badDebt }));
   const lines = [
@@ -103,5 +141,6 @@ export function chartSpecs(r: LabReport): { file: string; title: string; spec: T
         },
       },
     },
+    ...policyChart(r),
   ];
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 import { DEFAULT_SETTINGS } from "./calibrate.js";
+import { LOSS_POLICIES, type LossPolicy } from "./engine.js";
 
 export const RUN_DEFAULTS = {
   paths: 2000,
@@ -14,12 +15,14 @@ export const RUN_DEFAULTS = {
   chainPaths: 2,
   /** Of the chain paths, how many the project's keeper runs on its own (the rest replay the engine's calls). */
   keeperPaths: 1,
+  /** Every policy side by side: the comparison is the point of the table, and it costs one engine run each. */
+  policies: LOSS_POLICIES,
 } as const;
 
 export const USAGE = `usage: npm run stress -- calibrate [--json] [--out DIR] [--data DIR] [--threshold Q] [--seed N]
        npm run stress -- run [--paths N] [--seed S] [--accounts N] [--fund USD] [--horizon-days D]
                              [--latency-blocks B] [--chain-paths N] [--keeper-paths K] [--population FILE]
-                             [--path FILE] [--json]
+                             [--path FILE] [--policies LIST] [--json]
                              [--out DIR] [--data DIR]
 
 The stress lab sizes the insurance fund from fat-tailed price paths (issue 12).
@@ -50,7 +53,10 @@ run:
                      ${RUN_DEFAULTS.keeperPaths}; up to minutes each); the others replay the engine keeper's calls in batches
                      and check after each point that the project's keeper would find nothing left (seconds each)
   --population FILE  CSV account,market,side,size,entry_price,collateral instead of the generated population
-  --path FILE        CSV day,market,open,high,low,close: one more scenario, rescaled to the start prices`;
+  --path FILE        CSV day,market,open,high,low,close: one more scenario, rescaled to the start prices
+  --policies LIST    loss policies to run the same Monte Carlo paths under side by side, every market listed under
+                     each: a comma-separated subset of ${LOSS_POLICIES.join(",")}, or none (default ${RUN_DEFAULTS.policies.join(",")});
+                     with haircut, the chain check also runs on a haircut deployment`;
 
 export const STAGES = ["calibrate", "run"];
 
@@ -81,6 +87,8 @@ export interface RunCliOptions {
   keeperPaths?: number;
   population?: string;
   path?: string;
+  /** Policies of the side-by-side table, in the order given (empty: none). */
+  policies: readonly LossPolicy[];
 }
 
 export type Options = CalibrateOptions | RunCliOptions;
@@ -92,6 +100,20 @@ function integer(text: string | undefined, fallback: number, flag: string, min: 
     throw new Error(`--${flag} "${text}" is not an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/** `--policies`: "none", or distinct names from LOSS_POLICIES separated by commas. */
+function policyList(text: string): LossPolicy[] {
+  if (text.trim() === "none") return [];
+  const names = text.split(",").map((x) => x.trim());
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (!(LOSS_POLICIES as readonly string[]).includes(name))
+      throw new Error(`--policies "${text}": "${name}" is not one of ${LOSS_POLICIES.join(", ")} (or none alone)`);
+    if (seen.has(name)) throw new Error(`--policies "${text}": "${name}" is listed twice`);
+    seen.add(name);
+  }
+  return names as LossPolicy[];
 }
 
 /**
@@ -119,6 +141,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
       "keeper-paths": { type: "string" },
       population: { type: "string" },
       path: { type: "string" },
+      policies: { type: "string" },
     },
   });
   if (values.help) return "help";
@@ -137,6 +160,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
     "keeper-paths",
     "population",
     "path",
+    "policies",
   ] as const;
   if (stage === "calibrate") {
     const misplaced = runOnly.find((k) => values[k] !== undefined);
@@ -162,6 +186,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
     horizonDays: integer(values["horizon-days"], RUN_DEFAULTS.horizonDays, "horizon-days", 1, 365),
     latencyBlocks: integer(values["latency-blocks"], RUN_DEFAULTS.latencyBlocks, "latency-blocks", 0, 7200),
     chainPaths: integer(values["chain-paths"], RUN_DEFAULTS.chainPaths, "chain-paths", 0, 10_000),
+    policies: values.policies === undefined ? RUN_DEFAULTS.policies : policyList(values.policies),
   };
   if (values["keeper-paths"] !== undefined)
     options.keeperPaths = integer(values["keeper-paths"], RUN_DEFAULTS.keeperPaths, "keeper-paths", 0, 10_000);

@@ -2,7 +2,7 @@
 // in bigint and to the wei. Margin and position math come from sdk/math (mirrors of PositionMath and
 // LedgerLib.health); the waterfall steps below mirror contracts/libraries/LiquidationLogic.sol after
 // issue 9 (no reward on a bankrupt account, the deficit charged before the hand-over, the fund paying
-// deficits only). Each function names the Solidity function it mirrors.
+// deficits only) and issue 10's policy "haircut" (haircut.ts). Each function names the Solidity function it mirrors.
 import {
   abs,
   adlScore,
@@ -21,15 +21,29 @@ import {
   hardhat,
 } from "#sdk";
 
+import {
+  chargeHaircut,
+  costBasis,
+  haircutOwed as owedOnSide,
+  newSide,
+  settleHaircut,
+  snapHaircut,
+  winnersProfit,
+  type HaircutSide,
+} from "./haircut.js";
 import type { Holding, MarketSymbol } from "./population.js";
 
 /** LiquidationLogic.MIN_REMAINING_NOTIONAL: a partial liquidation leaving less closes everything. */
 export const MIN_REMAINING_NOTIONAL = 10n * WAD;
 
+/** The contracts' loss policies (sdk LossPolicyName). */
+export type LossPolicy = "adl" | "socialized" | "haircut";
+export const LOSS_POLICIES: readonly LossPolicy[] = ["adl", "socialized", "haircut"];
+
 /** What the engine needs of a market: its loss policy and risk parameters (sdk/deploy/networks/local.ts). */
 export interface EngineMarket {
   symbol: MarketSymbol;
-  lossPolicy: "adl" | "socialized";
+  lossPolicy: LossPolicy;
   maintenanceMarginRatio: bigint;
   liquidationDiscount: bigint;
   liquidationFeeRatio: bigint;
@@ -46,6 +60,10 @@ export interface Account {
   size: bigint;
   openNotional: bigint;
   lastSocialLossIndex: bigint;
+  /** Haircut markets: the position's snapshot (HaircutSnapshot: Σ f·P, Σ f of its bucket, the side's charge count). */
+  haircutPrice: bigint;
+  haircutRate: bigint;
+  haircutCharges: number;
 }
 
 /** Ledger state of a run: accounts, per-market open interest and social-loss indexes, fees set aside, the fund. */
@@ -66,6 +84,8 @@ export interface Ledger {
   prices: bigint[];
   /** Open deleverage cases by account id (LedgerLib.deleverageCases). */
   cases: Map<string, DeleverageCase>;
+  /** Haircut state per market, [0] long side, [1] short side (Ledger.haircutSides); unused in other markets. */
+  haircut: HaircutSide[][];
 }
 
 /** An open ADL case: opened by `liquidate`, closed by the last `autoDeleverage` step or `socializeAfterTimeout`. */
@@ -88,10 +108,16 @@ export interface Outcome {
   fundDrawn: bigint;
   deleveraged: bigint;
   socialized: bigint;
+  /** Taken from the other side's winners in haircut markets (BadDebtResolved.haircut). */
+  haircut: bigint;
   liquidations: number;
   bankruptcies: number;
   adlSteps: number;
   socializations: number;
+  /** Haircut charges (ProfitHaircut events). */
+  haircuts: number;
+  /** Accounts whose position an ADL step cut, each once (the keeper's id included when it was one). */
+  adlCounterparties: string[];
   /** Each bankrupt account's deficit, for Cover-1 and Cover-2. */
   deficits: { account: string; deficit: bigint }[];
   /** When present, every call the keeper makes, in order, for replaying the path on the contracts. */
@@ -114,10 +140,13 @@ export function emptyOutcome(): Outcome {
     fundDrawn: 0n,
     deleveraged: 0n,
     socialized: 0n,
+    haircut: 0n,
     liquidations: 0,
     bankruptcies: 0,
     adlSteps: 0,
     socializations: 0,
+    haircuts: 0,
+    adlCounterparties: [],
     deficits: [],
   };
 }
@@ -206,6 +235,7 @@ export function openLedger(
     fund: fundUsd,
     prices: markets.map((m) => holdings.find((h) => h.market === m.symbol)?.entryPrice ?? 0n),
     cases: new Map(),
+    haircut: markets.map(() => [newSide(), newSide()]),
   };
   const byId = new Map<string, Account>();
   for (const h of holdings) {
@@ -233,7 +263,17 @@ export function openLedger(
 }
 
 function account(id: string, market: number, collateral: bigint): Account {
-  return { id, market, collateral, size: 0n, openNotional: 0n, lastSocialLossIndex: 0n };
+  return {
+    id,
+    market,
+    collateral,
+    size: 0n,
+    openNotional: 0n,
+    lastSocialLossIndex: 0n,
+    haircutPrice: 0n,
+    haircutRate: 0n,
+    haircutCharges: 0,
+  };
 }
 
 /** Deep copy, so one opened population serves every path. */
@@ -248,20 +288,42 @@ export function cloneLedger(l: Ledger): Ledger {
     shortSocialLossIndex: [...l.shortSocialLossIndex],
     prices: [...l.prices],
     cases: new Map([...l.cases].map(([id, c]) => [id, { ...c }])),
+    haircut: l.haircut.map((sides) => sides.map((s) => ({ charges: [...s.charges], debt: s.debt }))),
   };
 }
 
 const sideIndex = (l: Ledger, market: number, size: bigint): bigint =>
   size > 0n ? l.longSocialLossIndex[market] : l.shortSocialLossIndex[market];
 
-/** Social loss the account owes and has not settled (LedgerLib.settle; funding is not modelled). */
-export function pendingCharges(l: Ledger, a: Account): bigint {
-  return a.size === 0n ? 0n : socialLossOwed(a.size, a.lastSocialLossIndex, sideIndex(l, a.market, a.size));
+const isHaircut = (l: Ledger, market: number): boolean => l.markets[market].lossPolicy === "haircut";
+const haircutSide = (l: Ledger, a: Account): HaircutSide => l.haircut[a.market][a.size > 0n ? 0 : 1];
+
+/** Profit haircut the position owes and has not settled (AllocationLogic.owed); 0 outside haircut markets. */
+export function haircutOwed(l: Ledger, a: Account): bigint {
+  return a.size === 0n || !isHaircut(l, a.market) ? 0n : owedOnSide(haircutSide(l, a), a);
 }
 
-/** LedgerLib.settle: charges the social loss owed to collateral. */
+/** Social loss and profit haircut the account owes and has not settled (LedgerLib.health; funding is not modelled). */
+export function pendingCharges(l: Ledger, a: Account): bigint {
+  if (a.size === 0n) return 0n;
+  return socialLossOwed(a.size, a.lastSocialLossIndex, sideIndex(l, a.market, a.size)) + haircutOwed(l, a);
+}
+
+/** Whether a loss has been charged in the market (social-loss index or a haircut): the float screen does not model it. */
+export function lossCharged(l: Ledger, market: number): boolean {
+  const [long, short] = l.haircut[market];
+  return (
+    l.longSocialLossIndex[market] !== 0n ||
+    l.shortSocialLossIndex[market] !== 0n ||
+    long.charges.length > 0 ||
+    short.charges.length > 0
+  );
+}
+
+/** LedgerLib.settle: charges the profit haircut (haircut markets) and then the social loss owed to collateral. */
 export function settle(l: Ledger, a: Account): void {
   if (a.size === 0n) return;
+  if (isHaircut(l, a.market)) a.collateral -= settleHaircut(haircutSide(l, a), a);
   const index = sideIndex(l, a.market, a.size);
   a.collateral -= socialLossOwed(a.size, a.lastSocialLossIndex, index);
   a.lastSocialLossIndex = index;
@@ -284,6 +346,8 @@ export function applyFill(l: Ledger, a: Account, sizeDelta: bigint, notional: bi
   a.openNotional = r.openNotional;
   if (r.size !== 0n && (before === 0n || before > 0n !== r.size > 0n))
     a.lastSocialLossIndex = sideIndex(l, a.market, r.size);
+  // AllocationLogic.afterFill: the snapshot follows the position's (possibly new) side and entry bucket.
+  if (isHaircut(l, a.market)) snapHaircut(haircutSide(l, a), a);
   a.collateral += r.realizedPnl - fee;
   const m = a.market;
   if (before > 0n) l.longOpenInterest[m] -= before;
@@ -365,9 +429,24 @@ function socialize(l: Ledger, market: number, longSide: boolean, amount: bigint)
 }
 
 /**
+ * LiquidationLogic._haircut: HaircutLib.charge on the side opposite to `a`'s position at `price`, as the side stands
+ * (the keeper's own position on it included). Returns what the winners' profit took of `amount`.
+ */
+function haircut(l: Ledger, a: Account, amount: bigint, price: bigint): bigint {
+  const longSide = a.size < 0n;
+  const positions = [...l.accounts, ...l.keeper].filter(
+    (p) => p.market === a.market && p.size !== 0n && p.size > 0n === longSide,
+  );
+  const oi = longSide ? l.longOpenInterest[a.market] : l.shortOpenInterest[a.market];
+  const all = [...l.accounts, ...l.keeper].filter((p) => p.market === a.market);
+  const profit = winnersProfit(positions, longSide, price, oi, costBasis(all, longSide));
+  return chargeHaircut(l.haircut[a.market][longSide ? 0 : 1], longSide, amount, price, profit);
+}
+
+/**
  * LiquidationLogic._realizeDeficit then _handOver (together _takeOver): the deficit the whole hand-over at the
- * oracle will leave, paid by the fund and then socialized over the opposite side as it stands, before the
- * position moves. `deleveraged` is what ADL steps already covered in an open case (part of the shortfall).
+ * oracle will leave, paid by the fund and then, in a haircut market, by the opposite side's winners, and the rest
+ * socialized over the opposite side as it stands, before the position moves. `deleveraged` is what ADL steps already covered in an open case (part of the shortfall).
  */
 function takeOver(l: Ledger, a: Account, price: bigint, out: Outcome, deleveraged: bigint): void {
   settle(l, a);
@@ -378,10 +457,17 @@ function takeOver(l: Ledger, a: Account, price: bigint, out: Outcome, deleverage
   a.collateral += paid;
   const remainder = deficit - paid;
   if (remainder !== 0n) {
-    socialize(l, a.market, a.size < 0n, remainder);
+    const cut = isHaircut(l, a.market) ? haircut(l, a, remainder, price) : 0n;
+    if (cut > 0n) {
+      out.haircut += cut;
+      out.haircuts += 1;
+    }
+    if (remainder > cut) {
+      socialize(l, a.market, a.size < 0n, remainder - cut);
+      out.socialized += remainder - cut;
+      out.socializations += 1;
+    }
     a.collateral += remainder;
-    out.socialized += remainder;
-    out.socializations += 1;
   }
   out.fundPaid += paid;
   recordDeficit(out, a.id, deficit + deleveraged);
@@ -495,6 +581,7 @@ export function autoDeleverage(
   applyFill(l, c, -delta, notional, 0n);
   open.deleveraged += loss;
   out.deleveraged += loss;
+  if (!out.adlCounterparties.includes(c.id)) out.adlCounterparties.push(c.id);
   out.adlSteps += 1;
   out.log?.push({ kind: "adl", account: a.id, market: m, price, counterparty: c.id });
   if (a.size === 0n) {

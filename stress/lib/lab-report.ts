@@ -1,5 +1,5 @@
 // The run stage's report: report.json (everything, for machines), report.md and report.html (for people).
-import type { LabReport } from "./lab.js";
+import { LOW_LEVERAGE, type ContractReport, type LabReport } from "./lab.js";
 
 const money = (x: number): string =>
   `${x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} USD`;
@@ -10,12 +10,17 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
  * contract-backed paths is wall time: it stays in report.md and report.html (and bench/results/stress.json).
  */
 export function labJson(r: LabReport): string {
-  const c = r.contractBacked;
-  const timeless =
+  const timeless = (c: ContractReport | { skipped: string }): object =>
     "skipped" in c
       ? c
       : { ...c, setupSeconds: undefined, seconds: undefined, pathsPerSecond: undefined, secondsByMode: undefined };
-  return `${JSON.stringify({ ...r, contractBacked: timeless }, null, 2)}\n`;
+  const h = r.contractBackedHaircut;
+  const out = {
+    ...r,
+    contractBacked: timeless(r.contractBacked),
+    ...(h === undefined ? {} : { contractBackedHaircut: timeless(h) }),
+  };
+  return `${JSON.stringify(out, null, 2)}\n`;
 }
 
 function table(head: string[], rows: string[][]): string[] {
@@ -82,6 +87,7 @@ export function labMarkdown(r: LabReport): string {
       ],
     ),
     "",
+    ...policySection(r),
     "## Fund size",
     "",
     `- For at most ${pct(f.targetPerYear)} per year of a deficit reaching the loss policy (${pct(f.targetPerPath)} per ${s.horizonDays}-day path): ${money(f.fundForTarget)}.`,
@@ -145,7 +151,10 @@ export function labMarkdown(r: LabReport): string {
       ]),
     ),
     "",
-    ...contractSection(r),
+    ...contractSection("## Contract-backed paths", r.contractBacked),
+    ...(r.contractBackedHaircut === undefined
+      ? []
+      : ["", ...contractSection("## Contract-backed paths, every market under haircut", r.contractBackedHaircut)]),
     "",
     "## Model simplifications",
     "",
@@ -161,10 +170,48 @@ function difference(wei: string): string {
   return d === 0n ? "0" : d < 10n ** 16n ? `${wei} wei (18 decimals)` : money(Number(d / 10n ** 12n) / 1e6);
 }
 
-/** The contract-backed paths: engine against chain per path, and the largest difference. */
-function contractSection(r: LabReport): string[] {
-  const c = r.contractBacked;
-  const head = "## Contract-backed paths";
+/** The same paths under each loss policy: what reaches traders, how, and the overshoot (computed, 0 by rule). */
+function policySection(r: LabReport): string[] {
+  if (r.policies.length === 0) return [];
+  return [
+    "## Loss policies side by side",
+    "",
+    `The same ${r.settings.paths} Monte Carlo paths (same seed, population and fund) with every market listed under each ` +
+      "policy in turn. Taken from traders: ADL + socialized + haircut per path, from the receipts. Positions cut by ADL " +
+      `count each account once per path; "makers or ≤ ${LOW_LEVERAGE}x" are the market makers (who hold the book's net, ` +
+      `as a hedged desk would) and traders who opened at ${LOW_LEVERAGE}x or less. Overshoot = taken − (bad debt − fund ` +
+      "paid), summed over the paths, in wei: 0 when every receipt balances.",
+    "",
+    ...table(
+      [
+        "policy",
+        "P(traders hit)",
+        "taken: mean",
+        "VaR 99%",
+        "ES 99%",
+        "max",
+        "positions cut by ADL",
+        `of them makers or ≤ ${LOW_LEVERAGE}x`,
+        "overshoot (wei)",
+      ],
+      r.policies.map((x) => [
+        x.policy,
+        pct(x.probabilityHit),
+        money(x.taken.mean),
+        money(x.taken.var99),
+        money(x.taken.es99),
+        money(x.taken.max),
+        String(x.adlPositions),
+        String(x.adlLowLeverage),
+        x.overshootWei,
+      ]),
+    ),
+    "",
+  ];
+}
+
+/** A chain check: engine against chain per path, and the largest difference. */
+function contractSection(head: string, c: ContractReport | { skipped: string }): string[] {
   if ("skipped" in c) return [head, "", `Not run: ${c.skipped}.`];
   const usdOf = (wad: string): string => money(Number(BigInt(wad) / 10n ** 12n) / 1e6);
   const drawn = (units: string): string => money(Number(units) / 1e6);
@@ -177,7 +224,7 @@ function contractSection(r: LabReport): string[] {
       "project's keeper (`#keeper`, one signer) runs there until idle; on a *replay* path the engine keeper's calls " +
       "are sent as they are, in batches through a forwarder contract, and after each point the accounts near " +
       "maintenance are read to check that the project's keeper would find nothing left. Amounts from the receipts. " +
-      `**${c.agreed} of ${c.paths} agree to the wei** (bad debt, fund paid and drawn, ADL, socialized, and every ` +
+      `**${c.agreed} of ${c.paths} agree to the wei** (bad debt, fund paid and drawn, ADL, socialized, haircut, and every ` +
       `account's final equity); largest difference ${difference(c.largestDifference)}. ` +
       `Speed: ${c.pathsPerSecond.toFixed(3)} paths/s on chain (set-up ${c.setupSeconds.toFixed(1)} s, not counted).`,
     "",
@@ -190,6 +237,7 @@ function contractSection(r: LabReport): string[] {
         "fund drawn engine / chain",
         "ADL engine / chain",
         "socialized engine / chain",
+        "haircut engine / chain",
         "agree",
       ],
       c.rows.map((x) => [
@@ -200,6 +248,7 @@ function contractSection(r: LabReport): string[] {
         `${drawn(x.engine.fundDrawn)} / ${drawn(x.chain.fundDrawn)}`,
         `${usdOf(x.engine.deleveraged)} / ${usdOf(x.chain.deleveraged)}`,
         `${usdOf(x.engine.socialized)} / ${usdOf(x.chain.socialized)}`,
+        `${usdOf(x.engine.haircut)} / ${usdOf(x.chain.haircut)}`,
         x.largestDifference !== "0"
           ? `no: up to ${difference(x.largestDifference)}, ${x.equitiesDiffering} equities differ`
           : x.pointsLeftUndone > 0

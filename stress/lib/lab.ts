@@ -1,10 +1,20 @@
 // The `run` stage: population, Monte Carlo and scenario paths through the engine, risk figures, fund sizing.
-import { hardhat, LOCAL_BTC_PRICE, LOCAL_ETH_PRICE, SCALE, WAD, type NetworkParams } from "#sdk";
+import {
+  abs,
+  hardhat,
+  LOCAL_BTC_PRICE,
+  LOCAL_ETH_PRICE,
+  overshoot,
+  SCALE,
+  takenFromTraders,
+  WAD,
+  type NetworkParams,
+} from "#sdk";
 
 import { calibrate, DEFAULT_SETTINGS, marketModel, type BacktestRow } from "./calibrate.js";
 import { logReturns, type OhlcDay } from "./data.js";
 import { engineFigures, FIGURE_KEYS, openChainLab, type PathFigures } from "./chain.js";
-import { openingFills, openLedger, type EngineMarket, type Outcome } from "./engine.js";
+import { openingFills, openLedger, type EngineMarket, type LossPolicy, type Outcome } from "./engine.js";
 import { ascending } from "./moments.js";
 import {
   concentration,
@@ -19,15 +29,16 @@ import { readAssets } from "./run.js";
 import { DEFAULT_PATH_SETTINGS, runPath, type PathSettings } from "./scenario.js";
 import { simulatePath, type AssetPath, type MarketModel } from "./simulate.js";
 
-/** The deployed markets (sdk/deploy/networks/local.ts) as the engine sees them, in market-id order. */
-export function engineMarkets(params: NetworkParams = hardhat, mmr?: bigint): EngineMarket[] {
+/**
+ * The deployed markets (sdk/deploy/networks/local.ts) as the engine sees them, in market-id order; with `policy`,
+ * every market listed under that loss policy instead of its own (the side-by-side runs of `--policies`).
+ */
+export function engineMarkets(params: NetworkParams = hardhat, mmr?: bigint, policy?: LossPolicy): EngineMarket[] {
   return params.markets.map((m) => {
     if (m.symbol !== "ETH-USD" && m.symbol !== "BTC-USD") throw new Error(`market ${m.symbol} is not modelled`);
-    // The engine mirrors the ADL and socialized waterfalls only (issue 10's haircut is not modelled yet).
-    if (m.lossPolicy === "haircut") throw new Error(`market ${m.symbol}: loss policy haircut is not modelled`);
     return {
       symbol: m.symbol,
-      lossPolicy: m.lossPolicy,
+      lossPolicy: policy ?? m.lossPolicy,
       maintenanceMarginRatio: mmr ?? BigInt(m.risk.maintenanceMarginRatio),
       liquidationDiscount: BigInt(m.risk.liquidationDiscount),
       liquidationFeeRatio: BigInt(m.risk.liquidationFeeRatio),
@@ -59,11 +70,17 @@ export interface RunOptions {
   keeperPaths?: number;
   /** Target probability per year that a deficit reaches the loss policy. */
   targetPerYear: number;
+  /**
+   * Loss policies to run the same Monte Carlo paths under side by side, every market listed under each in turn
+   * (none: no side-by-side table). With "haircut", the chain check also runs on a haircut deployment.
+   */
+  policies?: readonly LossPolicy[];
   /** Simulated days the 99.9% move is read from (10,000 in the CLI). */
   jointDays: number;
   dataDir: string;
   onProgress?: (done: number, total: number) => void;
   onChainProgress?: (done: number, total: number) => void;
+  onPolicyProgress?: (policy: LossPolicy, done: number, total: number) => void;
 }
 
 /** USD float of a wad amount, for statistics (the exact wei stay in the outcomes). */
@@ -160,6 +177,32 @@ function toMarketOrder(markets: readonly EngineMarket[], model: MarketModel, pat
   });
 }
 
+/** Monte Carlo path `i` of the run's seed, in the engine's market order (the same path under every policy). */
+export function monteCarloPath(
+  model: MarketModel,
+  markets: readonly EngineMarket[],
+  o: Pick<RunOptions, "seed" | "horizonDays">,
+  i: number,
+  start: number[] = startPricesFor(model),
+): AssetPath[] {
+  return toMarketOrder(
+    markets,
+    model,
+    simulatePath(model, { seed: o.seed, days: o.horizonDays, startPrices: start }, i),
+  );
+}
+
+/** The price model a run drives its paths with: GARCH(1,1)-t margins and the t copula fitted to the shipped data. */
+export async function labModel(dataDir: string): Promise<{
+  assets: Awaited<ReturnType<typeof readAssets>>;
+  calibration: ReturnType<typeof calibrate>;
+  model: MarketModel;
+}> {
+  const assets = await readAssets(dataDir);
+  const calibration = calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 });
+  return { assets, calibration, model: marketModel([assets[0], assets[1]], calibration, "garch-t") };
+}
+
 function startPricesFor(model: MarketModel): number[] {
   return model.assets.map((a) => Number((a === "BTC" ? START_PRICES["BTC-USD"] : START_PRICES["ETH-USD"]) / WAD));
 }
@@ -238,8 +281,37 @@ export const SIMPLIFICATIONS: readonly string[] = [
   "The fund: the staked amount only (no stakers leaving, no fee sweeps during a path); its floor 0 and draw cap never bind, as deployed locally.",
 ];
 
+/**
+ * One loss policy over the same Monte Carlo paths (every market listed under it). Amounts in USD; "taken" is what the
+ * receipts took from traders (ADL + socialized + haircut, sdk takenFromTraders), per path.
+ */
+export interface PolicyRow {
+  policy: LossPolicy;
+  paths: number;
+  /** Share of paths on which the policy took anything from traders. */
+  probabilityHit: number;
+  taken: { mean: number; var99: number; es99: number; max: number };
+  badDebtMean: number;
+  fundPaidMean: number;
+  /** Positions an ADL step cut (each account once per path), summed over the paths. */
+  adlPositions: number;
+  /** Of those, makers and positions opened at ≤ LOW_LEVERAGE (the hedged and low-leverage ones ADL should spare). */
+  adlLowLeverage: number;
+  /** Σ over paths of taken − (bad debt − fund paid), and the largest |per path|, in wei (18 decimals): computed, 0 by rule. */
+  overshootWei: string;
+  largestOvershootWei: string;
+  /** Exact per-path amounts taken (wad integers as strings), so the table can be checked against the runs. */
+  takenExact: string[];
+}
+
+/** Opening leverage at or below which a position counts as low-leverage in the policy table (makers hold 3x). */
+export const LOW_LEVERAGE = 3;
+
 export interface LabReport {
-  settings: Omit<RunOptions, "population" | "pathFile" | "onProgress" | "onChainProgress" | "dataDir" | "jointDays"> & {
+  settings: Omit<
+    RunOptions,
+    "population" | "pathFile" | "onProgress" | "onChainProgress" | "onPolicyProgress" | "dataDir" | "jointDays"
+  > & {
     gapShare: number;
     deviation: number;
     stepBlocks: number;
@@ -274,6 +346,10 @@ export interface LabReport {
   sensitivity: SensitivityRow[];
   backtest: SizingBacktest[];
   contractBacked: ContractReport | { skipped: string };
+  /** The same Monte Carlo paths under each policy of `--policies` (empty without). */
+  policies: PolicyRow[];
+  /** The chain check on a deployment with every market under "haircut", when it is among the policies. */
+  contractBackedHaircut?: ContractReport | { skipped: string };
   simplifications: readonly string[];
   depletionCurve: { fund: number; probability: number }[];
   /** Per asset: empirical survival of the daily losses above the GPD threshold, and the fitted GPD's. */
@@ -393,11 +469,7 @@ export async function contractBacked(
     let chainMs = 0;
     const msByMode = { keeper: 0, replay: 0 };
     for (const [done, i] of indices.entries()) {
-      const paths = toMarketOrder(
-        markets,
-        model,
-        simulatePath(model, { seed: o.seed, days: o.horizonDays, startPrices: start }, i),
-      );
+      const paths = monteCarloPath(model, markets, o, i, start);
       const mode = done < keeperPaths ? "keeper" : "replay";
       const { outcome, ledger: end, points } = runPath(ledgers[mode], paths, s, mode === "replay");
       const engine = engineFigures(outcome, end);
@@ -446,22 +518,18 @@ function monteCarlo(
   o: RunOptions,
   s: PathSettings,
   count: number,
-  progress: boolean,
+  progress: ((done: number, total: number) => void) | undefined,
 ): { rows: PathRow[]; outcomes: Outcome[] } {
   const ledger = openLedger(markets, holdings, BigInt(o.fundUsd) * 1_000_000n);
   const rows: PathRow[] = [];
   const outcomes: Outcome[] = [];
   const start = startPricesFor(model);
   for (let i = 0; i < count; i++) {
-    const paths = toMarketOrder(
-      markets,
-      model,
-      simulatePath(model, { seed: o.seed, days: o.horizonDays, startPrices: start }, i),
-    );
+    const paths = monteCarloPath(model, markets, o, i, start);
     const { outcome } = runPath(ledger, paths, s);
     rows.push(row(outcome, paths));
     outcomes.push(outcome);
-    if (progress && o.onProgress !== undefined && ((i + 1) % 50 === 0 || i + 1 === count)) o.onProgress(i + 1, count);
+    if (progress !== undefined && ((i + 1) % 50 === 0 || i + 1 === count)) progress(i + 1, count);
   }
   return { rows, outcomes };
 }
@@ -493,15 +561,45 @@ function jointMove(
   };
 }
 
+/** Accounts whose position opened at ≤ LOW_LEVERAGE (notional at entry over collateral), makers included. */
+export function lowLeverage(holdings: readonly Holding[]): Set<string> {
+  const low = new Set<string>();
+  for (const h of holdings) {
+    const notional = (abs(h.size) * h.entryPrice) / WAD / SCALE; // token units
+    if (h.account.startsWith("maker-") || notional <= BigInt(LOW_LEVERAGE) * h.collateral) low.add(h.account);
+  }
+  return low;
+}
+
+/** The side-by-side row of one policy from its paths' outcomes (exact sums; USD floats only for the statistics). */
+export function policyRow(policy: LossPolicy, outcomes: readonly Outcome[], low: ReadonlySet<string>): PolicyRow {
+  const taken = outcomes.map((x) => takenFromTraders(x));
+  const over = outcomes.map((x) => overshoot({ ...x, shortfall: x.badDebt }));
+  const t = stats(taken.map(usd));
+  const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / x.length;
+  const cut = outcomes.flatMap((x) => x.adlCounterparties);
+  return {
+    policy,
+    paths: outcomes.length,
+    probabilityHit: t.probabilityPositive,
+    taken: { mean: t.mean, var99: t.var99, es99: t.es99, max: t.max },
+    badDebtMean: mean(outcomes.map((x) => usd(x.badDebt))),
+    fundPaidMean: mean(outcomes.map((x) => usd(x.fundPaid))),
+    adlPositions: cut.length,
+    adlLowLeverage: cut.filter((id) => low.has(id)).length,
+    overshootWei: over.reduce((a, b) => a + b, 0n).toString(),
+    largestOvershootWei: over.reduce((m, x) => (abs(x) > m ? abs(x) : m), 0n).toString(),
+    takenExact: taken.map(String),
+  };
+}
+
 export async function runLab(o: RunOptions): Promise<LabReport> {
-  const assets = await readAssets(o.dataDir);
-  const calibration = calibrate(assets, { ...DEFAULT_SETTINGS, checkDays: 100 });
-  const model = marketModel([assets[0], assets[1]], calibration, "garch-t");
+  const { assets, calibration, model } = await labModel(o.dataDir);
   const markets = engineMarkets();
   const population: PopulationParams = { ...DEFAULT_POPULATION, accounts: o.accounts, seed: o.seed };
   const holdings = o.population ?? generatePopulation(population, START_PRICES);
   const s: PathSettings = { ...DEFAULT_PATH_SETTINGS, latencyBlocks: o.latencyBlocks };
-  const { rows } = monteCarlo(model, markets, holdings, o, s, o.paths, true);
+  const { rows } = monteCarlo(model, markets, holdings, o, s, o.paths, o.onProgress);
 
   const bad = rows.map((r) => r.badDebt);
   const drawn = rows.map((r) => r.fundDrawn);
@@ -535,7 +633,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
   const sensitivity: SensitivityRow[] = [];
   const n = Math.min(o.sensitivityPaths, o.paths);
   const cell = (parameter: string, value: string, m: EngineMarket[], h: readonly Holding[], ps: PathSettings): void => {
-    const r = monteCarlo(model, m, h, o, ps, n, false);
+    const r = monteCarlo(model, m, h, o, ps, n, undefined);
     const b = r.rows.map((x) => x.badDebt);
     sensitivity.push({
       parameter,
@@ -575,19 +673,36 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
       .map((row) => ({ ...row, asset: a.asset, level: DEFAULT_SETTINGS.backtestLevel })),
   );
 
-  let contract: ContractReport | { skipped: string };
-  if (o.chainPaths === 0) contract = { skipped: "--chain-paths 0" };
-  else if (openingFills(markets, holdings) === undefined)
-    contract = { skipped: "the population's entry prices differ within a market: no fill opens both sides at theirs" };
-  else
-    contract = await contractBacked(
-      model,
-      markets,
-      holdings,
-      { ...o, onProgress: o.onChainProgress },
-      s,
-      chainSubset(bad, o.chainPaths),
-    );
+  /** The chain check of `m`'s markets on the subset of paths chosen by `badDebt` (or why it did not run). */
+  const chainCheck = async (
+    m: EngineMarket[],
+    badDebt: readonly number[],
+    keeperPaths: number | undefined,
+  ): Promise<ContractReport | { skipped: string }> => {
+    if (o.chainPaths === 0) return { skipped: "--chain-paths 0" };
+    if (openingFills(m, holdings) === undefined)
+      return { skipped: "the population's entry prices differ within a market: no fill opens both sides at theirs" };
+    const options = { ...o, keeperPaths, onProgress: o.onChainProgress };
+    return contractBacked(model, m, holdings, options, s, chainSubset(badDebt, o.chainPaths));
+  };
+  const contract = await chainCheck(markets, bad, o.keeperPaths);
+
+  const policies: PolicyRow[] = [];
+  let contractHaircut: ContractReport | { skipped: string } | undefined;
+  for (const policy of o.policies ?? []) {
+    const under = engineMarkets(hardhat, undefined, policy);
+    const progress = o.onPolicyProgress && ((done: number, total: number) => o.onPolicyProgress?.(policy, done, total));
+    const { outcomes } = monteCarlo(model, under, holdings, o, s, o.paths, progress);
+    policies.push(policyRow(policy, outcomes, lowLeverage(holdings)));
+    // The deployment's markets are ADL and socialized; the haircut's own deployment is checked here, by replays only
+    // (the keeper treats a haircut market as a socialized one, which the deployed BTC-USD already runs).
+    if (policy === "haircut")
+      contractHaircut = await chainCheck(
+        under,
+        outcomes.map((x) => usd(x.badDebt)),
+        0,
+      );
+  }
 
   const maxBad = Math.max(...bad, 0);
   const grid = Array.from({ length: 21 }, (_, i) => (maxBad * i) / 20);
@@ -600,6 +715,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
       horizonDays: o.horizonDays,
       latencyBlocks: o.latencyBlocks,
       chainPaths: o.chainPaths,
+      policies: o.policies ?? [],
       sensitivityPaths: n,
       targetPerYear: o.targetPerYear,
       gapShare: s.gapShare,
@@ -639,6 +755,8 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
     sensitivity,
     backtest,
     contractBacked: contract,
+    policies,
+    ...(contractHaircut === undefined ? {} : { contractBackedHaircut: contractHaircut }),
     simplifications: SIMPLIFICATIONS,
     tail: calibration.assets.map((a, k) => ({
       asset: a.asset,

@@ -6,6 +6,7 @@ import {
   emptyOutcome,
   health,
   liquidate,
+  lossCharged,
   adlRank,
   autoDeleverage,
   socializeAfterTimeout,
@@ -158,7 +159,7 @@ function nearMaintenance(l: Ledger, a: Account): boolean {
 }
 
 /**
- * A float screen before the exact check. With no social loss charged in its market, an account's equity is
+ * A float screen before the exact check. With no social loss or haircut charged in its market, an account's equity is
  * cash + size·P (cash = collateral − open notional) and its maintenance margin |size|·P·mmr. It is clearly healthy
  * when the equity is above (1 + 10⁻⁶) × the margin + 10⁻⁶ USD in floating point: a margin far above float rounding
  * (about 10⁻¹⁵ of the notional) and the few wei of the exact rounding. That holds exactly when P lies on one side
@@ -242,7 +243,7 @@ function refresh(l: Ledger, m: number, s: MarketScreen): void {
 
 /**
  * The accounts with a position that may be liquidatable at the ledger's prices: every one of a market with social
- * loss charged (the screen does not model it), else those the screen does not clear. `exhaustive` skips the
+ * loss or a profit haircut charged (the screen does not model them), else those the screen does not clear. `exhaustive` skips the
  * screen (every account with a position): the reference the tests compare it with.
  */
 function candidates(l: Ledger, exhaustive: boolean): Account[] {
@@ -254,7 +255,7 @@ function candidates(l: Ledger, exhaustive: boolean): Account[] {
   }
   const out: Account[] = [];
   for (let m = 0; m < l.markets.length; m++) {
-    if (l.longSocialLossIndex[m] !== 0n || l.shortSocialLossIndex[m] !== 0n) {
+    if (lossCharged(l, m)) {
       for (const a of l.accounts) if (a.market === m && a.size !== 0n) out.push(a);
       continue;
     }

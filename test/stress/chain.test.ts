@@ -79,6 +79,25 @@ describe("stress: Monte Carlo paths through the contracts with the project's kee
     expectAgreementOnEveryBranch(report);
   });
 
+  it("replays the same paths on a deployment listing both markets under haircut, to the wei", async function () {
+    const markets = engineMarkets(undefined, undefined, "haircut");
+    const report = await contractBacked(
+      await model(),
+      markets,
+      HOLDINGS,
+      { ...OPTIONS, keeperPaths: 0 },
+      DEFAULT_PATH_SETTINGS,
+      PATHS,
+    );
+    for (const row of report.rows) {
+      expect(row.chain, `path ${row.path}`).to.deep.equal(row.engine);
+      expect([row.equitiesDiffering, row.pointsLeftUndone], `path ${row.path}`).to.deep.equal([0, 0]);
+    }
+    // Path 27 charges the winners (and no ADL happens under the haircut): the agreement is not on zeros.
+    const worst = report.rows[1].chain;
+    expect([BigInt(worst.haircut) > 0n, worst.deleveraged]).to.deep.equal([true, "0"]);
+  });
+
   it("a replay disagrees when the engine is one wei off in the liquidation fee", async function () {
     const wrong = engineMarkets().map((m) => ({ ...m, liquidationFeeRatio: m.liquidationFeeRatio + 1n }));
     const report = await contractBacked(

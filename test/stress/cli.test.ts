@@ -58,6 +58,8 @@ describe("stress command line", function () {
         "p.csv",
         "--path",
         "x.csv",
+        "--policies",
+        "haircut,adl",
         "--json",
         "--out",
         "o",
@@ -78,7 +80,27 @@ describe("stress command line", function () {
       chainPaths: 0,
       population: "p.csv",
       path: "x.csv",
+      policies: ["haircut", "adl"],
     });
+  });
+
+  it("takes --policies as a list of distinct loss policies, all three by default, or none", function () {
+    const policies = (argv: string[]): unknown => {
+      const o = parseStressArgs(["run", ...argv]);
+      return o !== "help" && o.stage === "run" ? o.policies : undefined;
+    };
+    expect(policies([])).to.deep.equal(["adl", "socialized", "haircut"]);
+    expect(policies(["--policies", "socialized"])).to.deep.equal(["socialized"]);
+    expect(policies(["--policies", "haircut, socialized"])).to.deep.equal(["haircut", "socialized"]);
+    expect(policies(["--policies", "none"])).to.deep.equal([]);
+    expect(() => parseStressArgs(["run", "--policies", "adl,vmgh"])).to.throw(
+      '--policies "adl,vmgh": "vmgh" is not one of adl, socialized, haircut (or none alone)',
+    );
+    expect(() => parseStressArgs(["run", "--policies", "adl,adl"])).to.throw('"adl" is listed twice');
+    expect(() => parseStressArgs(["run", "--policies", "adl,none"])).to.throw('"none" is not one of');
+    expect(() => parseStressArgs(["run", "--policies", ""])).to.throw('"" is not one of');
+    expect(() => parseStressArgs(["calibrate", "--policies", "adl"])).to.throw("--policies belongs to the run stage");
+    expect(USAGE).to.include("--policies LIST");
   });
 
   it("refuses run flags that are out of range or on the wrong stage", function () {

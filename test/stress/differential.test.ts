@@ -1,6 +1,7 @@
 // The stress engine against the real contracts: the same positions and the same price move through the
 // in-process network (devnet/hardhat fixture) and through stress/lib/engine.ts, compared to the wei — bad debt,
-// fund draws, ADL and socialized amounts, and every account's collateral, position and pending social loss.
+// fund draws, ADL, socialized and haircut amounts, and every account's collateral, position, pending social loss and
+// pending profit haircut. The deployment's policies (ETH-USD ADL, BTC-USD socialized) and both markets under "haircut".
 // Fixed scenarios, one per waterfall branch, and a replayed day with every keeper call of the engine made on
 // chain by the test; Monte Carlo paths with the project's own keeper are in chain.test.ts.
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -11,9 +12,12 @@ import { fileURLToPath } from "node:url";
 import {
   BTC_MARKET,
   ETH_MARKET,
+  LOSS_POLICY_HAIRCUT,
+  SCALE,
   USD,
   WAD,
   deploySystem,
+  deploySystemWithPolicies,
   ethers,
   networkHelpers,
   type System,
@@ -22,9 +26,11 @@ import { depositUsd, openAt, refreshFeeds, setPrice } from "../../devnet/hardhat
 import { quietMarkets, stake } from "../../devnet/hardhat/waterfall.js";
 import {
   emptyOutcome,
+  haircutOwed,
   liquidate,
   openLedger,
   pendingCharges,
+  settle,
   type Action,
   type EngineMarket,
   type Ledger,
@@ -51,11 +57,20 @@ interface Scenario {
   bankrupt: number;
   /** What the contracts must have done for the scenario to test its branch. */
   expect: (f: Figures) => boolean;
+  /** Both markets listed under "haircut" (else as deployed: ETH-USD ADL, BTC-USD socialized). */
+  haircut?: boolean;
 }
 
 const KEEPER = 7;
 /** The deployed markets with the trading fees that quietMarkets(system, false) turns off on chain. */
-const feeless = (): EngineMarket[] => engineMarkets().map((m) => ({ ...m, makerFeeRatio: 0n, takerFeeRatio: 0n }));
+const feeless = (haircut = false): EngineMarket[] =>
+  engineMarkets(undefined, undefined, haircut ? "haircut" : undefined).map((m) => ({
+    ...m,
+    makerFeeRatio: 0n,
+    takerFeeRatio: 0n,
+  }));
+const deployFor = (haircut: boolean | undefined): Promise<System> =>
+  haircut === true ? deploySystemWithPolicies(LOSS_POLICY_HAIRCUT, LOSS_POLICY_HAIRCUT) : deploySystem();
 const marketId = (m: Pair["market"]): bigint => (m === "ETH-USD" ? ETH_MARKET : BTC_MARKET);
 
 /** What the two sides are compared on. */
@@ -64,6 +79,7 @@ interface Figures {
   fundPaid: bigint;
   deleveraged: bigint;
   socialized: bigint;
+  haircut: bigint;
   fundAssets: bigint;
   insuranceFees: bigint;
   accounts: string[];
@@ -80,6 +96,7 @@ async function receiptFigures(
     fundPaid: 0n,
     deleveraged: 0n,
     socialized: 0n,
+    haircut: 0n,
     fundAssets: await fund.totalAssets(),
     insuranceFees: await clearingHouse.insuranceFees(),
     accounts: [],
@@ -92,13 +109,14 @@ async function receiptFigures(
       figures.fundPaid += parsed.args.fundPaid as bigint;
       figures.deleveraged += parsed.args.deleveraged as bigint;
       figures.socialized += parsed.args.socialized as bigint;
+      figures.haircut += parsed.args.haircut as bigint;
     }
   }
   return figures;
 }
 
 async function onChain(s: Scenario): Promise<Figures> {
-  const system: System = await deploySystem();
+  const system: System = await deployFor(s.haircut);
   await quietMarkets(system, false);
   const t = system.traders;
   const { clearingHouse, fund } = system;
@@ -106,7 +124,11 @@ async function onChain(s: Scenario): Promise<Figures> {
   // The keeper needs margin for the positions it takes over; the engine's keeper has collateral that never binds,
   // so the keeper's collateral is left out of the comparison.
   await depositUsd(clearingHouse, 1_000_000n, t[KEEPER]);
-  for (const p of s.pairs) await openAt(clearingHouse, t[p.long], t[p.short], marketId(p.market), p.size, p.price);
+  // Each pair at its own price: the oracle there first (the fill must be within the price band).
+  for (const p of s.pairs) {
+    await setPrice(p.market === "ETH-USD" ? system.ethFeed : system.btcFeed, p.price);
+    await openAt(clearingHouse, t[p.long], t[p.short], marketId(p.market), p.size, p.price);
+  }
   if (s.fundUsd > 0n) await stake(fund, t[6], s.fundUsd * USD);
   await setPrice(s.move.market === "ETH-USD" ? system.ethFeed : system.btcFeed, s.move.price);
   const keeper = clearingHouse.connect(t[KEEPER]);
@@ -139,7 +161,29 @@ async function accountLine(
 ): Promise<string> {
   const p = await clearingHouse.positionOf(signer.address, market);
   const collateral = i === KEEPER ? "keeper" : await clearingHouse.collateralOf(signer.address);
-  return `${i}: collateral ${collateral} size ${p.size} openNotional ${p.openNotional} owed ${p.socialLossOwed}`;
+  const haircut = await clearingHouse.haircutOwed(signer.address, market);
+  return `${i}: collateral ${collateral} size ${p.size} openNotional ${p.openNotional} owed ${p.socialLossOwed} haircut ${haircut}`;
+}
+
+/** An account as accountLine prints it on chain, from the engine's ledger. */
+function mirrorLine(l: Ledger, id: string, a: Ledger["accounts"][number]): string {
+  const cut = haircutOwed(l, a);
+  const collateral = id === String(KEEPER) ? "keeper" : a.collateral;
+  return `${id}: collateral ${collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(l, a) - cut} haircut ${cut}`;
+}
+
+/** The engine's side of the comparison: the outcome's sums, the fund and fees set aside, and the account lines. */
+function mirrorFigures(l: Ledger, out: Outcome, accounts: string[]): Figures {
+  return {
+    badDebt: out.badDebt,
+    fundPaid: out.fundPaid,
+    deleveraged: out.deleveraged,
+    socialized: out.socialized,
+    haircut: out.haircut,
+    fundAssets: l.fund,
+    insuranceFees: l.insuranceFees,
+    accounts,
+  };
 }
 
 function inMirror(s: Scenario, markets: EngineMarket[]): Figures {
@@ -187,19 +231,13 @@ function inMirror(s: Scenario, markets: EngineMarket[]): Figures {
   );
   // An ADL case opened: the keeper's next cycles deleverage in score order, as the chain side does.
   settleKeeper(l, out, 0);
-  const line = (id: string, a: Ledger["accounts"][number]): string =>
-    `${id}: collateral ${id === String(KEEPER) ? "keeper" : a.collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(l, a)}`;
-  const accounts = l.accounts.map((a) => ({ id: Number(a.id), text: line(a.id, a) }));
-  accounts.push({ id: KEEPER, text: line(String(KEEPER), l.keeper[m]) });
-  return {
-    badDebt: out.badDebt,
-    fundPaid: out.fundPaid,
-    deleveraged: out.deleveraged,
-    socialized: out.socialized,
-    fundAssets: l.fund,
-    insuranceFees: l.insuranceFees,
-    accounts: accounts.sort((a, b) => a.id - b.id).map((a) => a.text),
-  };
+  const accounts = l.accounts.map((a) => ({ id: Number(a.id), text: mirrorLine(l, a.id, a) }));
+  accounts.push({ id: KEEPER, text: mirrorLine(l, String(KEEPER), l.keeper[m]) });
+  return mirrorFigures(
+    l,
+    out,
+    accounts.sort((a, b) => a.id - b.id).map((a) => a.text),
+  );
 }
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -244,13 +282,42 @@ const SCENARIOS: Record<string, Scenario> = {
     bankrupt: 0,
     expect: (f) => f.badDebt === 100n * WAD && f.deleveraged === 100n * WAD,
   },
+  // At 1,700 trader 0 (long 1.5 at 2,000, 300 deposited: initial margin) is short 150; the fund pays 100. The shorts
+  // at 2,000 win 300 and 150, trader 3's short at 1,600 loses 100 and is no winner: G = 450, f = ⌈50/450⌉, nothing
+  // socialized.
+  "a bankrupt ETH long charged to the winning shorts (haircut), a losing short spared": {
+    haircut: true,
+    deposits: [
+      [0, 300n],
+      [1, 1_000n],
+      [2, 1_000n],
+      [3, 1_000n],
+      [4, 1_000n],
+    ],
+    pairs: [
+      { market: "ETH-USD", long: 4, short: 3, size: WAD, price: 1600n },
+      { market: "ETH-USD", long: 0, short: 1, size: WAD, price: 2000n },
+      { market: "ETH-USD", long: 0, short: 2, size: WAD / 2n, price: 2000n },
+    ],
+    fundUsd: 100n,
+    move: { market: "ETH-USD", price: 1700n },
+    bankrupt: 0,
+    expect: (f) =>
+      f.badDebt === 150n * WAD &&
+      f.fundPaid === 100n * WAD &&
+      f.haircut === 50n * WAD &&
+      f.socialized === 0n &&
+      // trader 1 owes ⌈300 f⌉, f = 0.111111111111111112: 33.333333333333333600; trader 3 nothing.
+      f.accounts.some((a) => a.startsWith("1:") && a.endsWith("haircut 33333333333333333600")) &&
+      f.accounts.some((a) => a.startsWith("3:") && a.endsWith("haircut 0")),
+  },
 };
 
 describe("stress engine against the contracts (differential, fixed scenarios)", function () {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it(`agrees to the wei: ${name}`, async function () {
       const chain = await onChain(scenario);
-      expect(inMirror(scenario, feeless())).to.deep.equal(chain);
+      expect(inMirror(scenario, feeless(scenario.haircut))).to.deep.equal(chain);
       // The branch the scenario is about was taken on chain (so the agreement is not on zeros).
       expect(scenario.expect(chain)).to.equal(true);
     });
@@ -263,12 +330,79 @@ describe("stress engine against the contracts (differential, fixed scenarios)", 
     expect(inMirror(scenario, wrong)).to.not.deep.equal(chain);
   });
 
+  it("catches a mirror that socializes where the deployment haircuts", async function () {
+    const scenario = SCENARIOS["a bankrupt ETH long charged to the winning shorts (haircut), a losing short spared"];
+    const chain = await onChain(scenario);
+    const wrong = feeless(false).map((m) => ({ ...m, lossPolicy: "socialized" as const }));
+    const mirror = inMirror(scenario, wrong);
+    expect([mirror.haircut, mirror.socialized]).to.deep.equal([0n, 50n * WAD]);
+    expect(mirror).to.not.deep.equal(chain);
+  });
+
   it("catches a mirror that socializes where the deployment deleverages", async function () {
     const scenario = SCENARIOS["a bankrupt ETH long deleveraged against two shorts"];
     const chain = await onChain(scenario);
     const wrong = feeless().map((m) => ({ ...m, lossPolicy: "socialized" as const }));
     const mirror = inMirror(scenario, wrong);
     expect([mirror.deleveraged, mirror.socialized]).to.not.deep.equal([chain.deleveraged, chain.socialized]);
+  });
+});
+
+/**
+ * Thin winners' profit under policy haircut, which the lab's populations (everyone opening at one price) do not reach:
+ * trader 0 is long 1.1 ETH at 2,000 (1 from trader 1, 0.1 from trader 4); at 1,600 trader 1 buys its short back
+ * from trader 2, who is then short 1 at 1,600. At 1,650 trader 0's equity is 330 − 1.1 × 350 = −55 and there is no
+ * fund; the only winner is trader 4 (2,000 − 1,650) × 0.1 = 35, taken at f = 1; the other 20 is socialized over the
+ * 1.1 shorts at ⌈20 / 1.1⌉ = 18.181818181818181819 per unit. Compared to the wei with the engine holding the same
+ * positions (trader 1, flat, is not in it).
+ */
+describe("stress engine against the contracts: thin winners' profit under haircut", function () {
+  it("takes the winners' whole profit at f = 1 and socializes the rest, to the wei", async function () {
+    const system = await deploySystemWithPolicies(LOSS_POLICY_HAIRCUT, LOSS_POLICY_HAIRCUT);
+    await quietMarkets(system, false);
+    const t = system.traders;
+    const { clearingHouse } = system;
+    for (const [i, usd] of [
+      [0, 330n],
+      [1, 1_000n],
+      [2, 1_000n],
+      [4, 1_000n],
+    ] as const)
+      await depositUsd(clearingHouse, usd, t[i]);
+    await depositUsd(clearingHouse, 1_000_000n, t[KEEPER]);
+    await openAt(clearingHouse, t[0], t[1], ETH_MARKET, WAD, 2000n);
+    await openAt(clearingHouse, t[0], t[4], ETH_MARKET, WAD / 10n, 2000n);
+    await setPrice(system.ethFeed, 1600n);
+    await openAt(clearingHouse, t[1], t[2], ETH_MARKET, WAD, 1600n);
+    await setPrice(system.ethFeed, 1650n);
+    const receipt = await (
+      await clearingHouse.connect(t[KEEPER]).liquidate(t[0].address, ETH_MARKET, ethers.MaxUint256)
+    ).wait();
+    const chain = await receiptFigures(system, [receipt]);
+    for (const i of [0, 2, 4, KEEPER]) chain.accounts.push(await accountLine(clearingHouse, t[i], i, ETH_MARKET));
+
+    const l = openLedger(
+      feeless(true),
+      [
+        { account: "0", market: "ETH-USD", size: (11n * WAD) / 10n, entryPrice: 2000n * WAD, collateral: 330n * USD },
+        { account: "2", market: "ETH-USD", size: -WAD, entryPrice: 1600n * WAD, collateral: 1_000n * USD },
+        { account: "4", market: "ETH-USD", size: -WAD / 10n, entryPrice: 2000n * WAD, collateral: 1_000n * USD },
+      ],
+      0n,
+    );
+    const out = emptyOutcome();
+    l.prices[0] = 1650n * WAD;
+    liquidate(l, l.accounts[0], 1650n * WAD, out);
+    settleKeeper(l, out, 0);
+    const mirror = mirrorFigures(l, out, [
+      ...l.accounts.map((a) => mirrorLine(l, a.id, a)),
+      mirrorLine(l, String(KEEPER), l.keeper[0]),
+    ]);
+    expect(mirror).to.deep.equal(chain);
+    expect([chain.badDebt, chain.haircut, chain.socialized]).to.deep.equal([55n * WAD, 35n * WAD, 20n * WAD]);
+    // Trader 2 (short 1) owes ⌈1 × 18.181818181818181819⌉ of social loss and no haircut; trader 4 both.
+    expect(chain.accounts[1]).to.match(/owed 18181818181818181819 haircut 0$/);
+    expect(chain.accounts[2]).to.match(/owed 1818181818181818182 haircut 35000000000000000000$/);
   });
 });
 
@@ -294,7 +428,14 @@ describe("stress engine against the contracts along a replayed path", function (
   ];
   const FUND = 0n;
 
-  async function mirrorPath(markets: EngineMarket[]): Promise<{ figures: Figures; log: Action[] }> {
+  /**
+   * The path through the engine; with `settleWinners`, afterwards every account that owes a profit haircut withdraws
+   * one token unit (1e-6 USD) in ledger order, which settles its share first (`withdraw` → settleAll): the ids.
+   */
+  async function mirrorPath(
+    markets: EngineMarket[],
+    settleWinners = false,
+  ): Promise<{ figures: Figures; log: Action[]; settled: string[] }> {
     const assets = await readAssets(fileURLToPath(new URL("../../stress/data/", import.meta.url)));
     const days = new Map(assets.map((a) => [a.asset, a.series.days]));
     const cash = new Map(deposits);
@@ -316,29 +457,28 @@ describe("stress engine against the contracts along a replayed path", function (
     ]);
     const start = openLedger(markets, holdings, FUND * USD);
     const { outcome, ledger } = runPath(start, replayDay(markets, days, "2020-03-12"), DEFAULT_PATH_SETTINGS, true);
+    const settled = settleWinners ? ledger.accounts.filter((a) => haircutOwed(ledger, a) > 0n) : [];
+    for (const a of settled) {
+      settle(ledger, a);
+      a.collateral -= SCALE;
+    }
+    const owed = (a: Ledger["accounts"][number]): string =>
+      `owed ${pendingCharges(ledger, a) - haircutOwed(ledger, a)} haircut ${haircutOwed(ledger, a)}`;
     const lines = ledger.accounts.map(
-      (a) =>
-        `${a.id}: collateral ${a.collateral} size ${a.size} openNotional ${a.openNotional} owed ${pendingCharges(ledger, a)}`,
+      (a) => `${a.id}: collateral ${a.collateral} size ${a.size} openNotional ${a.openNotional} ${owed(a)}`,
     );
     ledger.keeper.forEach((k, m) =>
-      lines.push(`keeper ${m}: size ${k.size} openNotional ${k.openNotional} owed ${pendingCharges(ledger, k)}`),
+      lines.push(`keeper ${m}: size ${k.size} openNotional ${k.openNotional} ${owed(k)}`),
     );
     return {
-      figures: {
-        badDebt: outcome.badDebt,
-        fundPaid: outcome.fundPaid,
-        deleveraged: outcome.deleveraged,
-        socialized: outcome.socialized,
-        fundAssets: ledger.fund,
-        insuranceFees: ledger.insuranceFees,
-        accounts: lines,
-      },
+      figures: mirrorFigures(ledger, outcome, lines),
       log: outcome.log ?? [],
+      settled: settled.map((a) => a.id),
     };
   }
 
-  async function chainPath(log: readonly Action[]): Promise<Figures> {
-    const system = await deploySystem();
+  async function chainPath(log: readonly Action[], haircut = false, settle: readonly string[] = []): Promise<Figures> {
+    const system = await deployFor(haircut);
     await quietMarkets(system, false);
     const t = system.traders;
     const { clearingHouse, fund } = system;
@@ -365,6 +505,7 @@ describe("stress engine against the contracts along a replayed path", function (
         receipts.push(await (await keeper.socializeAfterTimeout(who)).wait());
       }
     }
+    for (const id of settle) await (await clearingHouse.connect(t[Number(id)]).withdraw(1n)).wait();
     const figures = await receiptFigures(system, receipts);
     for (const p of pairs) {
       for (const i of [p.long, p.short])
@@ -372,7 +513,10 @@ describe("stress engine against the contracts along a replayed path", function (
     }
     for (const m of [ETH_MARKET, BTC_MARKET]) {
       const p = await clearingHouse.positionOf(t[KEEPER].address, m);
-      figures.accounts.push(`keeper ${m}: size ${p.size} openNotional ${p.openNotional} owed ${p.socialLossOwed}`);
+      const cut = await clearingHouse.haircutOwed(t[KEEPER].address, m);
+      figures.accounts.push(
+        `keeper ${m}: size ${p.size} openNotional ${p.openNotional} owed ${p.socialLossOwed} haircut ${cut}`,
+      );
     }
     return figures;
   }
@@ -387,6 +531,19 @@ describe("stress engine against the contracts along a replayed path", function (
       true,
     ]);
     expect(await chainPath(log)).to.deep.equal(figures);
+  });
+
+  it("agrees to the wei with both markets under policy haircut (charges, what each owes, then each winner settling)", async function () {
+    const owing = await mirrorPath(feeless(true));
+    // The deficits go to the winners' profit (no ADL, no case): each account's haircut owed is compared.
+    expect(owing.log.every((a) => a.kind === "liquidate")).to.equal(true);
+    expect([owing.figures.haircut > 0n, owing.figures.deleveraged]).to.deep.equal([true, 0n]);
+    expect(owing.figures.badDebt).to.equal(owing.figures.fundPaid + owing.figures.haircut + owing.figures.socialized);
+    expect(await chainPath(owing.log, true)).to.deep.equal(owing.figures);
+    // Then the winners settle one after another (the side's debt caps the last of each side): collateral to the wei.
+    const { figures, log, settled } = await mirrorPath(feeless(true), true);
+    expect(settled.length).to.be.greaterThan(1);
+    expect(await chainPath(log, true, settled)).to.deep.equal(figures);
   });
 
   it("fails when the mirror is one wei off in the liquidation fee", async function () {

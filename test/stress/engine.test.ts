@@ -5,9 +5,12 @@ import { WAD } from "#sdk";
 import {
   availableForDraw,
   emptyOutcome,
+  haircutOwed,
   health,
   liquidate,
   openLedger,
+  pendingCharges,
+  settle,
   type Action,
   type EngineMarket,
   type Ledger,
@@ -230,5 +233,109 @@ describe("stress engine: the loss waterfall mirrored to the wei", function () {
     l.prices[0] = 1849_999n * 10n ** 15n;
     expect(keeperCycle(l, out, 1)).to.equal(0);
     expect(keeperCycle(l, out, 0)).to.equal(2);
+  });
+});
+
+/**
+ * Policy "haircut" in the engine: the worked example of test/contracts/waterfall/haircut.test.ts, on the engine's
+ * ETH-USD market listed as haircut at the same prices (the engine does not care what the asset is). Fees off.
+ */
+describe("stress engine: loss policy haircut (HaircutLib) to the wei", function () {
+  const HAIRCUT_MARKETS: EngineMarket[] = [
+    { symbol: "ETH-USD", lossPolicy: "haircut", ...risk },
+    { symbol: "BTC-USD", lossPolicy: "socialized", ...risk },
+  ];
+  // alice is long 20 with cost basis 1000 + 400 + 624 = 2,024 (entry 101.2) and 250 of collateral; bob short 10 at
+  // 100, frank short 4 at 100, carol short 6 at 104, erin short 2 at 70 (gina, long 2 at 70, is her other side).
+  const worked = (): Holding[] => [
+    { ...hold("alice", "ETH-USD", 20n * E, 0n, 250n), entryPrice: 1012n * 10n ** 17n },
+    hold("bob", "ETH-USD", -10n * E, 100n, 1_000n),
+    hold("frank", "ETH-USD", -4n * E, 100n, 1_000n),
+    hold("carol", "ETH-USD", -6n * E, 104n, 1_000n),
+    hold("erin", "ETH-USD", -2n * E, 70n, 1_000n),
+    hold("gina", "ETH-USD", 2n * E, 70n, 10_000n),
+  ];
+  // f = ⌈174 / 524⌉ at 18 decimals: 174/524 = 0.332061068702290076335…, rounded up.
+  const F = 332_061_068_702_290_077n;
+
+  it("charges what the fund cannot pay to the winners, pro rata to profit, and each pays ⌈f·p⌉ when settled", function () {
+    const l = openLedger(HAIRCUT_MARKETS, worked(), usd(100n));
+    const out = emptyOutcome();
+    // At 75: alice's equity 250 + 20 × 75 − 2,024 = −274. The fund pays 100; the winners' profit at 75 is
+    // bob 1000 − 750 = 250, carol 624 − 450 = 174, frank 400 − 300 = 100 (erin, short at 70, loses 10: not a winner),
+    // G = 524; H = 174 is taken at f.
+    l.prices[0] = 75n * E;
+    expect(liquidate(l, find(l, "alice"), 75n * E, out)).to.equal(true);
+    expect(out).to.include({
+      badDebt: 274n * E,
+      fundPaid: 100n * E,
+      fundDrawn: usd(100n),
+      haircut: 174n * E,
+      socialized: 0n,
+      deleveraged: 0n,
+      haircuts: 1,
+      socializations: 0,
+    });
+    // The charge's bucket ⌊256·log2(75·10^18)⌋ = 16902 (computed to 80 digits); f·P = 75f exactly.
+    expect(l.haircut[0][1].charges).to.deep.equal([{ bucket: 16902, rate: F, priceRate: 75n * F }]);
+    expect([find(l, "alice").size, find(l, "alice").collateral]).to.deep.equal([0n, 0n]);
+    // Owed: |N|·f − |size|·75f, rounded up: bob 250f, carol 174f, frank 100f; erin and the longs nothing.
+    const owed = (id: string): bigint => haircutOwed(l, find(l, id));
+    expect(["bob", "carol", "frank", "erin", "gina"].map(owed)).to.deep.equal([250n * F, 174n * F, 100n * F, 0n, 0n]);
+    // The equity the keeper reads includes it: bob 1,000 + 250 − 250f.
+    expect(health(l, find(l, "bob"), 75n * E).equity).to.equal(1_250n * E - 250n * F);
+    // Settled in the order frank, bob, carol: 524f is 348 wei above 174, and the side's debt caps the last payer.
+    const paid = ["frank", "bob", "carol"].map((id) => {
+      const a = find(l, id);
+      const before = a.collateral;
+      settle(l, a);
+      return before - a.collateral;
+    });
+    expect(524n * F - 174n * E).to.equal(348n);
+    expect(paid).to.deep.equal([100n * F, 250n * F, 174n * F - 348n]);
+    expect(l.haircut[0][1].debt).to.equal(0n);
+    expect(["bob", "carol", "frank"].map(owed)).to.deep.equal([0n, 0n, 0n]);
+  });
+
+  it("takes the thin winners' profit at f = 1 and socializes the rest over the side", function () {
+    // At 70 bob and frank bought back, and carol 5 of her 6, from erin: erin short 21 at 70, carol short 1 at 104.
+    const rows = worked().filter((h) => h.account !== "bob" && h.account !== "frank");
+    const l = openLedger(
+      HAIRCUT_MARKETS,
+      rows.map((h) =>
+        h.account === "erin" ? { ...h, size: -21n * E } : h.account === "carol" ? { ...h, size: -E } : h,
+      ),
+      usd(100n),
+    );
+    const out = emptyOutcome();
+    l.prices[0] = 75n * E;
+    liquidate(l, find(l, "alice"), 75n * E, out);
+    // Deficit 274, fund 100; carol's 104 − 75 = 29 is the only profit: taken whole (f = 1); 145 socialized over the
+    // 22 shorts at ⌈145/22⌉ = 6.590909090909090910 per unit.
+    expect(out).to.include({ badDebt: 274n * E, fundPaid: 100n * E, haircut: 29n * E, socialized: 145n * E });
+    expect(l.haircut[0][1].charges[0].rate).to.equal(E);
+    expect(l.shortSocialLossIndex[0]).to.equal(6_590_909_090_909_090_910n);
+    expect(haircutOwed(l, find(l, "carol"))).to.equal(29n * E);
+    expect(pendingCharges(l, find(l, "carol"))).to.equal(29n * E + 6_590_909_090_909_090_910n);
+    expect(pendingCharges(l, find(l, "erin"))).to.equal(21n * 6_590_909_090_909_090_910n);
+  });
+
+  it("charges the liquidator's own winning position and settles it when it trades (the keeper on the charged side)", function () {
+    // The keeper first takes a short over from a liquidated short at 104 (entry 104, a winner at 75), then alice goes.
+    const l = openLedger(HAIRCUT_MARKETS, worked(), usd(100n));
+    const k = l.keeper[0];
+    const carol = find(l, "carol");
+    // Hand carol's short to the keeper as a hand-over at 104 would: same size and notional, collateral untouched.
+    Object.assign(k, { size: carol.size, openNotional: carol.openNotional });
+    Object.assign(carol, { size: 0n, openNotional: 0n });
+    const out = emptyOutcome();
+    l.prices[0] = 75n * E;
+    liquidate(l, find(l, "alice"), 75n * E, out);
+    // Same winners' profit (the keeper's 6 at 104 in carol's place), so the same f; the keeper then takes alice's
+    // long 20 over, which settles its share 174f first and leaves it long 14 (a side never charged: snapshot 0).
+    expect(l.haircut[0][1].charges[0].rate).to.equal(F);
+    expect(k.size).to.equal(14n * E);
+    expect([k.haircutCharges, k.haircutRate, k.haircutPrice]).to.deep.equal([0, 0n, 0n]);
+    expect(l.haircut[0][1].debt).to.equal(174n * E - 174n * F);
   });
 });

@@ -1,11 +1,20 @@
 import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 
+import { hardhat } from "#sdk";
+
+import { chartSpecs } from "../../stress/lib/charts.js";
+import { openLedger } from "../../stress/lib/engine.js";
+import { DEFAULT_POPULATION, generatePopulation } from "../../stress/lib/population.js";
+import { DEFAULT_PATH_SETTINGS, runPath } from "../../stress/lib/scenario.js";
 import {
   engineMarkets,
   fundForTarget,
+  labModel,
+  monteCarloPath,
   perPathTarget,
   runLab,
+  START_PRICES,
   stats,
   tailMean,
   type RunOptions,
@@ -66,12 +75,17 @@ describe("stress run stage", function () {
       chainPaths: 0,
       targetPerYear: 0.01,
       jointDays: 200,
+      policies: ["haircut", "adl"],
       dataDir: fileURLToPath(new URL("../../stress/data/", import.meta.url)),
     };
     const first = await runLab(options);
     const second = await runLab(options);
     expect(labJson(second)).to.equal(labJson(first));
     expect(first.rows).to.have.length(8);
+    expect(first.policies.map((p) => [p.policy, p.paths])).to.deep.equal([
+      ["haircut", 8],
+      ["adl", 8],
+    ]);
     expect(first.scenarios.map((s) => s.name)).to.deep.equal([
       "replay 2020-03-12",
       "replay 2021-05-19",
@@ -112,8 +126,76 @@ describe("stress run stage", function () {
       pathsPerSecond: 0.5,
       rows: [],
     };
-    const json = JSON.parse(labJson({ ...first, contractBacked: timed })) as { contractBacked: object };
+    const json = JSON.parse(labJson({ ...first, contractBacked: timed, contractBackedHaircut: timed })) as {
+      contractBacked: object;
+      contractBackedHaircut: object;
+    };
     expect(json.contractBacked).to.deep.equal({ paths: 1, agreed: 1, largestDifference: "0", rows: [] });
+    expect(json.contractBackedHaircut).to.deep.equal(json.contractBacked);
     expect(labMarkdown({ ...first, contractBacked: timed })).to.include("0.500 paths/s on chain");
+  });
+
+  it("puts the loss policies side by side with figures from the runs themselves", async function () {
+    this.timeout(120_000);
+    // 30 accounts, a keeper 300 blocks late and no fund: seed 2 reaches the loss policies on 2 of 12 paths.
+    const options: RunOptions = {
+      paths: 12,
+      seed: 2,
+      accounts: 30,
+      fundUsd: 0,
+      horizonDays: 2,
+      latencyBlocks: 300,
+      sensitivityPaths: 1,
+      chainPaths: 0,
+      targetPerYear: 0.01,
+      jointDays: 200,
+      policies: ["adl", "socialized", "haircut"],
+      dataDir: fileURLToPath(new URL("../../stress/data/", import.meta.url)),
+    };
+    const report = await runLab(options);
+    // The same paths again, path by path through the engine under each policy, outside runLab.
+    const { model } = await labModel(options.dataDir);
+    const holdings = generatePopulation({ ...DEFAULT_POPULATION, accounts: 30, seed: 2 }, START_PRICES);
+    const settings = { ...DEFAULT_PATH_SETTINGS, latencyBlocks: 300 };
+    const md = labMarkdown(report);
+    for (const [k, policy] of (["adl", "socialized", "haircut"] as const).entries()) {
+      const markets = engineMarkets(hardhat, undefined, policy);
+      const start = openLedger(markets, holdings, 0n);
+      const outcomes = Array.from(
+        { length: 12 },
+        (_, i) => runPath(start, monteCarloPath(model, markets, options, i), settings).outcome,
+      );
+      const taken = outcomes.map((o) => o.deleveraged + o.socialized + o.haircut);
+      const over = outcomes.map((o, i) => taken[i] - (o.badDebt - o.fundPaid));
+      const row = report.policies[k];
+      expect(row.policy).to.equal(policy);
+      expect(row.takenExact).to.deep.equal(taken.map(String));
+      expect(row.overshootWei).to.equal(over.reduce((a, b) => a + b, 0n).toString());
+      expect(row.adlPositions).to.equal(outcomes.reduce((n, o) => n + o.adlCounterparties.length, 0));
+      const hit = taken.filter((t) => t > 0n).length;
+      expect(hit).to.equal(2);
+      expect(row.probabilityHit).to.equal(hit / 12);
+      const mean = taken.reduce((a, b) => a + b, 0n) / 12n;
+      expect(Math.abs(row.taken.mean - Number(mean) / 1e18)).to.be.below(1e-6);
+      // ES 99% of 12 paths is the worst path: the largest amount taken.
+      const largest = taken.reduce((m, t) => (t > m ? t : m), 0n);
+      expect(Math.abs(row.taken.es99 - Number(largest) / 1e18)).to.be.below(1e-6);
+      // The row as the report prints it.
+      const usd = (x: number): string =>
+        `${x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} USD`;
+      expect(md).to.include(
+        `| ${policy} | ${((100 * hit) / 12).toFixed(2)}% | ${usd(row.taken.mean)} | ${usd(row.taken.var99)} | ${usd(row.taken.es99)} |`,
+      );
+    }
+    // Only ADL cuts positions; the haircut and socialization leave every position open.
+    const [adl, socialized, haircut] = report.policies;
+    expect(adl.adlPositions).to.be.greaterThan(0);
+    expect([socialized.adlPositions, haircut.adlPositions]).to.deep.equal([0, 0]);
+    expect(adl.adlLowLeverage).to.be.at.most(adl.adlPositions);
+    expect(md).to.include("## Loss policies side by side");
+    expect(chartSpecs(report).map((c) => c.file)).to.include("policies.svg");
+    const none = { ...report, policies: [] };
+    expect(labMarkdown(none)).to.not.include("## Loss policies side by side");
+    expect(chartSpecs(none).map((c) => c.file)).to.not.include("policies.svg");
   });
 });

@@ -5,7 +5,7 @@
 // every cycle) in its outcome, its keeper log, its points and its final ledger.
 import { expect } from "chai";
 
-import { WAD } from "#sdk";
+import { hardhat, WAD } from "#sdk";
 
 import { cloneLedger, emptyOutcome, liquidate, openLedger, type Ledger } from "../../stress/lib/engine.js";
 import { engineMarkets, START_PRICES } from "../../stress/lib/lab.js";
@@ -39,12 +39,14 @@ describe("stress engine: the float screen never changes a result", function () {
   this.timeout(120_000);
 
   it("screened and exhaustive runs agree on random populations and paths (outcome, log, points, ledger)", function () {
-    const markets = engineMarkets();
     let bankruptcies = 0;
     let socialized = 0n;
     let deleveraged = 0n;
+    let haircut = 0n;
     let liquidations = 0;
-    for (let trial = 1; trial <= 24; trial++) {
+    // Trials 25 to 36 list both markets under "haircut": a charged market must go to the exact check.
+    for (let trial = 1; trial <= 36; trial++) {
+      const markets = trial > 24 ? engineMarkets(hardhat, undefined, "haircut") : engineMarkets();
       const rng = createRng([7, trial]);
       const accounts = 4 + Math.floor(rng.uniform() * 12);
       const holdings = generatePopulation({ ...DEFAULT_POPULATION, accounts, seed: trial }, START_PRICES);
@@ -67,11 +69,12 @@ describe("stress engine: the float screen never changes a result", function () {
       bankruptcies += fast.outcome.bankruptcies;
       socialized += fast.outcome.socialized;
       deleveraged += fast.outcome.deleveraged;
+      haircut += fast.outcome.haircut;
       liquidations += fast.outcome.liquidations;
     }
     // The property is not met on quiet paths only: the trials reach every branch the screen could get wrong.
     expect(liquidations).to.be.greaterThan(100);
-    expect([bankruptcies > 0, socialized > 0n, deleveraged > 0n]).to.deep.equal([true, true, true]);
+    expect([bankruptcies > 0, socialized > 0n, deleveraged > 0n, haircut > 0n]).to.deep.equal([true, true, true, true]);
   });
 
   it("sends an account at exactly maintenance to the exact check one price tick (1e-8 USD) below", function () {
