@@ -210,25 +210,24 @@ struct LossEvent {
     uint128 start;
     /// What the rule took (18 decimals).
     uint128 total;
-    /// Σ of the payers' shares: the denominator of the pro-rata split (see ClaimsLib for the unit of each kind).
-    uint256 shares;
 }
 
 /// @notice One claim of an account: what it paid to one ADL step, or to a window of haircut or socialization events
-/// of one market side during which its position did not change (ClaimsLib).
+/// of one market side during which its position did not change (ClaimsLib). An ADL record fills the first slot only.
 struct ClaimRecord {
     /// What the account paid: the most the record ever repays (18 decimals).
-    uint128 paid;
+    uint112 paid;
     /// What it has repaid so far (18 decimals).
-    uint128 repaid;
+    uint112 repaid;
+    /// ADL: the event id. Haircut: the side's charge count before the window. Socialized: unused.
+    uint32 first;
     LossKind kind;
+    /// Haircut and socialized: the market and side (an ADL step's are in its event).
     uint8 marketId;
     bool longSide;
     /// Haircut: the position's entry bucket during the window.
     uint16 bucket;
-    /// ADL: the event id. Haircut: the side's charge count before the window. Socialized: unused.
-    uint32 first;
-    /// ADL: the event id. Haircut and socialized: the side's event count at the end of the window.
+    /// Haircut and socialized: the side's event count at the end of the window.
     uint32 last;
     /// |size| of the position during the window (haircut, socialized).
     uint128 size;

@@ -58,17 +58,18 @@ library ClaimsLib {
             ledger,
             counterparty,
             ClaimRecord({
-                paid: loss.toUint128(),
+                paid: loss.toUint112(),
                 repaid: 0,
-                kind: LossKind.AutoDeleverage,
-                marketId: uint8(marketId),
-                longSide: longSide,
-                bucket: 0,
                 first: uint32(eventId),
-                last: uint32(eventId),
+                kind: LossKind.AutoDeleverage,
+                marketId: 0,
+                longSide: false,
+                bucket: 0,
+                last: 0,
                 size: 0,
                 basis: 0
-            })
+            }),
+            marketId
         );
     }
 
@@ -119,7 +120,8 @@ library ClaimsLib {
     ) private returns (uint256 eventId) {
         uint256 start = ledger.claimsIssued;
         eventId = ledger.lossEvents.length;
-        ledger.lossEvents.push(LossEvent({start: start.toUint128(), total: total.toUint128(), shares: shares}));
+        ledger.lossEvents.push(LossEvent({start: start.toUint128(), total: total.toUint128()}));
+        if (shares != total) ledger.lossEventShares[eventId] = shares;
         ledger.claimsIssued = (start + total).toUint128();
         emit IClearingHouseEvents.LossEventRecorded(eventId, marketId, kind, longSide, total);
     }
@@ -143,17 +145,18 @@ library ClaimsLib {
             ledger,
             account,
             ClaimRecord({
-                paid: paid.toUint128(),
+                paid: paid.toUint112(),
                 repaid: 0,
+                first: uint32(fromCharge),
                 kind: LossKind.Haircut,
                 marketId: uint8(marketId),
                 longSide: longSide,
                 bucket: uint16(bucket),
-                first: uint32(fromCharge),
                 last: ledger.haircutSides[marketId][longSide ? 0 : 1].charges,
                 size: SignedMath.abs(size).toUint128(),
                 basis: SignedMath.abs(openNotional)
-            })
+            }),
+            marketId
         );
     }
 
@@ -172,24 +175,25 @@ library ClaimsLib {
             ledger,
             account,
             ClaimRecord({
-                paid: paid.toUint128(),
+                paid: paid.toUint112(),
                 repaid: 0,
+                first: 0,
                 kind: LossKind.Socialized,
                 marketId: uint8(marketId),
                 longSide: longSide,
                 bucket: 0,
-                first: 0,
                 last: uint32(ledger.socialEventCount[marketId][longSide ? 0 : 1]),
                 size: size.toUint128(),
                 basis: fromIndex
-            })
+            }),
+            marketId
         );
     }
 
-    function _push(Ledger storage ledger, address account, ClaimRecord memory record) private {
+    function _push(Ledger storage ledger, address account, ClaimRecord memory record, uint256 marketId) private {
         ClaimRecord[] storage records = ledger.claimRecords[account];
         records.push(record);
-        emit IClearingHouseEvents.ClaimRecorded(account, records.length - 1, record.kind, record.marketId, record.paid);
+        emit IClearingHouseEvents.ClaimRecorded(account, records.length - 1, record.kind, marketId, record.paid);
     }
 
     // ================================================================ inflows and repayment
@@ -215,7 +219,7 @@ library ClaimsLib {
             (uint256 due, bool complete) = entitled(ledger, record);
             uint256 amount = due - record.repaid;
             if (amount != 0) {
-                record.repaid = due.toUint128();
+                record.repaid = due.toUint112();
                 total += amount;
                 emit IClearingHouseEvents.ClaimRepaid(account, i, amount);
             }
@@ -272,7 +276,9 @@ library ClaimsLib {
         uint256 total = e.total;
         uint256 repaid = inflow <= start ? 0 : Math.min(inflow - start, total);
         complete = repaid == total;
-        if (repaid != 0) amount = Math.mulDiv(share, repaid, e.shares);
+        if (repaid == 0) return (0, complete);
+        uint256 shares = ledger.lossEventShares[eventId];
+        amount = Math.mulDiv(share, repaid, shares == 0 ? total : shares);
     }
 
     /// @dev Σ over the side's haircut charges in the record's window that its bucket was a winner for.

@@ -56,6 +56,9 @@ struct Ledger {
     mapping(uint256 marketId => mapping(uint256 side => mapping(uint256 node => uint256))) haircutCharges;
     /// Claims (ClaimsLib): every loss event in order; Σ their totals; Σ inflows applied to them (both 18 decimals).
     LossEvent[] lossEvents;
+    /// Per loss event: Σ of its payers' shares, the denominator of its pro-rata split; 0 for an ADL step, whose one
+    /// share is its total.
+    mapping(uint256 eventId => uint256) lossEventShares;
     uint128 claimsIssued;
     uint128 claimsInflow;
     mapping(address account => ClaimRecord[]) claimRecords;
