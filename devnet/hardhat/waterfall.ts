@@ -70,7 +70,9 @@ export const CLAIM_EVENTS: ReadonlySet<string> = new Set([
 
 /** The claims ledger's events of a transaction, in log order, with decoded arguments. */
 export function claimEvents(clearingHouse: ClearingHouse, receipt: ContractTransactionReceipt): DecodedEvent[] {
-  const ch = String(clearingHouse.target).toLowerCase();
+  const target = clearingHouse.target;
+  if (typeof target !== "string") throw new Error("unresolved address");
+  const ch = target.toLowerCase();
   const events: DecodedEvent[] = [];
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== ch) continue;

@@ -106,6 +106,13 @@ describe("Repayable claims: worked examples", function () {
       total += amount;
     }
     expect(100n * E - total).to.equal(2n); // rounding down leaves 2 wei in the pot
+    // The lens reads them for many accounts at once: paid, repaid, repayable now, records.
+    expect(await c.lens.claimsOf([bob.address, carol.address, erin.address, frank.address])).to.deep.equal([
+      [250n * F, expected[0][1], 0n, 1n],
+      [174n * F - 348n, expected[1][1], 0n, 1n],
+      [0n, 0n, 0n, 0n],
+      [100n * F, expected[2][1], 0n, 1n],
+    ]);
   });
 
   it("haircut then socialization: the first event is repaid in full before the second, pro rata within each", async function () {

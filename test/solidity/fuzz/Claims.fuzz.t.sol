@@ -323,7 +323,8 @@ contract ClaimsFuzzTest is TestBase {
             else if (move < 5) _socialize(a, b);
             else if (move < 7) _settle(accounts[a % N]);
             else if (move == 7) _trade(a, b);
-            else if (move == 8) _inflow(b % 3 == 0 ? b % 1e6 : b % 2e22); // dust inflows too
+            else if (move == 8)
+                _inflow(b % 3 == 0 ? b % 1e6 : b % 2e22); // dust inflows too
             else if (move == 9) _claim(a, b);
             else if (move == 10) {
                 // Twice in a row over all the records: the second pays nothing new.
