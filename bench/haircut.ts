@@ -6,7 +6,8 @@
 // Per run: a fresh system with a third market (SOL at 100, policy haircut, no fees, no funding) and an empty fund;
 // N wallets each short 0.1 SOL against a whale at 80 + (k mod 40); alice long 20 at 100 (deposit 250) against bob
 // (short 20); SOL falls to 85: alice's deficit 50 is taken from the winners' profit. Measured: the keeper's
-// liquidate (the charge, the receipt and the hand-over), and bob's next withdrawal (settling his share).
+// liquidate (the charge, the receipt and the hand-over), bob's next withdrawal (settling his share, which writes his
+// claim record), the keeper's repayClaims of 10 units and claimRepayment of bob's one record (issue 10, step 4).
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 
 import { overshoot } from "#sdk";
@@ -24,8 +25,14 @@ interface Figure {
   otherPositions: number;
   /** gasUsed of liquidate on the bankrupt account: fund (empty), haircut charge, receipt, hand-over. */
   liquidateWithHaircut: number;
-  /** gasUsed of a winner's withdraw that settles its share of the haircut. */
+  /** gasUsed of a winner's withdraw that settles its share of the haircut and writes its claim record. */
   settleShare: number;
+  /** gasUsed of repayClaims (10 units into the claims' pot). */
+  repayClaims: number;
+  /** gasUsed of claimRepayment of the winner's one record (one haircut charge in its window). */
+  claimRepayment: number;
+  /** What that claim credited (18 decimals). */
+  claimRepaid: string;
   haircutTaken: string;
   shortfall: string;
   /** Taken from traders beyond what the fund could not pay: haircut + socialized + ADL − (shortfall − fund paid). */
@@ -96,10 +103,15 @@ async function measure(others: number): Promise<Figure> {
     .find((parsed) => parsed?.name === "BadDebtResolved");
   if (receipt === undefined || receipt === null) throw new Error("no BadDebtResolved receipt");
   const settle = await mined(ch.connect(bob).withdraw(1n * USD));
+  const inflow = await mined(ch.connect(keeper).repayClaims(10n * USD));
+  const claim = await mined(ch.connect(keeper).claimRepayment(bob.address, 1n));
   return {
     otherPositions: others,
     liquidateWithHaircut: Number(liquidation.gasUsed),
     settleShare: Number(settle.gasUsed),
+    repayClaims: Number(inflow.gasUsed),
+    claimRepayment: Number(claim.gasUsed),
+    claimRepaid: (await ch.claimsOf(bob.address)).repaid.toString(),
     haircutTaken: (receipt.args.haircut as bigint).toString(),
     shortfall: (receipt.args.shortfall as bigint).toString(),
     overshoot: overshoot({
@@ -118,7 +130,8 @@ for (const n of OTHERS) {
   console.log(
     `${String(n).padStart(5)} other positions: liquidate with haircut ${figure.liquidateWithHaircut} gas, ` +
       `settle one share ${figure.settleShare} gas (haircut ${figure.haircutTaken} of shortfall ${figure.shortfall} ` +
-      `wei, overshoot ${figure.overshoot})`,
+      `wei, overshoot ${figure.overshoot}); repayClaims ${figure.repayClaims} gas, claimRepayment ` +
+      `${figure.claimRepayment} gas (${figure.claimRepaid} wei)`,
   );
   figures.push(figure);
 }

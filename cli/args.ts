@@ -82,7 +82,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   health: {
     args: ["address?"],
     flags: [],
-    summary: "equity, margins, liquidation prices, ADL rank",
+    summary: "equity, margins, liquidation prices, ADL rank, repayable claims",
   },
   "fund stake": { args: ["amount"], flags: [], summary: "stake collateral in the insurance fund" },
   "fund request-unstake": {

@@ -15,6 +15,7 @@ import {
     IClearingHouse,
     AccountHealth,
     AdlRank,
+    ClaimSummary,
     DeleverageCase,
     HaircutSide,
     MarketParams,
@@ -189,6 +190,17 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearingHouse
     function sweepInsuranceFees() external nonReentrant {
         LiquidationLogic.sweepInsuranceFees(_ledger, _token, _scale);
+    }
+
+    /// @inheritdoc IClearingHouse
+    function claimRepayment(address account, uint256 maxRecords) external nonReentrant returns (uint256) {
+        return AllocationLogic.claimRepayment(_ledger, account, maxRecords);
+    }
+
+    /// @inheritdoc IClearingHouse
+    function repayClaims(uint256 amount) external nonReentrant {
+        AllocationLogic.repayClaims(_ledger, amount * _scale);
+        _pullExact(msg.sender, amount);
     }
 
     /// @inheritdoc IClearingHouse
@@ -403,6 +415,16 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearingHouse
     function bankruptcyPrice(address account, uint256 marketId) external view returns (int256) {
         return LiquidationLogic.bankruptcyPrice(_ledger, _oracle, account, marketId);
+    }
+
+    /// @inheritdoc IClearingHouse
+    function claimsOf(address account) external view returns (ClaimSummary memory) {
+        return AllocationLogic.claimsOf(_ledger, account);
+    }
+
+    /// @inheritdoc IClearingHouse
+    function claimsTotals() external view returns (uint256, uint256, uint256) {
+        return (_ledger.claimsIssued, _ledger.claimsInflow, _ledger.lossEvents.length);
     }
 
     // ================================================================ internal: orders

@@ -137,7 +137,11 @@ async function priceTick(ctx: CommandContext, feed: string): Promise<bigint> {
 export async function health(ctx: CommandContext): Promise<CommandResult> {
   const account = targetAccount(ctx.parsed.args.address, ctx.signer);
   const { clearingHouse, lens } = ctx.conn.contracts;
-  const [h, rows] = await Promise.all([clearingHouse.accountHealth(account), lens.positionsOf(account)]);
+  const [h, rows, claims] = await Promise.all([
+    clearingHouse.accountHealth(account),
+    lens.positionsOf(account),
+    clearingHouse.claimsOf(account),
+  ]);
   const params = await Promise.all(rows.map((r) => clearingHouse.marketParams(r.marketId)));
   const inputs: MarketPosition[] = rows.map((r, i) => ({
     marketId: Number(r.marketId),
@@ -183,6 +187,10 @@ export async function health(ctx: CommandContext): Promise<CommandResult> {
     ["initial margin", money(h.initialMargin, ctx.conn.symbol)],
     ["maintenance margin", money(h.maintenanceMargin, ctx.conn.symbol)],
     ["free collateral", money(h.freeCollateral, ctx.conn.symbol)],
+    // Repayable claims: what loss rules took from the account, repaid from later fee inflows (ClaimsLib).
+    ["claims paid", money(claims.paid, ctx.conn.symbol)],
+    ["claims repaid", money(claims.repaid, ctx.conn.symbol)],
+    ["claims repayable now", money(claims.repayable, ctx.conn.symbol)],
   ]);
   const perMarket =
     markets.length === 0
@@ -212,6 +220,12 @@ export async function health(ctx: CommandContext): Promise<CommandResult> {
       initialMargin: wad(h.initialMargin),
       maintenanceMargin: wad(h.maintenanceMargin),
       freeCollateral: wad(h.freeCollateral),
+      claims: {
+        paid: wad(claims.paid),
+        repaid: wad(claims.repaid),
+        repayable: wad(claims.repayable),
+        records: Number(claims.records),
+      },
       markets: markets.map((m) => ({
         ...m,
         size: wad(m.size),

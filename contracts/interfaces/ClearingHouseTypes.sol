@@ -193,3 +193,56 @@ struct EntryBook {
     /// Per bucket: the number of positions (ADL markets, which keep the order only, not the sums).
     mapping(uint256 bucket => uint256) counts;
 }
+
+/// @notice How a loss event took from traders (ClaimsLib).
+enum LossKind {
+    /// One ADL step: the counterparty gave up `loss` at once.
+    AutoDeleverage,
+    /// One profit haircut charge on a side, paid by each winner when it settles.
+    Haircut,
+    /// One socialization on a side, paid by each position when it settles.
+    Socialized
+}
+
+/// @notice One loss event: what a rule took from traders, repaid from claim inflows in event order (ClaimsLib).
+struct LossEvent {
+    /// Σ total of all earlier events (18 decimals): the event is repaid once inflows pass it.
+    uint128 start;
+    /// What the rule took (18 decimals).
+    uint128 total;
+}
+
+/// @notice One claim of an account: what it paid to one ADL step, or to a window of haircut or socialization events
+/// of one market side during which its position did not change (ClaimsLib). An ADL record fills the first slot only.
+struct ClaimRecord {
+    /// What the account paid: the most the record ever repays (18 decimals).
+    uint112 paid;
+    /// What it has repaid so far (18 decimals).
+    uint112 repaid;
+    /// ADL: the event id. Haircut: the side's charge count before the window. Socialized: unused.
+    uint32 first;
+    LossKind kind;
+    /// Haircut and socialized: the market and side (an ADL step's are in its event).
+    uint8 marketId;
+    bool longSide;
+    /// Haircut: the position's entry bucket during the window.
+    uint16 bucket;
+    /// Haircut and socialized: the side's event count at the end of the window.
+    uint32 last;
+    /// |size| of the position during the window (haircut, socialized).
+    uint128 size;
+    /// Haircut: |openNotional| during the window. Socialized: the side's social-loss index before the window.
+    uint256 basis;
+}
+
+/// @notice An account's claims (18 decimals).
+struct ClaimSummary {
+    /// Σ paid over its records: the most it can ever be repaid.
+    uint256 paid;
+    /// Σ repaid so far.
+    uint256 repaid;
+    /// What claimRepayment would pay now.
+    uint256 repayable;
+    /// Number of records.
+    uint256 records;
+}

@@ -6,9 +6,13 @@ pragma solidity ^0.8.24;
 import {
     AccountHealth,
     AdlRank,
+    ClaimRecord,
+    ClaimSummary,
     DeleverageCase,
     HaircutSide,
     HaircutSnapshot,
+    LossEvent,
+    LossKind,
     LossPolicy,
     MarketParams,
     MarketState,
@@ -110,9 +114,23 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @param account The bankrupt account whose case has timed out.
     function socializeAfterTimeout(address account) external;
 
-    /// @notice Pays the fees set aside for the insurance fund to it (whole token units) and starts the fund's
+    /// @notice Pays the fees set aside for the insurance fund first to the outstanding claims (they stay here as
+    /// the claims' pot, see claimRepayment), then the rest to the fund in whole token units, starting the fund's
     /// income stream at this block (IInsuranceFund.syncIncome). Anyone may call.
     function sweepInsuranceFees() external;
+
+    /// @notice Credits `account` with what its claims may be repaid now: every amount an ADL step, a profit haircut
+    /// or a socialization took from it is repaid from claim inflows in order of loss event, pro rata within one.
+    /// Visits at most `maxRecords` of its records; one ClaimRepaid per record that pays. Anyone may call.
+    /// @param account The account repaid (its collateral here; no token moves).
+    /// @param maxRecords Most claim records to visit (at least 1).
+    /// @return repaid What was credited (18 decimals).
+    function claimRepayment(address account, uint256 maxRecords) external returns (uint256 repaid);
+
+    /// @notice Brings `amount` (token decimals) to the claims' pot, e.g. a recovery or a treasury payment. Refused
+    /// above what the claims still lack.
+    /// @param amount Token units pulled from the caller.
+    function repayClaims(uint256 amount) external;
 
     /// @notice Takes a default-fund assessment from `member`'s collateral: at most `amount` token units and at
     /// most what the member could withdraw now (its free collateral, in whole units), paid to the insurance
@@ -278,4 +296,15 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @param marketId The market read.
     /// @return The bankruptcy price (18 decimals; may be ≤ 0 for a long that cannot go bankrupt).
     function bankruptcyPrice(address account, uint256 marketId) external view returns (int256);
+
+    /// @notice The account's claims: what it paid to loss events, what was repaid, what claimRepayment would pay now.
+    /// @param account The account read.
+    /// @return The summary (18 decimals).
+    function claimsOf(address account) external view returns (ClaimSummary memory);
+
+    /// @notice Claims over all accounts.
+    /// @return issued Σ taken by all loss events (18 decimals).
+    /// @return inflow Σ inflows applied to them (18 decimals); issued − inflow is still owed.
+    /// @return events Number of loss events.
+    function claimsTotals() external view returns (uint256 issued, uint256 inflow, uint256 events);
 }

@@ -96,4 +96,6 @@ interface IClearingHouseErrors {
     error SideFrozenByDeleverage(uint256 marketId, bool longSide);
     /// @notice The deleverage timeout is outside its bounds.
     error DeleverageTimeoutOutOfBounds(uint256 timeout, uint256 min, uint256 max);
+    /// @notice `repayClaims` was offered more than the claims outstanding (both 18 decimals).
+    error ClaimsRepaymentExceedsOutstanding(uint256 amount, uint256 outstanding);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {MarketParams} from "./ClearingHouseTypes.sol";
+import {LossKind, MarketParams} from "./ClearingHouseTypes.sol";
 
 /// @title IClearingHouseEvents
 /// @notice Events of the clearing house and its libraries: one after every state change a user or keeper cares
@@ -116,6 +116,21 @@ interface IClearingHouseEvents {
     event AssessmentCollected(address indexed member, uint256 amount);
     /// @notice Fees set aside for the insurance fund were paid to it (token decimals).
     event InsuranceFeesSwept(uint256 amount);
+    /// @notice Loss event `eventId` took `amount` (18 decimals) from traders on one side of a market; it is repaid
+    /// from claim inflows after every earlier event (ClaimsLib).
+    event LossEventRecorded(
+        uint256 indexed eventId,
+        uint256 indexed marketId,
+        LossKind kind,
+        bool longSide,
+        uint256 amount
+    );
+    /// @notice `account` paid `paid` (18 decimals) to loss events of `kind` in `marketId`: its claim record `record`.
+    event ClaimRecorded(address indexed account, uint256 indexed record, LossKind kind, uint256 marketId, uint256 paid);
+    /// @notice `amount` (18 decimals) of inflow went to the claims; `totalInflow` is the cumulative figure.
+    event ClaimsFunded(uint256 amount, uint256 totalInflow);
+    /// @notice `amount` (18 decimals) of claim record `record` was repaid into `account`'s collateral.
+    event ClaimRepaid(address indexed account, uint256 indexed record, uint256 amount);
     /// @notice The insurance fund was connected.
     event InsuranceFundSet(address fund);
     /// @notice The time after which a stuck deleverage case may be socialized changed.

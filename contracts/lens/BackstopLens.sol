@@ -7,7 +7,14 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {DefaultLayers} from "../insurance/DefaultLayers.sol";
 
-import {IClearingHouse, AccountHealth, AdlRank, MarketParams, PositionView} from "../interfaces/IClearingHouse.sol";
+import {
+    IClearingHouse,
+    AccountHealth,
+    AdlRank,
+    ClaimSummary,
+    MarketParams,
+    PositionView
+} from "../interfaces/IClearingHouse.sol";
 import {IDefaultLayers} from "../interfaces/IDefaultLayers.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
@@ -153,6 +160,17 @@ contract BackstopLens {
         owed = new uint256[](accounts.length);
         for (uint256 i = 0; i < accounts.length; ++i) {
             owed[i] = clearingHouse.haircutOwed(accounts[i], marketId);
+        }
+    }
+
+    /// @notice Each account's repayable claims: what it paid to loss events, what was repaid, what
+    /// claimRepayment would pay now, and its number of records.
+    /// @param accounts The accounts read.
+    /// @return rows One summary per account (18 decimals).
+    function claimsOf(address[] calldata accounts) external view returns (ClaimSummary[] memory rows) {
+        rows = new ClaimSummary[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            rows[i] = clearingHouse.claimsOf(accounts[i]);
         }
     }
 

@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
+
+import {ClaimSummary} from "../interfaces/ClearingHouseTypes.sol";
+import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
+import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
+import {ClaimsLib} from "./ClaimsLib.sol";
 import {EntryBookLib} from "./EntryBookLib.sol";
+import {FixedPointMath} from "./FixedPointMath.sol";
 import {HaircutLib} from "./HaircutLib.sol";
 import {Ledger} from "./Ledger.sol";
 
@@ -9,9 +17,13 @@ import {Ledger} from "./Ledger.sol";
 /// @notice The position side of loss allocation, deployed once and linked: keeping each side's entry book in step
 /// with a fill (ADL markets count positions per bucket for the order; haircut markets sum them, to find the winners
 /// of a charge), and in haircut markets settling a position's share of its side's profit haircuts and what a
-/// position owes. External so that the clearing house stays under the contract size limit; the index math is in
-/// {HaircutLib} and {EntryBookLib}. Socialized markets never call it.
+/// position owes; settling a position's social loss; and the claims those payments give (record, repay, read). External
+/// so that the clearing house stays under the contract size limit; the index math is in {HaircutLib},
+/// {EntryBookLib} and {ClaimsLib}.
 library AllocationLogic {
+    using SafeCast for uint256;
+    using FixedPointMath for uint256;
+
     /// @notice Settles the position's haircut share into its account's collateral (see {HaircutLib-settle}).
     /// @param ledger The clearing house's state.
     /// @param account The position's account.
@@ -71,5 +83,61 @@ library AllocationLogic {
         int256 openNotional
     ) public view returns (uint256) {
         return HaircutLib.owed(ledger, account, marketId, size, openNotional);
+    }
+
+    /// @notice Settles the socialized loss a position owes between two index values into its account's collateral,
+    /// and records the payment as a claim (the caller has moved the position's snapshot to `toIndex`).
+    /// @param ledger The clearing house's state.
+    /// @param account The position's account.
+    /// @param marketId The position's market.
+    /// @param size The position's size since `fromIndex` (non-zero).
+    /// @param fromIndex The side's social-loss index at the position's last settlement.
+    /// @param toIndex The side's social-loss index now.
+    function settleSocialLoss(
+        Ledger storage ledger,
+        address account,
+        uint256 marketId,
+        int256 size,
+        uint256 fromIndex,
+        uint256 toIndex
+    ) public {
+        uint256 absSize = SignedMath.abs(size);
+        uint256 loss = absSize.mulWadUp(toIndex - fromIndex);
+        ledger.collateral[account] -= loss.toInt256();
+        emit IClearingHouseEvents.SocialLossSettled(account, marketId, loss);
+        ClaimsLib.recordSocialPaid(ledger, account, marketId, size > 0, fromIndex, absSize, loss);
+    }
+
+    /// @notice Repays what the account's claim records (from its cursor, at most `maxRecords` of them) may be
+    /// repaid now, into its collateral (see {ClaimsLib-claim}).
+    /// @param ledger The clearing house's state.
+    /// @param account The account repaid.
+    /// @param maxRecords Most records to visit (at least 1).
+    /// @return repaid What was credited (18 decimals).
+    function claimRepayment(
+        Ledger storage ledger,
+        address account,
+        uint256 maxRecords
+    ) public returns (uint256 repaid) {
+        if (maxRecords == 0) revert IClearingHouseErrors.ZeroAmount();
+        return ClaimsLib.claim(ledger, account, maxRecords);
+    }
+
+    /// @notice Adds `amount` to the claims' inflow; the caller brings the tokens. Refuses more than is outstanding.
+    /// @param ledger The clearing house's state.
+    /// @param amount The inflow (18 decimals, non-zero).
+    function repayClaims(Ledger storage ledger, uint256 amount) public {
+        if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
+        uint256 outstanding = ledger.claimsIssued - ledger.claimsInflow;
+        if (amount > outstanding) revert IClearingHouseErrors.ClaimsRepaymentExceedsOutstanding(amount, outstanding);
+        ClaimsLib.addInflow(ledger, amount);
+    }
+
+    /// @notice The account's claims: paid, repaid, repayable now and the number of records.
+    /// @param ledger The clearing house's state.
+    /// @param account The account read.
+    /// @return The summary (18 decimals).
+    function claimsOf(Ledger storage ledger, address account) public view returns (ClaimSummary memory) {
+        return ClaimsLib.summary(ledger, account);
     }
 }

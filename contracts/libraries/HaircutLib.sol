@@ -7,6 +7,7 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
 import {EntryBook, HaircutSide, HaircutSnapshot} from "../interfaces/ClearingHouseTypes.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
+import {ClaimsLib} from "./ClaimsLib.sol";
 import {EntryBookLib} from "./EntryBookLib.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {Ledger} from "./Ledger.sol";
@@ -51,47 +52,73 @@ library HaircutLib {
         uint256 price,
         uint256 openInterest
     ) internal returns (uint256 taken) {
-        uint256 sideIndex = longSide ? 0 : 1;
-        HaircutSide storage side = ledger.haircutSides[marketId][sideIndex];
         uint256 boundary = EntryBookLib.priceBucket(price);
-        uint256 profit = winnersProfit(ledger, marketId, longSide, price, openInterest, boundary);
+        (uint256 profit, uint256 winnersSize, uint256 winnersNotional) = winners(
+            ledger,
+            marketId,
+            longSide,
+            price,
+            openInterest,
+            boundary
+        );
         taken = Math.min(amount, profit);
         if (taken == 0) return 0;
         uint256 rate = Math.mulDiv(taken, FixedPointMath.WAD, profit, Math.Rounding.Ceil);
         // The price term rounds so that a position owes more, never less: up for longs (it adds), down for shorts.
         uint256 priceRate = longSide ? rate.mulWadUp(price) : rate.mulWad(price);
-        side.priceIndex += priceRate.toUint128();
-        side.rateIndex += rate.toUint96();
-        side.charges += 1;
+        uint256 charges = _addCharge(ledger, marketId, longSide, boundary, taken, rate | (priceRate << 128));
+        emit IClearingHouseEvents.ProfitHaircut(marketId, longSide, taken, profit, rate);
+        // Σ of the winners' shares (ClaimsLib): |size|·fP − |N|·f summed over them, mirrored for shorts.
+        uint256 shares =
+            longSide
+                ? winnersSize * priceRate - winnersNotional * rate
+                : winnersNotional * rate - winnersSize * priceRate;
+        ClaimsLib.recordHaircutCharge(ledger, marketId, longSide, charges, taken, rate, priceRate, boundary, shares);
+    }
+
+    /// @dev Adds a charge of `taken` at `packed` = (rate, rate × price) to the side's indices, debt and Fenwick tree
+    /// at `boundary`; returns the side's charge count after it.
+    function _addCharge(
+        Ledger storage ledger,
+        uint256 marketId,
+        bool longSide,
+        uint256 boundary,
+        uint256 taken,
+        uint256 packed
+    ) private returns (uint256 charges) {
+        uint256 sideIndex = longSide ? 0 : 1;
+        HaircutSide storage side = ledger.haircutSides[marketId][sideIndex];
+        side.priceIndex += uint128(packed >> 128);
+        side.rateIndex += (packed & LOW_128).toUint96();
+        charges = side.charges + 1;
+        side.charges = uint32(charges);
         side.debt += taken;
         mapping(uint256 => uint256) storage tree = ledger.haircutCharges[marketId][sideIndex];
-        uint256 packed = rate | (priceRate << 128);
         for (uint256 node = boundary + 1; node <= TREE_SIZE; node += node & (~node + 1)) tree[node] += packed;
-        emit IClearingHouseEvents.ProfitHaircut(marketId, longSide, taken, profit, rate);
     }
 
     /// @dev Σ profit at `price` of the side's positions whose entry bucket is on the winning side of `boundary`
-    /// (the bucket of `price`): the side's totals minus the buckets at or beyond the boundary.
-    function winnersProfit(
+    /// (the bucket of `price`), and their Σ|size| and Σ|openNotional|: the side's totals minus the buckets at or
+    /// beyond the boundary.
+    function winners(
         Ledger storage ledger,
         uint256 marketId,
         bool longSide,
         uint256 price,
         uint256 openInterest,
         uint256 boundary
-    ) internal view returns (uint256) {
+    ) internal view returns (uint256 profit, uint256 winnersSize, uint256 winnersNotional) {
         EntryBook storage book = ledger.entryBooks[marketId][longSide ? 0 : 1];
         uint256 basis = ledger.haircutSides[marketId][longSide ? 0 : 1].costBasis;
         (uint256 size, uint256 notional) = longSide
             ? EntryBookLib.sumsAtOrAbove(book, boundary)
             : EntryBookLib.sumsAtOrBelow(book, boundary);
         // What is left are the winners: their value at `price` rounded against them, so the profit is not overstated.
-        int256 winnersNotional = (basis - notional).toInt256();
-        int256 winnersValue =
-            longSide
-                ? (openInterest - size).mulWad(price).toInt256()
-                : (openInterest - size).mulWadUp(price).toInt256();
-        return FixedPointMath.positivePart(longSide ? winnersValue - winnersNotional : winnersNotional - winnersValue);
+        winnersSize = openInterest - size;
+        winnersNotional = basis - notional;
+        int256 value = longSide ? winnersSize.mulWad(price).toInt256() : winnersSize.mulWadUp(price).toInt256();
+        int256 cost = winnersNotional.toInt256();
+        profit = FixedPointMath.positivePart(longSide ? value - cost : cost - value);
     }
 
     /// @dev Σ (rate, rate × price) over the side's charges a position in entry bucket `bucket` was a winner for.
@@ -127,7 +154,7 @@ library HaircutLib {
         HaircutSnapshot memory snapshot = ledger.haircutSnapshots[account][marketId];
         HaircutSide storage side = ledger.haircutSides[marketId][size > 0 ? 0 : 1];
         if (side.charges == snapshot.charges) return 0;
-        (amount, , ) = _owedNow(ledger, marketId, size, openNotional, snapshot, side.debt);
+        (amount, , , ) = _owedNow(ledger, marketId, size, openNotional, snapshot, side.debt);
     }
 
     /// @dev Settles the position's haircut into collateral and moves its snapshot to now, reading the charge sums
@@ -144,7 +171,7 @@ library HaircutLib {
         HaircutSide storage side = ledger.haircutSides[marketId][size > 0 ? 0 : 1];
         uint256 charges = side.charges;
         if (charges == snapshot.charges) return; // nothing new
-        (uint256 amount, uint256 rateSum, uint256 priceSum) = _owedNow(
+        (uint256 amount, uint256 rateSum, uint256 priceSum, uint256 bucket) = _owedNow(
             ledger,
             marketId,
             size,
@@ -157,6 +184,8 @@ library HaircutLib {
         side.debt -= amount;
         ledger.collateral[account] -= amount.toInt256();
         emit IClearingHouseEvents.ProfitHaircutSettled(account, marketId, amount);
+        // What it paid is a claim on later inflows, over the charges since its snapshot (ClaimsLib).
+        ClaimsLib.recordHaircutPaid(ledger, account, marketId, size, openNotional, snapshot.charges, bucket, amount);
     }
 
     /// @dev Points the snapshot of a position now in entry bucket `bucket` at that bucket's charge sums (nothing is
@@ -180,9 +209,10 @@ library HaircutLib {
         int256 openNotional,
         HaircutSnapshot memory snapshot,
         uint256 debt
-    ) private view returns (uint256 amount, uint256 rateSum, uint256 priceSum) {
+    ) private view returns (uint256 amount, uint256 rateSum, uint256 priceSum, uint256 bucket) {
         (uint256 absSize, uint256 absNotional) = (SignedMath.abs(size), SignedMath.abs(openNotional));
-        (rateSum, priceSum) = chargesFor(ledger, marketId, size > 0, EntryBookLib.entryBucket(absSize, absNotional));
+        bucket = EntryBookLib.entryBucket(absSize, absNotional);
+        (rateSum, priceSum) = chargesFor(ledger, marketId, size > 0, bucket);
         uint256 priceTerm = absSize * (priceSum - snapshot.priceIndex);
         uint256 basisTerm = absNotional * (rateSum - snapshot.rateIndex);
         uint256 base =

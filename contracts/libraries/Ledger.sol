@@ -8,7 +8,9 @@ import {
     DeleverageCase,
     EntryBook,
     HaircutSide,
+    ClaimRecord,
     HaircutSnapshot,
+    LossEvent,
     LossPolicy,
     MarketParams,
     MarketState,
@@ -52,6 +54,23 @@ struct Ledger {
     /// Haircut markets: per side, a Fenwick tree indexed by 1 + the charge price's entry bucket of each charge's
     /// (rate, rate × price), packed as (low 128 bits, high 128 bits) (HaircutLib).
     mapping(uint256 marketId => mapping(uint256 side => mapping(uint256 node => uint256))) haircutCharges;
+    /// Claims (ClaimsLib): every loss event in order; Σ their totals; Σ inflows applied to them (both 18 decimals).
+    LossEvent[] lossEvents;
+    /// Per loss event: Σ of its payers' shares, the denominator of its pro-rata split; 0 for an ADL step, whose one
+    /// share is its total.
+    mapping(uint256 eventId => uint256) lossEventShares;
+    uint128 claimsIssued;
+    uint128 claimsInflow;
+    mapping(address account => ClaimRecord[]) claimRecords;
+    /// Records before this index are repaid in full.
+    mapping(address account => uint256) claimCursor;
+    /// Per market side, [0] long [1] short: the j-th haircut charge (1-based) as (event id, bucket, rate, rate × price)
+    /// packed in 32, 16, 64 and 128 bits.
+    mapping(uint256 marketId => mapping(uint256 side => mapping(uint256 charge => uint256))) haircutEvents;
+    /// Per market side: the j-th socialization (1-based) as (event id, the side's social-loss index after it) packed
+    /// in 32 and 224 bits, and their count.
+    mapping(uint256 marketId => mapping(uint256 side => mapping(uint256 j => uint256))) socialEvents;
+    mapping(uint256 marketId => uint256[2]) socialEventCount;
 }
 
 /// @notice Margin summary computed from the ledger at oracle prices, pending funding and social loss included.
@@ -165,10 +184,9 @@ library LedgerLib {
         uint256 lossIndex = socialLossIndex(state, size);
         uint256 lastLossIndex = position.lastSocialLossIndex;
         if (lossIndex == lastLossIndex) return;
-        uint256 loss = SignedMath.abs(size).mulWadUp(lossIndex - lastLossIndex);
         position.lastSocialLossIndex = lossIndex;
-        ledger.collateral[account] -= loss.toInt256();
-        emit IClearingHouseEvents.SocialLossSettled(account, marketId, loss);
+        // Linked: the payment is also a claim record (ClaimsLib), kept out of the clearing house's bytes.
+        AllocationLogic.settleSocialLoss(ledger, account, marketId, size, lastLossIndex, lossIndex);
     }
 
     /// @dev Whether the market's loss policy is Haircut: only those keep side cost bases and haircut snapshots.

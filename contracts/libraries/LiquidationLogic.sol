@@ -19,6 +19,7 @@ import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
+import {ClaimsLib} from "./ClaimsLib.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {DeleverageCaseLib} from "./DeleverageCaseLib.sol";
 import {EntryBookLib} from "./EntryBookLib.sol";
@@ -169,6 +170,8 @@ library LiquidationLogic {
         ledger.applyFill(t.account, t.marketId, accountDelta, notional, 0);
         ledger.applyFill(t.liquidator, t.marketId, -accountDelta, notional, 0);
         emit IClearingHouseEvents.Deleveraged(t.account, t.liquidator, t.marketId, q, notional.divWad(q), loss, score);
+        // The counterparty's loss is a claim on later inflows, known in full now.
+        ClaimsLib.recordDeleverage(ledger, t.liquidator, t.marketId, t.positionSize < 0, loss);
     }
 
     /// @dev Checks the counterparty (`t.liquidator`) and returns the size it takes back, what it gives up, and its
@@ -246,9 +249,16 @@ library LiquidationLogic {
     function sweepInsuranceFees(Ledger storage ledger, IERC20 token, uint256 scale) external {
         address fund = address(ledger.insuranceFund);
         if (fund == address(0)) revert IClearingHouseErrors.InvalidAddress(fund);
-        uint256 amount = ledger.insuranceFees / scale;
-        if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
-        ledger.insuranceFees -= (amount * scale).toUint128();
+        // Claims first: what they take stays here as their pot (ClaimsLib); the fund gets whole units of the rest.
+        uint256 fees = ledger.insuranceFees;
+        uint256 toClaims = ClaimsLib.addInflow(ledger, fees);
+        fees -= toClaims;
+        uint256 amount = fees / scale;
+        ledger.insuranceFees = (fees - amount * scale).toUint128();
+        if (amount == 0) {
+            if (toClaims == 0) revert IClearingHouseErrors.ZeroAmount();
+            return;
+        }
         token.safeTransfer(fund, amount);
         // The fund streams income over 7 days from the first call that notices it: start the stream now, so that
         // nobody can stake between the sweep and that call and catch the whole stream.
@@ -495,9 +505,11 @@ library LiquidationLogic {
         // Unreachable while the charge comes before the hand-over (both sides are equal); kept as a guard.
         if (openInterest == 0) revert IClearingHouseErrors.NoPositionsToCharge(marketId, longSide);
         perUnit = Math.mulDiv(amount, FixedPointMath.WAD, openInterest, Math.Rounding.Ceil);
-        if (longSide) state.longSocialLossIndex += perUnit;
-        else state.shortSocialLossIndex += perUnit;
+        uint256 indexAfter = (longSide ? state.longSocialLossIndex : state.shortSocialLossIndex) + perUnit;
+        if (longSide) state.longSocialLossIndex = indexAfter;
+        else state.shortSocialLossIndex = indexAfter;
         emit IClearingHouseEvents.LossSocialized(marketId, longSide, amount, perUnit);
+        ClaimsLib.recordSocialization(ledger, marketId, longSide, amount, openInterest, indexAfter);
     }
 
     // ================================================================ ranking

@@ -4,6 +4,7 @@ import type { Addressable, ContractTransactionReceipt, Interface } from "ethers"
 import type { DefaultLayers } from "../../typechain-types/index.js";
 import type { System } from "./fixture.js";
 import type { DecodedEvent } from "./trading.js";
+import { CLAIM_EVENTS } from "./waterfall.js";
 
 /** The deployment's default-layers contract; fails when the system was deployed without one. */
 export function layersOf(system: System): DefaultLayers {
@@ -32,7 +33,7 @@ export async function joinAsMember(
 
 /**
  * Every event of the clearing house, the stakers' fund and the layers in a transaction, in log order, decoded;
- * token transfers are left out.
+ * token transfers and the claims ledger's events (see waterfall.ts) are left out.
  */
 export function layerEvents(system: System, receipt: ContractTransactionReceipt): DecodedEvent[] {
   const layers = layersOf(system);
@@ -47,6 +48,7 @@ export function layerEvents(system: System, receipt: ContractTransactionReceipt)
     if (contractInterface === undefined) continue;
     const parsed = contractInterface.parseLog(log);
     if (parsed === null) throw new Error(`unknown log of ${log.address}`);
+    if (contractInterface === system.clearingHouse.interface && CLAIM_EVENTS.has(parsed.name)) continue;
     events.push({ name: parsed.name, args: parsed.args.toArray() });
   }
   return events;

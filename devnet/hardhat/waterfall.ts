@@ -52,9 +52,33 @@ export async function setFundLimits(
   await (await system.fund.connect(system.admin).setParams(cooldown, floor, drawCap, FUND_DRAW_WINDOW)).wait();
 }
 
+/** Events of the claims ledger (ClaimsLib): kept apart from the waterfall's receipt, read with {@link claimEvents}. */
+export const CLAIM_EVENTS: ReadonlySet<string> = new Set([
+  "LossEventRecorded",
+  "ClaimRecorded",
+  "ClaimsFunded",
+  "ClaimRepaid",
+]);
+
+/** The claims ledger's events of a transaction, in log order, with decoded arguments. */
+export function claimEvents(clearingHouse: ClearingHouse, receipt: ContractTransactionReceipt): DecodedEvent[] {
+  const target = clearingHouse.target;
+  if (typeof target !== "string") throw new Error("unresolved address");
+  const ch = target.toLowerCase();
+  const events: DecodedEvent[] = [];
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== ch) continue;
+    const parsed = clearingHouse.interface.parseLog(log);
+    if (parsed !== null && CLAIM_EVENTS.has(parsed.name))
+      events.push({ name: parsed.name, args: parsed.args.toArray() });
+  }
+  return events;
+}
+
 /**
  * Every event the clearing house and the insurance fund emitted in a transaction, in log order, with decoded
- * arguments. Token transfers of the collateral token are left out.
+ * arguments. Token transfers of the collateral token are left out, and so are the claims ledger's events (a
+ * separate record of the same amounts, see {@link claimEvents}).
  */
 export function waterfallEvents(
   clearingHouse: ClearingHouse,
@@ -72,6 +96,7 @@ export function waterfallEvents(
     if (address !== ch && address !== fd) continue;
     const parsed = address === ch ? clearingHouse.interface.parseLog(log) : fund.interface.parseLog(log);
     if (parsed === null) throw new Error(`unknown log of ${log.address}`);
+    if (address === ch && CLAIM_EVENTS.has(parsed.name)) continue;
     events.push({ name: parsed.name, args: parsed.args.toArray() });
   }
   return events;

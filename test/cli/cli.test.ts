@@ -512,6 +512,47 @@ describe("trader and staker CLI against a node", function () {
     expect(await ok(["health"], t4)).to.match(/ETH-USD +long +0\.500000 +2,100\.00 +none +none /);
   });
 
+  it("health shows what ADL took from an account as a repayable claim, in units; --json keeps integers", async function () {
+    const { clearingHouse, collateralToken } = system.contracts;
+    const keeper = clearingHouse.connect(t4.connect(system.provider));
+    // ETH falls to 900: trader 1 (999 collateral, long 1 at 2000) is at 999 + 900 − 2000 = −101. ETH is an ADL
+    // market and the fund cannot pay that: a case opens, and trader 2, the only short, gives up what it cannot.
+    await setEthPrice(900n * FEED_UNIT);
+    await (await keeper.liquidate(t1.address, ETH_MARKET, 2n ** 255n)).wait();
+    const step = await (await keeper.autoDeleverage(t1.address, ETH_MARKET, t2.address, WAD)).wait();
+    if (step === null) throw new Error("not mined");
+    const deleveraged = step.logs
+      .map((log) => clearingHouse.interface.parseLog(log))
+      .find((parsed) => parsed?.name === "Deleveraged");
+    const loss = deleveraged?.args.loss as bigint;
+    expect(loss > 0n && loss <= 101n * WAD).to.equal(true);
+    // 7 units come back through repayClaims: all of them are trader 2's now.
+    await (
+      await collateralToken.connect(t4.connect(system.provider)).approve(await clearingHouse.getAddress(), 7n * USD)
+    ).wait();
+    await (await keeper.repayClaims(7n * USD)).wait();
+
+    interface ClaimsJson {
+      claims: { paid: string; repaid: string; repayable: string; records: number };
+    }
+    const h = await okJson<ClaimsJson>(["health", t2.address]);
+    // The exact decimal of the 18-decimal integer, as every --json figure of the CLI.
+    const fraction = (loss % WAD).toString().padStart(18, "0").replace(/0+$/, "");
+    const exact = `${loss / WAD}${fraction === "" ? "" : `.${fraction}`}`;
+    expect(h.claims).to.deep.equal({ paid: exact, repaid: "0", repayable: "7", records: 1 });
+    const text = await ok(["health", t2.address]);
+    expect(text).to.match(/claims paid: +\d[\d,]*\.\d\d mUSD\n/);
+    expect(text).to.match(/claims repaid: +0\.00 mUSD\n/);
+    expect(text).to.match(/claims repayable now: +7\.00 mUSD\n/);
+    // Trader 3 paid nothing: its claims are zero.
+    expect((await okJson<ClaimsJson>(["health", t3.address])).claims).to.deep.equal({
+      paid: "0",
+      repaid: "0",
+      repayable: "0",
+      records: 0,
+    });
+  });
+
   it("fund stake, request-unstake, a refused early unstake, then unstake after the cooldown; fund status shows it", async function () {
     const { insuranceFund, collateralToken } = system.contracts;
     expect(await ok(["fund", "stake", "1000"], t4)).to.match(/^staked 1,000 mUSD for 1,000 bINS /);

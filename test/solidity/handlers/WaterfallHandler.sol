@@ -948,16 +948,23 @@ contract WaterfallHandler is CheatCodes {
         }
     }
 
-    /// Anyone pays the fees set aside for the fund to it (whole token units).
+    /// Anyone pays the fees set aside for the fund: to the outstanding claims first (they stay in the clearing
+    /// house), the rest to the fund in whole token units.
     function sweepInsuranceFees() public {
         ++calls;
         uint256 pot = clearingHouse.insuranceFees();
         if (pot < SCALE) return;
+        (uint256 issued, uint256 inflow, ) = clearingHouse.claimsTotals();
+        uint256 toClaims = pot < issued - inflow ? pot : issued - inflow;
+        uint256 rest = pot - toClaims;
         uint256 balanceBefore = token.balanceOf(address(fund));
         clearingHouse.sweepInsuranceFees();
         uint256 swept = token.balanceOf(address(fund)) - balanceBefore;
-        // ⌊pot / 1e12⌋ whole units leave; the rest of the pot stays.
-        if (swept != pot / SCALE || clearingHouse.insuranceFees() != pot % SCALE) {
+        (, uint256 inflowAfter, ) = clearingHouse.claimsTotals();
+        // ⌊rest / 1e12⌋ whole units leave; the rest of the pot stays.
+        if (
+            swept != rest / SCALE || clearingHouse.insuranceFees() != rest % SCALE || inflowAfter != inflow + toClaims
+        ) {
             _fail(F_FUND, "sweep moved other than the whole units of the pot");
         }
         ghostSwept += swept;
