@@ -65,6 +65,7 @@ export {
   describeError,
   errorCode,
   findRevertData,
+  isNonceAhead,
   isNonceError,
   isReplacementUnderpriced,
   type DecodedRevert,
@@ -73,6 +74,9 @@ export {
 // Reading the chain.
 export {
   Indexer,
+  bloomMayContain,
+  isLogRangeError,
+  latestHeader,
   toHeader,
   type BlockHeader,
   type IndexerOptions,

@@ -20,7 +20,7 @@ export const RACE_ERRORS = new Set([
 
 /** Errors that rule out one ADL counterparty, not the case: the keeper tries the next one in score order. */
 export const COUNTERPARTY_ERRORS = new Set([
-  "CounterpartyWrongSide",
+  "DeleverageOutOfOrder",
   "CounterpartyNotProfitable",
   "DeleverageExceedsProfit",
 ]);
@@ -85,6 +85,15 @@ export function isNonceError(error: unknown): boolean {
   return (
     text.includes("nonce too low") || text.includes("nonce has already been used") || text.includes("already known")
   );
+}
+
+/**
+ * The node refused a nonce above the sender's next one: a transaction of ours before it left the pool (dropped),
+ * or an automining node, which queues nothing, saw them out of order. The sender reads its nonce again.
+ */
+export function isNonceAhead(error: unknown): boolean {
+  const text = describeError(error).toLowerCase();
+  return text.includes("nonce too high");
 }
 
 export function isReplacementUnderpriced(error: unknown): boolean {

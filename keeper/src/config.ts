@@ -41,6 +41,8 @@ export interface KeeperConfig {
   feeBumpBlocks: number;
   /** Raise of both fee fields on each replacement, in percent (nodes refuse replacements under 10%). */
   feeBumpPercent: number;
+  /** Transactions one signer may have sent and not yet mined. */
+  maxInFlight: number;
   checkpointPath?: string;
   pollMs: number;
   /** Accounts per lens call. */
@@ -148,6 +150,12 @@ const SETTINGS = {
     arg: "<n>",
     help: "fee raise per replacement, at least 10 (default 20)",
     read: intSetting(20, 10, 1000),
+  }),
+  maxInFlight: setting({
+    flag: "--max-in-flight",
+    arg: "<n>",
+    help: "transactions in flight per signer (default 64)",
+    read: intSetting(64, 1, 1024),
   }),
   checkpointPath: setting({
     flag: "--checkpoint",
@@ -305,6 +313,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KeeperConfi
     maxPriorityFeePerGas,
     feeBumpBlocks: read("feeBumpBlocks"),
     feeBumpPercent: read("feeBumpPercent"),
+    maxInFlight: read("maxInFlight"),
     checkpointPath: read("checkpointPath"),
     pollMs: read("pollMs"),
     batchSize: read("batchSize"),

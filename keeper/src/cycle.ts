@@ -1,5 +1,4 @@
 import {
-  toHeader,
   type AccountRow,
   type BlockHeader,
   type CaseRow,
@@ -9,7 +8,6 @@ import {
   type Reader,
   type SyncResult,
 } from "#sdk";
-import type { Block } from "ethers";
 import type { AccountBook } from "./book.js";
 import type { KeeperConfig } from "./config.js";
 import type { ExecResult } from "./executor.js";
@@ -106,9 +104,8 @@ export class Cycle {
   }
 
   /** Syncs to `block` and reads what the plan needs at it (sync → read). */
-  async observe(block: Block): Promise<Observation> {
+  async observe(head: BlockHeader): Promise<Observation> {
     const { indexer, reader, book } = this.#d;
-    const head = toHeader(block);
     const sync = await indexer.sync(head);
     this.#head = head;
     if (head.number !== this.#lastHeadNumber) {

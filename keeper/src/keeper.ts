@@ -4,6 +4,7 @@ import {
   Indexer,
   Reader,
   describeError,
+  latestHeader,
   observeRequests,
   type BlockHeader,
   type Deployment,
@@ -271,6 +272,7 @@ export class Keeper {
       maxPriorityFeePerGas: this.#d.config.maxPriorityFeePerGas,
       feeBumpBlocks: this.#d.config.feeBumpBlocks,
       feeBumpPercent: this.#d.config.feeBumpPercent,
+      maxInFlight: this.#d.config.maxInFlight,
       pollMs: Math.min(this.#d.config.pollMs, 500),
       dryRun: this.#d.config.dryRun,
       metrics: this.#d.metrics,
@@ -351,9 +353,9 @@ export class Keeper {
       throw error;
     });
     await this.#init;
-    // One call for the head's number, hash and time: eth_blockNumber then the header would be two per block.
-    const block = await this.#d.provider.getBlock("latest");
-    if (block === null) throw new Error("no latest block");
+    // One call for the head's number, hash, time and logs bloom: eth_blockNumber then the header would be two per
+    // block, and the bloom spares the logs of a block without the clearing house's.
+    const block = await latestHeader(this.#d.provider);
     const headNumber = block.number;
     // A head below the last block indexed is a node that lost its history (restarted, reset) more often than a
     // reorganisation: before rewinding to it, make sure the deployment is still there. While it is missing, the

@@ -1,7 +1,15 @@
 import { expect } from "chai";
-import { ZeroAddress, type Block } from "ethers";
+import { ZeroAddress } from "ethers";
 
-import { WAD, type AccountRow, type Deployment, type MarketInfo, type SyncResult, type TrackedPosition } from "#sdk";
+import {
+  WAD,
+  type AccountRow,
+  type BlockHeader,
+  type Deployment,
+  type MarketInfo,
+  type SyncResult,
+  type TrackedPosition,
+} from "#sdk";
 import { AccountBook } from "../../keeper/src/book.js";
 import { Cycle, type CycleDeps } from "../../keeper/src/cycle.js";
 import { createLogger, createMetrics } from "#keeper";
@@ -13,11 +21,11 @@ const PRICE = 2000n * WAD;
 const ETH: MarketInfo = { id: 0, lossPolicy: "adl", initialMarginRatio: WAD / 10n, maintenanceMarginRatio: WAD / 20n };
 const LONG: TrackedPosition = { marketId: 0, size: WAD, openNotional: 2000n * WAD };
 
-/** What toHeader reads of a block; the rest of ethers' Block is not used by the cycle. */
-function block(number: number): Block {
+/** The head the keeper reads (latestHeader). */
+function block(number: number): BlockHeader {
   const hash = `0x${number.toString(16).padStart(64, "0")}`;
   const parentHash = `0x${(number - 1).toString(16).padStart(64, "0")}`;
-  return { number, hash, parentHash, timestamp: 1_000 + number, baseFeePerGas: 1n } as unknown as Block;
+  return { number, hash, parentHash, timestamp: BigInt(1_000 + number), baseFeePerGas: 1n };
 }
 
 const deployment: Deployment = {
