@@ -20,9 +20,11 @@ export const RACE_ERRORS = new Set([
 
 /** Errors that rule out one ADL counterparty, not the case: the keeper tries the next one in score order. */
 export const COUNTERPARTY_ERRORS = new Set([
-  "DeleverageOutOfOrder",
+  "CounterpartyWrongSide",
   "CounterpartyNotProfitable",
   "DeleverageExceedsProfit",
+  // The indexer's view of the side lagged the chain's first entry bucket.
+  "DeleverageOutOfOrder",
 ]);
 
 const HEX_DATA = /^0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{2})*$/;

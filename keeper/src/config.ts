@@ -179,8 +179,8 @@ const SETTINGS = {
   logChunk: setting({
     flag: "--log-chunk",
     arg: "<n>",
-    help: "blocks per eth_getLogs (default 2000)",
-    read: intSetting(2000, 1),
+    help: "blocks per eth_getLogs, halved when the provider refuses a range (default 50000)",
+    read: intSetting(50_000, 1),
   }),
   reorgDepth: setting({
     flag: "--reorg-depth",
