@@ -33,6 +33,13 @@ export interface Action {
   marketId: number;
   counterparty?: string;
   size?: bigint;
+  /**
+   * Block of the lens read this step was planned on, when it is the first step of its job: while the head is still
+   * that block, the chain state is the one read, and the read said what a simulation would (liquidatable).
+   */
+  readAt?: number;
+  /** A liquidation of a bankrupt account (its gas is learned apart from solvent ones'). */
+  bankrupt?: boolean;
 }
 
 /** A transaction sent and not yet known to be mined, as the checkpoint stores it. */
@@ -72,6 +79,8 @@ export interface ExecResult {
   txHash?: string;
   block?: number;
   receipt?: TransactionReceipt;
+  /** Mined and ran out of gas (not counted yet: the executor sends it once more with an estimate). */
+  outOfGas?: boolean;
 }
 
 export interface ExecutorOptions {
@@ -187,6 +196,8 @@ export class Executor {
   #head: { at: number; value: Promise<number> } | undefined;
   /** Transaction hashes of recent blocks, read once (one header each) for every transaction waiting. */
   readonly #blockTxs = new Map<number, Promise<Set<string>>>();
+  /** Most gas a call of each kind (`kind:market`) has needed: its estimate, then its receipts. */
+  readonly #gasSeen = new Map<string, Promise<bigint>>();
   /** Fees of the latest block, read at most once per poll interval. */
   #fees: { at: number; value: Promise<Fees> } | undefined;
 
@@ -266,31 +277,94 @@ export class Executor {
   }
 
   /**
-   * Simulates, then (unless dry-run) sends `action` from `slot` and waits until it is mined. The simulation is
-   * the gas estimate; the broadcast follows it without waiting for the signer's earlier transactions to be mined
-   * (their nonces are tracked locally), so a signer has as many transactions in flight as jobs running on it.
+   * Simulates, then (unless dry-run) sends `action` from `slot` and waits until it is mined. The broadcast follows
+   * the simulation without waiting for the signer's earlier transactions to be mined (their nonces are tracked
+   * locally), so a signer has as many transactions in flight as jobs running on it.
+   *
+   * The first call of a kind in a market is simulated by `eth_estimateGas`, which also sizes its gas limit; the
+   * others by one `eth_call` each, with a gas limit of twice the most gas that kind of call has needed so far. A
+   * node's gas estimate runs the call many times over (a binary search on the gas), which made simulation the
+   * bottleneck of a crash: one execution each is what a hundred liquidations in a block can afford. A call that
+   * runs out of that limit is estimated and sent once more.
    */
   async execute(slot: SignerSlot, action: Action, options: ExecOptions = {}): Promise<ExecResult> {
     const request: TransactionRequest = { to: this.#o.clearingHouse, from: slot.address, data: this.encode(action) };
-    let gas: bigint;
-    try {
-      if (this.#o.dryRun) {
-        await this.#o.provider.call({ ...request, blockTag: "latest" });
-        this.#log.info({ id: action.id, signer: slot.address }, "dry run: simulation passed, not sent");
-        this.#count(action, "dry_run");
-        return { action, outcome: "dry_run", signer: slot.address };
+    // Only a solvent account's liquidation has a gas cost steady enough to learn (the contract closes what
+    // restores maintenance); a bankrupt one's draws the fund, may open a case or charge a side, and ADL steps and
+    // socializations are rare: those are estimated each time.
+    const key = action.kind === "liquidate" && action.bankrupt !== true ? `liquidate:${action.marketId}` : undefined;
+    for (let attempt = 0; ; attempt++) {
+      let gasLimit: bigint;
+      try {
+        if (this.#o.dryRun) {
+          await this.#o.provider.call({ ...request, blockTag: "latest" });
+          this.#log.info({ id: action.id, signer: slot.address }, "dry run: simulation passed, not sent");
+          this.#count(action, "dry_run");
+          return { action, outcome: "dry_run", signer: slot.address };
+        }
+        gasLimit = await this.#gasFor(key, request, action, attempt > 0);
+      } catch (error) {
+        if (findRevertData(error) === undefined) throw error;
+        return this.#reverted(action, slot, error, options, false);
       }
-      gas = await this.#o.provider.estimateGas(request);
-    } catch (error) {
-      if (findRevertData(error) === undefined) throw error;
-      return this.#reverted(action, slot, error, options, false);
+      const pending = await this.#sendNew(slot, action, request, gasLimit, options);
+      if ("outcome" in pending) return pending;
+      this.#count(action, "sent");
+      this.#log.info({ id: action.id, signer: slot.address, nonce: pending.nonce, tx: pending.hashes[0] }, "sent");
+      const result = await this.#settle(slot, pending, options);
+      const used = result.receipt?.gasUsed;
+      if (key !== undefined && used !== undefined && result.outcome === "confirmed") this.#learnGas(key, used);
+      if (result.outOfGas === true && attempt === 0) {
+        this.#log.warn(
+          { id: action.id, gasLimit: gasLimit.toString() },
+          "ran out of gas; estimating and sending again",
+        );
+        continue;
+      }
+      return this.#counted(action, result);
     }
-    const gasLimit = gas + (gas * GAS_MARGIN_PERCENT) / 100n;
-    const pending = await this.#inLane(slot, () => this.#sendNew(slot, action, request, gasLimit, options));
-    if ("outcome" in pending) return pending;
-    this.#count(action, "sent");
-    this.#log.info({ id: action.id, signer: slot.address, nonce: pending.nonce, tx: pending.hashes[0] }, "sent");
-    return this.#settle(slot, pending, options);
+  }
+
+  /**
+   * Simulates the call, unless the plan's read stands for its simulation, and returns its gas limit: the estimate
+   * plus 25% for the first of its kind (the lookup is synchronous, so concurrent ones wait for that estimate
+   * instead of each making their own) or on a `retry`; else twice the most gas seen, after one eth_call — or
+   * none for the first step of a job planned on a lens read at the block that is still the head (read at most one
+   * poll interval ago): at that state the call does what the read, batched with every other account's, said.
+   */
+  async #gasFor(key: string | undefined, request: TransactionRequest, action: Action, retry: boolean): Promise<bigint> {
+    const estimate = async (): Promise<bigint> => {
+      const gas = await this.#o.provider.estimateGas(request);
+      return gas + (gas * GAS_MARGIN_PERCENT) / 100n;
+    };
+    if (retry || key === undefined) return estimate();
+    const known = this.#gasSeen.get(key);
+    if (known === undefined) {
+      const estimated = this.#o.provider.estimateGas(request);
+      this.#gasSeen.set(key, estimated);
+      // A revert says nothing about the gas: the next call of the kind estimates again.
+      estimated.catch(() => this.#gasSeen.delete(key));
+      const gas = await estimated;
+      return gas + (gas * GAS_MARGIN_PERCENT) / 100n;
+    }
+    // Another call's estimate that reverted is that call's business: this one estimates for itself.
+    const seen = await known.catch(() => undefined);
+    if (seen === undefined) return estimate();
+    if (action.readAt !== undefined && (await this.#headNumber()) === action.readAt) return seen * 2n;
+    await this.#o.provider.call({ ...request, blockTag: "latest" });
+    return seen * 2n;
+  }
+
+  /** Keeps the most gas a mined call of this kind used (a bankrupt account's liquidation costs more). */
+  #learnGas(key: string, used: bigint): void {
+    const known = this.#gasSeen.get(key);
+    this.#gasSeen.set(key, known === undefined ? Promise.resolve(used) : known.then((g) => (g > used ? g : used)));
+  }
+
+  /** A result no one sends again: out of gas counts as failed. */
+  #counted(action: Action, result: ExecResult): ExecResult {
+    if (result.outOfGas === true) this.#count(action, "failed");
+    return result;
   }
 
   /** Runs `work` after the signer's earlier sends: nonces are assigned and broadcast in order. */
@@ -320,11 +394,11 @@ export class Executor {
         );
         return { action, outcome: "rejected", signer: pending.signer };
       }
-      return this.#fromReceipt(action, pending, receipt, pending.signer);
+      return this.#counted(action, await this.#fromReceipt(action, pending, receipt, pending.signer));
     }
     this.#log.info({ id: pending.id, signer: slot.address, nonce: pending.nonce }, "resuming a pending transaction");
     slot.unmined.add(pending.nonce);
-    return this.#settle(slot, pending, options);
+    return this.#counted(action, await this.#settle(slot, pending, options));
   }
 
   /**
@@ -383,10 +457,12 @@ export class Executor {
   }
 
   /**
-   * Signs and broadcasts a new transaction with the signer's next nonce (run in the signer's lane). After a nonce
-   * error — the nonce was used (another process with the same key) or is ahead of the chain's (a transaction of
-   * ours left the pool) — it reads the nonce from the chain and tries once more. Returns an ExecResult instead
-   * when an automining node's execution reverts.
+   * Signs and broadcasts a new transaction with the signer's next nonce. The nonce is assigned, and the broadcast
+   * issued, in the signer's lane, which moves on as soon as the request is on its way: the signer's next
+   * transaction does not wait for this one's answer (concurrent broadcasts share JSON-RPC batches, in nonce
+   * order). After a nonce error — the nonce was used (another process with the same key) or is ahead of the
+   * chain's (a transaction of ours left the pool) — it reads the nonce from the chain and tries once more.
+   * Returns an ExecResult instead when an automining node's execution reverts.
    */
   async #sendNew(
     slot: SignerSlot,
@@ -396,52 +472,70 @@ export class Executor {
     options: ExecOptions,
   ): Promise<PendingTx | ExecResult> {
     for (let attempt = 0; ; attempt++) {
-      if (slot.nonce === undefined) slot.nonce = await this.#o.provider.getTransactionCount(slot.address, "pending");
-      const fees = await this.#feesFor(BigInt(slot.unmined.size) * gasLimit);
-      const pending: PendingTx = {
-        id: action.id,
-        kind: action.kind,
-        account: action.account,
-        marketId: action.marketId,
-        counterparty: action.counterparty,
-        signer: slot.address,
-        nonce: slot.nonce,
-        to: this.#o.clearingHouse,
-        data: request.data as string,
-        gasLimit: gasLimit.toString(),
-        maxFeePerGas: fees.maxFeePerGas.toString(),
-        maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
-        hashes: [],
-        sentBlock: fees.block,
-        sentAt: Date.now(),
-      };
-      const raw = await this.#sign(slot, pending);
-      pending.hashes.push(Transaction.from(raw).hash as string);
-      // Recorded before the broadcast: a crash in between must not lose track of a transaction the node has.
-      this.#o.onPending(action.id, pending);
+      const { pending, sent } = await this.#inLane(slot, () => this.#issue(slot, action, request, gasLimit));
       try {
-        await this.#o.provider.broadcastTransaction(raw);
-        slot.nonce = pending.nonce + 1;
-        slot.unmined.add(pending.nonce);
+        await sent;
         return pending;
       } catch (error) {
-        if (findRevertData(error) !== undefined) {
-          // Automining nodes mine a reverting transaction and report the revert on the send: the nonce is used.
+        slot.unmined.delete(pending.nonce);
+        this.#o.onPending(action.id, undefined);
+        const nonceProblem = isNonceError(error) || isNonceAhead(error) || isReplacementUnderpriced(error);
+        if (!nonceProblem) {
+          // Automining nodes mine a reverting transaction and report the revert (or the inner out-of-gas, which has
+          // no revert data) on the send: the nonce is used, and the receipt tells what happened.
           const receipt = await this.#findReceipt(pending.hashes);
-          slot.nonce = receipt === null ? undefined : pending.nonce + 1;
-          this.#o.onPending(action.id, undefined);
-          if (receipt !== null) this.#count(action, "sent");
-          return this.#reverted(action, slot, error, options, receipt !== null);
+          if (receipt !== null) {
+            this.#count(action, "sent");
+            return this.#fromReceipt(action, pending, receipt, slot.address);
+          }
         }
         slot.nonce = undefined;
-        this.#o.onPending(action.id, undefined);
-        if ((isNonceError(error) || isNonceAhead(error) || isReplacementUnderpriced(error)) && attempt === 0) {
+        if (findRevertData(error) !== undefined) return this.#reverted(action, slot, error, options, false);
+        if (nonceProblem && attempt === 0) {
           this.#log.warn({ id: action.id, signer: slot.address, error: describeError(error) }, "nonce resync");
           continue;
         }
         throw error;
       }
     }
+  }
+
+  /** In the signer's lane: assigns the next nonce, signs, records and issues the broadcast (not awaited). */
+  async #issue(
+    slot: SignerSlot,
+    action: Action,
+    request: TransactionRequest,
+    gasLimit: bigint,
+  ): Promise<{ pending: PendingTx; sent: Promise<unknown> }> {
+    if (slot.nonce === undefined) slot.nonce = await this.#o.provider.getTransactionCount(slot.address, "pending");
+    const fees = await this.#feesFor(BigInt(slot.unmined.size) * gasLimit);
+    const pending: PendingTx = {
+      id: action.id,
+      kind: action.kind,
+      account: action.account,
+      marketId: action.marketId,
+      counterparty: action.counterparty,
+      signer: slot.address,
+      nonce: slot.nonce,
+      to: this.#o.clearingHouse,
+      data: request.data as string,
+      gasLimit: gasLimit.toString(),
+      maxFeePerGas: fees.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+      hashes: [],
+      sentBlock: fees.block,
+      sentAt: Date.now(),
+    };
+    const raw = await this.#sign(slot, pending);
+    pending.hashes.push(Transaction.from(raw).hash as string);
+    // Recorded before the broadcast: a crash in between must not lose track of a transaction the node has.
+    this.#o.onPending(action.id, pending);
+    const sent = this.#o.provider.broadcastTransaction(raw);
+    // Handled by the caller; this only keeps an early rejection from counting as unhandled.
+    sent.catch(() => undefined);
+    slot.nonce = pending.nonce + 1;
+    slot.unmined.add(pending.nonce);
+    return { pending, sent };
   }
 
   async #findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {
@@ -617,6 +711,12 @@ export class Executor {
       this.#log.info({ id: action.id, tx: receipt.hash, block: receipt.blockNumber }, "confirmed");
       this.#logLossEvents(action, receipt);
       return { ...base, outcome: "confirmed" };
+    }
+    // Out of gas, the call's own or an inner call's (which gets 63/64 of what is left, EIP-150): the caller
+    // estimates and sends it again, and counts it as failed only if that runs out too.
+    if (receipt.gasUsed * 64n >= BigInt(pending.gasLimit) * 63n) {
+      this.#log.warn({ id: action.id, tx: receipt.hash, gasLimit: pending.gasLimit }, "ran out of gas");
+      return { ...base, outcome: "failed", error: "out of gas", outOfGas: true };
     }
     // Mined and reverted: replaying the call on the state after that block tells a lost race from a failure.
     try {

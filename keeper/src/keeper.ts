@@ -365,7 +365,7 @@ export class Keeper {
       this.#succeeded();
       return this.#report(started, { skipped: true, fromBlock: headNumber + 1, toBlock: headNumber });
     }
-    const seen = await this.#cycleState.observe(block);
+    const seen = await this.#cycleState.observe(block, this.#scheduler.busyAccounts());
     // Transactions left pending by a restart or an interrupted job come first: their accounts are taken.
     const adopted = this.#scheduler.adoptOrphans();
     const jobs = this.#cycleState.plan(seen, this.#scheduler.busyAccounts());

@@ -28,6 +28,8 @@ export interface AccountSnapshot {
   positions: readonly TrackedPosition[] | undefined;
   /** Block from which the account has been liquidatable without a confirmed liquidation since. */
   liquidatableSince: number;
+  /** Block of the lens read these figures come from. */
+  readAt?: number;
 }
 
 export interface CaseSnapshot {
@@ -153,16 +155,19 @@ export function planJobs(s: Snapshot): Job[] {
     }
     // A recovered account with a case: `liquidate` closes the case first, then liquidates what is left.
     if (a.positions === undefined) continue;
-    const steps = liquidationOrder(a.positions, bankrupt, s.prices, s.markets)
+    const steps: Action[] = liquidationOrder(a.positions, bankrupt, s.prices, s.markets)
       .map((p) => ({
         id: liquidateId(a.account, p.marketId, a.liquidatableSince),
         kind: "liquidate" as const,
         account: a.account,
         marketId: p.marketId,
         size: MAX_UINT256,
+        ...(bankrupt ? { bankrupt: true } : {}),
       }))
       .filter((action) => !s.confirmed.has(action.id));
     if (steps.length === 0) continue;
+    // The first step may go on this block's read (see Action.readAt); later ones follow a step of ours.
+    if (a.readAt === s.block) steps[0] = { ...steps[0], readAt: a.readAt };
     jobs.push({ type: "liquidate", account: a.account, bankrupt, steps });
     planned.add(a.account);
   }

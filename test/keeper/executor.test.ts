@@ -30,6 +30,7 @@ const notLiquidatable = (a: string): Error => revert("NotLiquidatable", [a, 10n,
 interface Sent {
   hash: string;
   nonce: number;
+  gasLimit: bigint;
   maxFeePerGas: bigint;
   maxPriorityFeePerGas: bigint;
   account: string;
@@ -54,6 +55,8 @@ class FakeChain {
   readonly revertOnChain = new Set<string>();
   /** Transactions the pool forgets (dropped) instead of mining. */
   readonly drop = new Set<string>();
+  /** Gas an account's liquidation needs (GAS unless set): under it, the transaction runs out of gas. */
+  readonly gasNeed = new Map<string, bigint>();
 
   #count(method: string): void {
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
@@ -77,10 +80,13 @@ class FakeChain {
       this.pool = this.pool.filter((t) => t !== next);
       this.minedNonce++;
       mined.push(next.hash);
-      const status = this.revertOnChain.has(next.account) ? 0 : 1;
+      const need = this.gasNeed.get(next.account) ?? GAS;
+      const outOfGas = next.gasLimit < need;
+      const status = this.revertOnChain.has(next.account) || outOfGas ? 0 : 1;
       this.receipts.set(next.hash, {
         hash: next.hash,
         status,
+        gasUsed: outOfGas ? next.gasLimit : need,
         blockNumber: this.head,
         logs: [],
       } as unknown as TransactionReceipt);
@@ -95,13 +101,17 @@ class FakeChain {
       estimateGas: (tx: { data: string }) => {
         this.#count("eth_estimateGas");
         const a = accountOf(tx.data);
-        return this.refuseInSimulation.has(a) ? Promise.reject(notLiquidatable(a)) : Promise.resolve(GAS);
+        return this.refuseInSimulation.has(a)
+          ? Promise.reject(notLiquidatable(a))
+          : Promise.resolve(this.gasNeed.get(a) ?? GAS);
       },
-      call: (tx: { data: string }) => {
+      call: (tx: { data: string; blockTag: number | string }) => {
         this.#count("eth_call");
-        // Replaying a mined revert on the state after its block: the account was already liquidated.
         const a = accountOf(tx.data);
-        return this.revertOnChain.has(a) ? Promise.reject(notLiquidatable(a)) : Promise.resolve("0x");
+        // A simulation at the head, or the replay of a mined revert on the state after its block (where the
+        // account was already liquidated by someone else).
+        const refused = tx.blockTag === "latest" ? this.refuseInSimulation.has(a) : this.revertOnChain.has(a);
+        return refused ? Promise.reject(notLiquidatable(a)) : Promise.resolve("0x");
       },
       getBlock: (tag: number | string) => {
         this.#count("eth_getBlockByNumber");
@@ -136,6 +146,7 @@ class FakeChain {
         const sent: Sent = {
           hash: tx.hash as string,
           nonce: tx.nonce,
+          gasLimit: tx.gasLimit,
           maxFeePerGas: tx.maxFeePerGas ?? 0n,
           maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? 0n,
           account: accountOf(tx.data),
@@ -194,6 +205,10 @@ describe("keeper executor: several transactions in flight per signer", function 
     expect(chain.pool.map((t) => t.account)).to.deep.equal([1, 2, 3, 4].map(account));
     expect(chain.count("eth_getTransactionCount")).to.equal(1); // read once, then counted locally
     expect(chain.count("eth_getTransactionReceipt")).to.equal(0);
+    // Simulation: the first of the kind estimated (limit + 25%), the others one eth_call each at twice that gas.
+    expect(chain.count("eth_estimateGas")).to.equal(1);
+    expect(chain.count("eth_call")).to.equal(3);
+    expect(chain.pool.map((t) => t.gasLimit)).to.deep.equal([250_000n, 400_000n, 400_000n, 400_000n]);
 
     chain.mine();
     const results = await Promise.all(runs);
@@ -206,6 +221,61 @@ describe("keeper executor: several transactions in flight per signer", function 
     expect(slot.unmined.size).to.equal(0);
     // Receipts: one header for the block, then one receipt per transaction of ours in it.
     expect(chain.count("eth_getTransactionReceipt")).to.equal(4);
+  });
+
+  it("a call that runs out of the learned gas limit is estimated and sent once more", async function () {
+    const chain = new FakeChain();
+    const metrics = createMetrics();
+    const ex = await executor(chain, metrics, 2);
+    const slot = ex.acquire()!;
+    const first = ex.execute(slot, liquidation(1));
+    await until(() => chain.pool.length === 1, "the first transaction");
+    chain.mine();
+    expect((await first).outcome).to.equal("confirmed");
+    // A bankrupt account's liquidation needs more than twice what the first one used.
+    chain.gasNeed.set(account(2), 3n * GAS);
+    const second = ex.execute(slot, liquidation(2));
+    await until(() => chain.pool.length === 1, "the second transaction");
+    expect(chain.pool[0].gasLimit).to.equal(2n * GAS);
+    chain.mine();
+    await until(() => chain.pool.length === 1, "the transaction sent again");
+    expect(chain.pool[0].gasLimit).to.equal((3n * GAS * 125n) / 100n);
+    chain.mine();
+    const result = await second;
+    expect(result.outcome).to.equal("confirmed");
+    expect(chain.count("eth_estimateGas")).to.equal(2);
+    // The next of the kind gets twice the most gas seen so far.
+    const third = ex.execute(slot, liquidation(3));
+    await until(() => chain.pool.length === 1, "the third transaction");
+    expect(chain.pool[0].gasLimit).to.equal(6n * GAS);
+    chain.mine();
+    expect((await third).outcome).to.equal("confirmed");
+  });
+
+  it("sends a first step planned on a read at the head without its own simulation, only while the head stays", async function () {
+    const chain = new FakeChain();
+    const ex = await executor(chain, createMetrics(), 3);
+    const slot = ex.acquire()!;
+    ex.take(slot);
+    ex.take(slot);
+    const first = ex.execute(slot, liquidation(1)); // the kind's gas is not known yet: estimated
+    await until(() => chain.pool.length === 1, "the first transaction");
+    chain.mine();
+    await first;
+    const calls = (): number => chain.count("eth_call") + chain.count("eth_estimateGas");
+    const before = calls();
+    const onRead = ex.execute(slot, { ...liquidation(2), readAt: chain.head });
+    await until(() => chain.pool.length === 1, "the step planned on the read");
+    expect(calls()).to.equal(before);
+    expect(chain.pool[0].gasLimit).to.equal(2n * GAS);
+    chain.mine();
+    await onRead;
+    // Planned on an older read: simulated.
+    const older = ex.execute(slot, { ...liquidation(3), readAt: chain.head - 1 });
+    await until(() => chain.pool.length === 1, "the step planned on an older read");
+    expect(calls()).to.equal(before + 1);
+    chain.mine();
+    expect((await older).outcome).to.equal("confirmed");
   });
 
   it("a simulation that says 'not liquidatable' is a lost race, sent nothing and used no nonce", async function () {

@@ -303,7 +303,8 @@ describe("keeper integration: crash", function () {
   it("a keeper restarted from its checkpoint mid-crash misses nothing and repeats nothing", async function () {
     const dir = await mkdtemp(path.join(tmpdir(), "keeper-restart-"));
     const checkpoint = path.join(dir, "checkpoint.json");
-    const args = ["--checkpoint", checkpoint, "--poll-ms", "50"];
+    // Two transactions in flight: a restart with several unmined, and a queue slow enough to stop halfway.
+    const args = ["--checkpoint", checkpoint, "--poll-ms", "50", "--max-in-flight", "2"];
     const first = keeper([1], args);
     const loop = first.keeper.start();
     // Stop once part of the queue is done: liquidations confirmed, others still to come.
