@@ -281,11 +281,12 @@ export class Executor {
    * the simulation without waiting for the signer's earlier transactions to be mined (their nonces are tracked
    * locally), so a signer has as many transactions in flight as jobs running on it.
    *
-   * The first call of a kind in a market is simulated by `eth_estimateGas`, which also sizes its gas limit; the
-   * others by one `eth_call` each, with a gas limit of twice the most gas that kind of call has needed so far. A
-   * node's gas estimate runs the call many times over (a binary search on the gas), which made simulation the
-   * bottleneck of a crash: one execution each is what a hundred liquidations in a block can afford. A call that
-   * runs out of that limit is estimated and sent once more.
+   * The first liquidation of a solvent account in a market is simulated by `eth_estimateGas`, which also sizes its
+   * gas limit; the next ones by one `eth_call` each (or none, see {@link Action.readAt}), with a gas limit of twice
+   * the most gas one has needed so far. A node's gas estimate runs the call many times over (a binary search on
+   * the gas), which made simulation the bottleneck of a crash: one execution each is what a hundred liquidations
+   * in a block can afford. One that runs out of that limit is estimated and sent once more. Everything else
+   * (bankrupt accounts, ADL steps, socializations) is estimated each time, as before.
    */
   async execute(slot: SignerSlot, action: Action, options: ExecOptions = {}): Promise<ExecResult> {
     const request: TransactionRequest = { to: this.#o.clearingHouse, from: slot.address, data: this.encode(action) };

@@ -93,6 +93,22 @@ function pendingTx(id: string, account: string, signer: string): PendingTx {
 describe("keeper scheduler", function () {
   const logger = createLogger({ level: "silent" });
 
+  /** A scheduler on `signers` whose adoptions confirm at once, with the ids adopted. */
+  function adoptingScheduler(signers: SignerPool, run: (slot: SignerSlot, job: Job) => Promise<ExecResult[]>) {
+    const adopted: string[] = [];
+    const scheduler = new Scheduler({
+      logger,
+      run,
+      adopt: (pending) => {
+        adopted.push(pending.id);
+        return Promise.resolve({ action: { ...pending }, outcome: "confirmed", signer: pending.signer });
+      },
+      onResult: () => {},
+    });
+    scheduler.attach(signers);
+    return { scheduler, adopted };
+  }
+
   it("runs jobs on free signers in plan order, queues the rest, and reports every result once", async function () {
     const signers = pool(2);
     const runs = manualRuns();
@@ -194,17 +210,7 @@ describe("keeper scheduler", function () {
   it("runs several jobs on one signer up to its room; an interrupted one orphans only its own transaction", async function () {
     const signers = pool(1, 3);
     const runs = manualRuns();
-    const adopted: string[] = [];
-    const scheduler = new Scheduler({
-      logger,
-      run: runs.run,
-      adopt: (pending) => {
-        adopted.push(pending.id);
-        return Promise.resolve({ action: { ...pending }, outcome: "confirmed", signer: pending.signer });
-      },
-      onResult: () => {},
-    });
-    scheduler.attach(signers);
+    const { scheduler, adopted } = adoptingScheduler(signers, runs.run);
     const signer = signers.slots[0].address;
     const D = "0x00000000000000000000000000000000000000dd";
     const jobs = [socialize(A), socialize(B), socialize(C), socialize(D)];
@@ -233,17 +239,7 @@ describe("keeper scheduler", function () {
   it("adopts a checkpoint's transactions only once their signer and account are free", async function () {
     const signers = pool(1);
     const runs = manualRuns();
-    const adopted: string[] = [];
-    const scheduler = new Scheduler({
-      logger,
-      run: runs.run,
-      adopt: (pending) => {
-        adopted.push(pending.id);
-        return Promise.resolve({ action: { ...pending }, outcome: "confirmed", signer: pending.signer });
-      },
-      onResult: () => {},
-    });
-    scheduler.attach(signers);
+    const { scheduler, adopted } = adoptingScheduler(signers, runs.run);
     const signer = signers.slots[0].address;
     scheduler.restorePending({ "tx-b": pendingTx("tx-b", B, signer) });
     const job = socialize(A);
