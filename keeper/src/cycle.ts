@@ -104,8 +104,8 @@ export class Cycle {
   }
 
   /**
-   * Syncs to `head` and reads what the plan needs at it (sync → read). Accounts in `busy` (a job of ours runs for
-   * them) are not read: nothing is planned for them, and their job's end marks them for a read.
+   * Syncs to `head` and reads what the plan needs at it (sync → read). Accounts in `busy` (a job of ours runs or
+   * waits for them) are not read: their job simulates what it sends, and its end marks them for a read.
    */
   async observe(head: BlockHeader, busy: ReadonlySet<string> = new Set()): Promise<Observation> {
     const { indexer, reader, book } = this.#d;

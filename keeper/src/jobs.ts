@@ -76,15 +76,16 @@ async function runDeleverage(ctx: JobContext, slot: SignerSlot, job: DeleverageJ
       ctx.reader.positionSize(job.account, job.marketId, "latest"),
       ctx.provider.getBlock("latest"),
     ]);
-    const sizes = new Map<string, bigint>();
-    for (const a of candidates) {
-      const p = ctx.indexer.positionsOf(a)?.find((x) => x.marketId === job.marketId);
-      if (p !== undefined) sizes.set(a, p.size);
-    }
+    // Every position on the side, the excluded ones too: whoever holds the first entry bucket goes first.
     const side = new Map<string, TrackedPosition>();
     for (const a of ctx.indexer.accountsOnSide(job.marketId, job.longCounterparties)) {
       const p = ctx.indexer.positionsOf(a)?.find((x) => x.marketId === job.marketId);
       if (p !== undefined) side.set(a, p);
+    }
+    const sizes = new Map<string, bigint>();
+    for (const a of candidates) {
+      const p = side.get(a);
+      if (p !== undefined) sizes.set(a, p.size);
     }
     const decision = nextDeleverageStep({
       account: job.account,
@@ -160,6 +161,8 @@ async function unblock(
       kind: "liquidate" as const,
       account,
       marketId: job.marketId,
+      // Equity ≤ 0: its gas is estimated, not taken from solvent liquidations'.
+      bankrupt: true,
     };
     results.push(await ctx.executor.execute(slot, action, { signal: ctx.signal, quiet: UNBLOCK_QUIET }));
   }

@@ -365,7 +365,11 @@ export class Keeper {
       this.#succeeded();
       return this.#report(started, { skipped: true, fromBlock: headNumber + 1, toBlock: headNumber });
     }
-    const seen = await this.#cycleState.observe(block, this.#scheduler.busyAccounts());
+    // Accounts a job runs or waits for are not read again: a job simulates each step before it sends it (a crash's
+    // queue of a thousand liquidatable accounts read every block was most of the node's work).
+    const handled = this.#scheduler.busyAccounts();
+    for (const account of this.#scheduler.queuedAccounts()) handled.add(account);
+    const seen = await this.#cycleState.observe(block, handled);
     // Transactions left pending by a restart or an interrupted job come first: their accounts are taken.
     const adopted = this.#scheduler.adoptOrphans();
     const jobs = this.#cycleState.plan(seen, this.#scheduler.busyAccounts());

@@ -91,6 +91,11 @@ export class Scheduler {
     return busy;
   }
 
+  /** Accounts whose job waits in the queue for room on a signer. */
+  queuedAccounts(): Set<string> {
+    return new Set(this.#queue.map((q) => q.job.account));
+  }
+
   /** Replaces the jobs still waiting for a signer with this cycle's plan; resolves when all of them ran. */
   schedule(jobs: Job[]): Promise<ExecResult[][]> {
     this.dropQueue();

@@ -217,6 +217,7 @@ describe("keeper scheduler", function () {
     const done = scheduler.schedule(jobs);
     // Three jobs on the one signer at once; the fourth waits for room.
     expect(runs.started).to.deep.equal([A, B, C].map((account) => ({ account, signer })));
+    expect([...scheduler.queuedAccounts()]).to.deep.equal([D]);
     expect(signers.slots[0].jobs).to.equal(3);
     scheduler.onPending("tx-a", pendingTx("tx-a", A, signer));
     scheduler.onPending("tx-b", { ...pendingTx("tx-b", B, signer), nonce: 4 });
