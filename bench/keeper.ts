@@ -1,4 +1,6 @@
-// The keeper's figures on a local `hardhat node`: `npm run bench:keeper -- --accounts 1000 --liquidatable 100`.
+// The keeper's figures on a local `hardhat node`: `npm run bench:keeper -- --accounts 1000 --liquidatable 100`
+// (also --signers, --max-in-flight, --idle-blocks, --block-ms, --crash-timeout-s, and --before <keeper.json> to
+// set an earlier run's figures beside this one's in keeper.md).
 // Measures a cold start (a fresh keeper loading every account), the RPC calls per block while nothing is
 // liquidatable, and a crash: blocks and seconds from the price gap to the last liquidation mined. Merges its
 // entries into bench/results/keeper.json (by size) and rewrites bench/results/keeper.md.
@@ -46,6 +48,8 @@ function options() {
       liquidatable: { type: "string" },
       "idle-blocks": { type: "string" },
       signers: { type: "string" },
+      "max-in-flight": { type: "string" },
+      before: { type: "string" },
       "block-ms": { type: "string" },
       "crash-timeout-s": { type: "string" },
     },
@@ -59,8 +63,12 @@ function options() {
     liquidatable,
     // As many as the keeper's default --refresh-blocks, so that the figure includes one full re-read.
     idleBlocks: positiveInt("idle-blocks", values["idle-blocks"], 50),
-    /** Keeper signers: one transaction in flight each, so they bound liquidations per block. */
-    signers: positiveInt("signers", values.signers, 10),
+    /** Keeper signers during the crash. */
+    signers: positiveInt("signers", values.signers, 1),
+    /** Transactions in flight per signer (the keeper's --max-in-flight). */
+    maxInFlight: positiveInt("max-in-flight", values["max-in-flight"], 64),
+    /** A keeper.json of an earlier run (same machine) to set beside this one in keeper.md. */
+    before: values.before,
     /** Block time of the node during the crash (interval mining). */
     blockMs: positiveInt("block-ms", values["block-ms"], 1000),
     crashTimeoutS: positiveInt("crash-timeout-s", values["crash-timeout-s"], 900),
@@ -106,7 +114,7 @@ async function measure(node: HardhatNode, opts: ReturnType<typeof options>): Pro
       url: node.url,
       deployment: system.path,
       privateKeys: keys,
-      args: ["--poll-ms", "100", "--block-stale-after-s", "0"],
+      args: ["--poll-ms", "100", "--block-stale-after-s", "0", "--max-in-flight", String(opts.maxInFlight)],
       // A batch of 20 lens calls over 200 accounts each takes seconds on a loaded machine's node.
       timeoutMs: 300_000,
     });
@@ -212,7 +220,7 @@ function merge(results: KeeperResults | undefined, cold: ColdStart, idle: Idle, 
   };
 }
 
-function markdown(r: KeeperResults, opts: ReturnType<typeof options>): string {
+function markdown(r: KeeperResults, opts: ReturnType<typeof options>, before?: KeeperResults): string {
   const lines = [
     `# Keeper benchmark (commit ${r.commit}, ${r.date})`,
     "",
@@ -237,14 +245,53 @@ function markdown(r: KeeperResults, opts: ReturnType<typeof options>): string {
     "",
     "## Crash (price gap to the last liquidation mined)",
     "",
-    `Last run: ${opts.signers} keeper signers (one transaction in flight each), a block every ${opts.blockMs} ms.`,
+    `Last run: ${opts.signers} keeper signer(s), up to ${opts.maxInFlight} transactions in flight each, a block every ${opts.blockMs} ms.`,
     "",
     "| accounts | liquidatable | handled | blocks | seconds |",
     "| -------: | -----------: | ------: | -----: | ------: |",
     ...r.crash.map((c) => `| ${c.accounts} | ${c.liquidatable} | ${c.handled} | ${c.blocks} | ${c.seconds} |`),
     "",
+    ...(before === undefined ? [] : beforeAfter(before, r)),
   ];
   return lines.join("\n");
+}
+
+/** The figures of an earlier keeper.json beside this run's, size by size (only sizes both measured). */
+function beforeAfter(before: KeeperResults, after: KeeperResults): string[] {
+  const rows: string[] = [];
+  const pair = <T extends { accounts: number }>(
+    a: readonly T[],
+    b: readonly T[],
+    same: (x: T, y: T) => boolean,
+    row: (x: T, y: T) => string,
+  ): void => {
+    for (const x of a) {
+      const y = b.find((e) => same(x, e));
+      if (y !== undefined) rows.push(row(x, y));
+    }
+  };
+  const sameSize = <T extends { accounts: number }>(x: T, y: T): boolean => x.accounts === y.accounts;
+  pair(before.coldStart, after.coldStart, sameSize, (x, y) => {
+    return `| cold start, ${x.accounts} accounts | ${x.ms} ms, ${x.rpcCalls} calls | ${y.ms} ms, ${y.rpcCalls} calls |`;
+  });
+  pair(before.idle, after.idle, sameSize, (x, y) => {
+    return `| idle, ${x.accounts} accounts | ${x.rpcCallsPerBlock} calls/block | ${y.rpcCallsPerBlock} calls/block |`;
+  });
+  pair(
+    before.crash,
+    after.crash,
+    (x, y) => x.accounts === y.accounts && x.liquidatable === y.liquidatable,
+    (x, y) =>
+      `| crash, ${x.liquidatable} of ${x.accounts} accounts | ${x.blocks} blocks, ${x.seconds} s (${x.handled} handled) | ${y.blocks} blocks, ${y.seconds} s (${y.handled} handled) |`,
+  );
+  return [
+    `## Before and after (before: commit ${before.commit}, ${before.date}; same machine)`,
+    "",
+    "| figure | before | after |",
+    "| ------ | ------ | ----- |",
+    ...rows,
+    "",
+  ];
 }
 
 const opts = options();
@@ -257,8 +304,12 @@ try {
   const results = merge(previous, cold, idle, crash);
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(JSON_PATH, `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(MD_PATH, markdown(results, opts));
-  process.stdout.write(markdown(results, opts));
+  const before =
+    opts.before === undefined
+      ? undefined
+      : parseKeeperResults(JSON.parse(await readFile(opts.before, "utf8")), opts.before);
+  await writeFile(MD_PATH, markdown(results, opts, before));
+  process.stdout.write(markdown(results, opts, before));
 } finally {
   await node.stop();
 }

@@ -66,6 +66,7 @@ export {
   describeError,
   errorCode,
   findRevertData,
+  isNonceAhead,
   isNonceError,
   isReplacementUnderpriced,
   type DecodedRevert,
@@ -74,6 +75,9 @@ export {
 // Reading the chain.
 export {
   Indexer,
+  bloomMayContain,
+  isLogRangeError,
+  latestHeader,
   toHeader,
   type BlockHeader,
   type IndexerOptions,

@@ -1,4 +1,14 @@
-import { getAddress, type Block, type EventFragment, type Interface, type Log, type Provider } from "ethers";
+import {
+  getAddress,
+  getBytes,
+  keccak256,
+  type Block,
+  type EventFragment,
+  type Interface,
+  type JsonRpcApiProvider,
+  type Log,
+  type Provider,
+} from "ethers";
 
 import type { Logger } from "pino";
 
@@ -11,6 +21,11 @@ export interface BlockHeader {
   parentHash: string;
   timestamp: bigint;
   baseFeePerGas: bigint | null;
+  /**
+   * The block's 2048-bit logs bloom (hex), when read raw ({@link latestHeader}): a block whose bloom lacks an
+   * address holds no log of it, so a sync by one block needs no eth_getLogs then.
+   */
+  logsBloom?: string;
 }
 
 /** What one sync found: the range read and who it touched. */
@@ -88,6 +103,34 @@ const EVENTS = [
   "DeleverageTimeoutUpdated",
 ] as const;
 
+/** Every message an ethers error carries, its nested JSON-RPC error's included. */
+function errorText(error: unknown, depth = 0): string {
+  if (depth > 4 || typeof error !== "object" || error === null) return "";
+  const e = error as Record<string, unknown>;
+  const own = ["message", "shortMessage"]
+    .map((k) => {
+      const v = e[k];
+      return typeof v === "string" ? v : "";
+    })
+    .join(" ");
+  const code = typeof e.code === "number" ? ` ${e.code}` : "";
+  return `${own}${code} ${errorText(e.error, depth + 1)} ${errorText(e.info, depth + 1)}`;
+}
+
+/**
+ * A provider's refusal of an eth_getLogs range or result count (Alchemy, Infura, QuickNode and public nodes word
+ * it differently; -32005 is the "limit exceeded" code of EIP-1474): worth retrying over a smaller range.
+ */
+export function isLogRangeError(error: unknown): boolean {
+  const text = errorText(error).toLowerCase();
+  return (
+    / -32005\b/.test(text) ||
+    /block range|range (is )?too (large|wide|big)|too many (results|logs|blocks)|more than \d+ (results|logs)|limit exceeded|exceeds? (the )?(max|limit)|response size|query timeout/.test(
+      text,
+    )
+  );
+}
+
 /** Converts an ethers block into the header fields the keeper needs. */
 export function toHeader(block: Block): BlockHeader {
   if (block.hash === null) throw new Error(`block ${block.number} has no hash (pending?)`);
@@ -98,6 +141,50 @@ export function toHeader(block: Block): BlockHeader {
     timestamp: BigInt(block.timestamp),
     baseFeePerGas: block.baseFeePerGas,
   };
+}
+
+/** The fields of eth_getBlockByNumber's answer that a header needs. */
+interface RpcBlock {
+  number: string;
+  hash: string | null;
+  parentHash: string;
+  timestamp: string;
+  baseFeePerGas?: string | null;
+  logsBloom?: string;
+}
+
+/**
+ * The latest block's header, logs bloom included, in one eth_getBlockByNumber (ethers' Block leaves the bloom
+ * out).
+ */
+export async function latestHeader(provider: JsonRpcApiProvider): Promise<BlockHeader> {
+  const raw = (await provider.send("eth_getBlockByNumber", ["latest", false])) as RpcBlock | null;
+  if (raw === null) throw new Error("no latest block");
+  if (raw.hash === null) throw new Error(`block ${raw.number} has no hash (pending?)`);
+  return {
+    number: Number(BigInt(raw.number)),
+    hash: raw.hash,
+    parentHash: raw.parentHash,
+    timestamp: BigInt(raw.timestamp),
+    baseFeePerGas: raw.baseFeePerGas === undefined || raw.baseFeePerGas === null ? null : BigInt(raw.baseFeePerGas),
+    logsBloom: raw.logsBloom,
+  };
+}
+
+/**
+ * Whether a logs bloom may hold a log of `address` (yellow paper §4.3.1: three bits, each from a pair of bytes of
+ * keccak256(address), mod 2048). False means certainly none; true may be a false positive.
+ */
+export function bloomMayContain(bloom: string, address: string): boolean {
+  const bits = getBytes(bloom);
+  if (bits.length !== 256) return true;
+  const hash = getBytes(keccak256(getAddress(address)));
+  for (let i = 0; i < 6; i += 2) {
+    const bit = ((hash[i] << 8) | hash[i + 1]) & 2047;
+    // Bit 0 is the lowest bit of the last byte.
+    if ((bits[255 - (bit >> 3)] & (1 << (bit & 7))) === 0) return false;
+  }
+  return true;
 }
 
 /**
@@ -114,6 +201,8 @@ export class Indexer {
   /** topic0 → event: Interface.parseLog hashes every event signature again for each log it parses. */
   readonly #events = new Map<string, EventFragment>();
   #lastBlock: number;
+  /** Blocks per eth_getLogs: `logChunk`, halved whenever the provider refuses a range. */
+  #chunk: number;
   readonly #hashes = new Map<number, string>();
   readonly #accounts = new Set<string>();
   readonly #positions = new Map<string, Map<number, PositionEntry>>();
@@ -130,6 +219,7 @@ export class Indexer {
       return event.topicHash;
     });
     this.#lastBlock = options.startBlock - 1;
+    this.#chunk = options.logChunk;
   }
 
   get lastBlock(): number {
@@ -256,15 +346,34 @@ export class Indexer {
     };
     await this.#checkReorg(head, result);
     result.fromBlock = this.#lastBlock + 1;
+    // One new block whose bloom rules out the clearing house: it holds none of its logs (a quiet block costs no
+    // eth_getLogs).
+    if (
+      head.number === this.#lastBlock + 1 &&
+      head.logsBloom !== undefined &&
+      !bloomMayContain(head.logsBloom, this.#o.clearingHouse)
+    ) {
+      this.#lastBlock = head.number;
+      result.toBlock = head.number;
+    }
     while (this.#lastBlock < head.number) {
       const from = this.#lastBlock + 1;
-      const to = Math.min(head.number, from + this.#o.logChunk - 1);
-      const logs = await this.#o.provider.getLogs({
-        address: this.#o.clearingHouse,
-        topics: [this.#topics],
-        fromBlock: from,
-        toBlock: to,
-      });
+      const to = Math.min(head.number, from + this.#chunk - 1);
+      let logs: Log[];
+      try {
+        logs = await this.#o.provider.getLogs({
+          address: this.#o.clearingHouse,
+          topics: [this.#topics],
+          fromBlock: from,
+          toBlock: to,
+        });
+      } catch (error) {
+        if (!isLogRangeError(error) || to === from) throw error;
+        // The provider caps the range or the results: halve the span and keep it for the next reads.
+        this.#chunk = Math.max(1, Math.floor((to - from + 1) / 2));
+        this.#log?.warn({ fromBlock: from, toBlock: to, chunk: this.#chunk }, "eth_getLogs range refused; splitting");
+        continue;
+      }
       if (to === head.number && logs.some((l) => l.blockNumber === head.number && l.blockHash !== head.hash)) {
         // The head was replaced between reading it and its logs: stop before it and look again next cycle.
         throw new Error(`block ${head.number} changed while reading its logs`);

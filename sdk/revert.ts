@@ -23,6 +23,8 @@ export const COUNTERPARTY_ERRORS = new Set([
   "CounterpartyWrongSide",
   "CounterpartyNotProfitable",
   "DeleverageExceedsProfit",
+  // The indexer's view of the side lagged the chain's first entry bucket.
+  "DeleverageOutOfOrder",
 ]);
 
 const HEX_DATA = /^0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{2})*$/;
@@ -85,6 +87,15 @@ export function isNonceError(error: unknown): boolean {
   return (
     text.includes("nonce too low") || text.includes("nonce has already been used") || text.includes("already known")
   );
+}
+
+/**
+ * The node refused a nonce above the sender's next one: a transaction of ours before it left the pool (dropped),
+ * or an automining node, which queues nothing, saw them out of order. The sender reads its nonce again.
+ */
+export function isNonceAhead(error: unknown): boolean {
+  const text = describeError(error).toLowerCase();
+  return text.includes("nonce too high");
 }
 
 export function isReplacementUnderpriced(error: unknown): boolean {

@@ -41,6 +41,8 @@ export interface KeeperConfig {
   feeBumpBlocks: number;
   /** Raise of both fee fields on each replacement, in percent (nodes refuse replacements under 10%). */
   feeBumpPercent: number;
+  /** Transactions one signer may have sent and not yet mined. */
+  maxInFlight: number;
   checkpointPath?: string;
   pollMs: number;
   /** Accounts per lens call. */
@@ -149,6 +151,12 @@ const SETTINGS = {
     help: "fee raise per replacement, at least 10 (default 20)",
     read: intSetting(20, 10, 1000),
   }),
+  maxInFlight: setting({
+    flag: "--max-in-flight",
+    arg: "<n>",
+    help: "transactions in flight per signer (default 64)",
+    read: intSetting(64, 1, 1024),
+  }),
   checkpointPath: setting({
     flag: "--checkpoint",
     arg: "<file>",
@@ -171,8 +179,8 @@ const SETTINGS = {
   logChunk: setting({
     flag: "--log-chunk",
     arg: "<n>",
-    help: "blocks per eth_getLogs (default 2000)",
-    read: intSetting(2000, 1),
+    help: "blocks per eth_getLogs, halved when the provider refuses a range (default 50000)",
+    read: intSetting(50_000, 1),
   }),
   reorgDepth: setting({
     flag: "--reorg-depth",
@@ -305,6 +313,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KeeperConfi
     maxPriorityFeePerGas,
     feeBumpBlocks: read("feeBumpBlocks"),
     feeBumpPercent: read("feeBumpPercent"),
+    maxInFlight: read("maxInFlight"),
     checkpointPath: read("checkpointPath"),
     pollMs: read("pollMs"),
     batchSize: read("batchSize"),

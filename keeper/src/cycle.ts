@@ -1,5 +1,4 @@
 import {
-  toHeader,
   type AccountRow,
   type BlockHeader,
   type CaseRow,
@@ -9,7 +8,6 @@ import {
   type Reader,
   type SyncResult,
 } from "#sdk";
-import type { Block } from "ethers";
 import type { AccountBook } from "./book.js";
 import type { KeeperConfig } from "./config.js";
 import type { ExecResult } from "./executor.js";
@@ -105,10 +103,12 @@ export class Cycle {
     for (const [id, block] of Object.entries(confirmed)) this.#confirmed.set(id, block);
   }
 
-  /** Syncs to `block` and reads what the plan needs at it (sync → read). */
-  async observe(block: Block): Promise<Observation> {
+  /**
+   * Syncs to `head` and reads what the plan needs at it (sync → read). Accounts in `busy` (a job of ours runs or
+   * waits for them) are not read: their job simulates what it sends, and its end marks them for a read.
+   */
+  async observe(head: BlockHeader, busy: ReadonlySet<string> = new Set()): Promise<Observation> {
     const { indexer, reader, book } = this.#d;
-    const head = toHeader(block);
     const sync = await indexer.sync(head);
     this.#head = head;
     if (head.number !== this.#lastHeadNumber) {
@@ -139,7 +139,7 @@ export class Cycle {
       Promise.all(unknown.map(async (a) => indexer.setPositions(a, await reader.positions(a, tag), tag))),
     ]);
     const caseHints = new Set(indexer.openCases);
-    const toRead = book.select({
+    const due = book.select({
       accounts: indexer.accounts,
       block: tag,
       positionsOf: (a) => indexer.positionsOf(a),
@@ -147,6 +147,8 @@ export class Cycle {
       maintenanceMarginRatios: new Map(this.#markets.map((m) => [m.id, m.maintenanceMarginRatio])),
       always: caseHints,
     });
+    // During a crash every liquidatable account would be read again each block while its transaction waits.
+    const toRead = busy.size === 0 ? due : due.filter((a) => !busy.has(a));
     const [rows, cases] = await Promise.all([reader.health(toRead, tag), reader.cases([...caseHints], tag)]);
     if (rows.length < toRead.length) {
       // Their health reverts, most likely on a stale feed; they stay due for a read and are tried again.
@@ -170,6 +172,7 @@ export class Cycle {
         maintenanceMargin: read.row.maintenanceMargin,
         positions: indexer.positionsOf(account),
         liquidatableSince: book.episode(account)?.block ?? read.block,
+        readAt: read.block,
       });
     }
     this.#d.metrics.liquidatableNow.set(accounts.length);
@@ -183,8 +186,10 @@ export class Cycle {
   plan(seen: Observation, busy: ReadonlySet<string>): Job[] {
     const tag = seen.head.number;
     const skip = new Set(busy);
+    // A read older than our own last action for the account (at the head, or kept from before its job while it
+    // was busy and not read) is not planned on.
     for (const [account, at] of this.#settledAt) {
-      if (at > tag) skip.add(account);
+      if (at > (this.#d.book.read(account)?.block ?? tag)) skip.add(account);
       else this.#settledAt.delete(account);
     }
     const markets = new Map<number, MarketRule>(this.#markets.map((m) => [m.id, m]));

@@ -16,6 +16,7 @@ import {
   decodeRevert,
   describeError,
   findRevertData,
+  isNonceAhead,
   isNonceError,
   isReplacementUnderpriced,
   MAX_UINT256,
@@ -33,6 +34,13 @@ export interface Action {
   marketId: number;
   counterparty?: string;
   size?: bigint;
+  /**
+   * Block of the lens read this step was planned on, when it is the first step of its job: while the head is still
+   * that block, the chain state is the one read, and the read said what a simulation would (liquidatable).
+   */
+  readAt?: number;
+  /** A liquidation of a bankrupt account (its gas is learned apart from solvent ones'). */
+  bankrupt?: boolean;
 }
 
 /** A transaction sent and not yet known to be mined, as the checkpoint stores it. */
@@ -72,6 +80,8 @@ export interface ExecResult {
   txHash?: string;
   block?: number;
   receipt?: TransactionReceipt;
+  /** Mined and ran out of gas (not counted yet: the executor sends it once more with an estimate). */
+  outOfGas?: boolean;
 }
 
 export interface ExecutorOptions {
@@ -87,6 +97,8 @@ export interface ExecutorOptions {
   maxPriorityFeePerGas?: bigint;
   feeBumpBlocks: number;
   feeBumpPercent: number;
+  /** Transactions one signer may have sent and not yet mined (jobs running on it at once). */
+  maxInFlight: number;
   pollMs: number;
   dryRun: boolean;
   metrics: Metrics;
@@ -122,8 +134,26 @@ const GAS_MARGIN_PERCENT = 25n;
 export interface SignerSlot {
   readonly signer: Signer;
   readonly address: string;
+  /** The next nonce to use; `undefined` until read from the chain (at first, and after a nonce error). */
   nonce: number | undefined;
-  busy: boolean;
+  /** Jobs running on this signer; each has at most one transaction in flight. */
+  jobs: number;
+  /** Nonces sent and not yet settled: only the lowest can be stuck on its own fees, the others wait behind it. */
+  readonly unmined: Set<number>;
+  /** Nonce assignment and broadcast, one at a time and in nonce order (a node refuses a nonce gap when automining). */
+  lane: Promise<unknown>;
+}
+
+/** EIP-1559: the base fee rises by at most 1/8 per full block. */
+const BASE_FEE_RISE_NUM = 9n;
+const BASE_FEE_RISE_DEN = 8n;
+/** Blocks to look back through, one header each, for a pending transaction; older ones are asked for by hash. */
+const SCAN_BLOCKS = 64;
+
+interface Fees {
+  base: bigint;
+  block: number;
+  blockGasLimit: bigint;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -144,10 +174,12 @@ function raise(value: bigint, percent: number): bigint {
 }
 
 /**
- * Sends the keeper's transactions: a pool of signers with one transaction in flight each, nonces tracked
- * locally (fetched once, then incremented, fetched again after a nonce error), EIP-1559 fees under the
- * configured caps and raised on a replacement when a transaction stays unmined for `feeBumpBlocks` blocks.
- * Every call is simulated (`eth_call`) first; reverts are decoded through the clearing house's interface.
+ * Sends the keeper's transactions: a pool of signers with up to `maxInFlight` transactions in flight each,
+ * nonces tracked locally (fetched once, then incremented, fetched again after a nonce error or a transaction
+ * gone from the pool), EIP-1559 fees under the configured caps and raised on a replacement when the lowest
+ * unmined nonce of a signer stays unmined for `feeBumpBlocks` blocks. Every call is simulated first
+ * (`eth_estimateGas`; concurrent ones share JSON-RPC batches); reverts are decoded through the clearing house's
+ * interface. Receipts are found from the headers of new blocks, shared by every transaction waiting.
  */
 export class Executor {
   readonly slots: SignerSlot[];
@@ -157,8 +189,24 @@ export class Executor {
   private constructor(options: ExecutorOptions, addresses: string[]) {
     this.#o = options;
     this.#log = options.logger.child({ module: "executor" });
-    this.slots = options.signers.map((signer, i) => ({ signer, address: addresses[i], nonce: undefined, busy: false }));
+    this.slots = options.signers.map((signer, i) => ({
+      signer,
+      address: addresses[i],
+      nonce: undefined,
+      jobs: 0,
+      unmined: new Set<number>(),
+      lane: Promise.resolve(),
+    }));
   }
+
+  /** The head, shared by every waiting transaction: one eth_blockNumber per poll interval, not one per transaction. */
+  #head: { at: number; value: Promise<number> } | undefined;
+  /** Transaction hashes of recent blocks, read once (one header each) for every transaction waiting. */
+  readonly #blockTxs = new Map<number, Promise<Set<string>>>();
+  /** Most gas a call of each kind (`kind:market`) has needed: its estimate, then its receipts. */
+  readonly #gasSeen = new Map<string, Promise<bigint>>();
+  /** Fees of the latest block, read at most once per poll interval. */
+  #fees: { at: number; value: Promise<Fees> } | undefined;
 
   static async create(options: ExecutorOptions): Promise<Executor> {
     const addresses = await Promise.all(options.signers.map((s) => s.getAddress()));
@@ -166,15 +214,24 @@ export class Executor {
     return new Executor(options, addresses);
   }
 
-  /** A free signer, marked busy; `undefined` when all are busy. */
+  /** The signer with the fewest jobs, below `maxInFlight`, taken for one more; `undefined` when all are full. */
   acquire(): SignerSlot | undefined {
-    const slot = this.slots.find((s) => !s.busy);
-    if (slot !== undefined) slot.busy = true;
-    return slot;
+    let best: SignerSlot | undefined;
+    for (const s of this.slots)
+      if (s.jobs < this.#o.maxInFlight && (best === undefined || s.jobs < best.jobs)) best = s;
+    if (best !== undefined) best.jobs++;
+    return best;
+  }
+
+  /** Takes one more job on this signer if it has room. */
+  take(slot: SignerSlot): boolean {
+    if (slot.jobs >= this.#o.maxInFlight) return false;
+    slot.jobs++;
+    return true;
   }
 
   release(slot: SignerSlot): void {
-    slot.busy = false;
+    if (slot.jobs > 0) slot.jobs--;
   }
 
   slotOf(address: string): SignerSlot | undefined {
@@ -227,31 +284,102 @@ export class Executor {
   }
 
   /**
-   * Simulates, then (unless dry-run) sends `action` from `slot` and waits until it is mined. The gas estimate
-   * comes first and the `eth_call` last, right before the broadcast, so that the window in which another
-   * keeper's transaction can land between the simulation and ours is one round trip.
+   * Simulates, then (unless dry-run) sends `action` from `slot` and waits until it is mined. The broadcast follows
+   * the simulation without waiting for the signer's earlier transactions to be mined (their nonces are tracked
+   * locally), so a signer has as many transactions in flight as jobs running on it.
+   *
+   * The first liquidation of a solvent account in a market is simulated by `eth_estimateGas`, which also sizes its
+   * gas limit; the next ones by one `eth_call` each (or none, see {@link Action.readAt}), with a gas limit of twice
+   * the most gas one has needed so far. A node's gas estimate runs the call many times over (a binary search on
+   * the gas), which made simulation the bottleneck of a crash: one execution each is what a hundred liquidations
+   * in a block can afford. One that runs out of that limit is estimated and sent once more. Everything else
+   * (bankrupt accounts, ADL steps, socializations) is estimated each time, as before.
    */
   async execute(slot: SignerSlot, action: Action, options: ExecOptions = {}): Promise<ExecResult> {
     const request: TransactionRequest = { to: this.#o.clearingHouse, from: slot.address, data: this.encode(action) };
-    let gas: bigint;
-    try {
-      if (this.#o.dryRun) {
-        await this.#o.provider.call({ ...request, blockTag: "latest" });
-        this.#log.info({ id: action.id, signer: slot.address }, "dry run: simulation passed, not sent");
-        this.#count(action, "dry_run");
-        return { action, outcome: "dry_run", signer: slot.address };
+    // Only a solvent account's liquidation has a gas cost steady enough to learn (the contract closes what
+    // restores maintenance); a bankrupt one's draws the fund, may open a case or charge a side, and ADL steps and
+    // socializations are rare: those are estimated each time.
+    const key = action.kind === "liquidate" && action.bankrupt !== true ? `liquidate:${action.marketId}` : undefined;
+    for (let attempt = 0; ; attempt++) {
+      let gasLimit: bigint;
+      try {
+        if (this.#o.dryRun) {
+          await this.#o.provider.call({ ...request, blockTag: "latest" });
+          this.#log.info({ id: action.id, signer: slot.address }, "dry run: simulation passed, not sent");
+          this.#count(action, "dry_run");
+          return { action, outcome: "dry_run", signer: slot.address };
+        }
+        gasLimit = await this.#gasFor(key, request, action, attempt > 0);
+      } catch (error) {
+        if (findRevertData(error) === undefined) throw error;
+        return this.#reverted(action, slot, error, options, false);
       }
-      gas = await this.#o.provider.estimateGas(request);
-    } catch (error) {
-      if (findRevertData(error) === undefined) throw error;
-      return this.#reverted(action, slot, error, options, false);
+      const pending = await this.#sendNew(slot, action, request, gasLimit, options);
+      if ("outcome" in pending) return pending;
+      this.#count(action, "sent");
+      this.#log.info({ id: action.id, signer: slot.address, nonce: pending.nonce, tx: pending.hashes[0] }, "sent");
+      const result = await this.#settle(slot, pending, options);
+      const used = result.receipt?.gasUsed;
+      if (key !== undefined && used !== undefined && result.outcome === "confirmed") this.#learnGas(key, used);
+      if (result.outOfGas === true && attempt === 0) {
+        this.#log.warn(
+          { id: action.id, gasLimit: gasLimit.toString() },
+          "ran out of gas; estimating and sending again",
+        );
+        continue;
+      }
+      return this.#counted(action, result);
     }
-    const gasLimit = gas + (gas * GAS_MARGIN_PERCENT) / 100n;
-    const pending = await this.#sendNew(slot, action, request, gasLimit, options);
-    if ("outcome" in pending) return pending;
-    this.#count(action, "sent");
-    this.#log.info({ id: action.id, signer: slot.address, nonce: pending.nonce, tx: pending.hashes[0] }, "sent");
-    return this.#settle(slot, pending, options);
+  }
+
+  /**
+   * Simulates the call, unless the plan's read stands for its simulation, and returns its gas limit: the estimate
+   * plus 25% for the first of its kind (the lookup is synchronous, so concurrent ones wait for that estimate
+   * instead of each making their own) or on a `retry`; else twice the most gas seen, after one eth_call — or
+   * none for the first step of a job planned on a lens read at the block that is still the head (read at most one
+   * poll interval ago): at that state the call does what the read, batched with every other account's, said.
+   */
+  async #gasFor(key: string | undefined, request: TransactionRequest, action: Action, retry: boolean): Promise<bigint> {
+    const estimate = async (): Promise<bigint> => {
+      const gas = await this.#o.provider.estimateGas(request);
+      return gas + (gas * GAS_MARGIN_PERCENT) / 100n;
+    };
+    if (retry || key === undefined) return estimate();
+    const known = this.#gasSeen.get(key);
+    if (known === undefined) {
+      const estimated = this.#o.provider.estimateGas(request);
+      this.#gasSeen.set(key, estimated);
+      // A revert says nothing about the gas: the next call of the kind estimates again.
+      estimated.catch(() => this.#gasSeen.delete(key));
+      const gas = await estimated;
+      return gas + (gas * GAS_MARGIN_PERCENT) / 100n;
+    }
+    // Another call's estimate that reverted is that call's business: this one estimates for itself.
+    const seen = await known.catch(() => undefined);
+    if (seen === undefined) return estimate();
+    if (action.readAt !== undefined && (await this.#headNumber()) === action.readAt) return seen * 2n;
+    await this.#o.provider.call({ ...request, blockTag: "latest" });
+    return seen * 2n;
+  }
+
+  /** Keeps the most gas a mined call of this kind used (a bankrupt account's liquidation costs more). */
+  #learnGas(key: string, used: bigint): void {
+    const known = this.#gasSeen.get(key);
+    this.#gasSeen.set(key, known === undefined ? Promise.resolve(used) : known.then((g) => (g > used ? g : used)));
+  }
+
+  /** A result no one sends again: out of gas counts as failed. */
+  #counted(action: Action, result: ExecResult): ExecResult {
+    if (result.outOfGas === true) this.#count(action, "failed");
+    return result;
+  }
+
+  /** Runs `work` after the signer's earlier sends: nonces are assigned and broadcast in order. */
+  #inLane<T>(slot: SignerSlot, work: () => Promise<T>): Promise<T> {
+    const run = slot.lane.then(work);
+    slot.lane = run.catch(() => undefined);
+    return run;
   }
 
   /** Resumes a transaction a previous run left pending: waits for it (bumping fees if this signer is ours). */
@@ -274,27 +402,52 @@ export class Executor {
         );
         return { action, outcome: "rejected", signer: pending.signer };
       }
-      return this.#fromReceipt(action, pending, receipt, pending.signer);
+      return this.#counted(action, await this.#fromReceipt(action, pending, receipt, pending.signer));
     }
     this.#log.info({ id: pending.id, signer: slot.address, nonce: pending.nonce }, "resuming a pending transaction");
-    return this.#settle(slot, pending, options);
+    slot.unmined.add(pending.nonce);
+    return this.#counted(action, await this.#settle(slot, pending, options));
   }
 
-  async #fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; block: number }> {
-    const block = await this.#o.provider.getBlock("latest");
-    if (block === null) throw new Error("no latest block");
-    const base = block.baseFeePerGas ?? 0n;
+  /**
+   * Base fee, number and gas limit of the latest block, read at most once per poll interval: with many sends in
+   * a block, one header serves them all (the fee cap leaves room for the base fee to rise meanwhile).
+   */
+  #latestFees(): Promise<Fees> {
+    const now = Date.now();
+    if (this.#fees === undefined || now - this.#fees.at >= this.#o.pollMs) {
+      const value = this.#o.provider.getBlock("latest").then((block) => {
+        if (block === null) throw new Error("no latest block");
+        return { base: block.baseFeePerGas ?? 0n, block: block.number, blockGasLimit: block.gasLimit };
+      });
+      this.#fees = { at: now, value };
+      value.catch(() => (this.#fees = undefined));
+    }
+    return this.#fees.value;
+  }
+
+  /**
+   * EIP-1559 fees for a transaction with `ahead` gas of the same signer queued before it: `2 × baseFee ×
+   * (9/8)^k + priority`, k the full blocks that gas fills, under the caps. A transaction behind a long queue is
+   * mined blocks later, when full blocks may have raised the base fee by 1/8 each; the cap only bounds what it
+   * may pay (it pays base fee + priority), so the headroom costs nothing unless the base fee does rise.
+   */
+  async #feesFor(ahead: bigint): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; block: number }> {
+    const { base, block, blockGasLimit } = await this.#latestFees();
     let priority = DEFAULT_PRIORITY_FEE;
     if (this.#o.maxPriorityFeePerGas !== undefined && priority > this.#o.maxPriorityFeePerGas) {
       priority = this.#o.maxPriorityFeePerGas;
     }
-    let maxFee = base * 2n + priority;
+    let headroom = base * 2n;
+    const blocksAhead = blockGasLimit > 0n ? ahead / blockGasLimit : 0n;
+    for (let k = 0n; k < blocksAhead && k < 64n; k++) headroom = (headroom * BASE_FEE_RISE_NUM) / BASE_FEE_RISE_DEN;
+    let maxFee = headroom + priority;
     if (this.#o.maxFeePerGas !== undefined && maxFee > this.#o.maxFeePerGas) {
       maxFee = this.#o.maxFeePerGas;
       if (maxFee < base) this.#log.warn({ baseFee: base.toString(), cap: maxFee.toString() }, "fee cap below base fee");
     }
     if (priority > maxFee) priority = maxFee;
-    return { maxFeePerGas: maxFee, maxPriorityFeePerGas: priority, block: block.number };
+    return { maxFeePerGas: maxFee, maxPriorityFeePerGas: priority, block };
   }
 
   async #sign(slot: SignerSlot, p: PendingTx): Promise<string> {
@@ -312,8 +465,12 @@ export class Executor {
   }
 
   /**
-   * Signs, simulates and broadcasts a new transaction; retries once with a fresh nonce after a nonce error.
-   * Returns an ExecResult instead when the simulation or an automining node's execution reverts.
+   * Signs and broadcasts a new transaction with the signer's next nonce. The nonce is assigned, and the broadcast
+   * issued, in the signer's lane, which moves on as soon as the request is on its way: the signer's next
+   * transaction does not wait for this one's answer (concurrent broadcasts share JSON-RPC batches, in nonce
+   * order). After a nonce error — the nonce was used (another process with the same key) or is ahead of the
+   * chain's (a transaction of ours left the pool) — it reads the nonce from the chain and tries once more.
+   * Returns an ExecResult instead when an automining node's execution reverts.
    */
   async #sendNew(
     slot: SignerSlot,
@@ -323,56 +480,70 @@ export class Executor {
     options: ExecOptions,
   ): Promise<PendingTx | ExecResult> {
     for (let attempt = 0; ; attempt++) {
-      if (slot.nonce === undefined) slot.nonce = await this.#o.provider.getTransactionCount(slot.address, "pending");
-      const fees = await this.#fees();
-      const pending: PendingTx = {
-        id: action.id,
-        kind: action.kind,
-        account: action.account,
-        marketId: action.marketId,
-        counterparty: action.counterparty,
-        signer: slot.address,
-        nonce: slot.nonce,
-        to: this.#o.clearingHouse,
-        data: request.data as string,
-        gasLimit: gasLimit.toString(),
-        maxFeePerGas: fees.maxFeePerGas.toString(),
-        maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
-        hashes: [],
-        sentBlock: fees.block,
-        sentAt: Date.now(),
-      };
-      const raw = await this.#sign(slot, pending);
-      pending.hashes.push(Transaction.from(raw).hash as string);
+      const { pending, sent } = await this.#inLane(slot, () => this.#issue(slot, action, request, gasLimit));
       try {
-        await this.#o.provider.call({ ...request, blockTag: "latest" });
-      } catch (error) {
-        if (findRevertData(error) === undefined) throw error;
-        return this.#reverted(action, slot, error, options, false);
-      }
-      // Recorded before the broadcast: a crash in between must not lose track of a transaction the node has.
-      this.#o.onPending(action.id, pending);
-      try {
-        await this.#o.provider.broadcastTransaction(raw);
-        slot.nonce = pending.nonce + 1;
+        await sent;
         return pending;
       } catch (error) {
-        slot.nonce = undefined;
-        if (findRevertData(error) !== undefined) {
-          // Automining nodes mine a reverting transaction and report the revert on the send.
-          const receipt = await this.#findReceipt(pending.hashes);
-          this.#o.onPending(action.id, undefined);
-          if (receipt !== null) this.#count(action, "sent");
-          return this.#reverted(action, slot, error, options, receipt !== null);
-        }
+        slot.unmined.delete(pending.nonce);
         this.#o.onPending(action.id, undefined);
-        if ((isNonceError(error) || isReplacementUnderpriced(error)) && attempt === 0) {
+        const nonceProblem = isNonceError(error) || isNonceAhead(error) || isReplacementUnderpriced(error);
+        if (!nonceProblem) {
+          // Automining nodes mine a reverting transaction and report the revert (or the inner out-of-gas, which has
+          // no revert data) on the send: the nonce is used, and the receipt tells what happened.
+          const receipt = await this.#findReceipt(pending.hashes);
+          if (receipt !== null) {
+            this.#count(action, "sent");
+            return this.#fromReceipt(action, pending, receipt, slot.address);
+          }
+        }
+        slot.nonce = undefined;
+        if (findRevertData(error) !== undefined) return this.#reverted(action, slot, error, options, false);
+        if (nonceProblem && attempt === 0) {
           this.#log.warn({ id: action.id, signer: slot.address, error: describeError(error) }, "nonce resync");
           continue;
         }
         throw error;
       }
     }
+  }
+
+  /** In the signer's lane: assigns the next nonce, signs, records and issues the broadcast (not awaited). */
+  async #issue(
+    slot: SignerSlot,
+    action: Action,
+    request: TransactionRequest,
+    gasLimit: bigint,
+  ): Promise<{ pending: PendingTx; sent: Promise<unknown> }> {
+    if (slot.nonce === undefined) slot.nonce = await this.#o.provider.getTransactionCount(slot.address, "pending");
+    const fees = await this.#feesFor(BigInt(slot.unmined.size) * gasLimit);
+    const pending: PendingTx = {
+      id: action.id,
+      kind: action.kind,
+      account: action.account,
+      marketId: action.marketId,
+      counterparty: action.counterparty,
+      signer: slot.address,
+      nonce: slot.nonce,
+      to: this.#o.clearingHouse,
+      data: request.data as string,
+      gasLimit: gasLimit.toString(),
+      maxFeePerGas: fees.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+      hashes: [],
+      sentBlock: fees.block,
+      sentAt: Date.now(),
+    };
+    const raw = await this.#sign(slot, pending);
+    pending.hashes.push(Transaction.from(raw).hash as string);
+    // Recorded before the broadcast: a crash in between must not lose track of a transaction the node has.
+    this.#o.onPending(action.id, pending);
+    const sent = this.#o.provider.broadcastTransaction(raw);
+    // Handled by the caller; this only keeps an early rejection from counting as unhandled.
+    sent.catch(() => undefined);
+    slot.nonce = pending.nonce + 1;
+    slot.unmined.add(pending.nonce);
+    return { pending, sent };
   }
 
   async #findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {
@@ -383,7 +554,45 @@ export class Executor {
     return null;
   }
 
-  /** Waits for one of the pending hashes to be mined, replacing the transaction when it is stuck. */
+  /** The head number, read at most once per poll interval for every caller. */
+  #headNumber(): Promise<number> {
+    const now = Date.now();
+    if (this.#head === undefined || now - this.#head.at >= this.#o.pollMs) {
+      const value = this.#o.provider.getBlockNumber();
+      this.#head = { at: now, value };
+      value.catch(() => (this.#head = undefined));
+    }
+    return this.#head.value;
+  }
+
+  /** Hashes of the transactions in block `n` (one header, shared by every waiting transaction). */
+  #txsIn(n: number): Promise<Set<string>> {
+    let txs = this.#blockTxs.get(n);
+    if (txs === undefined) {
+      txs = this.#o.provider.getBlock(n).then((b) => new Set((b?.transactions ?? []).map((h) => h.toLowerCase())));
+      txs.catch(() => this.#blockTxs.delete(n));
+      this.#blockTxs.set(n, txs);
+      for (const k of this.#blockTxs.keys()) if (k < n - SCAN_BLOCKS) this.#blockTxs.delete(k);
+    }
+    return txs;
+  }
+
+  /** The receipt of whichever of `hashes` is in blocks `from`…`to`, or null; a long range is asked for by hash. */
+  async #receiptIn(hashes: readonly string[], from: number, to: number): Promise<TransactionReceipt | null> {
+    if (to < from) return null;
+    if (to - from >= SCAN_BLOCKS) return this.#findReceipt(hashes);
+    const blocks = await Promise.all(Array.from({ length: to - from + 1 }, (_, i) => this.#txsIn(from + i)));
+    for (const hash of [...hashes].reverse()) {
+      if (blocks.some((txs) => txs.has(hash.toLowerCase()))) return this.#o.provider.getTransactionReceipt(hash);
+    }
+    return null;
+  }
+
+  /**
+   * Waits for one of the pending hashes to be mined, replacing the transaction when it is stuck: unmined for
+   * `feeBumpBlocks` blocks while it is the lowest nonce of its signer still unmined (one behind it waits for it,
+   * not for its own fees, and its clock starts when it reaches the head of the line).
+   */
   async #settle(slot: SignerSlot, pending: PendingTx, options: ExecOptions): Promise<ExecResult> {
     const action: Action = {
       id: pending.id,
@@ -392,32 +601,40 @@ export class Executor {
       marketId: pending.marketId,
       counterparty: pending.counterparty,
     };
-    // A receipt can only appear with a new block: while the head stands still a poll costs one call, not two.
-    let checkedAt: number | undefined;
+    const done = (): void => {
+      slot.unmined.delete(pending.nonce);
+      this.#o.onPending(pending.id, undefined);
+    };
+    // A receipt can only appear with a new block: while the head stands still a poll costs one shared call.
+    let scanned = pending.sentBlock;
+    let since = pending.sentBlock;
     for (;;) {
-      const head = await this.#o.provider.getBlockNumber();
-      if (head !== checkedAt) {
-        checkedAt = head;
-        const receipt = await this.#findReceipt(pending.hashes);
+      const head = await this.#headNumber();
+      if (head > scanned) {
+        const receipt = await this.#receiptIn(pending.hashes, scanned + 1, head);
+        scanned = head;
         if (receipt !== null) {
-          this.#o.onPending(pending.id, undefined);
+          done();
           return this.#fromReceipt(action, pending, receipt, slot.address);
         }
       }
-      if (head >= pending.sentBlock + this.#o.feeBumpBlocks) {
+      if (pending.nonce !== Math.min(...slot.unmined)) since = Math.max(since, head);
+      else if (head >= since + this.#o.feeBumpBlocks) {
         const mined = await this.#o.provider.getTransactionCount(slot.address, "latest");
         if (mined > pending.nonce) {
           // Our nonce is used; look once more in case the receipt just appeared, else someone else used it.
           const late = await this.#findReceipt(pending.hashes);
-          this.#o.onPending(pending.id, undefined);
-          slot.nonce = undefined;
+          done();
           if (late !== null) return this.#fromReceipt(action, pending, late, slot.address);
+          slot.nonce = undefined;
           this.#log.warn({ id: pending.id, signer: slot.address, nonce: pending.nonce }, "nonce used by another tx");
           return { action, outcome: "rejected", signer: slot.address, error: "nonce used by another transaction" };
         }
         await this.#bump(slot, pending, head);
+        since = head;
       }
       if (options.signal?.aborted) {
+        slot.unmined.delete(pending.nonce);
         slot.nonce = undefined;
         this.#log.info({ id: pending.id, tx: pending.hashes.at(-1) }, "stopping with a transaction pending");
         return { action, outcome: "pending", signer: slot.address, txHash: pending.hashes.at(-1) };
@@ -509,6 +726,12 @@ export class Executor {
       this.#log.info({ id: action.id, tx: receipt.hash, block: receipt.blockNumber }, "confirmed");
       this.#logLossEvents(action, receipt);
       return { ...base, outcome: "confirmed" };
+    }
+    // Out of gas, the call's own or an inner call's (which gets 63/64 of what is left, EIP-150): the caller
+    // estimates and sends it again, and counts it as failed only if that runs out too.
+    if (receipt.gasUsed * 64n >= BigInt(pending.gasLimit) * 63n) {
+      this.#log.warn({ id: action.id, tx: receipt.hash, gasLimit: pending.gasLimit }, "ran out of gas");
+      return { ...base, outcome: "failed", error: "out of gas", outOfGas: true };
     }
     // Mined and reverted: replaying the call on the state after that block tells a lost race from a failure.
     try {

@@ -4,6 +4,7 @@ import {
   Indexer,
   Reader,
   describeError,
+  latestHeader,
   observeRequests,
   type BlockHeader,
   type Deployment,
@@ -283,6 +284,7 @@ export class Keeper {
       maxPriorityFeePerGas: this.#d.config.maxPriorityFeePerGas,
       feeBumpBlocks: this.#d.config.feeBumpBlocks,
       feeBumpPercent: this.#d.config.feeBumpPercent,
+      maxInFlight: this.#d.config.maxInFlight,
       pollMs: Math.min(this.#d.config.pollMs, 500),
       dryRun: this.#d.config.dryRun,
       metrics: this.#d.metrics,
@@ -363,9 +365,9 @@ export class Keeper {
       throw error;
     });
     await this.#init;
-    // One call for the head's number, hash and time: eth_blockNumber then the header would be two per block.
-    const block = await this.#d.provider.getBlock("latest");
-    if (block === null) throw new Error("no latest block");
+    // One call for the head's number, hash, time and logs bloom: eth_blockNumber then the header would be two per
+    // block, and the bloom spares the logs of a block without the clearing house's.
+    const block = await latestHeader(this.#d.provider);
     const headNumber = block.number;
     // A head below the last block indexed is a node that lost its history (restarted, reset) more often than a
     // reorganisation: before rewinding to it, make sure the deployment is still there. While it is missing, the
@@ -375,7 +377,11 @@ export class Keeper {
       this.#succeeded();
       return this.#report(started, { skipped: true, fromBlock: headNumber + 1, toBlock: headNumber });
     }
-    const seen = await this.#cycleState.observe(block);
+    // Accounts a job runs or waits for are not read again: a job simulates each step before it sends it (a crash's
+    // queue of a thousand liquidatable accounts read every block was most of the node's work).
+    const handled = this.#scheduler.busyAccounts();
+    for (const account of this.#scheduler.queuedAccounts()) handled.add(account);
+    const seen = await this.#cycleState.observe(block, handled);
     // Transactions left pending by a restart or an interrupted job come first: their accounts are taken.
     const adopted = this.#scheduler.adoptOrphans();
     const jobs = this.#cycleState.plan(seen, this.#scheduler.busyAccounts());

@@ -5,8 +5,10 @@ import type { Job } from "./strategy.js";
 
 /** The signer pool the scheduler hands out (the executor's). */
 export interface SignerPool {
-  /** A free signer, marked busy; `undefined` when all are busy. */
+  /** A signer with room for one more job, taken for it; `undefined` when every signer is full. */
   acquire(): SignerSlot | undefined;
+  /** Takes one more job on this signer if it has room. */
+  take(slot: SignerSlot): boolean;
   release(slot: SignerSlot): void;
   slotOf(address: string): SignerSlot | undefined;
 }
@@ -29,7 +31,8 @@ interface QueuedJob {
 /**
  * Who does what, when: the queue of planned jobs waiting for a signer, the accounts being handled, the jobs in
  * flight, and the transactions sent but not yet mined (`pending`, and `orphans` whose wait an error or a restart
- * interrupted). One job per account at a time, one ADL job per market at a time. Knows nothing of the chain
+ * interrupted). One job per account at a time, one ADL job per market at a time, as many jobs per signer as
+ * the pool allows (each has at most one transaction in flight). Knows nothing of the chain
  * beyond the results its jobs return.
  */
 export class Scheduler {
@@ -88,6 +91,11 @@ export class Scheduler {
     return busy;
   }
 
+  /** Accounts whose job waits in the queue for room on a signer. */
+  queuedAccounts(): Set<string> {
+    return new Set(this.#queue.map((q) => q.job.account));
+  }
+
   /** Replaces the jobs still waiting for a signer with this cycle's plan; resolves when all of them ran. */
   schedule(jobs: Job[]): Promise<ExecResult[][]> {
     this.dropQueue();
@@ -120,10 +128,9 @@ export class Scheduler {
     const adopted: Promise<ExecResult[]>[] = [];
     for (const [id, pending] of [...this.#orphans]) {
       const slot = pool.slotOf(pending.signer);
-      if ((slot !== undefined && slot.busy) || this.#busy.has(pending.account)) continue;
+      if (this.#busy.has(pending.account) || (slot !== undefined && !pool.take(slot))) continue;
       this.#orphans.delete(id);
       this.#pending.set(id, pending);
-      if (slot !== undefined) slot.busy = true;
       adopted.push(
         new Promise((resolve) =>
           this.#track(slot, pending.account, async () => [await this.#d.adopt(pending)], resolve),
@@ -183,9 +190,10 @@ export class Scheduler {
       } catch (error) {
         this.#log.warn({ account, signer: slot?.address, error: describeError(error) }, "job interrupted");
         if (slot !== undefined) {
-          // Its transaction may still be mined: wait for it again later rather than send another.
+          // Its transaction may still be mined: wait for it again later rather than send another. Other jobs on
+          // the same signer keep theirs.
           for (const [id, p] of this.#pending) {
-            if (p.signer !== slot.address) continue;
+            if (p.signer !== slot.address || p.account !== account) continue;
             this.#pending.delete(id);
             this.#orphans.set(id, p);
           }

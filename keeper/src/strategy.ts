@@ -5,6 +5,7 @@
 import type { Action } from "./executor.js";
 import {
   MAX_UINT256,
+  entryBucket,
   notionalAt,
   rankCounterparties,
   shortfall,
@@ -27,6 +28,8 @@ export interface AccountSnapshot {
   positions: readonly TrackedPosition[] | undefined;
   /** Block from which the account has been liquidatable without a confirmed liquidation since. */
   liquidatableSince: number;
+  /** Block of the lens read these figures come from. */
+  readAt?: number;
 }
 
 export interface CaseSnapshot {
@@ -152,16 +155,19 @@ export function planJobs(s: Snapshot): Job[] {
     }
     // A recovered account with a case: `liquidate` closes the case first, then liquidates what is left.
     if (a.positions === undefined) continue;
-    const steps = liquidationOrder(a.positions, bankrupt, s.prices, s.markets)
+    const steps: Action[] = liquidationOrder(a.positions, bankrupt, s.prices, s.markets)
       .map((p) => ({
         id: liquidateId(a.account, p.marketId, a.liquidatableSince),
         kind: "liquidate" as const,
         account: a.account,
         marketId: p.marketId,
         size: MAX_UINT256,
+        ...(bankrupt ? { bankrupt: true } : {}),
       }))
       .filter((action) => !s.confirmed.has(action.id));
     if (steps.length === 0) continue;
+    // The first step may go on this block's read (see Action.readAt); later ones follow a step of ours.
+    if (a.readAt === s.block) steps[0] = { ...steps[0], readAt: a.readAt };
     jobs.push({ type: "liquidate", account: a.account, bankrupt, steps });
     planned.add(a.account);
   }
@@ -192,9 +198,16 @@ export interface DeleverageInput {
     score: bigint;
     unrealizedPnl: bigint;
     notional: bigint;
+    /** The account's equity (ADL rank rows carry it). */
+    equity?: bigint;
   }[];
   /** Counterparties' signed sizes, where known. */
   sizes: ReadonlyMap<string, bigint>;
+  /**
+   * Every position on the counterparties' side (the indexer's, excluded accounts included): the contract takes
+   * only from the side's first entry bucket, whoever holds it. Without it the first bucket is not checked.
+   */
+  side?: ReadonlyMap<string, { size: bigint; openNotional: bigint }>;
   /** Counterparties the simulation already ruled out in this job. */
   excluded: ReadonlySet<string>;
   now: bigint;
@@ -204,20 +217,54 @@ export interface DeleverageInput {
 export type DeleverageStep =
   | { kind: "deleverage"; action: Action; score: bigint }
   | { kind: "socialize"; action: Action }
+  /** The side's first entry bucket is held by accounts with equity ≤ 0 (score 0): liquidate them, then retry. */
+  | { kind: "unblock"; accounts: string[] }
   | { kind: "wait" }
   | { kind: "done" };
 
 /**
- * The next step of an ADL case: the highest-scoring eligible counterparty for min(both sizes); when none is
- * eligible, the socialized path once the timeout has passed, else wait.
+ * A position's place in its side's ADL order whatever its profit and equity: the score its entry bucket gives
+ * (65,536 − bucket for a long, bucket + 1 for a short, as LiquidationMath.adlScore), 0 when flat.
+ */
+export function entryScore(p: { size: bigint; openNotional: bigint }): bigint {
+  if (p.size === 0n) return 0n;
+  const bucket = BigInt(entryBucket(p.size, p.openNotional));
+  return p.size > 0n ? 65_536n - bucket : bucket + 1n;
+}
+
+/**
+ * The next step of an ADL case: the highest-scoring eligible counterparty for min(both sizes). The contract
+ * accepts only the side's first entry bucket (`DeleverageOutOfOrder` otherwise), so when `side` is known a
+ * counterparty outside it is never chosen; if that bucket holds only accounts whose equity is ≤ 0 (their score
+ * is 0, they cannot be deleveraged but are liquidatable), the step is to liquidate them — their positions go to
+ * the liquidator at the oracle price, out of that bucket — and retry. When nothing is eligible: the socialized
+ * path once the timeout has passed, else wait.
  */
 export function nextDeleverageStep(input: DeleverageInput): DeleverageStep {
   if (input.bankruptSize === 0n) return { kind: "done" };
   const bankruptAbs = input.bankruptSize < 0n ? -input.bankruptSize : input.bankruptSize;
-  const [best] = rankCounterparties(
+  const self = (account: string): boolean => account.toLowerCase() === input.account.toLowerCase();
+  let best: DeleverageInput["ranks"][number] | undefined = rankCounterparties(
     input.ranks,
-    (account) => account.toLowerCase() === input.account.toLowerCase() || input.excluded.has(account),
-  );
+    (account) => self(account) || input.excluded.has(account),
+  )[0];
+  if (input.side !== undefined) {
+    let first = 0n;
+    for (const [account, p] of input.side) if (!self(account) && entryScore(p) > first) first = entryScore(p);
+    if (first > 0n && (best === undefined || best.score < first)) {
+      const equity = new Map(input.ranks.map((r) => [r.account, r.equity]));
+      const holders = [...input.side]
+        .filter(([account, p]) => !self(account) && entryScore(p) === first)
+        .map(([account]) => account)
+        .sort();
+      const blocking = holders.filter((a) => {
+        const e = equity.get(a);
+        return e !== undefined && e <= 0n;
+      });
+      if (blocking.length > 0) return { kind: "unblock", accounts: blocking };
+      best = undefined;
+    }
+  }
   if (best !== undefined) {
     const theirs = input.sizes.get(best.account);
     const theirAbs = theirs === undefined ? bankruptAbs : theirs < 0n ? -theirs : theirs;

@@ -311,6 +311,9 @@ export async function openChainLab(
         // Automining: a receipt is there at once; the default 1 s between looks would dominate the run.
         "--poll-ms",
         "10",
+        // One transaction at a time, in queue order, as the engine's keeper it is compared with acts.
+        "--max-in-flight",
+        "1",
         "--min-shortfall-bps",
         String(options.minShortfallBps),
       ],

@@ -49,7 +49,8 @@ describe("keeper config", function () {
       expect(config.feeBumpBlocks).to.equal(3);
       expect(config.feeBumpPercent).to.equal(20);
       expect(config.batchSize).to.equal(200);
-      expect(config.logChunk).to.equal(2000);
+      expect(config.logChunk).to.equal(50_000);
+      expect(config.maxInFlight).to.equal(64);
       expect(config.reorgDepth).to.equal(5);
       expect(config.metricsPort).to.equal(0);
       expect(config.metricsHost).to.equal("127.0.0.1");
@@ -71,6 +72,7 @@ describe("keeper config", function () {
         "2",
         "--fee-bump-percent",
         "10",
+        "--max-in-flight=3",
         "--checkpoint",
         join(dir, "cp.json"),
         "--poll-ms",
@@ -96,6 +98,7 @@ describe("keeper config", function () {
       expect(config.maxPriorityFeePerGas).to.equal(100_000_000n);
       expect(config.feeBumpBlocks).to.equal(2);
       expect(config.feeBumpPercent).to.equal(10);
+      expect(config.maxInFlight).to.equal(3);
       expect(config.checkpointPath).to.equal(join(dir, "cp.json"));
       expect(config.pollMs).to.equal(250);
       expect(config.batchSize).to.equal(50);
@@ -217,6 +220,7 @@ describe("keeper config", function () {
       rejects([...BASE, "--fee-bump-percent", "5"], ENV, /--fee-bump-percent must be between 10 and 1000/);
       rejects([...BASE, "--metrics-port", "70000"], ENV, /--metrics-port must be between 0 and 65535/);
       rejects([...BASE, "--log-chunk", "0"], ENV, /--log-chunk must be at least 1/);
+      rejects([...BASE, "--max-in-flight", "0"], ENV, /--max-in-flight must be between 1 and 1024/);
       rejects([...BASE, "--signers", "3"], ENV, /--signers 3 asks for more keys than the 2 given/);
       rejects([...BASE, "--max-fee-gwei", "ten"], ENV, /--max-fee-gwei must be a number of gwei/);
       rejects([...BASE, "--max-fee-gwei", "1", "--max-priority-fee-gwei", "2"], ENV, /above --max-fee-gwei/);

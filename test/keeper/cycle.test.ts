@@ -1,7 +1,15 @@
 import { expect } from "chai";
-import { ZeroAddress, type Block } from "ethers";
+import { ZeroAddress } from "ethers";
 
-import { WAD, type AccountRow, type Deployment, type MarketInfo, type SyncResult, type TrackedPosition } from "#sdk";
+import {
+  WAD,
+  type AccountRow,
+  type BlockHeader,
+  type Deployment,
+  type MarketInfo,
+  type SyncResult,
+  type TrackedPosition,
+} from "#sdk";
 import { AccountBook } from "../../keeper/src/book.js";
 import { Cycle, type CycleDeps } from "../../keeper/src/cycle.js";
 import { createLogger, createMetrics } from "#keeper";
@@ -13,11 +21,11 @@ const PRICE = 2000n * WAD;
 const ETH: MarketInfo = { id: 0, lossPolicy: "adl", initialMarginRatio: WAD / 10n, maintenanceMarginRatio: WAD / 20n };
 const LONG: TrackedPosition = { marketId: 0, size: WAD, openNotional: 2000n * WAD };
 
-/** What toHeader reads of a block; the rest of ethers' Block is not used by the cycle. */
-function block(number: number): Block {
+/** The head the keeper reads (latestHeader). */
+function block(number: number): BlockHeader {
   const hash = `0x${number.toString(16).padStart(64, "0")}`;
   const parentHash = `0x${(number - 1).toString(16).padStart(64, "0")}`;
-  return { number, hash, parentHash, timestamp: 1_000 + number, baseFeePerGas: 1n } as unknown as Block;
+  return { number, hash, parentHash, timestamp: BigInt(1_000 + number), baseFeePerGas: 1n };
 }
 
 const deployment: Deployment = {
@@ -134,7 +142,17 @@ describe("keeper cycle", function () {
         type: "liquidate",
         account: A,
         bankrupt: false,
-        steps: [{ id: `liquidate:${A}:0:100`, kind: "liquidate", account: A, marketId: 0, size: (1n << 256n) - 1n }],
+        // Read at the head: the first step may go on that read while the head stays (Action.readAt).
+        steps: [
+          {
+            id: `liquidate:${A}:0:100`,
+            kind: "liquidate",
+            account: A,
+            marketId: 0,
+            size: (1n << 256n) - 1n,
+            readAt: 100,
+          },
+        ],
       },
     ]);
     // An account a job or a transaction is under way for is not planned.
@@ -143,6 +161,25 @@ describe("keeper cycle", function () {
     const id = jobs[0].type === "liquidate" ? jobs[0].steps[0].id : "";
     cycle.recordResult(confirmedLiquidation(id, A, 100));
     expect(cycle.plan(seen, new Set())).to.deep.equal([]);
+  });
+
+  it("does not read an account its own job is handling, and reads it once the job is over", async function () {
+    const chain = fakeChain();
+    chain.setEquity(A, 50n * WAD);
+    chain.setEquity(B, 500n * WAD);
+    const { cycle } = cycleOn(chain);
+    await cycle.observe(block(100));
+    // A is liquidatable, so due for a read every block; while its job runs it is not read.
+    const busy = await cycle.observe(block(101), new Set([A]));
+    expect(chain.reads.slice(1).flat()).to.deep.equal([]);
+    expect(busy.accounts.map((a) => a.account)).to.deep.equal([A]); // still known liquidatable, from block 100
+    expect(cycle.plan(busy, new Set([A]))).to.deep.equal([]);
+    // A plan on an older read carries no readAt: its first step is simulated.
+    const stale = cycle.plan(busy, new Set());
+    expect(stale[0].type === "liquidate" && stale[0].steps[0].readAt).to.equal(undefined);
+    cycle.recordResult(confirmedLiquidation(`liquidate:${A}:0:100`, A, 102));
+    await cycle.observe(block(102));
+    expect(chain.reads.slice(1).flat()).to.deep.equal([A]);
   });
 
   it("does not plan again what its own confirmed action settled, until a reorganisation undoes it", async function () {

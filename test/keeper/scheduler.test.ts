@@ -10,21 +10,26 @@ const A = "0x00000000000000000000000000000000000000aa";
 const B = "0x00000000000000000000000000000000000000bb";
 const C = "0x00000000000000000000000000000000000000cc";
 
-/** `n` signer slots handed out in order, as the executor does. */
-function pool(n: number): SignerPool & { slots: SignerSlot[] } {
+/** `n` signer slots with room for `capacity` jobs each, the least loaded handed out first, as the executor does. */
+function pool(n: number, capacity = 1): SignerPool & { slots: SignerSlot[] } {
   const slots: SignerSlot[] = Array.from({ length: n }, () => {
     const wallet = Wallet.createRandom();
-    return { signer: wallet, address: wallet.address, nonce: 7, busy: false };
+    return { signer: wallet, address: wallet.address, nonce: 7, jobs: 0, unmined: new Set(), lane: Promise.resolve() };
   });
+  const take = (slot: SignerSlot): boolean => {
+    if (slot.jobs >= capacity) return false;
+    slot.jobs++;
+    return true;
+  };
   return {
     slots,
     acquire: () => {
-      const slot = slots.find((s) => !s.busy);
-      if (slot !== undefined) slot.busy = true;
-      return slot;
+      const slot = [...slots].sort((a, b) => a.jobs - b.jobs)[0];
+      return take(slot) ? slot : undefined;
     },
+    take,
     release: (slot) => {
-      slot.busy = false;
+      slot.jobs--;
     },
     slotOf: (address) => slots.find((s) => s.address === address),
   };
@@ -88,6 +93,22 @@ function pendingTx(id: string, account: string, signer: string): PendingTx {
 describe("keeper scheduler", function () {
   const logger = createLogger({ level: "silent" });
 
+  /** A scheduler on `signers` whose adoptions confirm at once, with the ids adopted. */
+  function adoptingScheduler(signers: SignerPool, run: (slot: SignerSlot, job: Job) => Promise<ExecResult[]>) {
+    const adopted: string[] = [];
+    const scheduler = new Scheduler({
+      logger,
+      run,
+      adopt: (pending) => {
+        adopted.push(pending.id);
+        return Promise.resolve({ action: { ...pending }, outcome: "confirmed", signer: pending.signer });
+      },
+      onResult: () => {},
+    });
+    scheduler.attach(signers);
+    return { scheduler, adopted };
+  }
+
   it("runs jobs on free signers in plan order, queues the rest, and reports every result once", async function () {
     const signers = pool(2);
     const runs = manualRuns();
@@ -117,7 +138,7 @@ describe("keeper scheduler", function () {
     expect(results.map((r) => r.action.account)).to.have.members([A, B, C]);
     expect(scheduler.inFlight).to.equal(0);
     expect(scheduler.hasWork).to.equal(false);
-    expect(signers.slots.every((s) => !s.busy)).to.equal(true);
+    expect(signers.slots.every((s) => s.jobs === 0)).to.equal(true);
   });
 
   it("runs one ADL job per market at a time and drops jobs for an account already handled", async function () {
@@ -186,20 +207,40 @@ describe("keeper scheduler", function () {
     expect(scheduler.hasWork).to.equal(false);
   });
 
+  it("runs several jobs on one signer up to its room; an interrupted one orphans only its own transaction", async function () {
+    const signers = pool(1, 3);
+    const runs = manualRuns();
+    const { scheduler, adopted } = adoptingScheduler(signers, runs.run);
+    const signer = signers.slots[0].address;
+    const D = "0x00000000000000000000000000000000000000dd";
+    const jobs = [socialize(A), socialize(B), socialize(C), socialize(D)];
+    const done = scheduler.schedule(jobs);
+    // Three jobs on the one signer at once; the fourth waits for room.
+    expect(runs.started).to.deep.equal([A, B, C].map((account) => ({ account, signer })));
+    expect([...scheduler.queuedAccounts()]).to.deep.equal([D]);
+    expect(signers.slots[0].jobs).to.equal(3);
+    scheduler.onPending("tx-a", pendingTx("tx-a", A, signer));
+    scheduler.onPending("tx-b", { ...pendingTx("tx-b", B, signer), nonce: 4 });
+    runs.fail(A);
+    await tick();
+    // A's transaction waits to be adopted; B's is still its running job's; D took A's room.
+    expect(Object.keys(scheduler.unmined())).to.have.members(["tx-a", "tx-b"]);
+    expect([...scheduler.busyAccounts()]).to.have.members([A, B, C, D]);
+    expect(runs.started.map((s) => s.account)).to.deep.equal([A, B, C, D]);
+    expect(scheduler.adoptOrphans()).to.deep.equal([]); // no room on the signer yet
+    runs.finish(jobs[1], signer);
+    runs.finish(jobs[2], signer);
+    await tick();
+    await Promise.all(scheduler.adoptOrphans());
+    expect(adopted).to.deep.equal(["tx-a"]);
+    runs.finish(jobs[3], signer);
+    expect((await done).map((r) => r.map((x) => x.action.account))).to.deep.equal([[], [B], [C], [D]]);
+  });
+
   it("adopts a checkpoint's transactions only once their signer and account are free", async function () {
     const signers = pool(1);
     const runs = manualRuns();
-    const adopted: string[] = [];
-    const scheduler = new Scheduler({
-      logger,
-      run: runs.run,
-      adopt: (pending) => {
-        adopted.push(pending.id);
-        return Promise.resolve({ action: { ...pending }, outcome: "confirmed", signer: pending.signer });
-      },
-      onResult: () => {},
-    });
-    scheduler.attach(signers);
+    const { scheduler, adopted } = adoptingScheduler(signers, runs.run);
     const signer = signers.slots[0].address;
     scheduler.restorePending({ "tx-b": pendingTx("tx-b", B, signer) });
     const job = socialize(A);

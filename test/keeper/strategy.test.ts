@@ -5,6 +5,7 @@ import {
   deleverageId,
   liquidateId,
   liquidationOrder,
+  entryScore,
   nextDeleverageStep,
   planJobs,
   socializeId,
@@ -255,6 +256,55 @@ describe("keeper strategy", function () {
       expect(nextDeleverageStep(input({ ranks: none, now: 4100n }))).to.deep.equal({
         kind: "socialize",
         action: { id: socializeId(A, ETH, 500n), kind: "socialize", account: A, marketId: ETH },
+      });
+    });
+
+    describe("the side's first entry bucket (issue 15)", function () {
+      // Shorts: B sold 1 ETH at 2,100 (bucket 18132, score 18133), C 2 ETH at 2,000 (bucket 18114, score 18115);
+      // the buckets are those test/attacks/adl-order.test.ts computes independently.
+      const side = new Map([
+        [B, { size: -E, openNotional: -2100n * E }],
+        [C, { size: -2n * E, openNotional: -4000n * E }],
+      ]);
+      const ranked = (bEquity: bigint) => [
+        { ...rank(B, bEquity > 0n ? 18_133n : 0n, 400n * E), equity: bEquity },
+        { ...rank(C, 18_115n, 600n * E), equity: 1_000n * E },
+      ];
+
+      it("computes the contract's entry score, whatever the profit", function () {
+        expect(entryScore(side.get(B)!)).to.equal(18_133n);
+        expect(entryScore(side.get(C)!)).to.equal(18_115n);
+        expect(entryScore({ size: E, openNotional: 2000n * E })).to.equal(65_536n - 18_114n);
+        expect(entryScore({ size: 0n, openNotional: 0n })).to.equal(0n);
+      });
+
+      it("held by an account with equity ≤ 0: liquidate it first instead of a refused step down the queue", function () {
+        expect(nextDeleverageStep(input({ ranks: ranked(-5n * E), side }))).to.deep.equal({
+          kind: "unblock",
+          accounts: [B],
+        });
+        expect(nextDeleverageStep(input({ ranks: ranked(0n), side }))).to.deep.equal({
+          kind: "unblock",
+          accounts: [B],
+        });
+        // Without the side the keeper would have named C, which the contract refuses (DeleverageOutOfOrder).
+        const blind = nextDeleverageStep(input({ ranks: ranked(-5n * E) }));
+        expect(blind.kind === "deleverage" && blind.action.counterparty).to.equal(C);
+      });
+
+      it("once the holder is gone, the next bucket goes; an eligible holder goes first", function () {
+        const after = nextDeleverageStep(
+          input({ ranks: ranked(-5n * E).slice(1), side: new Map([[C, side.get(C)!]]) }),
+        );
+        expect(after.kind === "deleverage" && after.action.counterparty).to.equal(C);
+        const eligible = nextDeleverageStep(input({ ranks: ranked(50n * E), side }));
+        expect(eligible.kind === "deleverage" && eligible.action.counterparty).to.equal(B);
+      });
+
+      it("held by a solvent account the simulation ruled out: nobody below it; wait, then socialize", function () {
+        const ruledOut = input({ ranks: ranked(50n * E), side, excluded: new Set([B]) });
+        expect(nextDeleverageStep({ ...ruledOut, now: 4099n })).to.deep.equal({ kind: "wait" });
+        expect(nextDeleverageStep({ ...ruledOut, now: 4100n }).kind).to.equal("socialize");
       });
     });
 

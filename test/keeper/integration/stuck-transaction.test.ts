@@ -59,6 +59,10 @@ describe("keeper integration: stuck transaction", function () {
         String(FEE_BUMP_BLOCKS),
         "--fee-bump-percent",
         String(FEE_BUMP_PERCENT),
+        // One transaction at a time, so that the first is the one watched; several in flight, and which of them
+        // is replaced, are test/keeper/executor.test.ts's.
+        "--max-in-flight",
+        "1",
       ],
     });
     const signer = k.addresses[0];
