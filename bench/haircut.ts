@@ -8,11 +8,25 @@
 // (short 20); SOL falls to 85: alice's deficit 50 is taken from the winners' profit. Measured: the keeper's
 // liquidate (the charge, the receipt and the hand-over), bob's next withdrawal (settling his share, which writes his
 // claim record), the keeper's repayClaims of 10 units and claimRepayment of bob's one record (issue 10, step 4).
+//
+// The same set-up under policy "adl" (issue 10, step 3) measures one enforced ADL step: the liquidation opens a case
+// (the fund is empty), then the keeper deleverages 0.1 SOL of alice's position against a holder of the shorts' first
+// entry bucket (bob at 100 with one other position at 80; with 1,000, a wallet at 119), whose order check reads the
+// side's bitmaps whatever the number of positions; then repayClaims of what the step took and claimRepayment of the
+// counterparty's ADL record.
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 
 import { overshoot } from "#sdk";
 
-import { LOSS_POLICY_HAIRCUT, USD, WAD, deploySystem, ethers, marketParams } from "../devnet/hardhat/fixture.js";
+import {
+  LOSS_POLICY_ADL,
+  LOSS_POLICY_HAIRCUT,
+  USD,
+  WAD,
+  deploySystem,
+  ethers,
+  marketParams,
+} from "../devnet/hardhat/fixture.js";
 import { ORDER_TYPES, mined, orderDomain, trade } from "../devnet/hardhat/trading.js";
 import { setPrice } from "../devnet/hardhat/waterfall.js";
 import { writeJson } from "./lib/files.js";
@@ -39,7 +53,28 @@ interface Figure {
   overshoot: string;
 }
 
-async function measure(others: number): Promise<Figure> {
+interface AdlFigure {
+  otherPositions: number;
+  /** gasUsed of liquidate on the bankrupt account in an ADL market with an empty fund: it opens the case. */
+  liquidateOpensCase: number;
+  /** gasUsed of autoDeleverage of 0.1 SOL against a holder of the shorts' first entry bucket. */
+  adlStep: number;
+  /** gasUsed of claimRepayment of that counterparty's ADL record, after repayClaims of what it took. */
+  claimRepayment: number;
+  /** What that step took from the counterparty (18 decimals). */
+  taken: string;
+}
+
+/** The wallet that holds the k-th of the other positions (never sends a transaction). */
+function otherWallet(k: number): Wallet {
+  return new Wallet(keccak256(toUtf8Bytes(`backstop-bench/haircut/${k}`)));
+}
+
+/**
+ * A system with SOL listed under `policy`, `others` shorts of 0.1 SOL entered at 80 + (k mod 40), bob short 20
+ * against alice long 20 at 100, and SOL at 85: alice is bankrupt by 50 and the fund is empty.
+ */
+async function setUp(others: number, policy: bigint) {
   const system = await deploySystem();
   const { clearingHouse: ch, token, riskManager, traders } = system;
   const [whale, alice, bob, keeper] = traders;
@@ -47,7 +82,7 @@ async function measure(others: number): Promise<Figure> {
   await mined(
     ch.connect(riskManager).listMarket(
       marketParams(await feed.getAddress(), {
-        lossPolicy: LOSS_POLICY_HAIRCUT,
+        lossPolicy: policy,
         makerFeeRatio: 0n,
         takerFeeRatio: 0n,
         maxFundingRate: 0n,
@@ -72,7 +107,7 @@ async function measure(others: number): Promise<Figure> {
   for (const k of levels) {
     const price = BigInt(80 + (k % 40)) * WAD;
     await setPrice(feed, price);
-    const wallet = new Wallet(keccak256(toUtf8Bytes(`backstop-bench/haircut/${k}`)));
+    const wallet = otherWallet(k);
     await mined(ch.connect(whale).depositFor(wallet.address, 100n * USD));
     const order = {
       maker: wallet.address,
@@ -90,7 +125,11 @@ async function measure(others: number): Promise<Figure> {
   await setPrice(feed, 100n * WAD);
   await trade(ch, bob, alice, { marketId: SOL, isBuy: false, size: 20n * WAD, limitPrice: 100n * WAD }, 20n * WAD);
   await setPrice(feed, 85n * WAD);
+  return { ch, alice, bob, keeper };
+}
 
+async function measure(others: number): Promise<Figure> {
+  const { ch, alice, bob, keeper } = await setUp(others, LOSS_POLICY_HAIRCUT);
   const liquidation = await mined(ch.connect(keeper).liquidate(alice.address, SOL, ethers.MaxUint256));
   const receipt = liquidation.logs
     .map((log) => {
@@ -124,6 +163,27 @@ async function measure(others: number): Promise<Figure> {
   };
 }
 
+async function measureAdl(others: number): Promise<AdlFigure> {
+  const { ch, alice, bob, keeper } = await setUp(others, LOSS_POLICY_ADL);
+  const liquidation = await mined(ch.connect(keeper).liquidate(alice.address, SOL, ethers.MaxUint256));
+  if (!(await ch.deleverageCaseOf(alice.address)).open) throw new Error("the liquidation opened no deleverage case");
+  // The shorts' first entry bucket: bob's 100 above the one other at 80; with 1,000, the wallets at 119 (k = 39 …).
+  const counterparty = others < 40 ? bob.address : otherWallet(39).address;
+  const step = await mined(ch.connect(keeper).autoDeleverage(alice.address, SOL, counterparty, WAD / 10n));
+  const taken = (await ch.claimsOf(counterparty)).paid;
+  // Repays the step's whole claim (in token units; it is the only one outstanding).
+  await mined(ch.connect(keeper).repayClaims((taken * USD) / WAD));
+  const claim = await mined(ch.connect(keeper).claimRepayment(counterparty, 1n));
+  if ((await ch.claimsOf(counterparty)).repaid === 0n) throw new Error("the claim repaid nothing");
+  return {
+    otherPositions: others,
+    liquidateOpensCase: Number(liquidation.gasUsed),
+    adlStep: Number(step.gasUsed),
+    claimRepayment: Number(claim.gasUsed),
+    taken: taken.toString(),
+  };
+}
+
 const figures: Figure[] = [];
 for (const n of OTHERS) {
   const figure = await measure(n);
@@ -135,5 +195,15 @@ for (const n of OTHERS) {
   );
   figures.push(figure);
 }
-await writeJson(OUTPUT, { generatedAt: new Date().toISOString(), build: "production", figures });
+const adl: AdlFigure[] = [];
+for (const n of OTHERS) {
+  const figure = await measureAdl(n);
+  console.log(
+    `${String(n).padStart(5)} other positions: liquidate opening an ADL case ${figure.liquidateOpensCase} gas, ` +
+      `one ADL step ${figure.adlStep} gas (took ${figure.taken} wei), claimRepayment of its record ` +
+      `${figure.claimRepayment} gas`,
+  );
+  adl.push(figure);
+}
+await writeJson(OUTPUT, { generatedAt: new Date().toISOString(), build: "production", figures, adl });
 console.log(`wrote ${OUTPUT}`);
