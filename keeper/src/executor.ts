@@ -350,10 +350,9 @@ export class Executor {
    * poll interval ago): at that state the call does what the read, batched with every other account's, said.
    */
   async #gasFor(key: string | undefined, request: TransactionRequest, action: Action, retry: boolean): Promise<bigint> {
-    const estimate = async (margin = GAS_MARGIN_PERCENT): Promise<bigint> => {
-      const gas = await this.#o.provider.estimateGas(request);
-      return gas + (gas * margin) / 100n;
-    };
+    const withMargin = (gas: bigint, margin = GAS_MARGIN_PERCENT): bigint => gas + (gas * margin) / 100n;
+    const estimate = async (margin = GAS_MARGIN_PERCENT): Promise<bigint> =>
+      withMargin(await this.#o.provider.estimateGas(request), margin);
     if (key === undefined) return estimate(STATEFUL_GAS_MARGIN_PERCENT);
     if (retry) return estimate();
     const known = this.#gasSeen.get(key);
@@ -362,8 +361,7 @@ export class Executor {
       this.#gasSeen.set(key, estimated);
       // A revert says nothing about the gas: the next call of the kind estimates again.
       estimated.catch(() => this.#gasSeen.delete(key));
-      const gas = await estimated;
-      return gas + (gas * GAS_MARGIN_PERCENT) / 100n;
+      return withMargin(await estimated);
     }
     // Another call's estimate that reverted is that call's business: this one estimates for itself.
     const seen = await known.catch(() => undefined);
