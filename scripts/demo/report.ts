@@ -1,6 +1,7 @@
 import { formatUnitsExact, overshoot, sum, takenFromTraders, type LayerName, type LossEvent } from "#sdk";
 import { amount, tokenUsd, usd } from "./format.js";
 import type { SettleReport } from "./keeper.js";
+import type { PolicyRow } from "./policies.js";
 import type { InvariantResult } from "./solvency.js";
 import type { PriceStep } from "./steps.js";
 
@@ -99,6 +100,8 @@ export interface DemoReport {
   totals: MarketTotals[];
   reached: { liquidation: boolean; fundDraw: boolean; assessments: boolean; adl: boolean; socialization: boolean };
   solvency: InvariantResult[];
+  /** The three loss policies on the same crash, each on its own deployment (scripts/demo/policies.ts). */
+  policies: PolicyRow[];
   notChecked: string[];
   ok: boolean;
   durationMs: number;
@@ -284,6 +287,7 @@ export function renderMarkdown(r: DemoReport): string {
           "socialization in BTC-USD."
       : `Not reached in this run: ${missed.join(", ")}. (A larger --crash or another --seed changes that.)`,
     "",
+    ...policiesSection(r.policies, unit),
     "## Solvency check",
     "",
     "| invariant | result | detail |",
@@ -296,4 +300,28 @@ export function renderMarkdown(r: DemoReport): string {
     "",
   );
   return lines.join("\n");
+}
+
+/** The per-policy table: amounts in the token with two decimals, except the overshoot, exact to the wei. */
+export function policiesSection(rows: readonly PolicyRow[], unit: string): string[] {
+  if (rows.length === 0) return [];
+  return [
+    "## The three loss policies on the same crash",
+    "",
+    "One fresh deployment per policy (both markets under it, no default layers), the same crash plan and price " +
+      "steps, plus hedged traders (long ETH-USD, short BTC-USD at 1.2x). Shortfall: what the fund could not pay; " +
+      "taken: ADL + socialized + haircut from the receipts; overshoot = taken − shortfall, to the wei; positions " +
+      "closed: (account, market) pairs an ADL step cut; a hedge is broken when ADL cuts one of its legs; claims " +
+      "outstanding: claimsTotals() issued − inflow.",
+    "",
+    `| policy | shortfall (${unit}) | taken (${unit}) | overshoot (${unit}) | positions closed | hedges broken | ` +
+      `claims outstanding (${unit}) |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map(
+      (p) =>
+        `| ${p.policy} | ${usd(p.shortfall)} | ${usd(p.taken)} | ${formatUnitsExact(p.overshoot, 18)} | ` +
+        `${p.positionsClosed} | ${p.hedgesBroken} of ${p.hedgedTraders} | ${usd(p.claimsOutstanding)} |`,
+    ),
+    "",
+  ];
 }

@@ -20,10 +20,11 @@ import {
   type WaterfallEvents,
 } from "#sdk";
 import { buildCrash, readPrices, setPrices } from "../../devnet/scenario/crash.js";
-import type { Crash, CrashSystem } from "../../devnet/scenario/crash.js";
+import type { Crash } from "../../devnet/scenario/crash.js";
 import type { DemoOptions } from "./flags.js";
 import { toJson, tokenUsd } from "./format.js";
 import { settle, startKeeper } from "./keeper.js";
+import { crashSystem, runPolicies, type PolicyRun } from "./policies.js";
 import { renderMarkdown, stepLine } from "./report.js";
 import type { DemoReport, FundSnapshot, LayersReport, MarketTotals, ReceiptTotals, StepReport } from "./report.js";
 import { NOT_CHECKED_HERE, checkSolvency, failures } from "./solvency.js";
@@ -42,6 +43,8 @@ export interface DemoResult {
   /** True when every invariant held. */
   ok: boolean;
   files: { json: string; markdown: string };
+  /** Each loss policy's run on the same crash, with where to check its row on the chain. */
+  policies: PolicyRun[];
 }
 
 const KEEPER_SIGNERS = 3;
@@ -129,6 +132,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       readBeforeEvents(deployed.contracts, events.adlSteps, events.socializations),
     ]);
     const solvency = checkSolvency({ state, events, ...before });
+    const policies = await runPolicies(options, provider, print);
     const report: DemoReport = {
       symbol,
       options: { seed: options.seed, accounts: options.accounts, crashPct: options.crashPct },
@@ -150,13 +154,14 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
         socialization: events.receipts.some((r) => r.socialized > 0n),
       },
       solvency,
+      policies: policies.map((p) => p.row),
       notChecked: NOT_CHECKED_HERE,
       ok: failures(solvency).length === 0 && stepReports.every((s) => s.keeper.settled),
       durationMs: Date.now() - started,
       labels: labels(crash, keepers, members),
     };
     const files = await writeReport(report, options.outDir);
-    return { report, ok: report.ok, files };
+    return { report, ok: report.ok, files, policies };
   } finally {
     provider.destroy();
   }
@@ -228,11 +233,6 @@ function layersReport(
     })),
     assessed: [...assessed.values()],
   };
-}
-
-function crashSystem(deployed: DeployedBackstop, provider: BrowserProvider, admin: Wallet): CrashSystem {
-  const [ethFeed, btcFeed] = deployed.contracts.feeds;
-  return { provider, admin, contracts: { ...deployed.contracts, ethFeed, btcFeed } };
 }
 
 async function readFund(deployed: DeployedBackstop): Promise<FundSnapshot> {

@@ -12,7 +12,8 @@ import { readDeployment } from "../../sdk/files.js";
 import { DEFAULT_OPTIONS, DemoFlagError, parseDemoFlags } from "../../scripts/demo/flags.js";
 import type { WaterfallEvents } from "../../sdk/loss-events.js";
 import { planCrash } from "../../devnet/scenario/plan.js";
-import { runDemo } from "../../scripts/demo/run.js";
+import { runDemo, type DemoResult } from "../../scripts/demo/run.js";
+import { usd } from "../../scripts/demo/format.js";
 import { checkSolvency, failures } from "../../scripts/demo/solvency.js";
 import type { SolvencyInput } from "../../scripts/demo/state.js";
 import { priceSteps } from "../../scripts/demo/steps.js";
@@ -27,15 +28,21 @@ describe("demo", function () {
     // Deployment, 16 traders, three price steps and the keeper: a few seconds on a loaded machine.
     this.timeout(120_000);
 
-    it("works through the whole waterfall, passes its solvency check and writes the report", async function () {
-      const connection = await network.create();
+    let connection: Awaited<ReturnType<typeof network.create>>;
+    let result: DemoResult;
+    const lines: string[] = [];
+    before(async function () {
+      connection = await network.create();
       const outDir = await mkdtemp(path.join(tmpdir(), "backstop-demo-"));
-      const lines: string[] = [];
       const options = { ...DEFAULT_OPTIONS, seed: "ci", accounts: 16, outDir, quiet: true };
-      const { report, ok, files } = await runDemo(options, {
-        ethereum: connection.provider,
-        print: (line) => lines.push(line),
-      });
+      result = await runDemo(options, { ethereum: connection.provider, print: (line) => lines.push(line) });
+    });
+    after(async function () {
+      await connection.close();
+    });
+
+    it("works through the whole waterfall, passes its solvency check and writes the report", async function () {
+      const { report, ok, files } = result;
 
       expect(failures(report.solvency)).to.deep.equal([]);
       expect(ok).to.equal(true);
@@ -123,7 +130,72 @@ describe("demo", function () {
       expect(json.ok).to.equal(true);
       expect(json.options.accounts).to.equal(16);
       expect(await readFile(files.markdown, "utf8")).to.include("**Solvency check passed.**");
-      await connection.close();
+    });
+
+    it("runs the three loss policies on the same crash; each row agrees with its deployment's events and views", async function () {
+      const provider = new BrowserProvider(connection.provider);
+      const rows = result.report.policies;
+      expect(rows.map((r) => r.policy)).to.deep.equal(["adl", "socialized", "haircut"]);
+      expect(result.policies.map((p) => p.row)).to.deep.equal(rows);
+      const markdown = await readFile(result.files.markdown, "utf8");
+      for (const run of result.policies) {
+        const { row } = run;
+        const ch = ClearingHouse__factory.connect(run.clearingHouse, provider);
+        // Independent of the demo's reader: the raw logs of this deployment.
+        const receipts = await ch.queryFilter(ch.filters.BadDebtResolved(), run.startBlock);
+        const steps = await ch.queryFilter(ch.filters.Deleveraged(), run.startBlock);
+        const recorded = await ch.queryFilter(ch.filters.LossEventRecorded(), run.startBlock);
+        const shortfall = receipts.reduce((s, e) => s + e.args.shortfall - e.args.fundPaid, 0n);
+        const taken = receipts.reduce((s, e) => s + e.args.deleveraged + e.args.socialized + e.args.haircut, 0n);
+        expect(receipts.length, row.policy).to.be.greaterThan(0);
+        expect(shortfall, row.policy).to.be.greaterThan(0n);
+        expect(row.shortfall, row.policy).to.equal(shortfall);
+        expect(row.taken, row.policy).to.equal(taken);
+        // Taken is the shortfall to the wei under every policy; the overshoot column is computed, and 0.
+        expect(taken, row.policy).to.equal(shortfall);
+        expect(row.overshoot, row.policy).to.equal(0n);
+
+        const closed = new Set(steps.map((e) => `${e.args.counterparty}/${e.args.marketId}`));
+        expect(row.positionsClosed, row.policy).to.equal(closed.size);
+        const cut = new Set(steps.map((e) => e.args.counterparty));
+        expect(row.hedgedTraders, row.policy).to.equal(3);
+        expect(row.hedgesBroken, row.policy).to.equal(run.hedgers.filter((h) => cut.has(h.address)).length);
+
+        // Claims: every amount a rule took is one loss event; outstanding is what the views say is not funded.
+        const [issued, inflow] = await ch.claimsTotals();
+        expect(
+          recorded.reduce((s, e) => s + e.args.amount, 0n),
+          row.policy,
+        ).to.equal(taken);
+        expect(row.claimsIssued, row.policy).to.equal(issued);
+        expect(issued, row.policy).to.equal(taken);
+        expect(row.claimsOutstanding, row.policy).to.equal(issued - inflow);
+
+        // The hedged traders' legs as the chain holds them: whole unless ADL cut them.
+        const legs = await Promise.all(
+          run.hedgers.map(async (h) => [
+            (await ch.positionOf(h.address, 0)).size,
+            (await ch.positionOf(h.address, 1)).size,
+          ]),
+        );
+        const whole = run.hedgers.filter((h, i) => legs[i][0] === h.ethSize && legs[i][1] === -h.btcSize).length;
+        expect(whole, row.policy).to.equal(row.hedgedTraders - row.hedgesBroken);
+        expect(markdown).to.include(
+          `| ${row.policy} | ${usd(row.shortfall)} | ${usd(row.taken)} | 0 | ${row.positionsClosed} |`,
+        );
+      }
+      // Socialization and the haircut move no position, so the same crash gives them the same bad debt (ADL closes
+      // positions, so later deficits may differ).
+      const [adl, socialized, haircut] = rows;
+      expect(socialized.badDebt).to.equal(haircut.badDebt);
+      expect(adl.positionsClosed).to.be.greaterThan(0);
+      expect(adl.deleveraged).to.be.greaterThan(0n);
+      expect(socialized.positionsClosed).to.equal(0);
+      expect(socialized.hedgesBroken).to.equal(0);
+      expect(haircut.positionsClosed).to.equal(0);
+      expect(haircut.hedgesBroken).to.equal(0);
+      expect(haircut.haircut).to.be.greaterThan(0n);
+      provider.destroy();
     });
   });
 
