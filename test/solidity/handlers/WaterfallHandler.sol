@@ -10,7 +10,9 @@ import {
     IClearingHouse,
     AccountHealth,
     AdlRank,
+    ClaimSummary,
     DeleverageCase,
+    LossKind,
     LossPolicy,
     MarketParams,
     MarketState,
@@ -84,6 +86,10 @@ library WaterfallEvents {
     bytes32 internal constant BAD_DEBT_RESOLVED = IClearingHouseEvents.BadDebtResolved.selector;
     bytes32 internal constant DELEVERAGED = IClearingHouseEvents.Deleveraged.selector;
     bytes32 internal constant FUND_DRAWN = IInsuranceFund.Drawn.selector;
+    bytes32 internal constant LOSS_EVENT_RECORDED = IClearingHouseEvents.LossEventRecorded.selector;
+    bytes32 internal constant CLAIM_RECORDED = IClearingHouseEvents.ClaimRecorded.selector;
+    bytes32 internal constant CLAIM_REPAID = IClearingHouseEvents.ClaimRepaid.selector;
+    bytes32 internal constant CLAIMS_FUNDED = IClearingHouseEvents.ClaimsFunded.selector;
 
     /// @notice One BadDebtResolved receipt.
     struct Receipt {
@@ -348,7 +354,9 @@ contract WaterfallHandler is CheatCodes {
     uint256 public constant F_EXIT = 9;
     /// An ADL step that took from a counterparty outside its side's first entry bucket (issue 10).
     uint256 public constant F_ADL_ORDER = 10;
-    uint256 public constant CATEGORIES = 11;
+    /// A claims move that paid or funded other than what the handler computed (issue 10, repayable claims).
+    uint256 public constant F_CLAIMS = 11;
+    uint256 public constant CATEGORIES = 12;
 
     /// @dev The state a waterfall call starts from.
     struct Party {
@@ -505,6 +513,36 @@ contract WaterfallHandler is CheatCodes {
     /// Whether the counterparty of the ADL call being made is in its side's first entry bucket.
     bool internal _inOrder;
     uint256 public outOfTurnRefusals;
+
+    // ------------------------------------------------------------ ghosts: repayable claims (issue 10)
+
+    /// One claim record as its events told it: ClaimRecorded (paid) and every ClaimRepaid since.
+    struct ClaimSeen {
+        uint256 paid;
+        uint256 repaid;
+        /// The loss event of an ADL record (the LossEventRecorded just before it); type(uint256).max otherwise.
+        uint256 eventId;
+    }
+
+    /// Per loss event, in order: what the rule took (T_k), and Σ T_j over the earlier ones (S_k), summed here.
+    uint256[] internal _eventTotal;
+    uint256[] internal _eventStart;
+    /// Σ T_k (LossEventRecorded), Σ inflows the handler brought (repayClaims amounts, a sweep's claims part computed
+    /// from the pot before it), Σ ClaimRepaid.
+    uint256 public ghostClaimsIssued;
+    uint256 public ghostClaimsInflow;
+    uint256 public ghostClaimsRepaid;
+    /// Tokens (token units) brought to the claims' pot by repayClaims.
+    uint256 public ghostClaimsTokens;
+    mapping(address account => ClaimSeen[]) internal _claims;
+    /// The last LossEventRecorded seen while reading logs, and whether it was an ADL step's.
+    uint256 internal _lastEventId;
+    bool internal _lastEventAdl;
+    uint256 internal _funderNonce;
+    uint256 public claimRepayments;
+    uint256 public claimRepaymentsPaying;
+    uint256 public claimsFundings;
+    uint256 public claimsRefusals;
 
     uint256[CATEGORIES] public failures;
     string[CATEGORIES] internal _firstFailure;
@@ -948,6 +986,104 @@ contract WaterfallHandler is CheatCodes {
         }
     }
 
+    // ------------------------------------------------------------ actions: repayable claims (issue 10)
+
+    /// Anyone brings tokens to the claims' pot: one token unit (dust) or up to all that is outstanding; an offer
+    /// above what is outstanding must be refused and change nothing.
+    function repayClaims(uint256 amountSeed, uint256 modeSeed) public {
+        ++calls;
+        (uint256 issued, uint256 inflow, ) = clearingHouse.claimsTotals();
+        uint256 outstandingUnits = (issued - inflow) / SCALE;
+        uint256 mode = modeSeed % 3;
+        uint256 units =
+            mode == 0
+                ? 1
+                : mode == 1
+                    ? amountSeed.bound(1, outstandingUnits + 1)
+                    : outstandingUnits + 1;
+        _payClaims(units);
+    }
+
+    /// Anyone credits an account what its claims may be repaid now, visiting one record or many.
+    function claimRepayment(uint256 accountSeed, uint256 recordsSeed) public {
+        ++calls;
+        uint256 maxRecords = recordsSeed % 2 == 0 ? 1 : recordsSeed.bound(2, 1_000);
+        _claim(_accounts[accountSeed % ACCOUNTS], maxRecords);
+    }
+
+    /// Same block: a claim right after an inflow, then the same claim again, which must pay nothing.
+    function claimRoundTrip(uint256 accountSeed, uint256 amountSeed) public {
+        ++calls;
+        address a = _accounts[accountSeed % ACCOUNTS];
+        (uint256 issued, uint256 inflow, ) = clearingHouse.claimsTotals();
+        uint256 outstandingUnits = (issued - inflow) / SCALE;
+        if (outstandingUnits != 0) _payClaims(amountSeed.bound(1, outstandingUnits));
+        _claim(a, 1_000);
+        if (_claim(a, 1_000) != 0) _fail(F_CLAIMS, "a second claim in the same block paid again");
+    }
+
+    /// @dev repayClaims(units) from a funder; refused (nothing moves) above what is outstanding, else the pot and
+    /// the inflow counter rise by exactly units × 1e12.
+    function _payClaims(uint256 units) internal {
+        (uint256 issued, uint256 inflow, ) = clearingHouse.claimsTotals();
+        address funder = vm.addr(0xF0DE + (_funderNonce++ % 3));
+        token.mint(funder, units);
+        vm.prank(funder);
+        token.approve(address(clearingHouse), units);
+        uint256 held = token.balanceOf(address(clearingHouse));
+        _beginLogs();
+        vm.prank(funder);
+        (bool ok, bytes memory reason) = address(clearingHouse).call(
+            abi.encodeCall(IClearingHouse.repayClaims, (units))
+        );
+        _endLogs(ok);
+        (, uint256 inflowAfter, ) = clearingHouse.claimsTotals();
+        uint256 amount = units * SCALE;
+        if (amount > issued - inflow) {
+            bool refused =
+                !ok &&
+                    bytes4(reason) == IClearingHouseErrors.ClaimsRepaymentExceedsOutstanding.selector &&
+                    inflowAfter == inflow &&
+                    token.balanceOf(address(clearingHouse)) == held;
+            if (!refused) _fail(F_CLAIMS, "repayClaims above the outstanding claims was not refused cleanly");
+            ++claimsRefusals;
+            return;
+        }
+        if (!ok) {
+            _fail(F_CLAIMS, string.concat("repayClaims reverted: ", _hex(reason)));
+            return;
+        }
+        if (inflowAfter != inflow + amount || token.balanceOf(address(clearingHouse)) != held + units) {
+            _fail(F_CLAIMS, "repayClaims moved other than the amount");
+        }
+        ghostClaimsInflow += amount;
+        ghostClaimsTokens += units;
+        ++claimsFundings;
+    }
+
+    /// @dev claimRepayment(a, maxRecords) from a keeper: the account's collateral rises by what it returns, which is
+    /// Σ of its ClaimRepaid events (read in _endLogs into the records).
+    function _claim(address a, uint256 maxRecords) internal returns (uint256 paid) {
+        int256 collateral = clearingHouse.collateralOf(a);
+        uint256 repaidBefore = ghostClaimsRepaid;
+        _beginLogs();
+        vm.prank(_accounts[ACCOUNTS - 1]);
+        (bool ok, bytes memory ret) = address(clearingHouse).call(
+            abi.encodeCall(IClearingHouse.claimRepayment, (a, maxRecords))
+        );
+        _endLogs(ok);
+        if (!ok) {
+            _fail(F_CLAIMS, string.concat("claimRepayment reverted: ", _hex(ret)));
+            return 0;
+        }
+        paid = abi.decode(ret, (uint256));
+        if (clearingHouse.collateralOf(a) - collateral != int256(paid) || ghostClaimsRepaid - repaidBefore != paid) {
+            _fail(F_CLAIMS, "claimRepayment credited other than its ClaimRepaid events");
+        }
+        ++claimRepayments;
+        if (paid != 0) ++claimRepaymentsPaying;
+    }
+
     /// Anyone pays the fees set aside for the fund: to the outstanding claims first (they stay in the clearing
     /// house), the rest to the fund in whole token units.
     function sweepInsuranceFees() public {
@@ -958,7 +1094,10 @@ contract WaterfallHandler is CheatCodes {
         uint256 toClaims = pot < issued - inflow ? pot : issued - inflow;
         uint256 rest = pot - toClaims;
         uint256 balanceBefore = token.balanceOf(address(fund));
+        _beginLogs();
         clearingHouse.sweepInsuranceFees();
+        _endLogs(true);
+        ghostClaimsInflow += toClaims;
         uint256 swept = token.balanceOf(address(fund)) - balanceBefore;
         (, uint256 inflowAfter, ) = clearingHouse.claimsTotals();
         // ⌊rest / 1e12⌋ whole units leave; the rest of the pot stays.
@@ -1297,7 +1436,9 @@ contract WaterfallHandler is CheatCodes {
             else if (topic == WaterfallEvents.DELEVERAGED) {
                 (, , uint256 loss, ) = abi.decode(log.data, (uint256, uint256, uint256, uint256));
                 out.deleveragedLoss += loss;
-            }
+            } else if (topic == WaterfallEvents.LOSS_EVENT_RECORDED) _onLossEventRecorded(log);
+            else if (topic == WaterfallEvents.CLAIM_RECORDED) _onClaimRecorded(log);
+            else if (topic == WaterfallEvents.CLAIM_REPAID) _onClaimRepaid(log);
         }
         out.receipts = WaterfallEvents.receipts(logs, address(clearingHouse));
         out.raw = logs;
@@ -1357,6 +1498,105 @@ contract WaterfallHandler is CheatCodes {
         _ghostIndex[m][longSide ? 1 : 0] += indexDelta;
         out.socialized[m] += amount;
         out.perUnit[m] += indexDelta;
+    }
+
+    function _onLossEventRecorded(WaterfallVm.Log memory log) internal {
+        uint256 eventId = uint256(log.topics[1]);
+        (uint8 kind, , uint256 amount) = abi.decode(log.data, (uint8, bool, uint256));
+        if (eventId != _eventTotal.length) _fail(F_CLAIMS, "loss events out of sequence");
+        _eventStart.push(ghostClaimsIssued);
+        _eventTotal.push(amount);
+        ghostClaimsIssued += amount;
+        _lastEventId = eventId;
+        _lastEventAdl = kind == uint8(LossKind.AutoDeleverage);
+    }
+
+    function _onClaimRecorded(WaterfallVm.Log memory log) internal {
+        address a = address(uint160(uint256(log.topics[1])));
+        uint256 record = uint256(log.topics[2]);
+        (uint8 kind, , uint256 paid) = abi.decode(log.data, (uint8, uint256, uint256));
+        if (record != _claims[a].length) _fail(F_CLAIMS, "claim records out of sequence");
+        bool adl = kind == uint8(LossKind.AutoDeleverage);
+        // An ADL step records its loss event and then its one payer's record.
+        if (adl && !(_lastEventAdl && _eventTotal[_lastEventId] == paid)) {
+            _fail(F_CLAIMS, "an ADL record without its loss event");
+        }
+        _claims[a].push(ClaimSeen({paid: paid, repaid: 0, eventId: adl ? _lastEventId : type(uint256).max}));
+    }
+
+    function _onClaimRepaid(WaterfallVm.Log memory log) internal {
+        address a = address(uint160(uint256(log.topics[1])));
+        uint256 record = uint256(log.topics[2]);
+        uint256 amount = abi.decode(log.data, (uint256));
+        if (record >= _claims[a].length) {
+            _fail(F_CLAIMS, "a repayment of a record never recorded");
+            return;
+        }
+        _claims[a][record].repaid += amount;
+        ghostClaimsRepaid += amount;
+    }
+
+    /// @notice Repayment order: an ADL record (one payer, its event's whole total) of event k holds at most what
+    /// the inflows seen reached past every earlier event, clamp(inflow − S_k, 0, T_k), with S_k summed here from
+    /// the LossEventRecorded amounts in order; so nothing until every earlier event is whole. Windowed records
+    /// (haircut, socialized) are held to their paid amount and to the totals.
+    function checkClaimsOrder() external view returns (bool ok, string memory why) {
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            ClaimSeen[] storage seen = _claims[_accounts[i]];
+            for (uint256 r = 0; r < seen.length; ++r) {
+                uint256 k = seen[r].eventId;
+                if (k == type(uint256).max) continue;
+                uint256 start = _eventStart[k];
+                uint256 reached = ghostClaimsInflow <= start ? 0 : Math.min(ghostClaimsInflow - start, _eventTotal[k]);
+                if (seen[r].repaid > reached) {
+                    return (
+                        false,
+                        string.concat(
+                            "event ",
+                            Strings.toString(k),
+                            " repaid ",
+                            Strings.toString(seen[r].repaid),
+                            " > what inflows reached past earlier events ",
+                            Strings.toString(reached)
+                        )
+                    );
+                }
+            }
+        }
+        return (true, "");
+    }
+
+    /// @notice Every record repaid at most what it paid; per account, the records seen agree with claimsOf (count,
+    /// Σ paid, Σ repaid).
+    function checkClaimRecords() external view returns (bool ok, string memory why) {
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            address a = _accounts[i];
+            ClaimSeen[] storage seen = _claims[a];
+            uint256 paid;
+            uint256 repaid;
+            for (uint256 r = 0; r < seen.length; ++r) {
+                if (seen[r].repaid > seen[r].paid) {
+                    return (
+                        false,
+                        string.concat(
+                            "record ",
+                            Strings.toString(r),
+                            " repaid ",
+                            Strings.toString(seen[r].repaid),
+                            " > paid ",
+                            Strings.toString(seen[r].paid)
+                        )
+                    );
+                }
+                paid += seen[r].paid;
+                repaid += seen[r].repaid;
+            }
+            ClaimSummary memory view_ = clearingHouse.claimsOf(a);
+            if (view_.records != seen.length || view_.paid != paid || view_.repaid != repaid) {
+                return (false, "claimsOf disagrees with the records' events");
+            }
+        }
+        return (true, "");
     }
 
     /// @notice Whether the chain agrees with the ghosts: every position's size and every side's social-loss index

@@ -34,7 +34,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trades, gaps and liquidations weigh more: positions must build up and prices gap for bad debt to appear
         // within a run.
-        bytes4[] memory s = new bytes4[](30);
+        bytes4[] memory s = new bytes4[](36);
         s[0] = WaterfallHandler.trade.selector;
         s[1] = WaterfallHandler.trade.selector;
         s[2] = WaterfallHandler.trade.selector;
@@ -68,11 +68,43 @@ contract WaterfallInvariantTest is WaterfallSetup {
         // Issue 10: a keeper choosing whom ADL takes from.
         s[28] = WaterfallHandler.autoDeleverageOutOfTurn.selector;
         s[29] = WaterfallHandler.autoDeleverageOutOfTurn.selector;
+        // Issue 10: repayable claims. Inflows of dust, of all that is outstanding and beyond it; claims over one
+        // record or many; an inflow and two claims in one block; and the sweep above.
+        s[30] = WaterfallHandler.repayClaims.selector;
+        s[31] = WaterfallHandler.repayClaims.selector;
+        s[32] = WaterfallHandler.claimRepayment.selector;
+        s[33] = WaterfallHandler.claimRepayment.selector;
+        s[34] = WaterfallHandler.claimRoundTrip.selector;
+        s[35] = WaterfallHandler.sweepInsuranceFees.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
 
     // ================================================================ invariants
+
+    /// Issue 10. Σ repaid (ClaimRepaid) ≤ Σ issued (LossEventRecorded) and ≤ Σ inflows the handler brought
+    /// (repayClaims amounts, the claims part of each sweep computed from the pot before it); the contract's
+    /// counters equal those sums.
+    function invariant_claimsRepaidWithinIssuedAndInflows() public view {
+        _noFailure(handler.F_CLAIMS());
+        (uint256 issued, uint256 inflow, ) = clearingHouse.claimsTotals();
+        assertEq(issued, handler.ghostClaimsIssued(), "claimsIssued == sum of LossEventRecorded");
+        assertEq(inflow, handler.ghostClaimsInflow(), "claimsInflow == sum of inflows brought");
+        assertLe(handler.ghostClaimsRepaid(), handler.ghostClaimsIssued(), "repaid <= issued");
+        assertLe(handler.ghostClaimsRepaid(), handler.ghostClaimsInflow(), "repaid <= inflows");
+    }
+
+    /// Issue 10. Repayment order: event k receives nothing until every earlier event is whole.
+    function invariant_claimsRepaidInEventOrder() public view {
+        (bool ok, string memory why) = handler.checkClaimsOrder();
+        assertTrue(ok, why);
+    }
+
+    /// Issue 10. No record is repaid beyond what it paid; the records' events agree with claimsOf.
+    function invariant_noClaimRepaidBeyondWhatItPaid() public view {
+        (bool ok, string memory why) = handler.checkClaimRecords();
+        assertTrue(ok, why);
+    }
 
     /// a. Σ shortfall = Σ fundPaid + Σ deleveraged + Σ socialized to the wei, each sum observed on a different party
     /// (the bankrupt account, the fund and its fee pot, the counterparties, the social-loss index); every receipt
@@ -206,11 +238,11 @@ contract WaterfallInvariantTest is WaterfallSetup {
     /// Conservation of tokens: the clearing house holds exactly what was deposited, less what was withdrawn, plus
     /// what the fund paid in, less what was swept to the fund; so Σ withdrawn ≤ Σ deposited + fund payouts.
     function invariant_tokensConserved() public view {
-        uint256 inflow = handler.ghostDeposited() + handler.ghostFundOutflow();
+        uint256 inflow = handler.ghostDeposited() + handler.ghostFundOutflow() + handler.ghostClaimsTokens();
         assertEq(
             token.balanceOf(address(clearingHouse)) + handler.ghostWithdrawn() + handler.ghostSwept(),
             inflow,
-            "balance + withdrawn + swept == deposited + fund payouts"
+            "balance + withdrawn + swept == deposited + fund payouts + claims repaid in"
         );
         assertLe(handler.ghostWithdrawn(), inflow, "withdrawn <= deposited + fund payouts");
     }
@@ -369,6 +401,40 @@ contract WaterfallInvariantTest is WaterfallSetup {
     /// The adversarial moves of issue 9 reach their branches: a dust trade, a same-block round trip, and a bankrupt
     /// BTC long liquidated by the short on the other side, which pays the socialized charge on its whole position
     /// before it takes the long over. Every invariant is checked after each step.
+    /// Issue 10: the claims moves reach their branches. Trader 1 gives up L in an ADL step (event 0, its record 0);
+    /// one token unit of dust comes in and is repaid to it visiting one record; an offer above what is outstanding
+    /// is refused; then all that is outstanding comes in within a round trip (claim, claim again in the block: the
+    /// second pays nothing), and trader 1 is whole, to the wei.
+    function test_claimsMovesRepayInOrder() public {
+        handler.trade(0, 1, 0, true, 300, 0);
+        handler.gapPrice(0, 3001);
+        handler.liquidate(0, 0, 0, 0);
+        handler.autoDeleverage(0, 0, 1);
+        _checkAll();
+        address trader1 = handler.account(1);
+        (uint256 issued, , uint256 events) = clearingHouse.claimsTotals();
+        assertEq(events, 1, "one loss event");
+        assertLt(1e12, issued, "the ADL step took more than a unit");
+        assertEq(clearingHouse.claimsOf(trader1).paid, issued, "trader 1 paid it all");
+
+        handler.repayClaims(0, 0);
+        handler.claimRepayment(1, 0);
+        _checkAll();
+        assertEq(clearingHouse.claimsOf(trader1).repaid, 1e12, "one unit of dust repaid");
+
+        handler.repayClaims(0, 2);
+        assertEq(handler.claimsRefusals(), 1, "an offer above the outstanding refused");
+        // Seed U − 1 brings all U = ⌊(issued − 1e12) / 1e12⌋ whole units outstanding (bound: 1 + seed mod U).
+        uint256 units = (issued - 1e12) / 1e12;
+        handler.claimRoundTrip(1, units - 1);
+        _checkAll();
+        // Trader 1 is repaid all but the last fraction of a unit.
+        uint256 expected = 1e12 + units * 1e12;
+        assertEq(clearingHouse.claimsOf(trader1).repaid, expected, "repaid what came in");
+        assertEq(handler.ghostClaimsRepaid(), expected, "ClaimRepaid events sum to it");
+        assertEq(handler.claimRepaymentsPaying(), 2, "two paying claims, the round trip's second paid nothing");
+    }
+
     function test_adversarialMovesReachTheirBranches() public {
         // Trader 0 buys 9 × 20,000 / 60,000 = 3 BTC from trader 1 at the oracle (size seed 300, price seed 0).
         handler.trade(0, 1, 1, true, 300, 0);
@@ -485,6 +551,9 @@ contract WaterfallInvariantTest is WaterfallSetup {
         invariant_noRewardOnBankruptLiquidation();
         invariant_adlTakesTheFirstEntryBucketFirst();
         invariant_tokensConserved();
+        invariant_claimsRepaidWithinIssuedAndInflows();
+        invariant_claimsRepaidInEventOrder();
+        invariant_noClaimRepaidBeyondWhatItPaid();
     }
 
     function _noFailure(uint256 category) internal view {
