@@ -21,6 +21,7 @@ export const CLI_FLAGS: readonly FlagSpec[] = [
   toggle("--reduce-only"),
   value("--out"),
   toggle("--all"),
+  value("--max-records"),
 ];
 
 const SPECS = new Map(CLI_FLAGS.map((f) => [f.name, f]));
@@ -49,6 +50,8 @@ export type CommandName =
   | "market status"
   | "market set-price"
   | "loss-events"
+  | "claims list"
+  | "claims repay"
   | "help";
 
 export interface CommandSpec {
@@ -128,10 +131,20 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     flags: [],
     summary: "liquidations and bad debts: fund, ADL, socialized parts",
   },
+  "claims list": {
+    args: ["address?"],
+    flags: [],
+    summary: "what loss rules took from an account: claim records, repaid, repayable now",
+  },
+  "claims repay": {
+    args: ["address?"],
+    flags: ["--max-records"],
+    summary: "credit an account what its claims may be repaid now (anyone may send it)",
+  },
   help: { args: [], flags: [], summary: "this text" },
 };
 
-const GROUPS = new Set(["order", "fund", "market", "member"]);
+const GROUPS = new Set(["order", "fund", "market", "member", "claims"]);
 
 export interface ParsedArgs {
   command: CommandName;

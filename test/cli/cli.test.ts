@@ -512,11 +512,14 @@ describe("trader and staker CLI against a node", function () {
     expect(await ok(["health"], t4)).to.match(/ETH-USD +long +0\.500000 +2,100\.00 +none +none /);
   });
 
-  it("health shows what ADL took from an account as a repayable claim, in units; --json keeps integers", async function () {
+  /**
+   * ETH falls to 900: trader 1 (999 collateral, long 1 at 2000) is at 999 + 900 − 2000 = −101. ETH is an ADL market
+   * and the fund cannot pay that: a case opens, and trader 2, the only short, gives up what it cannot (event 0, its
+   * record 0). Then `units` come back through trader 4's repayClaims: all of them are trader 2's. Returns the loss.
+   */
+  async function deleverageTrader2(units: bigint): Promise<bigint> {
     const { clearingHouse, collateralToken } = system.contracts;
     const keeper = clearingHouse.connect(t4.connect(system.provider));
-    // ETH falls to 900: trader 1 (999 collateral, long 1 at 2000) is at 999 + 900 − 2000 = −101. ETH is an ADL
-    // market and the fund cannot pay that: a case opens, and trader 2, the only short, gives up what it cannot.
     await setEthPrice(900n * FEED_UNIT);
     await (await keeper.liquidate(t1.address, ETH_MARKET, 2n ** 255n)).wait();
     const step = await (await keeper.autoDeleverage(t1.address, ETH_MARKET, t2.address, WAD)).wait();
@@ -526,20 +529,27 @@ describe("trader and staker CLI against a node", function () {
       .find((parsed) => parsed?.name === "Deleveraged");
     const loss = deleveraged?.args.loss as bigint;
     expect(loss > 0n && loss <= 101n * WAD).to.equal(true);
-    // 7 units come back through repayClaims: all of them are trader 2's now.
     await (
-      await collateralToken.connect(t4.connect(system.provider)).approve(await clearingHouse.getAddress(), 7n * USD)
+      await collateralToken.connect(t4.connect(system.provider)).approve(await clearingHouse.getAddress(), units * USD)
     ).wait();
-    await (await keeper.repayClaims(7n * USD)).wait();
+    await (await keeper.repayClaims(units * USD)).wait();
+    return loss;
+  }
+
+  /** The exact decimal of an 18-decimal integer, as every --json figure of the CLI. */
+  function exactWad(value: bigint): string {
+    const fraction = (value % WAD).toString().padStart(18, "0").replace(/0+$/, "");
+    return `${value / WAD}${fraction === "" ? "" : `.${fraction}`}`;
+  }
+
+  it("health shows what ADL took from an account as a repayable claim, in units; --json keeps integers", async function () {
+    const loss = await deleverageTrader2(7n);
 
     interface ClaimsJson {
       claims: { paid: string; repaid: string; repayable: string; records: number };
     }
     const h = await okJson<ClaimsJson>(["health", t2.address]);
-    // The exact decimal of the 18-decimal integer, as every --json figure of the CLI.
-    const fraction = (loss % WAD).toString().padStart(18, "0").replace(/0+$/, "");
-    const exact = `${loss / WAD}${fraction === "" ? "" : `.${fraction}`}`;
-    expect(h.claims).to.deep.equal({ paid: exact, repaid: "0", repayable: "7", records: 1 });
+    expect(h.claims).to.deep.equal({ paid: exactWad(loss), repaid: "0", repayable: "7", records: 1 });
     const text = await ok(["health", t2.address]);
     expect(text).to.match(/claims paid: +\d[\d,]*\.\d\d mUSD\n/);
     expect(text).to.match(/claims repaid: +0\.00 mUSD\n/);
@@ -551,6 +561,64 @@ describe("trader and staker CLI against a node", function () {
       repayable: "0",
       records: 0,
     });
+  });
+
+  it("claims list shows each record from its events; claims repay credits what claimsOf says, refusing bad input", async function () {
+    const { clearingHouse } = system.contracts;
+    const loss = await deleverageTrader2(7n);
+    interface ListJson {
+      account: string;
+      paid: string;
+      repaid: string;
+      repayable: string;
+      records: {
+        record: number;
+        kind: string;
+        market: string;
+        side: string;
+        events: number[];
+        paid: string;
+        repaid: string;
+        block: number;
+      }[];
+    }
+    const list = await okJson<ListJson>(["claims", "list", t2.address]);
+    expect(list).to.deep.include({ account: t2.address, paid: exactWad(loss), repaid: "0", repayable: "7" });
+    expect(list.records).to.deep.equal([
+      {
+        record: 0,
+        kind: "ADL",
+        market: "ETH-USD",
+        side: "short",
+        events: [0],
+        paid: exactWad(loss),
+        repaid: "0",
+        block: list.records[0].block,
+      },
+    ]);
+    const text = await ok(["claims", "list", t2.address]);
+    expect(text).to.match(/0 +ADL +ETH-USD +short +event 0 +\d[\d,]*\.\d\d mUSD +0\.00 mUSD/);
+    expect(text).to.include("repayable now 7.00 mUSD");
+
+    // Bad input: refused with one line, nothing sent.
+    const before = await chainState();
+    expect(await refused(["claims", "repay", "0x1234"], t5, {}, 2)).to.equal("backstop: not an address: '0x1234'");
+    expect(await refused(["claims", "repay", t2.address, "--max-records", "0"], t5, {}, 2)).to.match(/--max-records/);
+    expect(await refused(["claims", "repay", t3.address], t5, {}, 2)).to.match(/^backstop: nothing repayable now for /);
+    expect(await chainState()).to.deep.equal(before);
+
+    // Anyone sends it (trader 5 here); trader 2 is credited exactly the 7 units claimsOf showed.
+    const collateral = await clearingHouse.collateralOf(t2.address);
+    const repay = JSON.parse(await ok(["claims", "repay", t2.address, "--max-records", "1", "--json"], t5)) as {
+      repaid: string;
+      records: { record: number; amount: string }[];
+    };
+    expect(repay.repaid).to.equal("7");
+    expect(repay.records).to.deep.equal([{ record: 0, amount: "7" }]);
+    expect((await clearingHouse.collateralOf(t2.address)) - collateral).to.equal(7n * WAD);
+    const after = await okJson<ListJson>(["claims", "list", t2.address]);
+    expect(after).to.deep.include({ repaid: "7", repayable: "0" });
+    expect(await refused(["claims", "repay", t2.address], t5, {}, 2)).to.match(/^backstop: nothing repayable now/);
   });
 
   it("fund stake, request-unstake, a refused early unstake, then unstake after the cooldown; fund status shows it", async function () {
