@@ -65,6 +65,8 @@ export interface PolicyRun {
   clearingHouse: string;
   startBlock: number;
   hedgers: Hedger[];
+  /** False when the keeper still had work after its cycle limit at some step (the row is then incomplete). */
+  settled: boolean;
 }
 
 const KEEPER_SIGNERS = 3;
@@ -111,10 +113,10 @@ async function runPolicy(policy: LossPolicyName, options: DemoOptions, provider:
   });
   const { keeper } = await startKeeper(system, deployed.deployment, deployed.path ?? "", options.seed, KEEPER_SIGNERS);
   await keeper.runOnce();
+  let settled = true;
   for (const step of steps) {
     await setPrices(system, step.prices);
-    const report = await settle(keeper, provider, hardhat.deleverageTimeout);
-    if (!report.settled) throw new Error(`policy ${policy}: the keeper did not settle step ${step.index}`);
+    settled = (await settle(keeper, provider, hardhat.deleverageTimeout)).settled && settled;
   }
   await keeper.stop();
   const events = await readWaterfallEvents(deployed.contracts, deployed.deployment.startBlock);
@@ -124,6 +126,7 @@ async function runPolicy(policy: LossPolicyName, options: DemoOptions, provider:
     clearingHouse: deployed.deployment.contracts.clearingHouse,
     startBlock: deployed.deployment.startBlock,
     hedgers,
+    settled,
   };
 }
 

@@ -156,7 +156,10 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       solvency,
       policies: policies.map((p) => p.row),
       notChecked: NOT_CHECKED_HERE,
-      ok: failures(solvency).length === 0 && stepReports.every((s) => s.keeper.settled),
+      ok:
+        failures(solvency).length === 0 &&
+        stepReports.every((s) => s.keeper.settled) &&
+        policies.every((p) => p.settled),
       durationMs: Date.now() - started,
       labels: labels(crash, keepers, members),
     };

@@ -140,6 +140,7 @@ describe("demo", function () {
       const markdown = await readFile(result.files.markdown, "utf8");
       for (const run of result.policies) {
         const { row } = run;
+        expect(run.settled, row.policy).to.equal(true);
         const ch = ClearingHouse__factory.connect(run.clearingHouse, provider);
         // Independent of the demo's reader: the raw logs of this deployment.
         const receipts = await ch.queryFilter(ch.filters.BadDebtResolved(), run.startBlock);
