@@ -22,6 +22,7 @@ import {
   MAX_UINT256,
   type DecodedRevert,
 } from "#sdk";
+import type { HeadReads } from "./head-reads.js";
 import type { Logger } from "./logger.js";
 import type { ActionKind, Metrics } from "./metrics.js";
 
@@ -103,6 +104,11 @@ export interface ExecutorOptions {
   dryRun: boolean;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * Batched health reads at the head, standing for the simulation of a first step planned on an older read
+   * (see {@link HeadReads}); without it such a step is simulated by its own `eth_call`.
+   */
+  headReads?: Pick<HeadReads, "liquidatable">;
   /** Called with the record before every broadcast and with `undefined` once it is settled. */
   onPending: (id: string, pending: PendingTx | undefined) => void;
 }
@@ -347,7 +353,9 @@ export class Executor {
    * 25% for the first of its kind (the lookup is synchronous, so concurrent ones wait for that estimate
    * instead of each making their own) or on a `retry`; else twice the most gas seen, after one eth_call — or
    * none for the first step of a job planned on a lens read at the block that is still the head (read at most one
-   * poll interval ago): at that state the call does what the read, batched with every other account's, said.
+   * poll interval ago): at that state the call does what the read, batched with every other account's, said. A
+   * first step planned on an older read goes on a read at the head instead, batched with the other first steps
+   * starting at the same time ({@link HeadReads}), when that read says liquidatable and solvent.
    */
   async #gasFor(key: string | undefined, request: TransactionRequest, action: Action, retry: boolean): Promise<bigint> {
     const withMargin = (gas: bigint, margin = GAS_MARGIN_PERCENT): bigint => gas + (gas * margin) / 100n;
@@ -366,7 +374,12 @@ export class Executor {
     // Another call's estimate that reverted is that call's business: this one estimates for itself.
     const seen = await known.catch(() => undefined);
     if (seen === undefined) return estimate();
-    if (action.readAt !== undefined && (await this.#headNumber()) === action.readAt) return seen * 2n;
+    if (action.readAt !== undefined) {
+      const head = await this.#headNumber();
+      if (head === action.readAt) return seen * 2n;
+      // Planned on an older read: one batched lens read at the head for every step in this position.
+      if ((await this.#o.headReads?.liquidatable(action.account, action.marketId, head)) === true) return seen * 2n;
+    }
     await this.#o.provider.call({ ...request, blockTag: "latest" });
     return seen * 2n;
   }

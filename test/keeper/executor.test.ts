@@ -3,7 +3,7 @@ import { Transaction, Wallet, type Provider, type TransactionReceipt } from "eth
 
 import { counterTotal, createLogger, createMetrics, type Metrics } from "#keeper";
 import { ClearingHouse__factory } from "../../typechain-types/index.js";
-import { Executor, type Action, type ExecResult } from "../../keeper/src/executor.js";
+import { Executor, type Action, type ExecResult, type ExecutorOptions } from "../../keeper/src/executor.js";
 
 const CLEARING_HOUSE = "0x00000000000000000000000000000000000000c1";
 const BASE_FEE = 1_000_000_000n;
@@ -161,8 +161,15 @@ class FakeChain {
   }
 }
 
-async function executor(chain: FakeChain, metrics: Metrics, maxInFlight: number, feeBumpBlocks = 3): Promise<Executor> {
+async function executor(
+  chain: FakeChain,
+  metrics: Metrics,
+  maxInFlight: number,
+  feeBumpBlocks = 3,
+  headReads?: ExecutorOptions["headReads"],
+): Promise<Executor> {
   return Executor.create({
+    ...(headReads === undefined ? {} : { headReads }),
     provider: chain.provider(),
     signers: [Wallet.createRandom()],
     clearingHouse: CLEARING_HOUSE,
@@ -276,6 +283,42 @@ describe("keeper executor: several transactions in flight per signer", function 
     expect(calls()).to.equal(before + 1);
     chain.mine();
     expect((await older).outcome).to.equal("confirmed");
+  });
+
+  it("sends first steps planned on an older read on one batched read at the head; the ones it rules out are simulated", async function () {
+    const chain = new FakeChain();
+    const asked: { account: string; block: number }[] = [];
+    const headReads = {
+      liquidatable: async (a: string, _marketId: number, block: number): Promise<boolean> => {
+        asked.push({ account: a, block });
+        return a !== account(4); // account 4 recovered since the plan's read
+      },
+    };
+    const ex = await executor(chain, createMetrics(), 4, 3, headReads);
+    const slot = ex.acquire()!;
+    for (let i = 1; i < 4; i++) ex.take(slot);
+    const first = ex.execute(slot, liquidation(1)); // the kind's gas is not known yet: estimated
+    await until(() => chain.pool.length === 1, "the first transaction");
+    chain.mine();
+    await first;
+    const calls = (): number => chain.count("eth_call") + chain.count("eth_estimateGas");
+    const before = calls();
+    const planned = chain.head - 3;
+    const runs = [2, 3, 4].map((n) => ex.execute(slot, { ...liquidation(n), readAt: planned }));
+    await until(() => chain.pool.length === 3, "three transactions");
+    // Each asked at the head, none at the plan's block; only the account the read ruled out was simulated.
+    expect(asked).to.deep.equal([2, 3, 4].map((n) => ({ account: account(n), block: chain.head })));
+    expect(calls()).to.equal(before + 1);
+    expect(chain.pool.map((t) => t.account)).to.deep.equal([2, 3, 4].map(account));
+    chain.mine();
+    expect((await Promise.all(runs)).map((r) => r.outcome)).to.deep.equal(["confirmed", "confirmed", "confirmed"]);
+    // A step that is not a job's first (no readAt) is simulated without asking.
+    const later = ex.execute(slot, liquidation(5));
+    await until(() => chain.pool.length === 1, "a later step");
+    expect(asked).to.have.length(3);
+    expect(calls()).to.equal(before + 2);
+    chain.mine();
+    await later;
   });
 
   it("a simulation that says 'not liquidatable' is a lost race, sent nothing and used no nonce", async function () {
