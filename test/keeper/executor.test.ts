@@ -289,9 +289,9 @@ describe("keeper executor: several transactions in flight per signer", function 
     const chain = new FakeChain();
     const asked: { account: string; block: number }[] = [];
     const headReads = {
-      liquidatable: async (a: string, _marketId: number, block: number): Promise<boolean> => {
+      liquidatable: (a: string, _marketId: number, block: number): Promise<boolean> => {
         asked.push({ account: a, block });
-        return a !== account(4); // account 4 recovered since the plan's read
+        return Promise.resolve(a !== account(4)); // account 4 recovered since the plan's read
       },
     };
     const ex = await executor(chain, createMetrics(), 4, 3, headReads);

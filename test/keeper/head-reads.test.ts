@@ -20,10 +20,10 @@ function row(a: string, liquidatable: boolean, bankrupt = false): AccountRow {
 /** A lens whose rows are set per account; every health call is recorded with its block. */
 function lens(rows: Map<string, AccountRow>, fail = false) {
   const calls: { accounts: string[]; block: number }[] = [];
-  const health = async (accounts: readonly string[], block: number): Promise<AccountRow[]> => {
+  const health = (accounts: readonly string[], block: number): Promise<AccountRow[]> => {
     calls.push({ accounts: [...accounts], block });
-    if (fail) throw new Error("node down");
-    return accounts.flatMap((a) => rows.get(a) ?? []);
+    if (fail) return Promise.reject(new Error("node down"));
+    return Promise.resolve(accounts.flatMap((a) => rows.get(a) ?? []));
   };
   return { calls, health };
 }
