@@ -3,7 +3,13 @@ import { Transaction, Wallet, type Provider, type TransactionReceipt } from "eth
 
 import { counterTotal, createLogger, createMetrics, type Metrics } from "#keeper";
 import { ClearingHouse__factory } from "../../typechain-types/index.js";
-import { Executor, type Action, type ExecResult, type ExecutorOptions } from "../../keeper/src/executor.js";
+import {
+  Executor,
+  type Action,
+  type ExecResult,
+  type ExecutorOptions,
+  type SignerSlot,
+} from "../../keeper/src/executor.js";
 
 const CLEARING_HOUSE = "0x00000000000000000000000000000000000000c1";
 const BASE_FEE = 1_000_000_000n;
@@ -186,6 +192,15 @@ async function executor(
   });
 }
 
+/** Sends and mines a first liquidation, whose gas is estimated (not known yet); returns `calls()` after it. */
+async function learnGas(chain: FakeChain, ex: Executor, slot: SignerSlot, calls: () => number): Promise<number> {
+  const first = ex.execute(slot, liquidation(1));
+  await until(() => chain.pool.length === 1, "the first transaction");
+  chain.mine();
+  await first;
+  return calls();
+}
+
 /** Lets the executor's loops run until `done()` holds (they poll every 5 ms). */
 async function until(done: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
@@ -265,12 +280,8 @@ describe("keeper executor: several transactions in flight per signer", function 
     const slot = ex.acquire()!;
     ex.take(slot);
     ex.take(slot);
-    const first = ex.execute(slot, liquidation(1)); // the kind's gas is not known yet: estimated
-    await until(() => chain.pool.length === 1, "the first transaction");
-    chain.mine();
-    await first;
     const calls = (): number => chain.count("eth_call") + chain.count("eth_estimateGas");
-    const before = calls();
+    const before = await learnGas(chain, ex, slot, calls);
     const onRead = ex.execute(slot, { ...liquidation(2), readAt: chain.head });
     await until(() => chain.pool.length === 1, "the step planned on the read");
     expect(calls()).to.equal(before);
@@ -297,12 +308,8 @@ describe("keeper executor: several transactions in flight per signer", function 
     const ex = await executor(chain, createMetrics(), 4, 3, headReads);
     const slot = ex.acquire()!;
     for (let i = 1; i < 4; i++) ex.take(slot);
-    const first = ex.execute(slot, liquidation(1)); // the kind's gas is not known yet: estimated
-    await until(() => chain.pool.length === 1, "the first transaction");
-    chain.mine();
-    await first;
     const calls = (): number => chain.count("eth_call") + chain.count("eth_estimateGas");
-    const before = calls();
+    const before = await learnGas(chain, ex, slot, calls);
     const planned = chain.head - 3;
     const runs = [2, 3, 4].map((n) => ex.execute(slot, { ...liquidation(n), readAt: planned }));
     await until(() => chain.pool.length === 3, "three transactions");
