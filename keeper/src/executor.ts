@@ -143,6 +143,13 @@ const GAS_MARGIN_PERCENT = 25n;
  * used of 368,127 in the crash test). These calls are few, so a generous limit costs no block room worth having.
  */
 const STATEFUL_GAS_MARGIN_PERCENT = 100n;
+/**
+ * Margin on the most gas a solvent liquidation of the market has used, for the next ones (not estimated). A block
+ * builder reserves each transaction's limit: at +100% a 60M block held ~120 liquidations of ~250k whatever they
+ * used, at +50% it holds ~160. Below +50% the keeper's crash test ran two liquidations out of gas (an account with
+ * more markets to value than the ones seen so far).
+ */
+const LEARNED_GAS_MARGIN_PERCENT = 50n;
 
 /** A signer of the pool with its locally tracked nonce. */
 export interface SignerSlot {
@@ -304,8 +311,7 @@ export class Executor {
    *
    * The first liquidation of a solvent account in a market is simulated by `eth_estimateGas`, which also sizes its
    * gas limit; the next ones by one `eth_call` each (or none, see {@link Action.readAt}), with a gas limit of the
-   * most gas one has needed so far plus 25% (a block builder reserves each transaction's limit: at twice the gas
-   * used, a 60M block held 120 liquidations of 250k, at +25% it holds 190). A node's gas estimate runs the call many times over (a binary search on
+   * most gas one has needed so far plus 50% (see LEARNED_GAS_MARGIN_PERCENT). A node's gas estimate runs the call many times over (a binary search on
    * the gas), which made simulation the bottleneck of a crash: one execution each is what a hundred liquidations
    * in a block can afford. One that runs out of that limit is estimated and sent once more. Everything else
    * (bankrupt accounts, ADL steps, socializations) is estimated each time, as before.
@@ -352,7 +358,7 @@ export class Executor {
    * Simulates the call, unless the plan's read stands for its simulation, and returns its gas limit: the estimate
    * plus 100% for a call whose gas other transactions in flight can change (see STATEFUL_GAS_MARGIN_PERCENT); plus
    * 25% for the first of its kind (the lookup is synchronous, so concurrent ones wait for that estimate
-   * instead of each making their own) or on a `retry`; else the most gas seen plus 25%, after one eth_call — or
+   * instead of each making their own) or on a `retry`; else the most gas seen plus 50%, after one eth_call — or
    * none for the first step of a job planned on a lens read at the block that is still the head (read at most one
    * poll interval ago): at that state the call does what the read, batched with every other account's, said. A
    * first step planned on an older read goes on a read at the head instead, batched with the other first steps
@@ -377,13 +383,13 @@ export class Executor {
     if (seen === undefined) return estimate();
     if (action.readAt !== undefined) {
       const head = await this.#headNumber();
-      if (head === action.readAt) return withMargin(seen);
+      if (head === action.readAt) return withMargin(seen, LEARNED_GAS_MARGIN_PERCENT);
       // Planned on an older read: one batched lens read at the head for every step in this position.
       const fresh = await this.#o.headReads?.liquidatable(action.account, action.marketId, head);
-      if (fresh === true) return withMargin(seen);
+      if (fresh === true) return withMargin(seen, LEARNED_GAS_MARGIN_PERCENT);
     }
     await this.#o.provider.call({ ...request, blockTag: "latest" });
-    return withMargin(seen);
+    return withMargin(seen, LEARNED_GAS_MARGIN_PERCENT);
   }
 
   /** Keeps the most gas a mined call of this kind used (a bankrupt account's liquidation costs more). */

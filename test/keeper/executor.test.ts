@@ -227,10 +227,10 @@ describe("keeper executor: several transactions in flight per signer", function 
     expect(chain.pool.map((t) => t.account)).to.deep.equal([1, 2, 3, 4].map(account));
     expect(chain.count("eth_getTransactionCount")).to.equal(1); // read once, then counted locally
     expect(chain.count("eth_getTransactionReceipt")).to.equal(0);
-    // Simulation: the first of the kind estimated (limit + 25%), the others one eth_call each at the gas seen + 25%.
+    // Simulation: the first of the kind estimated (limit + 25%), the others one eth_call each at the gas seen + 50%.
     expect(chain.count("eth_estimateGas")).to.equal(1);
     expect(chain.count("eth_call")).to.equal(3);
-    expect(chain.pool.map((t) => t.gasLimit)).to.deep.equal([250_000n, 250_000n, 250_000n, 250_000n]);
+    expect(chain.pool.map((t) => t.gasLimit)).to.deep.equal([250_000n, 300_000n, 300_000n, 300_000n]);
 
     chain.mine();
     const results = await Promise.all(runs);
@@ -254,11 +254,11 @@ describe("keeper executor: several transactions in flight per signer", function 
     await until(() => chain.pool.length === 1, "the first transaction");
     chain.mine();
     expect((await first).outcome).to.equal("confirmed");
-    // A bankrupt account's liquidation needs more than the first one used + 25%.
+    // A bankrupt account's liquidation needs more than the first one used + 50%.
     chain.gasNeed.set(account(2), 3n * GAS);
     const second = ex.execute(slot, liquidation(2));
     await until(() => chain.pool.length === 1, "the second transaction");
-    expect(chain.pool[0].gasLimit).to.equal((GAS * 125n) / 100n);
+    expect(chain.pool[0].gasLimit).to.equal((GAS * 150n) / 100n);
     chain.mine();
     await until(() => chain.pool.length === 1, "the transaction sent again");
     expect(chain.pool[0].gasLimit).to.equal((3n * GAS * 125n) / 100n);
@@ -266,10 +266,10 @@ describe("keeper executor: several transactions in flight per signer", function 
     const result = await second;
     expect(result.outcome).to.equal("confirmed");
     expect(chain.count("eth_estimateGas")).to.equal(2);
-    // The next of the kind gets the most gas seen so far + 25%.
+    // The next of the kind gets the most gas seen so far + 50%.
     const third = ex.execute(slot, liquidation(3));
     await until(() => chain.pool.length === 1, "the third transaction");
-    expect(chain.pool[0].gasLimit).to.equal((3n * GAS * 125n) / 100n);
+    expect(chain.pool[0].gasLimit).to.equal((3n * GAS * 150n) / 100n);
     chain.mine();
     expect((await third).outcome).to.equal("confirmed");
   });
@@ -285,7 +285,7 @@ describe("keeper executor: several transactions in flight per signer", function 
     const onRead = ex.execute(slot, { ...liquidation(2), readAt: chain.head });
     await until(() => chain.pool.length === 1, "the step planned on the read");
     expect(calls()).to.equal(before);
-    expect(chain.pool[0].gasLimit).to.equal((GAS * 125n) / 100n);
+    expect(chain.pool[0].gasLimit).to.equal((GAS * 150n) / 100n);
     chain.mine();
     await onRead;
     // Planned on an older read: simulated.
