@@ -37,7 +37,8 @@ export interface Action {
   size?: bigint;
   /**
    * Block of the lens read this step was planned on, when it is the first step of its job: while the head is still
-   * that block, the chain state is the one read, and the read said what a simulation would (liquidatable).
+   * that block, the chain state is the one read, and the read said what a simulation would (liquidatable). Once
+   * the head has moved on, a batched read at the head stands for it instead ({@link HeadReads}).
    */
   readAt?: number;
   /** A liquidation of a bankrupt account (its gas is learned apart from solvent ones'). */
@@ -311,8 +312,8 @@ export class Executor {
    *
    * The first liquidation of a solvent account in a market is simulated by `eth_estimateGas`, which also sizes its
    * gas limit; the next ones by one `eth_call` each (or none, see {@link Action.readAt}), with a gas limit of the
-   * most gas one has needed so far plus 50% (see LEARNED_GAS_MARGIN_PERCENT). A node's gas estimate runs the call many times over (a binary search on
-   * the gas), which made simulation the bottleneck of a crash: one execution each is what a hundred liquidations
+   * most gas one has needed so far plus 50% (see LEARNED_GAS_MARGIN_PERCENT). A node's gas estimate runs the call
+   * many times over (a binary search on the gas), which made simulation the bottleneck of a crash: one execution each is what a hundred liquidations
    * in a block can afford. One that runs out of that limit is estimated and sent once more. Everything else
    * (bankrupt accounts, ADL steps, socializations) is estimated each time, as before.
    */
@@ -384,7 +385,7 @@ export class Executor {
     if (action.readAt !== undefined) {
       const head = await this.#headNumber();
       if (head === action.readAt) return withMargin(seen, LEARNED_GAS_MARGIN_PERCENT);
-      // Planned on an older read: one batched lens read at the head for every step in this position.
+      // Planned on an older read: one lens read at the head, batched with the other first steps starting now.
       const fresh = await this.#o.headReads?.liquidatable(action.account, action.marketId, head);
       if (fresh === true) return withMargin(seen, LEARNED_GAS_MARGIN_PERCENT);
     }
