@@ -51,7 +51,8 @@ export function calldataGas(hex: string): number {
 }
 
 const ABI = new Interface([
-  "function fillOrder((address maker,uint256 marketId,bool isBuy,uint256 size,uint256 limitPrice,uint256 expiry,uint256 nonce,bool reduceOnly) order, bytes signature, uint256 fillSize)",
+  "function fillOrder((address maker,uint256 marketId,bool isBuy,uint256 size,uint256 limitPrice,uint256 expiry," +
+    "uint256 nonce,bool reduceOnly) order, bytes signature, uint256 fillSize)",
   "function liquidate(address account, uint256 marketId, uint256 size)",
   "function autoDeleverage(address account, uint256 marketId, address counterparty, uint256 size)",
   "function withdraw(uint256 amount)",

@@ -313,8 +313,8 @@ export class Executor {
    * The first liquidation of a solvent account in a market is simulated by `eth_estimateGas`, which also sizes its
    * gas limit; the next ones by one `eth_call` each (or none, see {@link Action.readAt}), with a gas limit of the
    * most gas one has needed so far plus 50% (see LEARNED_GAS_MARGIN_PERCENT). A node's gas estimate runs the call
-   * many times over (a binary search on the gas), which made simulation the bottleneck of a crash: one execution each is what a hundred liquidations
-   * in a block can afford. One that runs out of that limit is estimated and sent once more. Everything else
+   * many times over (a binary search on the gas), which made simulation the bottleneck of a crash: one execution
+   * each is what a hundred liquidations in a block can afford. One that runs out of that limit is estimated and sent once more. Everything else
    * (bankrupt accounts, ADL steps, socializations) is estimated each time, as before.
    */
   async execute(slot: SignerSlot, action: Action, options: ExecOptions = {}): Promise<ExecResult> {
