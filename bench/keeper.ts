@@ -180,18 +180,38 @@ async function crashRun(
     const started = performance.now();
     const { clearingHouse } = system.contracts;
     const pending = new Set(expected);
+    const callsBefore = await rpcCalls(keeper.metrics);
+    /** Liquidations of expected accounts by block after the gap: where the blocks go. */
+    const perBlock = new Map<number, number>();
     let lastBlock = gapBlock;
+    /** Blocks before this one are read: each poll asks only for the new ones (the bench's reads load the node too). */
+    let from = gapBlock + 1;
     // A node that cannot keep up is a result too: stop at the time limit and report how many were handled.
     while (pending.size > 0 && performance.now() - started < opts.crashTimeoutS * 1000) {
       await sleep(250);
-      const events = await clearingHouse.queryFilter(clearingHouse.filters.Liquidated(), gapBlock + 1, "latest");
+      const head = await system.provider.getBlockNumber();
+      if (head < from) continue;
+      const events = await clearingHouse.queryFilter(clearingHouse.filters.Liquidated(), from, head);
+      from = head + 1;
       for (const e of events) {
-        if (pending.delete(e.args.account)) lastBlock = Math.max(lastBlock, e.blockNumber);
+        if (!pending.delete(e.args.account)) continue;
+        lastBlock = Math.max(lastBlock, e.blockNumber);
+        perBlock.set(e.blockNumber - gapBlock, (perBlock.get(e.blockNumber - gapBlock) ?? 0) + 1);
       }
     }
     if (pending.size > 0) log(`crash: ${pending.size} accounts not liquidated after ${opts.crashTimeoutS} s`);
     const seconds = Math.round((performance.now() - started) / 10) / 100;
     const handled = expected.length - pending.size;
+    const calls = await rpcCalls(keeper.metrics);
+    const during = Object.entries(calls.byMethod)
+      .map(([m, n]) => [m, n - (callsBefore.byMethod[m] ?? 0)] as const)
+      .filter(([, n]) => n > 0);
+    log(
+      `crash profile: liquidated per block after the gap ${[...perBlock]
+        .sort(([a], [b]) => a - b)
+        .map(([b, n]) => `+${b}:${n}`)
+        .join(" ")}; keeper RPC calls ${during.map(([m, n]) => `${m} ${n}`).join(", ")}`,
+    );
     return {
       accounts: opts.accounts,
       liquidatable: expected.length,

@@ -1,23 +1,36 @@
-// The goals of issue 6, and whether a figure meets them.
+// The goals of issue 15, and whether a figure meets them. Each gas figure is set beside its floor (floors.ts).
+import { FLOORS, liquidationsPerBlockAtFloor, type Floor } from "./floors.js";
 import { OP } from "./operation-names.js";
-import type { KeeperResults } from "./results.js";
+import type { GasResults, KeeperResults } from "./results.js";
 
 export type Verdict = "meets" | "misses" | "not measured";
 
-/** Gas ceilings per operation. */
-export const GAS_GOALS: ReadonlyMap<string, number> = new Map([
-  [OP.fillOpen, 150_000],
-  [OP.fillIncrease, 150_000],
-  [OP.fillReduce, 150_000],
-  [OP.fillClose, 150_000],
-  [OP.partialLiquidation, 150_000],
-  [OP.adl, 120_000],
+/** Gas ceilings per operation, with the floor each is measured against (issue 15). */
+export const GAS_GOALS: ReadonlyMap<string, { goal: number; floor: Floor }> = new Map([
+  // The bench's open fill opens the taker's position against a maker already in the market; the goal's "opening
+  // both sides" has a floor of its own (FLOORS.fillOpenBoth), written in the report.
+  [OP.fillOpen, { goal: 180_000, floor: FLOORS.fillOpenTaker }],
+  [OP.fillIncrease, { goal: 140_000, floor: FLOORS.fillChange }],
+  [OP.fillReduce, { goal: 140_000, floor: FLOORS.fillChange }],
+  [OP.fillClose, { goal: 140_000, floor: FLOORS.fillChange }],
+  [OP.partialLiquidation, { goal: 130_000, floor: FLOORS.partialLiquidation }],
+  [OP.adl, { goal: 120_000, floor: FLOORS.adlStep }],
+  [OP.withdraw, { goal: 90_000, floor: FLOORS.withdraw1 }],
 ]);
 
+export const GAS_SCALE_GOALS = {
+  withdrawTenMarkets: { markets: 10, goal: 200_000, floor: FLOORS.withdraw10 },
+  bankruptTenMarkets: { markets: 10, goal: 1_200_000, floor: FLOORS.bankrupt10 },
+  liquidationsPerBlock: { blockGas: 30_000_000, atLeast: 220 },
+} as const;
+
 export const KEEPER_GOALS = {
-  coldStart: { accounts: 10_000, maxMs: 10_000, maxRpcCalls: 50 },
+  coldStart: { accounts: 10_000, maxMs: 5_000, maxRpcCalls: 30 },
   idle: { maxRpcCallsPerBlock: 3 },
-  crash: { liquidatable: 100, maxBlocks: 3 },
+  crashes: [
+    { liquidatable: 100, maxBlocks: 2, signers: 1 },
+    { liquidatable: 1_000, maxBlocks: 10, signers: undefined },
+  ],
 } as const;
 
 export function atMost(value: number | undefined, limit: number): Verdict {
@@ -25,18 +38,72 @@ export function atMost(value: number | undefined, limit: number): Verdict {
   return value <= limit ? "meets" : "misses";
 }
 
-export interface KeeperGoalRow {
+export function atLeast(value: number | undefined, limit: number): Verdict {
+  if (value === undefined) return "not measured";
+  return value >= limit ? "meets" : "misses";
+}
+
+export interface GoalRow {
   goal: string;
   measured: string;
   verdict: Verdict;
 }
 
+export interface GasGoalRow extends GoalRow {
+  /** The floor's gas, or how many fit a block at the floor. */
+  floor: string;
+}
+
+const fmt = (n: number): string => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+
+function scalePoint(gas: GasResults, operation: string, n: number): number | undefined {
+  return gas.scaling.markets.find((r) => r.operation === operation)?.points.find((p) => p.n === n)?.gas;
+}
+
+/**
+ * The goals that are not one operation's median: withdraw with ten markets, the bankrupt account in ten markets
+ * (the bench sums ten calls; the goal asks for one, so the figure misses whatever its size until one call does it),
+ * the partial liquidations in a block, the haircut step (measured by `npm run bench:haircut`, not here).
+ */
+export function gasScaleRows(gas: GasResults): GasGoalRow[] {
+  const { withdrawTenMarkets: w, bankruptTenMarkets: b, liquidationsPerBlock: l } = GAS_SCALE_GOALS;
+  const withdraw10 = scalePoint(gas, OP.withdraw, w.markets);
+  const bankrupt10 = scalePoint(gas, OP.bankruptCovered, b.markets);
+  const block = gas.limits.liquidationsPerBlock;
+  const perBlock = block.blockGasLimit === l.blockGas ? block.included : undefined;
+  return [
+    {
+      goal: `withdraw with ${w.markets} markets ≤ ${fmt(w.goal)}`,
+      measured: withdraw10 === undefined ? "—" : fmt(withdraw10),
+      floor: fmt(w.floor.total),
+      verdict: atMost(withdraw10, w.goal),
+    },
+    {
+      goal: `a bankrupt account in ${b.markets} markets, one call, ≤ ${fmt(b.goal)} in total`,
+      measured: bankrupt10 === undefined ? "—" : `${fmt(bankrupt10)} over ${b.markets} calls`,
+      floor: fmt(b.floor.total),
+      verdict: bankrupt10 === undefined ? "not measured" : "misses",
+    },
+    {
+      goal: `≥ ${l.atLeast} partial liquidations per ${fmt(l.blockGas)}-gas block`,
+      measured: perBlock === undefined ? "—" : fmt(perBlock),
+      floor: `${fmt(liquidationsPerBlockAtFloor(l.blockGas))} at the floor`,
+      verdict: atLeast(perBlock, l.atLeast),
+    },
+    {
+      goal: `haircut step ≤ ${fmt(120_000)}`,
+      measured: "— (npm run bench:haircut)",
+      floor: "—",
+      verdict: "not measured",
+    },
+  ];
+}
+
 /** The keeper goals, each with what keeper.json measured for it. */
-export function keeperGoalRows(keeper: KeeperResults): KeeperGoalRow[] {
-  const { coldStart, idle, crash } = KEEPER_GOALS;
+export function keeperGoalRows(keeper: KeeperResults): GoalRow[] {
+  const { coldStart, idle, crashes } = KEEPER_GOALS;
   const cold = keeper.coldStart.find((r) => r.accounts === coldStart.accounts);
   const worstIdle = keeper.idle.length === 0 ? undefined : Math.max(...keeper.idle.map((r) => r.rpcCallsPerBlock));
-  const crashRow = keeper.crash.find((r) => r.liquidatable === crash.liquidatable);
   const coldVerdict: Verdict =
     cold === undefined
       ? "not measured"
@@ -54,11 +121,15 @@ export function keeperGoalRows(keeper: KeeperResults): KeeperGoalRow[] {
       measured: worstIdle === undefined ? "—" : `${worstIdle} (worst)`,
       verdict: atMost(worstIdle, idle.maxRpcCallsPerBlock),
     },
-    {
-      goal: `${crash.liquidatable} liquidatable accounts handled within ${crash.maxBlocks} blocks`,
-      measured: crashRow === undefined ? "—" : `${crashRow.blocks} blocks, ${crashRow.seconds} s`,
-      verdict: crashRow === undefined ? "not measured" : crashVerdict(crashRow, crash.maxBlocks),
-    },
+    ...crashes.map((crash) => {
+      const row = keeper.crash.find((r) => r.liquidatable === crash.liquidatable);
+      const signers = crash.signers === undefined ? "" : `, ${crash.signers} signer`;
+      return {
+        goal: `${crash.liquidatable.toLocaleString("en-US")} liquidatable accounts handled within ${crash.maxBlocks} blocks${signers}`,
+        measured: row === undefined ? "—" : `${row.blocks} blocks, ${row.seconds} s`,
+        verdict: row === undefined ? "not measured" : crashVerdict(row, crash.maxBlocks),
+      };
+    }),
   ];
 }
 

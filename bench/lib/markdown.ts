@@ -1,5 +1,6 @@
 // Markdown rendering of bench/results/latest.json into bench/results/latest.md.
-import { GAS_GOALS, atMost, keeperGoalRows } from "./goals.js";
+import { FLOORS, PEERS, type Floor } from "./floors.js";
+import { GAS_GOALS, atMost, gasScaleRows, keeperGoalRows } from "./goals.js";
 import type { GasResults, KeeperResults, LatestResults, ScalingRow } from "./results.js";
 
 export type Align = "left" | "right";
@@ -38,10 +39,48 @@ export function formatRatio(value: number): string {
   return `${value.toFixed(3)}×`;
 }
 
-function goalCells(operation: string, median: number): [string, string] {
+function goalCells(operation: string, median: number): [string, string, string] {
   const goal = GAS_GOALS.get(operation);
-  if (goal === undefined) return ["—", "—"];
-  return [`≤ ${formatInt(goal)}`, atMost(median, goal)];
+  if (goal === undefined) return ["—", "—", "—"];
+  return [`≤ ${formatInt(goal.goal)}`, formatInt(goal.floor.total), atMost(median, goal.goal)];
+}
+
+/** One floor's items: what is read or written, how many, at what price. */
+function floorLines(floor: Floor): string[] {
+  return [
+    `- **${floor.operation}: ${formatInt(floor.total)}** = ` +
+      floor.items.map((i) => `${i.what} ${i.count === 1 ? "" : `${i.count} × `}${formatInt(i.each)}`).join(" + "),
+  ];
+}
+
+function goalsSection(gas: GasResults): string[] {
+  return [
+    `## Issue 15's other gas goals`,
+    "",
+    markdownTable(
+      ["goal", "measured", "floor", "status"],
+      gasScaleRows(gas).map((r) => [r.goal, r.measured, r.floor, r.verdict]),
+      ["left", "right", "right", "left"],
+    ),
+    "",
+    `## Floors`,
+    "",
+    "What each operation cannot avoid under the current storage layout: a cold SLOAD (2,100) per slot it must read, " +
+      "a cold SSTORE per slot it must change (22,100 from zero, 5,000 otherwise), a cold account (2,600) per " +
+      "contract it calls, the transaction base (21,000) and its calldata (EIP-2028, the bench's arguments). " +
+      "Refunds, memory, hashing and events are left out. The gap between a figure and its floor is what packing " +
+      "and fewer reads can win; a goal below its floor needs a change of layout.",
+    "",
+    ...Object.values(FLOORS).flatMap(floorLines),
+    "",
+    `## Peers`,
+    "",
+    markdownTable(
+      ["peer", "figure", "source"],
+      PEERS.map((p) => [p.peer, p.figure, p.source]),
+    ),
+    "",
+  ];
 }
 
 function scalingTable(rows: readonly ScalingRow[], label: (n: number) => string): string {
@@ -61,7 +100,7 @@ function scalingTable(rows: readonly ScalingRow[], label: (n: number) => string)
 
 function gasSection(gas: GasResults): string[] {
   const ops = markdownTable(
-    ["operation", "role", "median gas", "min", "max", "goal", "status"],
+    ["operation", "role", "median gas", "min", "max", "goal", "floor", "status"],
     gas.operations.map((o) => [
       o.operation,
       o.role,
@@ -70,7 +109,7 @@ function gasSection(gas: GasResults): string[] {
       formatInt(o.max),
       ...goalCells(o.operation, o.median),
     ]),
-    ["left", "left", "right", "right", "right", "right", "left"],
+    ["left", "left", "right", "right", "right", "right", "right", "left"],
   );
   const block = gas.limits.liquidationsPerBlock;
   const lens = gas.limits.lensHealth;
@@ -189,6 +228,7 @@ export function renderReport(latest: LatestResults): string {
     `Report of commit \`${latest.commit}\`, ${latest.date}.`,
     "",
     ...gasSection(latest.gas),
+    ...goalsSection(latest.gas),
     ...keeperSection(latest.keeper),
   ].join("\n");
 }

@@ -22,6 +22,7 @@ import {
   MAX_UINT256,
   type DecodedRevert,
 } from "#sdk";
+import type { HeadReads } from "./head-reads.js";
 import type { Logger } from "./logger.js";
 import type { ActionKind, Metrics } from "./metrics.js";
 
@@ -36,7 +37,8 @@ export interface Action {
   size?: bigint;
   /**
    * Block of the lens read this step was planned on, when it is the first step of its job: while the head is still
-   * that block, the chain state is the one read, and the read said what a simulation would (liquidatable).
+   * that block, the chain state is the one read, and the read said what a simulation would (liquidatable). Once
+   * the head has moved on, a batched read at the head stands for it instead ({@link HeadReads}).
    */
   readAt?: number;
   /** A liquidation of a bankrupt account (its gas is learned apart from solvent ones'). */
@@ -103,6 +105,11 @@ export interface ExecutorOptions {
   dryRun: boolean;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * Batched health reads at the head, standing for the simulation of a first step planned on an older read
+   * (see {@link HeadReads}); without it such a step is simulated by its own `eth_call`.
+   */
+  headReads?: Pick<HeadReads, "liquidatable">;
   /** Called with the record before every broadcast and with `undefined` once it is settled. */
   onPending: (id: string, pending: PendingTx | undefined) => void;
 }
@@ -137,6 +144,13 @@ const GAS_MARGIN_PERCENT = 25n;
  * used of 368,127 in the crash test). These calls are few, so a generous limit costs no block room worth having.
  */
 const STATEFUL_GAS_MARGIN_PERCENT = 100n;
+/**
+ * Margin on the most gas a solvent liquidation of the market has used, for the next ones (not estimated). A block
+ * builder reserves each transaction's limit: at +100% a 60M block held ~120 liquidations of ~250k whatever they
+ * used, at +50% it holds ~160. Below +50% the keeper's crash test ran two liquidations out of gas (an account with
+ * more markets to value than the ones seen so far).
+ */
+const LEARNED_GAS_MARGIN_PERCENT = 50n;
 
 /** A signer of the pool with its locally tracked nonce. */
 export interface SignerSlot {
@@ -297,10 +311,10 @@ export class Executor {
    * locally), so a signer has as many transactions in flight as jobs running on it.
    *
    * The first liquidation of a solvent account in a market is simulated by `eth_estimateGas`, which also sizes its
-   * gas limit; the next ones by one `eth_call` each (or none, see {@link Action.readAt}), with a gas limit of twice
-   * the most gas one has needed so far. A node's gas estimate runs the call many times over (a binary search on
-   * the gas), which made simulation the bottleneck of a crash: one execution each is what a hundred liquidations
-   * in a block can afford. One that runs out of that limit is estimated and sent once more. Everything else
+   * gas limit; the next ones by one `eth_call` each (or none, see {@link Action.readAt}), with a gas limit of the
+   * most gas one has needed so far plus 50% (see LEARNED_GAS_MARGIN_PERCENT). A node's gas estimate runs the call
+   * many times over (a binary search on the gas), which made simulation the bottleneck of a crash: one execution
+   * each is what a hundred liquidations in a block can afford. One that runs out of that limit is estimated and sent once more. Everything else
    * (bankrupt accounts, ADL steps, socializations) is estimated each time, as before.
    */
   async execute(slot: SignerSlot, action: Action, options: ExecOptions = {}): Promise<ExecResult> {
@@ -345,9 +359,11 @@ export class Executor {
    * Simulates the call, unless the plan's read stands for its simulation, and returns its gas limit: the estimate
    * plus 100% for a call whose gas other transactions in flight can change (see STATEFUL_GAS_MARGIN_PERCENT); plus
    * 25% for the first of its kind (the lookup is synchronous, so concurrent ones wait for that estimate
-   * instead of each making their own) or on a `retry`; else twice the most gas seen, after one eth_call — or
+   * instead of each making their own) or on a `retry`; else the most gas seen plus 50%, after one eth_call — or
    * none for the first step of a job planned on a lens read at the block that is still the head (read at most one
-   * poll interval ago): at that state the call does what the read, batched with every other account's, said.
+   * poll interval ago): at that state the call does what the read, batched with every other account's, said. A
+   * first step planned on an older read goes on a read at the head instead, batched with the other first steps
+   * starting at the same time ({@link HeadReads}), when that read says liquidatable and solvent.
    */
   async #gasFor(key: string | undefined, request: TransactionRequest, action: Action, retry: boolean): Promise<bigint> {
     const withMargin = (gas: bigint, margin = GAS_MARGIN_PERCENT): bigint => gas + (gas * margin) / 100n;
@@ -366,9 +382,15 @@ export class Executor {
     // Another call's estimate that reverted is that call's business: this one estimates for itself.
     const seen = await known.catch(() => undefined);
     if (seen === undefined) return estimate();
-    if (action.readAt !== undefined && (await this.#headNumber()) === action.readAt) return seen * 2n;
+    if (action.readAt !== undefined) {
+      const head = await this.#headNumber();
+      if (head === action.readAt) return withMargin(seen, LEARNED_GAS_MARGIN_PERCENT);
+      // Planned on an older read: one lens read at the head, batched with the other first steps starting now.
+      const fresh = await this.#o.headReads?.liquidatable(action.account, action.marketId, head);
+      if (fresh === true) return withMargin(seen, LEARNED_GAS_MARGIN_PERCENT);
+    }
     await this.#o.provider.call({ ...request, blockTag: "latest" });
-    return seen * 2n;
+    return withMargin(seen, LEARNED_GAS_MARGIN_PERCENT);
   }
 
   /** Keeps the most gas a mined call of this kind used (a bankrupt account's liquidation costs more). */

@@ -17,10 +17,17 @@ import type { KeeperConfig } from "./config.js";
 import { Cycle } from "./cycle.js";
 import { Executor, type ExecResult } from "./executor.js";
 import type { HealthStatus } from "./health.js";
+import { HeadReads } from "./head-reads.js";
 import { runJob } from "./jobs.js";
 import type { Logger } from "./logger.js";
 import { rpcCounter, type Metrics } from "./metrics.js";
 import { Scheduler } from "./scheduler.js";
+
+/**
+ * How long the first steps starting together (one block's receipts free their slots) gather for one batched
+ * health read at the head: long enough for the jobs a block releases, short next to a block.
+ */
+const HEAD_READ_WINDOW_MS = 20;
 
 export interface KeeperDeps {
   /** JSON-RPC provider (JsonRpcProvider, or BrowserProvider around an EIP-1193 one); its requests are counted. */
@@ -287,6 +294,12 @@ export class Keeper {
       maxInFlight: this.#d.config.maxInFlight,
       pollMs: Math.min(this.#d.config.pollMs, 500),
       dryRun: this.#d.config.dryRun,
+      headReads: new HeadReads({
+        health: (accounts, block) => this.#reader.health(accounts, block),
+        holds: (account, marketId) =>
+          this.#indexer.positionsOf(account)?.some((p) => p.marketId === marketId && p.size !== 0n) ?? false,
+        windowMs: HEAD_READ_WINDOW_MS,
+      }),
       metrics: this.#d.metrics,
       logger: this.#d.logger,
       onPending: (id, pending) => {

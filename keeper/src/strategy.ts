@@ -166,8 +166,9 @@ export function planJobs(s: Snapshot): Job[] {
       }))
       .filter((action) => !s.confirmed.has(action.id));
     if (steps.length === 0) continue;
-    // The first step may go on this block's read (see Action.readAt); later ones follow a step of ours.
-    if (a.readAt === s.block) steps[0] = { ...steps[0], readAt: a.readAt };
+    // The first step goes on the read it was planned on, or on a fresher one (see Action.readAt); later ones
+    // follow a step of ours.
+    if (a.readAt !== undefined) steps[0] = { ...steps[0], readAt: a.readAt };
     jobs.push({ type: "liquidate", account: a.account, bankrupt, steps });
     planned.add(a.account);
   }

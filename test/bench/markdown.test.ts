@@ -1,8 +1,9 @@
 import { expect } from "chai";
 
-import { keeperGoalRows } from "../../bench/lib/goals.js";
+import { FLOORS } from "../../bench/lib/floors.js";
+import { gasScaleRows, keeperGoalRows } from "../../bench/lib/goals.js";
 import { formatInt, markdownTable, renderReport } from "../../bench/lib/markdown.js";
-import { sampleKeeper, sampleLatest } from "./sample-results.js";
+import { sampleGas, sampleKeeper, sampleLatest } from "./sample-results.js";
 
 describe("bench markdown report", function () {
   it("renders a table with alignment and escaped pipes", function () {
@@ -25,9 +26,19 @@ describe("bench markdown report", function () {
 
   it("puts the goals next to the figures and marks what misses", function () {
     const md = renderReport(sampleLatest(null));
-    expect(md).to.contain("| fill: open | user | 263,294 | 263,282 | 263,294 | ≤ 150,000 | misses |");
-    expect(md).to.contain("| ADL against one counterparty | keeper | 100,000 | 99,990 | 100,010 | ≤ 120,000 | meets |");
-    expect(md).to.contain("| deposit | user | 51,697 | 51,697 | 51,697 | — | — |");
+    const open = formatInt(FLOORS.fillOpenTaker.total);
+    const adl = formatInt(FLOORS.adlStep.total);
+    expect(md).to.contain(`| fill: open | user | 263,294 | 263,282 | 263,294 | ≤ 180,000 | ${open} | misses |`);
+    expect(md).to.contain(
+      `| ADL against one counterparty | keeper | 100,000 | 99,990 | 100,010 | ≤ 120,000 | ${adl} | meets |`,
+    );
+    expect(md).to.contain("| deposit | user | 51,697 | 51,697 | 51,697 | — | — | — |");
+    // Every floor is itemized, and the peers are cited with their source.
+    expect(md).to.contain(
+      `- **partial liquidation: ${formatInt(FLOORS.partialLiquidation.total)}** = transaction base 21,000`,
+    );
+    expect(md).to.contain("gmx-io/gmx-synthetics, contracts/adl/AdlUtils.sol");
+    expect(md).to.contain("SIP-356");
     expect(md).to.contain(
       "| bankrupt liquidation, socialized | 200,000 (1.000×) | 220,000 (1.100×) | yes | **GROWS** |",
     );
@@ -37,19 +48,68 @@ describe("bench markdown report", function () {
     expect(md).to.contain("## Keeper\n\nnot run (no bench/results/keeper.json)");
   });
 
-  it("judges the keeper goals from keeper.json", function () {
-    expect(keeperGoalRows(sampleKeeper()).map((r) => [r.measured, r.verdict])).to.deep.equal([
-      ["8.00 s, 40 calls", "meets"],
-      ["4 (worst)", "misses"],
-      ["3 blocks, 4.5 s", "meets"],
+  it("judges the keeper goals of issue 15 from keeper.json", function () {
+    expect(keeperGoalRows(sampleKeeper()).map((r) => [r.goal, r.measured, r.verdict])).to.deep.equal([
+      ["10,000 accounts loaded in ≤ 5 s with ≤ 30 RPC calls", "8.00 s, 40 calls", "misses"],
+      ["≤ 3 RPC calls per idle block", "4 (worst)", "misses"],
+      ["100 liquidatable accounts handled within 2 blocks, 1 signer", "3 blocks, 4.5 s", "misses"],
+      ["1,000 liquidatable accounts handled within 10 blocks", "9 blocks, 30 s", "meets"],
     ]);
-    const slow = {
+    const fast = {
       ...sampleKeeper(),
-      coldStart: [],
-      crash: [{ accounts: 1000, liquidatable: 100, blocks: 3, seconds: 9, handled: 99 }],
+      coldStart: [{ accounts: 10_000, ms: 5_000, rpcCalls: 30, rpcByMethod: {} }],
+      idle: [{ accounts: 10_000, blocks: 50, rpcCallsPerBlock: 3 }],
+      crash: [
+        { accounts: 1000, liquidatable: 100, blocks: 2, seconds: 2, handled: 100 },
+        // Within the blocks but one account left: a miss.
+        { accounts: 10_000, liquidatable: 1000, blocks: 8, seconds: 9, handled: 999 },
+      ],
     };
-    expect(keeperGoalRows(slow).map((r) => r.verdict)).to.deep.equal(["not measured", "misses", "misses"]);
+    expect(keeperGoalRows(fast).map((r) => r.verdict)).to.deep.equal(["meets", "meets", "meets", "misses"]);
+    const none = { ...sampleKeeper(), coldStart: [], idle: [], crash: [] };
+    expect(keeperGoalRows(none).map((r) => r.verdict)).to.deep.equal([
+      "not measured",
+      "not measured",
+      "not measured",
+      "not measured",
+    ]);
     const md = renderReport(sampleLatest(sampleKeeper()));
     expect(md).to.contain("| 10,000 | 8,000 | 40 | eth_call: 30, eth_getLogs: 10 |");
+  });
+
+  it("judges withdraw with ten markets, the ten-market bankruptcy and liquidations per block against their floors", function () {
+    const rows = gasScaleRows(sampleGas());
+    expect(rows.map((r) => [r.measured, r.floor, r.verdict])).to.deep.equal([
+      ["700,000", formatInt(FLOORS.withdraw10.total), "misses"],
+      ["—", formatInt(FLOORS.bankrupt10.total), "not measured"],
+      ["160", `${formatInt(Math.floor(30_000_000 / FLOORS.partialLiquidation.total))} at the floor`, "misses"],
+      ["— (npm run bench:haircut)", "—", "not measured"],
+    ]);
+    const gas = sampleGas();
+    gas.scaling.markets.push({
+      operation: "bankrupt liquidation, covered by the fund",
+      note: "sum of the N liquidations; the last realizes the deficit",
+      mustStayFlat: true,
+      grows: true,
+      points: [
+        { n: 1, gas: 100_000, ratio: 1 },
+        { n: 10, gas: 900_000, ratio: 9 },
+      ],
+    });
+    gas.scaling.markets[0].points[1].gas = 190_000;
+    gas.limits.liquidationsPerBlock.included = 220;
+    // Under 1.2M but over ten calls: the goal is one call, so it misses until the contract has one.
+    expect(
+      gasScaleRows(gas)
+        .map((r) => [r.measured, r.verdict])
+        .slice(0, 3),
+    ).to.deep.equal([
+      ["190,000", "meets"],
+      ["900,000 over 10 calls", "misses"],
+      ["220", "meets"],
+    ]);
+    // A block of another size is not the goal's: not measured.
+    gas.limits.liquidationsPerBlock.blockGasLimit = 60_000_000;
+    expect(gasScaleRows(gas)[2].verdict).to.equal("not measured");
   });
 });

@@ -86,7 +86,10 @@ export function sampleKeeper(): KeeperResults {
       { accounts: 1_000, blocks: 10, rpcCallsPerBlock: 2 },
       { accounts: 10_000, blocks: 10, rpcCallsPerBlock: 4 },
     ],
-    crash: [{ accounts: 1_000, liquidatable: 100, blocks: 3, seconds: 4.5, handled: 100 }],
+    crash: [
+      { accounts: 1_000, liquidatable: 100, blocks: 3, seconds: 4.5, handled: 100 },
+      { accounts: 10_000, liquidatable: 1_000, blocks: 9, seconds: 30, handled: 1_000 },
+    ],
   };
 }
 

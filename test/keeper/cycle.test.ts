@@ -174,9 +174,10 @@ describe("keeper cycle", function () {
     expect(chain.reads.slice(1).flat()).to.deep.equal([]);
     expect(busy.accounts.map((a) => a.account)).to.deep.equal([A]); // still known liquidatable, from block 100
     expect(cycle.plan(busy, new Set([A]))).to.deep.equal([]);
-    // A plan on an older read carries no readAt: its first step is simulated.
+    // A plan on an older read carries that read's block: the executor sees it is not the head's and checks the
+    // account again at the head (a batched read, or its own simulation) before sending.
     const stale = cycle.plan(busy, new Set());
-    expect(stale[0].type === "liquidate" && stale[0].steps[0].readAt).to.equal(undefined);
+    expect(stale[0].type === "liquidate" && stale[0].steps[0].readAt).to.equal(100);
     cycle.recordResult(confirmedLiquidation(`liquidate:${A}:0:100`, A, 102));
     await cycle.observe(block(102));
     expect(chain.reads.slice(1).flat()).to.deep.equal([A]);

@@ -3,7 +3,13 @@ import { Transaction, Wallet, type Provider, type TransactionReceipt } from "eth
 
 import { counterTotal, createLogger, createMetrics, type Metrics } from "#keeper";
 import { ClearingHouse__factory } from "../../typechain-types/index.js";
-import { Executor, type Action, type ExecResult } from "../../keeper/src/executor.js";
+import {
+  Executor,
+  type Action,
+  type ExecResult,
+  type ExecutorOptions,
+  type SignerSlot,
+} from "../../keeper/src/executor.js";
 
 const CLEARING_HOUSE = "0x00000000000000000000000000000000000000c1";
 const BASE_FEE = 1_000_000_000n;
@@ -161,8 +167,15 @@ class FakeChain {
   }
 }
 
-async function executor(chain: FakeChain, metrics: Metrics, maxInFlight: number, feeBumpBlocks = 3): Promise<Executor> {
+async function executor(
+  chain: FakeChain,
+  metrics: Metrics,
+  maxInFlight: number,
+  feeBumpBlocks = 3,
+  headReads?: ExecutorOptions["headReads"],
+): Promise<Executor> {
   return Executor.create({
+    ...(headReads === undefined ? {} : { headReads }),
     provider: chain.provider(),
     signers: [Wallet.createRandom()],
     clearingHouse: CLEARING_HOUSE,
@@ -177,6 +190,15 @@ async function executor(chain: FakeChain, metrics: Metrics, maxInFlight: number,
     logger: createLogger({ level: "silent" }),
     onPending: () => {},
   });
+}
+
+/** Sends and mines a first liquidation, whose gas is estimated (not known yet); returns `calls()` after it. */
+async function learnGas(chain: FakeChain, ex: Executor, slot: SignerSlot, calls: () => number): Promise<number> {
+  const first = ex.execute(slot, liquidation(1));
+  await until(() => chain.pool.length === 1, "the first transaction");
+  chain.mine();
+  await first;
+  return calls();
 }
 
 /** Lets the executor's loops run until `done()` holds (they poll every 5 ms). */
@@ -205,10 +227,10 @@ describe("keeper executor: several transactions in flight per signer", function 
     expect(chain.pool.map((t) => t.account)).to.deep.equal([1, 2, 3, 4].map(account));
     expect(chain.count("eth_getTransactionCount")).to.equal(1); // read once, then counted locally
     expect(chain.count("eth_getTransactionReceipt")).to.equal(0);
-    // Simulation: the first of the kind estimated (limit + 25%), the others one eth_call each at twice that gas.
+    // Simulation: the first of the kind estimated (limit + 25%), the others one eth_call each at the gas seen + 50%.
     expect(chain.count("eth_estimateGas")).to.equal(1);
     expect(chain.count("eth_call")).to.equal(3);
-    expect(chain.pool.map((t) => t.gasLimit)).to.deep.equal([250_000n, 400_000n, 400_000n, 400_000n]);
+    expect(chain.pool.map((t) => t.gasLimit)).to.deep.equal([250_000n, 300_000n, 300_000n, 300_000n]);
 
     chain.mine();
     const results = await Promise.all(runs);
@@ -232,11 +254,11 @@ describe("keeper executor: several transactions in flight per signer", function 
     await until(() => chain.pool.length === 1, "the first transaction");
     chain.mine();
     expect((await first).outcome).to.equal("confirmed");
-    // A bankrupt account's liquidation needs more than twice what the first one used.
+    // A bankrupt account's liquidation needs more than the first one used + 50%.
     chain.gasNeed.set(account(2), 3n * GAS);
     const second = ex.execute(slot, liquidation(2));
     await until(() => chain.pool.length === 1, "the second transaction");
-    expect(chain.pool[0].gasLimit).to.equal(2n * GAS);
+    expect(chain.pool[0].gasLimit).to.equal((GAS * 150n) / 100n);
     chain.mine();
     await until(() => chain.pool.length === 1, "the transaction sent again");
     expect(chain.pool[0].gasLimit).to.equal((3n * GAS * 125n) / 100n);
@@ -244,10 +266,10 @@ describe("keeper executor: several transactions in flight per signer", function 
     const result = await second;
     expect(result.outcome).to.equal("confirmed");
     expect(chain.count("eth_estimateGas")).to.equal(2);
-    // The next of the kind gets twice the most gas seen so far.
+    // The next of the kind gets the most gas seen so far + 50%.
     const third = ex.execute(slot, liquidation(3));
     await until(() => chain.pool.length === 1, "the third transaction");
-    expect(chain.pool[0].gasLimit).to.equal(6n * GAS);
+    expect(chain.pool[0].gasLimit).to.equal((3n * GAS * 150n) / 100n);
     chain.mine();
     expect((await third).outcome).to.equal("confirmed");
   });
@@ -258,16 +280,12 @@ describe("keeper executor: several transactions in flight per signer", function 
     const slot = ex.acquire()!;
     ex.take(slot);
     ex.take(slot);
-    const first = ex.execute(slot, liquidation(1)); // the kind's gas is not known yet: estimated
-    await until(() => chain.pool.length === 1, "the first transaction");
-    chain.mine();
-    await first;
     const calls = (): number => chain.count("eth_call") + chain.count("eth_estimateGas");
-    const before = calls();
+    const before = await learnGas(chain, ex, slot, calls);
     const onRead = ex.execute(slot, { ...liquidation(2), readAt: chain.head });
     await until(() => chain.pool.length === 1, "the step planned on the read");
     expect(calls()).to.equal(before);
-    expect(chain.pool[0].gasLimit).to.equal(2n * GAS);
+    expect(chain.pool[0].gasLimit).to.equal((GAS * 150n) / 100n);
     chain.mine();
     await onRead;
     // Planned on an older read: simulated.
@@ -276,6 +294,38 @@ describe("keeper executor: several transactions in flight per signer", function 
     expect(calls()).to.equal(before + 1);
     chain.mine();
     expect((await older).outcome).to.equal("confirmed");
+  });
+
+  it("sends first steps planned on an older read on one batched read at the head; the ones it rules out are simulated", async function () {
+    const chain = new FakeChain();
+    const asked: { account: string; block: number }[] = [];
+    const headReads = {
+      liquidatable: (a: string, _marketId: number, block: number): Promise<boolean> => {
+        asked.push({ account: a, block });
+        return Promise.resolve(a !== account(4)); // account 4 recovered since the plan's read
+      },
+    };
+    const ex = await executor(chain, createMetrics(), 4, 3, headReads);
+    const slot = ex.acquire()!;
+    for (let i = 1; i < 4; i++) ex.take(slot);
+    const calls = (): number => chain.count("eth_call") + chain.count("eth_estimateGas");
+    const before = await learnGas(chain, ex, slot, calls);
+    const planned = chain.head - 3;
+    const runs = [2, 3, 4].map((n) => ex.execute(slot, { ...liquidation(n), readAt: planned }));
+    await until(() => chain.pool.length === 3, "three transactions");
+    // Each asked at the head, none at the plan's block; only the account the read ruled out was simulated.
+    expect(asked).to.deep.equal([2, 3, 4].map((n) => ({ account: account(n), block: chain.head })));
+    expect(calls()).to.equal(before + 1);
+    expect(chain.pool.map((t) => t.account)).to.deep.equal([2, 3, 4].map(account));
+    chain.mine();
+    expect((await Promise.all(runs)).map((r) => r.outcome)).to.deep.equal(["confirmed", "confirmed", "confirmed"]);
+    // A step that is not a job's first (no readAt) is simulated without asking.
+    const later = ex.execute(slot, liquidation(5));
+    await until(() => chain.pool.length === 1, "a later step");
+    expect(asked).to.have.length(3);
+    expect(calls()).to.equal(before + 2);
+    chain.mine();
+    await later;
   });
 
   it("a simulation that says 'not liquidatable' is a lost race, sent nothing and used no nonce", async function () {
