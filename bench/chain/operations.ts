@@ -302,6 +302,9 @@ export const OPERATIONS: readonly Operation[] = [
       await mined(fund.connect(s.actor).deposit(STAKE, s.actor.address));
       await mined(fund.connect(s.actor).requestUnstake(await fund.balanceOf(s.actor.address)));
       await networkHelpers.time.increase(FUND_COOLDOWN);
+      // The exit is confirmed after the cooldown and paid EXIT_EXPOSURE later (issue 9's exit rule).
+      await mined(fund.connect(s.actor).confirmUnstake());
+      await networkHelpers.time.increase(await fund.EXIT_EXPOSURE());
       const { gas } = await gasOf(fund.connect(s.actor).unstake());
       check((await fund.balanceOf(s.actor.address)) === 0n, OP.unstake, "pay out the whole stake");
       return gas;
