@@ -12,7 +12,7 @@ import {
 } from "../../devnet/hardhat/fixture.js";
 import type { System } from "../../devnet/hardhat/fixture.js";
 import { depositUsd, openAt, setPrice } from "../../devnet/hardhat/fund.js";
-import { joinAsMember, layersOf } from "../../devnet/hardhat/layers.js";
+import { joinAsMember, layersOf, memberWealth } from "../../devnet/hardhat/layers.js";
 import { mined } from "../../devnet/hardhat/trading.js";
 import { quietMarkets } from "../../devnet/hardhat/waterfall.js";
 
@@ -52,11 +52,7 @@ async function dodgeFixture(): Promise<Ctx> {
   return { ...system, honest, x1, x2, alice, keeper };
 }
 
-/** Tokens in the wallet + clearing-house collateral + value in the members' fund (token units). */
-async function wealth(c: Ctx, member: HardhatEthersSigner): Promise<bigint> {
-  const collateral = (await c.clearingHouse.collateralOf(member.address)) / U;
-  return (await layersOf(c).memberValue(member.address)) + (await c.token.balanceOf(member.address)) + collateral;
-}
+const wealth = memberWealth;
 
 describe("Attack: a clearing member withdraws its collateral before a default it sees coming", function () {
   it("withdrawing all, giving notice and withdrawing, a second account: each pays its full share", async function () {
