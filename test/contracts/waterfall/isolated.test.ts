@@ -103,6 +103,11 @@ describe("Isolated markets: a default walks its own pot, its own fund, then its 
     expect(pool.fund).to.equal(await c.sol.fund.getAddress());
     expect(pool.fees).to.equal(2_100_000_000_000_000_000n); // 30% of 2 + 5 (SOL)
     expect((await c.clearingHouse.isolatedPool(ETH_MARKET)).fund).to.equal(ethers.ZeroAddress);
+    // The lens: one row, SOL's fund of 300 and what it would pay now, the pot's 2.1 + the fund's 300.
+    const rows = await c.lens.isolatedFunds();
+    expect(rows.map((r) => [r.marketId, r.fund, r.pendingFees, r.size, r.wouldPay])).to.deep.equal([
+      [c.sol.marketId, await c.sol.fund.getAddress(), 2_100_000_000_000_000_000n, 300n * USD, 302_100_000n],
+    ]);
   });
 
   it("the deficit of 402 is paid 2.1 by SOL's pot, 300 by SOL's fund, 99.9 socialized over SOL's shorts; shared layers untouched", async function () {
