@@ -18,6 +18,7 @@ import {
     ClaimSummary,
     DeleverageCase,
     HaircutSide,
+    IsolatedPool,
     MarketParams,
     MarketState,
     Order,
@@ -27,6 +28,7 @@ import {
 import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
+import {FundDrawLib} from "./libraries/FundDrawLib.sol";
 import {FundingLogic} from "./libraries/FundingLogic.sol";
 import {FundingMath} from "./libraries/FundingMath.sol";
 import {AllocationLogic} from "./libraries/AllocationLogic.sol";
@@ -116,19 +118,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function withdraw(uint256 amount) external nonReentrant {
-        if (amount == 0) revert ZeroAmount();
-        address account = msg.sender;
-        _ledger.requireNoDeleverageLock(account);
-        _ledger.settleAll(_oracle, account);
-
-        uint256 debit = amount * _scale;
-        int256 available = _ledger.collateral[account];
-        if (available < debit.toInt256()) revert InsufficientCollateral(account, available, debit);
-        _ledger.collateral[account] = available - debit.toInt256();
-        _ledger.requireInitialMargin(_oracle, account);
-
-        _token.safeTransfer(account, amount);
-        emit Withdrawn(account, amount);
+        LiquidationLogic.withdraw(_ledger, _oracle, _token, _scale, amount);
     }
 
     // ================================================================ trading
@@ -204,17 +194,15 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IClearingHouse
-    /// @dev Not nonReentrant: it runs inside a liquidation's draw. Only the fund may call it, and the fund's draw
-    /// only the clearing house. The member's health is read, not settled, as accountHealth reads it.
-    function collectAssessment(address member, uint256 amount) external returns (uint256 collected) {
-        address fund = address(_ledger.insuranceFund);
-        if (msg.sender != fund) revert NotInsuranceFund(msg.sender);
-        collected = _freeCollateral(member, _ledger.health(_oracle, member)) / _scale;
-        if (collected > amount) collected = amount;
-        if (collected == 0) return 0;
-        _ledger.collateral[member] -= (collected * _scale).toInt256();
-        _token.safeTransfer(fund, collected);
-        emit AssessmentCollected(member, collected);
+    function sweepIsolatedFees(uint256 marketId) external nonReentrant {
+        LiquidationLogic.sweepIsolatedFees(_ledger, _token, _scale, marketId);
+    }
+
+    /// @inheritdoc IClearingHouse
+    /// @dev Not nonReentrant: it runs inside a liquidation's draw. Only a connected fund (the shared one or an
+    /// isolated market's) may call it, and a fund's draw only the clearing house.
+    function collectAssessment(address member, uint256 amount) external returns (uint256) {
+        return LiquidationLogic.collectAssessment(_ledger, _oracle, _token, _scale, member, amount);
     }
 
     // ================================================================ administration
@@ -222,6 +210,14 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearingHouse
     function listMarket(MarketParams calldata params) external onlyRole(RISK_MANAGER_ROLE) returns (uint256 marketId) {
         return FundingLogic.listMarket(_ledger, _oracle, params, MAX_MARKETS);
+    }
+
+    /// @inheritdoc IClearingHouse
+    function listIsolatedMarket(
+        MarketParams calldata params,
+        address fund
+    ) external onlyRole(RISK_MANAGER_ROLE) returns (uint256) {
+        return FundingLogic.listIsolatedMarket(_ledger, _oracle, params, MAX_MARKETS, fund);
     }
 
     /// @inheritdoc IClearingHouse
@@ -239,6 +235,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         if (fund == address(0)) revert InvalidAddress(fund);
         address current = address(_ledger.insuranceFund);
         if (current != address(0)) revert InsuranceFundAlreadySet(current);
+        if (_ledger.isolatedFunds[fund]) revert FundAlreadyInUse(fund);
         _ledger.insuranceFund = IInsuranceFund(fund);
         emit InsuranceFundSet(fund);
     }
@@ -289,7 +286,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         health.equity = h.equity;
         health.initialMargin = h.initialMargin;
         health.maintenanceMargin = h.maintenanceMargin;
-        health.freeCollateral = _freeCollateral(account, h);
+        health.freeCollateral = _ledger.freeCollateral(account, h);
     }
 
     /// @inheritdoc IClearingHouse
@@ -374,6 +371,11 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearingHouse
     function insuranceFeeShare() external view returns (uint256) {
         return _ledger.insuranceFeeShare;
+    }
+
+    /// @inheritdoc IClearingHouse
+    function isolatedPool(uint256 marketId) external view returns (IsolatedPool memory) {
+        return _ledger.isolatedPools[marketId];
     }
 
     /// @inheritdoc IClearingHouse
@@ -501,7 +503,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     function _collectFee(uint256 marketId, uint256 fee) private {
         if (fee == 0) return;
         uint256 toInsurance = fee.mulWad(_ledger.insuranceFeeShare);
-        _ledger.insuranceFees += toInsurance.toUint128();
+        FundDrawLib.addFees(_ledger, marketId, toInsurance);
         _ledger.protocolFees += (fee - toInsurance).toUint128();
         emit FeesCollected(marketId, fee, toInsurance);
     }
@@ -516,14 +518,6 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     // ================================================================ internal: misc
-
-    /// @dev What `account` could withdraw now: its collateral less pending charges, at most its equity above
-    /// initial margin (18 decimals).
-    function _freeCollateral(address account, Health memory h) private view returns (uint256) {
-        int256 withdrawable = _ledger.collateral[account] - h.pendingCharges;
-        int256 excess = h.equity - h.initialMargin.toInt256();
-        return FixedPointMath.positivePart(withdrawable < excess ? withdrawable : excess);
-    }
 
     /// @dev Pulls exactly `amount` from `from`; a token that delivers anything else is refused.
     function _pullExact(address from, uint256 amount) private {

@@ -43,6 +43,14 @@ struct MarketParams {
     uint128 maxOpenInterest;
 }
 
+/// @notice An isolated market's own default resources (issue 11): its fund and the fees set aside for it.
+struct IsolatedPool {
+    /// The market's own insurance fund (an InsuranceFund vault or a DefaultLayers instance); never another market's.
+    address fund;
+    /// The market's share of trading and liquidation fees set aside for its fund (18 decimals).
+    uint128 fees;
+}
+
 /// @notice Mutable state of one market.
 struct MarketState {
     /// Cumulative funding paid per unit of long size since listing (18 decimals, collateral units).

@@ -11,6 +11,7 @@ import {
     DeleverageCase,
     HaircutSide,
     HaircutSnapshot,
+    IsolatedPool,
     LossEvent,
     LossKind,
     LossPolicy,
@@ -140,6 +141,11 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @return collected What was taken, token decimals.
     function collectAssessment(address member, uint256 amount) external returns (uint256 collected);
 
+    /// @notice Sends an isolated market's fee pot, in whole token units, to that market's own fund and starts its
+    /// income stream. Anyone may call.
+    /// @param marketId The isolated market.
+    function sweepIsolatedFees(uint256 marketId) external;
+
     // ---------------------------------------------------------------- administration
 
     /// @notice Connects the insurance fund, once. Admin role.
@@ -154,6 +160,20 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @param params The market's parameters, its loss policy included (fixed for good).
     /// @return marketId The new market's id (ids count up from zero).
     function listMarket(MarketParams calldata params) external returns (uint256 marketId);
+
+    /// @notice Lists an isolated market (risk-manager role): its fees go to its own pot and fund, its deficits are
+    /// drawn from them only (never from the shared pot or fund), and an account with a position in it may hold no
+    /// other market. Then the market's loss policy applies as usual.
+    /// @param params The market's parameters.
+    /// @param fund Its own insurance fund (an InsuranceFund or DefaultLayers drawn by this clearing house), used by
+    /// no other market nor as the shared fund.
+    /// @return marketId The new market's id.
+    function listIsolatedMarket(MarketParams calldata params, address fund) external returns (uint256 marketId);
+
+    /// @notice An isolated market's pool (fund 0 for a shared market).
+    /// @param marketId The market.
+    /// @return The market's own fund and fee pot (18 decimals).
+    function isolatedPool(uint256 marketId) external view returns (IsolatedPool memory);
 
     /// @notice Replaces a market's parameters inside their bounds; the loss policy stays. Risk-manager role.
     /// @param marketId The market changed.

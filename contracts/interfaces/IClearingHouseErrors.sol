@@ -98,4 +98,14 @@ interface IClearingHouseErrors {
     error DeleverageTimeoutOutOfBounds(uint256 timeout, uint256 min, uint256 max);
     /// @notice `repayClaims` was offered more than the claims outstanding (both 18 decimals).
     error ClaimsRepaymentExceedsOutstanding(uint256 amount, uint256 outstanding);
+    /// @notice `account` may not open a position in `marketId` while it holds one in `heldMarketId`: one of the
+    /// two is an isolated market, whose positions live alone in their account (use another account).
+    error IsolatedMarketConflict(address account, uint256 marketId, uint256 heldMarketId);
+    /// @notice `fund` already backs the shared layers or another isolated market; an isolated market needs its own.
+    error FundAlreadyInUse(address fund);
+    /// @notice The market is not isolated: it has no fund or fee pot of its own.
+    error NotIsolatedMarket(uint256 marketId);
+    /// @notice A clearing member's withdrawal would leave less free collateral (`left`) than what it may still be
+    /// assessed this period (`reserve`), both 18 decimals; it stays until the member has left the fund.
+    error AssessmentReserveRequired(address member, uint256 left, uint256 reserve);
 }

@@ -133,6 +133,10 @@ interface IClearingHouseEvents {
     event ClaimRepaid(address indexed account, uint256 indexed record, uint256 amount);
     /// @notice The insurance fund was connected.
     event InsuranceFundSet(address fund);
+    /// @notice Market `marketId` was listed isolated, with `fund` as its own insurance fund.
+    event IsolatedMarketListed(uint256 indexed marketId, address fund);
+    /// @notice `amount` (token decimals) of an isolated market's fee pot went to its own fund.
+    event IsolatedFeesSwept(uint256 indexed marketId, uint256 amount);
     /// @notice The time after which a stuck deleverage case may be socialized changed.
     event DeleverageTimeoutUpdated(uint256 timeout);
 }

@@ -12,6 +12,7 @@ import {
     AccountHealth,
     AdlRank,
     ClaimSummary,
+    IsolatedPool,
     MarketParams,
     PositionView
 } from "../interfaces/IClearingHouse.sol";
@@ -103,6 +104,20 @@ contract BackstopLens {
         uint256 lastDefaultAt;
         uint256 firstLossPaid;
         uint256 assessedTotal;
+    }
+
+    /// @notice An isolated market's own resources (token decimals, except `pendingFees`).
+    struct IsolatedFundState {
+        uint256 marketId;
+        /// The market's own fund (an InsuranceFund or DefaultLayers).
+        address fund;
+        /// The market's fee pot in the clearing house (18 decimals).
+        uint256 pendingFees;
+        /// The fund's token balance: its size.
+        uint256 size;
+        /// What a draw for this market could take now (token decimals): the pot's whole units plus the fund's
+        /// availableForDraw.
+        uint256 wouldPay;
     }
 
     /// @notice The clearing house read.
@@ -217,6 +232,24 @@ contract BackstopLens {
         if (state.stakers == address(0)) return state;
         state.totalAssets = IERC4626(state.stakers).totalAssets();
         state.totalSupply = IERC4626(state.stakers).totalSupply();
+    }
+
+    /// @notice Every isolated market's own fund: its size and what it (with the market's pot) would pay now.
+    /// @return rows One row per isolated market, in market order.
+    function isolatedFunds() external view returns (IsolatedFundState[] memory rows) {
+        uint256 count = clearingHouse.marketCount();
+        IsolatedFundState[] memory all = new IsolatedFundState[](count);
+        uint256 n;
+        uint256 scale = 10 ** (18 - IERC20Metadata(clearingHouse.collateralToken()).decimals());
+        for (uint256 m = 0; m < count; ++m) {
+            IsolatedPool memory pool = clearingHouse.isolatedPool(m);
+            if (pool.fund == address(0)) continue;
+            uint256 size = IERC20Metadata(clearingHouse.collateralToken()).balanceOf(pool.fund);
+            uint256 fromFund = IInsuranceFund(pool.fund).availableForDraw();
+            all[n++] = IsolatedFundState(m, pool.fund, pool.fees, size, pool.fees / scale + fromFund);
+        }
+        rows = new IsolatedFundState[](n);
+        for (uint256 i = 0; i < n; ++i) rows[i] = all[i];
     }
 
     /// @notice Every default layer's size and what it would pay towards a draw made now, the drawdown trigger's

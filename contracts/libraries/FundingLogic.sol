@@ -153,6 +153,42 @@ library FundingLogic {
         MarketParams calldata params,
         uint256 maxMarkets
     ) external returns (uint256 marketId) {
+        return _list(ledger, oracle, params, maxMarkets);
+    }
+
+    /// @notice See {IClearingHouse.listIsolatedMarket}: lists the market, then gives it `fund` and a pot of its own.
+    /// A fund serves one market only, never also the shared layers: otherwise one market's default would reach
+    /// another's resources through it.
+    /// @param ledger The clearing house's state.
+    /// @param oracle The clearing house's oracle adapter.
+    /// @param params The new market's parameters.
+    /// @param maxMarkets Most markets that may be listed.
+    /// @param fund The market's own insurance fund.
+    /// @return marketId The new market's id.
+    function listIsolatedMarket(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        MarketParams calldata params,
+        uint256 maxMarkets,
+        address fund
+    ) external returns (uint256 marketId) {
+        if (fund == address(0)) revert IClearingHouseErrors.InvalidAddress(fund);
+        if (ledger.isolatedFunds[fund] || fund == address(ledger.insuranceFund)) {
+            revert IClearingHouseErrors.FundAlreadyInUse(fund);
+        }
+        marketId = _list(ledger, oracle, params, maxMarkets);
+        ledger.isolatedMarkets |= 1 << marketId;
+        ledger.isolatedPools[marketId].fund = fund;
+        ledger.isolatedFunds[fund] = true;
+        emit IClearingHouseEvents.IsolatedMarketListed(marketId, fund);
+    }
+
+    function _list(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        MarketParams calldata params,
+        uint256 maxMarkets
+    ) private returns (uint256 marketId) {
         if (ledger.marketParams.length == maxMarkets) revert IClearingHouseErrors.MarketLimitReached(maxMarkets);
         params.validate();
         LedgerLib.price(oracle, params);

@@ -10,6 +10,7 @@ import {
     HaircutSide,
     ClaimRecord,
     HaircutSnapshot,
+    IsolatedPool,
     LossEvent,
     LossPolicy,
     MarketParams,
@@ -71,6 +72,11 @@ struct Ledger {
     /// in 32 and 224 bits, and their count.
     mapping(uint256 marketId => mapping(uint256 side => mapping(uint256 j => uint256))) socialEvents;
     mapping(uint256 marketId => uint256[2]) socialEventCount;
+    /// Isolated markets (FundDrawLib picks the pot and fund): the set of them as a {MarketSet} bitmap, each one's fund and fee pot, and
+    /// which addresses are an isolated market's fund (one market each, never the shared fund).
+    uint256 isolatedMarkets;
+    mapping(uint256 marketId => IsolatedPool) isolatedPools;
+    mapping(address fund => bool) isolatedFunds;
 }
 
 /// @notice Margin summary computed from the ledger at oracle prices, pending funding and social loss included.
@@ -274,6 +280,11 @@ library LedgerLib {
     ) private {
         if (sizeBefore == 0 && sizeAfter != 0) {
             uint256 open = ledger.openMarkets[account];
+            // Isolation: an account holding a position in an isolated market holds no other market, so that a
+            // default's deficit belongs to exactly one market (dYdX v4 keeps isolated positions in subaccounts).
+            if (open != 0 && ledger.isolatedMarkets & (open | (1 << marketId)) != 0) {
+                revert IClearingHouseErrors.IsolatedMarketConflict(account, marketId, MarketSet.first(open));
+            }
             if (MarketSet.count(open) == MAX_OPEN_MARKETS) {
                 revert IClearingHouseErrors.TooManyOpenMarkets(account, MAX_OPEN_MARKETS);
             }
@@ -314,6 +325,14 @@ library LedgerLib {
             h.initialMargin += notional.mulWadUp(params.initialMarginRatio);
             h.maintenanceMargin += notional.mulWadUp(params.maintenanceMarginRatio);
         }
+    }
+
+    /// @dev What `account` could withdraw now: its collateral less pending charges, at most its equity above
+    /// initial margin (18 decimals).
+    function freeCollateral(Ledger storage ledger, address account, Health memory h) internal view returns (uint256) {
+        int256 withdrawable = ledger.collateral[account] - h.pendingCharges;
+        int256 excess = h.equity - h.initialMargin.toInt256();
+        return FixedPointMath.positivePart(withdrawable < excess ? withdrawable : excess);
     }
 
     function requireInitialMargin(Ledger storage ledger, IOracleAdapter oracle, address account) internal view {

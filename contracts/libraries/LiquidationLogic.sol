@@ -10,6 +10,7 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {
     AdlRank,
     DeleverageCase,
+    IsolatedPool,
     LossPolicy,
     MarketParams,
     MarketState,
@@ -17,6 +18,7 @@ import {
 } from "../interfaces/IClearingHouse.sol";
 import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
+import {IDefaultLayers} from "../interfaces/IDefaultLayers.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {ClaimsLib} from "./ClaimsLib.sol";
@@ -131,7 +133,7 @@ library LiquidationLogic {
         // opened), the caller takes the whole position over, as in a liquidation, and the case closes; otherwise
         // the counterparty gives up its pro rata share of what the fund cannot pay.
         uint256 deficit = uint256(-h.equity);
-        uint256 available = FundDrawLib.available(ledger, scale);
+        uint256 available = FundDrawLib.available(ledger, scale, marketId);
         Liquidation memory t = Liquidation({
             account: account,
             liquidator: counterparty,
@@ -266,6 +268,81 @@ library LiquidationLogic {
         emit IClearingHouseEvents.InsuranceFeesSwept(amount);
     }
 
+    /// @notice See {IClearingHouse.sweepIsolatedFees}: an isolated market's pot goes to its own fund only, in whole
+    /// units (no claims first: the shared claims queue is repaid from the shared pot; see DESIGN-NOTES).
+    function sweepIsolatedFees(Ledger storage ledger, IERC20 token, uint256 scale, uint256 marketId) external {
+        if (!FundDrawLib.isIsolated(ledger, marketId)) revert IClearingHouseErrors.NotIsolatedMarket(marketId);
+        IsolatedPool storage pool = ledger.isolatedPools[marketId];
+        uint256 fees = pool.fees;
+        uint256 amount = fees / scale;
+        if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
+        pool.fees = (fees - amount * scale).toUint128();
+        token.safeTransfer(pool.fund, amount);
+        IInsuranceFund(pool.fund).syncIncome();
+        emit IClearingHouseEvents.IsolatedFeesSwept(marketId, amount);
+    }
+
+    /// @notice See {IClearingHouse.collectAssessment}. The member's health is read, not settled, as accountHealth
+    /// reads it; what is taken is at most its free collateral, in whole units.
+    function collectAssessment(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        IERC20 token,
+        uint256 scale,
+        address member,
+        uint256 amount
+    ) external returns (uint256 collected) {
+        address fund = msg.sender;
+        if (fund != address(ledger.insuranceFund) && !ledger.isolatedFunds[fund]) {
+            revert IClearingHouseErrors.NotInsuranceFund(fund);
+        }
+        collected = Math.min(ledger.freeCollateral(member, ledger.health(oracle, member)) / scale, amount);
+        if (collected == 0) return 0;
+        ledger.collateral[member] -= (collected * scale).toInt256();
+        token.safeTransfer(fund, collected);
+        emit IClearingHouseEvents.AssessmentCollected(member, collected);
+    }
+
+    /// @notice See {IClearingHouse.withdraw}. Here, beside the waterfall, because two of its checks belong to it: the
+    /// deleverage lock and the assessment reserve.
+    /// @dev The assessment reserve (the member-dodge rule): a clearing member of the shared layers keeps, as free
+    /// collateral after the withdrawal, what it may still be assessed this period (IDefaultLayers.assessmentCapLeft:
+    /// k × contribution − collected since its period started), until it has left the fund. A shared fund without
+    /// members (a plain InsuranceFund) has no such view: the call fails and nothing is kept.
+    function withdraw(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        IERC20 token,
+        uint256 scale,
+        uint256 amount
+    ) external {
+        if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
+        address account = msg.sender;
+        ledger.requireNoDeleverageLock(account);
+        ledger.settleAll(oracle, account);
+
+        uint256 debit = amount * scale;
+        int256 available = ledger.collateral[account];
+        if (available < debit.toInt256()) {
+            revert IClearingHouseErrors.InsufficientCollateral(account, available, debit);
+        }
+        ledger.collateral[account] = available - debit.toInt256();
+        Health memory h = ledger.health(oracle, account);
+        if (h.equity < h.initialMargin.toInt256()) {
+            revert IClearingHouseErrors.InsufficientMargin(account, h.equity, h.initialMargin);
+        }
+        (bool ok, bytes memory data) = address(ledger.insuranceFund).staticcall(
+            abi.encodeCall(IDefaultLayers.assessmentCapLeft, (account))
+        );
+        if (ok && data.length == 32) {
+            uint256 reserve = abi.decode(data, (uint256)) * scale;
+            uint256 free = ledger.freeCollateral(account, h);
+            if (free < reserve) revert IClearingHouseErrors.AssessmentReserveRequired(account, free, reserve);
+        }
+        token.safeTransfer(account, amount);
+        emit IClearingHouseEvents.Withdrawn(account, amount);
+    }
+
     // ================================================================ views
 
     /// @notice See {IClearingHouse.adlRank}.
@@ -329,7 +406,7 @@ library LiquidationLogic {
             q.mulWad(t.price),
             uint256(h.equity)
         );
-        ledger.insuranceFees += fee.toUint128();
+        FundDrawLib.addFees(ledger, t.marketId, fee);
         bool onlyReduces = _handOver(ledger, t, q, reward, fee);
         ledger.requireMarginAfterFill(oracle, t.liquidator, onlyReduces);
         emit IClearingHouseEvents.Liquidated(
@@ -374,7 +451,8 @@ library LiquidationLogic {
             return;
         }
         if (
-            params.lossPolicy == LossPolicy.AutoDeleverage && FundDrawLib.available(ledger, scale) < uint256(-h.equity)
+            params.lossPolicy == LossPolicy.AutoDeleverage &&
+            FundDrawLib.available(ledger, scale, t.marketId) < uint256(-h.equity)
         ) {
             DeleverageCaseLib.open(
                 ledger,
@@ -382,7 +460,7 @@ library LiquidationLogic {
                 t.marketId,
                 t.positionSize,
                 uint256(-h.equity),
-                FundDrawLib.available(ledger, scale)
+                FundDrawLib.available(ledger, scale, t.marketId)
             );
             return;
         }
@@ -443,7 +521,7 @@ library LiquidationLogic {
     function _realizeDeficit(Ledger storage ledger, uint256 scale, Liquidation memory t) private {
         int256 collateral = ledger.collateral[t.account] + _handOverPnl(ledger, t);
         uint256 deficit = collateral < 0 ? uint256(-collateral) : 0;
-        uint256 paid = FundDrawLib.draw(ledger, scale, t.account, t.account, deficit);
+        uint256 paid = FundDrawLib.draw(ledger, scale, t.marketId, t.account, t.account, deficit);
         uint256 remainder = deficit - paid;
         uint256 haircut;
         uint256 perUnit;

@@ -2,6 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { Addressable, ContractTransactionReceipt, Interface } from "ethers";
 
 import type { DefaultLayers } from "../../typechain-types/index.js";
+import { SCALE } from "./fixture.js";
 import type { System } from "./fixture.js";
 import type { DecodedEvent } from "./trading.js";
 import { CLAIM_EVENTS } from "./waterfall.js";
@@ -57,4 +58,12 @@ export function layerEvents(system: System, receipt: ContractTransactionReceipt)
 function addressOf(target: string | Addressable): string {
   if (typeof target !== "string") throw new Error("unresolved address");
   return target.toLowerCase();
+}
+
+/** What a member holds, in token units: its tokens, its clearing-house collateral and its share of the members' fund. */
+export async function memberWealth(system: System, member: HardhatEthersSigner): Promise<bigint> {
+  const collateral = (await system.clearingHouse.collateralOf(member.address)) / SCALE;
+  return (
+    (await layersOf(system).memberValue(member.address)) + (await system.token.balanceOf(member.address)) + collateral
+  );
 }
