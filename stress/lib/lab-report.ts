@@ -13,7 +13,14 @@ export function labJson(r: LabReport): string {
   const timeless = (c: ContractReport | { skipped: string }): object =>
     "skipped" in c
       ? c
-      : { ...c, setupSeconds: undefined, seconds: undefined, pathsPerSecond: undefined, secondsByMode: undefined };
+      : {
+          ...c,
+          setupSeconds: undefined,
+          seconds: undefined,
+          pathsPerSecond: undefined,
+          secondsByMode: undefined,
+          cpuSeconds: undefined,
+        };
   const h = r.contractBackedHaircut;
   const out = {
     ...r,
