@@ -10,7 +10,7 @@
 // STRESS_BENCH_PATHS and STRESS_BENCH_CHAIN_PATHS change the counts.
 // The same paths then run with every market under each of STRESS_BENCH_POLICIES (default all three, as
 // `stress run --policies`), and STRESS_BENCH_HAIRCUT_CHAIN_PATHS of the haircut run are replayed on a haircut
-// deployment. The issue's target (targetMet) is judged on the deployed markets' run alone.
+// deployment. The issue's target (goal.met) is judged on the deployed markets' run alone.
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";

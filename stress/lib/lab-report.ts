@@ -7,7 +7,7 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 /**
  * report.json: two-space indented; no clock or host in it, so a seeded run writes the same bytes. The speed of the
- * contract-backed paths is wall time: it stays in report.md and report.html (and bench/results/stress.json).
+ * contract-backed paths is wall time: it stays in report.md and report.html (and results/bench/stress.json).
  */
 export function labJson(r: LabReport): string {
   const timeless = (c: ContractReport | { skipped: string }): object =>
