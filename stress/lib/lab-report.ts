@@ -7,13 +7,20 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 /**
  * report.json: two-space indented; no clock or host in it, so a seeded run writes the same bytes. The speed of the
- * contract-backed paths is wall time: it stays in report.md and report.html (and bench/results/stress.json).
+ * contract-backed paths is wall time: it stays in report.md and report.html (and results/bench/stress.json).
  */
 export function labJson(r: LabReport): string {
   const timeless = (c: ContractReport | { skipped: string }): object =>
     "skipped" in c
       ? c
-      : { ...c, setupSeconds: undefined, seconds: undefined, pathsPerSecond: undefined, secondsByMode: undefined };
+      : {
+          ...c,
+          setupSeconds: undefined,
+          seconds: undefined,
+          pathsPerSecond: undefined,
+          secondsByMode: undefined,
+          cpuSeconds: undefined,
+        };
   const h = r.contractBackedHaircut;
   const out = {
     ...r,

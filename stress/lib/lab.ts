@@ -14,6 +14,7 @@ import {
 import { calibrate, DEFAULT_SETTINGS, marketModel, type BacktestRow } from "./calibrate.js";
 import { logReturns, type OhlcDay } from "./data.js";
 import { engineFigures, FIGURE_KEYS, openChainLab, type PathFigures } from "./chain.js";
+import { runInWorkers } from "./chain-pool.js";
 import { openingFills, openLedger, type EngineMarket, type LossPolicy, type Outcome } from "./engine.js";
 import { ascending } from "./moments.js";
 import {
@@ -409,6 +410,8 @@ export interface ContractReport {
   pathsPerSecond: number;
   /** Seconds on chain of the keeper paths and of the replayed ones (left out of report.json, as the other times). */
   secondsByMode?: { keeper: number; replay: number };
+  /** CPU seconds of the paths on chain, every worker summed (left out of report.json, as the times). */
+  cpuSeconds?: number;
   rows: ContractPathRow[];
 }
 
@@ -439,38 +442,47 @@ export function chainSubset(badDebt: readonly number[], n: number): number[] {
   return [...first, ...worst.sort((a, b) => a - b)];
 }
 
-/**
- * Monte Carlo paths `indices` again, through the engine with the chain's account ids (so ADL ties rank as
- * on chain) and through the contracts with the project's keeper (stress/lib/chain.ts), compared to the wei.
- */
-export async function contractBacked(
-  model: MarketModel,
-  markets: readonly EngineMarket[],
-  holdings: readonly Holding[],
-  o: Pick<RunOptions, "seed" | "horizonDays" | "fundUsd" | "onProgress"> & { keeperPaths?: number },
-  s: PathSettings,
-  indices: readonly number[],
-): Promise<ContractReport> {
-  const keeperPaths = o.keeperPaths ?? indices.length;
-  const count = indices.length;
+/** One path of the chain check and how the chain runs it. */
+export interface ChainJob {
+  index: number;
+  mode: ContractPathRow["mode"];
+}
+
+/** The inputs of a chain check, the same in every worker process (plain data, so they cross to a worker). */
+export interface ChainCheckInput {
+  model: MarketModel;
+  markets: readonly EngineMarket[];
+  holdings: readonly Holding[];
+  options: Pick<RunOptions, "seed" | "horizonDays" | "fundUsd">;
+  settings: PathSettings;
+}
+
+/** A deployed, populated chain and the engine ledgers opened with its ids: what runs the chain check's paths. */
+export interface ChainSession {
+  setupSeconds: number;
+  /** Runs one path through the engine and the chain and compares them; `ms` is the chain's part. */
+  run(job: ChainJob): Promise<{ row: ContractPathRow; ms: number }>;
+  close(): Promise<void>;
+}
+
+/** Deploys and opens the population on a fresh in-process network (stress/lib/chain.ts) for {@link ChainSession.run}. */
+export async function openChainSession(input: ChainCheckInput): Promise<ChainSession> {
+  const { model, markets, holdings, options: o, settings: s } = input;
   const fundTokens = BigInt(o.fundUsd) * 1_000_000n;
   const started = performance.now();
   const lab = await openChainLab(markets, holdings, fundTokens, { seed: o.seed, minShortfallBps: s.minShortfallBps });
   const setupSeconds = (performance.now() - started) / 1000;
-  try {
-    const renamed = holdings.map((h) => ({ ...h, account: lab.ids.accounts.get(h.account)! }));
-    // The keeper's id ranks ADL ties: the project's keeper signs with its wallet, the replay with the forwarder.
-    const ledgers = {
-      keeper: openLedger(markets, renamed, fundTokens, { keeperId: lab.ids.keeper }),
-      replay: openLedger(markets, renamed, fundTokens, { keeperId: lab.ids.forwarder }),
-    };
-    const start = startPricesFor(model);
-    const rows: ContractPathRow[] = [];
-    let chainMs = 0;
-    const msByMode = { keeper: 0, replay: 0 };
-    for (const [done, i] of indices.entries()) {
+  const renamed = holdings.map((h) => ({ ...h, account: lab.ids.accounts.get(h.account)! }));
+  // The keeper's id ranks ADL ties: the project's keeper signs with its wallet, the replay with the forwarder.
+  const ledgers = {
+    keeper: openLedger(markets, renamed, fundTokens, { keeperId: lab.ids.keeper }),
+    replay: openLedger(markets, renamed, fundTokens, { keeperId: lab.ids.forwarder }),
+  };
+  const start = startPricesFor(model);
+  return {
+    setupSeconds,
+    async run({ index: i, mode }) {
       const paths = monteCarloPath(model, markets, o, i, start);
-      const mode = done < keeperPaths ? "keeper" : "replay";
       const { outcome, ledger: end, points } = runPath(ledgers[mode], paths, s, mode === "replay");
       const engine = engineFigures(outcome, end);
       const t0 = performance.now();
@@ -478,13 +490,12 @@ export async function contractBacked(
         mode === "keeper"
           ? { ...(await lab.run(points, end.prices)), undone: [] }
           : await lab.replay(points, outcome.log ?? [], end.prices);
-      chainMs += performance.now() - t0;
-      msByMode[mode] += performance.now() - t0;
-      const equityDifferences = engine.equities.map((e, k) => differenceWei("equity", e, chain.equities[k] ?? 0n));
+      const ms = performance.now() - t0;
       if (chain.equities.length !== engine.equities.length)
         throw new Error("the chain read a different number of accounts");
+      const equityDifferences = engine.equities.map((e, k) => differenceWei("equity", e, chain.equities[k]));
       const largest = maxOf([...FIGURE_KEYS.map((k) => differenceWei(k, engine[k], chain[k])), ...equityDifferences]);
-      rows.push({
+      const row: ContractPathRow = {
         path: i,
         engine: figureText(engine),
         chain: figureText(chain),
@@ -493,21 +504,114 @@ export async function contractBacked(
         keeperPoints: points.length,
         mode,
         pointsLeftUndone: chain.undone.length,
-      });
-      o.onProgress?.(done + 1, count);
+      };
+      return { row, ms };
+    },
+    close: () => lab.close(),
+  };
+}
+
+/**
+ * Monte Carlo paths `indices` again, through the engine with the chain's account ids (so ADL ties rank as
+ * on chain) and through the contracts with the project's keeper (stress/lib/chain.ts), compared to the wei.
+ * With `workers` > 1 the paths run in that many worker processes (stress/lib/chain-pool.ts), each with its own
+ * deployment from the same seed; every path starts from the deployment's snapshot, so the rows are the same.
+ */
+export async function contractBacked(
+  model: MarketModel,
+  markets: readonly EngineMarket[],
+  holdings: readonly Holding[],
+  o: Pick<RunOptions, "seed" | "horizonDays" | "fundUsd" | "onProgress"> & {
+    keeperPaths?: number;
+    workers?: number;
+    /** Paths known only later (the worst of a Monte Carlo still running), run after `indices`. */
+    later?: Promise<readonly number[]>;
+  },
+  s: PathSettings,
+  indices: readonly number[],
+): Promise<ContractReport> {
+  const input: ChainCheckInput = {
+    model,
+    markets,
+    holdings,
+    options: { seed: o.seed, horizonDays: o.horizonDays, fundUsd: o.fundUsd },
+    settings: s,
+  };
+  const keeperPaths = o.keeperPaths;
+  const jobsOf = (list: readonly number[], from: number): ChainJob[] =>
+    list.map((index, k) => ({
+      index,
+      mode: keeperPaths === undefined || from + k < keeperPaths ? "keeper" : "replay",
+    }));
+  const jobs = jobsOf(indices, 0);
+  const later = o.later?.then((list) => jobsOf(list, indices.length));
+  const workers = o.workers ?? 1;
+  const done =
+    workers > 1
+      ? await runInWorkers(input, jobs, later, workers, o.onProgress)
+      : await runInProcess(input, [...jobs, ...((await later) ?? [])], o.onProgress);
+  const { rows } = done;
+  return {
+    paths: rows.length,
+    agreed: rows.filter((r) => r.largestDifference === "0" && r.pointsLeftUndone === 0).length,
+    largestDifference: maxOf(rows.map((r) => BigInt(r.largestDifference))).toString(),
+    setupSeconds: done.setupSeconds,
+    seconds: done.seconds,
+    pathsPerSecond: rows.length / done.seconds,
+    secondsByMode: done.secondsByMode,
+    cpuSeconds: done.cpuSeconds,
+    rows,
+  };
+}
+
+/** What running the chain check's jobs gave, in job order, and its times (seconds). */
+export interface ChainRun {
+  rows: ContractPathRow[];
+  /** Deploying and opening the population (the longest of the workers' when in parallel). */
+  setupSeconds: number;
+  /** Wall time of the paths, the set-up left out. */
+  seconds: number;
+  /** Chain time per mode, summed over paths (over the workers too, so more than `seconds` in parallel). */
+  secondsByMode: { keeper: number; replay: number };
+  /**
+   * CPU seconds of the processes running the paths (EDR's threads included), summed: what the paths cost whatever
+   * else the shared machine runs.
+   */
+  cpuSeconds: number;
+}
+
+/** CPU seconds (user and system) of this process since `from`. */
+export function cpuSecondsSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
+}
+
+async function runInProcess(
+  input: ChainCheckInput,
+  jobs: readonly ChainJob[],
+  onProgress: ((done: number, total: number) => void) | undefined,
+): Promise<ChainRun> {
+  const session = await openChainSession(input);
+  try {
+    const rows: ContractPathRow[] = [];
+    const msByMode = { keeper: 0, replay: 0 };
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    for (const job of jobs) {
+      const { row, ms } = await session.run(job);
+      rows.push(row);
+      msByMode[job.mode] += ms;
+      onProgress?.(rows.length, jobs.length);
     }
     return {
-      paths: count,
-      agreed: rows.filter((r) => r.largestDifference === "0" && r.pointsLeftUndone === 0).length,
-      largestDifference: maxOf(rows.map((r) => BigInt(r.largestDifference))).toString(),
-      setupSeconds,
-      seconds: chainMs / 1000,
-      pathsPerSecond: count / (chainMs / 1000),
-      secondsByMode: { keeper: msByMode.keeper / 1000, replay: msByMode.replay / 1000 },
       rows,
+      setupSeconds: session.setupSeconds,
+      seconds: (performance.now() - started) / 1000,
+      secondsByMode: { keeper: msByMode.keeper / 1000, replay: msByMode.replay / 1000 },
+      cpuSeconds: cpuSecondsSince(cpu),
     };
   } finally {
-    await lab.close();
+    await session.close();
   }
 }
 

@@ -122,6 +122,47 @@ describe("stress: Monte Carlo paths through the contracts with the project's kee
     expect(report.agreed).to.equal(0);
   });
 
+  it("gives the same rows with the paths split over 2 worker processes as in one process", async function () {
+    // Path 27 takes every branch; 0 is ordinary. The second worker's path comes from `later`, as in bench:stress.
+    const m = await model();
+    const options = { ...OPTIONS, keeperPaths: 1 };
+    const one = await contractBacked(m, engineMarkets(), HOLDINGS, options, DEFAULT_PATH_SETTINGS, PATHS);
+    const two = await contractBacked(
+      m,
+      engineMarkets(),
+      HOLDINGS,
+      { ...options, workers: 2, later: Promise.resolve([PATHS[1]]) },
+      DEFAULT_PATH_SETTINGS,
+      [PATHS[0]],
+    );
+    expect(two.rows).to.deep.equal(one.rows);
+    expect(two.rows.map((r) => [r.path, r.mode])).to.deep.equal([
+      [0, "keeper"],
+      [27, "replay"],
+    ]);
+    expectAgreementOnEveryBranch(two);
+  });
+
+  it("reports a worker's failure as the run's error, naming the worker", async function () {
+    // A population that cannot open on chain (two entry prices in one market) fails in the worker's set-up.
+    const [first, ...rest] = HOLDINGS;
+    const broken = [{ ...first, entryPrice: first.entryPrice + 1n }, ...rest];
+    let error: unknown;
+    try {
+      await contractBacked(
+        await model(),
+        engineMarkets(),
+        broken,
+        { ...OPTIONS, workers: 2 },
+        DEFAULT_PATH_SETTINGS,
+        PATHS,
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(String(error)).to.match(/chain worker \d: the population cannot open on chain/);
+  });
+
   it("picks the first half of the subset and the worst of the rest", function () {
     expect(chainSubset([5, 0, 9, 1, 9, 3], 4)).to.deep.equal([0, 1, 2, 4]);
     expect(chainSubset([5, 0, 9], 5)).to.deep.equal([0, 1, 2]);
