@@ -76,12 +76,17 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
     return lines;
   };
 
+  // What the loss rules took is owed back from later inflows (issue 10's claims): the contract's own totals.
+  const [issued, inflow, claimEvents] = await conn.contracts.clearingHouse.claimsTotals();
   const text = [
     `liquidations since block ${conn.deployment.startBlock}: ${events.liquidations.length}`,
     ...events.liquidations.map(liquidationLine),
     "",
     `bad debts resolved: ${losses.length}`,
     ...losses.flatMap(lossLines),
+    "",
+    `claims: ${amount(issued)} taken by ${claimEvents} loss event${claimEvents === 1n ? "" : "s"}, ` +
+      `${amount(inflow)} funded by inflows, ${amount(issued - inflow)} still owed (per account: claims list <account>)`,
   ].join("\n");
 
   const json = {
@@ -136,6 +141,7 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
               perUnit: wad(e.socialization.indexDelta),
             },
     })),
+    claims: { issued: wad(issued), inflow: wad(inflow), owed: wad(issued - inflow), events: Number(claimEvents) },
   };
   return { text, json };
 }

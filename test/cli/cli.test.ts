@@ -619,6 +619,20 @@ describe("trader and staker CLI against a node", function () {
     const after = await okJson<ListJson>(["claims", "list", t2.address]);
     expect(after).to.deep.include({ repaid: "7", repayable: "0" });
     expect(await refused(["claims", "repay", t2.address], t5, {}, 2)).to.match(/^backstop: nothing repayable now/);
+
+    // loss-events ends with the claims over all accounts: the one ADL step's loss, 7 units funded.
+    const events = await okJson<{ claims: { issued: string; inflow: string; owed: string; events: number } }>([
+      "loss-events",
+    ]);
+    expect(events.claims).to.deep.equal({
+      issued: exactWad(loss),
+      inflow: "7",
+      owed: exactWad(loss - 7n * WAD),
+      events: 1,
+    });
+    expect(await ok(["loss-events"])).to.match(
+      /\nclaims: \d[\d,]*\.\d\d mUSD taken by 1 loss event, 7\.00 mUSD funded/,
+    );
   });
 
   it("fund stake, request-unstake, a refused early unstake, then unstake after the cooldown; fund status shows it", async function () {
