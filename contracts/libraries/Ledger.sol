@@ -72,8 +72,8 @@ struct Ledger {
     /// in 32 and 224 bits, and their count.
     mapping(uint256 marketId => mapping(uint256 side => mapping(uint256 j => uint256))) socialEvents;
     mapping(uint256 marketId => uint256[2]) socialEventCount;
-    /// Isolated markets (FundDrawLib picks the pot and fund): the set of them as a {MarketSet} bitmap, each one's fund and fee pot, and
-    /// which addresses are an isolated market's fund (one market each, never the shared fund).
+    /// Isolated markets (FundDrawLib picks the pot and fund): the set of them as a {MarketSet} bitmap, each one's
+    /// fund and fee pot, and which addresses are an isolated market's fund (one market each, never the shared fund).
     uint256 isolatedMarkets;
     mapping(uint256 marketId => IsolatedPool) isolatedPools;
     mapping(address fund => bool) isolatedFunds;
