@@ -85,8 +85,8 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
     `bad debts resolved: ${losses.length}`,
     ...losses.flatMap(lossLines),
     "",
-    `claims: ${amount(issued)} taken by ${claimEvents} loss event${claimEvents === 1n ? "" : "s"}, ` +
-      `${amount(inflow)} funded by inflows, ${amount(issued - inflow)} still owed (per account: claims list <account>)`,
+    `claims: ${amount(issued)} taken (loss events: ${claimEvents}), ${amount(inflow)} funded by inflows, ` +
+      `${amount(issued - inflow)} still owed (per account: claims list <account>)`,
   ].join("\n");
 
   const json = {

@@ -631,7 +631,7 @@ describe("trader and staker CLI against a node", function () {
       events: 1,
     });
     expect(await ok(["loss-events"])).to.match(
-      /\nclaims: \d[\d,]*\.\d\d mUSD taken by 1 loss event, 7\.00 mUSD funded/,
+      /\nclaims: \d[\d,]*\.\d\d mUSD taken \(loss events: 1\), 7\.00 mUSD funded/,
     );
   });
 
