@@ -112,6 +112,7 @@ export {
 export {
   DEFAULT_MAX_BLOCK_RANGE,
   blockSpans,
+  querySpans,
   groupLossEvents,
   readWaterfallEvents,
   decodeLossLogs,

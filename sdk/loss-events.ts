@@ -197,6 +197,21 @@ export function blockSpans(from: number, to: number, range: number): [number, nu
   return spans;
 }
 
+/**
+ * Every result of `query` over [from, to], one call per span of at most `range` blocks, the spans in order so the
+ * results stay in chain order.
+ */
+export async function querySpans<T>(
+  from: number,
+  to: number,
+  range: number,
+  query: (from: number, to: number) => Promise<T[]>,
+): Promise<T[]> {
+  const parts: T[][] = [];
+  for (const [start, end] of blockSpans(from, to, range)) parts.push(await query(start, end));
+  return parts.flat();
+}
+
 /** Every waterfall event and token flow from `fromBlock` to `range.toBlock` (the head), in chain order. */
 export async function readWaterfallEvents(
   contracts: Contracts,
@@ -212,13 +227,11 @@ export async function readWaterfallEvents(
     if (!provider) throw new Error("readWaterfallEvents: the contracts have no provider to read the head from");
     toBlock = await provider.getBlockNumber();
   }
-  const spans = blockSpans(fromBlock, toBlock, range.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE);
-  // One query per event type and span, the spans in order, so each list stays in chain order.
-  async function all<T>(query: (from: number, to: number) => Promise<T[]>): Promise<T[]> {
-    const parts: T[][] = [];
-    for (const [from, to] of spans) parts.push(await query(from, to));
-    return parts.flat();
-  }
+  const last = toBlock;
+  const span = range.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE;
+  // One query per event type and span.
+  const all = <T>(query: (from: number, to: number) => Promise<T[]>): Promise<T[]> =>
+    querySpans(fromBlock, last, span, query);
   const [liquidated, drawn, opened, steps, socialized, resolved, deposited, withdrawn, feesOut, swept] =
     await Promise.all([
       all((a, b) => ch.queryFilter(f.Liquidated(), a, b)),

@@ -1,6 +1,6 @@
 import type { EventLog, Log } from "ethers";
 
-import { blockSpans, DEFAULT_MAX_BLOCK_RANGE, parseInteger } from "#sdk";
+import { DEFAULT_MAX_BLOCK_RANGE, parseInteger, querySpans } from "#sdk";
 import type { ClearingHouse } from "../../typechain-types/index.js";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { marketLabel, targetAccount } from "../connection.js";
@@ -61,11 +61,8 @@ async function logs(
   from: number,
   to: number,
 ): Promise<EventLog[]> {
-  const out: EventLog[] = [];
-  for (const [start, end] of blockSpans(from, to, DEFAULT_MAX_BLOCK_RANGE)) {
-    for (const log of await ch.queryFilter(filter, start, end)) if ("args" in log) out.push(log);
-  }
-  return out;
+  const found = await querySpans(from, to, DEFAULT_MAX_BLOCK_RANGE, (a, b) => ch.queryFilter(filter, a, b));
+  return found.filter((log): log is EventLog => "args" in log);
 }
 
 /** The account's claim records from their events (see the file's comment), in record order. */

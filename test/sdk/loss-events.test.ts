@@ -6,6 +6,7 @@ import {
   groupLossEvents,
   layerTotals,
   overshoot,
+  querySpans,
   readWaterfallEvents,
   takenFromTraders,
 } from "#sdk";
@@ -36,6 +37,21 @@ describe("sdk loss-events reader", () => {
     expect(blockSpans(6, 5, 1)).to.deep.equal([]);
     expect(() => blockSpans(0, 10, 0)).to.throw("maxBlockRange must be a positive integer, got 0");
     expect(DEFAULT_MAX_BLOCK_RANGE).to.equal(10_000);
+  });
+
+  it("queries span by span, one call at a time and in block order, and sends none for a bad width", async () => {
+    const calls: string[] = [];
+    const rows = await querySpans(5, 14, 4, (a, b) => {
+      calls.push(`${a}-${b}`);
+      return Promise.resolve([a, b]);
+    });
+    expect(calls).to.deep.equal(["5-8", "9-12", "13-14"]);
+    expect(rows).to.deep.equal([5, 8, 9, 12, 13, 14]);
+    calls.length = 0;
+    await expect(querySpans(0, 10, 0, () => Promise.resolve([calls.push("sent")]))).to.be.rejectedWith(
+      "maxBlockRange must be a positive integer, got 0",
+    );
+    expect(calls).to.deep.equal([]);
   });
 
   /** A long of 4 ETH on 1,000 USD goes bankrupt when ETH falls from 2,000 to 1,500; the fund pays. */
