@@ -18,7 +18,7 @@ import {
   networkHelpers,
 } from "../../../devnet/hardhat/fixture.js";
 import type { System } from "../../../devnet/hardhat/fixture.js";
-import { listIsolatedSol } from "../../../devnet/hardhat/isolated.js";
+import { listIsolatedSol, sharedLayerBalances } from "../../../devnet/hardhat/isolated.js";
 import type { IsolatedMarket } from "../../../devnet/hardhat/isolated.js";
 import { fundFirstLoss, joinAsMember, layersOf } from "../../../devnet/hardhat/layers.js";
 import { mined, trade } from "../../../devnet/hardhat/trading.js";
@@ -74,27 +74,6 @@ async function isolatedFixture(): Promise<Ctx> {
   return c;
 }
 
-/** Every balance of the shared layers and of the members' collateral. */
-async function sharedLayers(c: Ctx): Promise<bigint[]> {
-  const layers = layersOf(c);
-  const drawdown = await layers.drawdown();
-  return [
-    await c.clearingHouse.insuranceFees(),
-    await layers.firstLoss(),
-    await layers.firstLossPaid(),
-    await c.fund.totalAssets(),
-    await c.token.balanceOf(await c.fund.getAddress()),
-    await layers.memberAssets(),
-    await layers.assessedTotal(),
-    await layers.lastDefaultAt(),
-    await c.token.balanceOf(await layers.getAddress()),
-    await layers.assessmentCapLeft(c.erin.address),
-    await c.clearingHouse.collateralOf(c.erin.address),
-    drawdown.base,
-    drawdown.drawn,
-  ];
-}
-
 describe("Isolated markets: a default walks its own pot, its own fund, then its loss policy", function () {
   it("fees: SOL's insurance share goes to its own pot, the shared pot keeps only the shared markets'", async function () {
     const c = await networkHelpers.loadFixture(isolatedFixture);
@@ -113,7 +92,7 @@ describe("Isolated markets: a default walks its own pot, its own fund, then its 
   it("the deficit of 402 is paid 2.1 by SOL's pot, 300 by SOL's fund, 99.9 socialized over SOL's shorts; shared layers untouched", async function () {
     const c = await networkHelpers.loadFixture(isolatedFixture);
     const { clearingHouse, alice, bob, carol, sol } = c;
-    const before = await sharedLayers(c);
+    const before = await sharedLayerBalances(c, c.erin.address);
 
     // alice: collateral 1,100 − 2 = 1,098; 100 SOL bought at 100 are worth 8,500: equity 1,098 − 1,500 = −402.
     const deficit = 402n * E;
@@ -145,7 +124,7 @@ describe("Isolated markets: a default walks its own pot, its own fund, then its 
     expect((await clearingHouse.positionOf(carol.address, sol.marketId)).size).to.equal(100n * E);
     // Every shared layer, to the wei: pot 0.42, first loss 100, stakers 10,000, members' fund 150, nothing
     // assessed, no default recorded, erin's collateral and cap as they were.
-    expect(await sharedLayers(c)).to.deep.equal(before);
+    expect(await sharedLayerBalances(c, c.erin.address)).to.deep.equal(before);
   });
 
   it("the isolated pot is swept to the market's own fund only; the shared sweep never takes it", async function () {

@@ -21,8 +21,10 @@ import {
 } from "../../../contracts/interfaces/IClearingHouse.sol";
 import {IClearingHouseErrors} from "../../../contracts/interfaces/IClearingHouseErrors.sol";
 import {IClearingHouseEvents} from "../../../contracts/interfaces/IClearingHouseEvents.sol";
+import {IDefaultLayers} from "../../../contracts/interfaces/IDefaultLayers.sol";
 import {IInsuranceFund} from "../../../contracts/interfaces/IInsuranceFund.sol";
 import {AggregatorV3Interface} from "../../../contracts/interfaces/external/AggregatorV3Interface.sol";
+import {DefaultLayers} from "../../../contracts/insurance/DefaultLayers.sol";
 import {InsuranceFund} from "../../../contracts/insurance/InsuranceFund.sol";
 import {EntryBookLib} from "../../../contracts/libraries/EntryBookLib.sol";
 import {ChainlinkOracleAdapter} from "../../../contracts/oracle/ChainlinkOracleAdapter.sol";
@@ -1818,6 +1820,724 @@ contract WaterfallHandler is CheatCodes {
                     : kind == TAKEOVER
                         ? "autoDeleverage (fund pays all)"
                         : "socializeAfterTimeout";
+    }
+
+    function _hex(bytes memory data) internal pure returns (string memory) {
+        bytes memory out = new bytes(2 + data.length * 2);
+        out[0] = "0";
+        out[1] = "x";
+        bytes16 digits = "0123456789abcdef";
+        for (uint256 i = 0; i < data.length; ++i) {
+            out[2 + 2 * i] = digits[uint8(data[i]) >> 4];
+            out[3 + 2 * i] = digits[uint8(data[i]) & 0x0f];
+        }
+        return string(out);
+    }
+}
+
+/// @notice Drives a clearing house with two isolated markets beside a shared one (issue 11) for the invariant fuzzer.
+/// Three groups of four accounts (three traders, then a keeper): group 0 trades BTC-USD (shared pot, shared
+/// InsuranceFund), group 1 SOL-USD (isolated, its own InsuranceFund vault), group 2 AVAX-USD (isolated, its own
+/// DefaultLayers: first loss, a stakers' vault, one clearing member who holds no position and can be assessed).
+/// Every move belongs to one group, and only that group's pool (its pot in the clearing house, its fund's balances
+/// and, for group 2, the member's collateral) may change in it: the handler accepts the new values of that pool into
+/// its ghosts after the move, so a change of another pool stays visible to the invariants as a ghost mismatch. Each
+/// bankrupt liquidation is observed on the parties that paid: the pot (its change less the liquidation fees that
+/// went in), the fund (token outflow, plus what it collected from members, which it got from the clearing house)
+/// and the loss policy (LossSocialized), and summed per group against the BadDebtResolved receipts.
+/// Adversarial moves: an account holding one market trying to open a market of another group (must revert
+/// IsolatedMarketConflict naming it, and change nothing), dust fills and same-block round trips in the isolated
+/// markets, and a liquidation by the bankrupt account's own counterparty (one owner on both sides).
+contract IsolatedWaterfallHandler is CheatCodes {
+    using Bound for uint256;
+
+    WaterfallVm internal constant wvm = WaterfallVm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    uint256 public constant GROUPS = 3;
+    uint256 public constant PER_GROUP = 4; // three traders, then a keeper
+    uint256 public constant TRADERS = 3;
+    uint256 internal constant SCALE = 1e12;
+    uint256 internal constant TRADER_DEPOSIT = 2_000e6;
+    uint256 internal constant KEEPER_DEPOSIT = 10_000_000e6;
+
+    bytes32 internal constant FEES_COLLECTED = IClearingHouseEvents.FeesCollected.selector;
+    bytes32 internal constant LIQUIDATED = IClearingHouseEvents.Liquidated.selector;
+    bytes32 internal constant LOSS_SOCIALIZED = IClearingHouseEvents.LossSocialized.selector;
+    bytes32 internal constant BAD_DEBT_RESOLVED = IClearingHouseEvents.BadDebtResolved.selector;
+
+    // Failure categories.
+    uint256 public constant F_SUM = 0; // a receipt does not match what its pool and loss policy paid
+    uint256 public constant F_POT = 1; // a pot grew by other than its own market's fees
+    uint256 public constant F_CONFLICT = 2; // a fill or liquidation across the isolation rule did not revert cleanly
+    uint256 public constant F_UNEXPECTED = 3;
+    uint256 internal constant CATEGORIES = 4;
+
+    IClearingHouse public immutable clearingHouse;
+    MockERC20 public immutable token;
+    address public immutable member;
+
+    /// Per group: its market, its feed, its fund (the shared InsuranceFund, SOL's vault, AVAX's layers) and, for the
+    /// layers, their stakers' vault.
+    uint256[GROUPS] internal _market;
+    MockAggregatorV3[GROUPS] internal _feeds;
+    int256[GROUPS] internal _initialAnswer;
+    address[GROUPS] internal _fund;
+    address internal _layersStakers;
+
+    address[GROUPS * PER_GROUP] internal _accounts;
+    uint256[GROUPS * PER_GROUP] internal _keys;
+    uint256 internal _nonce;
+
+    /// A pool as the handler reads it: the pot in the clearing house (18 decimals), the tokens its fund holds (the
+    /// layers' and their stakers' vault together), and the member's collateral (group 2 only).
+    struct Pool {
+        uint256 pot;
+        uint256 fundTokens;
+        uint256 fundAssets;
+        int256 memberCollateral;
+    }
+
+    /// The ghosts: each pool as its own group's moves left it.
+    Pool[GROUPS] internal _ghost;
+
+    /// Per group, Σ over its bad debts of: the shortfall (receipts), what the pot paid (observed), what the fund
+    /// paid (observed, token units × 10^12) and what the loss policy took (LossSocialized).
+    uint256[GROUPS] public ghostShortfall;
+    int256[GROUPS] public ghostPotPaid;
+    uint256[GROUPS] public ghostFundPaid;
+    uint256[GROUPS] public ghostPolicy;
+    /// Per group, Σ of the insurance share of its market's fees and of its liquidation fees (the pot's inflows).
+    uint256[GROUPS] public ghostFeesIn;
+    /// Per group, what its sweeps sent to its fund (token units).
+    uint256[GROUPS] public ghostSwept;
+
+    uint256 public calls;
+    uint256 public fills;
+    uint256[GROUPS] public badDebts;
+    uint256 public conflictsRefused;
+    uint256 public dustFills;
+    uint256 public roundTrips;
+    uint256 public counterpartyLiquidations;
+    uint256 public sweeps;
+    uint256 public assessedDraws;
+
+    uint256[CATEGORIES] public failures;
+    string[CATEGORIES] internal _firstFailure;
+
+    /// One move's recorded logs, reduced to what the checks need (per group).
+    struct Seen {
+        uint256[GROUPS] feesIn;
+        uint256[GROUPS] socialized;
+        uint256[GROUPS] bankruptRewards;
+        uint256 receipts;
+        uint256 shortfall;
+        uint256 fundPaid;
+        uint256 deleveraged;
+        uint256 receiptSocialized;
+        uint256 haircut;
+        uint256 receiptMarket;
+    }
+
+    /// @param markets BTC, SOL, AVAX market ids. @param feeds Their feeds. @param funds The shared fund, SOL's vault,
+    /// AVAX's layers. @param layersStakers The layers' stakers' vault. @param member_ The layers' clearing member.
+    constructor(
+        IClearingHouse clearingHouse_,
+        uint256[GROUPS] memory markets,
+        MockAggregatorV3[GROUPS] memory feeds,
+        address[GROUPS] memory funds,
+        address layersStakers,
+        address member_
+    ) {
+        clearingHouse = clearingHouse_;
+        token = MockERC20(clearingHouse_.collateralToken());
+        _market = markets;
+        _feeds = feeds;
+        _fund = funds;
+        _layersStakers = layersStakers;
+        member = member_;
+        for (uint256 g = 0; g < GROUPS; ++g) (, _initialAnswer[g], , , ) = feeds[g].latestRoundData();
+        for (uint256 i = 0; i < GROUPS * PER_GROUP; ++i) {
+            uint256 key = 0x150A + i;
+            address a = vm.addr(key);
+            _keys[i] = key;
+            _accounts[i] = a;
+            uint256 amount = i % PER_GROUP < TRADERS ? TRADER_DEPOSIT : KEEPER_DEPOSIT;
+            token.mint(a, amount);
+            vm.startPrank(a);
+            token.approve(address(clearingHouse_), type(uint256).max);
+            clearingHouse_.deposit(amount);
+            vm.stopPrank();
+        }
+        token.mint(address(this), 1_000_000_000e6);
+        token.approve(funds[1], type(uint256).max);
+        token.approve(funds[2], type(uint256).max);
+        for (uint256 g = 0; g < GROUPS; ++g) _ghost[g] = _pool(g);
+    }
+
+    // ------------------------------------------------------------ views for the test
+
+    function account(uint256 i) external view returns (address) {
+        return _accounts[i];
+    }
+
+    function accounts() external pure returns (uint256) {
+        return GROUPS * PER_GROUP;
+    }
+
+    function marketOf(uint256 group) external view returns (uint256) {
+        return _market[group];
+    }
+
+    function firstFailure(uint256 category) external view returns (string memory) {
+        return _firstFailure[category];
+    }
+
+    /// @notice Whether group g's pool is as its own moves left it; if not, which field moved.
+    function checkGhost(uint256 g) external view returns (bool ok, string memory why) {
+        {
+            Pool memory now_ = _pool(g);
+            Pool memory ghost = _ghost[g];
+            if (now_.pot != ghost.pot) return (false, _moved(g, "pot", ghost.pot, now_.pot));
+            if (now_.fundTokens != ghost.fundTokens) {
+                return (false, _moved(g, "fund tokens", ghost.fundTokens, now_.fundTokens));
+            }
+            if (now_.fundAssets != ghost.fundAssets) {
+                return (false, _moved(g, "fund assets", ghost.fundAssets, now_.fundAssets));
+            }
+            if (now_.memberCollateral != ghost.memberCollateral) {
+                return (false, string.concat("group ", Strings.toString(g), ": the member's collateral moved"));
+            }
+        }
+        return (true, "");
+    }
+
+    // ------------------------------------------------------------ actions: trading and the oracle
+
+    /// Two traders of a group trade its market at up to 2% off the oracle for 6.3x to 9x the smaller free collateral.
+    function trade(
+        uint256 groupSeed,
+        uint256 makerSeed,
+        uint256 takerSeed,
+        bool makerBuys,
+        uint256 sizeSeed,
+        uint256 priceSeed
+    ) public {
+        ++calls;
+        uint256 g = groupSeed % GROUPS;
+        (uint256 maker, uint256 taker) = _pair(g, makerSeed, takerSeed);
+        uint256 free = Math.min(_free(_accounts[maker]), _free(_accounts[taker]));
+        if (free < 10e18) return;
+        uint256 oracle = oraclePrice(g);
+        uint256 offset = (oracle * ((priceSeed >> 1) % 201)) / 10_000;
+        uint256 price = priceSeed & 1 == 0 ? oracle + offset : oracle - offset;
+        uint256 size = (((free * 9 * 1e18) / price) * (700 + (sizeSeed % 301))) / 1000;
+        _tradeChecked(g, maker, taker, makerBuys, size, price);
+    }
+
+    /// A fill of 1 wei to 10^6 wei at the oracle price in an isolated market: dust positions and near-empty sides.
+    function dustTrade(
+        uint256 groupSeed,
+        uint256 makerSeed,
+        uint256 takerSeed,
+        bool makerBuys,
+        uint256 sizeSeed
+    ) public {
+        ++calls;
+        uint256 g = 1 + (groupSeed % 2);
+        (uint256 maker, uint256 taker) = _pair(g, makerSeed, takerSeed);
+        if (_tradeChecked(g, maker, taker, makerBuys, sizeSeed.bound(1, 1e6), oraclePrice(g))) ++dustFills;
+    }
+
+    /// Two traders of an isolated market open and close the same size in one block at the oracle price.
+    function roundTrip(
+        uint256 groupSeed,
+        uint256 makerSeed,
+        uint256 takerSeed,
+        bool makerBuys,
+        uint256 sizeSeed
+    ) public {
+        ++calls;
+        uint256 g = 1 + (groupSeed % 2);
+        (uint256 maker, uint256 taker) = _pair(g, makerSeed, takerSeed);
+        uint256 price = oraclePrice(g);
+        uint256 size = sizeSeed.bound(1, (Math.min(_free(_accounts[maker]), _free(_accounts[taker])) * 5) / price);
+        if (!_tradeChecked(g, maker, taker, makerBuys, size, price)) return;
+        if (_tradeChecked(g, maker, taker, !makerBuys, size, price)) ++roundTrips;
+    }
+
+    /// Moves a group's price by −5%…+5%.
+    function movePrice(uint256 groupSeed, uint256 moveSeed) public {
+        ++calls;
+        _movePrice(groupSeed % GROUPS, int256(moveSeed % 1001) - 500);
+    }
+
+    /// Gaps a group's price by ±10…40%: accounts levered above ~7x go bankrupt.
+    function crash(uint256 groupSeed, uint256 moveSeed) public {
+        ++calls;
+        int256 bp = 1000 + int256((moveSeed >> 1) % 3001);
+        _movePrice(groupSeed % GROUPS, moveSeed & 1 == 0 ? bp : -bp);
+    }
+
+    /// Advances time by 1 second to 30 minutes and republishes every price. The vaults' assets grow as swept income
+    /// vests (over 7 days), so time is the one move that may change every pool's `fundAssets` (only those: it moves
+    /// no token, and the ghosts of pots, fund tokens and the member's collateral are left to the invariants).
+    function warp(uint256 secondsSeed) public {
+        ++calls;
+        vm.warp(block.timestamp + secondsSeed.bound(1, 30 minutes));
+        for (uint256 g = 0; g < GROUPS; ++g) {
+            (, int256 answer, , , ) = _feeds[g].latestRoundData();
+            _feeds[g].setAnswer(answer);
+            _ghost[g].fundAssets = _pool(g).fundAssets;
+        }
+    }
+
+    // ------------------------------------------------------------ actions: the waterfall and the pools
+
+    /// The group's keeper, or with `byCounterparty` the liquidatable account's largest opposite position in the same
+    /// market (one owner on both sides), liquidates the first liquidatable trader of the group, all or part of it.
+    function liquidate(uint256 groupSeed, uint256 accountSeed, bool byCounterparty, uint256 sizeSeed) public {
+        ++calls;
+        uint256 g = groupSeed % GROUPS;
+        (bool found, address target) = _liquidatable(g, accountSeed);
+        if (!found) return;
+        address liquidator = _accounts[g * PER_GROUP + TRADERS];
+        if (byCounterparty) {
+            address other = _counterparty(g, target);
+            if (other == address(0)) return;
+            liquidator = other;
+        }
+        uint256 amount = sizeSeed & 1 == 0 ? type(uint256).max : WaterfallMath.abs(_size(target, g)) / 2 + 1;
+        Pool memory before = _pool(g);
+        uint256 chBefore = token.balanceOf(address(clearingHouse));
+        wvm.recordLogs();
+        vm.prank(liquidator);
+        (bool ok, bytes memory reason) = address(clearingHouse).call(
+            abi.encodeCall(IClearingHouse.liquidate, (target, _market[g], amount))
+        );
+        Seen memory seen = _read(wvm.getRecordedLogs());
+        if (!ok) {
+            bytes4 sel = bytes4(reason);
+            if (
+                sel != IClearingHouseErrors.InsufficientMargin.selector &&
+                sel != IClearingHouseErrors.NegativeEquity.selector
+            ) _fail(F_UNEXPECTED, string.concat("liquidate reverted: ", _hex(reason)));
+            _accept(g);
+            return;
+        }
+        if (byCounterparty) ++counterpartyLiquidations;
+        Pool memory after_ = _pool(g);
+        _checkPot(g, before, after_, seen, true);
+        if (seen.receipts != 0) _checkBadDebt(g, before, after_, chBefore, seen);
+        _accept(g);
+    }
+
+    /// Sweeps a group's pot to its own fund: the shared sweep for group 0, sweepIsolatedFees for the others. A pot
+    /// under one token unit is refused (ZeroAmount).
+    function sweep(uint256 groupSeed) public {
+        ++calls;
+        uint256 g = groupSeed % GROUPS;
+        Pool memory before = _pool(g);
+        wvm.recordLogs();
+        (bool ok, bytes memory reason) = address(clearingHouse).call(
+            g == 0
+                ? abi.encodeCall(IClearingHouse.sweepInsuranceFees, ())
+                : abi.encodeCall(IClearingHouse.sweepIsolatedFees, (_market[g]))
+        );
+        wvm.getRecordedLogs();
+        if (!ok) {
+            if (bytes4(reason) != IClearingHouseErrors.ZeroAmount.selector) {
+                _fail(F_UNEXPECTED, string.concat("sweep reverted: ", _hex(reason)));
+            }
+            _accept(g);
+            return;
+        }
+        ++sweeps;
+        Pool memory after_ = _pool(g);
+        if (g != 0) {
+            // Whole units of the pot, all to the market's own fund.
+            uint256 units = before.pot / SCALE;
+            if (after_.pot != before.pot - units * SCALE || after_.fundTokens != before.fundTokens + units) {
+                _fail(
+                    F_POT,
+                    string.concat("isolated sweep of group ", Strings.toString(g), " did not move its pot to its fund")
+                );
+            }
+            ghostSwept[g] += units;
+        } else {
+            ghostSwept[0] += after_.fundTokens - before.fundTokens;
+        }
+        _accept(g);
+    }
+
+    /// Refills an isolated group's fund: a stake in SOL's vault, first-loss capital for AVAX's layers.
+    function refill(uint256 groupSeed, uint256 amountSeed) public {
+        ++calls;
+        uint256 g = 1 + (groupSeed % 2);
+        uint256 amount = amountSeed.bound(1e6, 500e6);
+        if (g == 1) InsuranceFund(_fund[1]).deposit(amount, address(this));
+        else IDefaultLayers(_fund[2]).fundFirstLoss(amount);
+        _accept(g);
+    }
+
+    /// An account holding a position in one group's market tries to open the market of another group, as the taker or
+    /// the maker of a fill with a trader of that group, or by liquidating one of its accounts: the clearing house
+    /// must refuse with IsolatedMarketConflict(account, market, held) and nothing may change.
+    function crossMarket(uint256 accountSeed, uint256 groupSeed, uint256 counterSeed, uint256 modeSeed) public {
+        ++calls;
+        (bool found, uint256 xi) = _holder(accountSeed);
+        if (!found) return;
+        uint256 gx = xi / PER_GROUP;
+        uint256 gy = (gx + 1 + (groupSeed % 2)) % GROUPS;
+        address x = _accounts[xi];
+        address y = _accounts[gy * PER_GROUP + (counterSeed % PER_GROUP)];
+        bytes32 stateBefore = _stateHash(x, y, gx, gy);
+        (bool attempted, bool ok, bytes memory reason) = _crossCall(xi, gy, counterSeed, modeSeed);
+        if (!attempted) return;
+        bytes memory expected = abi.encodeWithSelector(
+            IClearingHouseErrors.IsolatedMarketConflict.selector,
+            x,
+            _market[gy],
+            _market[gx]
+        );
+        if (ok) {
+            _fail(
+                F_CONFLICT,
+                string.concat(
+                    "an account holding market ",
+                    Strings.toString(_market[gx]),
+                    " opened market ",
+                    Strings.toString(_market[gy])
+                )
+            );
+        } else if (keccak256(reason) != keccak256(expected)) {
+            _fail(F_CONFLICT, string.concat("cross-market call reverted otherwise: ", _hex(reason)));
+        } else if (_stateHash(x, y, gx, gy) != stateBefore) {
+            _fail(F_CONFLICT, "a refused cross-market call changed state");
+        } else {
+            ++conflictsRefused;
+        }
+        _accept(gx);
+        _accept(gy);
+    }
+
+    /// @dev Account xi, in group gy's market: a fill of 0.001 with a group-gy account as taker (mode 0) or maker
+    /// (mode 1), or the liquidation of a liquidatable gy trader (mode 2; not attempted when there is none).
+    function _crossCall(
+        uint256 xi,
+        uint256 gy,
+        uint256 counterSeed,
+        uint256 modeSeed
+    ) internal returns (bool attempted, bool ok, bytes memory reason) {
+        if (modeSeed % 3 == 2) {
+            (bool liquidatable, address target) = _liquidatable(gy, counterSeed);
+            if (!liquidatable) return (false, false, "");
+            vm.prank(_accounts[xi]);
+            (ok, reason) = address(clearingHouse).call(
+                abi.encodeCall(IClearingHouse.liquidate, (target, _market[gy], type(uint256).max))
+            );
+            return (true, ok, reason);
+        }
+        bool xIsMaker = modeSeed % 3 == 1;
+        uint256 yi = gy * PER_GROUP + (counterSeed % PER_GROUP);
+        bytes memory call = _signedFill(gy, xIsMaker ? xi : yi, counterSeed & 1 == 0, 1e15, oraclePrice(gy));
+        vm.prank(_accounts[xIsMaker ? yi : xi]);
+        (ok, reason) = address(clearingHouse).call(call);
+        return (true, ok, reason);
+    }
+
+    // ------------------------------------------------------------ checks
+
+    /// @dev After a trade or liquidation in group g: g's pot grew by exactly the fees seen in g's market less what it
+    /// paid (a bad debt's pot share, checked with the receipt); no other group's market saw fees.
+    function _checkPot(uint256 g, Pool memory before, Pool memory after_, Seen memory seen, bool mayPay) internal {
+        for (uint256 h = 0; h < GROUPS; ++h) {
+            if (h != g && seen.feesIn[h] != 0) {
+                _fail(
+                    F_POT,
+                    string.concat("a move of group ", Strings.toString(g), " collected fees in another market")
+                );
+            }
+        }
+        ghostFeesIn[g] += seen.feesIn[g];
+        if (!mayPay || seen.receipts == 0) {
+            if (after_.pot != before.pot + seen.feesIn[g]) {
+                _fail(
+                    F_POT,
+                    string.concat(
+                        "group ",
+                        Strings.toString(g),
+                        ": pot ",
+                        Strings.toString(before.pot),
+                        " + fees ",
+                        Strings.toString(seen.feesIn[g]),
+                        " != ",
+                        Strings.toString(after_.pot)
+                    )
+                );
+            }
+        }
+    }
+
+    /// @dev A bankrupt liquidation of group g: the receipt's fund part is what the pot and the fund paid, observed;
+    /// the rest is what the loss policy took; all of it is g's own.
+    function _checkBadDebt(
+        uint256 g,
+        Pool memory before,
+        Pool memory after_,
+        uint256 chBefore,
+        Seen memory seen
+    ) internal {
+        ++badDebts[g];
+        if (seen.receipts != 1 || seen.receiptMarket != _market[g]) {
+            _fail(F_SUM, "a liquidation gave other than one receipt of its own market");
+            return;
+        }
+        // Tokens the fund gave = its balance's fall + what it collected from members (taken out of the clearing
+        // house, then paid back in); the clearing house received exactly that net of the collections.
+        uint256 collected = uint256(before.memberCollateral - after_.memberCollateral) / SCALE;
+        if (uint256(before.memberCollateral - after_.memberCollateral) % SCALE != 0) {
+            _fail(F_SUM, "an assessment took part of a unit");
+        }
+        if (collected != 0) ++assessedDraws;
+        uint256 fundOut = before.fundTokens + collected - after_.fundTokens;
+        uint256 chIn = token.balanceOf(address(clearingHouse)) - chBefore;
+        if (chIn + collected != fundOut) _fail(F_SUM, "the clearing house did not receive what the fund paid");
+        int256 potPaid = int256(before.pot + seen.feesIn[g]) - int256(after_.pot);
+        int256 observed = potPaid + int256(fundOut * SCALE);
+        if (observed != int256(seen.fundPaid + seen.bankruptRewards[g])) {
+            _fail(
+                F_SUM,
+                string.concat(
+                    "group ",
+                    Strings.toString(g),
+                    ": receipt fundPaid ",
+                    Strings.toString(seen.fundPaid),
+                    " != pot + fund observed ",
+                    Strings.toStringSigned(observed)
+                )
+            );
+        }
+        if (seen.socialized[g] != seen.receiptSocialized || seen.deleveraged != 0 || seen.haircut != 0) {
+            _fail(F_SUM, "the loss policy's events do not match the receipt");
+        }
+        if (seen.shortfall != seen.fundPaid + seen.receiptSocialized) {
+            _fail(F_SUM, "receipt: shortfall != fundPaid + socialized");
+        }
+        ghostShortfall[g] += seen.shortfall;
+        ghostPotPaid[g] += potPaid;
+        ghostFundPaid[g] += fundOut * SCALE;
+        ghostPolicy[g] += seen.socialized[g];
+    }
+
+    function _tradeChecked(
+        uint256 g,
+        uint256 maker,
+        uint256 taker,
+        bool makerBuys,
+        uint256 size,
+        uint256 price
+    ) internal returns (bool ok) {
+        if (size == 0) return false;
+        bytes memory call = _signedFill(g, maker, makerBuys, size, price);
+        Pool memory before = _pool(g);
+        wvm.recordLogs();
+        vm.prank(_accounts[taker]);
+        bytes memory reason;
+        (ok, reason) = address(clearingHouse).call(call);
+        Seen memory seen = _read(wvm.getRecordedLogs());
+        if (ok) {
+            ++fills;
+            _checkPot(g, before, _pool(g), seen, false);
+        } else if (
+            bytes4(reason) != IClearingHouseErrors.InsufficientMargin.selector &&
+            bytes4(reason) != IClearingHouseErrors.NegativeEquity.selector
+        ) {
+            _fail(F_UNEXPECTED, string.concat("fill reverted: ", _hex(reason)));
+        }
+        _accept(g);
+    }
+
+    /// @dev The calldata of a fill of all of an order the maker signs.
+    function _signedFill(
+        uint256 g,
+        uint256 maker,
+        bool makerBuys,
+        uint256 size,
+        uint256 price
+    ) internal returns (bytes memory) {
+        Order memory order = Order({
+            maker: _accounts[maker],
+            marketId: _market[g],
+            isBuy: makerBuys,
+            size: size,
+            limitPrice: price,
+            expiry: block.timestamp + 1 hours,
+            nonce: _nonce++,
+            reduceOnly: false
+        });
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[maker], clearingHouse.hashOrder(order));
+        return abi.encodeCall(IClearingHouse.fillOrder, (order, abi.encodePacked(r, s, v), size));
+    }
+
+    // ------------------------------------------------------------ internal
+
+    function _read(WaterfallVm.Log[] memory logs) internal view returns (Seen memory seen) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            WaterfallVm.Log memory log = logs[i];
+            if (log.emitter != address(clearingHouse) || log.topics.length == 0) continue;
+            bytes32 topic = log.topics[0];
+            if (topic == FEES_COLLECTED) {
+                (, uint256 toInsurance) = abi.decode(log.data, (uint256, uint256));
+                seen.feesIn[_groupOf(uint256(log.topics[1]))] += toInsurance;
+            } else if (topic == LIQUIDATED) {
+                (, , uint256 reward, uint256 fee, bool bankrupt) = abi.decode(
+                    log.data,
+                    (int256, uint256, uint256, uint256, bool)
+                );
+                uint256 h = _groupOf(uint256(log.topics[3]));
+                seen.feesIn[h] += fee;
+                if (bankrupt) seen.bankruptRewards[h] += reward;
+            } else if (topic == LOSS_SOCIALIZED) {
+                (, uint256 amount, ) = abi.decode(log.data, (bool, uint256, uint256));
+                seen.socialized[_groupOf(uint256(log.topics[1]))] += amount;
+            } else if (topic == BAD_DEBT_RESOLVED) {
+                ++seen.receipts;
+                seen.receiptMarket = uint256(log.topics[2]);
+                (seen.shortfall, seen.fundPaid, seen.deleveraged, seen.receiptSocialized, , seen.haircut) = abi.decode(
+                    log.data,
+                    (uint256, uint256, uint256, uint256, uint256, uint256)
+                );
+            }
+        }
+    }
+
+    function _groupOf(uint256 marketId) internal view returns (uint256) {
+        for (uint256 g = 0; g < GROUPS; ++g) if (_market[g] == marketId) return g;
+        return type(uint256).max; // a market no group trades: indexing with it fails loudly
+    }
+
+    function _pool(uint256 g) internal view returns (Pool memory p) {
+        if (g == 0) {
+            p.pot = clearingHouse.insuranceFees();
+            p.fundTokens = token.balanceOf(_fund[0]);
+            p.fundAssets = InsuranceFund(_fund[0]).totalAssets();
+        } else {
+            p.pot = clearingHouse.isolatedPool(_market[g]).fees;
+            p.fundTokens = token.balanceOf(_fund[g]);
+            if (g == 1) {
+                p.fundAssets = InsuranceFund(_fund[1]).totalAssets();
+            } else {
+                p.fundTokens += token.balanceOf(_layersStakers);
+                p.fundAssets = DefaultLayers(_fund[2]).firstLoss() + DefaultLayers(_fund[2]).memberAssets();
+                p.memberCollateral = clearingHouse.collateralOf(member);
+            }
+        }
+    }
+
+    /// @dev Takes group g's pool as it is now into the ghosts (a move of group g may change it).
+    function _accept(uint256 g) internal {
+        _ghost[g] = _pool(g);
+    }
+
+    /// @dev A hash of everything a refused cross-market call might have changed.
+    function _stateHash(address x, address y, uint256 gx, uint256 gy) internal view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    clearingHouse.collateralOf(x),
+                    clearingHouse.collateralOf(y),
+                    clearingHouse.positionOf(x, _market[gx]),
+                    clearingHouse.positionOf(x, _market[gy]),
+                    clearingHouse.positionOf(y, _market[gy]),
+                    clearingHouse.marketState(_market[gx]),
+                    clearingHouse.marketState(_market[gy]),
+                    clearingHouse.openMarketsOf(x),
+                    _pool(gx),
+                    _pool(gy)
+                )
+            );
+    }
+
+    /// @dev Two distinct traders of group g (maker, taker), as account indices.
+    function _pair(uint256 g, uint256 makerSeed, uint256 takerSeed) internal pure returns (uint256, uint256) {
+        uint256 maker = makerSeed % TRADERS;
+        uint256 taker = (maker + 1 + (takerSeed % (TRADERS - 1))) % TRADERS;
+        return (g * PER_GROUP + maker, g * PER_GROUP + taker);
+    }
+
+    function _free(address a) internal view returns (uint256) {
+        return clearingHouse.accountHealth(a).freeCollateral;
+    }
+
+    function _size(address a, uint256 g) internal view returns (int256) {
+        return clearingHouse.positionOf(a, _market[g]).size;
+    }
+
+    function _liquidatable(uint256 g, uint256 seed) internal view returns (bool, address) {
+        for (uint256 k = 0; k < TRADERS; ++k) {
+            address a = _accounts[g * PER_GROUP + ((seed + k) % TRADERS)];
+            if (_size(a, g) == 0) continue;
+            AccountHealth memory h = clearingHouse.accountHealth(a);
+            if (h.equity < int256(h.maintenanceMargin)) return (true, a);
+        }
+        return (false, address(0));
+    }
+
+    /// @dev The trader of group g with the largest position opposite `target`'s, or none.
+    function _counterparty(uint256 g, address target) internal view returns (address best) {
+        int256 size = _size(target, g);
+        uint256 most;
+        for (uint256 k = 0; k < TRADERS; ++k) {
+            address a = _accounts[g * PER_GROUP + k];
+            int256 s = _size(a, g);
+            if (a == target || s == 0 || (s > 0) == (size > 0)) continue;
+            if (WaterfallMath.abs(s) > most) {
+                most = WaterfallMath.abs(s);
+                best = a;
+            }
+        }
+    }
+
+    /// @dev An account (trader or keeper) holding a position, searched from the seed.
+    function _holder(uint256 seed) internal view returns (bool, uint256) {
+        for (uint256 k = 0; k < GROUPS * PER_GROUP; ++k) {
+            uint256 i = (seed + k) % (GROUPS * PER_GROUP);
+            if (clearingHouse.openMarketsOf(_accounts[i]).length != 0) return (true, i);
+        }
+        return (false, 0);
+    }
+
+    function oraclePrice(uint256 g) public view returns (uint256) {
+        (, int256 answer, , , ) = _feeds[g].latestRoundData();
+        return uint256(answer) * 1e10;
+    }
+
+    function _movePrice(uint256 g, int256 moveBp) internal {
+        (, int256 answer, , , ) = _feeds[g].latestRoundData();
+        int256 next = (answer * (10_000 + moveBp)) / 10_000;
+        if (next < _initialAnswer[g] / 4) next = _initialAnswer[g] / 4;
+        if (next > _initialAnswer[g] * 4) next = _initialAnswer[g] * 4;
+        _feeds[g].setAnswer(next);
+    }
+
+    function _moved(uint256 g, string memory what, uint256 was, uint256 is_) internal pure returns (string memory) {
+        return
+            string.concat(
+                "group ",
+                Strings.toString(g),
+                " (",
+                g == 0 ? "shared" : "isolated",
+                "): ",
+                what,
+                " moved outside its own moves: ",
+                Strings.toString(was),
+                " -> ",
+                Strings.toString(is_)
+            );
+    }
+
+    function _fail(uint256 category, string memory what) internal {
+        if (failures[category]++ == 0) _firstFailure[category] = what;
     }
 
     function _hex(bytes memory data) internal pure returns (string memory) {

@@ -1,8 +1,23 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccountHealth, DeleverageCase, MarketState} from "../../../contracts/interfaces/IClearingHouse.sol";
-import {WaterfallEvents, WaterfallHandler, WaterfallSetup} from "../handlers/WaterfallHandler.sol";
+import {DefaultLayers} from "../../../contracts/insurance/DefaultLayers.sol";
+import {InsuranceFund} from "../../../contracts/insurance/InsuranceFund.sol";
+import {
+    AccountHealth,
+    DeleverageCase,
+    LossPolicy,
+    MarketParams,
+    MarketState
+} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {IDefaultLayers} from "../../../contracts/interfaces/IDefaultLayers.sol";
+import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
+import {
+    IsolatedWaterfallHandler,
+    WaterfallEvents,
+    WaterfallHandler,
+    WaterfallSetup
+} from "../handlers/WaterfallHandler.sol";
 
 /// @notice Stateful invariant tests of the loss waterfall, driven by {WaterfallHandler}: six traders, two keepers and
 /// two stakers over ETH-USD (ADL) and BTC-USD (socialized) with the fixture's parameters, an insurance fund with a
@@ -761,5 +776,233 @@ contract WaterfallDefectsTest is WaterfallSetup {
         assertLe(r[0].shortfall, 425.3e18, "no more than the negative equity is resolved");
         assertGe(_equity(trader), int256(0), "equity >= 0 after");
         assertLe(_equity(trader), int256(1), "equity <= 1 wei after: nothing gained at the others' expense");
+    }
+}
+
+/// @notice Stateful invariants of isolated markets (issue 11), driven by {IsolatedWaterfallHandler}: BTC-USD on the
+/// shared pot and fund (5,000 staked), SOL-USD (100) isolated with its own InsuranceFund vault (300 staked), AVAX-USD
+/// (20) isolated with its own DefaultLayers (first loss 100, a stakers' vault of 150, one member contributing 100
+/// with 1,000 of collateral, assessable up to 2× its contribution; no drawdown trigger). Both isolated markets
+/// socialize what their layers cannot pay, and have funding off.
+/// hardhat-config: invariant.runs = 24
+/// hardhat-config: invariant.depth = 50
+contract IsolatedWaterfallInvariantTest is WaterfallSetup {
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    IsolatedWaterfallHandler internal handler;
+    InsuranceFund internal solFund;
+    DefaultLayers internal avaxLayers;
+    InsuranceFund internal avaxStakers;
+    MockAggregatorV3 internal solFeed;
+    MockAggregatorV3 internal avaxFeed;
+    uint256 internal sol;
+    uint256 internal avax;
+    address internal member;
+
+    function setUp() public {
+        _deploySystem(1 hours, 10_000e6);
+        _stake(vm.addr(0x57A4E), 5_000e6);
+        solFeed = new MockAggregatorV3(8, "SOL / USD", 100e8);
+        avaxFeed = new MockAggregatorV3(8, "AVAX / USD", 20e8);
+        solFund = new InsuranceFund(token, address(clearingHouse), address(this), 1 hours, 0, 1_000_000e6, 1 days);
+        MarketParams memory params = _marketParams(solFeed, LossPolicy.Socialized);
+        params.maxFundingRate = 0;
+        sol = clearingHouse.listIsolatedMarket(params, address(solFund));
+        avaxLayers = new DefaultLayers(
+            clearingHouse,
+            address(this),
+            IDefaultLayers.Params({
+                firstLossTarget: 0,
+                refillShare: 0,
+                memberFeeShare: 0,
+                minContribution: 50e6,
+                contributionRatio: 0,
+                assessmentMultiple: 2e18,
+                coolingOffPeriod: 1 days,
+                drawdownFraction: 1e18,
+                drawdownWindow: 8 hours
+            })
+        );
+        avaxStakers = new InsuranceFund(token, address(avaxLayers), address(this), 1 hours, 0, 1_000_000e6, 1 days);
+        avaxLayers.connectStakers(avaxStakers);
+        params = _marketParams(avaxFeed, LossPolicy.Socialized);
+        params.maxFundingRate = 0;
+        avax = clearingHouse.listIsolatedMarket(params, address(avaxLayers));
+
+        token.mint(address(this), 550e6);
+        token.approve(address(solFund), 300e6);
+        solFund.deposit(300e6, address(this));
+        token.approve(address(avaxLayers), 100e6);
+        avaxLayers.fundFirstLoss(100e6);
+        token.approve(address(avaxStakers), 150e6);
+        avaxStakers.deposit(150e6, address(this));
+        member = _trader(0x3E3B, 1_000e6);
+        token.mint(member, 100e6);
+        vm.startPrank(member);
+        token.approve(address(avaxLayers), 100e6);
+        avaxLayers.join(100e6);
+        vm.stopPrank();
+
+        handler = new IsolatedWaterfallHandler(
+            clearingHouse,
+            [BTC, sol, avax],
+            [btcFeed, solFeed, avaxFeed],
+            [address(fund), address(solFund), address(avaxLayers)],
+            address(avaxStakers),
+            member
+        );
+    }
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
+        // Trades, crashes and liquidations weigh more: positions must build up and prices gap for bad debt.
+        bytes4[] memory s = new bytes4[](16);
+        s[0] = IsolatedWaterfallHandler.trade.selector;
+        s[1] = IsolatedWaterfallHandler.trade.selector;
+        s[2] = IsolatedWaterfallHandler.trade.selector;
+        s[3] = IsolatedWaterfallHandler.crash.selector;
+        s[4] = IsolatedWaterfallHandler.crash.selector;
+        s[5] = IsolatedWaterfallHandler.movePrice.selector;
+        s[6] = IsolatedWaterfallHandler.liquidate.selector;
+        s[7] = IsolatedWaterfallHandler.liquidate.selector;
+        s[8] = IsolatedWaterfallHandler.liquidate.selector;
+        s[9] = IsolatedWaterfallHandler.sweep.selector;
+        s[10] = IsolatedWaterfallHandler.refill.selector;
+        s[11] = IsolatedWaterfallHandler.warp.selector;
+        // Adversarial: across the isolation rule, dust, same-block round trips.
+        s[12] = IsolatedWaterfallHandler.crossMarket.selector;
+        s[13] = IsolatedWaterfallHandler.crossMarket.selector;
+        s[14] = IsolatedWaterfallHandler.dustTrade.selector;
+        s[15] = IsolatedWaterfallHandler.roundTrip.selector;
+        targets = new FuzzSelector[](1);
+        targets[0] = FuzzSelector({addr: address(handler), selectors: s});
+    }
+
+    // ================================================================ invariants
+
+    /// An isolated market's trades, defaults, sweeps and refills never change the shared pot, the shared fund's
+    /// token balance or its assets (ghost-tracked: only the shared market's own moves update the ghost).
+    function invariant_isolatedMovesLeaveTheSharedPoolUntouched() public view {
+        (bool ok, string memory why) = handler.checkGhost(0);
+        assertTrue(ok, why);
+    }
+
+    /// An isolated market's pot and fund (for the layers: first loss, members' fund, stakers' vault, the member's
+    /// collateral) change only in that market's own moves: its fund is drawn for it alone.
+    function invariant_isolatedFundDrawnOnlyForItsOwnMarket() public view {
+        for (uint256 g = 1; g < 3; ++g) {
+            (bool ok, string memory why) = handler.checkGhost(g);
+            assertTrue(ok, why);
+        }
+    }
+
+    /// For each isolated market, Σ shortfall = Σ (its pot + its fund + its loss policy) to the wei, each part observed
+    /// on the party that paid; every receipt matched what was observed for it.
+    function invariant_isolatedBadDebtAddsUpToTheWei() public view {
+        _noFailure(handler.F_SUM());
+        for (uint256 g = 1; g < 3; ++g) {
+            assertEq(
+                int256(handler.ghostShortfall(g)),
+                handler.ghostPotPaid(g) + int256(handler.ghostFundPaid(g) + handler.ghostPolicy(g)),
+                "isolated shortfall == its pot + its fund + its loss policy"
+            );
+        }
+    }
+
+    /// An isolated pot grows only from its own market's fees: it equals Σ its market's insurance fees and
+    /// liquidation fees, less what it paid towards its bad debts, less what was swept to its own fund.
+    function invariant_isolatedPotGrowsOnlyFromItsOwnFees() public view {
+        _noFailure(handler.F_POT());
+        for (uint256 g = 1; g < 3; ++g) {
+            assertEq(
+                int256(uint256(clearingHouse.isolatedPool(handler.marketOf(g)).fees)),
+                int256(handler.ghostFeesIn(g)) - handler.ghostPotPaid(g) - int256(handler.ghostSwept(g) * SCALE),
+                "isolated pot == its fees in - paid - swept"
+            );
+        }
+    }
+
+    /// No account holds an isolated market together with any other market; every call across the rule was refused
+    /// with IsolatedMarketConflict naming the account, and changed nothing.
+    function invariant_noAccountHoldsAnIsolatedAndAnotherMarket() public view {
+        _noFailure(handler.F_CONFLICT());
+        for (uint256 i = 0; i < handler.accounts(); ++i) _checkIsolation(handler.account(i));
+        _checkIsolation(member);
+    }
+
+    /// No fill, liquidation or sweep reverted for a reason the handler did not expect.
+    function invariant_isolatedNoUnexpectedRevert() public view {
+        _noFailure(handler.F_UNEXPECTED());
+    }
+
+    // ================================================================ the handler reaches every branch
+
+    /// A fixed sequence through the branches the invariants watch, checking them after every step: SOL and AVAX
+    /// defaults (SOL's taken over by the bankrupt account's counterparty; AVAX's walking first loss, stakers,
+    /// members' fund and an assessment), refused cross-market fills and liquidations, a dust fill, a round trip, a
+    /// sweep of each pot.
+    function test_handlerSequenceReachesIsolatedDefaults() public {
+        // Size seed 300 → 9x the smaller free collateral, at the oracle: trader 0 of SOL buys 180 SOL from trader 1.
+        handler.trade(1, 0, 0, true, 300, 0);
+        assertEq(clearingHouse.positionOf(handler.account(4), sol).size, 180e18, "SOL trader 0 long 180");
+        handler.trade(2, 0, 0, true, 300, 0); // AVAX: 900 long
+        handler.trade(0, 0, 0, true, 300, 0); // BTC: 0.3 long
+        _checkAll();
+        // An account in SOL tries BTC and AVAX, as taker and maker, and liquidating: all refused.
+        handler.crossMarket(4, 0, 1, 0);
+        handler.crossMarket(4, 1, 1, 1);
+        handler.crossMarket(0, 0, 0, 0);
+        assertEq(handler.conflictsRefused(), 3, "three refusals");
+        handler.dustTrade(0, 1, 2, true, 7);
+        handler.roundTrip(1, 1, 2, true, 5e18);
+        assertEq(handler.dustFills(), 1, "a dust fill");
+        assertEq(handler.roundTrips(), 1, "a round trip");
+        handler.sweep(1);
+        handler.sweep(2);
+        handler.sweep(0);
+        _checkAll();
+        // −40% on SOL and AVAX (seed 6001: 1,000 + 3,000 bp, odd → down).
+        handler.crash(1, 6001);
+        handler.crash(2, 6001);
+        // SOL trader 0 is taken over by its counterparty, trader 1 (one owner on both sides: its short closes);
+        // AVAX trader 0 by AVAX's keeper.
+        handler.liquidate(1, 0, true, 0);
+        handler.liquidate(2, 0, false, 0);
+        assertEq(handler.counterpartyLiquidations(), 1, "liquidated by its counterparty");
+        assertEq(handler.badDebts(1), 1, "a SOL bad debt");
+        assertEq(handler.badDebts(2), 1, "an AVAX bad debt");
+        assertEq(handler.assessedDraws(), 1, "the member was assessed");
+        assertEq(avaxLayers.firstLoss(), 0, "AVAX's first loss used up");
+        assertEq(avaxLayers.memberAssets(), 0, "AVAX's members' fund used up");
+        assertTrue(handler.ghostPolicy(1) > 0 && handler.ghostPolicy(2) > 0, "both reached their loss policy");
+        _checkAll();
+        _checkAll();
+    }
+
+    function _checkAll() internal view {
+        invariant_isolatedMovesLeaveTheSharedPoolUntouched();
+        invariant_isolatedFundDrawnOnlyForItsOwnMarket();
+        invariant_isolatedBadDebtAddsUpToTheWei();
+        invariant_isolatedPotGrowsOnlyFromItsOwnFees();
+        invariant_noAccountHoldsAnIsolatedAndAnotherMarket();
+        invariant_isolatedNoUnexpectedRevert();
+    }
+
+    function _checkIsolation(address a) internal view {
+        uint256[] memory held = clearingHouse.openMarketsOf(a);
+        for (uint256 k = 0; k < held.length; ++k) {
+            if (held[k] == sol || held[k] == avax) assertEq(held.length, 1, "an isolated market is held alone");
+        }
+    }
+
+    function _noFailure(uint256 category) internal view {
+        if (handler.failures(category) != 0) revert(handler.firstFailure(category));
     }
 }
