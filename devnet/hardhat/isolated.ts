@@ -1,5 +1,6 @@
 import type { MarketParamsStruct } from "../../typechain-types/ClearingHouse.js";
-import type { DefaultLayers, IDefaultLayers, InsuranceFund, MockAggregatorV3 } from "../../typechain-types/index.js";
+import type { DefaultLayers, InsuranceFund, MockAggregatorV3 } from "../../typechain-types/index.js";
+import type { IDefaultLayers } from "../../typechain-types/insurance/DefaultLayers.js";
 import {
   FUND_COOLDOWN,
   FUND_DRAW_CAP,
