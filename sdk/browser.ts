@@ -88,9 +88,11 @@ export {
 export { adlPlace, type AdlPlace } from "./adl-queue.js";
 export {
   noticeState,
+  readIsolatedFunds,
   readLayers,
   readMember,
   type DrawdownState,
+  type IsolatedFundRow,
   type LayerRow,
   type LayersState,
   type LeaveBlock,
