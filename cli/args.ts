@@ -102,7 +102,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   "fund status": {
     args: ["address?"],
     flags: [],
-    summary: "insurance fund, a row per default layer, and your stake",
+    summary: "insurance fund, a row per default layer, each isolated market's own fund, and your stake",
   },
   "member join": {
     args: ["amount"],

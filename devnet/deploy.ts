@@ -5,14 +5,25 @@ import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import type { Signer } from "ethers";
 
-import { deployBackstop, localhost, type BackstopBindings, type Deployment } from "#sdk";
+import {
+  deployBackstop,
+  localhost,
+  type BackstopBindings,
+  type DeployedIsolatedFund,
+  type Deployment,
+  type NetworkParams,
+} from "#sdk";
 import type { MockAggregatorV3 } from "../typechain-types/index.js";
 import { CHAIN_ID } from "./constants.js";
 
-/** The deployment's bindings and the two mock feeds of the local parameters. */
+/** The deployment's bindings and the mock feeds of the local parameters. */
 export interface SystemContracts extends BackstopBindings {
   ethFeed: MockAggregatorV3;
   btcFeed: MockAggregatorV3;
+  /** Every market's feed, by market id (more than two with {@link DeployOptions.params}). */
+  feeds: MockAggregatorV3[];
+  /** The isolated markets' own funds (none with the `localhost` parameters). */
+  isolatedFunds: DeployedIsolatedFund[];
 }
 
 /** A system deployed on a node, with the admin signer that holds every role. */
@@ -32,6 +43,8 @@ export interface DeployOptions {
   dir?: string;
   /** Name in the file and of the file (`<network>.json`); default "localhost". */
   network?: string;
+  /** The parameters to deploy; default the `localhost` network's. */
+  params?: NetworkParams;
 }
 
 /**
@@ -56,7 +69,10 @@ export async function deploySystemOverRpc(
   const provider = localProvider(url);
   const admin = signer.provider === null ? signer.connect(provider) : signer;
   const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), "keeper-deploy-")));
-  const deployed = await deployBackstop(admin, localhost, { dir, network: options.network ?? "localhost" });
+  const deployed = await deployBackstop(admin, options.params ?? localhost, {
+    dir,
+    network: options.network ?? "localhost",
+  });
   if (deployed.path === undefined) throw new Error("deploy: no deployment file written");
   const [ethFeed, btcFeed] = deployed.contracts.feeds;
   return {

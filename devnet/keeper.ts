@@ -4,6 +4,7 @@ import type { DestinationStream } from "pino";
 
 import { createProvider, readDeployment } from "#sdk";
 import {
+  assignKeys,
   counterTotal,
   createLogger,
   createMetrics,
@@ -24,7 +25,7 @@ export interface TestKeeper {
   keeper: Keeper;
   metrics: Metrics;
   provider: JsonRpcProvider;
-  /** Signer addresses, in the order of `keys`. */
+  /** Signer addresses, in the order of `keys` (those of the shared pool and the isolated markets' own alike). */
   addresses: string[];
   /** Every result of every `cycle()` so far. */
   results: ExecResult[];
@@ -73,9 +74,12 @@ export function createTestKeeper(options: TestKeeperOptions): TestKeeper {
     timeoutMs: options.timeoutMs ?? 5_000,
   });
   const signers = keys.map((key) => new Wallet(key, provider));
+  // Every key in the shared pool, unless --isolated-signer dedicates some to isolated markets.
+  const assigned = assignKeys({ ...config, signers: undefined }, deployment, keys.length);
   const keeper = new Keeper({
     provider,
-    signers,
+    signers: assigned.shared.map((i) => signers[i]),
+    isolatedSigners: new Map([...assigned.isolated].map(([market, i]) => [market, signers[i]])),
     deployment,
     config,
     logger: createLogger({

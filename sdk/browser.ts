@@ -36,6 +36,7 @@ export type {
   CollateralParams,
   FeedParams,
   FundParams,
+  IsolatedFundParams,
   LayerParams,
   MarketSpec,
   NetworkParams,
@@ -54,6 +55,7 @@ export {
   hardhat,
   localhost,
   localhostUrl,
+  withIsolatedExample,
 } from "./deploy/networks/local.js";
 export { sepolia } from "./deploy/networks/sepolia.js";
 
@@ -88,9 +90,11 @@ export {
 export { adlPlace, type AdlPlace } from "./adl-queue.js";
 export {
   noticeState,
+  readIsolatedFunds,
   readLayers,
   readMember,
   type DrawdownState,
+  type IsolatedFundRow,
   type LayerRow,
   type LayersState,
   type LeaveBlock,

@@ -171,7 +171,8 @@ export function settingHelpLine(s: Setting<unknown>): string {
   const [first, ...aliases] = s.env ?? [];
   const variables =
     first === undefined ? "" : ` (${first}${aliases.length > 0 ? `, alias ${aliases.join(", ")}` : ""})`;
-  return `  ${`${s.flag}${s.arg === undefined ? "" : ` ${s.arg}`}`.padEnd(29)}${s.help}${variables}`;
+  // At least one space after a flag longer than the column.
+  return `  ${`${s.flag}${s.arg === undefined ? "" : ` ${s.arg}`}`.padEnd(28)} ${s.help}${variables}`;
 }
 
 /**

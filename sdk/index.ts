@@ -31,6 +31,8 @@ export {
   type BackstopContracts,
   type DeployBackstopOptions,
   type DeployedBackstop,
+  type DeployedIsolatedFund,
 } from "./deploy/system.js";
+export { isolatedListings, type IsolatedListing } from "./deploy/validate.js";
 export { Secret, checkKeystore, decryptKeystore, parsePrivateKeys } from "./keys.js";
 export { readDeployment, readOrderFile } from "./files.js";

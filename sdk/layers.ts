@@ -1,7 +1,8 @@
-import type { BlockTag } from "ethers";
+import type { BlockTag, Provider } from "ethers";
 
-import type { BackstopLens, DefaultLayers } from "../typechain-types/index.js";
+import { DefaultLayers__factory, type BackstopLens, type DefaultLayers } from "../typechain-types/index.js";
 import { MAX_UINT256, WAD } from "./constants.js";
+import { isCallException } from "./reader.js";
 import { LAYER_NAMES, type LayerName } from "./loss-events.js";
 
 /**
@@ -73,6 +74,51 @@ export async function readLayers(lens: BackstopLens, blockTag: BlockTag = "lates
     firstLossPaid: s.firstLossPaid,
     assessedTotal: s.assessedTotal,
   };
+}
+
+/** An isolated market's own fund (BackstopLens.isolatedFunds). Token units, except `pendingFees`. */
+export interface IsolatedFundRow {
+  marketId: number;
+  fund: string;
+  /** An InsuranceFund vault, or a DefaultLayers instance. */
+  kind: "vault" | "layers";
+  /** The market's fee pot in the clearing house, 18 decimals (swept to the fund in whole units). */
+  pendingFees: bigint;
+  /** The fund's token balance. */
+  size: bigint;
+  /** What a draw for this market could take now: the pot's whole units plus the fund's availableForDraw. */
+  wouldPay: bigint;
+}
+
+/**
+ * Every isolated market's fund, in market order. The kind is told apart as the lens tells the shared fund's: a
+ * DefaultLayers answers `stakers()`, a vault has no such function and the call reverts.
+ */
+export async function readIsolatedFunds(
+  lens: BackstopLens,
+  provider: Provider,
+  blockTag: BlockTag = "latest",
+): Promise<IsolatedFundRow[]> {
+  const rows = await lens.isolatedFunds({ blockTag });
+  const kinds = await Promise.all(rows.map((r) => fundKind(r.fund, provider, blockTag)));
+  return rows.map((r, i) => ({
+    marketId: Number(r.marketId),
+    fund: r.fund,
+    kind: kinds[i],
+    pendingFees: r.pendingFees,
+    size: r.size,
+    wouldPay: r.wouldPay,
+  }));
+}
+
+async function fundKind(fund: string, provider: Provider, blockTag: BlockTag): Promise<"vault" | "layers"> {
+  try {
+    await DefaultLayers__factory.connect(fund, provider).stakers({ blockTag });
+    return "layers";
+  } catch (error) {
+    if (isCallException(error)) return "vault";
+    throw error;
+  }
 }
 
 /**

@@ -15,6 +15,8 @@ export interface MarketInfo {
   lossPolicy: LossPolicyName;
   initialMarginRatio: bigint;
   maintenanceMarginRatio: bigint;
+  /** An isolated market's own fund (ClearingHouse.isolatedPool); absent for a shared market. */
+  isolatedFund?: string;
 }
 
 /** One account's margin at a block, from BackstopLens.healthOf. */
@@ -108,12 +110,16 @@ export class Reader {
     const ids = Array.from({ length: count }, (_, i) => i);
     return Promise.all(
       ids.map(async (id) => {
-        const p = await this.clearingHouse.marketParams(id, { blockTag });
+        const [p, pool] = await Promise.all([
+          this.clearingHouse.marketParams(id, { blockTag }),
+          this.clearingHouse.isolatedPool(id, { blockTag }),
+        ]);
         return {
           id,
           lossPolicy: lossPolicyName(p.lossPolicy),
           initialMarginRatio: p.initialMarginRatio,
           maintenanceMarginRatio: p.maintenanceMarginRatio,
+          ...(/^0x0{40}$/i.test(pool.fund) ? {} : { isolatedFund: pool.fund }),
         } satisfies MarketInfo;
       }),
     );

@@ -1,4 +1,4 @@
-import { parsePositive, readLayers, type LayersState } from "#sdk";
+import { parsePositive, readIsolatedFunds, readLayers, type IsolatedFundRow, type LayersState } from "#sdk";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
 import { targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";
@@ -103,15 +103,19 @@ export async function unstake(ctx: CommandContext): Promise<CommandResult> {
   };
 }
 
-/** `fund status [address]`: the fund, its limits, and the stake of the address (or the key's owner). */
+/**
+ * `fund status [address]`: the fund, its limits, the default layers and the isolated markets' own funds, and the
+ * stake of the address (or the key's owner).
+ */
 export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
   const { fund, token, lens } = ctx.conn.contracts;
-  const [info, shares, state, head, layers] = await Promise.all([
+  const [info, shares, state, head, layers, isolated] = await Promise.all([
     tokenInfo(token),
     shareInfo(ctx),
     lens.fundState(),
     ctx.conn.provider.getBlock("latest"),
     readLayers(lens),
+    readIsolatedFunds(lens, ctx.conn.provider),
   ]);
   if (head === null) throw new Error("the node returned no latest block");
   const [floor, drawCap, drawnInWindow, windowStart, drawWindow, cooldown, sharePrice, unstakeWindow] =
@@ -196,8 +200,51 @@ export async function fundStatus(ctx: CommandContext): Promise<CommandResult> {
       ],
     );
   }
-  const text = layers === undefined ? fields(lines) : `${fields(lines)}\n\n${layersText(layers, info)}`;
-  return { text, json: { ...status, layers: layers === undefined ? null : layersJson(layers), staker } };
+  const sections = [fields(lines)];
+  if (layers !== undefined) sections.push(layersText(layers, info));
+  const marketName = (id: number): string =>
+    ctx.conn.deployment.markets.find((m) => m.id === id)?.symbol ?? `market #${id}`;
+  if (isolated.length > 0) sections.push(isolatedText(isolated, info, marketName));
+  return {
+    text: sections.join("\n\n"),
+    json: {
+      ...status,
+      layers: layers === undefined ? null : layersJson(layers),
+      isolated: isolated.map((r) => ({
+        marketId: r.marketId,
+        market: marketName(r.marketId),
+        fund: r.fund,
+        kind: r.kind,
+        size: r.size.toString(),
+        pendingFees: r.pendingFees.toString(),
+        wouldPay: r.wouldPay.toString(),
+      })),
+      staker,
+    },
+  };
+}
+
+/**
+ * A row per isolated market: its own fund (an InsuranceFund vault or a DefaultLayers), the fund's balance, the
+ * market's fees set aside for it, and what a draw for the market would take now (BackstopLens.isolatedFunds). The
+ * shared layers above never pay for these markets, nor these funds for any other market.
+ */
+function isolatedText(rows: readonly IsolatedFundRow[], info: TokenInfo, marketName: (id: number) => string): string {
+  const tok = (v: bigint): string => formatToken(v, info);
+  return [
+    "isolated markets, each paid by its own fund only:",
+    table([
+      ["market", "fund", "kind", "size", "fees set aside", "would pay now"],
+      ...rows.map((r) => [
+        marketName(r.marketId),
+        r.fund,
+        r.kind,
+        tok(r.size),
+        money(r.pendingFees, info.symbol),
+        tok(r.wouldPay),
+      ]),
+    ]),
+  ].join("\n");
 }
 
 /**

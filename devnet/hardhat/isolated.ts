@@ -1,3 +1,4 @@
+import type { MarketParamsStruct } from "../../typechain-types/ClearingHouse.js";
 import type { DefaultLayers, InsuranceFund, MockAggregatorV3 } from "../../typechain-types/index.js";
 import type { IDefaultLayers } from "../../typechain-types/insurance/DefaultLayers.js";
 import {
@@ -19,80 +20,92 @@ export interface IsolatedMarket {
   fund: InsuranceFund;
 }
 
-/**
- * Lists SOL-USD (100 USD, 8-decimal feed, funding off, the fixture's fees) as an isolated market under `lossPolicy`
- * with a fresh InsuranceFund of its own (no floor, the fixture's cap and window), and approves that fund for the
- * first eight traders.
- */
-export async function listIsolatedSol(
-  system: System,
-  lossPolicy: bigint = LOSS_POLICY_SOCIALIZED,
-): Promise<IsolatedMarket> {
-  const { clearingHouse, token, admin, riskManager, traders } = system;
-  const feed = await ethers.deployContract("MockAggregatorV3", [8, "SOL / USD", 100n * 10n ** 8n]);
-  const fund = await ethers.deployContract("InsuranceFund", [
-    await token.getAddress(),
-    await clearingHouse.getAddress(),
-    admin.address,
-    FUND_COOLDOWN,
-    0n,
-    FUND_DRAW_CAP,
-    FUND_DRAW_WINDOW,
-  ]);
-  const marketId = await clearingHouse.marketCount();
-  const params = marketParams(await feed.getAddress(), { lossPolicy, maxFundingRate: 0n });
-  await (await clearingHouse.connect(riskManager).listIsolatedMarket(params, await fund.getAddress())).wait();
-  for (const trader of traders.slice(0, 8)) {
-    await (await token.connect(trader).approve(await fund.getAddress(), ethers.MaxUint256)).wait();
-  }
-  return { marketId, feed, fund };
-}
-
-/** An isolated market whose own fund is a DefaultLayers instance, with that instance's stakers' vault. */
+/** An isolated market whose own fund is a DefaultLayers instance, with a stakers' vault as its second layer. */
 export interface IsolatedLayersMarket {
   marketId: bigint;
   feed: MockAggregatorV3;
-  /** The market's own default layers (first loss, stakers, members' fund, assessments), drawn by the clearing house. */
   layers: DefaultLayers;
-  /** The layers' stakers' vault (its `clearingHouse` is the layers). */
+  /** The layers' stakers (an InsuranceFund drawn by the layers). */
   stakers: InsuranceFund;
 }
 
 /**
- * Lists SOL-USD as {@link listIsolatedSol} does, but backed by a fresh {DefaultLayers} with `params` (admin: the
- * system's admin) whose stakers' layer is a fresh InsuranceFund drawn by the layers only; approves both for the
- * first eight traders.
+ * Lists SOL-USD (100 USD, 8-decimal feed, funding off, the fixture's fees unless `overrides` say otherwise) as an
+ * isolated market under `lossPolicy` with a fresh InsuranceFund of its own (no floor, the fixture's cap and
+ * window), and approves that fund for the first eight traders.
+ */
+export async function listIsolatedSol(
+  system: System,
+  lossPolicy: bigint = LOSS_POLICY_SOCIALIZED,
+  overrides: Partial<MarketParamsStruct> = {},
+): Promise<IsolatedMarket> {
+  const { clearingHouse, traders } = system;
+  const feed = await solFeed();
+  const fund = await insuranceFund(system, await clearingHouse.getAddress());
+  const marketId = await listSol(system, feed, await fund.getAddress(), lossPolicy, overrides);
+  for (const trader of traders.slice(0, 8)) {
+    await (await system.token.connect(trader).approve(await fund.getAddress(), ethers.MaxUint256)).wait();
+  }
+  return { marketId, feed, fund };
+}
+
+/**
+ * {@link listIsolatedSol} with a DefaultLayers of `layerParams` as SOL's own fund (the admin holds its roles),
+ * whose stakers' layer is a fresh InsuranceFund; the first eight traders approve both.
  */
 export async function listIsolatedSolWithLayers(
   system: System,
-  params: IDefaultLayers.ParamsStruct,
+  layerParams: IDefaultLayers.ParamsStruct,
   lossPolicy: bigint = LOSS_POLICY_SOCIALIZED,
+  overrides: Partial<MarketParamsStruct> = {},
 ): Promise<IsolatedLayersMarket> {
-  const { clearingHouse, token, admin, riskManager, traders } = system;
-  const feed = await ethers.deployContract("MockAggregatorV3", [8, "SOL / USD", 100n * 10n ** 8n]);
+  const { clearingHouse, admin, traders } = system;
+  const feed = await solFeed();
   const layers = await ethers.deployContract("DefaultLayers", [
     await clearingHouse.getAddress(),
     admin.address,
-    params,
+    layerParams,
   ]);
-  const stakers = await ethers.deployContract("InsuranceFund", [
-    await token.getAddress(),
-    await layers.getAddress(),
-    admin.address,
+  const stakers = await insuranceFund(system, await layers.getAddress());
+  await (await layers.connect(admin).connectStakers(await stakers.getAddress())).wait();
+  const marketId = await listSol(system, feed, await layers.getAddress(), lossPolicy, overrides);
+  for (const trader of traders.slice(0, 8)) {
+    for (const spender of [layers, stakers]) {
+      await (await system.token.connect(trader).approve(await spender.getAddress(), ethers.MaxUint256)).wait();
+    }
+  }
+  return { marketId, feed, layers, stakers };
+}
+
+function solFeed(): Promise<MockAggregatorV3> {
+  return ethers.deployContract("MockAggregatorV3", [8, "SOL / USD", 100n * 10n ** 8n]);
+}
+
+/** An InsuranceFund drawn by `drawer`: no floor, the fixture's cooldown, cap and window. */
+async function insuranceFund(system: System, drawer: string): Promise<InsuranceFund> {
+  return ethers.deployContract("InsuranceFund", [
+    await system.token.getAddress(),
+    drawer,
+    system.admin.address,
     FUND_COOLDOWN,
     0n,
     FUND_DRAW_CAP,
     FUND_DRAW_WINDOW,
   ]);
-  await (await layers.connect(admin).connectStakers(await stakers.getAddress())).wait();
+}
+
+async function listSol(
+  system: System,
+  feed: MockAggregatorV3,
+  fund: string,
+  lossPolicy: bigint,
+  overrides: Partial<MarketParamsStruct>,
+): Promise<bigint> {
+  const { clearingHouse, riskManager } = system;
   const marketId = await clearingHouse.marketCount();
-  const market = marketParams(await feed.getAddress(), { lossPolicy, maxFundingRate: 0n });
-  await (await clearingHouse.connect(riskManager).listIsolatedMarket(market, await layers.getAddress())).wait();
-  for (const trader of traders.slice(0, 8)) {
-    await (await token.connect(trader).approve(await layers.getAddress(), ethers.MaxUint256)).wait();
-    await (await token.connect(trader).approve(await stakers.getAddress(), ethers.MaxUint256)).wait();
-  }
-  return { marketId, feed, layers, stakers };
+  const params = marketParams(await feed.getAddress(), { lossPolicy, maxFundingRate: 0n, ...overrides });
+  await (await clearingHouse.connect(riskManager).listIsolatedMarket(params, fund)).wait();
+  return marketId;
 }
 
 /**

@@ -43,12 +43,20 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const provider = createProvider(config.rpcUrl, { chainId: deployment.chainId, onRequest: rpcCounter(metrics) });
   let signers;
   try {
-    signers = await loadSigners(config, provider);
+    signers = await loadSigners(config, provider, deployment);
   } catch (error) {
     if (error instanceof ConfigError) return fail(error.message);
     throw error;
   }
-  const keeper = new Keeper({ provider, signers, deployment, config, logger, metrics });
+  const keeper = new Keeper({
+    provider,
+    signers: signers.shared,
+    isolatedSigners: signers.isolated,
+    deployment,
+    config,
+    logger,
+    metrics,
+  });
 
   let server: Server | undefined;
   if (config.metricsPort > 0) {

@@ -26,9 +26,23 @@ export { ConfigError };
 export type KeySource =
   { kind: "env"; privateKeys: Secret<string[]> } | { kind: "keystore"; files: string[]; password: Secret<string> };
 
+/** `--isolated-signer <market>=<n>`: the n-th key (from 1) liquidates in that isolated market, and nowhere else. */
+export interface IsolatedSigner {
+  /** A market symbol of the deployment file or a market id. */
+  market: string;
+  /** Index of the key in BACKSTOP_PRIVATE_KEYS or among the --keystore files, from 1. */
+  key: number;
+}
+
 export interface KeeperConfig {
   rpcUrl: string;
   keys: KeySource;
+  /**
+   * Keys dedicated to isolated markets. A liquidation hands the position to the liquidator, and an account holding
+   * an isolated market may hold no other (IsolatedMarketConflict): such a key never signs for another market, and
+   * is left out of the shared pool.
+   */
+  isolatedSigners: IsolatedSigner[];
   deploymentPath: string;
   /** First block of the event backfill; the deployment's `startBlock` when absent. */
   startBlock?: number;
@@ -118,6 +132,15 @@ const SETTINGS = {
     repeatable: true,
     help: "encrypted JSON wallet (repeatable); password in BACKSTOP_KEYSTORE_PASSWORD",
     // Declared here for the parser and the help; keySource reads every value, with the private-key variables.
+    read: () => undefined,
+  }),
+  isolatedSigners: setting({
+    flag: "--isolated-signer",
+    arg: "<market>=<n>",
+    repeatable: true,
+    env: vars("ISOLATED_SIGNERS"),
+    help: "the n-th key (from 1) liquidates in this isolated market only (repeatable; env: comma-separated)",
+    // Declared here for the parser and the help; isolatedSigners() reads every value.
     read: () => undefined,
   }),
   startBlock: setting({
@@ -274,6 +297,54 @@ function keySource(parsed: ParsedFlags, env: NodeJS.ProcessEnv): KeySource {
   return { kind: "env", privateKeys: parsePrivateKeys(keys.value.trim(), keys.name) };
 }
 
+/**
+ * The `--isolated-signer` values (else BACKSTOP_ISOLATED_SIGNERS, comma-separated): each `<market>=<n>` with n a
+ * key given, no key for two markets, no market with two keys, and at least one key left for the shared markets
+ * among the first `signers`.
+ */
+export function isolatedSigners(
+  parsed: ParsedFlags,
+  env: NodeJS.ProcessEnv,
+  keys: number,
+  signers: number | undefined,
+): IsolatedSigner[] {
+  const flag = "--isolated-signer";
+  const fromEnv = envValue(env, vars("ISOLATED_SIGNERS"));
+  const raw = parsed.values.get(flag) ?? fromEnv?.value.split(",").map((v) => v.trim()) ?? [];
+  const label = parsed.values.has(flag) ? flag : (fromEnv?.name ?? flag);
+  const out: IsolatedSigner[] = [];
+  for (const value of raw) {
+    const match = /^([^=\s]+)=(\d+)$/.exec(value);
+    if (match === null) throw new ConfigError(`${label} must be <market>=<key number>, e.g. SOL-USD=2; got '${value}'`);
+    const [, market, n] = match;
+    const key = Number(n);
+    if (key < 1 || key > keys) {
+      throw new ConfigError(
+        `${label} ${value}: there is no key ${n} (${keys} key${keys === 1 ? "" : "s"} given, counted from 1)`,
+      );
+    }
+    const sameKey = out.find((s) => s.key === key);
+    if (sameKey !== undefined) {
+      throw new ConfigError(
+        `${label}: key ${key} is given to ${sameKey.market} and ${market}: each isolated market needs a signer of its own`,
+      );
+    }
+    const sameMarket = out.find((s) => s.market === market);
+    if (sameMarket !== undefined) {
+      throw new ConfigError(`${label}: ${market} is given two keys (${sameMarket.key} and ${key}): one per market`);
+    }
+    out.push({ market, key });
+  }
+  const pool = Array.from({ length: signers ?? keys }, (_, i) => i + 1).filter((k) => !out.some((s) => s.key === k));
+  if (out.length > 0 && pool.length === 0) {
+    throw new ConfigError(
+      `${label}: every key${signers === undefined ? "" : ` of the first ${signers} (--signers)`} is dedicated to an ` +
+        "isolated market: give one more key for the shared markets",
+    );
+  }
+  return out;
+}
+
 function keyCount(keys: KeySource): number {
   return keys.kind === "env" ? keys.privateKeys.reveal().length : keys.files.length;
 }
@@ -296,6 +367,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KeeperConfi
   if (signers !== undefined && signers > keyCount(keys)) {
     throw new ConfigError(`--signers ${signers} asks for more keys than the ${keyCount(keys)} given`);
   }
+  const dedicated = isolatedSigners(parsed, env, keyCount(keys), signers);
   const maxFeePerGas = read("maxFeePerGas");
   const maxPriorityFeePerGas = read("maxPriorityFeePerGas");
   if (maxFeePerGas !== undefined && maxPriorityFeePerGas !== undefined && maxPriorityFeePerGas > maxFeePerGas) {
@@ -306,6 +378,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): KeeperConfi
   return {
     rpcUrl,
     keys,
+    isolatedSigners: dedicated,
     deploymentPath,
     startBlock: read("startBlock"),
     signers,

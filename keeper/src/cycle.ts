@@ -13,7 +13,7 @@ import type { KeeperConfig } from "./config.js";
 import type { ExecResult } from "./executor.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
-import { planJobs, type AccountSnapshot, type Job, type MarketRule } from "./strategy.js";
+import { isolatedLane, planJobs, type AccountSnapshot, type Job, type MarketRule } from "./strategy.js";
 
 /** How many confirmed action ids are remembered, so that a job is never sent twice. */
 const CONFIRMED_KEPT = 10_000;
@@ -34,6 +34,8 @@ export interface CycleDeps {
   book: AccountBook;
   deployment: Deployment;
   config: Pick<KeeperConfig, "minShortfallBps">;
+  /** Isolated markets with a signer of their own; jobs in any other isolated market are skipped. */
+  dedicatedMarkets?: ReadonlySet<number>;
   logger: Logger;
   metrics: Pick<Metrics, "liquidatableNow" | "timeToLiquidation">;
 }
@@ -59,6 +61,9 @@ export class Cycle {
   readonly #d: CycleDeps;
   readonly #log: Logger;
   #markets: MarketInfo[] = [];
+  #isolated = new Set<number>();
+  /** Isolated markets already reported as skipped (no signer of their own): said once each. */
+  readonly #skipReported = new Set<number>();
   #timeout = 0n;
   /** Markets and the deleverage timeout have been read once. */
   #paramsLoaded = false;
@@ -88,6 +93,11 @@ export class Cycle {
   /** When the head last moved (ms since the epoch). */
   get lastBlockAt(): number | undefined {
     return this.#lastBlockAt;
+  }
+
+  /** Markets listed isolated (their own fund), as of the last read of the markets. */
+  get isolatedMarkets(): ReadonlySet<number> {
+    return this.#isolated;
   }
 
   get openCases(): number {
@@ -129,6 +139,7 @@ export class Cycle {
       readTimeout ? reader.deleverageTimeout(head.number) : this.#timeout,
     ]);
     if (!this.#paramsLoaded) this.#checkMarkets();
+    if (readMarkets) this.#readIsolation();
     this.#paramsLoaded = true;
     for (const m of sync.marketsChanged) book.markDirty(indexer.accountsInMarket(m));
 
@@ -193,7 +204,7 @@ export class Cycle {
       else this.#settledAt.delete(account);
     }
     const markets = new Map<number, MarketRule>(this.#markets.map((m) => [m.id, m]));
-    return planJobs({
+    const jobs = planJobs({
       block: tag,
       timestamp: seen.head.timestamp,
       deleverageTimeout: this.#timeout,
@@ -204,6 +215,11 @@ export class Cycle {
       busy: skip,
       confirmed: new Set(this.#confirmed.keys()),
       minShortfallBps: this.#d.config.minShortfallBps,
+    });
+    const dedicated = this.#d.dedicatedMarkets ?? new Set<number>();
+    return jobs.filter((job) => {
+      const lane = isolatedLane(job, this.#isolated);
+      return lane === undefined || dedicated.has(lane);
     });
   }
 
@@ -233,6 +249,22 @@ export class Cycle {
     for (const [id, at] of this.#confirmed) if (at >= block) this.#confirmed.delete(id);
     this.#d.book.forgetFrom(block);
     this.#settledAt.clear();
+  }
+
+  /** Notes which markets are isolated; an isolated market without a signer of its own is reported once. */
+  #readIsolation(): void {
+    this.#isolated = new Set(this.#markets.filter((m) => m.isolatedFund !== undefined).map((m) => m.id));
+    const dedicated = this.#d.dedicatedMarkets ?? new Set<number>();
+    for (const m of this.#markets) {
+      if (m.isolatedFund === undefined || dedicated.has(m.id) || this.#skipReported.has(m.id)) continue;
+      this.#skipReported.add(m.id);
+      this.#log.warn(
+        { marketId: m.id, market: this.#d.deployment.markets.find((d) => d.id === m.id)?.symbol, fund: m.isolatedFund },
+        "isolated market without a signer of its own: its liquidations are skipped. A liquidation hands the " +
+          "position to the liquidator, and an account holding an isolated market may hold no other " +
+          "(IsolatedMarketConflict), so a shared signer cannot take it; give one with --isolated-signer <market>=<n>",
+      );
+    }
   }
 
   /** Warns when the deployment file's markets disagree with the chain (once, at the first read of the markets). */

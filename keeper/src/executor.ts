@@ -88,7 +88,10 @@ export interface ExecResult {
 
 export interface ExecutorOptions {
   provider: Provider;
+  /** The shared pool: signers for every market that is not isolated. */
   signers: readonly Signer[];
+  /** Each isolated market's own signer, by market id: it signs for that market only (see {@link SignerSlot.market}). */
+  isolatedSigners?: ReadonlyMap<number, Signer>;
   clearingHouse: string;
   /** The clearing house's interface first; others (the fund's, the layers') only to decode errors. */
   interfaces: readonly Interface[];
@@ -152,10 +155,22 @@ const STATEFUL_GAS_MARGIN_PERCENT = 100n;
  */
 const LEARNED_GAS_MARGIN_PERCENT = 50n;
 
+/** A signer and the isolated market it is dedicated to, if any. */
+interface Lane {
+  signer: Signer;
+  market: number | undefined;
+}
+
 /** A signer of the pool with its locally tracked nonce. */
 export interface SignerSlot {
   readonly signer: Signer;
   readonly address: string;
+  /**
+   * The isolated market this signer is dedicated to; `undefined` for the shared pool. A liquidation hands the
+   * position to the liquidator and an account in an isolated market may hold no other (IsolatedMarketConflict):
+   * the two never mix.
+   */
+  readonly market?: number;
   /** The next nonce to use; `undefined` until read from the chain (at first, and after a nonce error). */
   nonce: number | undefined;
   /** Jobs running on this signer; each has at most one transaction in flight. */
@@ -208,12 +223,13 @@ export class Executor {
   readonly #o: ExecutorOptions;
   readonly #log: Logger;
 
-  private constructor(options: ExecutorOptions, addresses: string[]) {
+  private constructor(options: ExecutorOptions, signers: readonly Lane[], addresses: string[]) {
     this.#o = options;
     this.#log = options.logger.child({ module: "executor" });
-    this.slots = options.signers.map((signer, i) => ({
+    this.slots = signers.map(({ signer, market }, i) => ({
       signer,
       address: addresses[i],
+      ...(market === undefined ? {} : { market }),
       nonce: undefined,
       jobs: 0,
       unmined: new Set<number>(),
@@ -231,16 +247,23 @@ export class Executor {
   #fees: { at: number; value: Promise<Fees> } | undefined;
 
   static async create(options: ExecutorOptions): Promise<Executor> {
-    const addresses = await Promise.all(options.signers.map((s) => s.getAddress()));
+    const signers: Lane[] = [
+      ...options.signers.map((signer) => ({ signer, market: undefined })),
+      ...[...(options.isolatedSigners ?? [])].map(([market, signer]) => ({ signer, market })),
+    ];
+    const addresses = await Promise.all(signers.map((s) => s.signer.getAddress()));
     if (new Set(addresses).size !== addresses.length) throw new Error("the same signer is given twice");
-    return new Executor(options, addresses);
+    return new Executor(options, signers, addresses);
   }
 
-  /** The signer with the fewest jobs, below `maxInFlight`, taken for one more; `undefined` when all are full. */
-  acquire(): SignerSlot | undefined {
+  /**
+   * The signer with the fewest jobs, below `maxInFlight`, among the shared pool (`market` undefined) or the
+   * isolated market's own signer, taken for one more; `undefined` when all of them are full (or there is none).
+   */
+  acquire(market?: number): SignerSlot | undefined {
     let best: SignerSlot | undefined;
     for (const s of this.slots)
-      if (s.jobs < this.#o.maxInFlight && (best === undefined || s.jobs < best.jobs)) best = s;
+      if (s.market === market && s.jobs < this.#o.maxInFlight && (best === undefined || s.jobs < best.jobs)) best = s;
     if (best !== undefined) best.jobs++;
     return best;
   }

@@ -11,6 +11,6 @@ export {
 } from "./metrics.js";
 export { listening, startHealthServer, type HealthServerOptions, type HealthStatus } from "./health.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
-export { loadSigners } from "./signers.js";
+export { assignKeys, loadSigners, type KeyAssignment, type KeeperSigners } from "./signers.js";
 export { readCheckpoint, writeCheckpoint, CheckpointError, type Checkpoint } from "./checkpoint.js";
 export type { Action, ExecOutcome, ExecResult, PendingTx } from "./executor.js";

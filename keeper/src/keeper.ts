@@ -22,6 +22,7 @@ import { runJob } from "./jobs.js";
 import type { Logger } from "./logger.js";
 import { rpcCounter, type Metrics } from "./metrics.js";
 import { Scheduler } from "./scheduler.js";
+import { isolatedLane } from "./strategy.js";
 
 /**
  * How long the first steps starting together (one block's receipts free their slots) gather for one batched
@@ -32,8 +33,13 @@ const HEAD_READ_WINDOW_MS = 20;
 export interface KeeperDeps {
   /** JSON-RPC provider (JsonRpcProvider, or BrowserProvider around an EIP-1193 one); its requests are counted. */
   provider: JsonRpcApiProvider;
-  /** Signers connected to `provider`, able to sign transactions locally (ethers Wallets). */
+  /** Signers connected to `provider`, able to sign transactions locally (ethers Wallets): the shared pool. */
   signers: Signer[];
+  /**
+   * Each isolated market's own signer, by market id: it signs for that market only, and that market's jobs run on
+   * it alone. An isolated market without one is skipped (said once in the log).
+   */
+  isolatedSigners?: ReadonlyMap<number, Signer>;
   deployment: Deployment;
   config: KeeperConfig;
   logger: Logger;
@@ -137,11 +143,13 @@ export class Keeper {
       book: this.#book,
       deployment: deps.deployment,
       config: deps.config,
+      dedicatedMarkets: new Set(deps.isolatedSigners?.keys() ?? []),
       logger: deps.logger,
       metrics: deps.metrics,
     });
     this.#scheduler = new Scheduler({
       logger: deps.logger,
+      lane: (job) => isolatedLane(job, this.#cycleState.isolatedMarkets),
       run: (slot, job) =>
         runJob(
           {
@@ -269,9 +277,11 @@ export class Keeper {
       throw new Error(`chain id ${chainId} does not match the deployment's ${deployment.chainId}`);
     }
     await this.#checkDeployment();
+    await this.#checkIsolatedSigners();
     this.#executor = await Executor.create({
       provider: this.#d.provider,
       signers: this.#d.signers,
+      isolatedSigners: this.#d.isolatedSigners,
       clearingHouse: deployment.contracts.clearingHouse,
       interfaces: [
         ClearingHouse__factory.createInterface(),
@@ -315,12 +325,43 @@ export class Keeper {
       {
         chainId: chainId.toString(),
         clearingHouse: deployment.contracts.clearingHouse,
-        signers: this.#executor.slots.map((s) => s.address),
+        signers: this.#executor.slots.filter((s) => s.market === undefined).map((s) => s.address),
+        isolatedSigners: Object.fromEntries(
+          this.#executor.slots.flatMap((s) => (s.market === undefined ? [] : [[s.market, s.address]])),
+        ),
         fromBlock: this.#indexer.lastBlock + 1,
         dryRun: this.#d.config.dryRun,
       },
       "keeper ready",
     );
+  }
+
+  /**
+   * Each dedicated signer's market must be isolated on chain, and the signer must hold no other market (it could
+   * take no position of its market over: IsolatedMarketConflict). Throws a one-line error otherwise.
+   */
+  async #checkIsolatedSigners(): Promise<void> {
+    const dedicated = [...(this.#d.isolatedSigners ?? [])];
+    if (dedicated.length === 0) return;
+    const markets = await this.#reader.markets("latest");
+    for (const [marketId, signer] of dedicated) {
+      const address = await signer.getAddress();
+      const market = markets.find((m) => m.id === marketId);
+      const name = this.#d.deployment.markets.find((m) => m.id === marketId)?.symbol ?? `market ${marketId}`;
+      if (market === undefined) throw new Error(`isolated signer ${address}: ${name} is not listed`);
+      if (market.isolatedFund === undefined) {
+        throw new Error(`isolated signer ${address}: ${name} is not an isolated market (it uses the shared pool)`);
+      }
+      const other = (await this.#reader.positions(address, "latest")).find(
+        (p) => p.marketId !== marketId && p.size !== 0n,
+      );
+      if (other !== undefined) {
+        throw new Error(
+          `isolated signer ${address} for ${name} holds a position in market ${other.marketId}: it could take no ` +
+            `${name} position over (IsolatedMarketConflict); give ${name} an account of its own`,
+        );
+      }
+    }
   }
 
   /**

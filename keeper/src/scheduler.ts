@@ -5,8 +5,11 @@ import type { Job } from "./strategy.js";
 
 /** The signer pool the scheduler hands out (the executor's). */
 export interface SignerPool {
-  /** A signer with room for one more job, taken for it; `undefined` when every signer is full. */
-  acquire(): SignerSlot | undefined;
+  /**
+   * A signer with room for one more job, taken for it: of the shared pool, or the isolated `market`'s own;
+   * `undefined` when every such signer is full.
+   */
+  acquire(market?: number): SignerSlot | undefined;
   /** Takes one more job on this signer if it has room. */
   take(slot: SignerSlot): boolean;
   release(slot: SignerSlot): void;
@@ -17,6 +20,8 @@ export interface SchedulerDeps {
   logger: Logger;
   /** Runs one job on one signer, step after step. */
   run(slot: SignerSlot, job: Job): Promise<ExecResult[]>;
+  /** The isolated market a job acts in, whose own signer must run it; `undefined` for the shared pool. */
+  lane?(job: Job): number | undefined;
   /** Waits again for a transaction sent before a restart or an interrupted job. */
   adopt(pending: PendingTx): Promise<ExecResult>;
   /** Told of every result once its job is over (the cycle's bookkeeping). */
@@ -163,8 +168,12 @@ export class Scheduler {
         i++;
         continue;
       }
-      const slot = pool.acquire();
-      if (slot === undefined) return;
+      // A full lane (the shared pool, or an isolated market's signer) holds back its own jobs only.
+      const slot = pool.acquire(this.#d.lane?.(next.job));
+      if (slot === undefined) {
+        i++;
+        continue;
+      }
       this.#queue.splice(i, 1);
       if (market !== undefined) this.#adlMarkets.add(market);
       const release = (results: ExecResult[]): void => {

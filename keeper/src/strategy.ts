@@ -83,6 +83,20 @@ export interface SocializeJob {
 
 export type Job = LiquidateJob | DeleverageJob | SocializeJob;
 
+/**
+ * The isolated market a job acts in, or `undefined` when it acts in shared markets only. Every job in an isolated
+ * market may hand its position to the signer (a liquidation, an ADL step the fund covers, a socialization, the
+ * liquidation that unblocks an ADL order), so it must run on that market's own signer; by the isolation rule an
+ * account holding an isolated market holds nothing else, so a job has one such market at most.
+ */
+export function isolatedLane(job: Job, isolated: ReadonlySet<number>): number | undefined {
+  const markets =
+    job.type === "liquidate"
+      ? job.steps.map((s) => s.marketId)
+      : [job.type === "deleverage" ? job.marketId : job.action.marketId];
+  return markets.find((m) => isolated.has(m));
+}
+
 export const liquidateId = (account: string, marketId: number, since: number): string =>
   `liquidate:${account}:${marketId}:${since}`;
 export const deleverageId = (account: string, marketId: number, caseStart: bigint, counterparty: string): string =>

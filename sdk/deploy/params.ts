@@ -20,6 +20,11 @@ export interface MarketSpec {
   lossPolicy: LossPolicyName;
   feed: FeedParams;
   risk: RiskParams;
+  /**
+   * The name of an entry of {@link NetworkParams.isolatedFunds}: the market is listed isolated
+   * (`listIsolatedMarket`), its losses drawn on that fund only; absent: a shared market. One fund per market.
+   */
+  isolatedFund?: string;
 }
 
 /**
@@ -61,6 +66,14 @@ export interface LayerParams {
   drawdownWindow: bigint;
 }
 
+/**
+ * An isolated market's own fund, deployed for it: an InsuranceFund vault drawn by the clearing house, or a
+ * DefaultLayers with its own parameters (first loss, members, assessments, trigger) whose stakers' layer is a
+ * vault of `stakers` when given (none: that layer is skipped). Roles as the shared fund's (`roles.admin`).
+ */
+export type IsolatedFundParams =
+  { kind: "vault"; fund: FundParams } | { kind: "layers"; layers: LayerParams; stakers?: FundParams };
+
 export interface NetworkParams {
   /** Name in the deployment file and of the file (`deployments/<name>.json`). */
   name: string;
@@ -76,6 +89,8 @@ export interface NetworkParams {
    * layersState).
    */
   layers?: LayerParams;
+  /** Funds of isolated markets by name; each is named by exactly one market's `isolatedFund`. */
+  isolatedFunds?: Record<string, IsolatedFundParams>;
   /** Seconds after which anyone may socialize a stuck deleverage case. */
   deleverageTimeout: bigint;
   roles: RoleHolders;

@@ -18,16 +18,24 @@ import {
   MockAggregatorV3__factory,
   MockERC20__factory,
 } from "../../typechain-types/index.js";
-import type { ClearingHouse, MockAggregatorV3 } from "../../typechain-types/index.js";
-import type { FeedParams, NetworkParams } from "./params.js";
+import type { ClearingHouse, DefaultLayers, InsuranceFund, MockAggregatorV3 } from "../../typechain-types/index.js";
+import type { FeedParams, FundParams, NetworkParams } from "./params.js";
+import { isolatedListings } from "./validate.js";
 
 /** Where `deployments/<network>.json` lives by default: the repository's `deployments/`. */
 export const DEPLOYMENTS_DIR = path.resolve(import.meta.dirname, "..", "..", "deployments");
+
+/** An isolated market's own fund as deployed: a vault, or default layers with their stakers' vault if any. */
+export type DeployedIsolatedFund =
+  | { marketId: number; symbol: string; name: string; kind: "vault"; fund: InsuranceFund }
+  | { marketId: number; symbol: string; name: string; kind: "layers"; fund: DefaultLayers; stakers?: InsuranceFund };
 
 /** What the deploy made: the deployment's bindings and, per market, its feed. */
 export interface BackstopContracts extends BackstopBindings {
   /** Per market id. A MockAggregatorV3 binding: `setAnswer` works only where the parameters deployed mocks. */
   feeds: MockAggregatorV3[];
+  /** The isolated markets' own funds, in market order (none unless the parameters list isolated markets). */
+  isolatedFunds: DeployedIsolatedFund[];
 }
 
 export interface DeployedBackstop {
@@ -50,8 +58,8 @@ export interface DeployBackstopOptions {
  * Deploys and configures the whole system from `signer`, one transaction after the other (so it works on any
  * network and any signer): the mock token and feeds where `params` ask for them, the oracle adapter,
  * AllocationLogic, LiquidationLogic (linked to AllocationLogic), FundingLogic and the ClearingHouse linked to them, the insurance fund, the lens; then connects the fund,
- * lists the markets in order, sets the deleverage timeout, hands each role to its holder in `params.roles`,
- * and writes `<dir>/<network>.json` in the format the keeper reads. The deployer needs configuration rights only
+ * deploys each isolated market's own fund, lists the markets in order (an isolated one with `listIsolatedMarket`
+ * and its fund), sets the deleverage timeout, hands each role to its holder in `params.roles`, and writes `<dir>/<network>.json` in the format the keeper reads. The deployer needs configuration rights only
  * while this runs: a role given to another address is renounced at the end.
  */
 export async function deployBackstop(
@@ -60,6 +68,8 @@ export async function deployBackstop(
   options: DeployBackstopOptions = {},
 ): Promise<DeployedBackstop> {
   const log = options.log ?? ((): void => undefined);
+  // Before the first transaction: a refused parameter set deploys nothing.
+  const listings = isolatedListings(params);
   const provider = signer.provider;
   if (provider === null) throw new Error("deployBackstop: the signer is not connected to a provider");
   const deployer = await signer.getAddress();
@@ -114,44 +124,81 @@ export async function deployBackstop(
     linked.deploy(tokenAddress, await adapter.getAddress(), deployer, params.insuranceFeeShare),
   );
   const chAddress = await clearingHouse.getAddress();
-  const { fund: f } = params;
   const [layers] =
     params.layers === undefined
       ? [undefined]
       : await deploy("DefaultLayers", new DefaultLayers__factory(signer).deploy(chAddress, deployer, params.layers));
   const layersAddress = layers === undefined ? undefined : await layers.getAddress();
-  const [fund] = await deploy(
-    "InsuranceFund",
-    new InsuranceFund__factory(signer).deploy(
-      tokenAddress,
-      layersAddress ?? chAddress,
-      params.roles.admin ?? deployer,
-      f.cooldown,
-      f.floor,
-      f.drawCap,
-      f.drawWindow,
-    ),
-  );
+  const admin = params.roles.admin ?? deployer;
+  const vault = (label: string, drawer: string, p: FundParams): Promise<[InsuranceFund, TransactionReceipt]> =>
+    deploy(
+      label,
+      new InsuranceFund__factory(signer).deploy(
+        tokenAddress,
+        drawer,
+        admin,
+        p.cooldown,
+        p.floor,
+        p.drawCap,
+        p.drawWindow,
+      ),
+    );
+  // The layers' roles go to the admin once their stakers are connected (connectStakers needs the admin role).
+  const handOverLayers = async (label: string, l: DefaultLayers): Promise<void> => {
+    if (admin.toLowerCase() === deployer.toLowerCase()) return;
+    for (const role of [await l.LAYERS_MANAGER_ROLE(), ROLES.admin]) {
+      await send(`${label}: grantRole ${role} to ${admin}`, l.grantRole(role, admin));
+      await send(`${label}: renounceRole ${role}`, l.renounceRole(role, deployer));
+    }
+  };
+  const [fund] = await vault("InsuranceFund", layersAddress ?? chAddress, params.fund);
   const [lens] = await deploy("BackstopLens", new BackstopLens__factory(signer).deploy(chAddress));
 
   if (layers !== undefined) {
     await send("connectStakers", layers.connectStakers(await fund.getAddress()));
-    const admin = params.roles.admin ?? deployer;
-    if (admin.toLowerCase() !== deployer.toLowerCase()) {
-      for (const role of [await layers.LAYERS_MANAGER_ROLE(), ROLES.admin]) {
-        await send(`layers: grantRole ${role} to ${admin}`, layers.grantRole(role, admin));
-        await send(`layers: renounceRole ${role}`, layers.renounceRole(role, deployer));
-      }
-    }
+    await handOverLayers("layers", layers);
   }
   await send("setInsuranceFund", clearingHouse.setInsuranceFund(layersAddress ?? (await fund.getAddress())));
+
+  const isolatedFunds: DeployedIsolatedFund[] = [];
+  for (const { marketId, symbol, fundName: name, fund: spec } of listings) {
+    const label = `${symbol} fund '${name}'`;
+    if (spec.kind === "vault") {
+      const [own] = await vault(`InsuranceFund ${label}`, chAddress, spec.fund);
+      isolatedFunds.push({ marketId, symbol, name, kind: "vault", fund: own });
+      continue;
+    }
+    const [own] = await deploy(
+      `DefaultLayers ${label}`,
+      new DefaultLayers__factory(signer).deploy(chAddress, deployer, spec.layers),
+    );
+    const [stakers] =
+      spec.stakers === undefined
+        ? [undefined]
+        : await vault(`InsuranceFund ${label} stakers`, await own.getAddress(), spec.stakers);
+    if (stakers !== undefined) await send(`${label}: connectStakers`, own.connectStakers(await stakers.getAddress()));
+    await handOverLayers(label, own);
+    isolatedFunds.push({
+      marketId,
+      symbol,
+      name,
+      kind: "layers",
+      fund: own,
+      ...(stakers === undefined ? {} : { stakers }),
+    });
+  }
+
   await send("grantRole risk manager to the deployer", clearingHouse.grantRole(ROLES.riskManager, deployer));
   const markets: DeployedMarket[] = [];
   for (const [i, market] of params.markets.entries()) {
     const feed = await feeds[i].getAddress();
+    const marketParams = { ...market.risk, oracleFeed: feed, lossPolicy: LOSS_POLICY[market.lossPolicy] };
+    const own = isolatedFunds.find((x) => x.marketId === i);
     await send(
-      `listMarket ${market.symbol}`,
-      clearingHouse.listMarket({ ...market.risk, oracleFeed: feed, lossPolicy: LOSS_POLICY[market.lossPolicy] }),
+      own === undefined ? `listMarket ${market.symbol}` : `listIsolatedMarket ${market.symbol}`,
+      own === undefined
+        ? clearingHouse.listMarket(marketParams)
+        : clearingHouse.listIsolatedMarket(marketParams, await own.fund.getAddress()),
     );
     markets.push({ id: i, symbol: market.symbol, feed, lossPolicy: market.lossPolicy });
   }
@@ -185,6 +232,7 @@ export async function deployBackstop(
       collateralToken: token,
       ...(layers === undefined ? {} : { defaultLayers: layers }),
       feeds,
+      isolatedFunds,
     },
     deployment,
     path: file,

@@ -4,9 +4,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Wallet, encryptKeystoreJsonSync } from "ethers";
+import { MaxUint256, Wallet, encryptKeystoreJsonSync } from "ethers";
 
 import { timestamp } from "../../cli/format.js";
+import { DRAWDOWN_TRIGGER, LOCAL_LAYERS, LOCAL_RISK } from "../../sdk/deploy/networks/local.js";
+import {
+  DefaultLayers__factory,
+  InsuranceFund__factory,
+  MockAggregatorV3__factory,
+} from "../../typechain-types/index.js";
 import { ORDER_TYPES, orderDomain, orderHash, serializeOrderFile } from "../../sdk/orders.js";
 import { CHAIN_ID, ETH_MARKET, SCALE, USD, WAD } from "../../devnet/constants.js";
 import { deploySystemOverRpc, type DeployedSystem } from "../../devnet/deploy.js";
@@ -763,6 +769,112 @@ describe("trader and staker CLI against a node", function () {
       totalContribution: "100000000",
       lastDefaultAt: null,
     });
+  });
+
+  it("fund status: the drawdown trigger armed, then tripped by a default; each isolated market's own fund; --json exact", async function () {
+    const { clearingHouse, collateralToken, defaultLayers } = system.contracts;
+    if (defaultLayers === undefined) throw new Error("the local deployment has no default layers");
+    const admin = system.admin;
+    const token = await collateralToken.getAddress();
+    const ch = await clearingHouse.getAddress();
+    // Arm the trigger (30% of the funded layers within 8 h); the treasury puts 250 in the first loss, the only
+    // funded layer: a window's base is 250, its budget 30% × 250 = 75.
+    await (await defaultLayers.connect(admin).setParams({ ...LOCAL_LAYERS, ...DRAWDOWN_TRIGGER })).wait();
+    await (await collateralToken.mint(admin.getAddress(), 290n * USD)).wait();
+    await (await collateralToken.connect(admin).approve(defaultLayers.getAddress(), 250n * USD)).wait();
+    await (await defaultLayers.connect(admin).fundFirstLoss(250n * USD)).wait();
+    // SOL-USD (market 2) isolated with a vault t5 stakes 300 in; AVAX-USD (market 3) with default layers of its
+    // own (the local parameters, trigger off) holding 40 of first loss, no stakers. Neither is in the deployment
+    // file: the CLI names them by id.
+    const vault = await new InsuranceFund__factory(admin).deploy(
+      token,
+      ch,
+      admin.getAddress(),
+      86_400n,
+      0n,
+      10n ** 12n * USD,
+      86_400n,
+    );
+    const avaxLayers = await new DefaultLayers__factory(admin).deploy(ch, admin.getAddress(), LOCAL_LAYERS);
+    for (const [symbol, price, fund] of [
+      ["SOL / USD", 100n, vault],
+      ["AVAX / USD", 20n, avaxLayers],
+    ] as const) {
+      const feed = await new MockAggregatorV3__factory(admin).deploy(8, symbol, price * FEED_UNIT);
+      const params = { ...LOCAL_RISK, oracleFeed: await feed.getAddress(), lossPolicy: 1n };
+      await (await clearingHouse.connect(admin).listIsolatedMarket(params, await fund.getAddress())).wait();
+    }
+    await (await collateralToken.connect(admin).approve(avaxLayers.getAddress(), 40n * USD)).wait();
+    await (await avaxLayers.connect(admin).fundFirstLoss(40n * USD)).wait();
+    await (await collateralToken.connect(t5.connect(system.provider)).approve(vault.getAddress(), 300n * USD)).wait();
+    await (await vault.connect(t5.connect(system.provider)).deposit(300n * USD, t5.address)).wait();
+    const [solFund, avaxFund] = [await vault.getAddress(), await avaxLayers.getAddress()];
+
+    const armed = await ok(["fund", "status"]);
+    expect(armed).to.match(
+      /\ndrawdown trigger: +30% of the funded layers within 8 h: no draw in the current window \(base 250 mUSD, 75 mUSD may be paid\)\n/,
+    );
+    const isolatedTable = (text: string): string[] =>
+      text.slice(text.indexOf("isolated markets")).trimEnd().split("\n");
+    const isolatedRows = [
+      "isolated markets, each paid by its own fund only:",
+      "market     fund                                        kind    size      fees set aside  would pay now",
+      `market #2  ${solFund}  vault   300 mUSD  0.00 mUSD       300 mUSD`,
+      `market #3  ${avaxFund}  layers  40 mUSD   0.00 mUSD       40 mUSD`,
+    ];
+    expect(isolatedTable(armed)).to.deep.equal(isolatedRows);
+
+    // ETH falls to 900: trader 1 (long 1 at 2,000, 999 after its taker fee) is 101 short. The fees set aside
+    // (30% of 0.6 + 1.5 = 0.63) and the layers' budget, 75, pay the first 75.63; the ADL counterparty the rest.
+    // The layers paid 75 of a 250 base in the window: tripped. The isolated funds are not touched.
+    await setEthPrice(900n * FEED_UNIT);
+    const liquidator = t6.connect(system.provider);
+    await (await collateralToken.mint(t6.address, 5_000n * USD)).wait();
+    await (await collateralToken.connect(liquidator).approve(ch, 5_000n * USD)).wait();
+    await (await clearingHouse.connect(liquidator).deposit(5_000n * USD)).wait();
+    await (await clearingHouse.connect(liquidator).liquidate(t1.address, ETH_MARKET, MaxUint256)).wait();
+    // The layers could pay 75.63 < 101: a deleverage case opens; its first step draws them, then trader 2 (short).
+    await (await clearingHouse.connect(liquidator).autoDeleverage(t1.address, ETH_MARKET, t2.address, WAD)).wait();
+    expect(await defaultLayers.firstLoss()).to.equal(175n * USD);
+
+    const tripped = await ok(["fund", "status"]);
+    const { start: windowStart } = await defaultLayers.drawdown();
+    expect(tripped).to.include(
+      `\ndrawdown trigger: 30% of the funded layers within 8 h: window from ${timestamp(windowStart)}, 75 mUSD of ` +
+        "250 mUSD paid, 0 mUSD left — TRIPPED: the loss policy takes the rest until the window ends\n",
+    );
+    expect(tripped).to.match(/\nfirst loss +175 mUSD +0 mUSD\n/);
+    expect(isolatedTable(tripped)).to.deep.equal(isolatedRows);
+
+    interface StatusJson {
+      layers: { drawdown: { base: string; drawn: string; budget: string | null; tripped: boolean } };
+      isolated: unknown[];
+    }
+    const json = await okJson<StatusJson>(["fund", "status"]);
+    expect(json.layers.drawdown).to.deep.include({ base: "250000000", drawn: "75000000", budget: "0", tripped: true });
+    expect(json.isolated).to.deep.equal([
+      {
+        marketId: 2,
+        market: "market #2",
+        fund: solFund,
+        kind: "vault",
+        size: "300000000",
+        pendingFees: "0",
+        wouldPay: "300000000",
+      },
+      {
+        marketId: 3,
+        market: "market #3",
+        fund: avaxFund,
+        kind: "layers",
+        size: "40000000",
+        pendingFees: "0",
+        wouldPay: "40000000",
+      },
+    ]);
+    expect(await refused(["fund", "status", "0xnot-an-address"])).to.equal(
+      "backstop: not an address: '0xnot-an-address'",
+    );
   });
 
   it("member join, status, leave request then complete; a wrong step, notice or window is refused and changes nothing", async function () {

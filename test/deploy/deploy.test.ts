@@ -7,7 +7,13 @@ import { Wallet, id } from "ethers";
 import { network } from "hardhat";
 
 import { networkParams } from "../../sdk/deploy/networks/index.js";
-import { LOCAL_LAYERS, hardhat, localhost } from "../../sdk/deploy/networks/local.js";
+import {
+  DRAWDOWN_TRIGGER,
+  LOCAL_LAYERS,
+  hardhat,
+  localhost,
+  withIsolatedExample,
+} from "../../sdk/deploy/networks/local.js";
 import { sepolia } from "../../sdk/deploy/networks/sepolia.js";
 import { deployBackstop } from "../../sdk/deploy/system.js";
 import type { NetworkParams } from "../../sdk/deploy/params.js";
@@ -228,5 +234,91 @@ describe("deployment parameters", function () {
     expect(await layers.hasRole(manager, admin.address)).to.equal(true);
     expect(await layers.hasRole(ADMIN_ROLE, deployer.address)).to.equal(false);
     expect(await layers.hasRole(manager, deployer.address)).to.equal(false);
+  });
+
+  it("lists isolated markets from the parameters, each with its own vault or default layers (withIsolatedExample)", async function () {
+    const [deployer, admin] = await ethers.getSigners();
+    const params: NetworkParams = { ...withIsolatedExample(hardhat), roles: { admin: admin.address } };
+    const { contracts, deployment } = await deployBackstop(deployer, params, { dir: null });
+    const { clearingHouse: ch, lens, isolatedFunds } = contracts;
+    expect(deployment.markets.map((m) => [m.id, m.symbol, m.lossPolicy])).to.deep.equal([
+      [0, "ETH-USD", "adl"],
+      [1, "BTC-USD", "socialized"],
+      [2, "SOL-USD", "socialized"],
+      [3, "AVAX-USD", "socialized"],
+    ]);
+    expect(isolatedFunds.map((f) => [f.marketId, f.symbol, f.name, f.kind])).to.deep.equal([
+      [2, "SOL-USD", "sol-vault", "vault"],
+      [3, "AVAX-USD", "avax-layers", "layers"],
+    ]);
+    const [sol, avax] = isolatedFunds;
+    if (sol.kind !== "vault" || avax.kind !== "layers" || avax.stakers === undefined) throw new Error("wrong kinds");
+    const [solFund, avaxLayers, avaxStakers] = await Promise.all(
+      [sol.fund, avax.fund, avax.stakers].map((c) => c.getAddress()),
+    );
+    // On chain: the shared markets have no pool, each isolated one its own fund, none of them the shared layers.
+    expect((await ch.isolatedPool(0)).fund).to.equal(ethers.ZeroAddress);
+    expect((await ch.isolatedPool(1)).fund).to.equal(ethers.ZeroAddress);
+    expect((await ch.isolatedPool(2)).fund).to.equal(solFund);
+    expect((await ch.isolatedPool(3)).fund).to.equal(avaxLayers);
+    expect(await ch.insuranceFund()).to.equal(deployment.contracts.defaultLayers);
+    expect((await lens.isolatedFunds()).map((r) => [r.marketId, r.fund])).to.deep.equal([
+      [2n, solFund],
+      [3n, avaxLayers],
+    ]);
+    // SOL's vault is drawn by the clearing house; AVAX's layers by it too, their stakers by the layers.
+    expect(await sol.fund.clearingHouse()).to.equal(deployment.contracts.clearingHouse);
+    expect(await sol.fund.drawCap()).to.equal(hardhat.fund.drawCap);
+    expect(await avax.fund.clearingHouse()).to.equal(deployment.contracts.clearingHouse);
+    expect(await avax.fund.stakers()).to.equal(avaxStakers);
+    expect(await avax.stakers.clearingHouse()).to.equal(avaxLayers);
+    expect(await avax.fund.parameters()).to.deep.equal(Object.values({ ...LOCAL_LAYERS, ...DRAWDOWN_TRIGGER }));
+    // Roles with the admin, none left with the deployer.
+    const manager = await avax.fund.LAYERS_MANAGER_ROLE();
+    for (const role of [ADMIN_ROLE, manager]) {
+      expect(await avax.fund.hasRole(role, admin.address), role).to.equal(true);
+      expect(await avax.fund.hasRole(role, deployer.address), role).to.equal(false);
+    }
+    for (const fund of [sol.fund, avax.stakers]) {
+      expect(await fund.hasRole(FUND_MANAGER_ROLE, admin.address)).to.equal(true);
+      expect(await fund.hasRole(FUND_MANAGER_ROLE, deployer.address)).to.equal(false);
+    }
+  });
+
+  it("refuses isolated-market parameters that name an undeclared fund, one fund twice, or leave a fund unused, sending nothing", async function () {
+    const [deployer] = await ethers.getSigners();
+    const example = withIsolatedExample(hardhat);
+    const [eth, btc, sol, avax] = example.markets;
+    const cases: [NetworkParams, string][] = [
+      [
+        { ...example, markets: [eth, btc, { ...sol, isolatedFund: "sol" }, avax] },
+        "network parameters 'hardhat': market SOL-USD names isolatedFund 'sol', which isolatedFunds does not " +
+          "declare (declared: sol-vault, avax-layers)",
+      ],
+      [
+        { ...example, markets: [eth, btc, sol, { ...avax, isolatedFund: "sol-vault" }] },
+        "network parameters 'hardhat': market AVAX-USD names isolatedFund 'sol-vault', already used by SOL-USD: " +
+          "an isolated market needs a fund of its own (a shared fund would carry one market's default into the other)",
+      ],
+      [
+        { ...example, markets: [eth, btc, sol] },
+        "network parameters 'hardhat': isolatedFunds 'avax-layers' is named by no market (give a market " +
+          "isolatedFund: 'avax-layers' or remove it)",
+      ],
+      [
+        { ...hardhat, markets: [eth, btc, { ...sol, isolatedFund: "sol-vault" }] },
+        "network parameters 'hardhat': market SOL-USD names isolatedFund 'sol-vault', which isolatedFunds does " +
+          "not declare (none is declared)",
+      ],
+      [
+        { ...example, markets: [eth, btc, sol, { ...avax, symbol: "SOL-USD" }] },
+        "network parameters 'hardhat': two markets are called SOL-USD",
+      ],
+    ];
+    const nonce = await ethers.provider.getTransactionCount(deployer.address);
+    for (const [params, message] of cases) {
+      await expect(deployBackstop(deployer, params, { dir: null })).to.be.rejectedWith(message);
+    }
+    expect(await ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
   });
 });

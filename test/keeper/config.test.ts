@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { expect } from "chai";
 
-import { ConfigError, parseConfig, type KeeperConfig } from "#keeper";
+import { ConfigError, assignKeys, parseConfig, type KeeperConfig } from "#keeper";
+import type { Deployment } from "#sdk";
 
 const KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const KEY_2 = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
@@ -17,6 +18,8 @@ writeFileSync(keystore, JSON.stringify({ address: "00", crypto: { cipher: "aes-1
 
 const BASE = ["--rpc", "http://127.0.0.1:8545", "--deployment", deployment];
 const ENV = { KEEPER_PRIVATE_KEYS: `${KEY_1},${KEY_2}` };
+const KEY_3 = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+const ENV_3 = { KEEPER_PRIVATE_KEYS: `${KEY_1},${KEY_2},${KEY_3}` };
 
 function parse(argv: string[], env: NodeJS.ProcessEnv = ENV): KeeperConfig {
   return parseConfig(argv, env);
@@ -160,6 +163,99 @@ describe("keeper config", function () {
       const fromKeystore = parse([...BASE, "--keystore", keystore], { KEEPER_KEYSTORE_PASSWORD: "hunter2" });
       expect(JSON.stringify(fromKeystore)).not.to.include("hunter2");
       expect(inspect(fromKeystore, { depth: 10 })).not.to.include("hunter2");
+    });
+  });
+
+  describe("isolated markets' own signers", function () {
+    const file = (markets: string[]): Deployment => ({
+      network: "localhost",
+      chainId: 31337,
+      startBlock: 0,
+      contracts: {
+        clearingHouse: "",
+        liquidationLogic: "",
+        insuranceFund: "",
+        lens: "",
+        oracleAdapter: "",
+        collateralToken: "",
+      },
+      markets: markets.map((symbol, id) => ({ id, symbol, feed: "", lossPolicy: "socialized" })),
+    });
+    const deployed = file(["ETH-USD", "BTC-USD", "SOL-USD", "AVAX-USD"]);
+
+    it("takes a key out of the shared pool for each market, by symbol or id, from the flag or the environment", function () {
+      const config = parse([...BASE, "--isolated-signer", "SOL-USD=3", "--isolated-signer", "3=1"], ENV_3);
+      expect(config.isolatedSigners).to.deep.equal([
+        { market: "SOL-USD", key: 3 },
+        { market: "3", key: 1 },
+      ]);
+      expect(assignKeys(config, deployed, 3)).to.deep.equal({
+        shared: [1],
+        isolated: new Map([
+          [2, 2],
+          [3, 0],
+        ]),
+      });
+      const fromEnv = parse(BASE, { ...ENV_3, BACKSTOP_ISOLATED_SIGNERS: "SOL-USD=2, AVAX-USD=3" });
+      expect(fromEnv.isolatedSigners).to.deep.equal([
+        { market: "SOL-USD", key: 2 },
+        { market: "AVAX-USD", key: 3 },
+      ]);
+      expect(assignKeys(fromEnv, deployed, 3).shared).to.deep.equal([0]);
+      // --signers 1 keeps key 1 for the shared pool; a dedicated key may lie beyond it.
+      expect(
+        assignKeys(parse([...BASE, "--signers", "1", "--isolated-signer", "SOL-USD=3"], ENV_3), deployed, 3),
+      ).to.deep.equal({
+        shared: [0],
+        isolated: new Map([[2, 2]]),
+      });
+      expect(parse(BASE).isolatedSigners).to.deep.equal([]);
+    });
+
+    it("refuses a malformed value, a key not given, one key for two markets, two keys for one market, no shared key, an unknown market", function () {
+      const flag = (value: string): string[] => [...BASE, "--isolated-signer", value];
+      rejects(
+        flag("SOL-USD"),
+        ENV_3,
+        /^--isolated-signer must be <market>=<key number>, e\.g\. SOL-USD=2; got 'SOL-USD'$/,
+      );
+      rejects(flag("SOL-USD=x"), ENV_3, /^--isolated-signer must be <market>=<key number>/);
+      rejects(
+        flag("SOL-USD=4"),
+        ENV_3,
+        /^--isolated-signer SOL-USD=4: there is no key 4 \(3 keys given, counted from 1\)$/,
+      );
+      rejects(flag("SOL-USD=0"), ENV_3, /^--isolated-signer SOL-USD=0: there is no key 0/);
+      rejects(
+        [...flag("SOL-USD=3"), "--isolated-signer", "AVAX-USD=3"],
+        ENV_3,
+        /^--isolated-signer: key 3 is given to SOL-USD and AVAX-USD: each isolated market needs a signer of its own$/,
+      );
+      rejects(
+        [...flag("SOL-USD=3"), "--isolated-signer", "SOL-USD=2"],
+        ENV_3,
+        /^--isolated-signer: SOL-USD is given two keys \(3 and 2\): one per market$/,
+      );
+      rejects(
+        [...flag("SOL-USD=1"), "--isolated-signer", "AVAX-USD=2"],
+        ENV,
+        /^--isolated-signer: every key is dedicated to an isolated market: give one more key for the shared markets$/,
+      );
+      rejects(
+        [...flag("SOL-USD=1"), "--signers", "1"],
+        ENV_3,
+        /^--isolated-signer: every key of the first 1 \(--signers\) is dedicated to an isolated market/,
+      );
+      rejects(
+        BASE,
+        { ...ENV_3, BACKSTOP_ISOLATED_SIGNERS: "SOL-USD" },
+        /^BACKSTOP_ISOLATED_SIGNERS must be <market>=<key number>/,
+      );
+      const config = parse(flag("DOGE-USD=3"), ENV_3);
+      expect(() => assignKeys(config, deployed, 3)).to.throw(
+        ConfigError,
+        "--isolated-signer: unknown market 'DOGE-USD' (the deployment has ETH-USD, BTC-USD, SOL-USD, AVAX-USD; or give a market id)",
+      );
     });
   });
 

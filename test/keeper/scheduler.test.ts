@@ -4,7 +4,7 @@ import { Wallet } from "ethers";
 import { createLogger } from "#keeper";
 import type { ExecResult, PendingTx, SignerSlot } from "../../keeper/src/executor.js";
 import { Scheduler, type SignerPool } from "../../keeper/src/scheduler.js";
-import type { Job } from "../../keeper/src/strategy.js";
+import { isolatedLane, type Job } from "../../keeper/src/strategy.js";
 
 const A = "0x00000000000000000000000000000000000000aa";
 const B = "0x00000000000000000000000000000000000000bb";
@@ -271,5 +271,63 @@ describe("keeper scheduler", function () {
     expect(await done).to.deep.equal([[confirmed(first, signers.slots[0].address)], []]);
     expect(await scheduler.schedule([socialize(C)])).to.deep.equal([[]]);
     expect(runs.started.map((s) => s.account)).to.deep.equal([A]);
+  });
+
+  it("runs an isolated market's jobs on its own signer only; a full lane holds back its own jobs, not the other's", async function () {
+    // One shared signer and market 5's own signer, one job each at a time.
+    const shared = pool(1);
+    const own = pool(1);
+    const lanes: SignerPool = {
+      acquire: (market) => (market === 5 ? own.acquire() : market === undefined ? shared.acquire() : undefined),
+      take: (slot) => (own.slots.includes(slot) ? own.take(slot) : shared.take(slot)),
+      release: (slot) => (own.slots.includes(slot) ? own.release(slot) : shared.release(slot)),
+      slotOf: (address) => own.slotOf(address) ?? shared.slotOf(address),
+    };
+    const runs = manualRuns();
+    const isolated = new Set([5]);
+    const scheduler = new Scheduler({
+      logger,
+      run: runs.run,
+      adopt: () => Promise.reject(new Error("no orphans here")),
+      onResult: () => undefined,
+      lane: (job) => isolatedLane(job, isolated),
+    });
+    scheduler.attach(lanes);
+    const D = "0x00000000000000000000000000000000000000dd";
+    const socializeIn = (account: string, marketId: number): Job => ({
+      type: "socialize",
+      account,
+      action: { id: `socialize:${account}`, kind: "socialize", account, marketId },
+    });
+    const jobs = [socialize(A), deleverage(B, 5), socialize(C), socializeIn(D, 5)];
+    const done = scheduler.schedule(jobs);
+    await tick();
+    // A on the shared signer, B on market 5's; C waits for the shared signer, D for market 5's.
+    const [sharedAddress, ownAddress] = [shared.slots[0].address, own.slots[0].address];
+    expect(runs.started).to.deep.equal([
+      { account: A, signer: sharedAddress },
+      { account: B, signer: ownAddress },
+    ]);
+    runs.finish(jobs[1], ownAddress);
+    await tick();
+    // Market 5's signer is free: D runs on it, although C (shared) is ahead of it in the queue.
+    expect(runs.started.slice(2)).to.deep.equal([{ account: D, signer: ownAddress }]);
+    runs.finish(jobs[0], sharedAddress);
+    await tick();
+    expect(runs.started.slice(3)).to.deep.equal([{ account: C, signer: sharedAddress }]);
+    runs.finish(jobs[3], ownAddress);
+    runs.finish(jobs[2], sharedAddress);
+    expect((await done).map((r) => r.length)).to.deep.equal([1, 1, 1, 1]);
+    // The lane of a job: the isolated market it acts in, whatever the kind; none for shared markets.
+    const liquidate = (marketIds: number[]): Job => ({
+      type: "liquidate",
+      account: A,
+      bankrupt: true,
+      steps: marketIds.map((marketId) => ({ id: `l:${marketId}`, kind: "liquidate", account: A, marketId })),
+    });
+    expect(isolatedLane(liquidate([0, 1]), isolated)).to.equal(undefined);
+    expect(isolatedLane(liquidate([5]), isolated)).to.equal(5);
+    expect(isolatedLane(deleverage(B, 5), isolated)).to.equal(5);
+    expect(isolatedLane(socializeIn(D, 5), new Set())).to.equal(undefined);
   });
 });

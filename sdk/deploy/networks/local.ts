@@ -1,5 +1,5 @@
 import { USD, WAD } from "../../constants.js";
-import type { LayerParams, NetworkParams, RiskParams } from "../params.js";
+import type { LayerParams, MarketSpec, NetworkParams, RiskParams } from "../params.js";
 
 /**
  * The in-process network and a local `hardhat node`: a mock 6-decimal USD token, mock 8-decimal feeds that a
@@ -100,3 +100,27 @@ function localParams(name: string): NetworkParams {
 export const hardhat = localParams("hardhat");
 /** `npx hardhat node` at http://127.0.0.1:8545. */
 export const localhost = localParams("localhost");
+
+/**
+ * An example of isolated markets (issue 11), not deployed by default: the local parameters of `name` plus SOL-USD
+ * (100 USD) isolated with a vault of its own (the shared fund's limits), and AVAX-USD (20 USD) isolated with
+ * default layers of its own: the local layers with the drawdown trigger a real network would set (30% in 8 h) and a
+ * stakers' vault. Each market's losses reach only its own fund; see docs/DESIGN-NOTES.md, "Isolated markets".
+ */
+export function withIsolatedExample(base: NetworkParams): NetworkParams {
+  const isolated = (symbol: string, price: bigint, fund: string): MarketSpec => ({
+    symbol,
+    lossPolicy: "socialized",
+    feed: { kind: "mock", description: symbol.replace("-", " / "), decimals: LOCAL_FEED_DECIMALS, price },
+    risk: LOCAL_RISK,
+    isolatedFund: fund,
+  });
+  return {
+    ...base,
+    markets: [...base.markets, isolated("SOL-USD", 100n, "sol-vault"), isolated("AVAX-USD", 20n, "avax-layers")],
+    isolatedFunds: {
+      "sol-vault": { kind: "vault", fund: base.fund },
+      "avax-layers": { kind: "layers", layers: { ...LOCAL_LAYERS, ...DRAWDOWN_TRIGGER }, stakers: base.fund },
+    },
+  };
+}

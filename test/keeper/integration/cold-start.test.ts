@@ -50,15 +50,15 @@ describe("keeper integration: RPC calls of a cold start and of quiet blocks (iss
       expect(report.read).to.equal(accounts);
       const cold = await rpcCalls(k.metrics);
       const batches = Math.ceil(accounts / BATCH);
-      // The whole history in one eth_getLogs; eth_call: the market count, both markets' parameters, the
-      // deleverage timeout, the oracle prices, and the health batches.
+      // The whole history in one eth_getLogs; eth_call: the market count, both markets' parameters and isolated
+      // pools (none: both are shared), the deleverage timeout, the oracle prices, and the health batches.
       expect(cold.byMethod).to.deep.equal({
         eth_chainId: 1,
         eth_blockNumber: 1,
         eth_getCode: 6, // every address of the deployment file holds code
         eth_getBlockByNumber: 1,
         eth_getLogs: 1,
-        eth_call: 5 + batches,
+        eth_call: 7 + batches,
       });
       expect(cold.total).to.be.at.most(30);
 
