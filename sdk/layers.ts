@@ -84,7 +84,7 @@ export interface IsolatedFundRow {
   kind: "vault" | "layers";
   /** The market's fee pot in the clearing house, 18 decimals (swept to the fund in whole units). */
   pendingFees: bigint;
-  /** The fund's token balance. */
+  /** The fund's token balance (layers: their own balance plus their stakers' vault's). */
   size: bigint;
   /** What a draw for this market could take now: the pot's whole units plus the fund's availableForDraw. */
   wouldPay: bigint;

@@ -113,7 +113,8 @@ contract BackstopLens {
         address fund;
         /// The market's fee pot in the clearing house (18 decimals).
         uint256 pendingFees;
-        /// The fund's token balance: its size.
+        /// The fund's token balance: its size. For a DefaultLayers fund, its own balance (first loss and members'
+        /// fund) plus its stakers' vault's, which holds its tokens itself.
         uint256 size;
         /// What a draw for this market could take now (token decimals): the pot's whole units plus the fund's
         /// availableForDraw.
@@ -240,11 +241,14 @@ contract BackstopLens {
         uint256 count = clearingHouse.marketCount();
         IsolatedFundState[] memory all = new IsolatedFundState[](count);
         uint256 n;
-        uint256 scale = 10 ** (18 - IERC20Metadata(clearingHouse.collateralToken()).decimals());
+        IERC20Metadata token = IERC20Metadata(clearingHouse.collateralToken());
+        uint256 scale = 10 ** (18 - token.decimals());
         for (uint256 m = 0; m < count; ++m) {
             IsolatedPool memory pool = clearingHouse.isolatedPool(m);
             if (pool.fund == address(0)) continue;
-            uint256 size = IERC20Metadata(clearingHouse.collateralToken()).balanceOf(pool.fund);
+            uint256 size = token.balanceOf(pool.fund);
+            (address layers, address stakers) = _layersOf(pool.fund);
+            if (layers != address(0) && stakers != address(0)) size += token.balanceOf(stakers);
             uint256 fromFund = IInsuranceFund(pool.fund).availableForDraw();
             all[n++] = IsolatedFundState(m, pool.fund, pool.fees, size, pool.fees / scale + fromFund);
         }

@@ -112,16 +112,17 @@ function solLayerEvents(c: Ctx, receipt: ContractTransactionReceipt): unknown[][
 }
 
 describe("Isolated markets with their own default layers", function () {
-  it("the lens row of SOL's layers: size = their tokens (first loss + members' fund), wouldPay = the pot's units + their availableForDraw", async function () {
+  it("the lens row of SOL's layers: size = their tokens (first loss + members' fund) + their stakers' vault's, wouldPay = the pot's units + their availableForDraw", async function () {
     const c = await networkHelpers.loadFixture(layersFixture);
     // availableForDraw: first loss 50 + stakers 100 + members' fund 100 + assessable min(⌊120 × 100 / 60⌋,
     // ⌊min(80, 50) × 100 / 40⌋) = min(200, 125) = 125: 375. The lens adds the pot's 2.1 (2,100,000 whole units).
     expect(await c.sol.layers.availableForDraw()).to.equal(375n * USD);
     const rows = await c.lens.isolatedFunds();
     expect(rows.map((r) => [r.marketId, r.fund, r.pendingFees, r.size, r.wouldPay])).to.deep.equal([
-      [c.sol.marketId, await c.sol.layers.getAddress(), 2_100_000_000_000_000_000n, 150n * USD, 377_100_000n],
+      [c.sol.marketId, await c.sol.layers.getAddress(), 2_100_000_000_000_000_000n, 250n * USD, 377_100_000n],
     ]);
-    // The size is the layers' own token balance: the stakers' 100 sit in their vault and are not in it.
+    // The size is first loss 50 + members' fund 100 in the layers, plus the stakers' 100 in their own vault.
+    expect(await c.token.balanceOf(await c.sol.layers.getAddress())).to.equal(150n * USD);
     expect(await c.token.balanceOf(await c.sol.stakers.getAddress())).to.equal(100n * USD);
   });
 
