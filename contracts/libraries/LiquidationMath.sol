@@ -50,7 +50,8 @@ library LiquidationMath {
     ///     gap     = (10^18 + b)·MM − 10^18·E                       (36 decimals, exact)
     ///     perUnit = (10^18 + b)·m − 10^18·(d + f)                  (36 decimals, exact)
     ///     q       = ⌈gap · 10^36 / (P · perUnit)⌉                  (one 512-bit mulDiv)
-    /// With b = 0 both are today's gap and perUnit times 10^18, so q is the unbuffered size to the wei.
+    /// With b = 0 both are the unbuffered gap (MM − E) and perUnit (m − d − f) times 10^18, so q is the unbuffered
+    /// size to the wei.
     /// Rounding: q rounds up, against the account by less than one wei of size, because the rounded-down size would
     /// miss the target; the ceiling is the smallest integer size that reaches it, so the liquidator gets no more.
     /// (The account-level roundings after it — fee up, each market's margin up — are as without a buffer.)
