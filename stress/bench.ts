@@ -176,6 +176,8 @@ const result = {
   accounts: holdings.length,
   horizonDays: DAYS,
   latencyBlocks: DEFAULT_PATH_SETTINGS.latencyBlocks,
+  /** Every market's liquidation buffer (18 decimals), in the engine and on chain: the lab's default. */
+  liquidationBuffer: markets[0].liquidationBuffer.toString(),
   seed: SEED,
   build: "production (optimizer, runs 200)",
   chainWorkers: WORKERS,

@@ -51,6 +51,7 @@ async function run(options: RunCliOptions): Promise<void> {
     fundUsd: options.fund,
     horizonDays: options.horizonDays,
     latencyBlocks: options.latencyBlocks,
+    liquidationBuffer: options.liquidationBuffer,
     chainPaths: options.chainPaths,
     keeperPaths: options.keeperPaths ?? RUN_DEFAULTS.keeperPaths,
     population,

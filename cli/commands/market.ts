@@ -37,7 +37,11 @@ async function readMarket(ctx: CommandContext, id: number, symbol: string): Prom
     ["loss policy", lossPolicy === "adl" ? "ADL (auto-deleveraging)" : "socialized loss"],
     ["open ADL cases", String(cases)],
     ["margins", `initial ${percent(params.initialMarginRatio)}, maintenance ${percent(params.maintenanceMarginRatio)}`],
-    ["liquidation", `discount ${percent(params.liquidationDiscount)}, fee ${percent(params.liquidationFeeRatio)}`],
+    [
+      "liquidation",
+      `discount ${percent(params.liquidationDiscount)}, fee ${percent(params.liquidationFeeRatio)}, ` +
+        `restores maintenance + ${percent(params.liquidationBuffer)}`,
+    ],
     ["trading fees", `maker ${percent(params.makerFeeRatio)}, taker ${percent(params.takerFeeRatio)}`],
     ["price band", percent(params.priceBand)],
     ["max funding rate", `${percent(params.maxFundingRate)} per day`],
@@ -64,6 +68,7 @@ async function readMarket(ctx: CommandContext, id: number, symbol: string): Prom
         maintenanceMarginRatio: wad(params.maintenanceMarginRatio),
         liquidationDiscount: wad(params.liquidationDiscount),
         liquidationFeeRatio: wad(params.liquidationFeeRatio),
+        liquidationBuffer: wad(params.liquidationBuffer),
         makerFeeRatio: wad(params.makerFeeRatio),
         takerFeeRatio: wad(params.takerFeeRatio),
         priceBand: wad(params.priceBand),

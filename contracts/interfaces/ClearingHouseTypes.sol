@@ -15,7 +15,8 @@ enum LossPolicy {
 }
 
 /// @notice Risk parameters of one market. Ratios are 18-decimal fractions (1e18 = 100%).
-/// @dev Packed into four storage slots; every field is kept inside the hard bounds of {MarketParamsLib}.
+/// @dev Packed into four storage slots (`liquidationBuffer` shares the last with `maxOpenInterest`); every field is
+/// kept inside the hard bounds of {MarketParamsLib}.
 struct MarketParams {
     /// Chainlink-compatible price feed of the market's base asset in the collateral's unit.
     AggregatorV3Interface oracleFeed;
@@ -41,6 +42,9 @@ struct MarketParams {
     uint64 maxFundingRate;
     /// Cap on the open interest of each side, in base units with 18 decimals.
     uint128 maxOpenInterest;
+    /// Margin a partial liquidation restores above maintenance, as a fraction of it: the smallest size that brings
+    /// equity to maintenance × (1 + buffer) is closed (0: exactly maintenance). See LiquidationMath.
+    uint64 liquidationBuffer;
 }
 
 /// @notice An isolated market's own default resources (issue 11): its fund and the fees set aside for it.

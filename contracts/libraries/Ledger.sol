@@ -105,6 +105,12 @@ library LedgerLib {
 
     function market(Ledger storage ledger, uint256 marketId) internal view returns (MarketParams memory) {
         if (marketId >= ledger.marketParams.length) revert IClearingHouseErrors.UnknownMarket(marketId);
+        return paramsOf(ledger, marketId);
+    }
+
+    /// @dev A listed market's parameters in memory. The one storage-to-memory copy of MarketParams in the code that
+    /// links into ClearingHouse: the compiler inlines a struct copy at every site, so sites share this one.
+    function paramsOf(Ledger storage ledger, uint256 marketId) internal view returns (MarketParams memory) {
         return ledger.marketParams[marketId];
     }
 
@@ -204,7 +210,7 @@ library LedgerLib {
     function settleAll(Ledger storage ledger, IOracleAdapter oracle, address account) internal {
         for (uint256 open = ledger.openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
             uint256 marketId = MarketSet.first(open);
-            MarketParams memory params = ledger.marketParams[marketId];
+            MarketParams memory params = paramsOf(ledger, marketId);
             accrueFunding(ledger, marketId, params, price(oracle, params));
             settle(ledger, account, marketId);
         }
@@ -305,7 +311,7 @@ library LedgerLib {
         h.equity = ledger.collateral[account];
         for (uint256 open = ledger.openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
             uint256 marketId = MarketSet.first(open);
-            MarketParams memory params = ledger.marketParams[marketId];
+            MarketParams memory params = paramsOf(ledger, marketId);
             Position memory position = ledger.positions[account][marketId];
             uint256 oraclePrice = price(oracle, params);
             int256 charges =

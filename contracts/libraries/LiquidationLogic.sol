@@ -376,7 +376,8 @@ library LiquidationLogic {
 
     // ================================================================ liquidation
 
-    /// @dev Step 1: the account pays from its own margin. Closes no more than restores maintenance margin.
+    /// @dev Step 1: the account pays from its own margin. Closes no more than restores maintenance margin × (1 +
+    /// the market's liquidation buffer).
     function _liquidateSolvent(
         Ledger storage ledger,
         IOracleAdapter oracle,
@@ -392,6 +393,7 @@ library LiquidationLogic {
                 params.maintenanceMarginRatio,
                 params.liquidationDiscount,
                 params.liquidationFeeRatio,
+                params.liquidationBuffer,
                 t.price,
                 h.equity,
                 h.maintenanceMargin,

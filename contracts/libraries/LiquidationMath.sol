@@ -10,8 +10,9 @@ import {PositionMath} from "./PositionMath.sol";
 
 /// @title LiquidationMath
 /// @notice The pure arithmetic of the loss waterfall, fuzzed on its own (test/solidity/fuzz/LiquidationMath.fuzz.t.sol):
-/// the liquidation penalty, the size that restores maintenance margin, the hand-over and deleverage terms, the ADL
-/// score and the bankruptcy price. No storage, no oracle: {LiquidationLogic} reads those and calls in here.
+/// the liquidation penalty, the size that restores maintenance margin × (1 + the market's liquidation buffer), the
+/// hand-over and deleverage terms, the ADL score and the bankruptcy price. No storage, no oracle: {LiquidationLogic}
+/// reads those and calls in here.
 /// @dev Rounding follows FixedPointMath: what is paid to someone rounds down, what is charged to an account rounds
 /// up, and a hand-over's notional rounds in the account's favour (so it never costs it more than reward + fee).
 library LiquidationMath {
@@ -39,28 +40,47 @@ library LiquidationMath {
         fee = equity - reward;
     }
 
-    /// @notice The smallest size whose liquidation restores maintenance margin, or all when it cannot: each unit
-    /// closed lowers equity by price × (discount + fee) and the maintenance margin by price × maintenanceRatio.
-    /// @param maintenanceRatio The market's maintenance margin ratio; ≥ discount + feeRatio (MarketParamsLib).
-    /// @param discount The market's liquidation discount.
-    /// @param feeRatio The market's liquidation fee ratio.
-    /// @param price The oracle price (18 decimals, > 0).
-    /// @param equity The account's equity, ≥ 0 and below `maintenanceMargin`.
-    /// @param maintenanceMargin The account's maintenance margin over all its markets.
+    /// @notice The smallest size whose liquidation restores the account's margin to maintenance × (1 + buffer), or
+    /// all when it cannot.
+    /// @dev Closing q at price P lowers equity E by q·P·(d + f) (reward and fee) and the maintenance margin MM by
+    /// q·P·m. The target after the liquidation is E' ≥ (1 + b)·MM', i.e.
+    ///     E − q·P·(d + f) ≥ (1 + b)·(MM − q·P·m)  ⇔  q·P·((1 + b)·m − d − f) ≥ (1 + b)·MM − E.
+    /// With every ratio an 18-decimal fraction, both sides are multiplied by 10^18 so that (1 + b) is the integer
+    /// (10^18 + b) and nothing is rounded before the last step:
+    ///     gap     = (10^18 + b)·MM − 10^18·E                       (36 decimals, exact)
+    ///     perUnit = (10^18 + b)·m − 10^18·(d + f)                  (36 decimals, exact)
+    ///     q       = ⌈gap · 10^36 / (P · perUnit)⌉                  (one 512-bit mulDiv)
+    /// With b = 0 both are the unbuffered gap (MM − E) and perUnit (m − d − f) times 10^18, so q is the unbuffered
+    /// size to the wei.
+    /// Rounding: q rounds up, against the account by less than one wei of size, because the rounded-down size would
+    /// miss the target; the ceiling is the smallest integer size that reaches it, so the liquidator gets no more.
+    /// (The account-level roundings after it — fee up, each market's margin up — are as without a buffer.)
+    /// perUnit: MarketParamsLib keeps m ≥ d + f, so perUnit ≥ b·m·10^18 ≥ 0. It is 0 only when b = 0 and m = d + f:
+    /// no size restores margin and the whole position goes. A buffer b > 0 makes it positive even at m = d + f.
+    /// The buffer is the liquidated market's, applied to the account's maintenance margin over all its markets.
+    /// @param maintenanceRatio The market's maintenance margin ratio m; ≥ discount + feeRatio (MarketParamsLib).
+    /// @param discount The market's liquidation discount d.
+    /// @param feeRatio The market's liquidation fee ratio f.
+    /// @param buffer The market's liquidation buffer b (18-decimal fraction, ≤ 1e18 by MarketParamsLib).
+    /// @param price The oracle price P (18 decimals, > 0).
+    /// @param equity The account's equity E, ≥ 0 and below `maintenanceMargin`.
+    /// @param maintenanceMargin The account's maintenance margin MM over all its markets.
     /// @param positionAbs |size| of the position liquidated.
     /// @return The size to close, at most `positionAbs`.
     function sizeRestoringMaintenance(
         uint256 maintenanceRatio,
         uint256 discount,
         uint256 feeRatio,
+        uint256 buffer,
         uint256 price,
         int256 equity,
         uint256 maintenanceMargin,
         uint256 positionAbs
     ) internal pure returns (uint256) {
-        uint256 perUnit = maintenanceRatio - discount - feeRatio;
+        uint256 scale = FixedPointMath.WAD + buffer;
+        uint256 perUnit = maintenanceRatio * scale - (discount + feeRatio) * FixedPointMath.WAD;
         if (perUnit == 0) return positionAbs;
-        uint256 gap = uint256(maintenanceMargin.toInt256() - equity);
+        uint256 gap = uint256((maintenanceMargin * scale).toInt256() - equity * int256(FixedPointMath.WAD));
         uint256 needed = Math.mulDiv(gap, FixedPointMath.WAD * FixedPointMath.WAD, price * perUnit, Math.Rounding.Ceil);
         return Math.min(needed, positionAbs);
     }

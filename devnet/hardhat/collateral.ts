@@ -71,6 +71,7 @@ export function paramsTuple(p: MarketParamsStruct): unknown[] {
     ethers.toBigInt(p.priceBand),
     ethers.toBigInt(p.maxFundingRate),
     ethers.toBigInt(p.maxOpenInterest),
+    ethers.toBigInt(p.liquidationBuffer),
   ];
 }
 
@@ -90,6 +91,7 @@ export async function readParams(clearingHouse: ClearingHouse, marketId: bigint)
     p.priceBand,
     p.maxFundingRate,
     p.maxOpenInterest,
+    p.liquidationBuffer,
   ];
 }
 

@@ -20,9 +20,10 @@ export async function setPrice(feed: MockAggregatorV3, price: bigint): Promise<v
 /**
  * Switches funding off in both markets (maxFundingRate 0: the index never moves, FundingAccrued carries index 0
  * and rate 0) and, with `tradingFees` false, trading fees too, so that every figure of a scenario is waterfall
- * arithmetic only. Liquidation discount 1%, liquidation fee 1%, maintenance 5% and initial 10% stay.
+ * arithmetic only. Liquidation discount 1%, liquidation fee 1%, maintenance 5% and initial 10% stay; the liquidation
+ * buffer is `liquidationBuffer` (0: a partial liquidation restores exactly maintenance).
  */
-export async function quietMarkets(system: System, tradingFees: boolean): Promise<void> {
+export async function quietMarkets(system: System, tradingFees: boolean, liquidationBuffer = 0n): Promise<void> {
   const fees = tradingFees ? {} : { makerFeeRatio: 0n, takerFeeRatio: 0n };
   const { clearingHouse, riskManager } = system;
   // Each market keeps the loss policy it was listed with (it cannot change).
@@ -33,7 +34,10 @@ export async function quietMarkets(system: System, tradingFees: boolean): Promis
     const { lossPolicy } = await clearingHouse.marketParams(market);
     await clearingHouse
       .connect(riskManager)
-      .updateMarketParams(market, marketParams(await feed.getAddress(), { maxFundingRate: 0n, lossPolicy, ...fees }));
+      .updateMarketParams(
+        market,
+        marketParams(await feed.getAddress(), { maxFundingRate: 0n, lossPolicy, liquidationBuffer, ...fees }),
+      );
   }
 }
 

@@ -214,13 +214,17 @@ export async function openChainLab(
     ])
       await setupProvider.send("hardhat_setBalance", [address, toQuantity(ETH_FOR_GAS)]);
     // The local parameters with each market under the engine's loss policy (the side-by-side runs list them all
-    // under one policy; a policy is fixed at listing, so a deployment per policy).
+    // under one policy; a policy is fixed at listing, so a deployment per policy) and with the engine's buffer.
     const params = {
       ...hardhat,
-      markets: hardhat.markets.map((m) => ({
-        ...m,
-        lossPolicy: markets.find((e) => e.symbol === m.symbol)?.lossPolicy ?? m.lossPolicy,
-      })),
+      markets: hardhat.markets.map((m) => {
+        const e = markets.find((x) => x.symbol === m.symbol);
+        return {
+          ...m,
+          lossPolicy: e?.lossPolicy ?? m.lossPolicy,
+          risk: { ...m.risk, liquidationBuffer: e?.liquidationBuffer ?? m.risk.liquidationBuffer },
+        };
+      }),
     };
     const deployed = await deployBackstop(deployer, params, { dir });
     if (deployed.path === undefined) throw new Error("deploy: no deployment file written");

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 import { DEFAULT_SETTINGS } from "./calibrate.js";
-import { LOSS_POLICIES, type LossPolicy } from "./engine.js";
+import { LAB_LIQUIDATION_BUFFER, LOSS_POLICIES, type LossPolicy } from "./engine.js";
 
 export const RUN_DEFAULTS = {
   paths: 2000,
@@ -12,6 +12,8 @@ export const RUN_DEFAULTS = {
   fund: 250_000,
   horizonDays: 10,
   latencyBlocks: 5,
+  /** Every market's liquidation buffer in percent (LAB_LIQUIDATION_BUFFER): partial liquidations restore 125%. */
+  liquidationBufferPercent: Number(LAB_LIQUIDATION_BUFFER / 10n ** 16n),
   chainPaths: 2,
   /** Of the chain paths, how many the project's keeper runs on its own (the rest replay the engine's calls). */
   keeperPaths: 1,
@@ -21,7 +23,8 @@ export const RUN_DEFAULTS = {
 
 export const USAGE = `usage: npm run stress -- calibrate [--json] [--out DIR] [--data DIR] [--threshold Q] [--seed N]
        npm run stress -- run [--paths N] [--seed S] [--accounts N] [--fund USD] [--horizon-days D]
-                             [--latency-blocks B] [--chain-paths N] [--keeper-paths K] [--population FILE]
+                             [--latency-blocks B] [--liquidation-buffer PCT] [--chain-paths N]
+                             [--keeper-paths K] [--population FILE]
                              [--path FILE] [--policies LIST] [--json]
                              [--out DIR] [--data DIR]
 
@@ -47,6 +50,9 @@ run:
   --fund USD         insurance fund in whole USD (default ${RUN_DEFAULTS.fund})
   --horizon-days D   days per path, 1 to 365 (default ${RUN_DEFAULTS.horizonDays})
   --latency-blocks B keeper latency in 12-second blocks, 0 to 7200 (default ${RUN_DEFAULTS.latencyBlocks})
+  --liquidation-buffer PCT
+                     margin a partial liquidation restores above maintenance, in percent, 0 to 100 (default
+                     ${RUN_DEFAULTS.liquidationBufferPercent}; the local deployment's markets have 0, the lab lists its own)
   --chain-paths N    Monte Carlo paths also run on the in-process network, 0 to 10000 (default ${RUN_DEFAULTS.chainPaths});
                      the run fails if one disagrees with the engine to the wei
   --keeper-paths K   of those, the first K run with the project's keeper deciding on its own (default
@@ -82,6 +88,8 @@ export interface RunCliOptions {
   fund: number;
   horizonDays: number;
   latencyBlocks: number;
+  /** Every market's liquidation buffer, an 18-decimal fraction. */
+  liquidationBuffer: bigint;
   chainPaths: number;
   /** Absent: RUN_DEFAULTS.keeperPaths. */
   keeperPaths?: number;
@@ -99,6 +107,16 @@ function integer(text: string | undefined, fallback: number, flag: string, min: 
   if (!/^\d+$/.test(text) || value < min || value > max) {
     throw new Error(`--${flag} "${text}" is not an integer from ${min} to ${max}`);
   }
+  return value;
+}
+
+/** `--liquidation-buffer`: a percent from 0 to 100 with at most 16 decimals, as an exact 18-decimal fraction. */
+function bufferPercent(text: string | undefined): bigint {
+  if (text === undefined) return LAB_LIQUIDATION_BUFFER;
+  const match = /^(\d{1,3})(?:\.(\d{1,16}))?$/.exec(text);
+  const value = match === null ? -1n : BigInt(match[1]) * 10n ** 16n + BigInt((match[2] ?? "").padEnd(16, "0"));
+  if (value < 0n || value > 10n ** 18n)
+    throw new Error(`--liquidation-buffer "${text}" is not a percent from 0 to 100 (at most 16 decimals)`);
   return value;
 }
 
@@ -137,6 +155,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
       fund: { type: "string" },
       "horizon-days": { type: "string" },
       "latency-blocks": { type: "string" },
+      "liquidation-buffer": { type: "string" },
       "chain-paths": { type: "string" },
       "keeper-paths": { type: "string" },
       population: { type: "string" },
@@ -156,6 +175,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
     "fund",
     "horizon-days",
     "latency-blocks",
+    "liquidation-buffer",
     "chain-paths",
     "keeper-paths",
     "population",
@@ -185,6 +205,7 @@ export function parseStressArgs(argv: string[]): Options | "help" {
     fund: integer(values.fund, RUN_DEFAULTS.fund, "fund", 0, 10 ** 12),
     horizonDays: integer(values["horizon-days"], RUN_DEFAULTS.horizonDays, "horizon-days", 1, 365),
     latencyBlocks: integer(values["latency-blocks"], RUN_DEFAULTS.latencyBlocks, "latency-blocks", 0, 7200),
+    liquidationBuffer: bufferPercent(values["liquidation-buffer"]),
     chainPaths: integer(values["chain-paths"], RUN_DEFAULTS.chainPaths, "chain-paths", 0, 10_000),
     policies: values.policies === undefined ? RUN_DEFAULTS.policies : policyList(values.policies),
   };

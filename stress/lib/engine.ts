@@ -36,6 +36,13 @@ import type { Holding, MarketSymbol } from "./population.js";
 /** LiquidationLogic.MIN_REMAINING_NOTIONAL: a partial liquidation leaving less closes everything. */
 export const MIN_REMAINING_NOTIONAL = 10n * WAD;
 
+/**
+ * The lab's liquidation buffer (MarketParams.liquidationBuffer), 25%: a partial liquidation restores 1.25 ×
+ * maintenance, as venues restore a margin above maintenance, so that a sliding position is not liquidated again at
+ * every 0.5% step (the deployed local markets keep 0; the lab deploys its own). `--liquidation-buffer` sets it.
+ */
+export const LAB_LIQUIDATION_BUFFER = WAD / 4n;
+
 /** The contracts' loss policies (sdk LossPolicyName). */
 export type LossPolicy = "adl" | "socialized" | "haircut";
 export const LOSS_POLICIES: readonly LossPolicy[] = ["adl", "socialized", "haircut"];
@@ -47,6 +54,8 @@ export interface EngineMarket {
   maintenanceMarginRatio: bigint;
   liquidationDiscount: bigint;
   liquidationFeeRatio: bigint;
+  /** MarketParams.liquidationBuffer: a partial liquidation restores maintenance × (1 + buffer). */
+  liquidationBuffer: bigint;
   /** Trading fees of the opening fills (0 when absent). */
   makerFeeRatio?: bigint;
   takerFeeRatio?: bigint;
@@ -388,16 +397,21 @@ export function penalty(m: EngineMarket, notional: bigint, equity: bigint): { re
   return { reward: scaled, fee: equity - scaled };
 }
 
-/** LiquidationLogic._sizeRestoringMaintenance. */
+/**
+ * LiquidationMath.sizeRestoringMaintenance: the smallest size that brings equity to maintenance × (1 + buffer),
+ * or all. Both sides are scaled by 10^18 so that (1 + b) is the integer 10^18 + b and only the last division rounds
+ * (up); with buffer 0 it is the unbuffered size to the wei.
+ */
 export function sizeRestoringMaintenance(
   m: EngineMarket,
   price: bigint,
   h: { equity: bigint; maintenanceMargin: bigint },
   positionAbs: bigint,
 ): bigint {
-  const perUnit = m.maintenanceMarginRatio - m.liquidationDiscount - m.liquidationFeeRatio;
+  const scale = WAD + m.liquidationBuffer;
+  const perUnit = m.maintenanceMarginRatio * scale - (m.liquidationDiscount + m.liquidationFeeRatio) * WAD;
   if (perUnit <= 0n) return positionAbs;
-  const needed = mulDiv(h.maintenanceMargin - h.equity, WAD * WAD, price * perUnit, true);
+  const needed = mulDiv(h.maintenanceMargin * scale - h.equity * WAD, WAD * WAD, price * perUnit, true);
   return needed < positionAbs ? needed : positionAbs;
 }
 

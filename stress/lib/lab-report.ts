@@ -50,7 +50,8 @@ export function labMarkdown(r: LabReport): string {
       `intraday gaps (${pct(s.gapShare)} of each intraday leg in one oracle update, then ${pct(s.deviation)} steps), ` +
       `keeper latency ${s.latencyBlocks} blocks, insurance fund ${money(s.fundUsd)}. Markets as deployed: ` +
       s.markets.map((m) => `${m.symbol} (${m.lossPolicy})`).join(", ") +
-      ". Amounts in USD of the collateral token.",
+      `, liquidation buffer ${pct(Number(s.markets[0]?.liquidationBuffer ?? 0) / 1e18)} above maintenance. ` +
+      "Amounts in USD of the collateral token.",
     "",
     "## Population",
     "",

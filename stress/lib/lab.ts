@@ -15,7 +15,14 @@ import { calibrate, DEFAULT_SETTINGS, marketModel, type BacktestRow } from "./ca
 import { logReturns, type OhlcDay } from "./data.js";
 import { engineFigures, FIGURE_KEYS, openChainLab, type PathFigures } from "./chain.js";
 import { runInWorkers } from "./chain-pool.js";
-import { openingFills, openLedger, type EngineMarket, type LossPolicy, type Outcome } from "./engine.js";
+import {
+  LAB_LIQUIDATION_BUFFER,
+  openingFills,
+  openLedger,
+  type EngineMarket,
+  type LossPolicy,
+  type Outcome,
+} from "./engine.js";
 import { ascending } from "./moments.js";
 import {
   concentration,
@@ -32,9 +39,15 @@ import { simulatePath, type AssetPath, type MarketModel } from "./simulate.js";
 
 /**
  * The deployed markets (sdk/deploy/networks/local.ts) as the engine sees them, in market-id order; with `policy`,
- * every market listed under that loss policy instead of its own (the side-by-side runs of `--policies`).
+ * every market listed under that loss policy instead of its own (the side-by-side runs of `--policies`), and every
+ * market with the lab's liquidation `buffer` (the chain check deploys the markets so).
  */
-export function engineMarkets(params: NetworkParams = hardhat, mmr?: bigint, policy?: LossPolicy): EngineMarket[] {
+export function engineMarkets(
+  params: NetworkParams = hardhat,
+  mmr?: bigint,
+  policy?: LossPolicy,
+  buffer: bigint = LAB_LIQUIDATION_BUFFER,
+): EngineMarket[] {
   return params.markets.map((m) => {
     if (m.symbol !== "ETH-USD" && m.symbol !== "BTC-USD") throw new Error(`market ${m.symbol} is not modelled`);
     return {
@@ -43,6 +56,7 @@ export function engineMarkets(params: NetworkParams = hardhat, mmr?: bigint, pol
       maintenanceMarginRatio: mmr ?? BigInt(m.risk.maintenanceMarginRatio),
       liquidationDiscount: BigInt(m.risk.liquidationDiscount),
       liquidationFeeRatio: BigInt(m.risk.liquidationFeeRatio),
+      liquidationBuffer: buffer,
       makerFeeRatio: BigInt(m.risk.makerFeeRatio),
       takerFeeRatio: BigInt(m.risk.takerFeeRatio),
     };
@@ -60,6 +74,8 @@ export interface RunOptions {
   fundUsd: number;
   horizonDays: number;
   latencyBlocks: number;
+  /** Every market's liquidation buffer, in the engine and on chain (default LAB_LIQUIDATION_BUFFER). */
+  liquidationBuffer?: bigint;
   population?: Holding[];
   /** A price path from a file: replaces nothing, runs as one more scenario. */
   pathFile?: { name: string; paths: AssetPath[] };
@@ -317,7 +333,7 @@ export interface LabReport {
     deviation: number;
     stepBlocks: number;
     minShortfallBps: number;
-    markets: { symbol: string; lossPolicy: string; maintenanceMarginRatio: string }[];
+    markets: { symbol: string; lossPolicy: string; maintenanceMarginRatio: string; liquidationBuffer: string }[];
     population: PopulationParams | "file";
   };
   concentration: ReturnType<typeof concentration>;
@@ -699,7 +715,8 @@ export function policyRow(policy: LossPolicy, outcomes: readonly Outcome[], low:
 
 export async function runLab(o: RunOptions): Promise<LabReport> {
   const { assets, calibration, model } = await labModel(o.dataDir);
-  const markets = engineMarkets();
+  const buffer = o.liquidationBuffer ?? LAB_LIQUIDATION_BUFFER;
+  const markets = engineMarkets(hardhat, undefined, undefined, buffer);
   const population: PopulationParams = { ...DEFAULT_POPULATION, accounts: o.accounts, seed: o.seed };
   const holdings = o.population ?? generatePopulation(population, START_PRICES);
   const s: PathSettings = { ...DEFAULT_PATH_SETTINGS, latencyBlocks: o.latencyBlocks };
@@ -753,7 +770,13 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
   const deployedMmr = markets[0].maintenanceMarginRatio;
   for (const mmr of [3n, 5n, 7n]) {
     const ratio = (WAD * mmr) / 100n;
-    cell("maintenance margin", mark(ratio === deployedMmr, `${mmr}%`), engineMarkets(hardhat, ratio), holdings, s);
+    const m = engineMarkets(hardhat, ratio, undefined, buffer);
+    cell("maintenance margin", mark(ratio === deployedMmr, `${mmr}%`), m, holdings, s);
+  }
+  for (const pct of [0n, 10n, 25n, 100n]) {
+    const b = (WAD * pct) / 100n;
+    const m = engineMarkets(hardhat, undefined, undefined, b);
+    cell("liquidation buffer", mark(b === buffer, `${pct}%`), m, holdings, s);
   }
   if (o.population === undefined) {
     for (const cap of [5, 10, 15]) {
@@ -794,7 +817,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
   const policies: PolicyRow[] = [];
   let contractHaircut: ContractReport | { skipped: string } | undefined;
   for (const policy of o.policies ?? []) {
-    const under = engineMarkets(hardhat, undefined, policy);
+    const under = engineMarkets(hardhat, undefined, policy, buffer);
     const progress = o.onPolicyProgress && ((done: number, total: number) => o.onPolicyProgress?.(policy, done, total));
     const { outcomes } = monteCarlo(model, under, holdings, o, s, o.paths, progress);
     policies.push(policyRow(policy, outcomes, lowLeverage(holdings)));
@@ -830,6 +853,7 @@ export async function runLab(o: RunOptions): Promise<LabReport> {
         symbol: m.symbol,
         lossPolicy: m.lossPolicy,
         maintenanceMarginRatio: m.maintenanceMarginRatio.toString(),
+        liquidationBuffer: m.liquidationBuffer.toString(),
       })),
       population: o.population === undefined ? population : "file",
     },

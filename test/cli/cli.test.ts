@@ -1029,10 +1029,12 @@ describe("trader and staker CLI against a node", function () {
       takerFeeRatio: "0.0005",
       priceBand: "0.05",
       oracleHeartbeat: 86_400,
+      liquidationBuffer: "0",
     });
     expect(all.markets[1].oraclePrice).to.equal("60000");
     const text = await ok(["market", "status", "BTC-USD"]);
     expect(text).to.match(/oracle price: +60,000\.00/);
+    expect(text).to.match(/liquidation: +discount 1%, fee 1%, restores maintenance \+ 0%/);
     expect(text).to.match(/loss policy: +socialized loss/);
   });
 

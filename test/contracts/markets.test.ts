@@ -34,6 +34,7 @@ const MAX_TRADING_FEE = WAD / 100n; // 0.01
 const MIN_PRICE_BAND = WAD / 1000n; // 0.001
 const MAX_PRICE_BAND = WAD / 5n; // 0.2
 const MAX_FUNDING_RATE = WAD / 10n; // 0.1 a day
+const MAX_LIQUIDATION_BUFFER = WAD; // 100%: a partial liquidation restores at most twice maintenance
 
 // The fixture's defaults, on which the dependent bounds are computed below.
 const IMR = WAD / 10n;
@@ -164,6 +165,22 @@ const OUT_OF_BOUNDS: OutOfBounds[] = [
     min: 1n,
     max: UINT128_MAX,
   },
+  // The liquidation buffer lies in [0, 1].
+  {
+    name: "liquidationBuffer",
+    overrides: { liquidationBuffer: MAX_LIQUIDATION_BUFFER + 1n },
+    value: MAX_LIQUIDATION_BUFFER + 1n,
+    min: 0n,
+    max: MAX_LIQUIDATION_BUFFER,
+  },
+  // A buffer does not relax discount + fee ≤ maintenance.
+  {
+    name: "liquidationFeeRatio",
+    overrides: { liquidationBuffer: MAX_LIQUIDATION_BUFFER, liquidationFeeRatio: MMR - DISCOUNT + 1n },
+    value: MMR - DISCOUNT + 1n,
+    min: 0n,
+    max: MMR - DISCOUNT,
+  },
 ];
 
 /** Every boundary value itself, each accepted (dependent fields adjusted so that only it is at the edge). */
@@ -215,6 +232,12 @@ const IN_BOUNDS: InBounds[] = [
   { label: "maxFundingRate = 0.1", overrides: { maxFundingRate: MAX_FUNDING_RATE } },
   { label: "maxOpenInterest = 1", overrides: { maxOpenInterest: 1n } },
   { label: "maxOpenInterest = 2^128 − 1", overrides: { maxOpenInterest: UINT128_MAX } },
+  { label: "liquidationBuffer = 0", overrides: { liquidationBuffer: 0n } },
+  { label: "liquidationBuffer = 1", overrides: { liquidationBuffer: MAX_LIQUIDATION_BUFFER } },
+  {
+    label: "liquidationBuffer = 1 with discount + fee = maintenance",
+    overrides: { liquidationBuffer: MAX_LIQUIDATION_BUFFER, liquidationFeeRatio: MMR - DISCOUNT },
+  },
 ];
 
 describe("ClearingHouse markets", () => {

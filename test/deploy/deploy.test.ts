@@ -83,7 +83,8 @@ describe("deployBackstop", function () {
     expect(await oracleAdapter.getPrice(feeds[0], 86_400n)).to.equal(2000n * WAD);
     expect(await oracleAdapter.getPrice(feeds[1], 86_400n)).to.equal(60_000n * WAD);
 
-    // Market parameters: 10x initial, 20x maintenance, 1% discount and fee, 2/5 bp fees, 5% band, 1%/day, 1M cap.
+    // Market parameters: 10x initial, 20x maintenance, 1% discount and fee, 2/5 bp fees, 5% band, 1%/day, 1M cap,
+    // no liquidation buffer (local networks: docs/DESIGN-NOTES.md, "Liquidation buffer").
     expect(await ch.marketCount()).to.equal(2n);
     for (const [marketId, policy] of [
       [0, 0n],
@@ -102,6 +103,7 @@ describe("deployBackstop", function () {
         WAD / 20n,
         WAD / 100n,
         1_000_000n * WAD,
+        0n,
       ]);
     }
     expect(await ch.deleverageTimeout()).to.equal(60n);

@@ -52,6 +52,8 @@ describe("stress command line", function () {
         "3",
         "--latency-blocks",
         "0",
+        "--liquidation-buffer",
+        "12.5",
         "--chain-paths",
         "0",
         "--population",
@@ -77,6 +79,7 @@ describe("stress command line", function () {
       fund: 0,
       horizonDays: 3,
       latencyBlocks: 0,
+      liquidationBuffer: 125_000_000_000_000_000n,
       chainPaths: 0,
       population: "p.csv",
       path: "x.csv",
@@ -115,6 +118,25 @@ describe("stress command line", function () {
     expect(() => parseStressArgs(["calibrate", "--chain-paths", "5"])).to.throw(
       "--chain-paths belongs to the run stage",
     );
+  });
+
+  it("takes --liquidation-buffer as an exact percent from 0 to 100, 25% by default", function () {
+    const buffer = (argv: string[]): unknown => {
+      const o = parseStressArgs(["run", ...argv]);
+      return o !== "help" && o.stage === "run" ? o.liquidationBuffer : undefined;
+    };
+    expect(buffer([])).to.equal(250_000_000_000_000_000n);
+    expect(buffer(["--liquidation-buffer", "0"])).to.equal(0n);
+    expect(buffer(["--liquidation-buffer", "100"])).to.equal(10n ** 18n);
+    expect(buffer(["--liquidation-buffer", "0.0000000000000001"])).to.equal(1n);
+    for (const bad of ["100.01", "25%", "1e1", "", "0.00000000000000001"])
+      expect(() => parseStressArgs(["run", "--liquidation-buffer", bad])).to.throw(
+        `--liquidation-buffer "${bad}" is not a percent from 0 to 100 (at most 16 decimals)`,
+      );
+    expect(() => parseStressArgs(["calibrate", "--liquidation-buffer", "5"])).to.throw(
+      "--liquidation-buffer belongs to the run stage",
+    );
+    expect(USAGE).to.include("--liquidation-buffer PCT");
   });
 
   it("takes --keeper-paths only when given, within 0 to 10000 and on the run stage", function () {

@@ -59,12 +59,14 @@ interface Scenario {
   expect: (f: Figures) => boolean;
   /** Both markets listed under "haircut" (else as deployed: ETH-USD ADL, BTC-USD socialized). */
   haircut?: boolean;
+  /** Both markets' liquidation buffer, on chain and in the mirror (else 0, the fixture's). */
+  buffer?: bigint;
 }
 
 const KEEPER = 7;
-/** The deployed markets with the trading fees that quietMarkets(system, false) turns off on chain. */
-const feeless = (haircut = false): EngineMarket[] =>
-  engineMarkets(undefined, undefined, haircut ? "haircut" : undefined).map((m) => ({
+/** The fixture's markets with the trading fees that quietMarkets(system, false) turns off on chain. */
+const feeless = (haircut = false, buffer = 0n): EngineMarket[] =>
+  engineMarkets(undefined, undefined, haircut ? "haircut" : undefined, buffer).map((m) => ({
     ...m,
     makerFeeRatio: 0n,
     takerFeeRatio: 0n,
@@ -117,7 +119,7 @@ async function receiptFigures(
 
 async function onChain(s: Scenario): Promise<Figures> {
   const system: System = await deployFor(s.haircut);
-  await quietMarkets(system, false);
+  await quietMarkets(system, false, s.buffer);
   const t = system.traders;
   const { clearingHouse, fund } = system;
   for (const [i, usd] of s.deposits) await depositUsd(clearingHouse, usd, t[i]);
@@ -252,6 +254,20 @@ const SCENARIOS: Record<string, Scenario> = {
     bankrupt: 0,
     expect: (f) => f.badDebt === 0n && f.insuranceFees > 0n,
   },
+  // 1 ETH at 1,850, equity 50, maintenance 92.5: the 25% buffer closes ⌈65.625 / 78.625⌉ = 0.834658… ETH (0.765765…
+  // without it), and the mirror must size it to the wei.
+  "a solvent ETH long liquidated in part with a 25% liquidation buffer": {
+    deposits: [
+      [0, 200n],
+      [1, 100_000n],
+    ],
+    pairs: [{ market: "ETH-USD", long: 0, short: 1, size: WAD, price: 2000n }],
+    fundUsd: 0n,
+    move: { market: "ETH-USD", price: 1850n },
+    bankrupt: 0,
+    buffer: WAD / 4n,
+    expect: (f) => f.badDebt === 0n && f.insuranceFees > 0n,
+  },
   "a bankrupt BTC long paid by the fund, then socialized": {
     deposits: [
       [0, 6_000n],
@@ -317,7 +333,7 @@ describe("stress engine against the contracts (differential, fixed scenarios)", 
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it(`agrees to the wei: ${name}`, async function () {
       const chain = await onChain(scenario);
-      expect(inMirror(scenario, feeless(scenario.haircut))).to.deep.equal(chain);
+      expect(inMirror(scenario, feeless(scenario.haircut, scenario.buffer))).to.deep.equal(chain);
       // The branch the scenario is about was taken on chain (so the agreement is not on zeros).
       expect(scenario.expect(chain)).to.equal(true);
     });
@@ -328,6 +344,13 @@ describe("stress engine against the contracts (differential, fixed scenarios)", 
     const chain = await onChain(scenario);
     const wrong = feeless().map((m) => ({ ...m, maintenanceMarginRatio: m.maintenanceMarginRatio + 1n }));
     expect(inMirror(scenario, wrong)).to.not.deep.equal(chain);
+  });
+
+  it("catches a mirror that ignores the liquidation buffer", async function () {
+    const scenario = SCENARIOS["a solvent ETH long liquidated in part with a 25% liquidation buffer"];
+    const chain = await onChain(scenario);
+    expect(inMirror(scenario, feeless(false, 0n))).to.not.deep.equal(chain);
+    expect(inMirror(scenario, feeless(false, WAD / 10n))).to.not.deep.equal(chain);
   });
 
   it("catches a mirror that socializes where the deployment haircuts", async function () {

@@ -11,6 +11,7 @@ import {
   openLedger,
   pendingCharges,
   settle,
+  sizeRestoringMaintenance,
   type Action,
   type EngineMarket,
   type Ledger,
@@ -27,7 +28,12 @@ import {
 } from "../../stress/lib/scenario.js";
 
 // The deployed risk parameters (sdk/deploy/networks/local.ts): 5% maintenance, 1% discount, 1% fee.
-const risk = { maintenanceMarginRatio: WAD / 20n, liquidationDiscount: WAD / 100n, liquidationFeeRatio: WAD / 100n };
+const risk = {
+  maintenanceMarginRatio: WAD / 20n,
+  liquidationDiscount: WAD / 100n,
+  liquidationFeeRatio: WAD / 100n,
+  liquidationBuffer: 0n, // the hand-computed figures below restore exactly maintenance
+};
 const MARKETS: EngineMarket[] = [
   { symbol: "ETH-USD", lossPolicy: "adl", ...risk },
   { symbol: "BTC-USD", lossPolicy: "socialized", ...risk },
@@ -67,6 +73,24 @@ describe("stress engine: the loss waterfall mirrored to the wei", function () {
       maintenanceMargin: 21_666_666_666_666_666_645n,
     });
     expect(out).to.include({ liquidations: 1, bankruptcies: 0, badDebt: 0n });
+  });
+
+  it("sizes a buffered liquidation as LiquidationMath does (test/contracts/liquidation-buffer.test.ts, to the wei)", function () {
+    // 4 ETH long at 1,800: equity 200, maintenance 360. Buffer 25%: ⌈250 / 76.5⌉ ETH; buffer 0: ⌈160 / 54⌉ ETH.
+    const h = { equity: 200n * E, maintenanceMargin: 360n * E };
+    const at = (buffer: bigint): bigint =>
+      sizeRestoringMaintenance({ ...MARKETS[0], liquidationBuffer: buffer }, 1800n * E, h, 4n * E);
+    expect(at(WAD / 4n)).to.equal(3_267_973_856_209_150_327n);
+    expect(at(0n)).to.equal(2_962_962_962_962_962_963n);
+    // 100% at 1,760 (equity 40, maintenance 352): 4.7159… ETH are needed, so all 4.
+    expect(
+      sizeRestoringMaintenance(
+        { ...MARKETS[0], liquidationBuffer: WAD },
+        1760n * E,
+        { equity: 40n * E, maintenanceMargin: 352n * E },
+        4n * E,
+      ),
+    ).to.equal(4n * E);
   });
 
   it("charges a bankrupt account's deficit to the fund, then the other side, before the hand-over (_takeOver)", function () {

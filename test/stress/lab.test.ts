@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 
-import { hardhat } from "#sdk";
+import { hardhat, WAD } from "#sdk";
 
 import { chartSpecs } from "../../stress/lib/charts.js";
 import { openLedger } from "../../stress/lib/engine.js";
@@ -113,6 +113,9 @@ describe("stress run stage", function () {
       "300 blocks",
     ]);
     expect(swept("gap share")).to.deep.equal(["0%", "10%", "25% (default)", "50%", "100%"]);
+    expect(swept("liquidation buffer")).to.deep.equal(["0%", "10%", "25% (default)", "100%"]);
+    expect(first.settings.markets.map((m) => m.liquidationBuffer)).to.deep.equal([String(WAD / 4n), String(WAD / 4n)]);
+    expect(md).to.include("liquidation buffer 25.00% above maintenance");
     expect(first.sensitivity.every((x) => x.fund999 >= x.fund99)).to.equal(true);
     expect(md).to.include("## Model simplifications").and.to.include("No funding payments");
     expect(first.contractBacked).to.deep.equal({ skipped: "--chain-paths 0" });

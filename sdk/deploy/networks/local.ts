@@ -31,7 +31,11 @@ export function localhostUrl(env: NodeJS.ProcessEnv): string {
 /** The chain id of the in-process network and of `hardhat node`. */
 export const LOCAL_CHAIN_ID = 31337;
 
-/** 10x initial, 20x maintenance leverage, 1% discount and fee, 2/5 bp maker/taker fees, 5% band, 1%/day funding. */
+/**
+ * 10x initial, 20x maintenance leverage, 1% discount and fee, 2/5 bp maker/taker fees, 5% band, 1%/day funding, and
+ * no liquidation buffer: a partial liquidation restores exactly maintenance, the figures the demo, README samples
+ * and their tests show (the stress lab deploys its own buffer; docs/DESIGN-NOTES.md, "Liquidation buffer").
+ */
 export const LOCAL_RISK: RiskParams = {
   oracleHeartbeat: 86_400n,
   initialMarginRatio: WAD / 10n,
@@ -43,6 +47,7 @@ export const LOCAL_RISK: RiskParams = {
   priceBand: WAD / 20n,
   maxFundingRate: WAD / 100n,
   maxOpenInterest: 1_000_000n * WAD,
+  liquidationBuffer: 0n,
 };
 
 /**

@@ -3,7 +3,14 @@ pragma solidity ^0.8.24;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
-import {AccountHealth, AdlRank, DeleverageCase, MarketState} from "../../../contracts/interfaces/IClearingHouse.sol";
+import {
+    AccountHealth,
+    AdlRank,
+    DeleverageCase,
+    LossPolicy,
+    MarketParams,
+    MarketState
+} from "../../../contracts/interfaces/IClearingHouse.sol";
 import {Bound} from "../utils/Vm.sol";
 import {WaterfallEvents, WaterfallMath, WaterfallSetup, WaterfallVm} from "../handlers/WaterfallHandler.sol";
 
@@ -158,6 +165,64 @@ contract LiquidationFuzzTest is WaterfallSetup {
                 Math.mulDiv(WaterfallMath.abs(remaining), t.price, WAD),
                 MIN_REMAINING_NOTIONAL,
                 "partial: no dust left"
+            );
+        }
+    }
+
+    /// The same account with a liquidation buffer b of 0 to 100% on its market. The size is the smallest restoring
+    /// maintenance × (1 + b), stated here as q = ⌈((10^18 + b)·MM − 10^18·E) · 10^36 / (P·((10^18 + b)·m − 10^18·(d +
+    /// f)))⌉ (all when under 10 USD would remain); reward and fee are as without a buffer. A partial liquidation leaves
+    /// equity ≥ (1 + b) × maintenance, short by at most the wei the fee and each margin round (3 wei × (1 + b)).
+    /// hardhat-config: fuzz.runs = 128
+    function testFuzz_bufferedLiquidationRestoresBufferedMaintenance(
+        uint256 notionalSeed,
+        uint256 leverageSeed,
+        uint256 ratioSeed,
+        uint256 bufferSeed,
+        bool isLong,
+        bool btc
+    ) public {
+        uint256 buffer = bufferSeed.bound(0, 1e18);
+        MarketParams memory p =
+            btc ? _marketParams(btcFeed, LossPolicy.Socialized) : _marketParams(ethFeed, LossPolicy.AutoDeleverage);
+        p.liquidationBuffer = uint64(buffer);
+        clearingHouse.updateMarketParams(btc ? BTC : ETH, p);
+        Opened memory o = _open(
+            btc ? BTC : ETH,
+            isLong,
+            notionalSeed.bound(1_000e18, 2_000_000e18),
+            leverageSeed.bound(20_000, 95_000),
+            0,
+            1
+        );
+        SolventCase memory t;
+        _setAnswer(o.marketId, _priceAtEquityRatio(o, ratioSeed.bound(0.001e18, 0.049e18)) / 1e10);
+        t.price = _price(o.marketId);
+        AccountHealth memory h = clearingHouse.accountHealth(o.account);
+        t.equity = h.equity;
+        t.maintenance = h.maintenanceMargin;
+        assertTrue(t.equity >= 0 && t.equity < int256(t.maintenance), "precondition: liquidatable and solvent");
+
+        wvm.recordLogs();
+        vm.prank(keeper);
+        clearingHouse.liquidate(o.account, o.marketId, type(uint256).max);
+        WaterfallEvents.Liquidation[] memory events = WaterfallEvents.liquidations(
+            wvm.getRecordedLogs(),
+            address(clearingHouse)
+        );
+        SolventExpectation memory x = _expectBuffered(t, o.size, buffer);
+        assertEq(events.length, 1, "one Liquidated event");
+        assertEq(events[0].size, o.isLong ? int256(x.q) : -int256(x.q), "size liquidated");
+        assertEq(events[0].reward, x.reward, "reward");
+        assertEq(events[0].fee, x.fee, "fee");
+
+        AccountHealth memory after_ = clearingHouse.accountHealth(o.account);
+        assertGe(after_.equity, int256(0), "equity never negative");
+        if (_size(o.account, o.marketId) != 0) {
+            assertGe(
+                uint256(after_.equity) * WAD + 3 * (WAD + buffer),
+                after_.maintenanceMargin * (WAD + buffer),
+                "partial: back at (1 + buffer) x maintenance"
             );
         }
     }
@@ -347,6 +412,26 @@ contract LiquidationFuzzTest is WaterfallSetup {
         if (Math.mulDiv(positionAbs - x.q, t.price, WAD) < MIN_REMAINING_NOTIONAL) x.q = positionAbs;
         uint256 notional = Math.mulDiv(x.q, t.price, WAD);
         // The reward is paid to the keeper (rounded down), the fee charged to the account (rounded up).
+        x.reward = Math.mulDiv(notional, DISCOUNT, WAD);
+        x.fee = Math.mulDiv(notional, LIQUIDATION_FEE, WAD, Math.Rounding.Ceil);
+        if (x.reward + x.fee > uint256(t.equity)) {
+            x.reward = Math.mulDiv(uint256(t.equity), DISCOUNT, DISCOUNT + LIQUIDATION_FEE);
+            x.fee = uint256(t.equity) - x.reward;
+        }
+    }
+
+    /// @dev A solvent liquidation's size, reward and fee with liquidation buffer `buffer` (see the buffered fuzz test).
+    function _expectBuffered(
+        SolventCase memory t,
+        uint256 positionAbs,
+        uint256 buffer
+    ) internal pure returns (SolventExpectation memory x) {
+        uint256 scale = WAD + buffer;
+        uint256 gap = t.maintenance * scale - uint256(t.equity) * WAD;
+        uint256 perUnit = MMR * scale - (DISCOUNT + LIQUIDATION_FEE) * WAD;
+        x.q = Math.min(Math.mulDiv(gap, WAD * WAD, t.price * perUnit, Math.Rounding.Ceil), positionAbs);
+        if (Math.mulDiv(positionAbs - x.q, t.price, WAD) < MIN_REMAINING_NOTIONAL) x.q = positionAbs;
+        uint256 notional = Math.mulDiv(x.q, t.price, WAD);
         x.reward = Math.mulDiv(notional, DISCOUNT, WAD);
         x.fee = Math.mulDiv(notional, LIQUIDATION_FEE, WAD, Math.Rounding.Ceil);
         if (x.reward + x.fee > uint256(t.equity)) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
 import {EntryBookLib} from "../../../contracts/libraries/EntryBookLib.sol";
 import {LiquidationMath} from "../../../contracts/libraries/LiquidationMath.sol";
 import {PositionMath} from "../../../contracts/libraries/PositionMath.sol";
@@ -68,6 +70,7 @@ contract LiquidationMathTest is TestBase {
             0.02e18 + perUnit,
             0.01e18,
             0.01e18,
+            0,
             price,
             int256(mm - gap),
             mm,
@@ -84,6 +87,91 @@ contract LiquidationMathTest is TestBase {
             assertGe(q * price * perUnit, gap * WAD * WAD, "q closes the gap");
             assertLt((q - 1) * price * perUnit, gap * WAD * WAD, "q - 1 does not");
         }
+    }
+
+    /// @dev Inputs of a buffered sizing: market ratios inside MarketParamsLib's bounds and an account below maintenance.
+    struct Sizing {
+        uint256 m;
+        uint256 d;
+        uint256 f;
+        uint256 b;
+        uint256 price;
+        uint256 mm;
+        uint256 equity;
+        uint256 positionAbs;
+    }
+
+    function _sizing(uint256[8] memory seeds) internal pure returns (Sizing memory z) {
+        z.m = seeds[0].bound(0.005e18, 0.5e18);
+        z.d = seeds[1].bound(0.001e18, z.m);
+        z.f = seeds[2].bound(0, z.m - z.d);
+        z.b = seeds[3].bound(0, 1e18);
+        z.price = seeds[4].bound(1e6, MAX_PRICE);
+        z.mm = seeds[5].bound(1, 1e30);
+        z.equity = seeds[6].bound(0, z.mm - 1);
+        z.positionAbs = seeds[7].bound(1, MAX_SIZE);
+    }
+
+    function _size(Sizing memory z, uint256 buffer) internal pure returns (uint256) {
+        return
+            LiquidationMath.sizeRestoringMaintenance(
+                z.m,
+                z.d,
+                z.f,
+                buffer,
+                z.price,
+                int256(z.equity),
+                z.mm,
+                z.positionAbs
+            );
+    }
+
+    /// Whether closing q reaches E' ≥ (1 + b)·MM' in exact arithmetic: q·P·((1 + b)·m − d − f) ≥ (1 + b)·MM − E,
+    /// both sides times 10^54 and compared as 512-bit products (no division, no rounding).
+    function _reaches(Sizing memory z, uint256 q) internal pure returns (bool) {
+        uint256 perUnit = (WAD + z.b) * z.m - WAD * (z.d + z.f); // ≤ 1e36
+        uint256 gap = (WAD + z.b) * z.mm - WAD * z.equity; // ≤ 2e48
+        (uint256 lhsHigh, uint256 lhsLow) = Math.mul512(q, z.price * perUnit);
+        (uint256 rhsHigh, uint256 rhsLow) = Math.mul512(gap, WAD * WAD);
+        return lhsHigh > rhsHigh || (lhsHigh == rhsHigh && lhsLow >= rhsLow);
+    }
+
+    /// With a buffer b the size returned is the smallest that brings equity to (1 + b) × maintenance (in the linear
+    /// model above): closing it reaches the target and one wei of size less does not; the whole position when even
+    /// that does not reach it.
+    function testFuzz_sizeRestoringBufferedMaintenance_isMinimalAndReaches(uint256[8] memory seeds) public pure {
+        Sizing memory z = _sizing(seeds);
+        uint256 q = _size(z, z.b);
+        assertLe(q, z.positionAbs, "q <= position");
+        if (q < z.positionAbs) assertTrue(_reaches(z, q), "q reaches (1 + b) x maintenance");
+        else if (!_reaches(z, q)) return; // the whole position, and it does not reach the target: all of it
+        assertTrue(q == 0 || !_reaches(z, q - 1), "q - 1 does not");
+    }
+
+    /// Buffer 0 is the unbuffered rule to the wei: the formula before the buffer existed, restated here.
+    function testFuzz_sizeRestoringMaintenance_bufferZeroIsUnbuffered(uint256[8] memory seeds) public pure {
+        Sizing memory z = _sizing(seeds);
+        uint256 perUnit = z.m - z.d - z.f;
+        uint256 expected =
+            perUnit == 0
+                ? z.positionAbs
+                : Math.min(
+                    Math.mulDiv(z.mm - z.equity, WAD * WAD, z.price * perUnit, Math.Rounding.Ceil),
+                    z.positionAbs
+                );
+        assertEq(_size(z, 0), expected, "buffer 0 = today's size");
+    }
+
+    /// A larger buffer never closes less, once the position's own maintenance is part of the account's (|size|·P·m ≤
+    /// MM, as always on chain). q_b tends to MM / (P·m) as b grows; below E·m < MM·(d + f) it falls toward it, but
+    /// there every q_b is above MM / (P·m) ≥ |size|, so the whole position goes whatever the buffer.
+    function testFuzz_sizeRestoringMaintenance_monotoneInBuffer(uint256[8] memory seeds, uint256 more) public pure {
+        Sizing memory z = _sizing(seeds);
+        uint256 cap = Math.min(MAX_SIZE, Math.mulDiv(z.mm, WAD * WAD, z.price * z.m));
+        if (cap == 0) return;
+        z.positionAbs = z.positionAbs.bound(1, cap);
+        uint256 larger = more.bound(z.b, 1e18);
+        assertLe(_size(z, z.b), _size(z, larger), "more buffer, at least as much closed");
     }
 
     // ------------------------------------------------------------ hand-over

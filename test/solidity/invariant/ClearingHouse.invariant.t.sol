@@ -87,7 +87,8 @@ contract ClearingHouseInvariantTest is TestBase {
                 takerFeeRatio: 0.0005e18,
                 priceBand: 0.05e18,
                 maxFundingRate: 0.01e18,
-                maxOpenInterest: 1_000_000e18
+                maxOpenInterest: 1_000_000e18,
+                liquidationBuffer: 0
             });
     }
 

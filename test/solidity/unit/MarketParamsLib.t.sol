@@ -33,7 +33,8 @@ contract MarketParamsLibTest is TestBase {
             takerFeeRatio: 0.0005e18,
             priceBand: 0.05e18,
             maxFundingRate: 0.01e18,
-            maxOpenInterest: 1_000_000e18
+            maxOpenInterest: 1_000_000e18,
+            liquidationBuffer: 0
         });
     }
 
@@ -114,6 +115,22 @@ contract MarketParamsLibTest is TestBase {
         p = _valid();
         p.liquidationFeeRatio = 0.04e18; // 1% discount + 4% fee = the 5% maintenance margin
         _accepts(p, "discount + fee equal to maintenance");
+        p.liquidationFeeRatio = 0.04e18 + 1;
+        _refuses(p, "liquidationFeeRatio", 0.04e18 + 1, 0, 0.04e18);
+    }
+
+    /// The liquidation buffer: 0 (exactly maintenance) to 100% (twice maintenance), with no other bound moved.
+    function test_liquidationBuffer_bounds() public view {
+        MarketParams memory p = _valid();
+        p.liquidationBuffer = 1e18;
+        _accepts(p, "buffer at 100%");
+        p.liquidationBuffer = 1e18 + 1;
+        _refuses(p, "liquidationBuffer", 1e18 + 1, 0, 1e18);
+        p.liquidationBuffer = type(uint64).max;
+        _refuses(p, "liquidationBuffer", type(uint64).max, 0, 1e18);
+        // A buffer does not relax discount + fee ≤ maintenance.
+        p = _valid();
+        p.liquidationBuffer = 1e18;
         p.liquidationFeeRatio = 0.04e18 + 1;
         _refuses(p, "liquidationFeeRatio", 0.04e18 + 1, 0, 0.04e18);
     }
