@@ -7,7 +7,6 @@ import {
   WAD,
   deploySystem,
   ethers,
-  marketParams,
   networkHelpers,
 } from "../../devnet/hardhat/fixture.js";
 import type { System } from "../../devnet/hardhat/fixture.js";
