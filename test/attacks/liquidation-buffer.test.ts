@@ -1,14 +1,7 @@
 import { expect } from "chai";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import {
-  ETH_MARKET,
-  USD,
-  WAD,
-  deploySystem,
-  ethers,
-  networkHelpers,
-} from "../../devnet/hardhat/fixture.js";
+import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
 import type { System } from "../../devnet/hardhat/fixture.js";
 import { fill, mined, signedOrder, trade } from "../../devnet/hardhat/trading.js";
 import { ev, quietMarkets, setPrice, waterfallEvents, waterfallSnapshot } from "../../devnet/hardhat/waterfall.js";
