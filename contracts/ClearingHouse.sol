@@ -25,7 +25,6 @@ import {
     Position,
     PositionView
 } from "./interfaces/IClearingHouse.sol";
-import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {FundDrawLib} from "./libraries/FundDrawLib.sol";

@@ -162,7 +162,13 @@ library FundingLogic {
     /// @param scale 10^(18 − token decimals).
     /// @param to The recipient.
     /// @param amount Token decimals.
-    function withdrawProtocolFees(Ledger storage ledger, IERC20 token, uint256 scale, address to, uint256 amount) external {
+    function withdrawProtocolFees(
+        Ledger storage ledger,
+        IERC20 token,
+        uint256 scale,
+        address to,
+        uint256 amount
+    ) external {
         if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
         if (to == address(0)) revert IClearingHouseErrors.InvalidAddress(to);
         uint256 debit = amount * scale;

@@ -113,7 +113,9 @@ describe("Attack: a clearing member trades its free collateral away before a def
     await mined(clearingHouse.connect(y).withdraw(10_530n * USD));
 
     // The keeper liquidates: members' fund 300, then 600 assessed, every share collected in full.
-    const receipt = await mined(clearingHouse.connect(c.keeper).liquidate(c.alice.address, BTC_MARKET, ethers.MaxUint256));
+    const receipt = await mined(
+      clearingHouse.connect(c.keeper).liquidate(c.alice.address, BTC_MARKET, ethers.MaxUint256),
+    );
     await expect(receipt)
       .to.emit(layers, "MemberAssessed")
       .withArgs(honest.address, 400n * USD, 400n * USD);
@@ -155,7 +157,11 @@ describe("Attack: a clearing member trades its free collateral away before a def
       .to.be.revertedWithCustomError(clearingHouse, "AssessmentReserveRequired")
       .withArgs(z.address, 200n * WAD - U, 200n * WAD);
     // Nor can it join the shared layers on the same account (one fund per account).
-    await expect(layersOf(c).connect(z).join(100n * USD))
+    await expect(
+      layersOf(c)
+        .connect(z)
+        .join(100n * USD),
+    )
       .to.be.revertedWithCustomError(clearingHouse, "MemberOfAnotherFund")
       .withArgs(z.address, await own.getAddress());
   });
