@@ -25,7 +25,6 @@ import {
     Position,
     PositionView
 } from "./interfaces/IClearingHouse.sol";
-import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {FundDrawLib} from "./libraries/FundDrawLib.sol";
@@ -35,6 +34,7 @@ import {AllocationLogic} from "./libraries/AllocationLogic.sol";
 import {Ledger, LedgerLib, Health} from "./libraries/Ledger.sol";
 import {LiquidationLogic} from "./libraries/LiquidationLogic.sol";
 import {MarketSet} from "./libraries/MarketSet.sol";
+import {MemberReserveLib} from "./libraries/MemberReserveLib.sol";
 import {OrderLib} from "./libraries/OrderLib.sol";
 import {PositionMath} from "./libraries/PositionMath.sol";
 
@@ -112,7 +112,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         if (amount == 0) revert ZeroAmount();
         if (account == address(0)) revert InvalidAddress(account);
         _pullExact(msg.sender, amount);
-        _ledger.collateral[account] += (amount * _scale).toInt256();
+        _ledger.addCollateral(account, (amount * _scale).toInt256());
         emit Deposited(account, msg.sender, amount);
     }
 
@@ -205,6 +205,11 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         return LiquidationLogic.collectAssessment(_ledger, _oracle, _token, _scale, member, amount);
     }
 
+    /// @inheritdoc IClearingHouse
+    function markMember(address account, bool member) external {
+        MemberReserveLib.markMember(_ledger, account, member);
+    }
+
     // ================================================================ administration
 
     /// @inheritdoc IClearingHouse
@@ -232,12 +237,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function setInsuranceFund(address fund) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (fund == address(0)) revert InvalidAddress(fund);
-        address current = address(_ledger.insuranceFund);
-        if (current != address(0)) revert InsuranceFundAlreadySet(current);
-        if (_ledger.isolatedFunds[fund]) revert FundAlreadyInUse(fund);
-        _ledger.insuranceFund = IInsuranceFund(fund);
-        emit InsuranceFundSet(fund);
+        FundingLogic.setInsuranceFund(_ledger, fund);
     }
 
     /// @inheritdoc IClearingHouse
@@ -247,14 +247,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function withdrawProtocolFees(address to, uint256 amount) external onlyRole(TREASURY_ROLE) nonReentrant {
-        if (amount == 0) revert ZeroAmount();
-        if (to == address(0)) revert InvalidAddress(to);
-        uint256 debit = amount * _scale;
-        uint256 available = _ledger.protocolFees;
-        if (debit > available) revert InsufficientProtocolFees(available, debit);
-        _ledger.protocolFees = uint128(available - debit);
-        _token.safeTransfer(to, amount);
-        emit ProtocolFeesWithdrawn(to, amount);
+        FundingLogic.withdrawProtocolFees(_ledger, _token, _scale, to, amount);
     }
 
     /// @inheritdoc IClearingHouse
@@ -282,7 +275,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearingHouse
     function accountHealth(address account) external view returns (AccountHealth memory health) {
         Health memory h = _ledger.health(_oracle, account);
-        health.collateral = _ledger.collateral[account];
+        health.collateral = _ledger.accounts[account].collateral;
         health.equity = h.equity;
         health.initialMargin = h.initialMargin;
         health.maintenanceMargin = h.maintenanceMargin;
@@ -316,7 +309,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function collateralOf(address account) external view returns (int256) {
-        return _ledger.collateral[account];
+        return _ledger.accounts[account].collateral;
     }
 
     /// @inheritdoc IClearingHouse
@@ -491,7 +484,10 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     ) private returns (int256 sizeBefore, bool onlyReduces) {
         uint256 fee = notional.mulWadUp(feeRatio);
         _collectFee(marketId, fee);
-        (sizeBefore, onlyReduces) = _ledger.applyFill(account, marketId, sizeDelta, notional, fee);
+        // A clearing member keeps its assessment reserve (MemberReserveLib); its mark shares the collateral's slot.
+        (sizeBefore, onlyReduces) = _ledger.accounts[account].memberOf == 0
+            ? _ledger.applyFill(account, marketId, sizeDelta, notional, fee)
+            : MemberReserveLib.applyFill(_ledger, _oracle, _scale, account, marketId, sizeDelta, notional, fee);
         _ledger.requireSideNotFrozen(marketId, sizeBefore, sizeBefore + sizeDelta);
     }
 

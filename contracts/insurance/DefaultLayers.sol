@@ -201,6 +201,9 @@ contract DefaultLayers is IDefaultLayers, AccessControl {
             if (amount < required) revert ContributionTooSmall(msg.sender, amount, required);
             if (_members.length >= MAX_MEMBERS) revert TooManyMembers(MAX_MEMBERS);
             _members.push(msg.sender);
+            // The clearing house keeps the member's assessment reserve from now on (and refuses a fund it does not
+            // draw, or an account that is another fund's member).
+            clearingHouse.markMember(msg.sender, true);
         }
         _pullExact(amount);
         shares = Math.mulDiv(amount, memberShares + VIRTUAL_SHARES, memberAssets + 1);
@@ -239,6 +242,7 @@ contract DefaultLayers is IDefaultLayers, AccessControl {
         memberAssets -= amount;
         totalContribution -= member.contribution;
         _removeMember(msg.sender);
+        clearingHouse.markMember(msg.sender, false);
         if (amount != 0) _token.safeTransfer(msg.sender, amount);
         emit MemberLeft(msg.sender, amount);
     }

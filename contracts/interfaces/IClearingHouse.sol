@@ -141,6 +141,13 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @return collected What was taken, token decimals.
     function collectAssessment(address member, uint256 amount) external returns (uint256 collected);
 
+    /// @notice Marks `account` as a clearing member of the calling fund (on joining) or clears the mark (on
+    /// leaving). Only a connected fund (the shared one or an isolated market's) may call; an account is a member of
+    /// one fund at a time. A marked account keeps its assessment reserve in its fills and withdrawals.
+    /// @param account The member.
+    /// @param member True to mark, false to clear the caller's own mark.
+    function markMember(address account, bool member) external;
+
     /// @notice Sends an isolated market's fee pot, in whole token units, to that market's own fund and starts its
     /// income stream. Anyone may call.
     /// @param marketId The isolated market.

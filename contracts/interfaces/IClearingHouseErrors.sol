@@ -105,7 +105,12 @@ interface IClearingHouseErrors {
     error FundAlreadyInUse(address fund);
     /// @notice The market is not isolated: it has no fund or fee pot of its own.
     error NotIsolatedMarket(uint256 marketId);
-    /// @notice A clearing member's withdrawal would leave less free collateral (`left`) than what it may still be
-    /// assessed this period (`reserve`), both 18 decimals; it stays until the member has left the fund.
+    /// @notice A clearing member's withdrawal, or a fill that lowers its free collateral, would leave less free
+    /// collateral (`left`) than what it may still be assessed this period (`reserve`), both 18 decimals; it stays
+    /// until the member has left the fund.
     error AssessmentReserveRequired(address member, uint256 left, uint256 reserve);
+    /// @notice `account` is a clearing member of `fund` already: one fund per account (use another account).
+    error MemberOfAnotherFund(address account, address fund);
+    /// @notice `fund` asked to clear the member mark of `account`, which is not its member.
+    error NotMemberOfFund(address account, address fund);
 }

@@ -135,6 +135,9 @@ interface IClearingHouseEvents {
     event InsuranceFundSet(address fund);
     /// @notice Market `marketId` was listed isolated, with `fund` as its own insurance fund.
     event IsolatedMarketListed(uint256 indexed marketId, address fund);
+    /// @notice `fund` marked `account` as its clearing member (`member` true, on joining) or cleared the mark (on
+    /// leaving): a marked account keeps its assessment reserve in fills and withdrawals.
+    event MemberMarked(address indexed account, address indexed fund, bool member);
     /// @notice `amount` (token decimals) of an isolated market's fee pot went to its own fund.
     event IsolatedFeesSwept(uint256 indexed marketId, uint256 amount);
     /// @notice The time after which a stuck deleverage case may be socialized changed.

@@ -155,7 +155,9 @@ interface IDefaultLayers {
     function fundFirstLoss(uint256 amount) external;
 
     /// @notice Joins as a clearing member, or adds to the caller's contribution. A new member pays at least
-    /// `requiredContribution`.
+    /// `requiredContribution`, and the clearing house marks it (`markMember`): from then on it keeps its assessment
+    /// reserve in fills and withdrawals. Only a fund the clearing house draws can take members, and an account is a
+    /// member of one fund at a time.
     /// @param amount Pulled from the caller, token decimals.
     /// @return shares Shares of the members' fund received.
     function join(uint256 amount) external returns (uint256 shares);

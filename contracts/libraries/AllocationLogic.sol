@@ -11,7 +11,7 @@ import {ClaimsLib} from "./ClaimsLib.sol";
 import {EntryBookLib} from "./EntryBookLib.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {HaircutLib} from "./HaircutLib.sol";
-import {Ledger} from "./Ledger.sol";
+import {Ledger, LedgerLib} from "./Ledger.sol";
 
 /// @title AllocationLogic
 /// @notice The position side of loss allocation, deployed once and linked: keeping each side's entry book in step
@@ -103,7 +103,7 @@ library AllocationLogic {
     ) public {
         uint256 absSize = SignedMath.abs(size);
         uint256 loss = absSize.mulWadUp(toIndex - fromIndex);
-        ledger.collateral[account] -= loss.toInt256();
+        LedgerLib.addCollateral(ledger, account, -loss.toInt256());
         emit IClearingHouseEvents.SocialLossSettled(account, marketId, loss);
         ClaimsLib.recordSocialPaid(ledger, account, marketId, size > 0, fromIndex, absSize, loss);
     }

@@ -8,7 +8,7 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {ClaimRecord, ClaimSummary, LossEvent, LossKind} from "../interfaces/ClearingHouseTypes.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
-import {Ledger} from "./Ledger.sol";
+import {Ledger, LedgerLib} from "./Ledger.sol";
 
 /// @title ClaimsLib
 /// @notice Repayable claims: every amount an ADL step, a profit haircut or a socialization takes from traders is a
@@ -227,7 +227,7 @@ library ClaimsLib {
             else leading = false;
         }
         ledger.claimCursor[account] = cursor;
-        if (total != 0) ledger.collateral[account] += total.toInt256();
+        if (total != 0) LedgerLib.addCollateral(ledger, account, total.toInt256());
     }
 
     /// @dev The account's records summed, with what claim() would pay now.

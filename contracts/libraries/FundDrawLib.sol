@@ -7,7 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IsolatedPool} from "../interfaces/ClearingHouseTypes.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
-import {Ledger} from "./Ledger.sol";
+import {Ledger, LedgerLib} from "./Ledger.sol";
 
 /// @title FundDrawLib
 /// @notice Draws on the insurance layers for a deficit: first the fees set aside for the fund in the clearing house
@@ -45,7 +45,7 @@ library FundDrawLib {
         if (isolated) ledger.isolatedPools[marketId].fees = pot.toUint128();
         else ledger.insuranceFees = pot.toUint128();
         if (paid == 0) return 0;
-        ledger.collateral[recipient] += paid.toInt256();
+        LedgerLib.addCollateral(ledger, recipient, paid.toInt256());
         emit IClearingHouseEvents.InsuranceFundDrawn(account, recipient, paid);
     }
 

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {MarketParams, MarketState} from "../interfaces/IClearingHouse.sol";
 import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
+import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
 import {FundingMath} from "./FundingMath.sol";
@@ -31,6 +34,7 @@ import {MarketParamsLib} from "./MarketParamsLib.sol";
 /// block is not held, so a round trip alone moves nothing, and beside an honest fill it cannot pull the sample
 /// past that fill's premium; a first fill (base 0) has no weight.
 library FundingLogic {
+    using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
     using MarketParamsLib for MarketParams;
@@ -139,6 +143,42 @@ library FundingLogic {
         state.pendingOpenInterestAdded = (state.pendingOpenInterestAdded + added).toUint128();
     }
 
+    /// @notice See {IClearingHouse.setInsuranceFund}: once, and never a fund that backs an isolated market. Here, as
+    /// an administrative path, to keep the clearing house under the size limit.
+    /// @param ledger The clearing house's state.
+    /// @param fund The shared fund.
+    function setInsuranceFund(Ledger storage ledger, address fund) external {
+        if (fund == address(0)) revert IClearingHouseErrors.InvalidAddress(fund);
+        address current = address(ledger.insuranceFund);
+        if (current != address(0)) revert IClearingHouseErrors.InsuranceFundAlreadySet(current);
+        if (ledger.isolatedFunds[fund] != 0) revert IClearingHouseErrors.FundAlreadyInUse(fund);
+        ledger.insuranceFund = IInsuranceFund(fund);
+        emit IClearingHouseEvents.InsuranceFundSet(fund);
+    }
+
+    /// @notice See {IClearingHouse.withdrawProtocolFees} (an administrative path, here for the same reason).
+    /// @param ledger The clearing house's state.
+    /// @param token The collateral token.
+    /// @param scale 10^(18 − token decimals).
+    /// @param to The recipient.
+    /// @param amount Token decimals.
+    function withdrawProtocolFees(
+        Ledger storage ledger,
+        IERC20 token,
+        uint256 scale,
+        address to,
+        uint256 amount
+    ) external {
+        if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
+        if (to == address(0)) revert IClearingHouseErrors.InvalidAddress(to);
+        uint256 debit = amount * scale;
+        uint256 available = ledger.protocolFees;
+        if (debit > available) revert IClearingHouseErrors.InsufficientProtocolFees(available, debit);
+        ledger.protocolFees = uint128(available - debit);
+        token.safeTransfer(to, amount);
+        emit IClearingHouseEvents.ProtocolFeesWithdrawn(to, amount);
+    }
+
     /// @notice See {IClearingHouse.listMarket}: checks the parameters' bounds and that the feed answers now (a feed
     /// that cannot would make the market untradeable), then starts its funding clock. Here rather than in the
     /// clearing house so that the bounds checks are compiled once, with {updateMarketParams}.
@@ -173,13 +213,13 @@ library FundingLogic {
         address fund
     ) external returns (uint256 marketId) {
         if (fund == address(0)) revert IClearingHouseErrors.InvalidAddress(fund);
-        if (ledger.isolatedFunds[fund] || fund == address(ledger.insuranceFund)) {
+        if (ledger.isolatedFunds[fund] != 0 || fund == address(ledger.insuranceFund)) {
             revert IClearingHouseErrors.FundAlreadyInUse(fund);
         }
         marketId = _list(ledger, oracle, params, maxMarkets);
         ledger.isolatedMarkets |= 1 << marketId;
         ledger.isolatedPools[marketId].fund = fund;
-        ledger.isolatedFunds[fund] = true;
+        ledger.isolatedFunds[fund] = marketId + 1;
         emit IClearingHouseEvents.IsolatedMarketListed(marketId, fund);
     }
 

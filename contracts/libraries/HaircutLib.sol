@@ -10,7 +10,7 @@ import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {ClaimsLib} from "./ClaimsLib.sol";
 import {EntryBookLib} from "./EntryBookLib.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
-import {Ledger} from "./Ledger.sol";
+import {Ledger, LedgerLib} from "./Ledger.sol";
 
 /// @title HaircutLib
 /// @notice Loss policy "haircut" (variation-margin gains haircutting): what the insurance layers cannot pay is taken
@@ -182,7 +182,7 @@ library HaircutLib {
         _write(ledger, account, marketId, rateSum, priceSum, charges);
         if (amount == 0) return;
         side.debt -= amount;
-        ledger.collateral[account] -= amount.toInt256();
+        LedgerLib.addCollateral(ledger, account, -amount.toInt256());
         emit IClearingHouseEvents.ProfitHaircutSettled(account, marketId, amount);
         // What it paid is a claim on later inflows, over the charges since its snapshot (ClaimsLib).
         ClaimsLib.recordHaircutPaid(ledger, account, marketId, size, openNotional, snapshot.charges, bucket, amount);

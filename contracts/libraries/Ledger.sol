@@ -32,7 +32,8 @@ import {PositionMath} from "./PositionMath.sol";
 struct Ledger {
     MarketParams[] marketParams;
     MarketState[] marketStates;
-    mapping(address account => int256) collateral;
+    /// Per account: settled collateral and the clearing-member mark, one slot (see {Account}).
+    mapping(address account => Account) accounts;
     mapping(address account => mapping(uint256 marketId => Position)) positions;
     /// Markets in which the account has a non-zero position, as a {MarketSet} bitmap.
     mapping(address account => uint256) openMarkets;
@@ -76,7 +77,17 @@ struct Ledger {
     /// fund and fee pot, and which addresses are an isolated market's fund (one market each, never the shared fund).
     uint256 isolatedMarkets;
     mapping(uint256 marketId => IsolatedPool) isolatedPools;
-    mapping(address fund => bool) isolatedFunds;
+    /// Per isolated market's fund: its market id + 1 (0: not an isolated market's fund).
+    mapping(address fund => uint256) isolatedFunds;
+}
+
+/// @notice One account's settled collateral and its clearing-member mark, packed in one slot: every fill and
+/// withdrawal reads the collateral anyway, so the mark costs an account that is no member nothing (MemberReserveLib).
+struct Account {
+    /// Settled collateral (18 decimals).
+    int240 collateral;
+    /// The fund whose clearing member the account is: 0 none, 1 the shared fund, 2 + m isolated market m's fund.
+    uint16 memberOf;
 }
 
 /// @notice Margin summary computed from the ledger at oracle prices, pending funding and social loss included.
@@ -116,6 +127,12 @@ library LedgerLib {
 
     function price(IOracleAdapter oracle, MarketParams memory params) internal view returns (uint256) {
         return oracle.getPrice(params.oracleFeed, params.oracleHeartbeat);
+    }
+
+    /// @dev Adds `delta` (18 decimals, signed) to the account's settled collateral.
+    function addCollateral(Ledger storage ledger, address account, int256 delta) internal {
+        Account storage slot = ledger.accounts[account];
+        slot.collateral = (slot.collateral + delta).toInt240();
     }
 
     // ---------------------------------------------------------------- funding and social loss
@@ -186,7 +203,7 @@ library LedgerLib {
         int256 fundingOwed = FundingMath.owed(size, position.lastFundingIndex, index);
         position.lastFundingIndex = index.toInt128();
         if (fundingOwed != 0) {
-            ledger.collateral[account] -= fundingOwed;
+            addCollateral(ledger, account, -fundingOwed);
             emit IClearingHouseEvents.FundingSettled(account, marketId, fundingOwed);
         }
         if (size == 0) return;
@@ -261,7 +278,7 @@ library LedgerLib {
         if (sizeAfter != 0 && (sizeBefore == 0 || (sizeBefore > 0) != (sizeAfter > 0))) {
             position.lastSocialLossIndex = socialLossIndex(ledger.marketStates[marketId], sizeAfter);
         }
-        ledger.collateral[account] += realizedPnl - fee.toInt256();
+        addCollateral(ledger, account, realizedPnl - fee.toInt256());
         _updateOpenInterest(ledger.marketStates[marketId], sizeBefore, sizeAfter);
         _updateOpenMarkets(ledger, account, marketId, sizeBefore, sizeAfter);
         emit IClearingHouseEvents.PositionChanged(account, marketId, sizeAfter, openNotional, realizedPnl, fee);
@@ -308,7 +325,7 @@ library LedgerLib {
         IOracleAdapter oracle,
         address account
     ) internal view returns (Health memory h) {
-        h.equity = ledger.collateral[account];
+        h.equity = ledger.accounts[account].collateral;
         for (uint256 open = ledger.openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
             uint256 marketId = MarketSet.first(open);
             MarketParams memory params = paramsOf(ledger, marketId);
@@ -336,7 +353,7 @@ library LedgerLib {
     /// @dev What `account` could withdraw now: its collateral less pending charges, at most its equity above
     /// initial margin (18 decimals).
     function freeCollateral(Ledger storage ledger, address account, Health memory h) internal view returns (uint256) {
-        int256 withdrawable = ledger.collateral[account] - h.pendingCharges;
+        int256 withdrawable = ledger.accounts[account].collateral - h.pendingCharges;
         int256 excess = h.equity - h.initialMargin.toInt256();
         return FixedPointMath.positivePart(withdrawable < excess ? withdrawable : excess);
     }

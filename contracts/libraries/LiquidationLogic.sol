@@ -18,7 +18,6 @@ import {
 } from "../interfaces/IClearingHouse.sol";
 import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
-import {IDefaultLayers} from "../interfaces/IDefaultLayers.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {ClaimsLib} from "./ClaimsLib.sol";
@@ -30,6 +29,7 @@ import {HaircutLib} from "./HaircutLib.sol";
 import {Health, Ledger, LedgerLib} from "./Ledger.sol";
 import {LiquidationMath} from "./LiquidationMath.sol";
 import {MarketSet} from "./MarketSet.sol";
+import {MemberReserveLib} from "./MemberReserveLib.sol";
 import {PositionMath} from "./PositionMath.sol";
 
 /// @title LiquidationLogic
@@ -293,22 +293,22 @@ library LiquidationLogic {
         uint256 amount
     ) external returns (uint256 collected) {
         address fund = msg.sender;
-        if (fund != address(ledger.insuranceFund) && !ledger.isolatedFunds[fund]) {
+        if (fund != address(ledger.insuranceFund) && ledger.isolatedFunds[fund] == 0) {
             revert IClearingHouseErrors.NotInsuranceFund(fund);
         }
         collected = Math.min(ledger.freeCollateral(member, ledger.health(oracle, member)) / scale, amount);
         if (collected == 0) return 0;
-        ledger.collateral[member] -= (collected * scale).toInt256();
+        ledger.addCollateral(member, -(collected * scale).toInt256());
         token.safeTransfer(fund, collected);
         emit IClearingHouseEvents.AssessmentCollected(member, collected);
     }
 
     /// @notice See {IClearingHouse.withdraw}. Here, beside the waterfall, because two of its checks belong to it: the
     /// deleverage lock and the assessment reserve.
-    /// @dev The assessment reserve (the member-dodge rule): a clearing member of the shared layers keeps, as free
-    /// collateral after the withdrawal, what it may still be assessed this period (IDefaultLayers.assessmentCapLeft:
-    /// k × contribution − collected since its period started), until it has left the fund. A shared fund without
-    /// members (a plain InsuranceFund) has no such view: the call fails and nothing is kept.
+    /// @dev The assessment reserve (the member-dodge rule, MemberReserveLib): a clearing member of the shared layers or
+    /// of an isolated market's keeps, as free collateral after the withdrawal, what it may still be assessed this
+    /// period (IDefaultLayers.assessmentCapLeft: k × contribution − collected since its period started), until it
+    /// has left the fund.
     function withdraw(
         Ledger storage ledger,
         IOracleAdapter oracle,
@@ -322,20 +322,18 @@ library LiquidationLogic {
         ledger.settleAll(oracle, account);
 
         uint256 debit = amount * scale;
-        int256 available = ledger.collateral[account];
+        int256 available = ledger.accounts[account].collateral;
         if (available < debit.toInt256()) {
             revert IClearingHouseErrors.InsufficientCollateral(account, available, debit);
         }
-        ledger.collateral[account] = available - debit.toInt256();
+        ledger.addCollateral(account, -debit.toInt256());
         Health memory h = ledger.health(oracle, account);
         if (h.equity < h.initialMargin.toInt256()) {
             revert IClearingHouseErrors.InsufficientMargin(account, h.equity, h.initialMargin);
         }
-        (bool ok, bytes memory data) = address(ledger.insuranceFund).staticcall(
-            abi.encodeCall(IDefaultLayers.assessmentCapLeft, (account))
-        );
-        if (ok && data.length == 32) {
-            uint256 reserve = abi.decode(data, (uint256)) * scale;
+        // Only a marked member (MemberReserveLib) asks its fund; the mark shares the collateral's slot.
+        uint256 reserve = MemberReserveLib.reserveOf(ledger, account, scale);
+        if (reserve != 0) {
             uint256 free = ledger.freeCollateral(account, h);
             if (free < reserve) revert IClearingHouseErrors.AssessmentReserveRequired(account, free, reserve);
         }
@@ -521,7 +519,7 @@ library LiquidationLogic {
     /// passed at the oracle price: the fund pays what it can, and the rest is socialized over the side opposite
     /// to the position, as that side stands now. Emits the receipt.
     function _realizeDeficit(Ledger storage ledger, uint256 scale, Liquidation memory t) private {
-        int256 collateral = ledger.collateral[t.account] + _handOverPnl(ledger, t);
+        int256 collateral = ledger.accounts[t.account].collateral + _handOverPnl(ledger, t);
         uint256 deficit = collateral < 0 ? uint256(-collateral) : 0;
         uint256 paid = FundDrawLib.draw(ledger, scale, t.marketId, t.account, t.account, deficit);
         uint256 remainder = deficit - paid;
@@ -531,7 +529,7 @@ library LiquidationLogic {
             // Haircut market: the other side's profit first; what it cannot cover is socialized like the rest.
             if (ledger.isHaircutMarket(t.marketId)) haircut = _haircut(ledger, t, remainder);
             if (remainder > haircut) perUnit = _socialize(ledger, t.marketId, t.positionSize < 0, remainder - haircut);
-            ledger.collateral[t.account] += remainder.toInt256();
+            ledger.addCollateral(t.account, remainder.toInt256());
         }
         DeleverageCase storage deleverage = ledger.deleverageCases[t.account];
         if (deleverage.open) {
@@ -604,7 +602,7 @@ library LiquidationLogic {
         if (position.size == 0) return rank;
         uint256 price = LedgerLib.price(oracle, ledger.marketParams[marketId]);
         rank.unrealizedPnl = PositionMath.unrealizedPnl(position.size, position.openNotional, price);
-        rank.collateral = ledger.collateral[account];
+        rank.collateral = ledger.accounts[account].collateral;
         rank.notional = PositionMath.notionalAt(position.size, price);
         rank.equity = ledger.health(oracle, account).equity;
         // Only profitable positions of solvent accounts rank (see LiquidationMath.deleverageTerms).

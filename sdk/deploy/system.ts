@@ -13,6 +13,7 @@ import {
   DefaultLayers__factory,
   InsuranceFund__factory,
   FundingLogic__factory,
+  MemberReserveLib__factory,
   AllocationLogic__factory,
   LiquidationLogic__factory,
   MockAggregatorV3__factory,
@@ -57,9 +58,11 @@ export interface DeployBackstopOptions {
 /**
  * Deploys and configures the whole system from `signer`, one transaction after the other (so it works on any
  * network and any signer): the mock token and feeds where `params` ask for them, the oracle adapter,
- * AllocationLogic, LiquidationLogic (linked to AllocationLogic), FundingLogic and the ClearingHouse linked to them, the insurance fund, the lens; then connects the fund,
- * deploys each isolated market's own fund, lists the markets in order (an isolated one with `listIsolatedMarket`
- * and its fund), sets the deleverage timeout, hands each role to its holder in `params.roles`, and writes `<dir>/<network>.json` in the format the keeper reads. The deployer needs configuration rights only
+ * AllocationLogic, LiquidationLogic and MemberReserveLib (linked to AllocationLogic), FundingLogic and the
+ * ClearingHouse linked to them, the insurance fund, the lens; then connects the fund, deploys each isolated
+ * market's own fund, lists the markets in order (an isolated one with `listIsolatedMarket` and its fund), sets the
+ * deleverage timeout, hands each role to its holder in `params.roles`, and writes `<dir>/<network>.json` in the
+ * format the keeper reads. The deployer needs configuration rights only
  * while this runs: a role given to another address is renounced at the end.
  */
 export async function deployBackstop(
@@ -111,9 +114,14 @@ export async function deployBackstop(
   };
   const [logic] = await deploy("LiquidationLogic", new LiquidationLogic__factory(allocationLink, signer).deploy());
   const [fundingLogic] = await deploy("FundingLogic", new FundingLogic__factory(signer).deploy());
+  const [memberReserve] = await deploy(
+    "MemberReserveLib",
+    new MemberReserveLib__factory(allocationLink, signer).deploy(),
+  );
   const linked = new ClearingHouse__factory(
     {
       ...allocationLink,
+      "project/contracts/libraries/MemberReserveLib.sol:MemberReserveLib": await memberReserve.getAddress(),
       "project/contracts/libraries/FundingLogic.sol:FundingLogic": await fundingLogic.getAddress(),
       "project/contracts/libraries/LiquidationLogic.sol:LiquidationLogic": await logic.getAddress(),
     },

@@ -236,6 +236,8 @@ describe("Default layers: a default walks every layer in order", function () {
     const { clearingHouse, erin, frank, gina } = c;
     // frank buys 0.01 ETH at 2,000 from gina (frank's fee 0.004, gina's 0.01: the pot grows by 0.0012 + 0.003).
     await (await clearingHouse.connect(gina).deposit(100n * USD)).wait();
+    // frank (60 in, reserve 2 × 50) tops up first: a member below its assessment reserve may not add risk.
+    await (await clearingHouse.connect(frank).deposit(100n * USD)).wait();
     await trade(clearingHouse, frank, gina, { marketId: ETH_MARKET, size: E / 100n, limitPrice: 2_000n * E }, E / 100n);
     // Two hours on, only BTC is published again: ETH's feed is stale and frank's health reverts.
     await networkHelpers.time.increase(7_200);

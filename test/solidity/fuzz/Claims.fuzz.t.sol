@@ -133,16 +133,16 @@ contract ClaimsFuzzTest is TestBase {
         Position storage p = ledger.positions[a][MARKET];
         int256 size = p.size;
         if (size == 0) return;
-        int256 before = ledger.collateral[a];
+        int256 before = ledger.accounts[a].collateral;
         HaircutLib.settle(ledger, a, MARKET, size, p.openNotional);
-        uint256 paid = uint256(before - ledger.collateral[a]);
+        uint256 paid = uint256(before - ledger.accounts[a].collateral);
         if (paid != 0) _record(a, pendingHaircut[a], paid);
         delete pendingHaircut[a];
         uint256 index = socialIndex[size > 0 ? 0 : 1];
         uint256 last = p.lastSocialLossIndex;
         if (index != last) {
             uint256 loss = Math.mulDiv(Bound.abs(size), index - last, WAD, Math.Rounding.Ceil);
-            ledger.collateral[a] -= int256(loss);
+            ledger.accounts[a].collateral -= int240(int256(loss));
             p.lastSocialLossIndex = index;
             ClaimsLib.recordSocialPaid(ledger, a, MARKET, size > 0, last, Bound.abs(size), loss);
             _record(a, pendingSocial[a], loss);
@@ -268,9 +268,9 @@ contract ClaimsFuzzTest is TestBase {
     function _claimWith(uint256 who, uint256 budget) internal {
         address a = accounts[who % N];
         uint256 cursor = ledger.claimCursor[a];
-        int256 before = ledger.collateral[a];
+        int256 before = ledger.accounts[a].collateral;
         uint256 paidOut = ClaimsLib.claim(ledger, a, budget);
-        assertEq(uint256(ledger.collateral[a] - before), paidOut, "credited what it returned");
+        assertEq(uint256(ledger.accounts[a].collateral - before), paidOut, "credited what it returned");
         repaidTo[a] += paidOut;
         repaidTotal += paidOut;
         uint256 end = Math.min(records[a].length, cursor + budget);

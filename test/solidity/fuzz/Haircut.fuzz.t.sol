@@ -48,9 +48,9 @@ contract HaircutFuzzTest is TestBase {
 
     function _settle(address account) internal {
         Position memory p = ledger.positions[account][MARKET];
-        int256 before = ledger.collateral[account];
+        int256 before = ledger.accounts[account].collateral;
         HaircutLib.settle(ledger, account, MARKET, p.size, p.openNotional);
-        uint256 amount = uint256(before - ledger.collateral[account]);
+        uint256 amount = uint256(before - ledger.accounts[account].collateral);
         paid[account] += amount;
         totalSettled += amount;
         assertLe(totalSettled, totalTaken, "never more than taken");
@@ -162,7 +162,7 @@ contract HaircutFuzzTest is TestBase {
         }
         assertEq(totalSettled, totalTaken, "sum settled = sum taken, to the wei");
         assertEq(ledger.haircutSides[MARKET][1].debt, 0, "debt cleared");
-        assertEq(ledger.collateral[address(0xB0B)], 0, "the other side pays nothing");
+        assertEq(ledger.accounts[address(0xB0B)].collateral, 0, "the other side pays nothing");
         // Each position's rounding is at most its slack (a wei per unit of size); what others overpaid by rounding
         // the debt's cap takes off the last to settle, so a shortfall is bounded by the sum of all slacks.
         uint256 totalSlack = rateSlack;
