@@ -159,7 +159,9 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function liquidate(address account, uint256 marketId, uint256 size) external nonReentrant {
+        int256 before = _memberFreeBefore();
         LiquidationLogic.liquidate(_ledger, _oracle, _scale, account, marketId, size);
+        _requireMemberReserveKept(before);
     }
 
     /// @inheritdoc IClearingHouse
@@ -169,12 +171,29 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         address counterparty,
         uint256 size
     ) external nonReentrant {
+        int256 before = _memberFreeBefore();
         LiquidationLogic.autoDeleverage(_ledger, _oracle, _scale, account, marketId, counterparty, size);
+        _requireMemberReserveKept(before);
     }
 
     /// @inheritdoc IClearingHouse
     function socializeAfterTimeout(address account) external nonReentrant {
+        int256 before = _memberFreeBefore();
         LiquidationLogic.socializeAfterTimeout(_ledger, _oracle, _scale, account);
+        _requireMemberReserveKept(before);
+    }
+
+    /// @dev A member calling a liquidation, ADL step or socialization may be handed a position: its free collateral
+    /// before, for {_requireMemberReserveKept} (the member-dodge rule, MemberReserveLib). 0 and no call for others.
+    function _memberFreeBefore() private view returns (int256) {
+        if (_ledger.accounts[msg.sender].memberOf == 0) return 0;
+        return MemberReserveLib.freeBefore(_ledger, _oracle, msg.sender);
+    }
+
+    /// @dev The caller, if a member, kept its reserve or did not lower its free collateral.
+    function _requireMemberReserveKept(int256 before) private view {
+        if (_ledger.accounts[msg.sender].memberOf == 0) return;
+        MemberReserveLib.requireKeptAfter(_ledger, _oracle, _scale, msg.sender, before);
     }
 
     /// @inheritdoc IClearingHouse

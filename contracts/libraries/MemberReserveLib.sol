@@ -72,8 +72,55 @@ library MemberReserveLib {
     ) external returns (int256 sizeBefore, bool onlyReduces) {
         FREE_BEFORE.asInt256().tstore(_signedFree(ledger, oracle, account, true));
         (sizeBefore, onlyReduces) = ledger.applyFill(account, marketId, sizeDelta, notional, fee);
-        int256 free = _signedFree(ledger, oracle, account, onlyReduces);
-        if (free >= FREE_BEFORE.asInt256().tload()) return (sizeBefore, onlyReduces);
+        _requireKept(
+            ledger,
+            scale,
+            account,
+            _signedFree(ledger, oracle, account, onlyReduces),
+            FREE_BEFORE.asInt256().tload()
+        );
+    }
+
+    /// @notice A member's free collateral F before a liquidation, ADL step or socialization it calls, each of which
+    /// may hand it a position (see {requireKeptAfter}).
+    /// @param ledger The clearing house's ledger.
+    /// @param oracle The clearing house's oracle adapter.
+    /// @param account The caller, a member.
+    /// @return free Its signed free collateral.
+    function freeBefore(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        address account
+    ) external view returns (int256 free) {
+        return _signedFree(ledger, oracle, account, true);
+    }
+
+    /// @notice The rule after a hand-over to a member: F ≥ R or F ≥ `before`. The hand-over already passed the
+    /// margin check, so F is read plain.
+    /// @param ledger The clearing house's ledger.
+    /// @param oracle The clearing house's oracle adapter.
+    /// @param scale Collateral units per token unit (10^(18 − decimals)).
+    /// @param account The caller, a member.
+    /// @param before Its free collateral before the call ({freeBefore}).
+    function requireKeptAfter(
+        Ledger storage ledger,
+        IOracleAdapter oracle,
+        uint256 scale,
+        address account,
+        int256 before
+    ) external view {
+        _requireKept(ledger, scale, account, _signedFree(ledger, oracle, account, true), before);
+    }
+
+    /// @dev Reverts when `free` is below both `before` and the reserve.
+    function _requireKept(
+        Ledger storage ledger,
+        uint256 scale,
+        address account,
+        int256 free,
+        int256 before
+    ) private view {
+        if (free >= before) return;
         uint256 reserve = reserveOf(ledger, account, scale);
         if (free < reserve.toInt256()) {
             revert IClearingHouseErrors.AssessmentReserveRequired(account, FixedPointMath.positivePart(free), reserve);

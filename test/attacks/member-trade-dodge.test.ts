@@ -165,4 +165,30 @@ describe("Attack: a clearing member trades its free collateral away before a def
       .to.be.revertedWithCustomError(clearingHouse, "MemberOfAnotherFund")
       .withArgs(z.address, await own.getAddress());
   });
+  it("taking a position over in a liquidation is held to the rule too; a non-member liquidates freely", async function () {
+    const c = await networkHelpers.loadFixture(fixture);
+    const { clearingHouse, x, keeper } = c;
+    // w buys 0.2 BTC from bob at 60,000 with 1,500; at 53,000 it has lost 1,400: equity 100 < maintenance
+    // 0.2 × 53,000 × 5% = 530. Closing it restores nothing (per unit 53,000 × (5% − 1% − 1%) = 1,590, gap 430:
+    // 0.27 > 0.2), so the liquidator takes all 0.2. Discount and fee, 106 each, are capped at w's equity of 100,
+    // split 1 : 1: the liquidator gains 50 against the oracle and needs initial margin 0.2 × 53,000 × 10% = 1,060.
+    // x (1,100 after a top-up) would go from free 1,100 to 1,150 − 1,060 = 90, below its reserve of 200: refused,
+    // although its margin allows it.
+    const w = c.traders[3];
+    await mined(clearingHouse.connect(w).deposit(1_500n * USD));
+    await mined(clearingHouse.connect(x).deposit(100n * USD));
+    await setPrice(c.btcFeed, 60_000n);
+    await openAt(clearingHouse, w, c.traders[1], BTC_MARKET, BTC(200n), 60_000n);
+    await setPrice(c.btcFeed, 53_000n);
+    expect((await clearingHouse.accountHealth(w.address)).equity).to.equal(100n * WAD);
+    await expect(clearingHouse.connect(x).liquidate(w.address, BTC_MARKET, ethers.MaxUint256))
+      .to.be.revertedWithCustomError(clearingHouse, "AssessmentReserveRequired")
+      .withArgs(x.address, 90n * WAD, 200n * WAD);
+    expect((await clearingHouse.positionOf(w.address, BTC_MARKET)).size).to.equal(BTC(200n));
+    expect((await clearingHouse.positionOf(x.address, BTC_MARKET)).size).to.equal(0n);
+    // The keeper, no member, takes it over; x's 200 stay there for the assessment.
+    await mined(clearingHouse.connect(keeper).liquidate(w.address, BTC_MARKET, ethers.MaxUint256));
+    expect((await clearingHouse.positionOf(keeper.address, BTC_MARKET)).size).to.equal(BTC(200n));
+    expect(await clearingHouse.collateralOf(x.address)).to.equal(1_100n * WAD);
+  });
 });
