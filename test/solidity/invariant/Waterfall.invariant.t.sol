@@ -149,6 +149,10 @@ contract WaterfallInvariantTest is WaterfallSetup {
     /// a. Tokens held × 1e12 ≥ Σ equity + protocol fees + insurance fees: always with signed equity, and for the
     /// positive equity of everybody whenever no account is bankrupt and no case is open.
     function invariant_clearingHouseSolvent() public view {
+        // The runner keeps a reverted move's vm.warp (the clock is not journaled) while the feeds' updates roll back,
+        // so a feed can be found past its heartbeat; the clearing house then values no account (OracleStale), and
+        // the next warp republishes the prices, where this is checked again.
+        if (!_feedsFresh()) return;
         uint256 balance = token.balanceOf(address(clearingHouse)) * SCALE;
         int256 fees = int256(clearingHouse.protocolFees() + clearingHouse.insuranceFees());
         int256 sumEquity;
@@ -164,6 +168,15 @@ contract WaterfallInvariantTest is WaterfallSetup {
         if (!anyBankrupt && clearingHouse.openDeleverageCases() == 0) {
             assertGe(int256(balance), sumPositiveEquity + fees, "no bad debt: balance >= sum of equity + fees");
         }
+    }
+
+    function _feedsFresh() internal view returns (bool) {
+        for (uint256 m = 0; m < M; ++m) {
+            MarketParams memory params = clearingHouse.marketParams(m);
+            (, , , uint256 updatedAt, ) = params.oracleFeed.latestRoundData();
+            if (block.timestamp > updatedAt + params.oracleHeartbeat) return false;
+        }
+        return true;
     }
 
     /// b. Long OI = short OI in every market, each the sum of the handler accounts' sizes on its side.
