@@ -340,6 +340,12 @@ contract WaterfallHandler is CheatCodes {
         keccak256("DeleverageOutOfOrder(address,uint256,uint256)")
     );
 
+    bytes4 internal constant ORACLE_STALE = bytes4(keccak256("OracleStale(address,uint256,uint256)"));
+    bytes32 internal constant MEMBER_MARKED = IClearingHouseEvents.MemberMarked.selector;
+    bytes32 internal constant ASSESSMENT_COLLECTED = IClearingHouseEvents.AssessmentCollected.selector;
+    bytes32 internal constant LAYER_DRAWN = IDefaultLayers.LayerDrawn.selector;
+    bytes32 internal constant MEMBER_ASSESSED = IDefaultLayers.MemberAssessed.selector;
+
     // Failure categories, one per invariant.
     uint256 public constant F_BALANCE = 0; // a call or receipt that does not add up
     uint256 public constant F_FUND = 1; // the fund's tokens against its Drawn events
@@ -359,7 +365,11 @@ contract WaterfallHandler is CheatCodes {
     uint256 public constant F_ADL_ORDER = 10;
     /// A claims move that paid or funded other than what the handler computed (issue 10, repayable claims).
     uint256 public constant F_CLAIMS = 11;
-    uint256 public constant CATEGORIES = 12;
+    /// A clearing member's act that broke the member-dodge rule, a member registry or assessment that disagrees with
+    /// the layers, or a refusal of the member rules (reserve, second fund, leave) that was not exactly the one
+    /// predicted or changed something (issue 11).
+    uint256 public constant F_MEMBER = 12;
+    uint256 public constant CATEGORIES = 13;
 
     /// @dev The state a waterfall call starts from.
     struct Party {
@@ -387,6 +397,8 @@ contract WaterfallHandler is CheatCodes {
         int256[ACCOUNTS] collaterals;
         /// A trader, not a keeper, calls (and may lack the margin to take the position).
         bool traderCaller;
+        /// The clearing house's token balance: the layers' payment, net of the assessments they collected from it.
+        uint256 chBalance;
     }
 
     /// @dev What one call was observed to do.
@@ -415,10 +427,21 @@ contract WaterfallHandler is CheatCodes {
         uint256 deleveragedLoss;
         /// Social loss settled per account in this action (SocialLossSettled), by market.
         WaterfallVm.Log[] raw;
+        /// Assessments taken from each handler account's collateral (AssessmentCollected, token units), their sum,
+        /// the layers' MemberAssessed `collected` sum, and Σ LayerDrawn (token units).
+        uint256[ACCOUNTS] collected;
+        uint256 assessed;
+        uint256 assessedByLayers;
+        uint256 layerDrawn;
     }
 
     IClearingHouse public immutable clearingHouse;
+    /// The stakers' vault, drawn by `layers`.
     InsuranceFund public immutable fund;
+    /// The clearing house's fund: first loss → the stakers' vault → members' fund → capped assessments.
+    DefaultLayers public immutable layers;
+    /// An isolated market's layers (nobody trades that market): the second fund an account may try to join.
+    DefaultLayers public immutable otherLayers;
     MockERC20 public immutable token;
     MockAggregatorV3 internal immutable _feed0;
     MockAggregatorV3 internal immutable _feed1;
@@ -443,13 +466,56 @@ contract WaterfallHandler is CheatCodes {
     /// Σ of the receipts' fields.
     uint256 public receiptShortfall;
     uint256 public receiptParts;
-    /// Tokens that left the fund during waterfall calls, and Σ of its Drawn events.
+    /// Tokens the layers delivered to the clearing house in waterfall calls (what its balance rose by plus the
+    /// assessments they took out of it first), and Σ of their LayerDrawn events.
     uint256 public ghostFundOutflow;
+    uint256 public ghostLayerDrawnEvents;
+    /// Tokens that left the stakers' vault in waterfall calls, Σ of its Drawn events, and Σ LayerDrawn(Stakers).
+    uint256 public ghostVaultOutflow;
     uint256 public ghostDrawnEvents;
-    /// Tokens staked, unstaked and swept into the fund.
+    uint256 public ghostStakersLayerEvents;
+    /// Tokens staked and unstaked in the vault; swept out of the clearing house (to the layers); passed on by the
+    /// layers to the vault as income.
     uint256 public ghostStaked;
     uint256 public ghostUnstaked;
     uint256 public ghostSwept;
+    uint256 public ghostStakerIncome;
+
+    // ------------------------------------------------------------ ghosts: clearing members (issue 11)
+
+    /// Tokens collected from members' collateral (AssessmentCollected), contributed to and paid out of `layers`.
+    uint256 public ghostAssessed;
+    uint256 public ghostJoined;
+    uint256 public ghostLeftPaid;
+    /// The fund whose mark an account carries, as the MemberMarked events told it.
+    mapping(address account => address) public markOf;
+    /// Collected from a member since the start of its assessment period as the layers recorded it (periodStart).
+    mapping(address member => uint256) public assessedInPeriod;
+    mapping(address member => uint256) public assessedPeriodStart;
+    /// A member's state before its act: its signed free collateral F and its reserve R (18 decimals).
+    struct MemberSeen {
+        address account;
+        bool member;
+        int256 free;
+        uint256 reserve;
+    }
+    uint256 public memberJoins;
+    uint256 public contributionRefusals;
+    uint256 public otherFundRefusals;
+    uint256 public noticesGiven;
+    uint256 public leaves;
+    uint256 public leaveRefusals;
+    uint256 public coolingOffRefusals;
+    uint256 public memberFills;
+    uint256 public memberActs;
+    uint256 public reserveRefusals;
+    uint256 public withdrawReserveRefusals;
+    uint256 public memberHandOvers;
+    uint256 public exitsAroundLoss;
+    uint256 public assessments;
+    uint256 public memberRoundTrips;
+    /// DefaultLayers.LEAVE_WINDOW.
+    uint256 internal constant LEAVE_WINDOW = 1 days;
 
     mapping(address account => Pending) internal _pending;
     /// Open interest [market][1 long, 0 short] when the current waterfall call began.
@@ -550,9 +616,20 @@ contract WaterfallHandler is CheatCodes {
     uint256[CATEGORIES] public failures;
     string[CATEGORIES] internal _firstFailure;
 
-    constructor(IClearingHouse clearingHouse_, InsuranceFund fund_, MockAggregatorV3 feed0, MockAggregatorV3 feed1) {
+    /// @param fund_ The stakers' vault. @param layers_ The clearing house's fund, drawing `fund_`. @param otherLayers_
+    /// An isolated market's layers.
+    constructor(
+        IClearingHouse clearingHouse_,
+        InsuranceFund fund_,
+        DefaultLayers layers_,
+        DefaultLayers otherLayers_,
+        MockAggregatorV3 feed0,
+        MockAggregatorV3 feed1
+    ) {
         clearingHouse = clearingHouse_;
         fund = fund_;
+        layers = layers_;
+        otherLayers = otherLayers_;
         token = MockERC20(clearingHouse_.collateralToken());
         _feed0 = feed0;
         _feed1 = feed1;
@@ -567,6 +644,8 @@ contract WaterfallHandler is CheatCodes {
             token.mint(a, amount + 1_000_000e6);
             vm.startPrank(a);
             token.approve(address(clearingHouse_), type(uint256).max);
+            token.approve(address(layers_), type(uint256).max);
+            token.approve(address(otherLayers_), type(uint256).max);
             clearingHouse_.deposit(amount);
             vm.stopPrank();
             ghostDeposited += amount;
@@ -646,23 +725,65 @@ contract WaterfallHandler is CheatCodes {
         _warp(secondsSeed.bound(1, 6 hours));
     }
 
-    /// Withdraws up to a trader's free collateral; waits for deleverage cases on its side are expected.
+    /// Withdraws up to a trader's free collateral; waits for deleverage cases on its side are expected, and so is
+    /// a clearing member's refusal below its reserve (checked exactly in _withdraw).
     function withdraw(uint256 accountSeed, uint256 amountSeed) public {
         ++calls;
         address a = _accounts[accountSeed % TRADERS];
         uint256 maxUnits = clearingHouse.accountHealth(a).freeCollateral / SCALE;
         if (maxUnits == 0) return;
-        uint256 amount = amountSeed.bound(1, maxUnits);
+        _withdraw(a, amountSeed.bound(1, maxUnits));
+    }
+
+    /// @dev Withdraws `amount` (at most the free collateral) for `a`. For a member with free collateral f and reserve
+    /// R: refused with exactly AssessmentReserveRequired(a, f − amount, R) when f − amount < R, else it goes through
+    /// and leaves F ≥ R.
+    function _withdraw(address a, uint256 amount) internal {
+        MemberSeen memory seen = _memberBefore(a);
+        uint256 left = clearingHouse.accountHealth(a).freeCollateral - amount * SCALE;
+        bool locked = _lockedByCase(a);
         _beginLogs();
         vm.prank(a);
         (bool ok, bytes memory reason) = address(clearingHouse).call(abi.encodeCall(IClearingHouse.withdraw, (amount)));
         _endLogs(ok);
+        bool short = seen.member && left < seen.reserve;
         if (ok) {
             ++withdrawals;
             ghostWithdrawn += amount;
-        } else if (bytes4(reason) != IClearingHouseErrors.WithdrawalLockedByDeleverage.selector) {
-            _fail(F_UNEXPECTED, string.concat("withdraw reverted: ", _hex(reason)));
+            if (short || locked) _fail(F_MEMBER, "a withdrawal below the reserve or under a lock went through");
+            _memberAfter(seen, "withdrawal");
+            if (seen.member && _signedFree(a) < int256(_reserveOf(a))) {
+                _fail(F_MEMBER, "a member's withdrawal left less free collateral than its reserve");
+            }
+        } else if (bytes4(reason) == IClearingHouseErrors.WithdrawalLockedByDeleverage.selector && locked) {
+            return;
+        } else if (
+            short &&
+            keccak256(reason) ==
+                keccak256(
+                    abi.encodeWithSelector(
+                        IClearingHouseErrors.AssessmentReserveRequired.selector,
+                        a,
+                        left,
+                        seen.reserve
+                    )
+                )
+        ) {
+            ++withdrawReserveRefusals;
+        } else {
+            _fail(short ? F_MEMBER : F_UNEXPECTED, string.concat("withdraw reverted: ", _hex(reason)));
         }
+    }
+
+    /// @dev Whether `a` holds a position on the counterparties' side of an open deleverage case (withdraw refuses).
+    function _lockedByCase(address a) internal view returns (bool) {
+        for (uint256 m = 0; m < MARKETS; ++m) {
+            int256 size = clearingHouse.positionOf(a, m).size;
+            if (size == 0) continue;
+            MarketState memory state = clearingHouse.marketState(m);
+            if (size > 0 ? state.longDeleverageCases != 0 : state.shortDeleverageCases != 0) return true;
+        }
+        return false;
     }
 
     // ------------------------------------------------------------ actions: the loss waterfall
@@ -732,7 +853,7 @@ contract WaterfallHandler is CheatCodes {
         address keeper = _accounts[TRADERS + (keeperSeed % 2)];
         // When the fund (refilled since the case opened) can pay the whole deficit, the caller takes the position.
         int256 equity = clearingHouse.accountHealth(a).equity;
-        uint256 available = clearingHouse.insuranceFees() + fund.availableForDraw() * SCALE;
+        uint256 available = clearingHouse.insuranceFees() + layers.availableForDraw() * SCALE;
         bool takeover = equity < 0 && available >= uint256(-equity);
         _waterfallCall(
             takeover ? _snapshot(TAKEOVER, a, keeper, c.marketId) : _snapshot(DELEVERAGE, a, counterparty, c.marketId),
@@ -825,6 +946,524 @@ contract WaterfallHandler is CheatCodes {
         if (clearingHouse.openDeleverageCases() == 0) return;
         _stakeFor(_stakers[stakerSeed % STAKERS], amountSeed.bound(1_000e6, 50_000e6));
         ++refillsDuringCase;
+    }
+
+    // ------------------------------------------------------------ clearing members (issue 11)
+
+    /// A handler account joins the shared layers (three times in four) or the other market's layers: with exactly
+    /// what the published rule asks (the smallest contribution), more, or one unit less. Refused exactly with
+    /// ContributionTooSmall below the rule, and with MemberOfAnotherFund when it is the other fund's member; a
+    /// refusal changes nothing. A member's second join is a top-up.
+    function join(uint256 accountSeed, uint256 amountSeed, uint256 mode) public {
+        ++calls;
+        address a = _accounts[accountSeed % ACCOUNTS];
+        bool toOther = mode % 4 == 3;
+        DefaultLayers target = toOther ? otherLayers : layers;
+        DefaultLayers other = toOther ? layers : otherLayers;
+        bool topUp = target.memberOf(a).contribution != 0;
+        uint256 required = target.requiredContribution(a);
+        uint256 amount = mode % 4 == 1 ? required + amountSeed.bound(1, 2_000e6) : required;
+        if (mode % 4 == 2 && !topUp) amount = required - 1;
+        bytes memory expected;
+        if (!topUp && amount < required) {
+            expected = abi.encodeWithSelector(IDefaultLayers.ContributionTooSmall.selector, a, amount, required);
+        } else if (!topUp && other.memberOf(a).contribution != 0) {
+            expected = abi.encodeWithSelector(IClearingHouseErrors.MemberOfAnotherFund.selector, a, address(other));
+        }
+        bytes32 before = _memberState(a);
+        _beginLogs();
+        vm.prank(a);
+        (bool ok, bytes memory reason) = address(target).call(abi.encodeCall(IDefaultLayers.join, (amount)));
+        _endLogs(ok);
+        if (!_checkOutcome(ok, reason, expected, before, a, "join")) {
+            if (bytes4(expected) == IClearingHouseErrors.MemberOfAnotherFund.selector) ++otherFundRefusals;
+            else ++contributionRefusals;
+            return;
+        }
+        ++memberJoins;
+        if (target == layers) ghostJoined += amount;
+        if (markOf[a] != address(target)) _fail(F_MEMBER, "a member is not marked by the fund it joined");
+    }
+
+    /// A member gives notice; refused exactly with NoticeAlreadyGiven while an earlier notice or its window runs.
+    function requestLeave(uint256 accountSeed) public {
+        ++calls;
+        (bool found, address a, DefaultLayers f) = _member(accountSeed, ACCOUNTS);
+        if (!found) return;
+        uint256 leaveAt = f.memberOf(a).leaveAt;
+        bytes memory expected;
+        if (leaveAt != 0 && block.timestamp < leaveAt + LEAVE_WINDOW) {
+            expected = abi.encodeWithSelector(IDefaultLayers.NoticeAlreadyGiven.selector, a, leaveAt);
+        }
+        bytes32 before = _memberState(a);
+        vm.prank(a);
+        (bool ok, bytes memory reason) = address(f).call(abi.encodeCall(IDefaultLayers.requestLeave, ()));
+        if (_checkOutcome(ok, reason, expected, before, a, "requestLeave")) ++noticesGiven;
+        else ++leaveRefusals;
+    }
+
+    /// A member leaves, after waiting out its notice when the seed says so. Every refusal (no notice, notice running
+    /// or lapsed, a default in the cooling-off period, a case open) is predicted exactly.
+    function leave(uint256 accountSeed, bool waitForNotice) public {
+        ++calls;
+        (bool found, address a, DefaultLayers f) = _member(accountSeed, ACCOUNTS);
+        if (!found) return;
+        uint256 leaveAt = f.memberOf(a).leaveAt;
+        if (waitForNotice && leaveAt > block.timestamp) _warp(leaveAt - block.timestamp);
+        _leave(a, f);
+    }
+
+    /// Timing of exits around a loss: a member whose notice has matured leaves just before a price gap and a
+    /// liquidation (allowed: no default in the period yet), or tries just after them (refused with CoolingOff when
+    /// the liquidation drew on the layers).
+    function leaveAroundLoss(
+        uint256 accountSeed,
+        uint256 marketSeed,
+        uint256 moveSeed,
+        uint256 targetSeed,
+        bool leaveFirst
+    ) public {
+        ++calls;
+        (bool found, address a, DefaultLayers f) = _member(accountSeed, ACCOUNTS);
+        if (!found) return;
+        uint256 leaveAt = f.memberOf(a).leaveAt;
+        if (leaveAt == 0 || block.timestamp >= leaveAt + LEAVE_WINDOW) {
+            vm.prank(a);
+            leaveAt = f.requestLeave();
+            ++noticesGiven;
+        }
+        if (block.timestamp < leaveAt) _warp(leaveAt - block.timestamp);
+        if (leaveFirst) _leave(a, f);
+        gapPrice(marketSeed, moveSeed);
+        liquidate(targetSeed, moveSeed, marketSeed, 0);
+        if (!leaveFirst) _leave(a, f);
+        ++exitsAroundLoss;
+    }
+
+    /// A member (a trader) trades with its own second account (one owner on both sides), as maker or taker, at the
+    /// band's edge against itself or for itself, or at the oracle; dust, sized around its free collateral above the
+    /// reserve, or 6.3x to 9x its free collateral. _submit holds the fill to the member rule.
+    function memberTrade(
+        uint256 memberSeed,
+        uint256 otherSeed,
+        uint256 marketSeed,
+        bool memberBuys,
+        uint256 sizeSeed,
+        uint256 mode
+    ) public {
+        ++calls;
+        (bool found, uint256 mi) = _memberIndex(memberSeed);
+        if (!found) return;
+        uint256 oi = (mi + 1 + (otherSeed % (ACCOUNTS - 1))) % ACCOUNTS;
+        uint256 marketId = marketSeed % MARKETS;
+        uint256 price = _edgePrice(marketId, memberBuys, mode % 3);
+        uint256 size = _memberSize(_accounts[mi], price, sizeSeed, (mode / 3) % 3);
+        if (size == 0) return;
+        bool memberMakes = (mode / 9) % 2 == 0;
+        _submit(
+            _memberOrder(memberMakes ? mi : oi, marketId, memberMakes == memberBuys, size, price),
+            memberMakes ? mi : oi,
+            memberMakes ? oi : mi
+        );
+    }
+
+    /// Same block: a member opens against its second account at the oracle and closes at the band's edge against
+    /// itself (moving value to the second account) or at the oracle.
+    function memberRoundTrip(
+        uint256 memberSeed,
+        uint256 otherSeed,
+        uint256 marketSeed,
+        bool memberBuys,
+        uint256 sizeSeed,
+        bool atEdge
+    ) public {
+        ++calls;
+        (bool found, uint256 mi) = _memberIndex(memberSeed);
+        if (!found) return;
+        uint256 oi = (mi + 1 + (otherSeed % (ACCOUNTS - 1))) % ACCOUNTS;
+        uint256 marketId = marketSeed % MARKETS;
+        uint256 size = _memberSize(_accounts[mi], oraclePrice(marketId), sizeSeed, 1 + (sizeSeed % 2));
+        if (size == 0) return;
+        if (!_submit(_memberOrder(oi, marketId, !memberBuys, size, oraclePrice(marketId)), oi, mi)) return;
+        uint256 back = _edgePrice(marketId, !memberBuys, atEdge ? 0 : 2);
+        if (_submit(_memberOrder(mi, marketId, !memberBuys, size, back), mi, oi)) ++memberRoundTrips;
+    }
+
+    /// A member (a trader) withdraws exactly down to its reserve, one unit past it (refused exactly), or any amount
+    /// up to its free collateral.
+    function memberWithdraw(uint256 memberSeed, uint256 mode, uint256 amountSeed) public {
+        ++calls;
+        (bool found, uint256 mi) = _memberIndex(memberSeed);
+        if (!found) return;
+        address a = _accounts[mi];
+        uint256 free = clearingHouse.accountHealth(a).freeCollateral;
+        uint256 reserve = _reserveOf(a);
+        uint256 atLimit = free > reserve ? (free - reserve) / SCALE : 0;
+        uint256 amount =
+            mode % 3 == 0
+                ? atLimit
+                : mode % 3 == 1
+                    ? atLimit + 1
+                    : amountSeed.bound(0, free / SCALE);
+        if (amount == 0 || amount > free / SCALE) return;
+        _withdraw(a, amount);
+    }
+
+    /// A member (a trader, whose collateral is not unlimited) calls liquidate, autoDeleverage when the fund covers
+    /// the whole deficit, or socializeAfterTimeout: each hands it the position; the member rule holds it as a fill.
+    function memberTakeover(uint256 memberSeed, uint256 accountSeed, uint256 kindSeed, uint256 sizeSeed) public {
+        ++calls;
+        (bool found, uint256 mi) = _memberIndex(memberSeed);
+        if (!found) return;
+        address m = _accounts[mi];
+        if (kindSeed % 3 == 0) {
+            (bool liquidatable, address a) = _findLiquidatable(accountSeed, m);
+            if (!liquidatable) return;
+            uint256[] memory markets = clearingHouse.openMarketsOf(a);
+            uint256 marketId = markets[sizeSeed % markets.length];
+            uint256 positionAbs = WaterfallMath.abs(_sizeOf(a, marketId));
+            uint256 size = (sizeSeed >> 1) % 2 == 0 ? type(uint256).max : (sizeSeed >> 2).bound(1, positionAbs);
+            Call memory c = _snapshot(LIQUIDATE, a, m, marketId);
+            c.traderCaller = true;
+            _waterfallCall(c, m, abi.encodeCall(IClearingHouse.liquidate, (a, marketId, size)));
+            return;
+        }
+        (bool open, address b) = _findOpenCase(accountSeed);
+        if (!open || b == m) return;
+        DeleverageCase memory dc = clearingHouse.deleverageCaseOf(b);
+        if (kindSeed % 3 == 1) {
+            int256 equity = clearingHouse.accountHealth(b).equity;
+            uint256 available = clearingHouse.insuranceFees() + layers.availableForDraw() * SCALE;
+            address counterparty = _bestCounterparty(b, dc.marketId, dc.longCounterparties);
+            // Only a fund-covered call hands the caller the position; an ADL step hands it to the counterparty.
+            if (equity >= 0 || available < uint256(-equity) || counterparty == address(0)) return;
+            Call memory c = _snapshot(TAKEOVER, b, m, dc.marketId);
+            c.traderCaller = true;
+            _waterfallCall(
+                c,
+                m,
+                abi.encodeCall(IClearingHouse.autoDeleverage, (b, dc.marketId, counterparty, type(uint256).max))
+            );
+            return;
+        }
+        uint256 readyAt = uint256(dc.startedAt) + clearingHouse.deleverageTimeout();
+        if (block.timestamp < readyAt) _warp(readyAt - block.timestamp);
+        Call memory t = _snapshot(TIMEOUT, b, m, dc.marketId);
+        t.traderCaller = true;
+        _waterfallCall(t, m, abi.encodeCall(IClearingHouse.socializeAfterTimeout, (b)));
+    }
+
+    /// @notice Whether the member registry agrees everywhere: no account is a member of both funds, and each
+    /// account's mark (from the MemberMarked events) is the fund whose member the layers' records say it is.
+    function checkMembers() external view returns (bool ok, string memory why) {
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            address a = _accounts[i];
+            bool shared = layers.memberOf(a).contribution != 0;
+            bool other = otherLayers.memberOf(a).contribution != 0;
+            if (shared && other) return (false, "an account is a member of two funds");
+            address expected =
+                shared
+                    ? address(layers)
+                    : other
+                        ? address(otherLayers)
+                        : address(0);
+            if (markOf[a] != expected) return (false, "an account's mark is not the fund it is a member of");
+        }
+        return (true, "");
+    }
+
+    /// @notice Whether every member was assessed at most k × its contribution in its current period, and the layers'
+    /// own count of it (`assessed`) equals the AssessmentCollected events seen since the period started.
+    function checkAssessmentCaps() external view returns (bool ok, string memory why) {
+        uint256 k = layers.parameters().assessmentMultiple;
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            address a = _accounts[i];
+            IDefaultLayers.Member memory m = layers.memberOf(a);
+            if (m.contribution == 0 || m.periodStart != assessedPeriodStart[a] || m.periodStart == 0) continue;
+            uint256 cap = Math.mulDiv(m.contribution, k, 1e18);
+            if (assessedInPeriod[a] > cap) {
+                return (
+                    false,
+                    string.concat(
+                        "a member was assessed ",
+                        Strings.toString(assessedInPeriod[a]),
+                        " > k x contribution ",
+                        Strings.toString(cap),
+                        " in one period"
+                    )
+                );
+            }
+            if (assessedInPeriod[a] != m.assessed) return (false, "the layers' assessed != AssessmentCollected seen");
+        }
+        return (true, "");
+    }
+
+    function _leave(address a, DefaultLayers f) internal {
+        bytes memory expected = _leaveRefusal(a, f);
+        uint256 value = f.memberValue(a);
+        uint256 balance = token.balanceOf(a);
+        bytes32 before = _memberState(a);
+        _beginLogs();
+        vm.prank(a);
+        (bool ok, bytes memory reason) = address(f).call(abi.encodeCall(IDefaultLayers.leaveFund, ()));
+        _endLogs(ok);
+        if (!_checkOutcome(ok, reason, expected, before, a, "leaveFund")) {
+            ++leaveRefusals;
+            if (bytes4(expected) == IDefaultLayers.CoolingOff.selector) ++coolingOffRefusals;
+            return;
+        }
+        ++leaves;
+        if (f == layers) ghostLeftPaid += value;
+        if (token.balanceOf(a) != balance + value || markOf[a] != address(0) || address(_fundOf(a)) != address(0)) {
+            _fail(F_MEMBER, "a leave paid other than the member's value, or left it a member or marked");
+        }
+    }
+
+    /// @dev leaveFund's refusal for `a` now, in the order the layers check, or empty when it may leave.
+    function _leaveRefusal(address a, DefaultLayers f) internal view returns (bytes memory) {
+        uint256 leaveAt = f.memberOf(a).leaveAt;
+        uint256 last = f.lastDefaultAt();
+        uint256 until = last + f.parameters().coolingOffPeriod;
+        if (leaveAt == 0) return abi.encodeWithSelector(IDefaultLayers.NoNotice.selector, a);
+        if (block.timestamp < leaveAt)
+            return abi.encodeWithSelector(IDefaultLayers.NoticeNotElapsed.selector, a, leaveAt);
+        if (block.timestamp >= leaveAt + LEAVE_WINDOW) {
+            return abi.encodeWithSelector(IDefaultLayers.NoticeLapsed.selector, a, leaveAt + LEAVE_WINDOW);
+        }
+        if (last != 0 && block.timestamp < until)
+            return abi.encodeWithSelector(IDefaultLayers.CoolingOff.selector, last, until);
+        if (clearingHouse.openDeleverageCases() != 0)
+            return abi.encodeWithSelector(IDefaultLayers.BadDebtPending.selector);
+        return "";
+    }
+
+    /// @dev A member move against its predicted outcome. `expected` empty: it must go through (returns whether it
+    /// did); else it must revert with exactly `expected` and leave the account's member state as it was (false).
+    function _checkOutcome(
+        bool ok,
+        bytes memory reason,
+        bytes memory expected,
+        bytes32 before,
+        address a,
+        string memory what
+    ) internal returns (bool) {
+        if (expected.length == 0) {
+            if (!ok) _fail(F_MEMBER, string.concat(what, " reverted: ", _hex(reason)));
+            return ok;
+        }
+        if (ok) {
+            _fail(F_MEMBER, string.concat(what, " went through; expected ", _hex(expected)));
+        } else if (keccak256(reason) != keccak256(expected)) {
+            _fail(F_MEMBER, string.concat(what, " reverted ", _hex(reason), " instead of ", _hex(expected)));
+        } else if (_memberState(a) != before) {
+            _fail(F_MEMBER, string.concat("a refused ", what, " changed state"));
+        }
+        return false;
+    }
+
+    /// @dev Everything a member move of `a` may change.
+    function _memberState(address a) internal view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    layers.memberOf(a),
+                    otherLayers.memberOf(a),
+                    layers.totalContribution(),
+                    layers.memberAssets(),
+                    otherLayers.totalContribution(),
+                    layers.members().length,
+                    otherLayers.members().length,
+                    token.balanceOf(a),
+                    clearingHouse.collateralOf(a),
+                    _signedFree(a)
+                )
+            );
+    }
+
+    /// @dev Whether a feed is past its heartbeat: the runner keeps a reverted move's vm.warp while the feeds' updates
+    /// roll back, so a move can find one stale; the next warp republishes both.
+    function _stale() internal view returns (bool) {
+        for (uint256 m = 0; m < MARKETS; ++m) {
+            (, , , uint256 updatedAt, ) = _feed(m).latestRoundData();
+            if (block.timestamp > updatedAt + 3600) return true;
+        }
+        return false;
+    }
+
+    /// @dev The fund `a` is a member of in the layers' own records (the shared layers, the other ones, or none).
+    function _fundOf(address a) internal view returns (DefaultLayers) {
+        if (layers.memberOf(a).contribution != 0) return layers;
+        if (otherLayers.memberOf(a).contribution != 0) return otherLayers;
+        return DefaultLayers(address(0));
+    }
+
+    /// @dev R: what `a`'s fund may still assess it this period, 18 decimals (0 for no member).
+    function _reserveOf(address a) internal view returns (uint256) {
+        DefaultLayers f = _fundOf(a);
+        return address(f) == address(0) ? 0 : f.assessmentCapLeft(a) * SCALE;
+    }
+
+    /// @dev F = min(collateral − pending charges, equity − initial margin), signed, as MemberReserveLib reads it,
+    /// from the views (pending: the positions' funding and social loss owed; no market here haircuts).
+    function _signedFree(address a) internal view returns (int256) {
+        AccountHealth memory h = clearingHouse.accountHealth(a);
+        int256 pending;
+        for (uint256 m = 0; m < MARKETS; ++m) {
+            PositionView memory p = clearingHouse.positionOf(a, m);
+            if (p.size != 0) pending += p.fundingOwed + int256(p.socialLossOwed);
+        }
+        int256 withdrawable = h.collateral - pending;
+        int256 excess = h.equity - int256(h.initialMargin);
+        return withdrawable < excess ? withdrawable : excess;
+    }
+
+    function _memberBefore(address a) internal view returns (MemberSeen memory seen) {
+        seen.account = a;
+        seen.member = address(_fundOf(a)) != address(0);
+        if (!seen.member) return seen;
+        seen.free = _signedFree(a);
+        seen.reserve = _reserveOf(a);
+    }
+
+    /// @dev The member-dodge rule after a member's own act that went through: F after ≥ min(F before, R), with R
+    /// read now (a hand-over's draw may have assessed the member, which lowers R by what it took).
+    function _memberAfter(MemberSeen memory seen, string memory what) internal {
+        if (!seen.member) return;
+        ++memberActs;
+        int256 free = _signedFree(seen.account);
+        int256 reserve = int256(_reserveOf(seen.account));
+        int256 floor = seen.free < reserve ? seen.free : reserve;
+        if (free < floor) {
+            _fail(
+                F_MEMBER,
+                string.concat(
+                    "a member's ",
+                    what,
+                    " lowered min(F, R): F ",
+                    Strings.toStringSigned(seen.free),
+                    " -> ",
+                    Strings.toStringSigned(free),
+                    ", R ",
+                    Strings.toStringSigned(reserve)
+                )
+            );
+        }
+    }
+
+    /// @dev Whether `reason` is the member rule refusing `seen`'s act: AssessmentReserveRequired naming it with its
+    /// reserve (for a fill exactly R before; a hand-over's draw may have assessed it first, so at most R) and
+    /// `left` = max(F after, 0) below both R and F before (or 0).
+    function _isReserveRefusal(
+        bytes memory reason,
+        MemberSeen memory seen,
+        bool exactReserve
+    ) internal pure returns (bool) {
+        if (!seen.member || reason.length != 100) return false;
+        if (bytes4(reason) != IClearingHouseErrors.AssessmentReserveRequired.selector) return false;
+        bytes memory args = new bytes(96);
+        for (uint256 i = 0; i < 96; ++i) args[i] = reason[4 + i];
+        (address who, uint256 left, uint256 reserve) = abi.decode(args, (address, uint256, uint256));
+        if (who != seen.account || (exactReserve ? reserve != seen.reserve : reserve > seen.reserve)) return false;
+        return left == 0 || (left < reserve && int256(left) < seen.free);
+    }
+
+    /// @dev A member of either fund among the handler's first `count` accounts, searched from the seed.
+    function _member(uint256 seed, uint256 count) internal view returns (bool, address, DefaultLayers) {
+        for (uint256 k = 0; k < count; ++k) {
+            address a = _accounts[(seed + k) % count];
+            DefaultLayers f = _fundOf(a);
+            if (address(f) != address(0)) return (true, a, f);
+        }
+        return (false, address(0), DefaultLayers(address(0)));
+    }
+
+    /// @dev A trader that is a member, as an account index.
+    function _memberIndex(uint256 seed) internal view returns (bool, uint256) {
+        for (uint256 k = 0; k < TRADERS; ++k) {
+            uint256 i = (seed + k) % TRADERS;
+            if (address(_fundOf(_accounts[i])) != address(0)) return (true, i);
+        }
+        return (false, 0);
+    }
+
+    /// @dev The price of a member's fill: at the band's edge against the member (kind 0: it buys at the top, sells
+    /// at the bottom), for it (kind 1), or the oracle (kind 2).
+    function _edgePrice(uint256 marketId, bool memberBuys, uint256 kind) internal view returns (uint256) {
+        uint256 oracle = oraclePrice(marketId);
+        if (kind == 2) return oracle;
+        uint256 edge = Math.mulDiv(oracle, clearingHouse.marketParams(marketId).priceBand, 1e18);
+        return (memberBuys == (kind == 0)) ? oracle + edge : oracle - edge;
+    }
+
+    /// @dev A member's fill size: dust (kind 0), 90–110% of what its free collateral above the reserve buys at 15%
+    /// of notional (initial margin and the band's edge; kind 1), or 6.3x to 9x its free collateral (kind 2).
+    function _memberSize(address a, uint256 price, uint256 seed, uint256 kind) internal view returns (uint256) {
+        if (kind == 0) return seed.bound(1, 1_000);
+        int256 free = _signedFree(a);
+        if (kind == 1) {
+            int256 room = free - int256(_reserveOf(a));
+            if (room <= 0) room = free;
+            if (room <= 0) return seed.bound(1, 1_000);
+            return (Math.mulDiv(uint256(room), 1e18 * 100, price * 15) * (90 + (seed % 21))) / 100;
+        }
+        if (free <= 0) return seed.bound(1, 1_000);
+        return (((uint256(free) * 9 * 1e18) / price) * (700 + (seed % 301))) / 1000;
+    }
+
+    function _memberOrder(
+        uint256 maker,
+        uint256 marketId,
+        bool makerBuys,
+        uint256 size,
+        uint256 price
+    ) internal returns (Order memory order) {
+        order.maker = _accounts[maker];
+        order.marketId = marketId;
+        order.isBuy = makerBuys;
+        order.size = size;
+        order.limitPrice = price;
+        order.expiry = block.timestamp + 1 hours;
+        order.nonce = _nonce++;
+    }
+
+    function _onMemberMarked(WaterfallVm.Log memory log) internal {
+        address a = address(uint160(uint256(log.topics[1])));
+        address f = address(uint160(uint256(log.topics[2])));
+        bool member = abi.decode(log.data, (bool));
+        address current = markOf[a];
+        if (member ? current != address(0) && current != f : current != f) {
+            _fail(F_MEMBER, "a fund marked an account another fund had marked, or cleared a mark not its own");
+        }
+        markOf[a] = member ? f : address(0);
+    }
+
+    function _onAssessmentCollected(WaterfallVm.Log memory log, ActionLogs memory out) internal {
+        address a = address(uint160(uint256(log.topics[1])));
+        uint256 amount = abi.decode(log.data, (uint256));
+        out.assessed += amount;
+        ghostAssessed += amount;
+        ++assessments;
+        for (uint256 i = 0; i < ACCOUNTS; ++i) if (_accounts[i] == a) out.collected[i] += amount;
+        uint256 start = layers.memberOf(a).periodStart;
+        if (start != assessedPeriodStart[a]) {
+            assessedPeriodStart[a] = start;
+            assessedInPeriod[a] = 0;
+        }
+        assessedInPeriod[a] += amount;
+    }
+
+    function _onLayersLog(WaterfallVm.Log memory log, ActionLogs memory out) internal {
+        bytes32 topic = log.topics[0];
+        if (topic == LAYER_DRAWN) {
+            uint256 amount = abi.decode(log.data, (uint256));
+            out.layerDrawn += amount;
+            ghostLayerDrawnEvents += amount;
+            if (uint256(log.topics[1]) == uint256(IDefaultLayers.Layer.Stakers)) ghostStakersLayerEvents += amount;
+        } else if (topic == MEMBER_ASSESSED) {
+            (uint256 asked, uint256 collected) = abi.decode(log.data, (uint256, uint256));
+            if (collected > asked) _fail(F_MEMBER, "an assessment collected more than it asked");
+            out.assessedByLayers += collected;
+        }
     }
 
     // ------------------------------------------------------------ actions: the insurance fund
@@ -1096,12 +1735,15 @@ contract WaterfallHandler is CheatCodes {
         (uint256 issued, uint256 inflow, ) = clearingHouse.claimsTotals();
         uint256 toClaims = pot < issued - inflow ? pot : issued - inflow;
         uint256 rest = pot - toClaims;
-        uint256 balanceBefore = token.balanceOf(address(fund));
+        uint256 balanceBefore = token.balanceOf(address(clearingHouse));
+        uint256 vaultBefore = token.balanceOf(address(fund));
         _beginLogs();
         clearingHouse.sweepInsuranceFees();
         _endLogs(true);
         ghostClaimsInflow += toClaims;
-        uint256 swept = token.balanceOf(address(fund)) - balanceBefore;
+        // To the layers, which pass the stakers' part on to the vault.
+        uint256 swept = balanceBefore - token.balanceOf(address(clearingHouse));
+        ghostStakerIncome += token.balanceOf(address(fund)) - vaultBefore;
         (, uint256 inflowAfter, ) = clearingHouse.claimsTotals();
         // ⌊rest / 1e12⌋ whole units leave; the rest of the pot stays.
         if (
@@ -1131,6 +1773,7 @@ contract WaterfallHandler is CheatCodes {
         c.other = _party(other, marketId, false);
         c.pot = clearingHouse.insuranceFees();
         c.fundBalance = token.balanceOf(address(fund));
+        c.chBalance = token.balanceOf(address(clearingHouse));
         for (uint256 i = 0; i < ACCOUNTS; ++i) c.collaterals[i] = clearingHouse.collateralOf(_accounts[i]);
     }
 
@@ -1155,21 +1798,32 @@ contract WaterfallHandler is CheatCodes {
             _openInterestBefore[m][1] = state.longOpenInterest;
             _openInterestBefore[m][0] = state.shortOpenInterest;
         }
+        // A clearing member calling may be handed a position: the member-dodge rule holds it to F ≥ R or F not
+        // lowered (R read after the call, which may have assessed it).
+        MemberSeen memory seen = _memberBefore(caller);
         _beginLogs();
         vm.prank(caller);
         (bool ok, bytes memory reason) = address(clearingHouse).call(data);
         ActionLogs memory logs = _endLogs(ok);
-        if (ok) _observe(c, logs);
-        else _classifyRevert(c, reason);
+        if (ok) {
+            _observe(c, logs);
+            _memberAfter(seen, _kindName(c.kind));
+            if (seen.member) ++memberHandOvers;
+        } else if (_isReserveRefusal(reason, seen, false)) {
+            ++reserveRefusals;
+        } else {
+            _classifyRevert(c, reason);
+        }
     }
 
     /// @dev Replicates the call from the state before it and accumulates the ghosts.
     function _observe(Call memory c, ActionLogs memory logs) internal {
         // Socialized losses are charged lazily: nobody but the two parties has its collateral touched.
+        // (An assessment takes from a member's collateral: exactly what AssessmentCollected says.)
         for (uint256 i = 0; i < ACCOUNTS; ++i) {
             address a = _accounts[i];
             if (a == c.subject.account || a == c.other.account) continue;
-            if (clearingHouse.collateralOf(a) != c.collaterals[i]) {
+            if (clearingHouse.collateralOf(a) != c.collaterals[i] - int256(logs.collected[i] * SCALE)) {
                 _fail(F_SOCIAL_CHARGE, "a waterfall call changed a third account's collateral");
             }
         }
@@ -1203,7 +1857,11 @@ contract WaterfallHandler is CheatCodes {
         // What the call settled of the subject's pending charges: all of them, unless it returned before settling
         // (a case closed because its position is no longer the account's last one).
         int256 settled = c.subject.pending - _party(c.subject.account, c.marketId, true).pending;
-        e.credited = _cashValue(c.subject.account, c.marketId) - (_cashValue(c.subject) - settled + received);
+        // An assessment a party paid in the call is the layers', not the hand-over's: added back.
+        e.credited =
+            _cashValue(c.subject.account, c.marketId) +
+            _collectedFrom(logs, c.subject.account) -
+            (_cashValue(c.subject) - settled + received);
         // The other party, when it trades, settles its funding and its social loss, which may include a share of a
         // charge this very call made (it was on the charged side when the call began): read it from the logs.
         int256 expectedOther =
@@ -1213,13 +1871,33 @@ contract WaterfallHandler is CheatCodes {
                     c.other.funding -
                     _socialSettled(logs.raw, c.other.account, c.marketId) -
                     received;
-        e.otherDeviation = _cashValue(c.other.account, c.marketId) - expectedOther;
-        uint256 fundAfter = token.balanceOf(address(fund));
-        uint256 outflow = c.fundBalance - fundAfter; // waterfall calls only pay out of the fund
-        ghostFundOutflow += outflow;
-        e.fundOut = int256(outflow * SCALE) + int256(c.pot) - int256(clearingHouse.insuranceFees());
+        e.otherDeviation =
+            _cashValue(c.other.account, c.marketId) +
+            _collectedFrom(logs, c.other.account) -
+            expectedOther;
+        ghostVaultOutflow += c.fundBalance - token.balanceOf(address(fund)); // waterfall calls only pay out of it
+        uint256 paid = _layersPaid(c, logs);
+        e.fundOut = int256(paid * SCALE) + int256(c.pot) - int256(clearingHouse.insuranceFees());
         e.socialized = logs.socialized[c.marketId];
         e.perUnit = logs.perUnit[c.marketId];
+    }
+
+    /// @dev What the layers delivered in the call: the clearing house's balance rose by it less the assessments they
+    /// took out of it first. It is what their LayerDrawn events say, and what MemberAssessed says was collected is
+    /// what the clearing house's AssessmentCollected events say.
+    function _layersPaid(Call memory c, ActionLogs memory logs) internal returns (uint256 paid) {
+        paid = token.balanceOf(address(clearingHouse)) + logs.assessed - c.chBalance;
+        ghostFundOutflow += paid;
+        if (paid != logs.layerDrawn) _fail(F_FUND, "the layers delivered other than their LayerDrawn events");
+        if (logs.assessedByLayers != logs.assessed) {
+            _fail(F_MEMBER, "MemberAssessed collected != the clearing house's AssessmentCollected");
+        }
+    }
+
+    /// @dev What an assessment took from `a` in the action, 18 decimals.
+    function _collectedFrom(ActionLogs memory logs, address a) internal view returns (int256) {
+        for (uint256 i = 0; i < ACCOUNTS; ++i) if (_accounts[i] == a) return int256(logs.collected[i] * SCALE);
+        return 0;
     }
 
     /// @dev Σ SocialLossSettled of `a` in `marketId` among `logs`.
@@ -1404,6 +2082,12 @@ contract WaterfallHandler is CheatCodes {
                     (selector == IClearingHouseErrors.InsufficientMargin.selector ||
                         selector == IClearingHouseErrors.NegativeEquity.selector ||
                         selector == IClearingHouseErrors.NoPositionsToCharge.selector));
+        } else {
+            // A trader (a clearing member) taking a position over by ADL or after the timeout may lack the margin.
+            expected =
+                c.traderCaller &&
+                (selector == IClearingHouseErrors.InsufficientMargin.selector ||
+                    selector == IClearingHouseErrors.NegativeEquity.selector);
         }
         if (!expected) _fail(F_UNEXPECTED, string.concat(_kindName(c.kind), " reverted: ", _hex(reason)));
     }
@@ -1432,8 +2116,14 @@ contract WaterfallHandler is CheatCodes {
                 }
                 continue;
             }
+            if (log.emitter == address(layers)) {
+                _onLayersLog(log, out);
+                continue;
+            }
             if (log.emitter != address(clearingHouse)) continue;
-            if (topic == WaterfallEvents.POSITION_CHANGED) _onPositionChanged(log);
+            if (topic == MEMBER_MARKED) _onMemberMarked(log);
+            else if (topic == ASSESSMENT_COLLECTED) _onAssessmentCollected(log, out);
+            else if (topic == WaterfallEvents.POSITION_CHANGED) _onPositionChanged(log);
             else if (topic == WaterfallEvents.SOCIAL_LOSS_SETTLED) _onSocialLossSettled(log);
             else if (topic == WaterfallEvents.LOSS_SOCIALIZED) _onLossSocialized(log, out);
             else if (topic == WaterfallEvents.DELEVERAGED) {
@@ -1687,6 +2377,8 @@ contract WaterfallHandler is CheatCodes {
     /// deleverage case, are expected; any other revert is not. Returns whether the fill went through.
     function _submit(Order memory order, uint256 maker, uint256 taker) internal returns (bool) {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[maker], clearingHouse.hashOrder(order));
+        MemberSeen memory makerSeen = _memberBefore(_accounts[maker]);
+        MemberSeen memory takerSeen = _memberBefore(_accounts[taker]);
         _beginLogs();
         vm.prank(_accounts[taker]);
         (bool ok, bytes memory reason) = address(clearingHouse).call(
@@ -1695,10 +2387,16 @@ contract WaterfallHandler is CheatCodes {
         _endLogs(ok);
         if (ok) {
             ++fills;
+            _memberAfter(makerSeen, "fill (maker)");
+            _memberAfter(takerSeen, "fill (taker)");
+            if (makerSeen.member || takerSeen.member) ++memberFills;
+        } else if (_isReserveRefusal(reason, makerSeen, true) || _isReserveRefusal(reason, takerSeen, true)) {
+            ++reserveRefusals;
         } else if (
             bytes4(reason) == IClearingHouseErrors.InsufficientMargin.selector ||
             bytes4(reason) == IClearingHouseErrors.NegativeEquity.selector ||
-            bytes4(reason) == SIDE_FROZEN_BY_DELEVERAGE
+            bytes4(reason) == SIDE_FROZEN_BY_DELEVERAGE ||
+            (bytes4(reason) == ORACLE_STALE && _stale())
         ) {
             ++marginSkips;
         } else {

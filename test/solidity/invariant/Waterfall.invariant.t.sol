@@ -12,6 +12,8 @@ import {
 } from "../../../contracts/interfaces/IClearingHouse.sol";
 import {IDefaultLayers} from "../../../contracts/interfaces/IDefaultLayers.sol";
 import {MockAggregatorV3} from "../../../contracts/mocks/MockAggregatorV3.sol";
+import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
+import {ChainlinkOracleAdapter} from "../../../contracts/oracle/ChainlinkOracleAdapter.sol";
 import {
     IsolatedWaterfallHandler,
     WaterfallEvents,
@@ -20,8 +22,12 @@ import {
 } from "../handlers/WaterfallHandler.sol";
 
 /// @notice Stateful invariant tests of the loss waterfall, driven by {WaterfallHandler}: six traders, two keepers and
-/// two stakers over ETH-USD (ADL) and BTC-USD (socialized) with the fixture's parameters, an insurance fund with a
-/// one-hour cooldown and a 10,000 USD daily draw cap, and a ten-minute deleverage timeout.
+/// two stakers over ETH-USD (ADL) and BTC-USD (socialized) with the fixture's parameters, a ten-minute deleverage
+/// timeout, and default layers as the clearing house's fund (issue 11): no first-loss capital, the stakers' vault
+/// (one-hour cooldown, 10,000 USD daily draw cap), then the members' fund and assessments of up to 2x a member's
+/// contribution per one-day period (at least 200 USD or 10% of initial margin; 20% of swept fees; no drawdown
+/// trigger). Any handler account may join those layers, or the layers of an isolated LINK-USD market nobody trades
+/// (the second fund an account may try to join). With no member the layers pass every draw to the vault as before.
 /// hardhat-config: invariant.runs = 64
 /// hardhat-config: invariant.depth = 80
 contract WaterfallInvariantTest is WaterfallSetup {
@@ -34,11 +40,41 @@ contract WaterfallInvariantTest is WaterfallSetup {
     uint256 internal constant M = 2;
 
     WaterfallHandler internal handler;
+    DefaultLayers internal layers;
+    DefaultLayers internal otherLayers;
 
     function setUp() public {
-        _deploySystem(1 hours, 10_000e6);
+        token = new MockERC20("Mock USD", "mUSD", 6);
+        adapter = new ChainlinkOracleAdapter();
+        ethFeed = new MockAggregatorV3(8, "ETH / USD", 2_000e8);
+        btcFeed = new MockAggregatorV3(8, "BTC / USD", 60_000e8);
+        clearingHouse = _newClearingHouse();
+        layers = new DefaultLayers(clearingHouse, address(this), _memberParams());
+        fund = new InsuranceFund(token, address(layers), address(this), 1 hours, 0, 10_000e6, 1 days);
+        layers.connectStakers(fund);
+        clearingHouse.setInsuranceFund(address(layers));
+        clearingHouse.listMarket(_marketParams(ethFeed, LossPolicy.AutoDeleverage));
+        clearingHouse.listMarket(_marketParams(btcFeed, LossPolicy.Socialized));
+        otherLayers = new DefaultLayers(clearingHouse, address(this), _memberParams());
+        MockAggregatorV3 linkFeed = new MockAggregatorV3(8, "LINK / USD", 20e8);
+        clearingHouse.listIsolatedMarket(_marketParams(linkFeed, LossPolicy.Socialized), address(otherLayers));
         clearingHouse.setDeleverageTimeout(10 minutes);
-        handler = new WaterfallHandler(clearingHouse, fund, ethFeed, btcFeed);
+        handler = new WaterfallHandler(clearingHouse, fund, layers, otherLayers, ethFeed, btcFeed);
+    }
+
+    function _memberParams() internal pure returns (IDefaultLayers.Params memory) {
+        return
+            IDefaultLayers.Params({
+                firstLossTarget: 0,
+                refillShare: 0,
+                memberFeeShare: 0.2e18,
+                minContribution: 200e6,
+                contributionRatio: 0.1e18,
+                assessmentMultiple: 2e18,
+                coolingOffPeriod: 1 days,
+                drawdownFraction: 1e18,
+                drawdownWindow: 8 hours
+            });
     }
 
     function targetContracts() public view returns (address[] memory targets) {
@@ -49,7 +85,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trades, gaps and liquidations weigh more: positions must build up and prices gap for bad debt to appear
         // within a run.
-        bytes4[] memory s = new bytes4[](36);
+        bytes4[] memory s = new bytes4[](47);
         s[0] = WaterfallHandler.trade.selector;
         s[1] = WaterfallHandler.trade.selector;
         s[2] = WaterfallHandler.trade.selector;
@@ -91,6 +127,21 @@ contract WaterfallInvariantTest is WaterfallSetup {
         s[33] = WaterfallHandler.claimRepayment.selector;
         s[34] = WaterfallHandler.claimRoundTrip.selector;
         s[35] = WaterfallHandler.sweepInsuranceFees.selector;
+        // Issue 11: clearing members. Joining (the smallest contribution, more, one unit short, a second fund),
+        // notice and leave (on time, early, lapsed, right before and right after a loss), fills against the
+        // member's own second account at the band's edges and in dust, same-block round trips, withdrawals to the
+        // reserve and one unit past it, and taking positions over by liquidation, ADL and the timeout.
+        s[36] = WaterfallHandler.join.selector;
+        s[37] = WaterfallHandler.join.selector;
+        s[38] = WaterfallHandler.requestLeave.selector;
+        s[39] = WaterfallHandler.leave.selector;
+        s[40] = WaterfallHandler.leaveAroundLoss.selector;
+        s[41] = WaterfallHandler.memberTrade.selector;
+        s[42] = WaterfallHandler.memberTrade.selector;
+        s[43] = WaterfallHandler.memberRoundTrip.selector;
+        s[44] = WaterfallHandler.memberWithdraw.selector;
+        s[45] = WaterfallHandler.memberTakeover.selector;
+        s[46] = WaterfallHandler.memberTakeover.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
@@ -134,15 +185,31 @@ contract WaterfallInvariantTest is WaterfallSetup {
         assertEq(handler.receiptShortfall(), handler.receiptParts(), "receipts: shortfall == sum of parts");
     }
 
-    /// a. The fund's token outflow equals Σ of its Drawn events, and its balance is what was staked and swept in less
-    /// what was unstaked and drawn.
+    /// a. What the layers delivered equals Σ of their LayerDrawn events; the vault's outflow equals Σ of its Drawn
+    /// events and Σ LayerDrawn(Stakers), and its balance is what was staked and passed on as income less what was
+    /// unstaked and drawn; the layers hold what members contributed, sweeps and the vault brought and assessments
+    /// collected, less what leavers took, the vault's income and what they delivered.
     function invariant_fundOutflowEqualsDrawnEvents() public view {
         _noFailure(handler.F_FUND());
-        assertEq(handler.ghostFundOutflow(), handler.ghostDrawnEvents(), "fund outflow == sum of Drawn");
+        assertEq(handler.ghostFundOutflow(), handler.ghostLayerDrawnEvents(), "layers' outflow == sum of LayerDrawn");
+        assertEq(handler.ghostVaultOutflow(), handler.ghostDrawnEvents(), "vault outflow == sum of Drawn");
+        assertEq(
+            handler.ghostVaultOutflow(),
+            handler.ghostStakersLayerEvents(),
+            "vault outflow == LayerDrawn(Stakers)"
+        );
         assertEq(
             token.balanceOf(address(fund)),
-            handler.ghostStaked() + handler.ghostSwept() - handler.ghostUnstaked() - handler.ghostFundOutflow(),
-            "fund balance == staked + swept - unstaked - drawn"
+            handler.ghostStaked() + handler.ghostStakerIncome() - handler.ghostUnstaked() - handler.ghostVaultOutflow(),
+            "vault balance == staked + income - unstaked - drawn"
+        );
+        assertEq(
+            token.balanceOf(address(layers)) +
+                handler.ghostLeftPaid() +
+                handler.ghostStakerIncome() +
+                handler.ghostFundOutflow(),
+            handler.ghostJoined() + handler.ghostSwept() + handler.ghostVaultOutflow() + handler.ghostAssessed(),
+            "layers: balance + left + to the vault + delivered == joined + swept + from the vault + assessed"
         );
     }
 
@@ -181,6 +248,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
 
     /// b. Long OI = short OI in every market, each the sum of the handler accounts' sizes on its side.
     function invariant_openInterestMatchesPositions() public view {
+        if (!_feedsFresh()) return; // the views price positions (see invariant_clearingHouseSolvent)
         for (uint256 m = 0; m < M; ++m) {
             MarketState memory state = clearingHouse.marketState(m);
             uint256 longs;
@@ -220,6 +288,8 @@ contract WaterfallInvariantTest is WaterfallSetup {
     /// SocialLossSettled event), and every account view shows exactly that much pending.
     function invariant_socialChargeIsSizeTimesIndexDelta() public view {
         _noFailure(handler.F_SOCIAL_CHARGE());
+        // The views price positions: see invariant_clearingHouseSolvent for why a feed can be found stale here.
+        if (!_feedsFresh()) return;
         (bool ok, string memory why) = handler.checkSocialLossViews();
         if (!ok) revert(why);
     }
@@ -231,6 +301,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
 
     /// e. The open-case counters equal the cases that are open, in total and per market and side.
     function invariant_openCaseCounterMatchesCases() public view {
+        if (!_feedsFresh()) return; // marketState prices the market (see invariant_clearingHouseSolvent)
         uint256 open;
         uint256[2][2] memory perSide; // [market][1 for long counterparties]
         for (uint256 i = 0; i < N; ++i) {
@@ -268,11 +339,34 @@ contract WaterfallInvariantTest is WaterfallSetup {
     function invariant_tokensConserved() public view {
         uint256 inflow = handler.ghostDeposited() + handler.ghostFundOutflow() + handler.ghostClaimsTokens();
         assertEq(
-            token.balanceOf(address(clearingHouse)) + handler.ghostWithdrawn() + handler.ghostSwept(),
+            token.balanceOf(address(clearingHouse)) +
+                handler.ghostWithdrawn() +
+                handler.ghostSwept() +
+                handler.ghostAssessed(),
             inflow,
-            "balance + withdrawn + swept == deposited + fund payouts + claims repaid in"
+            "balance + withdrawn + swept + assessed == deposited + fund payouts + claims repaid in"
         );
         assertLe(handler.ghostWithdrawn(), inflow, "withdrawn <= deposited + fund payouts");
+    }
+
+    /// Issue 11, the member-dodge rule: every member fill (as maker or taker, against its own second account
+    /// included), withdrawal, liquidation, ADL takeover and timeout takeover that went through left its free
+    /// collateral F ≥ min(F before, R), R being what its fund may still assess it; a withdrawal left F ≥ R. Every
+    /// refusal of the member rules was exactly the one predicted (AssessmentReserveRequired with the member and its
+    /// reserve; ContributionTooSmall; MemberOfAnotherFund naming the other fund; each leave refusal with its
+    /// figures) and changed nothing.
+    function invariant_memberActsKeepTheirReserve() public view {
+        _noFailure(handler.F_MEMBER());
+    }
+
+    /// Issue 11, the member registry: no account is a member of two funds, and the fund that marked an account in
+    /// the clearing house (MemberMarked) is the one whose member it is; every member was assessed at most k × its
+    /// contribution in its period, as the layers count it.
+    function invariant_oneFundPerMemberAndCappedAssessments() public view {
+        (bool ok, string memory why) = handler.checkMembers();
+        assertTrue(ok, why);
+        (ok, why) = handler.checkAssessmentCaps();
+        assertTrue(ok, why);
     }
 
     /// No trade, withdrawal, unstake or waterfall call reverted for a reason the handler did not expect, and no
@@ -564,6 +658,61 @@ contract WaterfallInvariantTest is WaterfallSetup {
         _checkAll();
     }
 
+    /// Issue 11: the member moves reach their branches, every invariant checked along the way. Trader 0 joins with
+    /// the smallest contribution (200: no position, so the minimum) and is refused the isolated market's layers;
+    /// trader 1 is refused one unit short of the rule, joins the isolated layers and is refused the shared ones.
+    /// Trader 0 withdraws down to its reserve (one unit past it refused with the exact figures); at F = R even a
+    /// dust fill is refused; with 1,000 more it opens 3.33 ETH against its second account at the oracle but not
+    /// 1.16 ETH more at the band's edge against itself. Its notice matures, BTC gaps and a BTC default walks the
+    /// vault (its 10,000 a day), the members' fund (200) and assesses trader 0 its whole cap (400); leaving right
+    /// after is refused (CoolingOff); a new notice after the period lets it leave, unmarked.
+    function test_memberMovesReachTheirBranches() public {
+        address m = handler.account(0);
+        handler.join(0, 0, 0);
+        assertEq(uint256(layers.memberOf(m).contribution), 200e6, "contributed the minimum");
+        assertEq(layers.assessmentCapLeft(m), 400e6, "reserve 2 x 200");
+        assertEq(handler.markOf(m), address(layers), "marked by the shared layers");
+        handler.join(0, 0, 3);
+        handler.join(1, 0, 2);
+        handler.join(1, 0, 3);
+        handler.join(1, 0, 0);
+        assertEq(handler.otherFundRefusals(), 2, "MemberOfAnotherFund both ways");
+        assertEq(handler.contributionRefusals(), 1, "one unit short refused");
+        assertEq(handler.markOf(handler.account(1)), address(otherLayers), "trader 1 marked by the isolated layers");
+        handler.requestLeave(0);
+        assertEq(handler.noticesGiven(), 1, "notice given");
+        _checkAll();
+
+        handler.memberWithdraw(0, 1, 0);
+        assertEq(handler.withdrawReserveRefusals(), 1, "19,601 refused: free 399 < reserve 400");
+        handler.memberWithdraw(0, 0, 0);
+        assertEq(clearingHouse.accountHealth(m).freeCollateral, 400e18, "withdrew 19,600: free == reserve");
+        handler.memberTrade(0, 1, 0, true, 7, 2);
+        assertEq(handler.reserveRefusals(), 1, "8 wei at the oracle refused at F == R");
+        handler.deposit(0, 0);
+        handler.memberTrade(0, 1, 0, true, 10, 5);
+        assertEq(handler.memberFills(), 1, "3.33 ETH at the oracle: F 1,400 -> 732 >= 400");
+        assertTrue(clearingHouse.positionOf(m, ETH).size > 3.3e18, "long 3.33 ETH");
+        handler.memberTrade(0, 1, 0, true, 20, 3);
+        assertEq(handler.reserveRefusals(), 2, "1.16 ETH at 2,100 refused: F would be ~384 < 400");
+        _checkAll();
+
+        handler.trade(2, 3, 1, false, 300, 0);
+        handler.leaveAroundLoss(0, 1, 3001, 3, false);
+        assertEq(handler.exitsAroundLoss(), 1, "exit timed around the loss");
+        assertEq(uint256(layers.memberOf(m).assessed), 400e6, "assessed its whole cap");
+        assertEq(layers.memberAssets(), 0, "members' fund used up");
+        assertEq(handler.coolingOffRefusals(), 1, "leaving right after the default refused");
+        _checkAll();
+
+        for (uint256 i = 0; i < 4; ++i) handler.warp(6 hours - 1); // bound(x, 1, 6 h) = 1 + x mod 6 h
+        handler.requestLeave(0);
+        handler.leave(0, true);
+        assertEq(handler.leaves(), 1, "left after the period");
+        assertEq(handler.markOf(m), address(0), "mark cleared");
+        _checkAll();
+    }
+
     function _checkAll() internal view {
         invariant_lossWaterfallAddsUpToTheWei();
         invariant_fundOutflowEqualsDrawnEvents();
@@ -582,6 +731,8 @@ contract WaterfallInvariantTest is WaterfallSetup {
         invariant_claimsRepaidWithinIssuedAndInflows();
         invariant_claimsRepaidInEventOrder();
         invariant_noClaimRepaidBeyondWhatItPaid();
+        invariant_memberActsKeepTheirReserve();
+        invariant_oneFundPerMemberAndCappedAssessments();
     }
 
     function _noFailure(uint256 category) internal view {
