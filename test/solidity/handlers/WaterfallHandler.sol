@@ -1004,7 +1004,7 @@ contract WaterfallHandler is CheatCodes {
 
     /// A member leaves, after waiting out its notice when the seed says so. Every refusal (no notice, notice running
     /// or lapsed, a default in the cooling-off period, a case open) is predicted exactly.
-    function leave(uint256 accountSeed, bool waitForNotice) public {
+    function leaveFund(uint256 accountSeed, bool waitForNotice) public {
         ++calls;
         (bool found, address a, DefaultLayers f) = _member(accountSeed, ACCOUNTS);
         if (!found) return;

@@ -134,7 +134,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
         s[36] = WaterfallHandler.join.selector;
         s[37] = WaterfallHandler.join.selector;
         s[38] = WaterfallHandler.requestLeave.selector;
-        s[39] = WaterfallHandler.leave.selector;
+        s[39] = WaterfallHandler.leaveFund.selector;
         s[40] = WaterfallHandler.leaveAroundLoss.selector;
         s[41] = WaterfallHandler.memberTrade.selector;
         s[42] = WaterfallHandler.memberTrade.selector;
@@ -707,7 +707,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
 
         for (uint256 i = 0; i < 4; ++i) handler.warp(6 hours - 1); // bound(x, 1, 6 h) = 1 + x mod 6 h
         handler.requestLeave(0);
-        handler.leave(0, true);
+        handler.leaveFund(0, true);
         assertEq(handler.leaves(), 1, "left after the period");
         assertEq(handler.markOf(m), address(0), "mark cleared");
         _checkAll();
