@@ -514,6 +514,10 @@ contract WaterfallHandler is CheatCodes {
     uint256 public exitsAroundLoss;
     uint256 public assessments;
     uint256 public memberRoundTrips;
+    /// Fill refusals of the member rule whose revert data were predicted byte for byte by a probe.
+    uint256 public exactReserveRefusals;
+    /// The probe's answer: the members' free collateral after the fill made without the rule.
+    error Probed(int256 makerFree, int256 takerFree);
     /// DefaultLayers.LEAVE_WINDOW.
     uint256 internal constant LEAVE_WINDOW = 1 days;
 
@@ -1277,6 +1281,62 @@ contract WaterfallHandler is CheatCodes {
                     clearingHouse.collateralOf(a),
                     _signedFree(a)
                 )
+            );
+    }
+
+    /// @dev The member rule's verdict on a fill with a member party, from a probe: the same fill made with the
+    /// parties' marks cleared (so without the rule), F after read, everything reverted. "ok" when the rule lets it
+    /// through; the exact AssessmentReserveRequired(member, max(F after, 0), R) it must revert with (maker first,
+    /// as the clearing house checks); empty when the probe's fill failed for another reason (margin), whose real
+    /// refusal is then held to _isReserveRefusal's weaker check.
+    function _predictFill(
+        bytes memory data,
+        MemberSeen memory maker,
+        MemberSeen memory taker
+    ) internal returns (bytes memory) {
+        if (!maker.member && !taker.member) return "";
+        (, bytes memory out) = address(this).call(abi.encodeCall(this.probeFill, (data, maker.account, taker.account)));
+        wvm.getRecordedLogs(); // the recorder keeps what the reverted probe emitted
+        if (out.length != 68 || bytes4(out) != Probed.selector) return "";
+        bytes memory args = new bytes(64);
+        for (uint256 i = 0; i < 64; ++i) args[i] = out[4 + i];
+        (int256 makerAfter, int256 takerAfter) = abi.decode(args, (int256, int256));
+        if (_refuses(maker, makerAfter)) return _reserveError(maker, makerAfter);
+        if (_refuses(taker, takerAfter)) return _reserveError(taker, takerAfter);
+        return "ok";
+    }
+
+    /// @notice The probe of _predictFill (this contract only): clears both parties' marks, makes the fill, and
+    /// reverts with their free collateral after it.
+    function probeFill(bytes calldata data, address maker, address taker) external {
+        require(msg.sender == address(this), "probe: only the handler");
+        _unmark(maker);
+        _unmark(taker);
+        vm.prank(taker);
+        (bool ok, ) = address(clearingHouse).call(data);
+        require(ok, "probe: the fill fails without the rule");
+        revert Probed(_signedFree(maker), _signedFree(taker));
+    }
+
+    function _unmark(address a) internal {
+        DefaultLayers f = _fundOf(a);
+        if (address(f) == address(0)) return;
+        vm.prank(address(f));
+        clearingHouse.markMember(a, false);
+    }
+
+    function _refuses(MemberSeen memory seen, int256 freeAfter) internal pure returns (bool) {
+        return seen.member && freeAfter < seen.free && freeAfter < int256(seen.reserve);
+    }
+
+    function _reserveError(MemberSeen memory seen, int256 freeAfter) internal pure returns (bytes memory) {
+        uint256 left = freeAfter > 0 ? uint256(freeAfter) : 0;
+        return
+            abi.encodeWithSelector(
+                IClearingHouseErrors.AssessmentReserveRequired.selector,
+                seen.account,
+                left,
+                seen.reserve
             );
     }
 
@@ -2377,19 +2437,26 @@ contract WaterfallHandler is CheatCodes {
     /// deleverage case, are expected; any other revert is not. Returns whether the fill went through.
     function _submit(Order memory order, uint256 maker, uint256 taker) internal returns (bool) {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[maker], clearingHouse.hashOrder(order));
+        bytes memory data = abi.encodeCall(IClearingHouse.fillOrder, (order, abi.encodePacked(r, s, v), order.size));
         MemberSeen memory makerSeen = _memberBefore(_accounts[maker]);
         MemberSeen memory takerSeen = _memberBefore(_accounts[taker]);
+        bytes memory predicted = _predictFill(data, makerSeen, takerSeen);
         _beginLogs();
         vm.prank(_accounts[taker]);
-        (bool ok, bytes memory reason) = address(clearingHouse).call(
-            abi.encodeCall(IClearingHouse.fillOrder, (order, abi.encodePacked(r, s, v), order.size))
-        );
+        (bool ok, bytes memory reason) = address(clearingHouse).call(data);
         _endLogs(ok);
         if (ok) {
             ++fills;
             _memberAfter(makerSeen, "fill (maker)");
             _memberAfter(takerSeen, "fill (taker)");
             if (makerSeen.member || takerSeen.member) ++memberFills;
+            if (predicted.length > 4) _fail(F_MEMBER, string.concat("a fill went through; expected ", _hex(predicted)));
+        } else if (predicted.length > 4 && keccak256(reason) == keccak256(predicted)) {
+            ++reserveRefusals;
+            ++exactReserveRefusals;
+        } else if (predicted.length != 0) {
+            // The probe's fill went through: only the rule may refuse the real one, with exactly these figures.
+            _fail(F_MEMBER, string.concat("fill reverted ", _hex(reason), ", predicted ", _hex(predicted)));
         } else if (_isReserveRefusal(reason, makerSeen, true) || _isReserveRefusal(reason, takerSeen, true)) {
             ++reserveRefusals;
         } else if (

@@ -695,6 +695,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
         assertTrue(clearingHouse.positionOf(m, ETH).size > 3.3e18, "long 3.33 ETH");
         handler.memberTrade(0, 1, 0, true, 20, 3);
         assertEq(handler.reserveRefusals(), 2, "1.16 ETH at 2,100 refused: F would be ~384 < 400");
+        assertEq(handler.exactReserveRefusals(), 2, "both refusals' figures predicted by the probe");
         _checkAll();
 
         handler.trade(2, 3, 1, false, 300, 0);
