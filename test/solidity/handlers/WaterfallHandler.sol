@@ -968,6 +968,7 @@ contract WaterfallHandler is CheatCodes {
         uint256 required = target.requiredContribution(a);
         uint256 amount = mode % 4 == 1 ? required + amountSeed.bound(1, 2_000e6) : required;
         if (mode % 4 == 2 && !topUp) amount = required - 1;
+        if (amount > token.balanceOf(a)) return; // a keeper's rule can ask more than its wallet holds
         bytes memory expected;
         if (!topUp && amount < required) {
             expected = abi.encodeWithSelector(IDefaultLayers.ContributionTooSmall.selector, a, amount, required);
@@ -1056,10 +1057,8 @@ contract WaterfallHandler is CheatCodes {
         uint256 mode
     ) public {
         ++calls;
-        (bool found, uint256 mi) = _memberIndex(memberSeed);
+        (bool found, uint256 mi, uint256 oi, uint256 marketId) = _memberPair(memberSeed, otherSeed, marketSeed);
         if (!found) return;
-        uint256 oi = (mi + 1 + (otherSeed % (ACCOUNTS - 1))) % ACCOUNTS;
-        uint256 marketId = marketSeed % MARKETS;
         uint256 price = _edgePrice(marketId, memberBuys, mode % 3);
         uint256 size = _memberSize(_accounts[mi], price, sizeSeed, (mode / 3) % 3);
         if (size == 0) return;
@@ -1082,10 +1081,8 @@ contract WaterfallHandler is CheatCodes {
         bool atEdge
     ) public {
         ++calls;
-        (bool found, uint256 mi) = _memberIndex(memberSeed);
+        (bool found, uint256 mi, uint256 oi, uint256 marketId) = _memberPair(memberSeed, otherSeed, marketSeed);
         if (!found) return;
-        uint256 oi = (mi + 1 + (otherSeed % (ACCOUNTS - 1))) % ACCOUNTS;
-        uint256 marketId = marketSeed % MARKETS;
         uint256 size = _memberSize(_accounts[mi], oraclePrice(marketId), sizeSeed, 1 + (sizeSeed % 2));
         if (size == 0) return;
         if (!_submit(_memberOrder(oi, marketId, !memberBuys, size, oraclePrice(marketId)), oi, mi)) return;
@@ -1444,6 +1441,17 @@ contract WaterfallHandler is CheatCodes {
             if (address(_fundOf(_accounts[i])) != address(0)) return (true, i);
         }
         return (false, 0);
+    }
+
+    /// @dev A trader that is a member, its second account (any other handler account) and a market.
+    function _memberPair(
+        uint256 memberSeed,
+        uint256 otherSeed,
+        uint256 marketSeed
+    ) internal view returns (bool found, uint256 mi, uint256 oi, uint256 marketId) {
+        (found, mi) = _memberIndex(memberSeed);
+        oi = (mi + 1 + (otherSeed % (ACCOUNTS - 1))) % ACCOUNTS;
+        marketId = marketSeed % MARKETS;
     }
 
     /// @dev The price of a member's fill: at the band's edge against the member (kind 0: it buys at the top, sells
