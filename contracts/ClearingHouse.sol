@@ -31,7 +31,7 @@ import {FundDrawLib} from "./libraries/FundDrawLib.sol";
 import {FundingLogic} from "./libraries/FundingLogic.sol";
 import {FundingMath} from "./libraries/FundingMath.sol";
 import {AllocationLogic} from "./libraries/AllocationLogic.sol";
-import {Ledger, LedgerLib, Health} from "./libraries/Ledger.sol";
+import {Ledger, LedgerLib, Health, Prices} from "./libraries/Ledger.sol";
 import {LiquidationLogic} from "./libraries/LiquidationLogic.sol";
 import {MarketSet} from "./libraries/MarketSet.sol";
 import {MemberReserveLib} from "./libraries/MemberReserveLib.sol";
@@ -468,7 +468,9 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         MarketParams memory params,
         uint256 fillSize
     ) private {
-        uint256 oraclePrice = LedgerLib.price(_oracle, params);
+        // One read of each feed for the whole fill: both margin checks value the filled market at this price.
+        Prices memory prices = LedgerLib.pricesFrom(_oracle);
+        uint256 oraclePrice = LedgerLib.priceOf(prices, order.marketId, params);
         _requireInsideBand(order.limitPrice, oraclePrice, params.priceBand);
         _ledger.accrueFunding(order.marketId, params, oraclePrice);
         FundingLogic.takePendingPremium(_ledger, order.marketId, params.maxFundingRate);
@@ -490,8 +492,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
         _requireOpenInterestCap(order.marketId, openInterestBefore, params.maxOpenInterest);
         FundingLogic.recordPremium(_ledger, order.marketId, order.limitPrice, oraclePrice, openInterestBefore);
-        _ledger.requireMarginAfterFill(_oracle, order.maker, makerReduces);
-        _ledger.requireMarginAfterFill(_oracle, msg.sender, takerReduces);
+        _ledger.requireMarginAfterFill(prices, order.maker, makerReduces);
+        _ledger.requireMarginAfterFill(prices, msg.sender, takerReduces);
     }
 
     function _fillSide(

@@ -99,6 +99,17 @@ struct Health {
     int256 pendingCharges;
 }
 
+/// @notice Oracle prices read during one call into the clearing house, by market, so that each market's feed is
+/// called once per call however many times the call values it (issue 15). Lives in memory for that call only: a
+/// price read in one call is never used by another, even in the same transaction.
+struct Prices {
+    IOracleAdapter oracle;
+    /// Entries filled so far; when all are taken, further markets are read from the oracle each time.
+    uint256 count;
+    /// Each entry is price << 8 | market id (ids are below 256; a price of 2^248 or more is not kept).
+    uint256[32] entries;
+}
+
 /// @title LedgerLib
 /// @notice Accounting shared by trading and liquidation: pricing, funding accrual, settlement of funding and
 /// socialized loss on touch, position changes with open interest, and margin.
@@ -127,6 +138,30 @@ library LedgerLib {
 
     function price(IOracleAdapter oracle, MarketParams memory params) internal view returns (uint256) {
         return oracle.getPrice(params.oracleFeed, params.oracleHeartbeat);
+    }
+
+    /// @dev An empty price cache for one call.
+    function pricesFrom(IOracleAdapter oracle) internal pure returns (Prices memory prices) {
+        prices.oracle = oracle;
+    }
+
+    /// @dev The market's oracle price, read from the oracle the first time in this call and from `prices` after.
+    /// A linear search: a call values at most the account's and the liquidator's markets (2 × MAX_OPEN_MARKETS).
+    function priceOf(
+        Prices memory prices,
+        uint256 marketId,
+        MarketParams memory params
+    ) internal view returns (uint256 value) {
+        uint256 count = prices.count;
+        for (uint256 k; k < count; ++k) {
+            uint256 entry = prices.entries[k];
+            if (uint8(entry) == marketId) return entry >> 8;
+        }
+        value = price(prices.oracle, params);
+        if (count < 32 && value >> 248 == 0) {
+            prices.entries[count] = (value << 8) | marketId;
+            prices.count = count + 1;
+        }
     }
 
     /// @dev Adds `delta` (18 decimals, signed) to the account's settled collateral.
@@ -224,11 +259,11 @@ library LedgerLib {
     }
 
     /// @dev Accrues every market the account holds and settles its positions there.
-    function settleAll(Ledger storage ledger, IOracleAdapter oracle, address account) internal {
+    function settleAll(Ledger storage ledger, Prices memory prices, address account) internal {
         for (uint256 open = ledger.openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
             uint256 marketId = MarketSet.first(open);
             MarketParams memory params = paramsOf(ledger, marketId);
-            accrueFunding(ledger, marketId, params, price(oracle, params));
+            accrueFunding(ledger, marketId, params, priceOf(prices, marketId, params));
             settle(ledger, account, marketId);
         }
     }
@@ -324,13 +359,22 @@ library LedgerLib {
         Ledger storage ledger,
         IOracleAdapter oracle,
         address account
+    ) internal view returns (Health memory) {
+        return health(ledger, pricesFrom(oracle), account);
+    }
+
+    /// @dev {health} with the prices already read in this call.
+    function health(
+        Ledger storage ledger,
+        Prices memory prices,
+        address account
     ) internal view returns (Health memory h) {
         h.equity = ledger.accounts[account].collateral;
         for (uint256 open = ledger.openMarkets[account]; open != 0; open = MarketSet.dropFirst(open)) {
             uint256 marketId = MarketSet.first(open);
             MarketParams memory params = paramsOf(ledger, marketId);
             Position memory position = ledger.positions[account][marketId];
-            uint256 oraclePrice = price(oracle, params);
+            uint256 oraclePrice = priceOf(prices, marketId, params);
             int256 charges =
                 FundingMath.owed(
                     position.size,
@@ -358,8 +402,8 @@ library LedgerLib {
         return FixedPointMath.positivePart(withdrawable < excess ? withdrawable : excess);
     }
 
-    function requireInitialMargin(Ledger storage ledger, IOracleAdapter oracle, address account) internal view {
-        Health memory h = health(ledger, oracle, account);
+    function requireInitialMargin(Ledger storage ledger, Prices memory prices, address account) internal view {
+        Health memory h = health(ledger, prices, account);
         if (h.equity < h.initialMargin.toInt256()) {
             revert IClearingHouseErrors.InsufficientMargin(account, h.equity, h.initialMargin);
         }
@@ -370,12 +414,12 @@ library LedgerLib {
     /// and hand unbacked value to a colluding counterparty. Its losses belong to liquidation.
     function requireMarginAfterFill(
         Ledger storage ledger,
-        IOracleAdapter oracle,
+        Prices memory prices,
         address account,
         bool onlyReduces
     ) internal view {
-        if (!onlyReduces) return requireInitialMargin(ledger, oracle, account);
-        Health memory h = health(ledger, oracle, account);
+        if (!onlyReduces) return requireInitialMargin(ledger, prices, account);
+        Health memory h = health(ledger, prices, account);
         if (h.equity < 0) revert IClearingHouseErrors.NegativeEquity(account, h.equity);
     }
 

@@ -26,7 +26,7 @@ import {DeleverageCaseLib} from "./DeleverageCaseLib.sol";
 import {EntryBookLib} from "./EntryBookLib.sol";
 import {FundDrawLib} from "./FundDrawLib.sol";
 import {HaircutLib} from "./HaircutLib.sol";
-import {Health, Ledger, LedgerLib} from "./Ledger.sol";
+import {Health, Ledger, LedgerLib, Prices} from "./Ledger.sol";
 import {LiquidationMath} from "./LiquidationMath.sol";
 import {MarketSet} from "./MarketSet.sol";
 import {MemberReserveLib} from "./MemberReserveLib.sol";
@@ -80,8 +80,9 @@ library LiquidationLogic {
         if (size == 0) revert IClearingHouseErrors.ZeroAmount();
         if (msg.sender == account) revert IClearingHouseErrors.SelfLiquidation(account);
         MarketParams memory params = ledger.market(marketId);
-        ledger.settleAll(oracle, account);
-        Health memory h = ledger.health(oracle, account);
+        Prices memory prices = LedgerLib.pricesFrom(oracle);
+        ledger.settleAll(prices, account);
+        Health memory h = ledger.health(prices, account);
 
         DeleverageCase storage deleverage = ledger.deleverageCases[account];
         if (deleverage.open) {
@@ -99,12 +100,12 @@ library LiquidationLogic {
             liquidator: msg.sender,
             marketId: marketId,
             positionSize: ledger.positions[account][marketId].size,
-            price: LedgerLib.price(oracle, params)
+            price: LedgerLib.priceOf(prices, marketId, params)
         });
         if (t.positionSize == 0) revert IClearingHouseErrors.NoPosition(account, marketId);
 
-        if (h.equity >= 0) _liquidateSolvent(ledger, oracle, params, t, h, size);
-        else _liquidateBankrupt(ledger, oracle, scale, params, t, h);
+        if (h.equity >= 0) _liquidateSolvent(ledger, prices, params, t, h, size);
+        else _liquidateBankrupt(ledger, prices, scale, params, t, h);
     }
 
     /// @notice See {IClearingHouse.autoDeleverage}.
@@ -124,8 +125,9 @@ library LiquidationLogic {
         }
         MarketParams memory params = ledger.market(marketId);
         if (DeleverageCaseLib.closeIfNoLongerLast(ledger, account, marketId)) return;
-        ledger.settleAll(oracle, account);
-        Health memory h = ledger.health(oracle, account);
+        Prices memory prices = LedgerLib.pricesFrom(oracle);
+        ledger.settleAll(prices, account);
+        Health memory h = ledger.health(prices, account);
         if (h.equity >= 0) revert IClearingHouseErrors.NotBankrupt(account, h.equity);
 
         // The fund's part is kept for the end, so that the fund never pays while the account still holds a
@@ -139,15 +141,15 @@ library LiquidationLogic {
             liquidator: counterparty,
             marketId: marketId,
             positionSize: ledger.positions[account][marketId].size,
-            price: LedgerLib.price(oracle, params)
+            price: LedgerLib.priceOf(prices, marketId, params)
         });
         if (available >= deficit) {
             if (msg.sender == account) revert IClearingHouseErrors.SelfLiquidation(account);
             t.liquidator = msg.sender;
-            _takeOver(ledger, oracle, scale, t);
+            _takeOver(ledger, prices, scale, t);
             return;
         }
-        uint256 loss = _deleverageStep(ledger, oracle, t, size, deficit - available);
+        uint256 loss = _deleverageStep(ledger, prices, t, size, deficit - available);
         deleverage.deleveraged += loss.toUint128();
         // After the last part the account is flat and owes exactly what the fund can pay: it pays now.
         if (ledger.positions[account][marketId].size == 0) _realizeDeficit(ledger, scale, t);
@@ -157,14 +159,14 @@ library LiquidationLogic {
     /// ⌊deficit × q / size⌋ against the oracle (all of it on the last part). Returns what it gave up.
     function _deleverageStep(
         Ledger storage ledger,
-        IOracleAdapter oracle,
+        Prices memory prices,
         Liquidation memory t,
         uint256 size,
         uint256 deficit
     ) private returns (uint256 loss) {
         uint256 q;
         uint256 score;
-        (q, loss, score) = _deleverageTerms(ledger, oracle, t, size, deficit);
+        (q, loss, score) = _deleverageTerms(ledger, prices, t, size, deficit);
         // The bankrupt side closes at the bankruptcy price: a long sells above the oracle, a short buys below. The
         // base notional leaves its mark-to-market value unchanged, so its equity rises by exactly `loss`.
         int256 accountDelta = t.positionSize > 0 ? -q.toInt256() : q.toInt256();
@@ -180,7 +182,7 @@ library LiquidationLogic {
     /// ADL score (as {_adlRank} computes it, from the same profit, bucket and equity).
     function _deleverageTerms(
         Ledger storage ledger,
-        IOracleAdapter oracle,
+        Prices memory prices,
         Liquidation memory t,
         uint256 size,
         uint256 deficit
@@ -201,7 +203,7 @@ library LiquidationLogic {
         );
         if (bucket != first) revert IClearingHouseErrors.DeleverageOutOfOrder(t.liquidator, bucket, first);
 
-        int256 otherEquity = ledger.health(oracle, t.liquidator).equity;
+        int256 otherEquity = ledger.health(prices, t.liquidator).equity;
         uint256 cap;
         (q, loss, cap) = LiquidationMath.deleverageTerms(
             size,
@@ -231,8 +233,9 @@ library LiquidationLogic {
 
         MarketParams memory params = ledger.market(marketId);
         if (DeleverageCaseLib.closeIfNoLongerLast(ledger, account, marketId)) return;
-        ledger.settleAll(oracle, account);
-        Health memory h = ledger.health(oracle, account);
+        Prices memory prices = LedgerLib.pricesFrom(oracle);
+        ledger.settleAll(prices, account);
+        Health memory h = ledger.health(prices, account);
         if (h.equity >= 0) {
             DeleverageCaseLib.closeAsIs(ledger, account);
             return;
@@ -242,9 +245,9 @@ library LiquidationLogic {
             liquidator: msg.sender,
             marketId: marketId,
             positionSize: ledger.positions[account][marketId].size,
-            price: LedgerLib.price(oracle, params)
+            price: LedgerLib.priceOf(prices, marketId, params)
         });
-        _takeOver(ledger, oracle, scale, t);
+        _takeOver(ledger, prices, scale, t);
     }
 
     /// @notice See {IClearingHouse.sweepInsuranceFees}.
@@ -319,7 +322,8 @@ library LiquidationLogic {
         if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
         address account = msg.sender;
         ledger.requireNoDeleverageLock(account);
-        ledger.settleAll(oracle, account);
+        Prices memory prices = LedgerLib.pricesFrom(oracle);
+        ledger.settleAll(prices, account);
 
         uint256 debit = amount * scale;
         int256 available = ledger.accounts[account].collateral;
@@ -327,7 +331,7 @@ library LiquidationLogic {
             revert IClearingHouseErrors.InsufficientCollateral(account, available, debit);
         }
         ledger.addCollateral(account, -debit.toInt256());
-        Health memory h = ledger.health(oracle, account);
+        Health memory h = ledger.health(prices, account);
         if (h.equity < h.initialMargin.toInt256()) {
             revert IClearingHouseErrors.InsufficientMargin(account, h.equity, h.initialMargin);
         }
@@ -378,7 +382,7 @@ library LiquidationLogic {
     /// the market's liquidation buffer).
     function _liquidateSolvent(
         Ledger storage ledger,
-        IOracleAdapter oracle,
+        Prices memory prices,
         MarketParams memory params,
         Liquidation memory t,
         Health memory h,
@@ -408,7 +412,7 @@ library LiquidationLogic {
         );
         FundDrawLib.addFees(ledger, t.marketId, fee);
         bool onlyReduces = _handOver(ledger, t, q, reward, fee);
-        ledger.requireMarginAfterFill(oracle, t.liquidator, onlyReduces);
+        ledger.requireMarginAfterFill(prices, t.liquidator, onlyReduces);
         emit IClearingHouseEvents.Liquidated(
             t.account,
             t.liquidator,
@@ -428,16 +432,16 @@ library LiquidationLogic {
     /// paid before the position moves, unless an ADL market's fund is short (a case opens instead).
     function _liquidateBankrupt(
         Ledger storage ledger,
-        IOracleAdapter oracle,
+        Prices memory prices,
         uint256 scale,
         MarketParams memory params,
         Liquidation memory t,
         Health memory h
     ) private {
         if (ledger.openMarkets[t.account] != (1 << t.marketId)) {
-            _requireNotLargest(ledger, oracle, t);
+            _requireNotLargest(ledger, prices, t);
             bool onlyReduces = _handOver(ledger, t, 0);
-            ledger.requireMarginAfterFill(oracle, t.liquidator, onlyReduces);
+            ledger.requireMarginAfterFill(prices, t.liquidator, onlyReduces);
             emit IClearingHouseEvents.Liquidated(
                 t.account,
                 t.liquidator,
@@ -464,29 +468,29 @@ library LiquidationLogic {
             );
             return;
         }
-        _takeOver(ledger, oracle, scale, t);
+        _takeOver(ledger, prices, scale, t);
     }
 
     /// @dev The account's last position: its deficit is paid (fund, then the other side) while the charged side
     /// still holds everything it held, the liquidator's own position included; only then does the position pass
     /// to the liquidator at the oracle price. Nobody can thus leave the charged side in the transaction that
     /// creates the charge, and the charged side is at least as large as the position (both sides are equal).
-    function _takeOver(Ledger storage ledger, IOracleAdapter oracle, uint256 scale, Liquidation memory t) private {
+    function _takeOver(Ledger storage ledger, Prices memory prices, uint256 scale, Liquidation memory t) private {
         _realizeDeficit(ledger, scale, t);
         bool onlyReduces = _handOver(ledger, t, 0);
-        ledger.requireMarginAfterFill(oracle, t.liquidator, onlyReduces);
+        ledger.requireMarginAfterFill(prices, t.liquidator, onlyReduces);
         emit IClearingHouseEvents.Liquidated(t.account, t.liquidator, t.marketId, t.positionSize, t.price, 0, 0, true);
     }
 
     /// @dev Reverts when the account's position in `t.marketId` is larger in notional than each of its others.
-    function _requireNotLargest(Ledger storage ledger, IOracleAdapter oracle, Liquidation memory t) private view {
+    function _requireNotLargest(Ledger storage ledger, Prices memory prices, Liquidation memory t) private view {
         uint256 notional = PositionMath.notionalAt(t.positionSize, t.price);
         for (uint256 open = ledger.openMarkets[t.account]; open != 0; open = MarketSet.dropFirst(open)) {
             uint256 marketId = MarketSet.first(open);
             if (marketId == t.marketId) continue;
             uint256 other = PositionMath.notionalAt(
                 ledger.positions[t.account][marketId].size,
-                LedgerLib.price(oracle, ledger.marketParams[marketId])
+                LedgerLib.priceOf(prices, marketId, ledger.marketParams[marketId])
             );
             if (other >= notional) return;
         }
