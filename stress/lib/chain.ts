@@ -162,7 +162,7 @@ export function batchData(calls: readonly string[]): string {
 }
 
 /** Selectors of the keeper's calls, read once from the ClearingHouse interface. */
-interface KeeperSelectors {
+export interface KeeperSelectors {
   liquidate: string;
   autoDeleverage: string;
   socializeAfterTimeout: string;
@@ -175,6 +175,7 @@ function selectorOf(abi: Interface, name: string): string {
   return f.selector;
 }
 
+/** The selectors {@link encodeAction} needs, from the ClearingHouse's ABI. */
 export function keeperSelectors(ch: Interface): KeeperSelectors {
   return {
     liquidate: selectorOf(ch, "liquidate"),
