@@ -18,6 +18,16 @@ export type FromWorker =
 const WORKER = fileURLToPath(new URL("./chain-worker.ts", import.meta.url));
 
 /**
+ * The workers' environment: this one's, with EDR's allocator (mimalloc) told to keep the pages it frees
+ * (MIMALLOC_PURGE_DELAY=-1) unless the caller chose otherwise. EDR's tracer allocates and frees a record per EVM
+ * step; purged pages came back through page faults and the kernel zeroing them, 18% of a chain path's CPU
+ * (docs/DESIGN-NOTES.md, "Stress lab: CPU per chain path"). Read when the native module loads, so it is set here.
+ */
+export function workerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, MIMALLOC_PURGE_DELAY: env.MIMALLOC_PURGE_DELAY ?? "-1" };
+}
+
+/**
  * Runs `first`, then `later` once it resolves, on `workers` processes, each pulling the next job; rows come back in
  * job order. A worker with nothing to do while `later` is pending waits for it.
  */
@@ -63,7 +73,7 @@ export async function runInWorkers(
       };
       for (let w = 0; w < workers; w++) {
         // `--import tsx`: the worker is TypeScript, as the lab; advanced serialization carries bigints.
-        const child = fork(WORKER, [], { execArgv: ["--import", "tsx"], serialization: "advanced" });
+        const child = fork(WORKER, [], { execArgv: ["--import", "tsx"], serialization: "advanced", env: workerEnv() });
         children.push(child);
         child.on("message", (m: FromWorker) => {
           if (m.kind === "error") return fail(new Error(`chain worker ${w + 1}: ${m.message}`));

@@ -46,6 +46,7 @@ import {
   type Outcome,
 } from "./engine.js";
 import type { Holding } from "./population.js";
+import { addressWord, decodeHealthRows, healthOfCall, staticCall, uintWord } from "./raw-abi.js";
 import type { KeeperPoint } from "./scenario.js";
 
 /** What one path did, as compared between the engine and the chain. Wad amounts; fundDrawn in token units. */
@@ -124,6 +125,11 @@ const MAX_CYCLES = 500;
 const BATCH_CALLS = 40;
 const HAIRCUT_BATCH_CALLS = 20;
 const BATCH_GAS = 16_000_000n;
+/**
+ * EIP-1559 fees of the replay's transactions: a cap far above the base fee of these mostly empty blocks (it falls
+ * from 1 gwei) and no tip. Both given, Hardhat's automatic gas price handler leaves the request alone.
+ */
+const FEES = { maxFeePerGas: toQuantity(10n ** 11n), maxPriorityFeePerGas: "0x0" } as const;
 
 /**
  * Runtime code of a forwarder to `target`: the calldata is a list of calls, each a 2-byte length and that many
@@ -155,19 +161,47 @@ export function batchData(calls: readonly string[]): string {
   return `0x${calls.map((c) => (c.length / 2 - 1).toString(16).padStart(4, "0") + c.slice(2)).join("")}`;
 }
 
-/** The contract call the project's keeper makes for an engine keeper call (keeper/src/executor.ts encode). */
-function encodeAction(ch: Interface, a: Action, keeper: string): string {
+/** Selectors of the keeper's calls, read once from the ClearingHouse interface. */
+export interface KeeperSelectors {
+  liquidate: string;
+  autoDeleverage: string;
+  socializeAfterTimeout: string;
+}
+
+/** The selector of `name` in `abi` (0x + 8 hex digits). */
+function selectorOf(abi: Interface, name: string): string {
+  const f = abi.getFunction(name);
+  if (f === null) throw new Error(`no function ${name} in the ABI`);
+  return f.selector;
+}
+
+/** The selectors {@link encodeAction} needs, from the ClearingHouse's ABI. */
+export function keeperSelectors(ch: Interface): KeeperSelectors {
+  return {
+    liquidate: selectorOf(ch, "liquidate"),
+    autoDeleverage: selectorOf(ch, "autoDeleverage"),
+    socializeAfterTimeout: selectorOf(ch, "socializeAfterTimeout"),
+  };
+}
+
+/**
+ * The contract call the project's keeper makes for an engine keeper call (keeper/src/executor.ts encode), encoded
+ * by hand (stress/lib/raw-abi.ts; a test compares it with ethers' encoding of each kind).
+ */
+export function encodeAction(s: KeeperSelectors, a: Action, keeper: string): string {
+  const market = uintWord(BigInt(a.market));
+  const max = uintWord(MAX_UINT256);
   switch (a.kind) {
     case "liquidate":
-      return ch.encodeFunctionData("liquidate", [a.account, a.market, MAX_UINT256]);
+      return staticCall(s.liquidate, [addressWord(a.account), market, max]);
     case "adl":
       // The engine asks for min(both sizes), which is what the contract takes for any larger size.
-      return ch.encodeFunctionData("autoDeleverage", [a.account, a.market, a.counterparty, MAX_UINT256]);
+      return staticCall(s.autoDeleverage, [addressWord(a.account), market, addressWord(a.counterparty), max]);
     case "adl-takeover":
       // The fund now covers the deficit: the caller takes the position over, whoever is named as counterparty.
-      return ch.encodeFunctionData("autoDeleverage", [a.account, a.market, keeper, MAX_UINT256]);
+      return staticCall(s.autoDeleverage, [addressWord(a.account), market, addressWord(keeper), max]);
     case "timeout":
-      return ch.encodeFunctionData("socializeAfterTimeout", [a.account]);
+      return staticCall(s.socializeAfterTimeout, [addressWord(a.account)]);
   }
 }
 
@@ -327,18 +361,33 @@ export async function openChainLab(
     const batchCalls = markets.some((m) => m.lossPolicy === "haircut") ? HAIRCUT_BATCH_CALLS : BATCH_CALLS;
     await ethereum.request({ method: "hardhat_impersonateAccount", params: [deployer.address] });
     const feedAddresses = await Promise.all(deployed.contracts.feeds.map((f) => f.getAddress()));
-    const ch_ = clearingHouse.interface;
-    const feedInterface = deployed.contracts.feeds[0].interface;
-    /** One transaction from an unlocked account, mined at once (automine); throws with `what` when it reverts. */
+    const selectors = keeperSelectors(clearingHouse.interface);
+    const setAnswer = selectorOf(deployed.contracts.feeds[0].interface, "setAnswer");
+    const lensAddress = await deployed.contracts.lens.getAddress();
+    const healthOf = selectorOf(deployed.contracts.lens.interface, "healthOf");
+    /**
+     * One transaction from an unlocked account, mined at once (automine); throws with `what` when it reverts. The
+     * fees are given, so that Hardhat's request handler does not ask for the fee history before each one.
+     */
     const send = async (from: string, to: string, data: string, what: string): Promise<void> => {
       try {
         await ethereum.request({
           method: "eth_sendTransaction",
-          params: [{ from, to, data, gas: toQuantity(BATCH_GAS) }],
+          params: [{ from, to, data, gas: toQuantity(BATCH_GAS), ...FEES }],
         });
       } catch (error) {
         throw new Error(`the chain reverted the engine's ${what}: ${describeError(error)}`, { cause: error });
       }
+    };
+    /** BackstopLens.healthOf of `accounts` at the latest block, as one eth_call encoded and decoded by hand. */
+    const healthRows = async (accounts: readonly string[]): Promise<AccountRow[]> => {
+      if (accounts.length === 0) return [];
+      const result: unknown = await ethereum.request({
+        method: "eth_call",
+        params: [{ to: lensAddress, data: healthOfCall(healthOf, accounts) }, "latest"],
+      });
+      if (typeof result !== "string") throw new Error("healthOf: the chain returned no data");
+      return decodeHealthRows(result);
     };
     /**
      * The figures since `fromBlock` and the health rows their equities come from. With `receiptsOnly`, two log
@@ -349,7 +398,7 @@ export async function openChainLab(
       keeper: string,
       receiptsOnly: boolean,
     ): Promise<PathFigures & { rows: AccountRow[] }> => {
-      const rows = await deployed.contracts.lens.healthOf([...traders, keeper]);
+      const rows = await healthRows([...traders, keeper]);
       let receipts: { shortfall: bigint; fundPaid: bigint; deleveraged: bigint; socialized: bigint; haircut: bigint }[];
       let fundDrawn: bigint;
       if (receiptsOnly) {
@@ -401,7 +450,8 @@ export async function openChainLab(
         const setPrices = async (prices: readonly bigint[]): Promise<void> => {
           for (const [m, price] of prices.entries()) {
             if (onChain[m] === price) continue;
-            const data = feedInterface.encodeFunctionData("setAnswer", [price / 10n ** 10n]);
+            // setAnswer(int256) of a positive 8-decimal price: its word is the unsigned one.
+            const data = staticCall(setAnswer, [uintWord(price / 10n ** 10n)]);
             await send(deployer.address, feedAddresses[m], data, `price ${price} of market ${m}`);
             onChain[m] = price;
           }
@@ -417,12 +467,12 @@ export async function openChainLab(
             while (end < p.actions && end - next < batchCalls && log[end].kind !== "timeout") end++;
             if (log[next].kind === "timeout")
               await ethereum.request({ method: "evm_increaseTime", params: [Number(hardhat.deleverageTimeout) + 1] });
-            const calls = log.slice(next, end).map((a) => encodeAction(ch_, a, forwarder));
+            const calls = log.slice(next, end).map((a) => encodeAction(selectors, a, forwarder));
             await send(deployer.address, forwarder, batchData(calls), `calls ${next + 1} to ${end} (point ${k})`);
             next = end;
           }
           const watched = p.watch ?? [];
-          const left = await leftUndone(watched.length === 0 ? [] : await deployed.contracts.lens.healthOf(watched));
+          const left = await leftUndone(await healthRows(watched));
           if (left.length > 0) undone.push({ point: k, accounts: left });
         }
         if (next !== log.length) throw new Error(`${log.length - next} engine calls after the last point`);
