@@ -16,7 +16,7 @@
 // counterparty's ADL record.
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 
-import { overshoot } from "#sdk";
+import { SHARED_CLAIMS_POOL, overshoot } from "#sdk";
 
 import {
   LOSS_POLICY_ADL,
@@ -142,7 +142,7 @@ async function measure(others: number): Promise<Figure> {
     .find((parsed) => parsed?.name === "BadDebtResolved");
   if (receipt === undefined || receipt === null) throw new Error("no BadDebtResolved receipt");
   const settle = await mined(ch.connect(bob).withdraw(1n * USD));
-  const inflow = await mined(ch.connect(keeper).repayClaims(10n * USD));
+  const inflow = await mined(ch.connect(keeper).repayClaims(SHARED_CLAIMS_POOL, 10n * USD));
   const claim = await mined(ch.connect(keeper).claimRepayment(bob.address, 1n));
   return {
     otherPositions: others,
@@ -172,7 +172,7 @@ async function measureAdl(others: number): Promise<AdlFigure> {
   const step = await mined(ch.connect(keeper).autoDeleverage(alice.address, SOL, counterparty, WAD / 10n));
   const taken = (await ch.claimsOf(counterparty)).paid;
   // Repays the step's whole claim (in token units; it is the only one outstanding).
-  await mined(ch.connect(keeper).repayClaims((taken * USD) / WAD));
+  await mined(ch.connect(keeper).repayClaims(SHARED_CLAIMS_POOL, (taken * USD) / WAD));
   const claim = await mined(ch.connect(keeper).claimRepayment(counterparty, 1n));
   if ((await ch.claimsOf(counterparty)).repaid === 0n) throw new Error("the claim repaid nothing");
   return {

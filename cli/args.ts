@@ -52,6 +52,8 @@ export type CommandName =
   | "loss-events"
   | "claims list"
   | "claims repay"
+  | "claims totals"
+  | "claims fund"
   | "help";
 
 export interface CommandSpec {
@@ -140,6 +142,16 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     args: ["address?"],
     flags: ["--max-records"],
     summary: "credit an account what its claims may be repaid now (anyone may send it)",
+  },
+  "claims totals": {
+    args: [],
+    flags: ["--market"],
+    summary: "per claims pool (shared, each isolated market's): taken, funded, still owed",
+  },
+  "claims fund": {
+    args: ["amount"],
+    flags: ["--market"],
+    summary: "pay tokens into a claims pool (shared; an isolated market's own with --market)",
   },
   help: { args: [], flags: [], summary: "this text" },
 };

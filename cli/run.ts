@@ -5,7 +5,7 @@
  */
 import { parseArgs, usage, type CommandName, type ParsedArgs } from "./args.js";
 import { deposit, health, positions, withdraw } from "./commands/account.js";
-import { claimsList, claimsRepay } from "./commands/claims.js";
+import { claimsFund, claimsList, claimsRepay, claimsTotals } from "./commands/claims.js";
 import { confirmUnstake, fundStatus, requestUnstake, stake, unstake } from "./commands/fund.js";
 import { faucet } from "./commands/faucet.js";
 import { lossEvents } from "./commands/loss-events.js";
@@ -46,6 +46,8 @@ const HANDLERS: Record<Exclude<CommandName, "help">, Handler> = {
   "loss-events": lossEvents,
   "claims list": claimsList,
   "claims repay": claimsRepay,
+  "claims totals": claimsTotals,
+  "claims fund": claimsFund,
 };
 
 async function run(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {

@@ -16,6 +16,7 @@ import {
     AccountHealth,
     AdlRank,
     ClaimSummary,
+    ClaimsPool,
     DeleverageCase,
     HaircutSide,
     IsolatedPool,
@@ -207,8 +208,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IClearingHouse
-    function repayClaims(uint256 amount) external nonReentrant {
-        AllocationLogic.repayClaims(_ledger, amount * _scale);
+    function repayClaims(uint256 pool, uint256 amount) external nonReentrant {
+        AllocationLogic.repayClaims(_ledger, pool, amount * _scale);
         _pullExact(msg.sender, amount);
     }
 
@@ -437,8 +438,9 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IClearingHouse
-    function claimsTotals() external view returns (uint256, uint256, uint256) {
-        return (_ledger.claimsIssued, _ledger.claimsInflow, _ledger.lossEvents.length);
+    function claimsTotals(uint256 pool) external view returns (uint256, uint256, uint256) {
+        ClaimsPool memory p = _ledger.claimsPools[pool];
+        return (p.issued, p.inflow, p.events);
     }
 
     // ================================================================ internal: orders

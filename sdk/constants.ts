@@ -36,3 +36,14 @@ export const ROLES = {
 export function sum(values: readonly bigint[]): bigint {
   return values.reduce((a, b) => a + b, 0n);
 }
+
+/** The shared claims pool (ClaimsLib.SHARED_POOL): every shared market's loss events. */
+export const SHARED_CLAIMS_POOL = 0n;
+
+/**
+ * The claims pool of a market's loss events, as `repayClaims` and `claimsTotals` take it: 1 + the market's id for
+ * an isolated market (its own pool, repaid from its own fee pot), the shared pool for any other.
+ */
+export function claimsPoolOf(marketId: bigint, isolated: boolean): bigint {
+  return isolated ? marketId + 1n : SHARED_CLAIMS_POOL;
+}

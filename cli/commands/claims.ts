@@ -1,12 +1,23 @@
 import type { EventLog, Log } from "ethers";
 
-import { DEFAULT_MAX_BLOCK_RANGE, parseInteger, querySpans } from "#sdk";
+import { ZeroAddress } from "ethers";
+
+import {
+  DEFAULT_MAX_BLOCK_RANGE,
+  SCALE,
+  SHARED_CLAIMS_POOL,
+  claimsPoolOf,
+  parseInteger,
+  parsePositive,
+  querySpans,
+} from "#sdk";
 import type { ClearingHouse } from "../../typechain-types/index.js";
 import { requireSigner, type CommandContext, type CommandResult } from "../command.js";
-import { marketLabel, targetAccount } from "../connection.js";
+import { findMarket, marketLabel, targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";
 import { money, table, wad } from "../format.js";
 import { transact } from "../tx.js";
+import { formatToken, tokenInfo } from "./token.js";
 
 /**
  * `claims list [account]` and `claims repay [account] [--max-records n]` (issue 10): what loss rules took from an
@@ -240,6 +251,120 @@ export async function claimsRepay(ctx: CommandContext): Promise<CommandResult> {
       repaid: wad(total),
       records: paid.map((p) => ({ record: p.record, amount: wad(p.amount) })),
       tx: receipt.hash,
+    },
+  };
+}
+
+/** A claims pool as a person reads it: "shared pool", or "SOL-USD's own pool" for isolated market m's (1 + m). */
+export function poolLabel(pool: bigint, market: (id: number) => string): string {
+  return pool === SHARED_CLAIMS_POOL ? "shared pool" : `${market(Number(pool - 1n))}'s own pool`;
+}
+
+/**
+ * The claims pool `--market` names: the named market's own pool if it is isolated (read on chain), the shared pool
+ * for a shared market or without the flag.
+ */
+async function poolOfFlag(ctx: CommandContext): Promise<bigint> {
+  const name = ctx.parsed.flags.get("--market");
+  if (name === undefined) return SHARED_CLAIMS_POOL;
+  const market = findMarket(ctx.conn.deployment, name);
+  const { fund } = await ctx.conn.contracts.clearingHouse.isolatedPool(market.id);
+  return claimsPoolOf(BigInt(market.id), fund !== ZeroAddress);
+}
+
+/**
+ * `claims totals [--market m]`: per claims pool, what its loss events took, what inflows repaid and what is still
+ * owed; every pool (the lens's `claimsPools`), or the one `--market` names. `--json` gives 18-decimal integers.
+ */
+export async function claimsTotals(ctx: CommandContext): Promise<CommandResult> {
+  const { clearingHouse, lens } = ctx.conn.contracts;
+  const market = (id: number): string => marketLabel(ctx.conn.deployment, id);
+  const symbol = ctx.conn.symbol;
+  const rows = ctx.parsed.flags.has("--market")
+    ? await poolOfFlag(ctx).then(async (pool) => {
+        const [issued, inflow, events] = await clearingHouse.claimsTotals(pool);
+        return [{ pool, issued, inflow, events }];
+      })
+    : (await lens.claimsPools()).map((p) => ({ pool: p.pool, issued: p.issued, inflow: p.inflow, events: p.events }));
+  return {
+    text: [
+      "claims by pool (a pool is repaid only from its own fee sweeps and from 'claims fund' into it):",
+      table([
+        ["pool", "loss events", "taken", "funded", "still owed"],
+        ...rows.map((r) => [
+          poolLabel(r.pool, market),
+          String(r.events),
+          money(r.issued, symbol),
+          money(r.inflow, symbol),
+          money(r.issued - r.inflow, symbol),
+        ]),
+      ]),
+    ].join("\n"),
+    json: {
+      pools: rows.map((r) => ({
+        pool: Number(r.pool),
+        market: r.pool === SHARED_CLAIMS_POOL ? null : market(Number(r.pool - 1n)),
+        events: Number(r.events),
+        issued: r.issued.toString(),
+        inflow: r.inflow.toString(),
+        owed: (r.issued - r.inflow).toString(),
+      })),
+    },
+  };
+}
+
+/**
+ * `claims fund <amount> [--market m]`: repayClaims into one pool (the shared one by default, an isolated market's
+ * own with `--market`), e.g. a treasury making traders whole. Refused before anything is sent above what the pool
+ * still owes, or when the wallet holds less; approves the clearing house first when its allowance is short.
+ */
+export async function claimsFund(ctx: CommandContext): Promise<CommandResult> {
+  const { clearingHouse, token } = ctx.conn.contracts;
+  const info = await tokenInfo(token);
+  const amount = parsePositive(ctx.parsed.args.amount ?? "", info.decimals, "amount");
+  const pool = await poolOfFlag(ctx);
+  const label = poolLabel(pool, (id) => marketLabel(ctx.conn.deployment, id));
+  const [issued, inflow] = await clearingHouse.claimsTotals(pool);
+  const owedUnits = (issued - inflow) / SCALE;
+  if (amount > owedUnits) {
+    throw new InputError(
+      `amount ${formatToken(amount, info)} is more than the ${label} still owes in whole units ` +
+        `(${formatToken(owedUnits, info)} of ${money(issued - inflow, ctx.conn.symbol)})`,
+    );
+  }
+  const signer = requireSigner(ctx, "it pays the amount");
+  const balance = await token.balanceOf(signer.address);
+  if (balance < amount) {
+    throw new InputError(
+      `amount ${formatToken(amount, info)} is more than the wallet holds (${formatToken(balance, info)})`,
+    );
+  }
+  const spender = await clearingHouse.getAddress();
+  const txs: string[] = [];
+  if ((await token.allowance(signer.address, spender)) < amount) {
+    const approval = await transact("approve", ctx.conn.decoding, token.connect(signer).approve, spender, amount);
+    txs.push(approval.hash);
+  }
+  const receipt = await transact(
+    "repayClaims",
+    ctx.conn.decoding,
+    clearingHouse.connect(signer).repayClaims,
+    pool,
+    amount,
+  );
+  txs.push(receipt.hash);
+  const [, inflowAfter] = await clearingHouse.claimsTotals(pool);
+  return {
+    text:
+      `funded the ${label} with ${formatToken(amount, info)}; it still owes ` +
+      `${money(issued - inflowAfter, ctx.conn.symbol)} (tx ${receipt.hash})`,
+    json: {
+      action: "claims-fund",
+      pool: Number(pool),
+      amount: amount.toString(),
+      inflow: inflowAfter.toString(),
+      owed: (issued - inflowAfter).toString(),
+      txs,
     },
   };
 }

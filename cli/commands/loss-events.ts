@@ -1,6 +1,7 @@
 import { groupLossEvents, readWaterfallEvents, type LiquidationEvent, type LossEvent } from "#sdk";
 import type { CommandContext, CommandResult } from "../command.js";
 import { marketLabel } from "../connection.js";
+import { poolLabel } from "./claims.js";
 import { money, qty, usd, wad } from "../format.js";
 import { formatToken, tokenInfo } from "./token.js";
 
@@ -76,8 +77,9 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
     return lines;
   };
 
-  // What the loss rules took is owed back from later inflows (issue 10's claims): the contract's own totals.
-  const [issued, inflow, claimEvents] = await conn.contracts.clearingHouse.claimsTotals();
+  // What the loss rules took is owed back from later inflows of its claims pool (issue 10's claims, one pool per
+  // isolated market since issue 11): the contract's own totals, a line per pool.
+  const pools = await conn.contracts.lens.claimsPools();
   const text = [
     `liquidations since block ${conn.deployment.startBlock}: ${events.liquidations.length}`,
     ...events.liquidations.map(liquidationLine),
@@ -85,8 +87,12 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
     `bad debts resolved: ${losses.length}`,
     ...losses.flatMap(lossLines),
     "",
-    `claims: ${amount(issued)} taken (loss events: ${claimEvents}), ${amount(inflow)} funded by inflows, ` +
-      `${amount(issued - inflow)} still owed (per account: claims list <account>)`,
+    ...pools.map(
+      (p) =>
+        `claims, ${poolLabel(p.pool, market)}: ${amount(p.issued)} taken (loss events: ${p.events}), ` +
+        `${amount(p.inflow)} funded by inflows, ${amount(p.issued - p.inflow)} still owed`,
+    ),
+    "(per account: claims list <account>; per pool: claims totals)",
   ].join("\n");
 
   const json = {
@@ -141,7 +147,14 @@ export async function lossEvents(ctx: CommandContext): Promise<CommandResult> {
               perUnit: wad(e.socialization.indexDelta),
             },
     })),
-    claims: { issued: wad(issued), inflow: wad(inflow), owed: wad(issued - inflow), events: Number(claimEvents) },
+    claims: pools.map((p) => ({
+      pool: Number(p.pool),
+      market: p.pool === 0n ? null : market(Number(p.pool - 1n)),
+      issued: wad(p.issued),
+      inflow: wad(p.inflow),
+      owed: wad(p.issued - p.inflow),
+      events: Number(p.events),
+    })),
   };
   return { text, json };
 }

@@ -216,12 +216,28 @@ enum LossKind {
     Socialized
 }
 
-/// @notice One loss event: what a rule took from traders, repaid from claim inflows in event order (ClaimsLib).
+/// @notice One loss event: what a rule took from traders, repaid from its claims pool's inflows in event order
+/// (ClaimsLib). One slot.
 struct LossEvent {
-    /// Σ total of all earlier events (18 decimals): the event is repaid once inflows pass it.
-    uint128 start;
+    /// Σ total of all earlier events of the same pool (18 decimals): the event is repaid once that pool's inflows
+    /// pass it.
+    uint112 start;
     /// What the rule took (18 decimals).
-    uint128 total;
+    uint112 total;
+    /// The claims pool the event belongs to: 0 the shared pool, 1 + m isolated market m's.
+    uint16 pool;
+}
+
+/// @notice One claims pool's counters (ClaimsLib): pool 0 is the shared pool (every shared market's loss events,
+/// repaid from the shared fee pot's sweeps), pool 1 + m isolated market m's (its loss events, repaid from its own
+/// pot's sweeps). Anyone's repayClaims names the pool. One slot.
+struct ClaimsPool {
+    /// Σ totals of the pool's loss events (18 decimals): the start of its next event.
+    uint112 issued;
+    /// Σ inflows applied to the pool (18 decimals, never above `issued`).
+    uint112 inflow;
+    /// Number of the pool's loss events.
+    uint32 events;
 }
 
 /// @notice One claim of an account: what it paid to one ADL step, or to a window of haircut or socialization events

@@ -8,6 +8,7 @@ import {
     AdlRank,
     ClaimRecord,
     ClaimSummary,
+    ClaimsPool,
     DeleverageCase,
     HaircutSide,
     HaircutSnapshot,
@@ -115,9 +116,9 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @param account The bankrupt account whose case has timed out.
     function socializeAfterTimeout(address account) external;
 
-    /// @notice Pays the fees set aside for the insurance fund first to the outstanding claims (they stay here as
-    /// the claims' pot, see claimRepayment), then the rest to the fund in whole token units, starting the fund's
-    /// income stream at this block (IInsuranceFund.syncIncome). Anyone may call.
+    /// @notice Pays the fees set aside for the insurance fund first to the outstanding claims of the shared pool
+    /// (they stay here as the claims' pot, see claimRepayment), then the rest to the fund in whole token units,
+    /// starting the fund's income stream at this block (IInsuranceFund.syncIncome). Anyone may call.
     function sweepInsuranceFees() external;
 
     /// @notice Credits `account` with what its claims may be repaid now: every amount an ADL step, a profit haircut
@@ -128,10 +129,13 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @return repaid What was credited (18 decimals).
     function claimRepayment(address account, uint256 maxRecords) external returns (uint256 repaid);
 
-    /// @notice Brings `amount` (token decimals) to the claims' pot, e.g. a recovery or a treasury payment. Refused
-    /// above what the claims still lack.
+    /// @notice Brings `amount` (token decimals) to the claims of one pool, e.g. a recovery or a treasury payment.
+    /// Pool 0 is the shared pool (every shared market's loss events), pool 1 + m isolated market m's own; a pool's
+    /// inflows repay its own events only. Refused for any other pool (UnknownMarket(m) if market m is not listed,
+    /// NotIsolatedMarket(m) if it is not isolated) and above what the pool's claims still lack.
+    /// @param pool 0 for the shared pool, 1 + m for isolated market m's.
     /// @param amount Token units pulled from the caller.
-    function repayClaims(uint256 amount) external;
+    function repayClaims(uint256 pool, uint256 amount) external;
 
     /// @notice Takes a default-fund assessment from `member`'s collateral: at most `amount` token units and at
     /// most what the member could withdraw now (its free collateral, in whole units), paid to the insurance
@@ -148,8 +152,8 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @param member True to mark, false to clear the caller's own mark.
     function markMember(address account, bool member) external;
 
-    /// @notice Sends an isolated market's fee pot, in whole token units, to that market's own fund and starts its
-    /// income stream. Anyone may call.
+    /// @notice Pays an isolated market's fee pot first to the outstanding claims of that market's own pool (1 + m),
+    /// then the rest, in whole token units, to that market's own fund, starting its income stream. Anyone may call.
     /// @param marketId The isolated market.
     function sweepIsolatedFees(uint256 marketId) external;
 
@@ -329,9 +333,11 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @return The summary (18 decimals).
     function claimsOf(address account) external view returns (ClaimSummary memory);
 
-    /// @notice Claims over all accounts.
-    /// @return issued Σ taken by all loss events (18 decimals).
+    /// @notice One claims pool's totals over all accounts (all zero for a pool with no events, and for a number that
+    /// names no pool: the lens's `claimsPools()` lists the pools that exist).
+    /// @param pool 0 for the shared pool, 1 + m for isolated market m's.
+    /// @return issued Σ taken by the pool's loss events (18 decimals).
     /// @return inflow Σ inflows applied to them (18 decimals); issued − inflow is still owed.
-    /// @return events Number of loss events.
-    function claimsTotals() external view returns (uint256 issued, uint256 inflow, uint256 events);
+    /// @return events Number of the pool's loss events.
+    function claimsTotals(uint256 pool) external view returns (uint256 issued, uint256 inflow, uint256 events);
 }

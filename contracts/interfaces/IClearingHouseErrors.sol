@@ -96,8 +96,8 @@ interface IClearingHouseErrors {
     error SideFrozenByDeleverage(uint256 marketId, bool longSide);
     /// @notice The deleverage timeout is outside its bounds.
     error DeleverageTimeoutOutOfBounds(uint256 timeout, uint256 min, uint256 max);
-    /// @notice `repayClaims` was offered more than the claims outstanding (both 18 decimals).
-    error ClaimsRepaymentExceedsOutstanding(uint256 amount, uint256 outstanding);
+    /// @notice `repayClaims` was offered more than the claims outstanding in `pool` (both 18 decimals).
+    error ClaimsRepaymentExceedsOutstanding(uint256 pool, uint256 amount, uint256 outstanding);
     /// @notice `account` may not open a position in `marketId` while it holds one in `heldMarketId`: one of the
     /// two is an isolated market, whose positions live alone in their account (use another account).
     error IsolatedMarketConflict(address account, uint256 marketId, uint256 heldMarketId);

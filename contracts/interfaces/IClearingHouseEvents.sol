@@ -127,8 +127,9 @@ interface IClearingHouseEvents {
     );
     /// @notice `account` paid `paid` (18 decimals) to loss events of `kind` in `marketId`: its claim record `record`.
     event ClaimRecorded(address indexed account, uint256 indexed record, LossKind kind, uint256 marketId, uint256 paid);
-    /// @notice `amount` (18 decimals) of inflow went to the claims; `totalInflow` is the cumulative figure.
-    event ClaimsFunded(uint256 amount, uint256 totalInflow);
+    /// @notice `amount` (18 decimals) of inflow went to the claims of `pool` (0 the shared pool, 1 + m isolated market
+    /// m's); `totalInflow` is that pool's cumulative figure.
+    event ClaimsFunded(uint256 indexed pool, uint256 amount, uint256 totalInflow);
     /// @notice `amount` (18 decimals) of claim record `record` was repaid into `account`'s collateral.
     event ClaimRepaid(address indexed account, uint256 indexed record, uint256 amount);
     /// @notice The insurance fund was connected.

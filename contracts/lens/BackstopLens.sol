@@ -121,6 +121,17 @@ contract BackstopLens {
         uint256 wouldPay;
     }
 
+    /// @notice One claims pool's totals (18 decimals): pool 0 is the shared pool, 1 + m isolated market m's.
+    struct ClaimsPoolState {
+        uint256 pool;
+        /// Σ taken by the pool's loss events.
+        uint256 issued;
+        /// Σ inflows applied to them; issued − inflow is still owed.
+        uint256 inflow;
+        /// Number of the pool's loss events.
+        uint256 events;
+    }
+
     /// @notice The clearing house read.
     IClearingHouse public immutable clearingHouse;
 
@@ -188,6 +199,21 @@ contract BackstopLens {
         for (uint256 i = 0; i < accounts.length; ++i) {
             rows[i] = clearingHouse.claimsOf(accounts[i]);
         }
+    }
+
+    /// @notice Every claims pool: the shared one, then each isolated market's, in market order.
+    /// @return rows One row per pool.
+    function claimsPools() external view returns (ClaimsPoolState[] memory rows) {
+        uint256 count = clearingHouse.marketCount();
+        ClaimsPoolState[] memory all = new ClaimsPoolState[](count + 1);
+        uint256 n;
+        for (uint256 pool = 0; pool <= count; ++pool) {
+            if (pool != 0 && clearingHouse.isolatedPool(pool - 1).fund == address(0)) continue;
+            (uint256 issued, uint256 inflow, uint256 events) = clearingHouse.claimsTotals(pool);
+            all[n++] = ClaimsPoolState(pool, issued, inflow, events);
+        }
+        rows = new ClaimsPoolState[](n);
+        for (uint256 i = 0; i < n; ++i) rows[i] = all[i];
     }
 
     /// @notice Bankruptcy price of each account's position in `marketId` (zero without a position).

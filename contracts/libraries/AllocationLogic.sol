@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
-import {ClaimSummary} from "../interfaces/ClearingHouseTypes.sol";
+import {ClaimSummary, ClaimsPool} from "../interfaces/ClearingHouseTypes.sol";
 import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {ClaimsLib} from "./ClaimsLib.sol";
@@ -123,14 +123,20 @@ library AllocationLogic {
         return ClaimsLib.claim(ledger, account, maxRecords);
     }
 
-    /// @notice Adds `amount` to the claims' inflow; the caller brings the tokens. Refuses more than is outstanding.
+    /// @notice Adds `amount` to the inflow of claims pool `pool`; the caller brings the tokens. Refuses a pool that
+    /// is neither the shared one nor an isolated market's, and more than the pool has outstanding.
     /// @param ledger The clearing house's state.
+    /// @param pool 0 for the shared pool, 1 + m for isolated market m's.
     /// @param amount The inflow (18 decimals, non-zero).
-    function repayClaims(Ledger storage ledger, uint256 amount) public {
+    function repayClaims(Ledger storage ledger, uint256 pool, uint256 amount) public {
+        ClaimsLib.requirePool(ledger, pool);
         if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
-        uint256 outstanding = ledger.claimsIssued - ledger.claimsInflow;
-        if (amount > outstanding) revert IClearingHouseErrors.ClaimsRepaymentExceedsOutstanding(amount, outstanding);
-        ClaimsLib.addInflow(ledger, amount);
+        ClaimsPool memory p = ledger.claimsPools[pool];
+        uint256 outstanding = p.issued - p.inflow;
+        if (amount > outstanding) {
+            revert IClearingHouseErrors.ClaimsRepaymentExceedsOutstanding(pool, amount, outstanding);
+        }
+        ClaimsLib.addInflow(ledger, pool, amount);
     }
 
     /// @notice The account's claims: paid, repaid, repayable now and the number of records.

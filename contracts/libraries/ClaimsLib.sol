@@ -5,20 +5,29 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
-import {ClaimRecord, ClaimSummary, LossEvent, LossKind} from "../interfaces/ClearingHouseTypes.sol";
+import {ClaimRecord, ClaimSummary, ClaimsPool, LossEvent, LossKind} from "../interfaces/ClearingHouseTypes.sol";
+import {IClearingHouseErrors} from "../interfaces/IClearingHouseErrors.sol";
 import {IClearingHouseEvents} from "../interfaces/IClearingHouseEvents.sol";
 import {FixedPointMath} from "./FixedPointMath.sol";
+import {FundDrawLib} from "./FundDrawLib.sol";
 import {Ledger, LedgerLib} from "./Ledger.sol";
 
 /// @title ClaimsLib
 /// @notice Repayable claims: every amount an ADL step, a profit haircut or a socialization takes from traders is a
-/// claim on later inflows (swept insurance fees first, then anyone's `repayClaims`), repaid in order of loss event
-/// and pro rata within one. Internal: inlined into {AllocationLogic} (records, repayment) and {LiquidationLogic}
-/// (events, inflows).
-/// @dev Order without per-event writes. Events k = 0, 1, … each store T_k (what the rule took) and their start
-/// S_k = Σ_{j<k} T_j. Inflows only raise one cumulative counter I (`claimsInflow`, never above Σ T_k); event k has
-/// then been given R_k = clamp(I − S_k, 0, T_k). So event k gets nothing before every earlier event is repaid in
-/// full, and an inflow costs one write whatever the number of events.
+/// claim on later inflows of its claims pool (that pool's swept insurance fees first, then anyone's `repayClaims`
+/// naming it), repaid in order of loss event and pro rata within one. Internal: inlined into {AllocationLogic}
+/// (records, repayment) and {LiquidationLogic} (events, inflows).
+/// @dev Pools. A loss event belongs to the pool of its market: pool 0 for every shared market, pool 1 + m for
+/// isolated market m (fixed at listing, so an event's pool never changes). Each pool is its own queue: the shared
+/// pot's sweep feeds pool 0 only, isolated market m's sweep feeds pool 1 + m only, so one pool's fees never repay
+/// another pool's traders (the isolation rule of FundDrawLib, carried to the claims).
+///
+/// Order without per-event writes (Liquity-style: one running sum per pool, each event remembers where it starts in
+/// it). The events of a pool p, in order k = 0, 1, …, store T_k (what the rule took) and their start within p,
+/// S_k = Σ_{j<k in p} T_j; the pool keeps `issued` = Σ T_k over its events (the next start) and one cumulative inflow
+/// counter I_p (`inflow`, never above `issued`). Event k has then been given R_k = clamp(I_p − S_k, 0, T_k). So event
+/// k gets nothing before every earlier event of its pool is repaid in full, events of other pools neither wait for
+/// it nor take from I_p, and an inflow costs one write whatever the number of events.
 ///
 /// Pro rata within an event. A payer's repayment on k is ⌊s × R_k / D_k⌋, s its share and D_k = Σ of all payers'
 /// shares, both in the rule's own unit:
@@ -28,19 +37,38 @@ import {Ledger, LedgerLib} from "./Ledger.sol";
 ///   linear, so D_k = W_size·fP − W_N·f (mirrored for shorts) over the winners' book sums at the charge is exactly
 ///   Σ s over the positions charged.
 /// - Socialization over open interest OI: s = |size|, D_k = OI (each pays ⌈|size| × perUnit⌉, perUnit = ⌈T/OI⌉).
-/// Rounding down everywhere, Σ repaid on k ≤ R_k and Σ repaid ≤ I. A record never repays more than it paid (the
-/// haircut's debt cap makes the last payer pay a little less than ⌈s⌉).
+/// Rounding down everywhere, Σ repaid on k ≤ R_k and, per pool, Σ repaid ≤ I_p. A record never repays more than it
+/// paid (the haircut's debt cap makes the last payer pay a little less than ⌈s⌉).
 ///
 /// Haircut and socialization are charged lazily: a position pays all charges of its side since it last settled in
 /// one settlement. That settlement writes one record (market, side, the window of the side's events it covered,
 /// the position's |size|, |N| and entry bucket, which cannot change inside the window since any trade settles
-/// first, and the amount paid); the claim recomputes each event's share off the hot path.
+/// first, and the amount paid); the claim recomputes each event's share off the hot path. A record's events are
+/// one market's, hence one pool's.
 library ClaimsLib {
     using SafeCast for uint256;
 
     uint256 private constant LOW_16 = type(uint16).max;
     uint256 private constant LOW_32 = type(uint32).max;
     uint256 private constant LOW_64 = type(uint64).max;
+
+    /// @dev The shared claims pool; isolated market m's is 1 + m.
+    uint256 internal constant SHARED_POOL = 0;
+
+    // ================================================================ pools
+
+    /// @dev The claims pool of `marketId`'s loss events: its own if isolated, else the shared one.
+    function poolOf(Ledger storage ledger, uint256 marketId) internal view returns (uint256) {
+        return FundDrawLib.isIsolated(ledger, marketId) ? marketId + 1 : SHARED_POOL;
+    }
+
+    /// @dev Reverts unless `pool` is the shared pool or 1 + a listed isolated market.
+    function requirePool(Ledger storage ledger, uint256 pool) internal view {
+        if (pool == SHARED_POOL) return;
+        uint256 marketId = pool - 1;
+        if (marketId >= ledger.marketParams.length) revert IClearingHouseErrors.UnknownMarket(marketId);
+        if (!FundDrawLib.isIsolated(ledger, marketId)) revert IClearingHouseErrors.NotIsolatedMarket(marketId);
+    }
 
     // ================================================================ loss events
 
@@ -118,11 +146,14 @@ library ClaimsLib {
         uint256 total,
         uint256 shares
     ) private returns (uint256 eventId) {
-        uint256 start = ledger.claimsIssued;
+        uint256 pool = poolOf(ledger, marketId);
+        ClaimsPool storage counters = ledger.claimsPools[pool];
+        uint256 start = counters.issued;
         eventId = ledger.lossEvents.length;
-        ledger.lossEvents.push(LossEvent({start: start.toUint128(), total: total.toUint128()}));
+        ledger.lossEvents.push(LossEvent({start: uint112(start), total: total.toUint112(), pool: uint16(pool)}));
         if (shares != total) ledger.lossEventShares[eventId] = shares;
-        ledger.claimsIssued = (start + total).toUint128();
+        counters.issued = (start + total).toUint112();
+        ++counters.events;
         emit IClearingHouseEvents.LossEventRecorded(eventId, marketId, kind, longSide, total);
     }
 
@@ -198,13 +229,15 @@ library ClaimsLib {
 
     // ================================================================ inflows and repayment
 
-    /// @dev Applies up to `amount` (18 decimals) of inflow to the outstanding claims; returns what it applied.
-    function addInflow(Ledger storage ledger, uint256 amount) internal returns (uint256 applied) {
-        uint256 inflow = ledger.claimsInflow;
-        applied = Math.min(amount, ledger.claimsIssued - inflow);
+    /// @dev Applies up to `amount` (18 decimals) of inflow to the outstanding claims of `pool`; returns what it
+    /// applied.
+    function addInflow(Ledger storage ledger, uint256 pool, uint256 amount) internal returns (uint256 applied) {
+        ClaimsPool storage counters = ledger.claimsPools[pool];
+        uint256 inflow = counters.inflow;
+        applied = Math.min(amount, counters.issued - inflow);
         if (applied == 0) return 0;
-        ledger.claimsInflow = (inflow + applied).toUint128();
-        emit IClearingHouseEvents.ClaimsFunded(applied, inflow + applied);
+        counters.inflow = uint112(inflow + applied); // ≤ issued, a uint112
+        emit IClearingHouseEvents.ClaimsFunded(pool, applied, inflow + applied);
     }
 
     /// @dev Pays the account what its records `claimCursor` … + `maxRecords` may be repaid now into its collateral,
@@ -245,35 +278,35 @@ library ClaimsLib {
         }
     }
 
-    /// @dev What a record may have been repaid in all at the current inflow (≤ what it paid), and whether every
-    /// event it covers is repaid in full (it can then get nothing more).
+    /// @dev What a record may have been repaid in all at its pool's current inflow (≤ what it paid), and whether
+    /// every event it covers is repaid in full (it can then get nothing more).
     function entitled(
         Ledger storage ledger,
         ClaimRecord storage record
     ) internal view returns (uint256 due, bool complete) {
-        uint256 inflow = ledger.claimsInflow;
         LossKind kind = record.kind;
         complete = true;
         if (kind == LossKind.AutoDeleverage) {
-            (due, complete) = _onEvent(ledger, record.first, record.paid, inflow);
+            (due, complete) = _onEvent(ledger, record.first, record.paid);
         } else if (kind == LossKind.Haircut) {
-            (due, complete) = _haircutDue(ledger, record, inflow);
+            (due, complete) = _haircutDue(ledger, record);
         } else {
-            (due, complete) = _socialDue(ledger, record, inflow);
+            (due, complete) = _socialDue(ledger, record);
         }
         due = Math.min(due, record.paid);
     }
 
-    /// @dev ⌊share × R_k / D_k⌋ and whether R_k = T_k.
+    /// @dev ⌊share × R_k / D_k⌋ and whether R_k = T_k, R_k = clamp(I_p − S_k, 0, T_k) with I_p the inflow of the
+    /// event's own pool.
     function _onEvent(
         Ledger storage ledger,
         uint256 eventId,
-        uint256 share,
-        uint256 inflow
+        uint256 share
     ) private view returns (uint256 amount, bool complete) {
         LossEvent storage e = ledger.lossEvents[eventId];
         uint256 start = e.start;
         uint256 total = e.total;
+        uint256 inflow = ledger.claimsPools[e.pool].inflow;
         uint256 repaid = inflow <= start ? 0 : Math.min(inflow - start, total);
         complete = repaid == total;
         if (repaid == 0) return (0, complete);
@@ -284,13 +317,12 @@ library ClaimsLib {
     /// @dev Σ over the side's haircut charges in the record's window that its bucket was a winner for.
     function _haircutDue(
         Ledger storage ledger,
-        ClaimRecord storage record,
-        uint256 inflow
+        ClaimRecord storage record
     ) private view returns (uint256 due, bool complete) {
         complete = true;
         mapping(uint256 => uint256) storage charges = ledger.haircutEvents[record.marketId][record.longSide ? 0 : 1];
         for (uint256 j = uint256(record.first) + 1; j <= record.last; ++j) {
-            (uint256 amount, bool done) = _haircutOn(ledger, record, charges[j], inflow);
+            (uint256 amount, bool done) = _haircutOn(ledger, record, charges[j]);
             due += amount;
             complete = complete && done;
         }
@@ -301,8 +333,7 @@ library ClaimsLib {
     function _haircutOn(
         Ledger storage ledger,
         ClaimRecord storage record,
-        uint256 packed,
-        uint256 inflow
+        uint256 packed
     ) private view returns (uint256, bool) {
         bool longSide = record.longSide;
         uint256 bucket = record.bucket;
@@ -312,21 +343,20 @@ library ClaimsLib {
         int256 rateTerm = (record.basis * ((packed >> 48) & LOW_64)).toInt256();
         int256 priceTerm = (uint256(record.size) * (packed >> 112)).toInt256();
         uint256 share = FixedPointMath.positivePart(longSide ? priceTerm - rateTerm : rateTerm - priceTerm);
-        return _onEvent(ledger, packed & LOW_32, share, inflow);
+        return _onEvent(ledger, packed & LOW_32, share);
     }
 
     /// @dev Σ over the side's socializations after the record's index snapshot, up to its window's end.
     function _socialDue(
         Ledger storage ledger,
-        ClaimRecord storage record,
-        uint256 inflow
+        ClaimRecord storage record
     ) private view returns (uint256 due, bool complete) {
         complete = true;
         mapping(uint256 => uint256) storage events = ledger.socialEvents[record.marketId][record.longSide ? 0 : 1];
         uint256 last = record.last;
         uint256 size = record.size;
         for (uint256 j = _firstSocialAfter(events, last, record.basis); j <= last; ++j) {
-            (uint256 amount, bool done) = _onEvent(ledger, events[j] & LOW_32, size, inflow);
+            (uint256 amount, bool done) = _onEvent(ledger, events[j] & LOW_32, size);
             due += amount;
             complete = complete && done;
         }

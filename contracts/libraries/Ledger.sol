@@ -9,6 +9,7 @@ import {
     EntryBook,
     HaircutSide,
     ClaimRecord,
+    ClaimsPool,
     HaircutSnapshot,
     IsolatedPool,
     LossEvent,
@@ -56,13 +57,14 @@ struct Ledger {
     /// Haircut markets: per side, a Fenwick tree indexed by 1 + the charge price's entry bucket of each charge's
     /// (rate, rate × price), packed as (low 128 bits, high 128 bits) (HaircutLib).
     mapping(uint256 marketId => mapping(uint256 side => mapping(uint256 node => uint256))) haircutCharges;
-    /// Claims (ClaimsLib): every loss event in order; Σ their totals; Σ inflows applied to them (both 18 decimals).
+    /// Claims (ClaimsLib): every loss event in order, each with its pool and its start within the pool.
     LossEvent[] lossEvents;
     /// Per loss event: Σ of its payers' shares, the denominator of its pro-rata split; 0 for an ADL step, whose one
     /// share is its total.
     mapping(uint256 eventId => uint256) lossEventShares;
-    uint128 claimsIssued;
-    uint128 claimsInflow;
+    /// Per claims pool (0 shared, 1 + m isolated market m): Σ its events' totals, Σ inflows applied to it (both 18
+    /// decimals) and its number of events.
+    mapping(uint256 pool => ClaimsPool) claimsPools;
     mapping(address account => ClaimRecord[]) claimRecords;
     /// Records before this index are repaid in full.
     mapping(address account => uint256) claimCursor;

@@ -256,7 +256,7 @@ library LiquidationLogic {
         if (fund == address(0)) revert IClearingHouseErrors.InvalidAddress(fund);
         // Claims first: what they take stays here as their pot (ClaimsLib); the fund gets whole units of the rest.
         uint256 fees = ledger.insuranceFees;
-        uint256 toClaims = ClaimsLib.addInflow(ledger, fees);
+        uint256 toClaims = ClaimsLib.addInflow(ledger, ClaimsLib.SHARED_POOL, fees);
         fees -= toClaims;
         uint256 amount = fees / scale;
         ledger.insuranceFees = (fees - amount * scale).toUint128();
@@ -271,15 +271,20 @@ library LiquidationLogic {
         emit IClearingHouseEvents.InsuranceFeesSwept(amount);
     }
 
-    /// @notice See {IClearingHouse.sweepIsolatedFees}: an isolated market's pot goes to its own fund only, in whole
-    /// units (no claims first: the shared claims queue is repaid from the shared pot; see DESIGN-NOTES).
+    /// @notice See {IClearingHouse.sweepIsolatedFees}: an isolated market's pot goes to its own claims pool first
+    /// (what they take stays here as their pot), then, in whole units, to its own fund only.
     function sweepIsolatedFees(Ledger storage ledger, IERC20 token, uint256 scale, uint256 marketId) external {
         if (!FundDrawLib.isIsolated(ledger, marketId)) revert IClearingHouseErrors.NotIsolatedMarket(marketId);
         IsolatedPool storage pool = ledger.isolatedPools[marketId];
         uint256 fees = pool.fees;
+        uint256 toClaims = ClaimsLib.addInflow(ledger, ClaimsLib.poolOf(ledger, marketId), fees);
+        fees -= toClaims;
         uint256 amount = fees / scale;
-        if (amount == 0) revert IClearingHouseErrors.ZeroAmount();
         pool.fees = (fees - amount * scale).toUint128();
+        if (amount == 0) {
+            if (toClaims == 0) revert IClearingHouseErrors.ZeroAmount();
+            return;
+        }
         token.safeTransfer(pool.fund, amount);
         IInsuranceFund(pool.fund).syncIncome();
         emit IClearingHouseEvents.IsolatedFeesSwept(marketId, amount);

@@ -5,6 +5,7 @@ import type { BrowserProvider } from "ethers";
 
 import {
   LOSS_POLICY_NAMES,
+  SHARED_CLAIMS_POOL,
   deployBackstop,
   hardhat,
   overshoot,
@@ -120,7 +121,7 @@ async function runPolicy(policy: LossPolicyName, options: DemoOptions, provider:
   }
   await keeper.stop();
   const events = await readWaterfallEvents(deployed.contracts, deployed.deployment.startBlock);
-  const [issued, inflow] = await deployed.contracts.clearingHouse.claimsTotals();
+  const [issued, inflow] = await deployed.contracts.clearingHouse.claimsTotals(SHARED_CLAIMS_POOL);
   return {
     row: policyRow(policy, events, hedgers, { issued, inflow }),
     clearingHouse: deployed.deployment.contracts.clearingHouse,

@@ -312,7 +312,7 @@ export function policiesSection(rows: readonly PolicyRow[], unit: string): strin
       "steps, plus hedged traders (long ETH-USD, short BTC-USD at 1.2x). Shortfall: what the fund could not pay; " +
       "taken: ADL + socialized + haircut from the receipts; overshoot = taken − shortfall, to the wei; positions " +
       "closed: (account, market) pairs an ADL step cut; a hedge is broken when ADL cuts one of its legs; claims " +
-      "outstanding: claimsTotals() issued − inflow.",
+      "outstanding: claimsTotals(0) issued − inflow (the shared claims pool; no isolated market here).",
     "",
     `| policy | shortfall (${unit}) | taken (${unit}) | overshoot (${unit}) | positions closed | hedges broken | ` +
       `claims outstanding (${unit}) |`,

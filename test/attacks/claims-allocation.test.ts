@@ -10,6 +10,7 @@ import { claimEvents, ev } from "../../devnet/hardhat/waterfall.js";
 import { E, F, SOL_MARKET, haircutFixture, thinProfitFixture } from "../contracts/waterfall/haircut-support.js";
 import { inOneBlock } from "./helpers.js";
 import { expectNoGain } from "./support.js";
+import { SHARED_CLAIMS_POOL } from "../../sdk/constants.js";
 
 // Each winner's share of an inflow of 100 on the haircut event: profit / 524 of it, rounded down.
 const BOB_SHARE = 47_709_923_664_122_137_404n; // ⌊25,000 / 524⌋
@@ -26,7 +27,7 @@ describe("Attack: jumping the queue of repayable claims", function () {
       () => ch.connect(gina).liquidate(alice.address, SOL_MARKET, ethers.MaxUint256),
       () => ch.connect(bob).withdraw(1n * USD),
     ]);
-    await mined(ch.connect(dave).repayClaims(100n * USD));
+    await mined(ch.connect(dave).repayClaims(SHARED_CLAIMS_POOL, 100n * USD));
     const bobBefore = await ch.collateralOf(bob.address);
     const grab = await mined(ch.connect(bob).claimRepayment(bob.address, 10n));
     // 100 would cover everything he paid (250 f = 83.01…), but his share of the event is 250 / 524 of it.
@@ -54,7 +55,7 @@ describe("Attack: jumping the queue of repayable claims", function () {
     const { clearingHouse: ch, alice, carol, dave, frank, gina } = c;
     await mined(ch.connect(gina).liquidate(alice.address, SOL_MARKET, ethers.MaxUint256));
     await mined(ch.connect(carol).withdraw(1n * USD));
-    await mined(ch.connect(dave).repayClaims(100n * USD));
+    await mined(ch.connect(dave).repayClaims(SHARED_CLAIMS_POOL, 100n * USD));
     const before = await ch.collateralOf(carol.address);
     // carol and a helper (frank) both claim for her in the same block.
     await inOneBlock([
@@ -84,7 +85,7 @@ describe("Attack: farming repayable claims", function () {
     expect(await ch.claimsOf(mallory.address)).to.deep.equal([paid, 0n, 0n, 1n]);
 
     // Everything owed comes in (174): each is repaid its size / 44 of 145, rounded down.
-    await mined(ch.connect(dave).repayClaims(174n * USD));
+    await mined(ch.connect(dave).repayClaims(SHARED_CLAIMS_POOL, 174n * USD));
     await mined(ch.connect(carol).withdraw(1n * USD));
     await mined(ch.connect(erin).withdraw(1n * USD));
     const expected = [
@@ -116,7 +117,7 @@ describe("Attack: farming repayable claims", function () {
     await mined(ch.connect(gina).liquidate(alice.address, SOL_MARKET, ethers.MaxUint256));
     await mined(ch.connect(carol).withdraw(1n * USD));
     await mined(ch.connect(gina).withdraw(1n * USD));
-    await mined(ch.connect(dave).repayClaims(174n * USD));
+    await mined(ch.connect(dave).repayClaims(SHARED_CLAIMS_POOL, 174n * USD));
     for (const s of owner) await mined(ch.claimRepayment(s.address, 10n));
     // gina's long paid nothing and has no claim; carol gets back 29 + ⌊145 / 22⌋, 1 wei under what she paid.
     expect(await ch.claimsOf(gina.address)).to.deep.equal([0n, 0n, 0n, 0n]);

@@ -19,6 +19,7 @@ import { deploySystemOverRpc, type DeployedSystem } from "../../devnet/deploy.js
 import { devWallet } from "../../devnet/keys.js";
 import { PROJECT_ROOT, childEnv, startHardhatNode, type HardhatNode } from "../../devnet/node.js";
 import { advanceTime, fundKeepers, takeSnapshot } from "../../devnet/scenario/crash.js";
+import { SHARED_CLAIMS_POOL } from "../../sdk/constants.js";
 
 const FEED_UNIT = 10n ** 8n;
 
@@ -538,7 +539,7 @@ describe("trader and staker CLI against a node", function () {
     await (
       await collateralToken.connect(t4.connect(system.provider)).approve(await clearingHouse.getAddress(), units * USD)
     ).wait();
-    await (await keeper.repayClaims(units * USD)).wait();
+    await (await keeper.repayClaims(SHARED_CLAIMS_POOL, units * USD)).wait();
     return loss;
   }
 
@@ -626,19 +627,59 @@ describe("trader and staker CLI against a node", function () {
     expect(after).to.deep.include({ repaid: "7", repayable: "0" });
     expect(await refused(["claims", "repay", t2.address], t5, {}, 2)).to.match(/^backstop: nothing repayable now/);
 
-    // loss-events ends with the claims over all accounts: the one ADL step's loss, 7 units funded.
-    const events = await okJson<{ claims: { issued: string; inflow: string; owed: string; events: number } }>([
-      "loss-events",
+    // loss-events ends with the claims per pool (only the shared one here): the one ADL step's loss, 7 units funded.
+    const events = await okJson<{
+      claims: { pool: number; market: string | null; issued: string; inflow: string; owed: string; events: number }[];
+    }>(["loss-events"]);
+    expect(events.claims).to.deep.equal([
+      { pool: 0, market: null, issued: exactWad(loss), inflow: "7", owed: exactWad(loss - 7n * WAD), events: 1 },
     ]);
-    expect(events.claims).to.deep.equal({
-      issued: exactWad(loss),
-      inflow: "7",
-      owed: exactWad(loss - 7n * WAD),
-      events: 1,
-    });
     expect(await ok(["loss-events"])).to.match(
-      /\nclaims: \d[\d,]*\.\d\d mUSD taken \(loss events: 1\), 7\.00 mUSD funded/,
+      /\nclaims, shared pool: \d[\d,]*\.\d\d mUSD taken \(loss events: 1\), 7\.00 mUSD funded/,
     );
+  });
+
+  it("claims totals reads each pool, claims fund pays into the pool --market names, refusing bad input", async function () {
+    const loss = await deleverageTrader2(7n);
+    interface TotalsJson {
+      pools: { pool: number; market: string | null; events: number; issued: string; inflow: string; owed: string }[];
+    }
+    const row = (inflow: bigint) => ({
+      pool: 0,
+      market: null,
+      events: 1,
+      issued: loss.toString(),
+      inflow: inflow.toString(),
+      owed: (loss - inflow).toString(),
+    });
+    // No isolated market here: one pool, the shared one; ETH-USD is a shared market, so --market names it too.
+    expect((await okJson<TotalsJson>(["claims", "totals"])).pools).to.deep.equal([row(7n * WAD)]);
+    expect((await okJson<TotalsJson>(["claims", "totals", "--market", "ETH-USD"])).pools).to.deep.equal([
+      row(7n * WAD),
+    ]);
+    expect(await ok(["claims", "totals"])).to.match(/shared pool +1 +\d[\d,]*\.\d\d mUSD +7\.00 mUSD +\d/);
+
+    // Bad input: refused with one line, nothing sent.
+    const before = await chainState();
+    expect(await refused(["claims", "fund", "0"], t4, {}, 2)).to.match(/amount/);
+    expect(await refused(["claims", "fund", "1000"], t4, {}, 2)).to.match(
+      /^backstop: amount 1,000 mUSD is more than the shared pool still owes in whole units/,
+    );
+    expect(await refused(["claims", "totals", "--market", "DOGE-USD"], t4, {}, 2)).to.match(
+      /unknown market 'DOGE-USD'/,
+    );
+    expect(await chainState()).to.deep.equal(before);
+
+    // 3 units into the shared pool: its inflow rises by exactly 3.
+    const funded = JSON.parse(await ok(["claims", "fund", "3", "--market", "ETH-USD", "--json"], t4)) as {
+      pool: number;
+      amount: string;
+      inflow: string;
+      owed: string;
+    };
+    expect(funded).to.deep.include({ pool: 0, amount: "3000000", inflow: (10n * WAD).toString() });
+    expect((await system.contracts.clearingHouse.claimsTotals(SHARED_CLAIMS_POOL))[1]).to.equal(10n * WAD);
+    expect(await ok(["claims", "fund", "1"], t4)).to.match(/^funded the shared pool with 1 mUSD; it still owes /);
   });
 
   it("fund stake, request-unstake, a refused early unstake, then unstake after the cooldown; fund status shows it", async function () {

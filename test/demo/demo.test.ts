@@ -18,6 +18,7 @@ import { checkSolvency, failures } from "../../scripts/demo/solvency.js";
 import type { SolvencyInput } from "../../scripts/demo/state.js";
 import { priceSteps } from "../../scripts/demo/steps.js";
 import { BackstopLens__factory, ClearingHouse__factory } from "../../typechain-types/index.js";
+import { SHARED_CLAIMS_POOL } from "../../sdk/constants.js";
 
 const WAD = 10n ** 18n;
 const USD = 10n ** 6n;
@@ -163,7 +164,7 @@ describe("demo", function () {
         expect(row.hedgesBroken, row.policy).to.equal(run.hedgers.filter((h) => cut.has(h.address)).length);
 
         // Claims: every amount a rule took is one loss event; outstanding is what the views say is not funded.
-        const [issued, inflow] = await ch.claimsTotals();
+        const [issued, inflow] = await ch.claimsTotals(SHARED_CLAIMS_POOL);
         expect(
           recorded.reduce((s, e) => s + e.args.amount, 0n),
           row.policy,

@@ -8,6 +8,7 @@ import { mined, trade } from "../../../devnet/hardhat/trading.js";
 import { claimEvents, ev } from "../../../devnet/hardhat/waterfall.js";
 import { adlCaseFixture } from "./support.js";
 import { E, F, SOL_MARKET, haircutFixture, thinProfitFixture } from "./haircut-support.js";
+import { SHARED_CLAIMS_POOL } from "../../../sdk/constants.js";
 
 const ADL = 0n;
 const HAIRCUT = 1n;
@@ -31,15 +32,15 @@ describe("Repayable claims: worked examples", function () {
       ev("LossEventRecorded", 1n, ETH_MARKET, ADL, false, LOSS_2),
       ev("ClaimRecorded", erin.address, 0n, ADL, ETH_MARKET, LOSS_2),
     ]);
-    expect(await ch.claimsTotals()).to.deep.equal([(15_052n * E) / 100n, 0n, 2n]);
+    expect(await ch.claimsTotals(SHARED_CLAIMS_POOL)).to.deep.equal([(15_052n * E) / 100n, 0n, 2n]);
     expect(await ch.claimsOf(bob.address)).to.deep.equal([LOSS_1, 0n, 0n, 1n]);
     // Nothing came in yet: claiming pays nothing and changes nothing.
     expect(claimEvents(ch, await mined(ch.claimRepayment(bob.address, 10n)))).to.deep.equal([]);
 
     // A treasury brings 120 units. Event 0 (bob, 100.346666666666666666) is repaid in full; event 1 (erin) gets the
     // rest, 120 − 100.346666666666666666 = 19.653333333333333334.
-    const inflow = await mined(ch.connect(carol).repayClaims(120n * USD));
-    expect(claimEvents(ch, inflow)).to.deep.equal([ev("ClaimsFunded", 120n * E, 120n * E)]);
+    const inflow = await mined(ch.connect(carol).repayClaims(SHARED_CLAIMS_POOL, 120n * USD));
+    expect(claimEvents(ch, inflow)).to.deep.equal([ev("ClaimsFunded", SHARED_CLAIMS_POOL, 120n * E, 120n * E)]);
     expect((await ch.claimsOf(bob.address)).repayable).to.equal(LOSS_1);
     expect((await ch.claimsOf(erin.address)).repayable).to.equal(19_653_333_333_333_333_334n);
 
@@ -59,7 +60,9 @@ describe("Repayable claims: worked examples", function () {
     expect(await ch.insuranceFees()).to.equal((357n * E) / 1000n);
     const fundBefore = await c.token.balanceOf(await c.fund.getAddress());
     const sweep = await mined(ch.sweepInsuranceFees());
-    expect(claimEvents(ch, sweep)).to.deep.equal([ev("ClaimsFunded", (357n * E) / 1000n, (120_357n * E) / 1000n)]);
+    expect(claimEvents(ch, sweep)).to.deep.equal([
+      ev("ClaimsFunded", SHARED_CLAIMS_POOL, (357n * E) / 1000n, (120_357n * E) / 1000n),
+    ]);
     expect(await ch.insuranceFees()).to.equal(0n);
     expect(await c.token.balanceOf(await c.fund.getAddress())).to.equal(fundBefore);
     // erin: 120.357 − 100.346666666666666666 = 20.010333333333333334 in all.
@@ -74,7 +77,7 @@ describe("Repayable claims: worked examples", function () {
     const c = await networkHelpers.loadFixture(haircutFixture);
     const { clearingHouse: ch, alice, bob, carol, erin, frank, gina } = c;
     await mined(ch.connect(gina).liquidate(alice.address, SOL_MARKET, ethers.MaxUint256));
-    expect(await ch.claimsTotals()).to.deep.equal([174n * E, 0n, 1n]);
+    expect(await ch.claimsTotals(SHARED_CLAIMS_POOL)).to.deep.equal([174n * E, 0n, 1n]);
     // haircut.test.ts: at 75 bob's profit is 250, carol's 174, frank's 100 (524 in all), f = F. Each pays f × its
     // profit as it settles (carol, last, 348 wei less: the debt's cap), and records it.
     for (const [s, paid] of [
@@ -91,7 +94,7 @@ describe("Repayable claims: worked examples", function () {
 
     // 100 units come in: each winner's share is its profit / 524 of it (f cancels: its share is f × profit × 10^18,
     // the event's Σ shares f × 524 × 10^18), rounded down. 25,000 / 524, 17,400 / 524, 10,000 / 524:
-    await mined(ch.connect(gina).repayClaims(100n * USD));
+    await mined(ch.connect(gina).repayClaims(SHARED_CLAIMS_POOL, 100n * USD));
     const expected = [
       [bob, 47_709_923_664_122_137_404n],
       [carol, 33_206_106_870_229_007_633n],
@@ -136,7 +139,7 @@ describe("Repayable claims: worked examples", function () {
     ]);
 
     // 100 units: event 0 (29) in full, event 1 gets 71: carol ⌊1 × 71 / 22⌋, erin ⌊21 × 71 / 22⌋.
-    await mined(ch.connect(gina).repayClaims(100n * USD));
+    await mined(ch.connect(gina).repayClaims(SHARED_CLAIMS_POOL, 100n * USD));
     expect(await ch.claimsOf(carol.address)).to.deep.equal([
       29n * E + perUnit,
       0n,
@@ -153,19 +156,19 @@ describe("Repayable claims: worked examples", function () {
 
     // More than is owed (174 − 100 = 74) is refused and changes nothing; 74 completes event 1: carol ⌊145 / 22⌋ =
     // 6.590909090909090909 in all (1 wei under what she paid), erin ⌊21 × 145 / 22⌋ = 138.409090909090909090.
-    await expect(ch.connect(gina).repayClaims(75n * USD))
+    await expect(ch.connect(gina).repayClaims(SHARED_CLAIMS_POOL, 75n * USD))
       .to.be.revertedWithCustomError(ch, "ClaimsRepaymentExceedsOutstanding")
-      .withArgs(75n * E, 74n * E);
-    await expect(ch.connect(gina).repayClaims(0n)).to.be.revertedWithCustomError(ch, "ZeroAmount");
+      .withArgs(SHARED_CLAIMS_POOL, 75n * E, 74n * E);
+    await expect(ch.connect(gina).repayClaims(SHARED_CLAIMS_POOL, 0n)).to.be.revertedWithCustomError(ch, "ZeroAmount");
     await expect(ch.claimRepayment(erin.address, 0n)).to.be.revertedWithCustomError(ch, "ZeroAmount");
-    await mined(ch.connect(gina).repayClaims(74n * USD));
+    await mined(ch.connect(gina).repayClaims(SHARED_CLAIMS_POOL, 74n * USD));
     expect(claimEvents(ch, await mined(ch.claimRepayment(carol.address, 5n)))).to.deep.equal([
       ev("ClaimRepaid", carol.address, 1n, 6_590_909_090_909_090_909n - 3_227_272_727_272_727_272n),
     ]);
     expect(claimEvents(ch, await mined(ch.claimRepayment(erin.address, 5n)))).to.deep.equal([
       ev("ClaimRepaid", erin.address, 0n, 138_409_090_909_090_909_090n - 67_772_727_272_727_272_727n),
     ]);
-    expect(await ch.claimsTotals()).to.deep.equal([174n * E, 174n * E, 2n]);
+    expect(await ch.claimsTotals(SHARED_CLAIMS_POOL)).to.deep.equal([174n * E, 174n * E, 2n]);
     // Nothing is owed any more: a sweep with no fees has nothing to do.
     await expect(ch.sweepInsuranceFees()).to.be.revertedWithCustomError(ch, "ZeroAmount");
   });

@@ -153,7 +153,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
     /// counters equal those sums.
     function invariant_claimsRepaidWithinIssuedAndInflows() public view {
         _noFailure(handler.F_CLAIMS());
-        (uint256 issued, uint256 inflow, ) = clearingHouse.claimsTotals();
+        (uint256 issued, uint256 inflow, ) = clearingHouse.claimsTotals(0);
         assertEq(issued, handler.ghostClaimsIssued(), "claimsIssued == sum of LossEventRecorded");
         assertEq(inflow, handler.ghostClaimsInflow(), "claimsInflow == sum of inflows brought");
         assertLe(handler.ghostClaimsRepaid(), handler.ghostClaimsIssued(), "repaid <= issued");
@@ -534,7 +534,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
         handler.autoDeleverage(0, 0, 1);
         _checkAll();
         address trader1 = handler.account(1);
-        (uint256 issued, , uint256 events) = clearingHouse.claimsTotals();
+        (uint256 issued, , uint256 events) = clearingHouse.claimsTotals(0);
         assertEq(events, 1, "one loss event");
         assertLt(1e12, issued, "the ADL step took more than a unit");
         assertEq(clearingHouse.claimsOf(trader1).paid, issued, "trader 1 paid it all");
@@ -1028,7 +1028,7 @@ contract IsolatedWaterfallInvariantTest is WaterfallSetup {
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trades, crashes and liquidations weigh more: positions must build up and prices gap for bad debt.
-        bytes4[] memory s = new bytes4[](16);
+        bytes4[] memory s = new bytes4[](20);
         s[0] = IsolatedWaterfallHandler.trade.selector;
         s[1] = IsolatedWaterfallHandler.trade.selector;
         s[2] = IsolatedWaterfallHandler.trade.selector;
@@ -1046,6 +1046,12 @@ contract IsolatedWaterfallInvariantTest is WaterfallSetup {
         s[13] = IsolatedWaterfallHandler.crossMarket.selector;
         s[14] = IsolatedWaterfallHandler.dustTrade.selector;
         s[15] = IsolatedWaterfallHandler.roundTrip.selector;
+        // Claims per pool: sweeps (claims first), anyone's repayClaims (dust, bounded, above the owed, bad pools),
+        // settlements and claims.
+        s[16] = IsolatedWaterfallHandler.sweep.selector;
+        s[17] = IsolatedWaterfallHandler.repayClaims.selector;
+        s[18] = IsolatedWaterfallHandler.claim.selector;
+        s[19] = IsolatedWaterfallHandler.claim.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
@@ -1082,15 +1088,32 @@ contract IsolatedWaterfallInvariantTest is WaterfallSetup {
     }
 
     /// An isolated pot grows only from its own market's fees: it equals Σ its market's insurance fees and
-    /// liquidation fees, less what it paid towards its bad debts, less what was swept to its own fund.
+    /// liquidation fees, less what it paid towards its bad debts, less what its sweeps gave its own claims pool and
+    /// sent to its own fund.
     function invariant_isolatedPotGrowsOnlyFromItsOwnFees() public view {
         _noFailure(handler.F_POT());
         for (uint256 g = 1; g < 3; ++g) {
             assertEq(
                 int256(uint256(clearingHouse.isolatedPool(handler.marketOf(g)).fees)),
-                int256(handler.ghostFeesIn(g)) - handler.ghostPotPaid(g) - int256(handler.ghostSwept(g) * SCALE),
-                "isolated pot == its fees in - paid - swept"
+                int256(handler.ghostFeesIn(g)) -
+                    handler.ghostPotPaid(g) -
+                    int256(handler.ghostPotToClaims(g) + handler.ghostSwept(g) * SCALE),
+                "isolated pot == its fees in - paid - to its claims - swept"
             );
+        }
+    }
+
+    /// Claims per pool: each pool's issued total is Σ of its own market's loss events, its inflow counter moved only
+    /// in its own group's sweeps and repayClaims (by exactly what they brought), and Σ repaid to its accounts' records
+    /// ≤ that pool's inflows. An isolated market's traders are never repaid from the shared pool, nor the reverse.
+    function invariant_claimsPoolsRepaidOnlyFromTheirOwnInflows() public view {
+        _noFailure(handler.F_CLAIMS());
+        for (uint256 g = 0; g < 3; ++g) {
+            (uint256 issued, uint256 inflow, ) = clearingHouse.claimsTotals(handler.poolOf(g));
+            assertEq(issued, handler.ghostClaimsIssued(g), "pool issued == its own market's loss events");
+            assertEq(inflow, handler.ghostClaimsInflow(g), "pool inflow moved only by its own sweeps and repays");
+            assertLe(handler.ghostClaimsRepaid(g), inflow, "sum repaid to the pool's accounts <= its inflows");
+            assertLe(inflow, issued, "pool inflow <= issued");
         }
     }
 
@@ -1148,6 +1171,22 @@ contract IsolatedWaterfallInvariantTest is WaterfallSetup {
         assertEq(avaxLayers.memberAssets(), 0, "AVAX's members' fund used up");
         assertTrue(handler.ghostPolicy(1) > 0 && handler.ghostPolicy(2) > 0, "both reached their loss policy");
         _checkAll();
+        // Claims: SOL's shorts settle (records), SOL trades to fill its pot, SOL's sweep funds SOL's pool only; a
+        // treasury repays AVAX's pool; bad pools and too much are refused; the payers claim.
+        assertTrue(handler.ghostClaimsIssued(1) > 0, "SOL's pool has claims");
+        assertTrue(handler.ghostClaimsIssued(2) > 0, "AVAX's pool has claims");
+        for (uint256 i = 4; i < 7; ++i) handler.claim(i, 0);
+        handler.trade(1, 1, 2, true, 0, 0);
+        handler.sweep(1);
+        assertTrue(handler.ghostClaimsInflow(1) > 0, "SOL's sweep funded SOL's pool");
+        handler.repayClaims(2, 7, 1);
+        handler.repayClaims(2, 0, 2); // one unit above AVAX's owed: refused
+        handler.repayClaims(1, 0, 3); // BTC named as a pool: refused
+        handler.repayClaims(1, 1, 3); // an unlisted market: refused
+        assertEq(handler.claimsRefusals(), 3, "three refusals");
+        for (uint256 i = 4; i < 12; ++i) handler.claim(i, 2);
+        assertTrue(handler.claimsPaidOut() > 0, "records repaid");
+        assertEq(handler.ghostClaimsInflow(0), 0, "the shared pool got nothing from isolated moves");
         _checkAll();
     }
 
@@ -1158,6 +1197,7 @@ contract IsolatedWaterfallInvariantTest is WaterfallSetup {
         invariant_isolatedPotGrowsOnlyFromItsOwnFees();
         invariant_noAccountHoldsAnIsolatedAndAnotherMarket();
         invariant_isolatedNoUnexpectedRevert();
+        invariant_claimsPoolsRepaidOnlyFromTheirOwnInflows();
     }
 
     function _checkIsolation(address a) internal view {
