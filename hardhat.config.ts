@@ -40,9 +40,20 @@ export default defineConfig({
     profiles: {
       default: { version: solcVersion, path: solcPath, settings: { evmVersion } },
       production: {
-        version: solcVersion,
-        path: solcPath,
-        settings: { evmVersion, optimizer: { enabled: true, runs: 200 } },
+        compilers: [
+          { version: solcVersion, path: solcPath, settings: { evmVersion, optimizer: { enabled: true, runs: 200 } } },
+        ],
+        // ClearingHouse alone is optimized for size a little more (runs 100): at 200 it is 24,667 bytes, over
+        // EIP-170's 24,576, since claims per pool and the price cache; at 100 it is 24,409, for 95-231 more gas per
+        // operation (bench/gas-snapshot.json). The lasting fix is moving the margin views and checks into a linked
+        // library (DESIGN-NOTES, issue 15).
+        overrides: {
+          "contracts/ClearingHouse.sol": {
+            version: solcVersion,
+            path: solcPath,
+            settings: { evmVersion, optimizer: { enabled: true, runs: 100 } },
+          },
+        },
       },
     },
   },
