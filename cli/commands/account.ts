@@ -6,7 +6,7 @@ import { InputError } from "../errors.js";
 import { fields, money, qty, table, usd, wad } from "../format.js";
 import { transact } from "../tx.js";
 import { adlPlace, indexAccounts } from "./adl.js";
-import { formatToken, tokenInfo } from "./token.js";
+import { approveIfShort, formatToken, requireWalletHolds, tokenInfo } from "./token.js";
 
 /** `deposit <amount>`: approves the clearing house when its allowance is short, then deposits. */
 export async function deposit(ctx: CommandContext): Promise<CommandResult> {
@@ -15,19 +15,12 @@ export async function deposit(ctx: CommandContext): Promise<CommandResult> {
   const info = await tokenInfo(token);
   const amount = parsePositive(ctx.parsed.args.amount ?? "", info.decimals, "amount");
   const balance = await token.balanceOf(signer.address);
-  if (balance < amount) {
-    throw new InputError(
-      `amount ${formatToken(amount, info)} is more than the wallet holds (${formatToken(balance, info)})`,
-    );
-  }
+  requireWalletHolds(balance, amount, info);
   // The deposit can only be simulated once the allowance is there: refuse what would make the approval useless.
   if (await clearingHouse.paused()) throw new InputError("deposits are paused");
   const spender = await clearingHouse.getAddress();
-  const txs: string[] = [];
-  if ((await token.allowance(signer.address, spender)) < amount) {
-    const approval = await transact("approve", ctx.conn.decoding, token.connect(signer).approve, spender, amount);
-    txs.push(approval.hash);
-  }
+  const approval = await approveIfShort(ctx.conn.decoding, token, signer, spender, amount);
+  const txs: string[] = approval === undefined ? [] : [approval];
   const receipt = await transact("deposit", ctx.conn.decoding, clearingHouse.connect(signer).deposit, amount);
   txs.push(receipt.hash);
   const collateral = await clearingHouse.collateralOf(signer.address);

@@ -17,7 +17,7 @@ import { findMarket, marketLabel, targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";
 import { money, table, wad } from "../format.js";
 import { transact } from "../tx.js";
-import { formatToken, tokenInfo } from "./token.js";
+import { approveIfShort, formatToken, requireWalletHolds, tokenInfo } from "./token.js";
 
 /**
  * `claims list [account]` and `claims repay [account] [--max-records n]` (issue 10): what loss rules took from an
@@ -334,17 +334,10 @@ export async function claimsFund(ctx: CommandContext): Promise<CommandResult> {
   }
   const signer = requireSigner(ctx, "it pays the amount");
   const balance = await token.balanceOf(signer.address);
-  if (balance < amount) {
-    throw new InputError(
-      `amount ${formatToken(amount, info)} is more than the wallet holds (${formatToken(balance, info)})`,
-    );
-  }
+  requireWalletHolds(balance, amount, info);
   const spender = await clearingHouse.getAddress();
-  const txs: string[] = [];
-  if ((await token.allowance(signer.address, spender)) < amount) {
-    const approval = await transact("approve", ctx.conn.decoding, token.connect(signer).approve, spender, amount);
-    txs.push(approval.hash);
-  }
+  const approval = await approveIfShort(ctx.conn.decoding, token, signer, spender, amount);
+  const txs: string[] = approval === undefined ? [] : [approval];
   const receipt = await transact(
     "repayClaims",
     ctx.conn.decoding,

@@ -4,7 +4,7 @@ import { targetAccount } from "../connection.js";
 import { InputError } from "../errors.js";
 import { duration, fields, money, percent, table, timestamp, wad } from "../format.js";
 import { transact } from "../tx.js";
-import { formatToken, tokenInfo, type TokenInfo } from "./token.js";
+import { approveIfShort, formatToken, requireWalletHolds, tokenInfo, type TokenInfo } from "./token.js";
 
 async function shareInfo(ctx: CommandContext): Promise<TokenInfo> {
   const { fund } = ctx.conn.contracts;
@@ -19,16 +19,10 @@ export async function stake(ctx: CommandContext): Promise<CommandResult> {
   const [info, shares] = await Promise.all([tokenInfo(token), shareInfo(ctx)]);
   const amount = parsePositive(ctx.parsed.args.amount ?? "", info.decimals, "amount");
   const balance = await token.balanceOf(signer.address);
-  if (balance < amount) {
-    throw new InputError(
-      `amount ${formatToken(amount, info)} is more than the wallet holds (${formatToken(balance, info)})`,
-    );
-  }
+  requireWalletHolds(balance, amount, info);
   const spender = await fund.getAddress();
-  const txs: string[] = [];
-  if ((await token.allowance(signer.address, spender)) < amount) {
-    txs.push((await transact("approve", ctx.conn.decoding, token.connect(signer).approve, spender, amount)).hash);
-  }
+  const approval = await approveIfShort(ctx.conn.decoding, token, signer, spender, amount);
+  const txs: string[] = approval === undefined ? [] : [approval];
   const before = await fund.balanceOf(signer.address);
   const receipt = await transact("stake", ctx.conn.decoding, fund.connect(signer).deposit, amount, signer.address);
   txs.push(receipt.hash);

@@ -7,7 +7,7 @@ import { targetAccount } from "../connection.js";
 import { InputError, RevertError } from "../errors.js";
 import { duration, fields, percent, timestamp } from "../format.js";
 import { transact, type SendableMethod } from "../tx.js";
-import { formatToken, tokenInfo, type TokenInfo } from "./token.js";
+import { approveIfShort, formatToken, requireWalletHolds, tokenInfo, type TokenInfo } from "./token.js";
 
 /**
  * The clearing members' commands (issue 11): `member join <amount>` contributes to the members' default fund,
@@ -66,11 +66,7 @@ export async function memberJoin(ctx: CommandContext): Promise<CommandResult> {
     layers.memberOf(signer.address),
     layers.requiredContribution(signer.address),
   ]);
-  if (balance < amount) {
-    throw new InputError(
-      `amount ${formatToken(amount, info)} is more than the wallet holds (${formatToken(balance, info)})`,
-    );
-  }
+  requireWalletHolds(balance, amount, info);
   // Checked before an approval is sent, so that a refused join leaves nothing behind.
   if (record.contribution === 0n && amount < required) {
     throw new InputError(
@@ -79,10 +75,8 @@ export async function memberJoin(ctx: CommandContext): Promise<CommandResult> {
     );
   }
   const spender = await layers.getAddress();
-  const txs: string[] = [];
-  if ((await token.allowance(signer.address, spender)) < amount) {
-    txs.push((await send(ctx, "approve", token.connect(signer).approve, spender, amount)).hash);
-  }
+  const approval = await approveIfShort(ctx.conn.decoding, token, signer, spender, amount);
+  const txs: string[] = approval === undefined ? [] : [approval];
   const receipt = await send(ctx, "join", layers.connect(signer).join, amount);
   txs.push(receipt.hash);
   const after = await layers.memberOf(signer.address);
