@@ -5,7 +5,6 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -27,12 +26,12 @@ import {
     PositionView
 } from "./interfaces/IClearingHouse.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
+import {FillLogic} from "./libraries/FillLogic.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
-import {FundDrawLib} from "./libraries/FundDrawLib.sol";
 import {FundingLogic} from "./libraries/FundingLogic.sol";
 import {FundingMath} from "./libraries/FundingMath.sol";
 import {AllocationLogic} from "./libraries/AllocationLogic.sol";
-import {Ledger, LedgerLib, Health, Prices} from "./libraries/Ledger.sol";
+import {Ledger, LedgerLib} from "./libraries/Ledger.sol";
 import {LiquidationLogic} from "./libraries/LiquidationLogic.sol";
 import {MarketSet} from "./libraries/MarketSet.sol";
 import {MemberReserveLib} from "./libraries/MemberReserveLib.sol";
@@ -41,7 +40,8 @@ import {PositionMath} from "./libraries/PositionMath.sol";
 
 /// @title ClearingHouse
 /// @notice Holds margin, matches signed orders peer to peer, accrues funding, and runs the loss waterfall
-/// through its {LiquidationLogic} library; the funding premium intake and parameter changes are in {FundingLogic}.
+/// through its {LiquidationLogic} library; a fill and its margin checks are in {FillLogic}, market listing and
+/// parameter changes in {FundingLogic}.
 /// See {IClearingHouse}.
 /// @dev Collateral is kept per account as a signed 18-decimal balance. Unrealized PnL, funding and socialized
 /// loss are not in it until a position is touched; every view adds them at the oracle price. Token amounts
@@ -52,7 +52,6 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
-    using FixedPointMath for uint256;
     using LedgerLib for Ledger;
 
     /// @notice Lists markets and moves their parameters inside the hard bounds.
@@ -130,13 +129,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         bytes calldata signature,
         uint256 fillSize
     ) external nonReentrant returns (bytes32 orderHash) {
-        if (fillSize == 0) revert ZeroAmount();
-        MarketParams memory params = _ledger.market(order.marketId);
-        if (msg.sender == order.maker) revert SelfTrade(msg.sender);
         orderHash = _hashTypedDataV4(OrderLib.structHash(order));
-        _consumeOrder(order, orderHash, signature, fillSize);
-        _executeFill(order, orderHash, params, fillSize);
-        emit OrderFilled(orderHash, order.maker, msg.sender, order.marketId, order.isBuy, fillSize, order.limitPrice);
+        FillLogic.fillOrder(_ledger, _oracle, _scale, order, orderHash, signature, fillSize, paused());
     }
 
     /// @inheritdoc IClearingHouse
@@ -293,13 +287,8 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IClearingHouse
-    function accountHealth(address account) external view returns (AccountHealth memory health) {
-        Health memory h = _ledger.health(_oracle, account);
-        health.collateral = _ledger.accounts[account].collateral;
-        health.equity = h.equity;
-        health.initialMargin = h.initialMargin;
-        health.maintenanceMargin = h.maintenanceMargin;
-        health.freeCollateral = _ledger.freeCollateral(account, h);
+    function accountHealth(address account) external view returns (AccountHealth memory) {
+        return FillLogic.accountHealth(_ledger, _oracle, account);
     }
 
     /// @inheritdoc IClearingHouse
@@ -441,99 +430,6 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     function claimsTotals(uint256 pool) external view returns (uint256, uint256, uint256) {
         ClaimsPool memory p = _ledger.claimsPools[pool];
         return (p.issued, p.inflow, p.events);
-    }
-
-    // ================================================================ internal: orders
-
-    function _consumeOrder(
-        Order calldata order,
-        bytes32 orderHash,
-        bytes calldata signature,
-        uint256 fillSize
-    ) private {
-        if (block.timestamp > order.expiry) revert OrderExpired(orderHash, order.expiry);
-        if (_ledger.cancelled[orderHash]) revert OrderCancelled(orderHash);
-        uint256 minNonce = _ledger.minValidNonce[order.maker];
-        if (order.nonce < minNonce) revert OrderNonceInvalidated(order.maker, order.nonce, minNonce);
-        uint256 filled = _ledger.filled[orderHash];
-        if (filled + fillSize > order.size) revert OrderOverfill(orderHash, filled, fillSize, order.size);
-        if (!SignatureChecker.isValidSignatureNow(order.maker, orderHash, signature)) {
-            revert InvalidSignature(order.maker, orderHash);
-        }
-        _ledger.filled[orderHash] = filled + fillSize;
-    }
-
-    /// @dev Moves `fillSize` between maker and taker (the caller) at the order's price.
-    function _executeFill(
-        Order calldata order,
-        bytes32 orderHash,
-        MarketParams memory params,
-        uint256 fillSize
-    ) private {
-        // One read of each feed for the whole fill: both margin checks value the filled market at this price.
-        Prices memory prices = LedgerLib.pricesFrom(_oracle);
-        uint256 oraclePrice = LedgerLib.priceOf(prices, order.marketId, params);
-        _requireInsideBand(order.limitPrice, oraclePrice, params.priceBand);
-        _ledger.accrueFunding(order.marketId, params, oraclePrice);
-        FundingLogic.takePendingPremium(_ledger, order.marketId, params.maxFundingRate);
-
-        uint256 openInterestBefore = _ledger.marketStates[order.marketId].longOpenInterest;
-        uint256 notional = fillSize.mulWad(order.limitPrice);
-        int256 makerDelta = order.isBuy ? fillSize.toInt256() : -fillSize.toInt256();
-        (int256 makerBefore, bool makerReduces) = _fillSide(
-            order.maker,
-            order.marketId,
-            makerDelta,
-            notional,
-            params.makerFeeRatio
-        );
-        if (order.reduceOnly && !makerReduces) revert ReduceOnlyViolated(orderHash, makerBefore, makerDelta);
-        (, bool takerReduces) = _fillSide(msg.sender, order.marketId, -makerDelta, notional, params.takerFeeRatio);
-        // While paused, only fills that reduce both sides pass: traders can still cut risk, nobody adds any.
-        if (paused() && !(makerReduces && takerReduces)) revert EnforcedPause();
-
-        _requireOpenInterestCap(order.marketId, openInterestBefore, params.maxOpenInterest);
-        FundingLogic.recordPremium(_ledger, order.marketId, order.limitPrice, oraclePrice, openInterestBefore);
-        _ledger.requireMarginAfterFill(prices, order.maker, makerReduces);
-        _ledger.requireMarginAfterFill(prices, msg.sender, takerReduces);
-    }
-
-    function _fillSide(
-        address account,
-        uint256 marketId,
-        int256 sizeDelta,
-        uint256 notional,
-        uint256 feeRatio
-    ) private returns (int256 sizeBefore, bool onlyReduces) {
-        uint256 fee = notional.mulWadUp(feeRatio);
-        _collectFee(marketId, fee);
-        // A clearing member keeps its assessment reserve (MemberReserveLib); its mark shares the collateral's slot.
-        (sizeBefore, onlyReduces) = _ledger.accounts[account].memberOf == 0
-            ? _ledger.applyFill(account, marketId, sizeDelta, notional, fee)
-            : MemberReserveLib.applyFill(_ledger, _oracle, _scale, account, marketId, sizeDelta, notional, fee);
-        _ledger.requireSideNotFrozen(marketId, sizeBefore, sizeBefore + sizeDelta);
-    }
-
-    function _requireInsideBand(uint256 price, uint256 oraclePrice, uint256 band) private pure {
-        uint256 distance = price > oraclePrice ? price - oraclePrice : oraclePrice - price;
-        if (distance > oraclePrice.mulWad(band)) revert PriceOutsideBand(price, oraclePrice, band);
-    }
-
-    function _collectFee(uint256 marketId, uint256 fee) private {
-        if (fee == 0) return;
-        uint256 toInsurance = fee.mulWad(_ledger.insuranceFeeShare);
-        FundDrawLib.addFees(_ledger, marketId, toInsurance);
-        _ledger.protocolFees += (fee - toInsurance).toUint128();
-        emit FeesCollected(marketId, fee, toInsurance);
-    }
-
-    /// @dev A fill may not raise open interest above the cap; one that lowers it passes even above a lowered cap.
-    function _requireOpenInterestCap(uint256 marketId, uint256 openInterestBefore, uint256 cap) private view {
-        // Both sides are equal after a complete fill, so checking one suffices.
-        uint256 openInterest = _ledger.marketStates[marketId].longOpenInterest;
-        if (openInterest > cap && openInterest > openInterestBefore) {
-            revert OpenInterestCapExceeded(marketId, openInterest, cap);
-        }
     }
 
     // ================================================================ internal: misc

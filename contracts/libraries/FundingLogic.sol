@@ -18,9 +18,10 @@ import {MarketParamsLib} from "./MarketParamsLib.sol";
 
 /// @title FundingLogic
 /// @notice The premium intake of funding: each fill adds to its block's premium sample, and the first fill of a
-/// later block takes that sample into the premium average. Deployed once and linked, like {LiquidationLogic}, so
-/// that the clearing house fits the contract size limit. A change of market parameters goes through here too, since
-/// it must close the funding owed under the old clamp first.
+/// later block takes that sample into the premium average. Both steps are internal: {FillLogic} compiles them into
+/// the fill, so that a fill's premium work costs no library call of its own. Listing and a change of market
+/// parameters are external here (deployed once and linked, like {LiquidationLogic}, so that the clearing house fits
+/// the contract size limit); a change of parameters must close the funding owed under the old clamp first.
 /// @dev The fills of one block form a sample: Σ premium × open interest added (`pendingPremium`) over Σ open
 /// interest added (`pendingOpenInterestAdded`), with `pendingBaseOpenInterest` the open interest before the block.
 /// At the first fill of a later block, before that fill moves anything,
@@ -71,7 +72,7 @@ library FundingLogic {
     /// @param ledger The clearing house's state.
     /// @param marketId The market.
     /// @param maxFundingRate The market's funding clamp in force until now (18 decimals, per day).
-    function takePendingPremium(Ledger storage ledger, uint256 marketId, uint256 maxFundingRate) public {
+    function takePendingPremium(Ledger storage ledger, uint256 marketId, uint256 maxFundingRate) internal {
         MarketState storage state = ledger.marketStates[marketId];
         uint256 sampleTime = state.pendingPremiumTime;
         if (sampleTime == block.timestamp) return;
@@ -115,7 +116,7 @@ library FundingLogic {
         uint256 fillPrice,
         uint256 oraclePrice,
         uint256 openInterestBefore
-    ) external {
+    ) internal {
         MarketState storage state = ledger.marketStates[marketId];
         if (state.pendingPremiumTime != block.timestamp) {
             state.pendingPremiumTime = uint64(block.timestamp);

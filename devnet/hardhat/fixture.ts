@@ -20,17 +20,20 @@ export { BTC_MARKET, ETH_MARKET, LOSS_POLICY_ADL, LOSS_POLICY_HAIRCUT, LOSS_POLI
 
 export const { ethers, networkHelpers } = await network.getOrCreate();
 
-/** Deploys the clearing house with fresh {AllocationLogic}, {LiquidationLogic}, {FundingLogic} and {MemberReserveLib} libraries linked to it. */
+/** Deploys the clearing house with fresh {AllocationLogic}, {LiquidationLogic}, {FundingLogic}, {MemberReserveLib} and {FillLogic} libraries linked to it. */
 export async function deployClearingHouse(args: readonly (string | bigint)[]): Promise<ClearingHouse> {
   const allocationLogic = await ethers.deployContract("AllocationLogic");
   const AllocationLogic = await allocationLogic.getAddress();
   const logic = await ethers.deployContract("LiquidationLogic", { libraries: { AllocationLogic } });
   const fundingLogic = await ethers.deployContract("FundingLogic");
   const memberReserve = await ethers.deployContract("MemberReserveLib", { libraries: { AllocationLogic } });
+  const MemberReserveLib = await memberReserve.getAddress();
+  const fillLogic = await ethers.deployContract("FillLogic", { libraries: { AllocationLogic, MemberReserveLib } });
   return ethers.deployContract("ClearingHouse", [...args], {
     libraries: {
       AllocationLogic,
-      MemberReserveLib: await memberReserve.getAddress(),
+      MemberReserveLib,
+      FillLogic: await fillLogic.getAddress(),
       LiquidationLogic: await logic.getAddress(),
       FundingLogic: await fundingLogic.getAddress(),
     },

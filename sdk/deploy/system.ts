@@ -12,6 +12,7 @@ import {
   ClearingHouse__factory,
   DefaultLayers__factory,
   InsuranceFund__factory,
+  FillLogic__factory,
   FundingLogic__factory,
   MemberReserveLib__factory,
   AllocationLogic__factory,
@@ -58,8 +59,8 @@ export interface DeployBackstopOptions {
 /**
  * Deploys and configures the whole system from `signer`, one transaction after the other (so it works on any
  * network and any signer): the mock token and feeds where `params` ask for them, the oracle adapter,
- * AllocationLogic, LiquidationLogic and MemberReserveLib (linked to AllocationLogic), FundingLogic and the
- * ClearingHouse linked to them, the insurance fund, the lens; then connects the fund, deploys each isolated
+ * AllocationLogic, LiquidationLogic and MemberReserveLib (linked to AllocationLogic), FundingLogic, FillLogic (linked
+ * to AllocationLogic and MemberReserveLib) and the ClearingHouse linked to them, the insurance fund, the lens; then connects the fund, deploys each isolated
  * market's own fund, lists the markets in order (an isolated one with `listIsolatedMarket` and its fund), sets the
  * deleverage timeout, hands each role to its holder in `params.roles`, and writes `<dir>/<network>.json` in the
  * format the keeper reads. The deployer needs configuration rights only
@@ -118,10 +119,18 @@ export async function deployBackstop(
     "MemberReserveLib",
     new MemberReserveLib__factory(allocationLink, signer).deploy(),
   );
+  const memberReserveLink = {
+    "project/contracts/libraries/MemberReserveLib.sol:MemberReserveLib": await memberReserve.getAddress(),
+  };
+  const [fillLogic] = await deploy(
+    "FillLogic",
+    new FillLogic__factory({ ...allocationLink, ...memberReserveLink }, signer).deploy(),
+  );
   const linked = new ClearingHouse__factory(
     {
       ...allocationLink,
-      "project/contracts/libraries/MemberReserveLib.sol:MemberReserveLib": await memberReserve.getAddress(),
+      ...memberReserveLink,
+      "project/contracts/libraries/FillLogic.sol:FillLogic": await fillLogic.getAddress(),
       "project/contracts/libraries/FundingLogic.sol:FundingLogic": await fundingLogic.getAddress(),
       "project/contracts/libraries/LiquidationLogic.sol:LiquidationLogic": await logic.getAddress(),
     },

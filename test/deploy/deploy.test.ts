@@ -173,10 +173,10 @@ describe("deployBackstop", function () {
     ]);
     expect(await contracts.clearingHouse.collateralToken()).to.equal(await token.getAddress());
     expect(await contracts.oracleAdapter.getPrice(deployment.markets[1].feed, 86_400n)).to.equal(90_000n * WAD);
-    // adapter, AllocationLogic, LiquidationLogic, FundingLogic, MemberReserveLib, clearing house, fund, lens; then
-    // setInsuranceFund, grantRole, 2 × listMarket, setDeleverageTimeout, grant pauser, grant treasury: 15
+    // adapter, AllocationLogic, LiquidationLogic, FundingLogic, MemberReserveLib, FillLogic, clearing house, fund,
+    // lens; then setInsuranceFund, grantRole, 2 × listMarket, setDeleverageTimeout, grant pauser, grant treasury: 16
     // transactions, no token or feed.
-    expect((await ethers.provider.getTransactionCount(deployer.address)) - nonceBefore).to.equal(15);
+    expect((await ethers.provider.getTransactionCount(deployer.address)) - nonceBefore).to.equal(16);
     expect(await readdir(dir)).to.deep.equal(["testnet-like.json"]);
   });
 
