@@ -227,7 +227,9 @@ library LedgerLib {
         return FundingMath.clampedRate(ema, params.maxFundingRate);
     }
 
-    function socialLossIndex(MarketState storage state, int256 size) internal view returns (uint256) {
+    /// @dev The social-loss index of the side of `size` (uint128: indices enter only through the checked cast of
+    /// LiquidationLogic's socialization, so the positions' copies need none).
+    function socialLossIndex(MarketState storage state, int256 size) internal view returns (uint128) {
         return size > 0 ? state.longSocialLossIndex : state.shortSocialLossIndex;
     }
 
@@ -254,8 +256,8 @@ library LedgerLib {
         if (isHaircutMarket(ledger, marketId)) {
             AllocationLogic.settle(ledger, account, marketId, size, position.openNotional);
         }
-        uint256 lossIndex = socialLossIndex(state, size);
-        uint256 lastLossIndex = position.lastSocialLossIndex;
+        uint128 lossIndex = socialLossIndex(state, size);
+        uint128 lastLossIndex = position.lastSocialLossIndex;
         if (lossIndex == lastLossIndex) return;
         position.lastSocialLossIndex = lossIndex;
         // Linked: the payment is also a claim record (ClaimsLib), kept out of the clearing house's bytes.
