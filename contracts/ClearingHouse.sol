@@ -342,7 +342,7 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearingHouse
     function marketCount() external view returns (uint256) {
-        return _ledger.marketParams.length;
+        return _ledger.marketCount;
     }
 
     /// @inheritdoc IClearingHouse

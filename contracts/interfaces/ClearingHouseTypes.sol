@@ -76,10 +76,12 @@ struct MarketState {
     uint32 shortDeleverageCases;
     /// Time of the block whose fills form the pending premium sample (taken in when its added interest is reset).
     uint64 pendingPremiumTime;
-    /// Cumulative socialized loss charged per unit of long size (18 decimals).
-    uint256 longSocialLossIndex;
+    /// Cumulative socialized loss charged per unit of long size (18 decimals). Both indices share a slot, which
+    /// settling reads anyway; 2^128 − 1 (3.4 × 10^20 collateral units per unit of size) is far above any loss a side
+    /// can be charged, and a raise past it reverts (checked cast) rather than wraps.
+    uint128 longSocialLossIndex;
     /// Cumulative socialized loss charged per unit of short size (18 decimals).
-    uint256 shortSocialLossIndex;
+    uint128 shortSocialLossIndex;
     /// Pending sample: Σ premium × open interest added, over the fills of its block (18 decimals).
     int128 pendingPremium;
     /// Pending sample: open interest its fills added.
@@ -100,8 +102,9 @@ struct Position {
     int128 openNotional;
     /// Market funding index when funding was last settled for this position.
     int128 lastFundingIndex;
-    /// Social-loss index of the position's side when its social loss was last settled.
-    uint256 lastSocialLossIndex;
+    /// Social-loss index of the position's side when its social loss was last settled. Shares the funding index's
+    /// slot: every valuation reads both (uint128, as the market's indices).
+    uint128 lastSocialLossIndex;
 }
 
 /// @notice A maker's signed order (EIP-712 type `Order`). The fill price is `limitPrice`.

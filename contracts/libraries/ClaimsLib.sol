@@ -66,7 +66,7 @@ library ClaimsLib {
     function requirePool(Ledger storage ledger, uint256 pool) internal view {
         if (pool == SHARED_POOL) return;
         uint256 marketId = pool - 1;
-        if (marketId >= ledger.marketParams.length) revert IClearingHouseErrors.UnknownMarket(marketId);
+        if (marketId >= ledger.marketCount) revert IClearingHouseErrors.UnknownMarket(marketId);
         if (!FundDrawLib.isIsolated(ledger, marketId)) revert IClearingHouseErrors.NotIsolatedMarket(marketId);
     }
 

@@ -230,12 +230,13 @@ library FundingLogic {
         MarketParams calldata params,
         uint256 maxMarkets
     ) private returns (uint256 marketId) {
-        if (ledger.marketParams.length == maxMarkets) revert IClearingHouseErrors.MarketLimitReached(maxMarkets);
+        marketId = ledger.marketCount;
+        if (marketId == maxMarkets) revert IClearingHouseErrors.MarketLimitReached(maxMarkets);
         params.validate();
         LedgerLib.price(oracle, params);
-        marketId = ledger.marketParams.length;
-        ledger.marketParams.push(params);
-        MarketState storage state = ledger.marketStates.push();
+        ledger.marketCount = marketId + 1;
+        ledger.marketParams[marketId] = params;
+        MarketState storage state = ledger.marketStates[marketId];
         state.lastFundingTime = uint64(block.timestamp);
         state.lastPremiumTime = uint64(block.timestamp);
         emit IClearingHouseEvents.MarketListed(marketId, params);

@@ -31,8 +31,13 @@ import {PositionMath} from "./PositionMath.sol";
 /// @notice All state of the clearing house, in one struct so that the contract and its external
 /// {LiquidationLogic} library work on the same storage.
 struct Ledger {
-    MarketParams[] marketParams;
-    MarketState[] marketStates;
+    /// Per listed market, by id (0 .. marketCount − 1). Mappings, not arrays: an array access reads its length for
+    /// the bound check, a cold slot per operation. An unlisted id reads as zeros, so every entry taking a market id
+    /// checks the listing ({LedgerLib.market}: a listed market's feed is never zero).
+    mapping(uint256 marketId => MarketParams) marketParams;
+    mapping(uint256 marketId => MarketState) marketStates;
+    /// Number of markets listed; the next market's id.
+    uint256 marketCount;
     /// Per account: settled collateral and the clearing-member mark, one slot (see {Account}).
     mapping(address account => Account) accounts;
     mapping(address account => mapping(uint256 marketId => Position)) positions;
@@ -127,9 +132,11 @@ library LedgerLib {
     /// @dev Most markets one account may hold positions in; bounds the cost of every margin check.
     uint256 internal constant MAX_OPEN_MARKETS = 16;
 
-    function market(Ledger storage ledger, uint256 marketId) internal view returns (MarketParams memory) {
-        if (marketId >= ledger.marketParams.length) revert IClearingHouseErrors.UnknownMarket(marketId);
-        return paramsOf(ledger, marketId);
+    /// @dev A market's parameters; reverts for an id that was never listed. Listing and updates refuse a zero feed
+    /// (MarketParamsLib), so a zero feed means the id is unlisted: the check costs no read the copy does not make.
+    function market(Ledger storage ledger, uint256 marketId) internal view returns (MarketParams memory params) {
+        params = paramsOf(ledger, marketId);
+        if (address(params.oracleFeed) == address(0)) revert IClearingHouseErrors.UnknownMarket(marketId);
     }
 
     /// @dev A listed market's parameters in memory. The one storage-to-memory copy of MarketParams in the code that
@@ -220,7 +227,9 @@ library LedgerLib {
         return FundingMath.clampedRate(ema, params.maxFundingRate);
     }
 
-    function socialLossIndex(MarketState storage state, int256 size) internal view returns (uint256) {
+    /// @dev The social-loss index of the side of `size` (uint128: indices enter only through the checked cast of
+    /// LiquidationLogic's socialization, so the positions' copies need none).
+    function socialLossIndex(MarketState storage state, int256 size) internal view returns (uint128) {
         return size > 0 ? state.longSocialLossIndex : state.shortSocialLossIndex;
     }
 
@@ -247,8 +256,8 @@ library LedgerLib {
         if (isHaircutMarket(ledger, marketId)) {
             AllocationLogic.settle(ledger, account, marketId, size, position.openNotional);
         }
-        uint256 lossIndex = socialLossIndex(state, size);
-        uint256 lastLossIndex = position.lastSocialLossIndex;
+        uint128 lossIndex = socialLossIndex(state, size);
+        uint128 lastLossIndex = position.lastSocialLossIndex;
         if (lossIndex == lastLossIndex) return;
         position.lastSocialLossIndex = lossIndex;
         // Linked: the payment is also a claim record (ClaimsLib), kept out of the clearing house's bytes.

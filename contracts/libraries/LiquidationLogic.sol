@@ -593,8 +593,8 @@ library LiquidationLogic {
         if (openInterest == 0) revert IClearingHouseErrors.NoPositionsToCharge(marketId, longSide);
         perUnit = Math.mulDiv(amount, FixedPointMath.WAD, openInterest, Math.Rounding.Ceil);
         uint256 indexAfter = (longSide ? state.longSocialLossIndex : state.shortSocialLossIndex) + perUnit;
-        if (longSide) state.longSocialLossIndex = indexAfter;
-        else state.shortSocialLossIndex = indexAfter;
+        if (longSide) state.longSocialLossIndex = indexAfter.toUint128();
+        else state.shortSocialLossIndex = indexAfter.toUint128();
         emit IClearingHouseEvents.LossSocialized(marketId, longSide, amount, perUnit);
         ClaimsLib.recordSocialization(ledger, marketId, longSide, amount, openInterest, indexAfter);
     }

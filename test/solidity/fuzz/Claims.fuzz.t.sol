@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ClaimRecord, LossEvent, Position} from "../../../contracts/interfaces/ClearingHouseTypes.sol";
 import {ClaimsLib} from "../../../contracts/libraries/ClaimsLib.sol";
@@ -26,6 +27,7 @@ import {TestBase, Bound} from "../utils/Vm.sol";
 /// visit, and no account, nor the owner of both sides, got back more than it paid.
 contract ClaimsFuzzTest is TestBase {
     using Bound for uint256;
+    using SafeCast for uint256;
 
     uint256 internal constant WAD = 1e18;
     uint256 internal constant MARKET = 0;
@@ -118,7 +120,7 @@ contract ClaimsFuzzTest is TestBase {
         HaircutLib.snap(ledger, a, MARKET, size, bucket);
         // As LedgerLib.applyFill: a position that opens or changes side owes that side's social loss from now on.
         if (size != 0 && (before == 0 || (before > 0) != (size > 0))) {
-            p.lastSocialLossIndex = socialIndex[size > 0 ? 0 : 1];
+            p.lastSocialLossIndex = socialIndex[size > 0 ? 0 : 1].toUint128();
         }
     }
 
@@ -144,7 +146,7 @@ contract ClaimsFuzzTest is TestBase {
         if (index != last) {
             uint256 loss = Math.mulDiv(Bound.abs(size), index - last, WAD, Math.Rounding.Ceil);
             ledger.accounts[a].collateral -= int240(int256(loss));
-            p.lastSocialLossIndex = index;
+            p.lastSocialLossIndex = index.toUint128();
             ClaimsLib.recordSocialPaid(ledger, a, MARKET, size > 0, last, Bound.abs(size), loss);
             _record(a, pendingSocial[a], loss);
         }
@@ -224,7 +226,10 @@ contract ClaimsFuzzTest is TestBase {
         bool longSide = seed % 2 == 0;
         uint256 oi = _openInterest(longSide);
         if (oi == 0) return;
-        uint256 total = amount.bound(1, 1e22);
+        // The index rises by at most 10^36 a move (10^18 collateral units per unit of size), so DEPTH moves stay far
+        // below the uint128 the clearing house keeps it in; its own charges are far smaller (the charged side holds
+        // at least the bankrupt position), but here open interest may be a few wei.
+        uint256 total = amount.bound(1, Math.min(1e22, oi * WAD));
         uint256 perUnit = Math.mulDiv(total, WAD, oi, Math.Rounding.Ceil);
         socialIndex[longSide ? 0 : 1] += perUnit;
         ClaimsLib.recordSocialization(ledger, MARKET, longSide, total, oi, socialIndex[longSide ? 0 : 1]);
