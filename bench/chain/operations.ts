@@ -253,7 +253,9 @@ export const OPERATIONS: readonly Operation[] = [
         s.bench.system.clearingHouse.connect(s.bench.keeper).liquidateAccount(s.actor.address),
       );
       const resolved = eventArgs(s, receipt, "BadDebtResolved");
-      const liquidated = clearingHouseEvents(s.bench.system.clearingHouse, receipt).filter((e) => e.name === "Liquidated");
+      const liquidated = clearingHouseEvents(s.bench.system.clearingHouse, receipt).filter(
+        (e) => e.name === "Liquidated",
+      );
       check(
         resolved !== undefined && (resolved[5] as bigint) > 0n && liquidated.length === s.markets,
         OP.bankruptAccount,

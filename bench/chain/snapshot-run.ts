@@ -19,11 +19,15 @@ export async function measureSnapshotOperations(): Promise<GasSnapshot> {
   const out: GasSnapshot = {};
   const runs: [(typeof SNAPSHOT_OPERATIONS)[number], number][] = [
     ...SNAPSHOT_OPERATIONS.map((name) => [name, 1] as [(typeof SNAPSHOT_OPERATIONS)[number], number]),
-    ...SNAPSHOT_MANY_MARKETS.map((name) => [name, SNAPSHOT_ACCOUNT_MARKETS] as [(typeof SNAPSHOT_OPERATIONS)[number], number]),
+    ...SNAPSHOT_MANY_MARKETS.map(
+      (name) => [name, SNAPSHOT_ACCOUNT_MARKETS] as [(typeof SNAPSHOT_OPERATIONS)[number], number],
+    ),
   ];
   for (const [name, markets] of runs) {
     await base.restore();
-    out[snapshotKey(name, markets)] = Number(await operationNamed(name).run({ bench, actor: bench.actors[0], markets }));
+    out[snapshotKey(name, markets)] = Number(
+      await operationNamed(name).run({ bench, actor: bench.actors[0], markets }),
+    );
   }
   return out;
 }

@@ -138,7 +138,16 @@ library LiquidationLogic {
             t.marketId = MarketSet.first(open);
             equity += _handOverBankrupt(ledger, prices, t);
             onlyReduces = _handOver(ledger, t, 0) && onlyReduces;
-            emit IClearingHouseEvents.Liquidated(account, t.liquidator, t.marketId, t.positionSize, t.price, 0, 0, true);
+            emit IClearingHouseEvents.Liquidated(
+                account,
+                t.liquidator,
+                t.marketId,
+                t.positionSize,
+                t.price,
+                0,
+                0,
+                true
+            );
             if (equity >= 0) revert IClearingHouseErrors.NotBankrupt(account, equity);
         }
         t.marketId = last;
@@ -566,8 +575,7 @@ library LiquidationLogic {
         Position memory position = ledger.positions[t.account][t.marketId];
         t.positionSize = position.size;
         t.price = LedgerLib.priceOf(prices, t.marketId, ledger.marketParams[t.marketId]);
-        return
-            _handOverPnl(ledger, t) - PositionMath.unrealizedPnl(position.size, position.openNotional, t.price);
+        return _handOverPnl(ledger, t) - PositionMath.unrealizedPnl(position.size, position.openNotional, t.price);
     }
 
     /// @dev Reverts when the account's position in `t.marketId` is larger in notional than each of its others.

@@ -12,7 +12,7 @@ import {
   ethers,
   networkHelpers,
 } from "../../devnet/hardhat/fixture.js";
-import { mined } from "../../devnet/hardhat/trading.js";
+import { clearingHouseEvents, mined } from "../../devnet/hardhat/trading.js";
 import { accountFixture, fullState } from "../contracts/waterfall/account-support.js";
 import type { AccountCtx, AccountSpec } from "../contracts/waterfall/account-support.js";
 import { expectNoGain, wealth } from "./support.js";
@@ -100,7 +100,9 @@ describe("Attack: liquidateAccount (issue 15)", function () {
     const receipt = await mined(clearingHouse.connect(carol).liquidateAccount(alice.address));
 
     expectNoGain("owner + liquidator", before, await wealth(c, attacker));
-    const resolved = clearingHouseEventsNamed(c, receipt, "BadDebtResolved");
+    const resolved = clearingHouseEvents(clearingHouse, receipt)
+      .filter((e) => e.name === "BadDebtResolved")
+      .map((e) => e.args);
     expect(resolved.length).to.equal(1);
     expect(resolved[0][1]).to.equal(btc); // realized in BTC, over erin's 0.1
     expect(resolved[0][2]).to.equal(-equity);
@@ -163,15 +165,3 @@ describe("Attack: liquidateAccount (issue 15)", function () {
     expect(await c.fund.totalAssets()).to.equal(fundBefore);
   });
 });
-
-function clearingHouseEventsNamed(
-  c: AccountCtx,
-  receipt: Awaited<ReturnType<typeof mined>>,
-  name: string,
-): unknown[][] {
-  return receipt.logs
-    .filter((log) => log.address.toLowerCase() === String(c.clearingHouse.target).toLowerCase())
-    .map((log) => c.clearingHouse.interface.parseLog(log))
-    .filter((p) => p !== null && p.name === name)
-    .map((p) => (p === null ? [] : p.args.toArray()));
-}

@@ -78,7 +78,10 @@ export async function accountFixture(spec: AccountSpec): Promise<AccountCtx> {
       await mined(
         clearingHouse
           .connect(riskManager)
-          .updateMarketParams(markets[i], marketParams(await feeds[i].getAddress(), { lossPolicy: m.policy, ...quiet })),
+          .updateMarketParams(
+            markets[i],
+            marketParams(await feeds[i].getAddress(), { lossPolicy: m.policy, ...quiet }),
+          ),
       );
       continue;
     }
@@ -243,7 +246,8 @@ export async function singlesAndAccount(
     c,
     timestamp,
     singleCallOrder(c.spec, c.markets).map(
-      (marketId) => (o) => c.clearingHouse.connect(liquidator).liquidate(c.alice.address, marketId, ethers.MaxUint256, o),
+      (marketId) => (o) =>
+        c.clearingHouse.connect(liquidator).liquidate(c.alice.address, marketId, ethers.MaxUint256, o),
     ),
   );
   await before.restore();

@@ -1002,7 +1002,13 @@ contract WaterfallHandler is CheatCodes {
         for (uint256 k = 0; k < order.length; ++k) {
             Call memory c = _snapshot(LIQUIDATE, a, liquidator, order[k]);
             c.traderCaller = kind != 0;
-            if (_waterfallCall(c, liquidator, abi.encodeCall(IClearingHouse.liquidate, (a, order[k], type(uint256).max)))) {
+            if (
+                _waterfallCall(
+                    c,
+                    liquidator,
+                    abi.encodeCall(IClearingHouse.liquidate, (a, order[k], type(uint256).max))
+                )
+            ) {
                 continue;
             }
             if (kind == 0) {
@@ -1037,6 +1043,7 @@ contract WaterfallHandler is CheatCodes {
         (bool ok, bytes memory reason) = address(clearingHouse).call(
             abi.encodeCall(IClearingHouse.liquidateAccount, (a))
         );
+        if (!ok && bytes4(reason) == ORACLE_STALE && _stale()) return;
         if (ok || keccak256(reason) != keccak256(abi.encodeWithSelector(NOT_BANKRUPT, a, equity))) {
             _fail(F_ACCOUNT, "liquidateAccount on a solvent account did not revert NotBankrupt(account, equity)");
             return;
@@ -1045,13 +1052,16 @@ contract WaterfallHandler is CheatCodes {
     }
 
     /// @dev A refusal of liquidateAccount (the state is as before: the call reverted). A keeper has the collateral
-    /// for anything; a trader or member caller may lack the margin, or a member its reserve.
+    /// for anything; a trader or member caller may lack the margin, or a member its reserve; any caller meets a
+    /// stale oracle.
     function _accountRefused(bytes memory reason, uint256 kind) internal {
         bytes4 selector = bytes4(reason);
-        bool margin = selector == IClearingHouseErrors.InsufficientMargin.selector ||
-            selector == IClearingHouseErrors.NegativeEquity.selector ||
-            selector == IClearingHouseErrors.AssessmentReserveRequired.selector;
-        if (kind == 0 || !margin) {
+        bool margin =
+            selector == IClearingHouseErrors.InsufficientMargin.selector ||
+                selector == IClearingHouseErrors.NegativeEquity.selector ||
+                selector == IClearingHouseErrors.AssessmentReserveRequired.selector;
+        bool stale = selector == ORACLE_STALE && _stale();
+        if (!stale && (kind == 0 || !margin)) {
             _fail(F_ACCOUNT, string.concat("liquidateAccount reverted: ", _hex(reason)));
             return;
         }

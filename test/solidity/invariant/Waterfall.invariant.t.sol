@@ -614,7 +614,9 @@ contract WaterfallInvariantTest is WaterfallSetup {
         handler.liquidateAccount(3, 1, 0);
         _checkAll();
         assertEq(
-            handler.accountLiquidations() + handler.accountLiquidationRefusals() + handler.accountLiquidationsUnreplayable(),
+            handler.accountLiquidations() +
+                handler.accountLiquidationRefusals() +
+                handler.accountLiquidationsUnreplayable(),
             2,
             "the second account's call went through or was refused for its margin"
         );
