@@ -111,7 +111,7 @@ describe("bench markdown report", function () {
         { n: 10, gas: 1_200_000, ratio: 12 },
       ],
     });
-    // At the goal: meets (one wei of gas more would miss).
+    // At the goal: meets (one gas more misses).
     expect(
       gasScaleRows(gas)
         .map((r) => [r.measured, r.verdict])

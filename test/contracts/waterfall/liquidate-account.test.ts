@@ -39,6 +39,12 @@ const THREE_ADL = [
   m(SOC, E / 20n, 60_000n * E, 54_000n * E),
   m(SOC, -30n * E, 100n * E, 110n * E),
 ];
+/**
+ * ETH long 2 at 2,000 → 1,000 (loss 2,000, notional 2,000) and BTC short 0.1 at 60,000 → 52,000 (profit 800, notional
+ * 5,200, the largest): equity 1,100 − 2 − 2,000 + 800 = −102, but ETH's hand-over alone takes the collateral to −902.
+ * The deficit is the account's, realized once with BTC (−102), not ETH's −902 with ETH.
+ */
+const LOSS_FIRST = [m(ADL, 2n * E, 2000n * E, 1000n * E), m(SOC, -E / 10n, 60_000n * E, 52_000n * E)];
 /** Ten markets of every policy, longs and shorts; losses 2,125 on 20,200 opened (fees 4.04): equity −99.04. */
 function ten(largestPolicy: bigint, tieAt7 = false): MarketSpec[] {
   return [
@@ -58,6 +64,16 @@ function ten(largestPolicy: bigint, tieAt7 = false): MarketSpec[] {
 const CASES: { name: string; spec: AccountSpec; expect: "covered" | "socialized" | "case" }[] = [
   { name: "2 markets, the fund covers", spec: { markets: TWO, deposit: 1_100n, drawCap: 1_000n }, expect: "covered" },
   { name: "2 markets, the fund short", spec: { markets: TWO, deposit: 1_100n, drawCap: 50n }, expect: "socialized" },
+  {
+    name: "2 markets, the smaller loses more than the collateral, the largest is in profit, the fund short",
+    spec: { markets: LOSS_FIRST, deposit: 1_100n, drawCap: 50n },
+    expect: "socialized",
+  },
+  {
+    name: "2 markets, the smaller loses more than the collateral, the largest is in profit, the fund covers",
+    spec: { markets: LOSS_FIRST, deposit: 1_100n, drawCap: 1_000n },
+    expect: "covered",
+  },
   {
     name: "3 markets, socialized largest, the fund short, a tie among the others",
     spec: { markets: THREE_SOC, deposit: 1_500n, drawCap: 100n },
@@ -243,7 +259,11 @@ describe("liquidateAccount: refusals change nothing", function () {
   });
 
   it("while the account's deleverage case is open: DeleverageInProgress", async function () {
-    const c = await networkHelpers.loadFixture(fixtures.get(CASES[4].name) as () => Promise<AccountCtx>);
+    const c = await networkHelpers.loadFixture(
+      fixtures.get(
+        "3 markets, ADL largest, the fund short: a deleverage case opens after the others pass",
+      ) as () => Promise<AccountCtx>,
+    );
     const { clearingHouse, alice, carol } = c;
     await mined(clearingHouse.connect(carol).liquidateAccount(alice.address));
     expect((await clearingHouse.deleverageCaseOf(alice.address)).open).to.equal(true);
