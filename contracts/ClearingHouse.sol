@@ -160,6 +160,13 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IClearingHouse
+    function liquidateAccount(address account) external nonReentrant {
+        int256 before = _memberFreeBefore();
+        LiquidationLogic.liquidateAccount(_ledger, _oracle, _scale, account);
+        _requireMemberReserveKept(before);
+    }
+
+    /// @inheritdoc IClearingHouse
     function autoDeleverage(
         address account,
         uint256 marketId,

@@ -243,6 +243,28 @@ export const OPERATIONS: readonly Operation[] = [
     },
   },
   {
+    name: OP.bankruptAccount,
+    role: "keeper",
+    marketsNote: "one liquidateAccount for all N markets; the largest realizes the deficit",
+    mustStayFlat: true,
+    run: async (s) => {
+      await victim(s, BTC_MARKET, BANKRUPT_BPS);
+      const { gas, receipt } = await gasOf(
+        s.bench.system.clearingHouse.connect(s.bench.keeper).liquidateAccount(s.actor.address),
+      );
+      const resolved = eventArgs(s, receipt, "BadDebtResolved");
+      const liquidated = clearingHouseEvents(s.bench.system.clearingHouse, receipt).filter(
+        (e) => e.name === "Liquidated",
+      );
+      check(
+        resolved !== undefined && (resolved[5] as bigint) > 0n && liquidated.length === s.markets,
+        OP.bankruptAccount,
+        "hand every market over and socialize part of the deficit",
+      );
+      return gas;
+    },
+  },
+  {
     name: OP.adl,
     role: "keeper",
     marketsNote: "markets held by the counterparty",

@@ -1,6 +1,12 @@
 // The fixed scenario behind bench/gas-snapshot.json: each snapshot operation once, from the same state, with the
-// same account, one other open position and one market. Deterministic keys, nonces and expiries make it repeatable.
-import { SNAPSHOT_OPERATIONS } from "../lib/operation-names.js";
+// same account, one other open position and one market; the bankrupt account's single calls and liquidateAccount
+// also with the account in ten markets (issue 15). Deterministic keys, nonces and expiries make it repeatable.
+import {
+  SNAPSHOT_ACCOUNT_MARKETS,
+  SNAPSHOT_MANY_MARKETS,
+  SNAPSHOT_OPERATIONS,
+  snapshotKey,
+} from "../lib/operation-names.js";
 import type { GasSnapshot } from "../lib/snapshot.js";
 import { saveState } from "./measure.js";
 import { operationNamed } from "./operations.js";
@@ -11,9 +17,17 @@ export async function measureSnapshotOperations(): Promise<GasSnapshot> {
   await addOtherAccounts(bench, 1);
   const base = await saveState();
   const out: GasSnapshot = {};
-  for (const name of SNAPSHOT_OPERATIONS) {
+  const runs: [(typeof SNAPSHOT_OPERATIONS)[number], number][] = [
+    ...SNAPSHOT_OPERATIONS.map((name) => [name, 1] as [(typeof SNAPSHOT_OPERATIONS)[number], number]),
+    ...SNAPSHOT_MANY_MARKETS.map(
+      (name) => [name, SNAPSHOT_ACCOUNT_MARKETS] as [(typeof SNAPSHOT_OPERATIONS)[number], number],
+    ),
+  ];
+  for (const [name, markets] of runs) {
     await base.restore();
-    out[name] = Number(await operationNamed(name).run({ bench, actor: bench.actors[0], markets: 1 }));
+    out[snapshotKey(name, markets)] = Number(
+      await operationNamed(name).run({ bench, actor: bench.actors[0], markets }),
+    );
   }
   return out;
 }

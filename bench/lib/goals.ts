@@ -62,13 +62,14 @@ function scalePoint(gas: GasResults, operation: string, n: number): number | und
 
 /**
  * The goals that are not one operation's median: withdraw with ten markets, the bankrupt account in ten markets
- * (the bench sums ten calls; the goal asks for one, so the figure misses whatever its size until one call does it),
- * the partial liquidations in a block, the haircut step (measured by `npm run bench:haircut`, not here).
+ * (one liquidateAccount; the sum of the ten single liquidate calls, the fund covering, shown beside it), the partial
+ * liquidations in a block, the haircut step (measured by `npm run bench:haircut`, not here).
  */
 export function gasScaleRows(gas: GasResults): GasGoalRow[] {
   const { withdrawTenMarkets: w, bankruptTenMarkets: b, liquidationsPerBlock: l } = GAS_SCALE_GOALS;
   const withdraw10 = scalePoint(gas, OP.withdraw, w.markets);
-  const bankrupt10 = scalePoint(gas, OP.bankruptCovered, b.markets);
+  const bankrupt10 = scalePoint(gas, OP.bankruptAccount, b.markets);
+  const singles10 = scalePoint(gas, OP.bankruptCovered, b.markets);
   const block = gas.limits.liquidationsPerBlock;
   const perBlock = block.blockGasLimit === l.blockGas ? block.included : undefined;
   return [
@@ -80,9 +81,11 @@ export function gasScaleRows(gas: GasResults): GasGoalRow[] {
     },
     {
       goal: `a bankrupt account in ${b.markets} markets, one call, ≤ ${fmt(b.goal)} in total`,
-      measured: bankrupt10 === undefined ? "—" : `${fmt(bankrupt10)} over ${b.markets} calls`,
+      measured:
+        (bankrupt10 === undefined ? "—" : `${fmt(bankrupt10)} in one call`) +
+        (singles10 === undefined ? "" : ` (${fmt(singles10)} over ${b.markets} calls)`),
       floor: fmt(b.floor.total),
-      verdict: bankrupt10 === undefined ? "not measured" : "misses",
+      verdict: atMost(bankrupt10, b.goal),
     },
     {
       goal: `≥ ${l.atLeast} partial liquidations per ${fmt(l.blockGas)}-gas block`,

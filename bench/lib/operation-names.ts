@@ -11,6 +11,7 @@ export const OP = {
   fullLiquidation: "full liquidation",
   bankruptCovered: "bankrupt liquidation, covered by the fund",
   bankruptSocialized: "bankrupt liquidation, socialized",
+  bankruptAccount: "bankrupt account, every market in one call",
   adl: "ADL against one counterparty",
   stake: "insurance stake",
   unstakeRequest: "unstake request",
@@ -28,6 +29,18 @@ export const SNAPSHOT_OPERATIONS: readonly OperationName[] = [
   OP.partialLiquidation,
   OP.bankruptCovered,
   OP.bankruptSocialized,
+  OP.bankruptAccount,
   OP.adl,
   OP.stake,
 ];
+
+/** Issue 15: a bankrupt account in this many markets, resolved by single calls and by one liquidateAccount. */
+export const SNAPSHOT_ACCOUNT_MARKETS = 10;
+
+/** Snapshot operations also measured with the account in {@link SNAPSHOT_ACCOUNT_MARKETS} markets. */
+export const SNAPSHOT_MANY_MARKETS: readonly OperationName[] = [OP.bankruptSocialized, OP.bankruptAccount];
+
+/** The snapshot key of an operation measured in `markets` markets (1: the operation's name). */
+export function snapshotKey(name: OperationName, markets: number): string {
+  return markets === 1 ? name : `${name} @ ${markets} markets`;
+}

@@ -97,6 +97,19 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @param size Most base size to take from a solvent account (a bankrupt account's position passes whole).
     function liquidate(address account, uint256 marketId, uint256 size) external;
 
+    /// @notice Liquidates every position of a bankrupt account (equity < 0) in one call; anyone but the account may
+    /// call. The result is, to the wei, that of calling {liquidate} on each of its markets in turn, every other
+    /// position first and the largest by notional (the first of equals) last, in one block.
+    /// @dev Every position passes whole to the caller at the oracle price, with no reward; the deficit is realized
+    /// once, with the largest, as {liquidate} realizes it with a last position (in an ADL market whose fund cannot
+    /// pay it, a deleverage case opens and that position stays). Emits one {Liquidated} per position moved. The
+    /// caller must end above initial margin (or, when every position it was handed only reduced its own, with
+    /// equity ≥ 0). Reverts {NotBankrupt} if the account's equity is not below zero, or becomes so as the
+    /// hand-overs round in its favour (use {liquidate}), {DeleverageInProgress} while its case is open,
+    /// {NoOpenPositions} when it holds none, and {SelfLiquidation} for the account itself.
+    /// @param account The bankrupt account.
+    function liquidateAccount(address account) external;
+
     /// @notice Closes up to `size` of a bankrupt account's position against a profitable opposite position,
     /// which gives up its pro rata share of what the insurance fund cannot pay. Anyone may call.
     /// @dev Checks: an open deleverage case in `marketId`, negative equity, the counterparty on the other side

@@ -61,6 +61,8 @@ interface IClearingHouseErrors {
     error SelfLiquidation(address account);
     /// @notice The account has no position in the market.
     error NoPosition(address account, uint256 marketId);
+    /// @notice The account holds no position to liquidate.
+    error NoOpenPositions(address account);
     /// @notice The account's bad debt is being deleveraged; use autoDeleverage (or socializeAfterTimeout).
     error DeleverageInProgress(address account, uint256 marketId);
     /// @notice The account has no open deleverage case in this market.

@@ -108,6 +108,56 @@ library LiquidationLogic {
         else _liquidateBankrupt(ledger, prices, scale, params, t, h);
     }
 
+    /// @notice See {IClearingHouse.liquidateAccount}.
+    /// @dev The sequence of single bankrupt liquidations (every other position first, in market order, the largest
+    /// last) in one call: the account is settled and valued once, and since a hand-over at the oracle price leaves its
+    /// equity as it was (or up to 1 wei higher, the notional rounding in its favour), the equity each single call
+    /// would find is carried along instead of revalued. Where a single call would no longer find the account
+    /// bankrupt, this one reverts. The liquidator's margin is checked once, at the end.
+    function liquidateAccount(Ledger storage ledger, IOracleAdapter oracle, uint256 scale, address account) external {
+        if (msg.sender == account) revert IClearingHouseErrors.SelfLiquidation(account);
+        Prices memory prices = LedgerLib.pricesFrom(oracle);
+        ledger.settleAll(prices, account);
+        int256 equity = ledger.health(prices, account).equity;
+        if (equity >= 0) revert IClearingHouseErrors.NotBankrupt(account, equity);
+        DeleverageCase storage deleverage = ledger.deleverageCases[account];
+        if (deleverage.open) revert IClearingHouseErrors.DeleverageInProgress(account, deleverage.marketId);
+        uint256 open = ledger.openMarkets[account];
+        if (open == 0) revert IClearingHouseErrors.NoOpenPositions(account);
+
+        Liquidation memory t = Liquidation({
+            account: account,
+            liquidator: msg.sender,
+            marketId: _largestMarket(ledger, prices, account, open),
+            positionSize: 0,
+            price: 0
+        });
+        uint256 last = t.marketId;
+        bool onlyReduces = true;
+        for (open = MarketSet.remove(open, last); open != 0; open = MarketSet.dropFirst(open)) {
+            t.marketId = MarketSet.first(open);
+            equity += _handOverBankrupt(ledger, prices, t);
+            onlyReduces = _handOver(ledger, t, 0) && onlyReduces;
+            emit IClearingHouseEvents.Liquidated(
+                account,
+                t.liquidator,
+                t.marketId,
+                t.positionSize,
+                t.price,
+                0,
+                0,
+                true
+            );
+            if (equity >= 0) revert IClearingHouseErrors.NotBankrupt(account, equity);
+        }
+        t.marketId = last;
+        _handOverBankrupt(ledger, prices, t);
+        if (!_openCaseIfFundShort(ledger, scale, ledger.marketParams[last].lossPolicy, t, uint256(-equity))) {
+            onlyReduces = _passLast(ledger, scale, t) && onlyReduces;
+        }
+        ledger.requireMarginAfterFill(prices, t.liquidator, onlyReduces);
+    }
+
     /// @notice See {IClearingHouse.autoDeleverage}.
     function autoDeleverage(
         Ledger storage ledger,
@@ -459,21 +509,24 @@ library LiquidationLogic {
             );
             return;
         }
-        if (
-            params.lossPolicy == LossPolicy.AutoDeleverage &&
-            FundDrawLib.available(ledger, scale, t.marketId) < uint256(-h.equity)
-        ) {
-            DeleverageCaseLib.open(
-                ledger,
-                t.account,
-                t.marketId,
-                t.positionSize,
-                uint256(-h.equity),
-                FundDrawLib.available(ledger, scale, t.marketId)
-            );
-            return;
-        }
+        if (_openCaseIfFundShort(ledger, scale, params.lossPolicy, t, uint256(-h.equity))) return;
         _takeOver(ledger, prices, scale, t);
+    }
+
+    /// @dev The last position of a bankrupt account owing `deficit`, in an ADL market whose fund cannot pay it all:
+    /// opens a deleverage case instead of moving the position, and returns true. Otherwise changes nothing.
+    function _openCaseIfFundShort(
+        Ledger storage ledger,
+        uint256 scale,
+        LossPolicy policy,
+        Liquidation memory t,
+        uint256 deficit
+    ) private returns (bool) {
+        if (policy != LossPolicy.AutoDeleverage) return false;
+        uint256 available = FundDrawLib.available(ledger, scale, t.marketId);
+        if (available >= deficit) return false;
+        DeleverageCaseLib.open(ledger, t.account, t.marketId, t.positionSize, deficit, available);
+        return true;
     }
 
     /// @dev The account's last position: its deficit is paid (fund, then the other side) while the charged side
@@ -481,10 +534,48 @@ library LiquidationLogic {
     /// to the liquidator at the oracle price. Nobody can thus leave the charged side in the transaction that
     /// creates the charge, and the charged side is at least as large as the position (both sides are equal).
     function _takeOver(Ledger storage ledger, Prices memory prices, uint256 scale, Liquidation memory t) private {
+        ledger.requireMarginAfterFill(prices, t.liquidator, _passLast(ledger, scale, t));
+    }
+
+    /// @dev {_takeOver} without the liquidator's margin check: returns whether the liquidator's position only got
+    /// smaller, for the caller's check.
+    function _passLast(Ledger storage ledger, uint256 scale, Liquidation memory t) private returns (bool onlyReduces) {
         _realizeDeficit(ledger, scale, t);
-        bool onlyReduces = _handOver(ledger, t, 0);
-        ledger.requireMarginAfterFill(prices, t.liquidator, onlyReduces);
+        onlyReduces = _handOver(ledger, t, 0);
         emit IClearingHouseEvents.Liquidated(t.account, t.liquidator, t.marketId, t.positionSize, t.price, 0, 0, true);
+    }
+
+    /// @dev The account's market with the largest position by notional at the oracle price, the first of equals: the
+    /// one {_requireNotLargest} lets go last.
+    function _largestMarket(
+        Ledger storage ledger,
+        Prices memory prices,
+        address account,
+        uint256 open
+    ) private view returns (uint256 largest) {
+        uint256 largestNotional;
+        for (bool first = true; open != 0; open = MarketSet.dropFirst(open)) {
+            uint256 marketId = MarketSet.first(open);
+            uint256 notional = PositionMath.notionalAt(
+                ledger.positions[account][marketId].size,
+                LedgerLib.priceOf(prices, marketId, ledger.marketParams[marketId])
+            );
+            if (first || notional > largestNotional) (largest, largestNotional, first) = (marketId, notional, false);
+        }
+    }
+
+    /// @dev Fills in `t` for the account's position in `t.marketId` (size and oracle price) and returns by how much
+    /// its equity will rise when the position passes whole at that price: the PnL the hand-over realizes less the
+    /// position's unrealized PnL, 0 or the notional's rounding (the position is settled, so nothing else is owed).
+    function _handOverBankrupt(
+        Ledger storage ledger,
+        Prices memory prices,
+        Liquidation memory t
+    ) private view returns (int256) {
+        Position memory position = ledger.positions[t.account][t.marketId];
+        t.positionSize = position.size;
+        t.price = LedgerLib.priceOf(prices, t.marketId, ledger.marketParams[t.marketId]);
+        return _handOverPnl(ledger, t) - PositionMath.unrealizedPnl(position.size, position.openNotional, t.price);
     }
 
     /// @dev Reverts when the account's position in `t.marketId` is larger in notional than each of its others.

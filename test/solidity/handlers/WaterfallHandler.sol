@@ -42,6 +42,8 @@ interface WaterfallVm {
 
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
 }
 
 /// @notice The rounding rules of DESIGN.md and the contracts' NatSpec, written out independently so that the tests can
@@ -341,6 +343,7 @@ contract WaterfallHandler is CheatCodes {
     );
 
     bytes4 internal constant ORACLE_STALE = bytes4(keccak256("OracleStale(address,uint256,uint256)"));
+    bytes4 internal constant NOT_BANKRUPT = bytes4(keccak256("NotBankrupt(address,int256)"));
     bytes32 internal constant MEMBER_MARKED = IClearingHouseEvents.MemberMarked.selector;
     bytes32 internal constant ASSESSMENT_COLLECTED = IClearingHouseEvents.AssessmentCollected.selector;
     bytes32 internal constant LAYER_DRAWN = IDefaultLayers.LayerDrawn.selector;
@@ -369,7 +372,10 @@ contract WaterfallHandler is CheatCodes {
     /// the layers, or a refusal of the member rules (reserve, second fund, leave) that was not exactly the one
     /// predicted or changed something (issue 11).
     uint256 public constant F_MEMBER = 12;
-    uint256 public constant CATEGORIES = 13;
+    /// A liquidateAccount that left other than the single liquidate calls it stands for, or reverted where they did
+    /// not with a keeper as the caller (issue 15).
+    uint256 public constant F_ACCOUNT = 13;
+    uint256 public constant CATEGORIES = 14;
 
     /// @dev The state a waterfall call starts from.
     struct Party {
@@ -532,6 +538,16 @@ contract WaterfallHandler is CheatCodes {
     uint256 public roundTrips;
     uint256 public counterpartyLiquidations;
     uint256 public refillsDuringCase;
+    /// liquidateAccount moves: equal to their single calls, of which with more than one market and by a trader or
+    /// member; refused (NotBankrupt on a solvent account, a caller short of margin or reserve); dropped because only
+    /// the single calls' per-call margin checks refused.
+    uint256 public accountLiquidations;
+    uint256 public accountLiquidationsMultiMarket;
+    uint256 public accountLiquidationsByTrader;
+    uint256 public accountLiquidationRefusals;
+    uint256 public accountLiquidationsUnreplayable;
+    /// Every successful call's clearing-house logs, chained (liquidateAccount's against its single calls').
+    bytes32 internal _logChain;
 
     // ------------------------------------------------------------ ghosts: the social-loss index (d)
 
@@ -942,6 +958,207 @@ contract WaterfallHandler is CheatCodes {
         uint256 before = liquidationsBankrupt + liquidationsSolvent;
         _waterfallCall(c, liquidator, abi.encodeCall(IClearingHouse.liquidate, (a, marketId, type(uint256).max)));
         if (liquidationsBankrupt + liquidationsSolvent != before) ++counterpartyLiquidations;
+    }
+
+    // ------------------------------------------------------------ liquidateAccount (issue 15)
+
+    /// A bankrupt account's liquidateAccount by a keeper (kind 0), by the trader holding most opposite its largest
+    /// position (kind 1: an attacker whose second account takes its own bankrupt account over), or by a member (kind
+    /// 2, who must keep its reserve). Accounts may hold dust positions (dustTrade). The call is made from the state
+    /// before it and its outcome digested (every account's collateral, health, positions, claims and case, every
+    /// market's state, the fee pots, the claims totals, the token balances and the fund) together with its
+    /// clearing-house logs; the state is then put back and the single liquidate calls it stands for (the others
+    /// first, the largest by notional last, the first of equals) are made through the observed waterfall path in the
+    /// same block. They must end in the same digest and logs, so that every ghost and invariant covers the state
+    /// liquidateAccount leaves. Where a trader or member caller's margin lets the one call (checked once, at the end)
+    /// through but not the singles (checked after each), nothing is done and the move is counted.
+    function liquidateAccount(uint256 accountSeed, uint256 kindSeed, uint256 keeperSeed) public {
+        ++calls;
+        (bool found, address a) = _findBankrupt(accountSeed);
+        if (!found) {
+            _liquidateSolventAccount(accountSeed, keeperSeed);
+            return;
+        }
+        uint256[] memory order = _singleCallOrder(a);
+        uint256 kind = kindSeed % 3;
+        address liquidator = _accountLiquidator(a, order[order.length - 1], kind, keeperSeed);
+        if (liquidator == address(0)) return;
+
+        uint256 start = wvm.snapshotState();
+        bytes32 chainBefore = _logChain;
+        _beginLogs();
+        vm.prank(liquidator);
+        (bool ok, bytes memory reason) = address(clearingHouse).call(
+            abi.encodeCall(IClearingHouse.liquidateAccount, (a))
+        );
+        bytes32 logs = _chainLogs(chainBefore, wvm.getRecordedLogs());
+        bytes32 digest = _accountDigest();
+        if (!ok) {
+            _accountRefused(reason, kind);
+            return;
+        }
+        wvm.revertToState(start);
+
+        for (uint256 k = 0; k < order.length; ++k) {
+            Call memory c = _snapshot(LIQUIDATE, a, liquidator, order[k]);
+            c.traderCaller = kind != 0;
+            if (
+                _waterfallCall(
+                    c,
+                    liquidator,
+                    abi.encodeCall(IClearingHouse.liquidate, (a, order[k], type(uint256).max))
+                )
+            ) {
+                continue;
+            }
+            if (kind == 0) {
+                _fail(F_ACCOUNT, "a single liquidate reverted where liquidateAccount did not");
+                return;
+            }
+            wvm.revertToState(start);
+            ++accountLiquidationsUnreplayable;
+            return;
+        }
+        if (_accountDigest() != digest) {
+            _fail(F_ACCOUNT, "liquidateAccount != the single liquidate calls");
+            return;
+        }
+        if (_logChain != logs) {
+            _fail(F_ACCOUNT, "liquidateAccount's logs != the single calls' logs");
+            return;
+        }
+        ++accountLiquidations;
+        if (order.length > 1) ++accountLiquidationsMultiMarket;
+        if (kind != 0) ++accountLiquidationsByTrader;
+    }
+
+    /// @dev liquidateAccount on a liquidatable account that is not bankrupt: NotBankrupt with its equity.
+    function _liquidateSolventAccount(uint256 accountSeed, uint256 keeperSeed) internal {
+        address keeper = _accounts[TRADERS + (keeperSeed % 2)];
+        (bool found, address a) = _findLiquidatable(accountSeed, keeper);
+        if (!found) return;
+        int256 equity = clearingHouse.accountHealth(a).equity;
+        if (equity < 0) return; // bankrupt with an open case
+        vm.prank(keeper);
+        (bool ok, bytes memory reason) = address(clearingHouse).call(
+            abi.encodeCall(IClearingHouse.liquidateAccount, (a))
+        );
+        if (!ok && bytes4(reason) == ORACLE_STALE && _stale()) return;
+        if (ok || keccak256(reason) != keccak256(abi.encodeWithSelector(NOT_BANKRUPT, a, equity))) {
+            _fail(F_ACCOUNT, "liquidateAccount on a solvent account did not revert NotBankrupt(account, equity)");
+            return;
+        }
+        ++accountLiquidationRefusals;
+    }
+
+    /// @dev A refusal of liquidateAccount (the state is as before: the call reverted). A keeper has the collateral
+    /// for anything; a trader or member caller may lack the margin, or a member its reserve; any caller meets a
+    /// stale oracle.
+    function _accountRefused(bytes memory reason, uint256 kind) internal {
+        bytes4 selector = bytes4(reason);
+        bool margin =
+            selector == IClearingHouseErrors.InsufficientMargin.selector ||
+                selector == IClearingHouseErrors.NegativeEquity.selector ||
+                selector == IClearingHouseErrors.AssessmentReserveRequired.selector;
+        bool stale = selector == ORACLE_STALE && _stale();
+        if (!stale && (kind == 0 || !margin)) {
+            _fail(F_ACCOUNT, string.concat("liquidateAccount reverted: ", _hex(reason)));
+            return;
+        }
+        ++accountLiquidationRefusals;
+    }
+
+    /// @dev A bankrupt account with a position and no open case.
+    function _findBankrupt(uint256 seed) internal view returns (bool, address) {
+        for (uint256 k = 0; k < ACCOUNTS; ++k) {
+            address a = _accounts[(seed + k) % ACCOUNTS];
+            if (clearingHouse.openMarketsOf(a).length == 0 || clearingHouse.deleverageCaseOf(a).open) continue;
+            if (clearingHouse.accountHealth(a).equity < 0) return (true, a);
+        }
+        return (false, address(0));
+    }
+
+    /// @dev The account's markets in the order of the single calls: every other in market order, then the largest
+    /// position by notional at the oracle (⌊|size| × price⌋, the first of equals).
+    function _singleCallOrder(address a) internal view returns (uint256[] memory order) {
+        uint256[] memory open = clearingHouse.openMarketsOf(a);
+        uint256 largest;
+        uint256 largestNotional;
+        for (uint256 k = 0; k < open.length; ++k) {
+            uint256 notional = Math.mulDiv(WaterfallMath.abs(_sizeOf(a, open[k])), oraclePrice(open[k]), 1e18);
+            if (k == 0 || notional > largestNotional) (largest, largestNotional) = (k, notional);
+        }
+        order = new uint256[](open.length);
+        uint256 n;
+        for (uint256 k = 0; k < open.length; ++k) if (k != largest) order[n++] = open[k];
+        order[n] = open[largest];
+    }
+
+    /// @dev The caller of kind 0 (a keeper), 1 (the trader holding most opposite the account's largest position) or
+    /// 2 (a member trader); 0 when there is none other than the account.
+    function _accountLiquidator(
+        address a,
+        uint256 largest,
+        uint256 kind,
+        uint256 keeperSeed
+    ) internal view returns (address liquidator) {
+        if (kind == 0) return _accounts[TRADERS + (keeperSeed % 2)];
+        if (kind == 2) {
+            (bool found, uint256 mi) = _memberIndex(keeperSeed);
+            return found && _accounts[mi] != a ? _accounts[mi] : address(0);
+        }
+        bool longSide = _sizeOf(a, largest) < 0;
+        uint256 most;
+        for (uint256 i = 0; i < TRADERS; ++i) {
+            address t = _accounts[i];
+            int256 size = _sizeOf(t, largest);
+            if (t == a || size == 0 || (size > 0) != longSide) continue;
+            if (WaterfallMath.abs(size) > most) (liquidator, most) = (t, WaterfallMath.abs(size));
+        }
+    }
+
+    /// @dev Everything a waterfall call can change, hashed.
+    function _accountDigest() internal view returns (bytes32 h) {
+        for (uint256 i = 0; i < ACCOUNTS; ++i) {
+            address x = _accounts[i];
+            h = keccak256(
+                abi.encode(
+                    h,
+                    clearingHouse.collateralOf(x),
+                    clearingHouse.accountHealth(x),
+                    clearingHouse.claimsOf(x),
+                    clearingHouse.deleverageCaseOf(x)
+                )
+            );
+            for (uint256 m = 0; m < MARKETS; ++m) h = keccak256(abi.encode(h, clearingHouse.positionOf(x, m)));
+        }
+        for (uint256 m = 0; m < MARKETS; ++m) h = keccak256(abi.encode(h, clearingHouse.marketState(m)));
+        (uint256 issued, uint256 inflow, uint256 events) = clearingHouse.claimsTotals(0);
+        h = keccak256(
+            abi.encode(
+                h,
+                clearingHouse.insuranceFees(),
+                clearingHouse.protocolFees(),
+                clearingHouse.openDeleverageCases(),
+                issued,
+                inflow,
+                events,
+                token.balanceOf(address(clearingHouse)),
+                token.balanceOf(address(layers)),
+                token.balanceOf(address(fund)),
+                fund.totalAssets(),
+                fund.totalSupply()
+            )
+        );
+    }
+
+    /// @dev `chain` extended with the clearing house's logs among `logs`, in order.
+    function _chainLogs(bytes32 chain, WaterfallVm.Log[] memory logs) internal view returns (bytes32) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (logs[i].emitter != address(clearingHouse)) continue;
+            chain = keccak256(abi.encode(chain, logs[i].topics, logs[i].data));
+        }
+        return chain;
     }
 
     /// Stakers refill the fund while a deleverage case is open.
@@ -1860,7 +2077,7 @@ contract WaterfallHandler is CheatCodes {
         }
     }
 
-    function _waterfallCall(Call memory c, address caller, bytes memory data) internal {
+    function _waterfallCall(Call memory c, address caller, bytes memory data) internal returns (bool ok) {
         for (uint256 m = 0; m < MARKETS; ++m) {
             MarketState memory state = clearingHouse.marketState(m);
             _openInterestBefore[m][1] = state.longOpenInterest;
@@ -1871,7 +2088,8 @@ contract WaterfallHandler is CheatCodes {
         MemberSeen memory seen = _memberBefore(caller);
         _beginLogs();
         vm.prank(caller);
-        (bool ok, bytes memory reason) = address(clearingHouse).call(data);
+        bytes memory reason;
+        (ok, reason) = address(clearingHouse).call(data);
         ActionLogs memory logs = _endLogs(ok);
         if (ok) {
             _observe(c, logs);
@@ -2173,6 +2391,7 @@ contract WaterfallHandler is CheatCodes {
     function _endLogs(bool succeeded) internal returns (ActionLogs memory out) {
         WaterfallVm.Log[] memory logs = wvm.getRecordedLogs();
         if (!succeeded) logs = new WaterfallVm.Log[](0);
+        _logChain = _chainLogs(_logChain, logs);
         for (uint256 i = 0; i < logs.length; ++i) {
             WaterfallVm.Log memory log = logs[i];
             if (log.topics.length == 0) continue;

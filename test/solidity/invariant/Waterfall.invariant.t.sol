@@ -85,7 +85,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
         // Trades, gaps and liquidations weigh more: positions must build up and prices gap for bad debt to appear
         // within a run.
-        bytes4[] memory s = new bytes4[](47);
+        bytes4[] memory s = new bytes4[](50);
         s[0] = WaterfallHandler.trade.selector;
         s[1] = WaterfallHandler.trade.selector;
         s[2] = WaterfallHandler.trade.selector;
@@ -142,6 +142,10 @@ contract WaterfallInvariantTest is WaterfallSetup {
         s[44] = WaterfallHandler.memberWithdraw.selector;
         s[45] = WaterfallHandler.memberTakeover.selector;
         s[46] = WaterfallHandler.memberTakeover.selector;
+        // Issue 15: a bankrupt account in every market in one call, by a keeper, its owner's second account or a member.
+        s[47] = WaterfallHandler.liquidateAccount.selector;
+        s[48] = WaterfallHandler.liquidateAccount.selector;
+        s[49] = WaterfallHandler.liquidateAccount.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: s});
     }
@@ -371,6 +375,13 @@ contract WaterfallInvariantTest is WaterfallSetup {
 
     /// No trade, withdrawal, unstake or waterfall call reverted for a reason the handler did not expect, and no
     /// solvent liquidation took more than the account's equity.
+    /// Issue 15. Every liquidateAccount left the state and logs the single liquidate calls (others first, the largest
+    /// last, in the same block) leave, and refused only what it must (NotBankrupt on a solvent account; a trader or
+    /// member caller short of margin or reserve).
+    function invariant_liquidateAccountEqualsTheSingleCalls() public view {
+        _noFailure(handler.F_ACCOUNT());
+    }
+
     function invariant_noUnexpectedRevert() public view {
         _noFailure(handler.F_UNEXPECTED());
         _noFailure(handler.F_PENALTY());
@@ -579,6 +590,44 @@ contract WaterfallInvariantTest is WaterfallSetup {
         assertGe(clearingHouse.accountHealth(short).equity, int256(0), "and could pay");
     }
 
+    /// Issue 15. Trader 0 goes long BTC against trader 1 and ETH against trader 2 (6.3x of its free collateral each,
+    /// size seed 0), both gap down 25%: bankrupt in two markets, BTC the largest. A keeper's liquidateAccount equals
+    /// the two single calls and the invariants hold on what it leaves. Then trader 3 does the same against traders 4
+    /// and 5, and its counterparty's account (the attacker's second account) calls it; and a solvent account is refused.
+    function test_liquidateAccountMovesReachTheirBranches() public {
+        handler.trade(0, 1, BTC, true, 0, 0);
+        handler.trade(0, 2, ETH, true, 0, 0);
+        handler.gapPrice(BTC, 3001);
+        handler.gapPrice(ETH, 3001);
+        assertLt(clearingHouse.accountHealth(handler.account(0)).equity, int256(0), "trader 0 bankrupt");
+        handler.liquidateAccount(0, 0, 0);
+        _checkAll();
+        assertEq(handler.accountLiquidations(), 1, "one liquidateAccount");
+        assertEq(handler.accountLiquidationsMultiMarket(), 1, "in two markets");
+        assertEq(clearingHouse.openMarketsOf(handler.account(0)).length, 0, "trader 0 flat");
+        assertGt(handler.ghostSocialized(), int256(0), "the rest socialized over BTC's shorts");
+
+        handler.trade(3, 4, BTC, true, 0, 0);
+        handler.trade(3, 5, ETH, true, 0, 0);
+        handler.gapPrice(BTC, 3001);
+        handler.gapPrice(ETH, 3001);
+        handler.liquidateAccount(3, 1, 0);
+        _checkAll();
+        assertEq(
+            handler.accountLiquidations() +
+                handler.accountLiquidationRefusals() +
+                handler.accountLiquidationsUnreplayable(),
+            2,
+            "the second account's call went through or was refused for its margin"
+        );
+        // ETH +26.22% (seed 3244): trader 5's short is under maintenance margin but solvent: NotBankrupt.
+        handler.gapPrice(ETH, 3244);
+        uint256 refusals = handler.accountLiquidationRefusals();
+        handler.liquidateAccount(5, 0, 0);
+        _checkAll();
+        assertGe(handler.accountLiquidationRefusals() + handler.accountLiquidations(), refusals + 1, "a move was made");
+    }
+
     /// The campaign's counterexample for issue 9, finding 4 (seed 0x3547f, shrunk to 15 calls). Staker 1 escrows
     /// 434,614,708,351 shares (value at request 434,614); liquidations draw on the fund before its exitAt, so at
     /// exitAt (t = 7,201) the escrow is worth 322,709 < 434,614. The case stays open (the unstake waits), fee income
@@ -715,6 +764,7 @@ contract WaterfallInvariantTest is WaterfallSetup {
     }
 
     function _checkAll() internal view {
+        invariant_liquidateAccountEqualsTheSingleCalls();
         invariant_lossWaterfallAddsUpToTheWei();
         invariant_fundOutflowEqualsDrawnEvents();
         invariant_clearingHouseSolvent();
