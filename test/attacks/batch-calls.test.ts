@@ -86,7 +86,9 @@ describe("Attack: batched calls", function () {
     expect(await ch.paused()).to.equal(false);
     const after = await captureState(ch, c.token, accounts, [ETH_MARKET], [victimOrder.hash]);
     // Only the clearing house's token balance (mallory's 10 out) and the funding date (her withdrawal settled it).
-    expect(undated(after)).to.deep.equal(undated({ ...before, clearingHouseBalance: before.clearingHouseBalance - 10n * USD }));
+    expect(undated(after)).to.deep.equal(
+      undated({ ...before, clearingHouseBalance: before.clearingHouseBalance - 10n * USD }),
+    );
 
     // The roles hold for their holders in a batch, as in a direct call (the items keep msg.sender).
     await mined(ch.connect(c.pauser).batch([iface.encodeFunctionData("pause")]));
@@ -123,7 +125,11 @@ describe("Attack: batched calls", function () {
     }
     // Control: a re-entering batch of reads succeeds under the static call, so the wallet answers "valid" and
     // the batched fill goes through — the refusals above were the re-entries' writes failing.
-    await mined(wallet.connect(attacker).setReentry(iface.encodeFunctionData("batch", [[iface.encodeFunctionData("marketCount")]])));
+    await mined(
+      wallet
+        .connect(attacker)
+        .setReentry(iface.encodeFunctionData("batch", [[iface.encodeFunctionData("marketCount")]])),
+    );
     const receipt = await mined(ch.connect(taker).batch([fillItem]));
     expect(failures(c, receipt)).to.deep.equal([]);
     expect((await ch.positionOf(walletAddress, ETH_MARKET)).size).to.equal(E);
@@ -219,10 +225,13 @@ describe("Attack: batched calls", function () {
       const after = await wealth(c, [mallory]);
       expectNoGain("round trip in a batch", before, after);
       expect(after < before).to.equal(true);
-      const batched = await captureState(c.clearingHouse, c.token, everyone.map((a) => a.address), [ETH_MARKET], [
-        c.offer.hash,
-        c.bid.hash,
-      ]);
+      const batched = await captureState(
+        c.clearingHouse,
+        c.token,
+        everyone.map((a) => a.address),
+        [ETH_MARKET],
+        [c.offer.hash, c.bid.hash],
+      );
 
       const d = await networkHelpers.loadFixture(roundTripFixture);
       const direct = d.clearingHouse.connect(mallory);
@@ -230,10 +239,13 @@ describe("Attack: batched calls", function () {
         () => direct.fillOrder(d.offer.order, d.offer.signature, E),
         () => direct.fillOrder(d.bid.order, d.bid.signature, E),
       ]);
-      const oneByOne = await captureState(d.clearingHouse, d.token, everyone.map((a) => a.address), [ETH_MARKET], [
-        d.offer.hash,
-        d.bid.hash,
-      ]);
+      const oneByOne = await captureState(
+        d.clearingHouse,
+        d.token,
+        everyone.map((a) => a.address),
+        [ETH_MARKET],
+        [d.offer.hash, d.bid.hash],
+      );
       expect(undated(batched)).to.deep.equal(undated(oneByOne));
     });
   });

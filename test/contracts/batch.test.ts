@@ -3,7 +3,14 @@ import { expect } from "chai";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { ETH_MARKET, USD, WAD, deploySystem, ethers, networkHelpers } from "../../devnet/hardhat/fixture.js";
 import type { System } from "../../devnet/hardhat/fixture.js";
-import { captureState, clearingHouseEvents, expectPosition, mined, signedOrder, trade } from "../../devnet/hardhat/trading.js";
+import {
+  captureState,
+  clearingHouseEvents,
+  expectPosition,
+  mined,
+  signedOrder,
+  trade,
+} from "../../devnet/hardhat/trading.js";
 import { expectCollateral, quietMarkets, setPrice } from "../../devnet/hardhat/waterfall.js";
 
 // `batch` (issue 15): many calls in one transaction, each failing alone. The liquidation figures are those of
@@ -106,7 +113,12 @@ describe("batch: many calls in one transaction, each failing alone", function ()
     const c = await networkHelpers.loadFixture(fixture);
     const { clearingHouse, token, bob, carol } = c;
     // bob offers 1,000 ETH at 1,800: carol's 100,000 cannot carry the 180,000 of initial margin.
-    const big = await signedOrder(clearingHouse, bob, { size: 1_000n * E, limitPrice: 1800n * E, nonce: 2n, isBuy: false });
+    const big = await signedOrder(clearingHouse, bob, {
+      size: 1_000n * E,
+      limitPrice: 1800n * E,
+      nonce: 2n,
+      isBuy: false,
+    });
     const accounts = [carol.address, bob.address];
     const before = await captureState(clearingHouse, token, accounts, [ETH_MARKET], [big.hash]);
     const iface = clearingHouse.interface;
