@@ -5,7 +5,7 @@ import { GAS_RESULTS_FILE } from "./lib/paths.js";
 import type { GasResults, OperationFigure, ScalingRow } from "./lib/results.js";
 import { runInfo } from "./lib/run-info.js";
 import { grows, median, scalePoints, summarize } from "./lib/stats.js";
-import { BLOCK_GAS_LIMIT, lensCapacity, liquidationsPerBlock } from "./chain/limits.js";
+import { BLOCK_GAS_LIMIT, batchedLiquidations, lensCapacity, liquidationsPerBlock } from "./chain/limits.js";
 import { sampleGas, saveState } from "./chain/measure.js";
 import { OPERATIONS } from "./chain/operations.js";
 import type { Operation } from "./chain/operations.js";
@@ -14,6 +14,8 @@ import { addOtherAccounts, createBench } from "./chain/setup.js";
 
 const RUNS = 5;
 const POSITION_COUNTS = [1, 100, 1_000];
+/** Partial liquidations per `batch` transaction measured; the two largest give the fit. */
+const BATCH_SIZES = [10, 50, 100];
 const MARKET_COUNTS = [1, 5, 10];
 /** A figure that must stay flat may be this much (as a fraction) above the smallest case. */
 const FLAT_TOLERANCE = 0.01;
@@ -97,6 +99,11 @@ const largestMarket = await saveState();
 const liquidationsBlock = await liquidationsPerBlock(bench, partial.median);
 console.log(`   ${liquidationsBlock.included} included, predicted ${liquidationsBlock.predicted}`);
 await largestMarket.restore();
+console.log(`-- batched liquidations (${elapsed()})`);
+const batched = await batchedLiquidations(bench, BATCH_SIZES);
+for (const b of batched.batches) console.log(`   ${b.items} in one batch: ${b.gasUsed} gas, ${b.gasPerItem} each`);
+console.log(`   ${batched.perItem} per item + ${batched.fixed}: ${batched.perBlock} per block`);
+await largestMarket.restore();
 console.log(`-- lens capacity (${elapsed()})`);
 const lensHealth = await lensCapacity(bench, BLOCK_GAS_LIMIT);
 console.log(
@@ -109,7 +116,7 @@ const results: GasResults = {
   runs: RUNS,
   operations,
   scaling: { positions: positionScaling, markets: marketScaling },
-  limits: { liquidationsPerBlock: liquidationsBlock, lensHealth },
+  limits: { liquidationsPerBlock: liquidationsBlock, batchedLiquidations: batched, lensHealth },
   flags,
 };
 await writeJson(GAS_RESULTS_FILE, results);

@@ -281,6 +281,28 @@ contract ClearingHouse is IClearingHouse, AccessControl, Pausable, ReentrancyGua
         _unpause();
     }
 
+    // ================================================================ batch
+
+    /// @inheritdoc IClearingHouse
+    /// @dev Each item is a delegatecall to this contract's own code, as OpenZeppelin's Multicall: it runs in this
+    /// contract's storage with the caller's msg.sender and msg.value 0 (batch is not payable), so it can do exactly
+    /// what the caller could do by calling that function directly — roles, makers, members and the member reserve
+    /// are checked per item by the function itself. Not nonReentrant: each item's own guard applies (the guard is
+    /// transient storage of this contract, which a delegatecall shares), so a batch entered from inside a guarded
+    /// call gets nothing through a guarded function. A failed item's state changes and events are undone by its
+    /// frame's revert; it emits {BatchItemFailed} instead, and the items after it still run.
+    function batch(bytes[] calldata calls) external returns (bool[] memory ok, bytes[] memory results) {
+        uint256 n = calls.length;
+        if (n == 0) revert EmptyBatch();
+        ok = new bool[](n);
+        results = new bytes[](n);
+        for (uint256 i; i < n; ++i) {
+            // solhint-disable-next-line avoid-low-level-calls
+            (ok[i], results[i]) = address(this).delegatecall(calls[i]);
+            if (!ok[i]) emit BatchItemFailed(i, results[i]);
+        }
+    }
+
     // ================================================================ views
 
     /// @inheritdoc IClearingHouse

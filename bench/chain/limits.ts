@@ -5,9 +5,11 @@ import { ETH_MARKET, ethers, networkHelpers } from "../../devnet/hardhat/fixture
 import { setPrice } from "../../devnet/hardhat/waterfall.js";
 import { DEV_KEYS } from "../../devnet/keys.js";
 import { OP } from "../lib/operation-names.js";
-import type { BlockLimit, LensLimit } from "../lib/results.js";
-import { largestWithin, quadraticThrough } from "../lib/stats.js";
+import type { BatchedLiquidations, BlockLimit, LensLimit } from "../lib/results.js";
+import { mined } from "../../devnet/hardhat/trading.js";
+import { batchPacking, largestWithin, quadraticThrough } from "../lib/stats.js";
 import { ALL, PARTIAL_BPS, POSITION_USD, VICTIM_MARGIN } from "./operations.js";
+import { saveState } from "./measure.js";
 import { addOtherAccounts, openWalletLong, refreshAllFeeds, seededWallet } from "./setup.js";
 import type { Bench } from "./setup.js";
 
@@ -100,6 +102,39 @@ export async function liquidationsPerBlock(bench: Bench, gasEach: number): Promi
     blockGasUsed: Number(block.gasUsed),
     txGasLimit: Number(txGasLimit),
   };
+}
+
+/**
+ * Partial liquidations sent by one keeper as `ClearingHouse.batch` (issue 15): for each size n, from the same state,
+ * opens n positions like the partial-liquidation scenario's (distinct accounts, the ETH market), moves the price
+ * and liquidates all n in one batch transaction. The gas of the two largest batches gives the fixed and per-item
+ * parts; the block figure packs batches of at most the 2^24 per-transaction cap into a 30M-gas block with them.
+ */
+export async function batchedLiquidations(bench: Bench, sizes: readonly number[]): Promise<BatchedLiquidations> {
+  const { clearingHouse } = bench.system;
+  const batches: BatchedLiquidations["batches"] = [];
+  for (const items of sizes) {
+    const base = await saveState();
+    await refreshAllFeeds(bench);
+    const victims = Array.from({ length: items }, (_, i) => seededWallet(`batch-victim-${items}`, i));
+    for (const wallet of victims) await openWalletLong(bench, wallet, ETH_MARKET, POSITION_USD, VICTIM_MARGIN);
+    await setPrice(bench.feedOf(ETH_MARKET), (bench.priceOf(ETH_MARKET) * PARTIAL_BPS) / 10_000n);
+    const calls = victims.map((wallet) =>
+      clearingHouse.interface.encodeFunctionData("liquidate", [wallet.address, ETH_MARKET, ALL]),
+    );
+    const receipt = await mined(clearingHouse.connect(bench.keeper).batch(calls, { gasLimit: CALL_GAS_CAP }));
+    const failed = receipt.logs.filter((log) => clearingHouse.interface.parseLog(log)?.name === "BatchItemFailed");
+    if (failed.length > 0) throw new Error(`${failed.length} of ${items} batched liquidations failed`);
+    const gasUsed = Number(receipt.gasUsed);
+    batches.push({ items, gasUsed, gasPerItem: Math.round(gasUsed / items) });
+    await base.restore();
+  }
+  if (batches.length < 2) throw new Error("batched liquidations: at least two batch sizes are needed for the fit");
+  const [a, b] = batches.slice(-2);
+  const perItem = Math.ceil((b.gasUsed - a.gasUsed) / (b.items - a.items));
+  const fixed = b.gasUsed - perItem * b.items;
+  const packing = batchPacking(fixed, perItem, CALL_GAS_CAP, BLOCK_GAS_LIMIT);
+  return { blockGasLimit: BLOCK_GAS_LIMIT, callGasCap: CALL_GAS_CAP, batches, fixed, perItem, ...packing };
 }
 
 /** Gas of one healthOf call over the first `n` other accounts, or null when it does not fit the node's cap. */

@@ -31,6 +31,11 @@ export function figuresOf(results: ResultFigures): Map<string, number> {
     }
     const block = gas.limits.liquidationsPerBlock;
     out.set(`${block.operation}s per ${block.blockGasLimit}-gas block`, block.included);
+    const batched = gas.limits.batchedLiquidations;
+    if (batched !== undefined) {
+      out.set(`${block.operation}s per ${batched.blockGasLimit}-gas block, batched`, batched.perBlock);
+      out.set(`gas per batched ${block.operation}`, batched.perItem);
+    }
     const lens = gas.limits.lensHealth;
     out.set(`lens accounts per ${lens.callGasCap}-gas call`, lens.accountsAtCap);
     out.set(`lens accounts per ${lens.budget}-gas call`, lens.accountsAtBudget);

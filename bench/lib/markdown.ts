@@ -112,6 +112,7 @@ function gasSection(gas: GasResults): string[] {
     ["left", "left", "right", "right", "right", "right", "right", "left"],
   );
   const block = gas.limits.liquidationsPerBlock;
+  const batched = gas.limits.batchedLiquidations;
   const lens = gas.limits.lensHealth;
   return [
     `## Gas per operation`,
@@ -145,6 +146,20 @@ function gasSection(gas: GasResults): string[] {
             `${formatInt(block.blockGasUsed / block.included)} on average ` +
             `(per-transaction gas limit ${formatInt(block.txGasLimit)})`,
         ],
+        ...(batched === undefined
+          ? []
+          : [
+              [
+                `${block.operation}s in one ${formatInt(batched.blockGasLimit)}-gas block, batched`,
+                `${formatInt(batched.perBlock)} (${formatInt(batched.itemsPerTransaction)} per transaction)`,
+                `one keeper's \`batch\` of n liquidations of distinct accounts in one market: ` +
+                  batched.batches
+                    .map((b) => `n = ${b.items}: ${formatInt(b.gasUsed)} gas, ${formatInt(b.gasPerItem)} each`)
+                    .join("; ") +
+                  `; fit through the two largest ${formatInt(batched.fixed)} + ${formatInt(batched.perItem)} × n, ` +
+                  `transactions of at most ${formatInt(batched.callGasCap)} gas packed into the block`,
+              ],
+            ]),
         [
           `accounts whose health BackstopLens.healthOf reads in one call of ${formatInt(lens.callGasCap)} gas`,
           formatInt(lens.accountsAtCap),

@@ -48,6 +48,21 @@ export interface BlockLimit {
   txGasLimit: number;
 }
 
+/** Partial liquidations of distinct accounts sent by one keeper in `ClearingHouse.batch` transactions. */
+export interface BatchedLiquidations {
+  blockGasLimit: number;
+  /** No transaction may have more gas than this (EIP-7825), so a block holds at least two batches. */
+  callGasCap: number;
+  /** One batch of `items` liquidations per size, each from the same state. */
+  batches: { items: number; gasUsed: number; gasPerItem: number }[];
+  /** Fixed and per-item gas fitted through the two largest batches. */
+  fixed: number;
+  perItem: number;
+  /** Items one transaction under the cap holds, and items a block holds in such transactions (from the fit). */
+  itemsPerTransaction: number;
+  perBlock: number;
+}
+
 /** How many accounts' health BackstopLens.healthOf reads in one eth_call. */
 export interface LensLimit {
   /** Gas the node allows one call (EIP-7825's 2^24 from Osaka on). */
@@ -68,7 +83,8 @@ export interface GasResults extends RunInfo {
   /** With one other open position in the market and one market held. */
   operations: OperationFigure[];
   scaling: { positions: ScalingRow[]; markets: ScalingRow[] };
-  limits: { liquidationsPerBlock: BlockLimit; lensHealth: LensLimit };
+  /** `batchedLiquidations` is absent from results written before batch existed. */
+  limits: { liquidationsPerBlock: BlockLimit; batchedLiquidations?: BatchedLiquidations; lensHealth: LensLimit };
   /** Human-readable warnings: operations that must stay flat and grew. */
   flags: string[];
 }
@@ -143,6 +159,26 @@ function blockLimit(v: unknown, at: At): BlockLimit {
   };
 }
 
+function batchedLiquidations(v: unknown, at: At): BatchedLiquidations {
+  const o = asObject(v, at);
+  const n = (key: string) => field(o, key, at, asNumber);
+  return {
+    blockGasLimit: n("blockGasLimit"),
+    callGasCap: n("callGasCap"),
+    batches: field(o, "batches", at, (x, xat) =>
+      asArray(x, xat, (b, bat) => {
+        const q = asObject(b, bat);
+        const m = (key: string) => field(q, key, bat, asNumber);
+        return { items: m("items"), gasUsed: m("gasUsed"), gasPerItem: m("gasPerItem") };
+      }),
+    ),
+    fixed: n("fixed"),
+    perItem: n("perItem"),
+    itemsPerTransaction: n("itemsPerTransaction"),
+    perBlock: n("perBlock"),
+  };
+}
+
 function lensLimit(v: unknown, at: At): LensLimit {
   const o = asObject(v, at);
   const n = (key: string) => field(o, key, at, asNumber);
@@ -181,6 +217,9 @@ export function parseGasResults(v: unknown, source: string, path = ""): GasResul
     },
     limits: {
       liquidationsPerBlock: field(limits, "liquidationsPerBlock", limitsAt, blockLimit),
+      ...(limits.batchedLiquidations === undefined
+        ? {}
+        : { batchedLiquidations: field(limits, "batchedLiquidations", limitsAt, batchedLiquidations) }),
       lensHealth: field(limits, "lensHealth", limitsAt, lensLimit),
     },
     flags: field(o, "flags", at, (x, xat) => asArray(x, xat, asString)),

@@ -97,3 +97,25 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.ceil((p / 100) * sorted.length) - 1];
 }
+
+/**
+ * Items of `fixed + perItem × n` gas transactions, each at most `txCap`, that fit in `blockGas`: full transactions
+ * first, then one with what is left.
+ */
+export function batchPacking(
+  fixed: number,
+  perItem: number,
+  txCap: number,
+  blockGas: number,
+): { itemsPerTransaction: number; perBlock: number } {
+  const itemsPerTransaction = Math.floor((txCap - fixed) / perItem);
+  if (itemsPerTransaction < 1) throw new Error(`one item (${fixed} + ${perItem} gas) exceeds the cap ${txCap}`);
+  let left = blockGas;
+  let perBlock = 0;
+  while (left >= fixed + perItem) {
+    const n = Math.min(itemsPerTransaction, Math.floor((left - fixed) / perItem));
+    perBlock += n;
+    left -= fixed + n * perItem;
+  }
+  return { itemsPerTransaction, perBlock };
+}

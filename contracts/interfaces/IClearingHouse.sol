@@ -170,6 +170,20 @@ interface IClearingHouse is IClearingHouseErrors, IClearingHouseEvents {
     /// @param marketId The isolated market.
     function sweepIsolatedFees(uint256 marketId) external;
 
+    // ---------------------------------------------------------------- batch
+
+    /// @notice Runs each of `calls` (the ABI-encoded call of a function of this contract) as if the caller sent it
+    /// alone, in order, in one transaction; an item that fails undoes only its own changes, emits
+    /// {BatchItemFailed} and does not stop the others. For keepers sending many liquidations at once: a lost race
+    /// (the account already liquidated, `NotLiquidatable`) fails one item, not the batch. Not payable.
+    /// @dev An item acts as the caller (msg.sender kept), so it may do nothing the caller could not do directly;
+    /// each function's own re-entrancy guard, role and member-reserve checks apply to its item. A nested batch
+    /// runs its items the same way and reports its own failures with its own indices.
+    /// @param calls The items, each a function selector and its ABI-encoded arguments; at least one.
+    /// @return ok Per item, whether it succeeded.
+    /// @return results Per item, its return data when it succeeded, its revert data when it failed.
+    function batch(bytes[] calldata calls) external returns (bool[] memory ok, bytes[] memory results);
+
     // ---------------------------------------------------------------- administration
 
     /// @notice Connects the insurance fund, once. Admin role.

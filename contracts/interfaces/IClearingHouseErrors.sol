@@ -115,4 +115,6 @@ interface IClearingHouseErrors {
     error MemberOfAnotherFund(address account, address fund);
     /// @notice `fund` asked to clear the member mark of `account`, which is not its member.
     error NotMemberOfFund(address account, address fund);
+    /// @notice {IClearingHouse.batch} was given no calls.
+    error EmptyBatch();
 }

@@ -143,4 +143,7 @@ interface IClearingHouseEvents {
     event IsolatedFeesSwept(uint256 indexed marketId, uint256 amount);
     /// @notice The time after which a stuck deleverage case may be socialized changed.
     event DeleverageTimeoutUpdated(uint256 timeout);
+    /// @notice Item `index` of a {IClearingHouse.batch} failed with revert data `reason` (its changes undone; the
+    /// other items ran).
+    event BatchItemFailed(uint256 index, bytes reason);
 }

@@ -123,6 +123,26 @@ describe("bench markdown report", function () {
     ]);
     gas.scaling.markets[gas.scaling.markets.length - 1].points[1].gas = 1_200_001;
     expect(gasScaleRows(gas)[1].verdict).to.equal("misses");
+
+    // Batched, the block figure is the better of the two ways of sending.
+    gas.limits.liquidationsPerBlock.included = 118;
+    gas.limits.batchedLiquidations = {
+      blockGasLimit: 30_000_000,
+      callGasCap: 16_777_216,
+      batches: [
+        { items: 50, gasUsed: 5_313_875, gasPerItem: 106_278 },
+        { items: 100, gasUsed: 10_475_668, gasPerItem: 104_757 },
+      ],
+      fixed: 152_068,
+      perItem: 103_236,
+      itemsPerTransaction: 161,
+      perBlock: 287,
+    };
+    expect([gasScaleRows(gas)[2].measured, gasScaleRows(gas)[2].verdict]).to.deep.equal([
+      "287 batched (118 one per transaction)",
+      "meets",
+    ]);
+    delete gas.limits.batchedLiquidations;
     // A block of another size is not the goal's: not measured.
     gas.limits.liquidationsPerBlock.blockGasLimit = 60_000_000;
     expect(gasScaleRows(gas)[2].verdict).to.equal("not measured");

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 
 import {
+  batchPacking,
   grows,
   largestWithin,
   median,
@@ -21,6 +22,19 @@ describe("bench stats", function () {
     expect(percentile([7, 3], 51)).to.equal(7);
     expect(() => percentile([], 50)).to.throw("percentile of no samples");
     expect(() => percentile([1], 0)).to.throw("percentile: 0 is not in (0, 100]");
+  });
+
+  it("packs batches of a fixed and a per-item cost under a per-transaction cap into a block", function () {
+    // The measured fit 152,068 + 103,236 × n: (2^24 − 152,068) / 103,236 = 161.04 → 161 items a transaction
+    // (16,773,064 gas); the block's 30,000,000 − 16,773,064 = 13,226,936 left hold (13,226,936 − 152,068) /
+    // 103,236 = 126.65 → 126 more (13,159,804 gas); the 67,132 then left are less than one item.
+    expect(batchPacking(152_068, 103_236, 16_777_216, 30_000_000)).to.deep.equal({
+      itemsPerTransaction: 161,
+      perBlock: 287,
+    });
+    // Without a cap below the block, one transaction: ⌊(1,000 − 100) / 100⌋ = 9.
+    expect(batchPacking(100, 100, 10_000, 1_000)).to.deep.equal({ itemsPerTransaction: 99, perBlock: 9 });
+    expect(() => batchPacking(100, 1_000, 1_000, 30_000)).to.throw("exceeds the cap");
   });
 
   it("takes the middle sample, or the mean of the two middle ones", function () {
