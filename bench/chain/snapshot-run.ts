@@ -6,6 +6,7 @@ import {
   SNAPSHOT_MANY_MARKETS,
   SNAPSHOT_OPERATIONS,
   snapshotKey,
+  type OperationName,
 } from "../lib/operation-names.js";
 import type { GasSnapshot } from "../lib/snapshot.js";
 import { saveState } from "./measure.js";
@@ -17,11 +18,9 @@ export async function measureSnapshotOperations(): Promise<GasSnapshot> {
   await addOtherAccounts(bench, 1);
   const base = await saveState();
   const out: GasSnapshot = {};
-  const runs: [(typeof SNAPSHOT_OPERATIONS)[number], number][] = [
-    ...SNAPSHOT_OPERATIONS.map((name) => [name, 1] as [(typeof SNAPSHOT_OPERATIONS)[number], number]),
-    ...SNAPSHOT_MANY_MARKETS.map(
-      (name) => [name, SNAPSHOT_ACCOUNT_MARKETS] as [(typeof SNAPSHOT_OPERATIONS)[number], number],
-    ),
+  const runs: [OperationName, number][] = [
+    ...SNAPSHOT_OPERATIONS.map((name): [OperationName, number] => [name, 1]),
+    ...SNAPSHOT_MANY_MARKETS.map((name): [OperationName, number] => [name, SNAPSHOT_ACCOUNT_MARKETS]),
   ];
   for (const [name, markets] of runs) {
     await base.restore();

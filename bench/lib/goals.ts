@@ -75,6 +75,7 @@ export function gasScaleRows(gas: GasResults): GasGoalRow[] {
   const batched = gas.limits.batchedLiquidations;
   const inBatches = batched?.blockGasLimit === l.blockGas ? batched.perBlock : undefined;
   const perBlock = inBatches === undefined ? single : Math.max(inBatches, single ?? 0);
+  const singleText = single === undefined ? "—" : fmt(single);
   return [
     {
       goal: `withdraw with ${w.markets} markets ≤ ${fmt(w.goal)}`,
@@ -92,12 +93,7 @@ export function gasScaleRows(gas: GasResults): GasGoalRow[] {
     },
     {
       goal: `≥ ${l.atLeast} partial liquidations per ${fmt(l.blockGas)}-gas block`,
-      measured:
-        inBatches === undefined
-          ? single === undefined
-            ? "—"
-            : fmt(single)
-          : `${fmt(inBatches)} batched (${single === undefined ? "—" : fmt(single)} one per transaction)`,
+      measured: inBatches === undefined ? singleText : `${fmt(inBatches)} batched (${singleText} one per transaction)`,
       floor: `${fmt(liquidationsPerBlockAtFloor(l.blockGas))} at the floor`,
       verdict: atLeast(perBlock, l.atLeast),
     },

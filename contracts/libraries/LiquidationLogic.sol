@@ -137,17 +137,7 @@ library LiquidationLogic {
         for (open = MarketSet.remove(open, last); open != 0; open = MarketSet.dropFirst(open)) {
             t.marketId = MarketSet.first(open);
             equity += _handOverBankrupt(ledger, prices, t);
-            onlyReduces = _handOver(ledger, t, 0) && onlyReduces;
-            emit IClearingHouseEvents.Liquidated(
-                account,
-                t.liquidator,
-                t.marketId,
-                t.positionSize,
-                t.price,
-                0,
-                0,
-                true
-            );
+            onlyReduces = _passWhole(ledger, t) && onlyReduces;
             if (equity >= 0) revert IClearingHouseErrors.NotBankrupt(account, equity);
         }
         t.marketId = last;
@@ -495,18 +485,7 @@ library LiquidationLogic {
     ) private {
         if (ledger.openMarkets[t.account] != (1 << t.marketId)) {
             _requireNotLargest(ledger, prices, t);
-            bool onlyReduces = _handOver(ledger, t, 0);
-            ledger.requireMarginAfterFill(prices, t.liquidator, onlyReduces);
-            emit IClearingHouseEvents.Liquidated(
-                t.account,
-                t.liquidator,
-                t.marketId,
-                t.positionSize,
-                t.price,
-                0,
-                0,
-                true
-            );
+            ledger.requireMarginAfterFill(prices, t.liquidator, _passWhole(ledger, t));
             return;
         }
         if (_openCaseIfFundShort(ledger, scale, params.lossPolicy, t, uint256(-h.equity))) return;
@@ -541,6 +520,12 @@ library LiquidationLogic {
     /// smaller, for the caller's check.
     function _passLast(Ledger storage ledger, uint256 scale, Liquidation memory t) private returns (bool onlyReduces) {
         _realizeDeficit(ledger, scale, t);
+        onlyReduces = _passWhole(ledger, t);
+    }
+
+    /// @dev A bankrupt account's whole position in `t.marketId` passes to the liquidator at `t.price`, with no
+    /// reward or fee; returns whether the liquidator's position only got smaller, for the caller's margin check.
+    function _passWhole(Ledger storage ledger, Liquidation memory t) private returns (bool onlyReduces) {
         onlyReduces = _handOver(ledger, t, 0);
         emit IClearingHouseEvents.Liquidated(t.account, t.liquidator, t.marketId, t.positionSize, t.price, 0, 0, true);
     }
